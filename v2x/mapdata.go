@@ -1,0 +1,69 @@
+package v2x
+
+// Map describes one intersection: its reference point and lanes, with lane
+// geometry given as east/north offsets in metres from the reference point.
+type Map struct {
+	IntersectionID uint32
+	RefLat, RefLon float64
+	RefElevation   float32
+	Lanes          []Lane
+}
+
+// Bounds on MAP contents; a MAP outside them is rejected.
+const (
+	MaxLanes       = 255
+	MaxLaneNodes   = 64
+	MaxConnections = 16
+)
+
+// LaneKind is what uses a lane.
+type LaneKind uint8
+
+// Lane kinds.
+const (
+	LaneVehicle LaneKind = iota
+	LaneCrosswalk
+	LaneBike
+	LaneSidewalk
+	numLaneKinds
+)
+
+// Valid reports whether k is a defined lane kind.
+func (k LaneKind) Valid() bool { return k < numLaneKinds }
+
+// Maneuver is a set of allowed movements, as bits.
+type Maneuver uint8
+
+// Maneuvers.
+const (
+	ManeuverStraight Maneuver = 1 << iota
+	ManeuverLeft
+	ManeuverRight
+	ManeuverUTurn
+)
+
+// Lane is one lane of an intersection. Nodes run from the stop line
+// outwards for ingress lanes and from the intersection outwards for egress
+// lanes, as in J2735 and CSAE 53.
+type Lane struct {
+	ID          uint8
+	Kind        LaneKind
+	Approach    uint8 // approach (leg) number, 1-based; 0 if none
+	Ingress     bool  // true for lanes entering the intersection
+	Maneuvers   Maneuver
+	Width       float32 // metres
+	SpeedLimit  float32 // m/s, 0 if unknown
+	Nodes       []Point
+	Connections []Connection
+}
+
+// Point is an east/north offset in metres from the map reference point.
+type Point struct{ E, N float32 }
+
+// Connection links an ingress lane to an egress lane through a movement
+// controlled by a signal group.
+type Connection struct {
+	ToLane      uint8
+	SignalGroup uint8 // 0 when uncontrolled
+	Maneuver    Maneuver
+}
