@@ -1,0 +1,174 @@
+package edge
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"os"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Config is the node's configuration. The zero value plus SetDefaults is a
+// working development node on loopback.
+type Config struct {
+	Listen   string `json:"listen"`    // QUIC UDP address
+	HTTP     string `json:"http"`      // metrics and health address; "" disables
+	DataDir  string `json:"data_dir"`  // development CA and certificate
+	CertFile string `json:"cert_file"` // PEM server certificate; empty: development CA in DataDir
+	KeyFile  string `json:"key_file"`
+	// Hosts are extra names and addresses for the development certificate.
+	Hosts []string `json:"hosts"`
+
+	// RefLat/RefLon fix the intersection reference point for ENU until a
+	// MAP arrives; NaN (the default) waits for the MAP, or uses the first
+	// position seen.
+	RefLat float64 `json:"ref_lat"`
+	RefLon float64 `json:"ref_lon"`
+
+	MaxFrame      int           `json:"max_frame"`       // bytes, length field limit
+	InboxSize     int           `json:"inbox_size"`      // measurements queued for fusion before shedding
+	StaleAfter    time.Duration `json:"stale_after"`     // drop an object not seen for this long
+	SignalStale   time.Duration `json:"signal_stale"`    // drop signal state not refreshed for this long
+	PublishTick   time.Duration `json:"publish_tick"`    // snapshot at least this often when idle
+	ClockInterval time.Duration `json:"clock_interval"`  // clock exchanges on producer streams
+	MaxClockSkew  time.Duration `json:"max_clock_skew"`  // capture times outside now±this are clamped
+	IdleTimeout   time.Duration `json:"idle_timeout"`    // QUIC idle timeout
+	MaxStreams    int64         `json:"max_streams"`     // per connection, incoming bidirectional
+	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
+	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
+}
+
+// SetDefaults fills unset fields.
+func (c *Config) SetDefaults() {
+	set := func(p *time.Duration, d time.Duration) {
+		if *p == 0 {
+			*p = d
+		}
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:4433"
+	}
+	if c.DataDir == "" {
+		c.DataDir = "v2x-data"
+	}
+	if c.MaxFrame == 0 {
+		c.MaxFrame = wire.DefaultMaxFrame
+	}
+	if c.InboxSize == 0 {
+		c.InboxSize = 1 << 16
+	}
+	if c.MaxStreams == 0 {
+		c.MaxStreams = 100
+	}
+	set(&c.StaleAfter, time.Second)
+	set(&c.SignalStale, 3*time.Second)
+	set(&c.PublishTick, 100*time.Millisecond)
+	set(&c.ClockInterval, 2*time.Second)
+	set(&c.MaxClockSkew, 10*time.Second)
+	set(&c.IdleTimeout, 30*time.Second)
+	set(&c.ShutdownGrace, 5*time.Second)
+	set(&c.ErrorWriteTTL, time.Second)
+}
+
+// DefaultConfig returns a Config with every default set and no reference
+// point.
+func DefaultConfig() Config {
+	c := Config{RefLat: math.NaN(), RefLon: math.NaN()}
+	c.SetDefaults()
+	return c
+}
+
+// Validate reports every problem with the configuration at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if _, err := net.ResolveUDPAddr("udp", c.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("listen %q: %w", c.Listen, err))
+	}
+	if c.HTTP != "" {
+		if _, err := net.ResolveTCPAddr("tcp", c.HTTP); err != nil {
+			errs = append(errs, fmt.Errorf("http %q: %w", c.HTTP, err))
+		}
+	}
+	if (c.CertFile == "") != (c.KeyFile == "") {
+		errs = append(errs, errors.New("cert_file and key_file must be given together"))
+	}
+	if c.CertFile == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir is required when no certificate is configured"))
+	}
+	if !math.IsNaN(c.RefLat) || !math.IsNaN(c.RefLon) {
+		if !(math.Abs(c.RefLat) <= 90 && math.Abs(c.RefLon) <= 180) {
+			errs = append(errs, fmt.Errorf("reference point %v,%v is not a WGS84 position", c.RefLat, c.RefLon))
+		}
+	}
+	if c.MaxFrame < wire.HeaderLen || c.MaxFrame > 64<<20 {
+		errs = append(errs, fmt.Errorf("max_frame %d outside %d..%d", c.MaxFrame, wire.HeaderLen, 64<<20))
+	}
+	if c.InboxSize < 16 || c.InboxSize > 1<<24 {
+		errs = append(errs, fmt.Errorf("inbox_size %d outside 16..%d", c.InboxSize, 1<<24))
+	}
+	if c.MaxStreams < 2 || c.MaxStreams > 10000 {
+		errs = append(errs, fmt.Errorf("max_streams %d outside 2..10000", c.MaxStreams))
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"stale_after", c.StaleAfter}, {"signal_stale", c.SignalStale}, {"publish_tick", c.PublishTick},
+		{"clock_interval", c.ClockInterval}, {"max_clock_skew", c.MaxClockSkew}, {"idle_timeout", c.IdleTimeout},
+		{"shutdown_grace", c.ShutdownGrace}, {"error_write_ttl", c.ErrorWriteTTL}} {
+		if d.v <= 0 {
+			errs = append(errs, fmt.Errorf("%s must be positive, is %v", d.name, d.v))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// LoadConfigFile reads a JSON configuration file over c: fields present in
+// the file replace c's. Durations are Go duration strings ("250ms").
+func LoadConfigFile(path string, c *Config) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	type alias Config
+	aux := struct {
+		*alias
+		StaleAfter    *jsonDuration `json:"stale_after"`
+		SignalStale   *jsonDuration `json:"signal_stale"`
+		PublishTick   *jsonDuration `json:"publish_tick"`
+		ClockInterval *jsonDuration `json:"clock_interval"`
+		MaxClockSkew  *jsonDuration `json:"max_clock_skew"`
+		IdleTimeout   *jsonDuration `json:"idle_timeout"`
+		ShutdownGrace *jsonDuration `json:"shutdown_grace"`
+		ErrorWriteTTL *jsonDuration `json:"error_write_ttl"`
+	}{alias: (*alias)(c),
+		StaleAfter: (*jsonDuration)(&c.StaleAfter), SignalStale: (*jsonDuration)(&c.SignalStale),
+		PublishTick: (*jsonDuration)(&c.PublishTick), ClockInterval: (*jsonDuration)(&c.ClockInterval),
+		MaxClockSkew: (*jsonDuration)(&c.MaxClockSkew), IdleTimeout: (*jsonDuration)(&c.IdleTimeout),
+		ShutdownGrace: (*jsonDuration)(&c.ShutdownGrace), ErrorWriteTTL: (*jsonDuration)(&c.ErrorWriteTTL)}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&aux); err != nil {
+		return fmt.Errorf("config %s: %w", path, err)
+	}
+	return nil
+}
+
+type jsonDuration time.Duration
+
+func (d *jsonDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("duration must be a string like \"250ms\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	*d = jsonDuration(v)
+	return nil
+}

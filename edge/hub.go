@@ -1,0 +1,110 @@
+package edge
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Hub hands the fusion loop's snapshots to subscribers. It keeps the
+// current snapshot and a free list: a snapshot goes back to the free list
+// when it is neither current nor held by a reader, so publishing allocates
+// nothing in steady state.
+type Hub struct {
+	mu   sync.Mutex
+	cur  *Snapshot
+	free []*Snapshot
+
+	// subs is copied on write: publish iterates it without locking.
+	subsMu sync.Mutex
+	subs   atomic.Pointer[[]*mailbox]
+}
+
+// mailbox is a subscriber's latest-wins wakeup: a publish while one is
+// pending coalesces into it; the subscriber then reads the newest snapshot.
+type mailbox struct{ c chan struct{} }
+
+func newMailbox() *mailbox { return &mailbox{c: make(chan struct{}, 1)} }
+
+func (m *mailbox) signal() {
+	select {
+	case m.c <- struct{}{}:
+	default:
+	}
+}
+
+func newHub() *Hub {
+	h := &Hub{}
+	h.subs.Store(&[]*mailbox{})
+	return h
+}
+
+// newSnapshot returns a snapshot for the fusion loop to fill.
+func (h *Hub) newSnapshot() *Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if n := len(h.free); n > 0 {
+		s := h.free[n-1]
+		h.free = h.free[:n-1]
+		return s
+	}
+	return &Snapshot{}
+}
+
+// publish makes s current and wakes every subscriber.
+func (h *Hub) publish(s *Snapshot) {
+	s.refs.Store(1) // the hub's own reference, as current
+	h.mu.Lock()
+	old := h.cur
+	h.cur = s
+	h.mu.Unlock()
+	if old != nil {
+		h.Release(old)
+	}
+	for _, m := range *h.subs.Load() {
+		m.signal()
+	}
+}
+
+// Acquire returns the current snapshot with a reference held, or nil
+// before the first publish. Callers must Release it.
+func (h *Hub) Acquire() *Snapshot {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.cur != nil {
+		h.cur.refs.Add(1)
+	}
+	return h.cur
+}
+
+// Release drops a reference; the last one returns the snapshot for reuse.
+func (h *Hub) Release(s *Snapshot) {
+	if s.refs.Add(-1) != 0 {
+		return
+	}
+	h.mu.Lock()
+	h.free = append(h.free, s)
+	h.mu.Unlock()
+}
+
+func (h *Hub) addMailbox(m *mailbox) {
+	h.subsMu.Lock()
+	defer h.subsMu.Unlock()
+	old := *h.subs.Load()
+	n := make([]*mailbox, len(old), len(old)+1)
+	copy(n, old)
+	n = append(n, m)
+	h.subs.Store(&n)
+}
+
+func (h *Hub) removeMailbox(m *mailbox) {
+	h.subsMu.Lock()
+	defer h.subsMu.Unlock()
+	old := *h.subs.Load()
+	n := make([]*mailbox, 0, len(old))
+	for _, x := range old {
+		if x != m {
+			n = append(n, x)
+		}
+	}
+	h.subs.Store(&n)
+}

@@ -1,0 +1,231 @@
+package edge
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/quic-go/quic-go"
+
+	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// QUIC application error codes for closing connections.
+const (
+	ConnErrNone     quic.ApplicationErrorCode = 0x0
+	ConnErrShutdown quic.ApplicationErrorCode = 0x1
+)
+
+// Node is a running edge node.
+type Node struct {
+	cfg Config
+	log *slog.Logger
+	m   *metrics
+	in  *inbox
+	hub *Hub
+	w   *world
+
+	udp     *net.UDPConn
+	tr      *quic.Transport
+	ln      *quic.Listener
+	httpLn  net.Listener
+	httpSrv *http.Server
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	connsMu  sync.Mutex
+	conns    map[*quic.Conn]struct{}
+	streamID atomic.Uint64
+	closed   chan struct{}
+	once     sync.Once
+}
+
+// New validates cfg, prepares TLS (creating the development CA under
+// cfg.DataDir when no certificate is configured) and returns a node that
+// is not yet listening. A nil logger discards logs.
+func New(cfg Config, log *slog.Logger) (*Node, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("edge: invalid configuration: %w", err)
+	}
+	n := &Node{cfg: cfg, log: log, m: newMetrics(), in: newInbox(cfg.InboxSize), hub: newHub(),
+		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
+	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, newLatestFuser())
+	return n, nil
+}
+
+func (n *Node) tlsConfig() (*tls.Config, error) {
+	var cert tls.Certificate
+	var err error
+	if n.cfg.CertFile != "" {
+		cert, err = tls.LoadX509KeyPair(n.cfg.CertFile, n.cfg.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("edge: load certificate: %w", err)
+		}
+	} else {
+		cert, err = devca.Ensure(n.cfg.DataDir, n.cfg.Hosts...)
+		if err != nil {
+			return nil, fmt.Errorf("edge: development CA: %w", err)
+		}
+	}
+	return &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}, nil
+}
+
+// Start binds the QUIC and HTTP listeners and starts serving. It returns
+// once the node accepts connections.
+func (n *Node) Start() error {
+	tlsConf, err := n.tlsConfig()
+	if err != nil {
+		return err
+	}
+	addr, err := net.ResolveUDPAddr("udp", n.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("edge: listen address: %w", err)
+	}
+	if n.udp, err = net.ListenUDP("udp", addr); err != nil {
+		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
+	}
+	n.tr = &quic.Transport{Conn: n.udp}
+	qconf := &quic.Config{
+		MaxIdleTimeout:        n.cfg.IdleTimeout,
+		KeepAlivePeriod:       n.cfg.IdleTimeout / 3,
+		MaxIncomingStreams:    n.cfg.MaxStreams,
+		MaxIncomingUniStreams: -1,
+	}
+	if n.ln, err = n.tr.Listen(tlsConf, qconf); err != nil {
+		n.udp.Close()
+		return fmt.Errorf("edge: quic listen: %w", err)
+	}
+	if n.cfg.HTTP != "" {
+		if n.httpLn, err = net.Listen("tcp", n.cfg.HTTP); err != nil {
+			n.ln.Close()
+			n.tr.Close()
+			return fmt.Errorf("edge: http listen %s: %w", n.cfg.HTTP, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(n.m.reg, promhttp.HandlerOpts{}))
+		mux.HandleFunc("/healthz", n.healthz)
+		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			if err := n.httpSrv.Serve(n.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				n.log.Error("http server failed", "err", err)
+			}
+		}()
+	}
+	n.ctx, n.cancel = context.WithCancel(context.Background())
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.w.run(n.ctx) }()
+	go func() { defer n.wg.Done(); n.acceptLoop() }()
+	n.log.Info("edge node listening", "quic", n.Addr().String(), "http", n.HTTPAddr(), "alpn", wire.ALPN)
+	return nil
+}
+
+// Addr returns the QUIC listener's address.
+func (n *Node) Addr() net.Addr { return n.udp.LocalAddr() }
+
+// HTTPAddr returns the metrics listener's address, or "" when disabled.
+func (n *Node) HTTPAddr() string {
+	if n.httpLn == nil {
+		return ""
+	}
+	return n.httpLn.Addr().String()
+}
+
+func (n *Node) healthz(w http.ResponseWriter, _ *http.Request) {
+	select {
+	case <-n.closed:
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+	default:
+		fmt.Fprintln(w, "ok")
+	}
+}
+
+func (n *Node) acceptLoop() {
+	for {
+		c, err := n.ln.Accept(n.ctx)
+		if err != nil {
+			return
+		}
+		n.connsMu.Lock()
+		n.conns[c] = struct{}{}
+		n.connsMu.Unlock()
+		n.m.connections.Inc()
+		n.wg.Add(1)
+		go func() {
+			defer n.wg.Done()
+			n.serveConn(c)
+		}()
+	}
+}
+
+func (n *Node) serveConn(c *quic.Conn) {
+	log := n.log.With("remote", c.RemoteAddr().String())
+	log.Debug("connection accepted")
+	defer func() {
+		n.connsMu.Lock()
+		delete(n.conns, c)
+		n.connsMu.Unlock()
+		n.m.connections.Dec()
+		log.Debug("connection closed", "reason", context.Cause(c.Context()))
+	}()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		st, err := c.AcceptStream(n.ctx)
+		if err != nil {
+			return
+		}
+		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, fw: &frameWriter{w: st}, log: log}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ss.serve(c.Context())
+		}()
+	}
+}
+
+// Close shuts the node down: it stops accepting, closes every connection
+// with ConnErrShutdown, stops the fusion loop and the HTTP server, and
+// waits up to ShutdownGrace for its goroutines.
+func (n *Node) Close() error {
+	var err error
+	n.once.Do(func() {
+		close(n.closed)
+		n.log.Info("edge node shutting down")
+		n.ln.Close()
+		n.connsMu.Lock()
+		for c := range n.conns {
+			c.CloseWithError(ConnErrShutdown, "node shutting down")
+		}
+		n.connsMu.Unlock()
+		n.cancel()
+		if n.httpSrv != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
+			n.httpSrv.Shutdown(ctx)
+			cancel()
+		}
+		done := make(chan struct{})
+		go func() { n.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(n.cfg.ShutdownGrace):
+			err = errors.New("edge: shutdown grace period expired with goroutines still running")
+		}
+		n.tr.Close()
+	})
+	return err
+}

@@ -1,0 +1,126 @@
+package edge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// StreamErrFraming is the QUIC application error code with which the node
+// stops reading a stream whose framing is lost.
+const StreamErrFraming quic.StreamErrorCode = 0x101
+
+// streamSession is one client-initiated bidirectional stream. Its first
+// frame other than a ClockRequest decides its role.
+type streamSession struct {
+	n   *Node
+	id  uint64
+	st  *quic.Stream
+	fw  *frameWriter
+	log *slog.Logger
+}
+
+// reject answers a frame with an Error frame and counts it. An Error frame
+// that cannot be written within ErrorWriteTTL (the peer does not read) is
+// counted as unsent.
+func (ss *streamSession) reject(h *wire.Header, code wire.Code, msg string) {
+	ss.n.m.reject(code)
+	ss.log.Debug("frame rejected", "code", code.String(), "type", h.Type.String(), "seq", h.Seq, "msg", msg)
+	e := wire.ErrorFrame{Code: code, Type: h.Type, Seq: h.Seq, Message: msg}
+	eh := wire.Header{Type: wire.TypeError}
+	if err := ss.fw.write(&eh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte { return wire.AppendError(b, &e) }); err != nil {
+		ss.n.m.errorsUnsent.Inc()
+	}
+}
+
+// answerClock replies to a ClockRequest with the node's receive and send
+// times.
+func (ss *streamSession) answerClock(h *wire.Header, payload []byte, t2 int64) {
+	t1, err := wire.DecodeClockRequest(payload)
+	if err != nil {
+		ss.reject(h, wire.CodeMalformed, err.Error())
+		return
+	}
+	rh := wire.Header{Type: wire.TypeClockResponse}
+	ss.fw.write(&rh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
+		return wire.AppendClockResponse(b, t1, t2, clock.Now())
+	})
+}
+
+// serve reads the stream until it ends, dispatching by role.
+func (ss *streamSession) serve(ctx context.Context) {
+	defer ss.st.Close()
+	r := wire.NewReader(ss.st, ss.n.cfg.MaxFrame)
+	var prod *producer
+	var sub *subscriber
+	defer func() {
+		if sub != nil {
+			sub.close()
+		}
+		if prod != nil {
+			ss.n.m.producerStreams.Dec()
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for {
+		h, payload, err := r.Next()
+		now := clock.Now()
+		if err != nil {
+			if !ss.readError(&h, err) {
+				return
+			}
+			continue
+		}
+		ss.n.m.frame(h.Type)
+		switch {
+		case !h.Type.Known():
+			ss.reject(&h, wire.CodeUnknownType, fmt.Sprintf("unknown frame type 0x%02x skipped", uint8(h.Type)))
+		case h.Type == wire.TypeClockRequest:
+			ss.answerClock(&h, payload, now)
+		case prod != nil:
+			prod.handle(&h, payload, now)
+		case sub != nil:
+			sub.handle(&h, payload)
+		case h.Type.IsData():
+			prod = newProducer(ss.n, ss)
+			ss.n.m.producerStreams.Inc()
+			go prod.clockLoop(ctx)
+			prod.handle(&h, payload, now)
+		case h.Type == wire.TypeSubscribe:
+			sub = newSubscriber(ss.n, ss)
+			if sub.handle(&h, payload) {
+				go sub.run(ctx)
+			}
+		default:
+			ss.reject(&h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame cannot open a stream: send a data frame or subscribe first", h.Type))
+		}
+	}
+}
+
+// readError handles a failed read and reports whether the stream can go on.
+func (ss *streamSession) readError(h *wire.Header, err error) bool {
+	switch {
+	case errors.Is(err, wire.ErrVersion):
+		ss.n.m.frame(h.Type)
+		ss.reject(h, wire.CodeBadVersion, err.Error())
+		return true
+	case errors.Is(err, wire.ErrLength):
+		ss.n.m.framesUnknown.Inc()
+		ss.reject(h, wire.CodeBadLength, err.Error()+"; framing lost, stream closed")
+		ss.st.CancelRead(StreamErrFraming)
+		return false
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		ss.reject(h, wire.CodeMalformed, err.Error())
+		return false
+	default: // clean end, reset by the peer, or connection gone
+		return false
+	}
+}

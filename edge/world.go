@@ -1,0 +1,148 @@
+package edge
+
+import (
+	"context"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/geo"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// world is the fusion loop. One goroutine (run) owns everything in it; the
+// ingest side reaches it only through the inbox, the hub only through
+// published snapshots.
+type world struct {
+	cfg   *Config
+	log   *slog.Logger
+	m     *metrics
+	in    *inbox
+	hub   *Hub
+	fuser Fuser
+
+	batch    batch
+	hasFrame bool
+	frame    geo.Frame
+	mapData  *v2x.Map
+	rsi      *v2x.RSI
+	spat     spatUpdate // latest SPAT, by node capture time
+	hasSPAT  bool
+	ingestNS int64 // newest ingest time folded in
+	seq      uint64
+}
+
+func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *Hub, f Fuser) *world {
+	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
+	if !math.IsNaN(cfg.RefLat) && !math.IsNaN(cfg.RefLon) {
+		w.frame, w.hasFrame = geo.NewFrame(cfg.RefLat, cfg.RefLon, 0), true
+	}
+	return w
+}
+
+// run processes inbox batches as they come (wakeups coalesce, so a burst
+// of frames costs one cycle) and at least every PublishTick, publishing a
+// snapshot after each cycle.
+func (w *world) run(ctx context.Context) {
+	tick := time.NewTicker(w.cfg.PublishTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.in.wake:
+		case <-tick.C:
+		}
+		w.cycle(clock.Now())
+	}
+}
+
+// cycle drains the inbox, folds it in, expires stale state and publishes.
+func (w *world) cycle(start int64) {
+	w.in.swap(&w.batch)
+	for _, mp := range w.batch.maps {
+		w.setMap(mp)
+	}
+	if n := len(w.batch.rsis); n > 0 {
+		w.rsi = w.batch.rsis[n-1]
+	}
+	for i := range w.batch.spats {
+		s := &w.batch.spats[i]
+		if !w.hasSPAT || s.TimeNS >= w.spat.TimeNS {
+			w.spat, w.hasSPAT = *s, true
+		}
+	}
+	for i := range w.batch.meas {
+		m := &w.batch.meas[i]
+		if !w.hasFrame { // no MAP and no configured point: anchor on the first position
+			w.frame, w.hasFrame = geo.NewFrame(m.Lat, m.Lon, 0), true
+			w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", m.Lat, "lon", m.Lon)
+		}
+		e, n, _ := w.frame.ToENU(m.Lat, m.Lon, 0)
+		w.fuser.Update(m, e, n)
+		w.ingestNS = max(w.ingestNS, m.IngestNS)
+	}
+	w.m.measuresIn.Add(float64(len(w.batch.meas)))
+	now := clock.Now()
+	w.fuser.Expire(now - int64(w.cfg.StaleAfter))
+	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.SignalStale) {
+		w.hasSPAT = false
+	}
+	w.publish(now)
+	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
+}
+
+func (w *world) setMap(mp *v2x.Map) {
+	w.mapData = mp
+	if !math.IsNaN(w.cfg.RefLat) && !math.IsNaN(w.cfg.RefLon) {
+		return // a configured reference point wins
+	}
+	lat, lon, _ := w.frame.Origin()
+	if w.hasFrame && lat == mp.RefLat && lon == mp.RefLon {
+		return
+	}
+	w.frame, w.hasFrame = geo.NewFrame(mp.RefLat, mp.RefLon, 0), true
+	w.fuser.Reframe(&w.frame)
+	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", mp.RefLat, "lon", mp.RefLon, "lanes", len(mp.Lanes))
+}
+
+func (w *world) publish(now int64) {
+	s := w.hub.newSnapshot()
+	w.seq++
+	s.Seq, s.TimeNS, s.IngestNS = w.seq, now, w.ingestNS
+	s.HasFrame, s.Frame = w.hasFrame, w.frame
+	s.Intersection = 0
+	if w.mapData != nil {
+		s.Intersection = w.mapData.IntersectionID
+	}
+	s.Objects = w.fuser.AppendObjects(s.Objects[:0], now)
+	s.Signals = s.Signals[:0]
+	if w.hasSPAT {
+		if s.Intersection == 0 {
+			s.Intersection = w.spat.IntersectionID
+		}
+		base := w.spat.TimeNS
+		for _, ph := range w.spat.Phases[:w.spat.N] {
+			s.Signals = append(s.Signals, wire.SignalState{
+				Phase: ph.ID, State: ph.State, Confidence: ph.Confidence,
+				MinEndMS: relMS(ph.MinEnd, base, now), LikelyEndMS: relMS(ph.LikelyEnd, base, now),
+				MaxEndMS: relMS(ph.MaxEnd, base, now),
+			})
+		}
+	}
+	w.m.objects.Set(float64(len(s.Objects)))
+	w.m.signals.Set(float64(len(s.Signals)))
+	w.m.published.Inc()
+	w.hub.publish(s)
+}
+
+// relMS re-bases a phase time given in ms after base to ms after now.
+func relMS(t int32, base, now int64) int32 {
+	if t == v2x.TimeUnknown {
+		return t
+	}
+	r := (base+int64(t)*1e6-now)/1e6
+	return int32(max(min(r, math.MaxInt32), math.MinInt32+1))
+}
