@@ -1,0 +1,162 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Producer is a producer stream. Its methods are safe for concurrent use.
+// A background goroutine answers the node's clock requests with the
+// producer's clock and collects Error frames.
+type Producer struct {
+	st    *quic.Stream
+	clock func() int64
+
+	mu  sync.Mutex
+	buf []byte
+	seq map[uint32]uint64
+
+	errs     chan *wire.ErrorFrame
+	rejected atomic.Uint64
+	dropped  atomic.Uint64
+	done     chan struct{}
+}
+
+// OpenProducer opens a producer stream. clock gives the producer's time in
+// ns since the Unix epoch (the clock its capture times are on); the node
+// estimates its offset through clock exchanges.
+func (c *Conn) OpenProducer(ctx context.Context, clock func() int64) (*Producer, error) {
+	st, err := c.qc.OpenStreamSync(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("open producer stream: %w", err)
+	}
+	p := &Producer{st: st, clock: clock, seq: make(map[uint32]uint64), errs: make(chan *wire.ErrorFrame, 64), done: make(chan struct{})}
+	go p.readLoop()
+	return p, nil
+}
+
+func (p *Producer) readLoop() {
+	defer close(p.done)
+	defer close(p.errs)
+	r := wire.NewReader(p.st, 0)
+	for {
+		h, payload, err := r.Next()
+		if err != nil {
+			return
+		}
+		switch h.Type {
+		case wire.TypeClockRequest:
+			t2 := p.clock()
+			t1, err := wire.DecodeClockRequest(payload)
+			if err != nil {
+				continue
+			}
+			rh := wire.Header{Type: wire.TypeClockResponse}
+			p.write(&rh, func(b []byte) []byte { return wire.AppendClockResponse(b, t1, t2, p.clock()) })
+		case wire.TypeError:
+			e := new(wire.ErrorFrame)
+			if wire.DecodeError(payload, e) != nil {
+				continue
+			}
+			p.rejected.Add(1)
+			select {
+			case p.errs <- e:
+			default:
+				p.dropped.Add(1)
+			}
+		}
+	}
+}
+
+func (p *Producer) write(h *wire.Header, fill func([]byte) []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	b := wire.AppendHeader(p.buf[:0], h)
+	b = fill(b)
+	wire.FinishFrame(b, 0)
+	p.buf = b
+	_, err := p.st.Write(b)
+	return err
+}
+
+// Send writes one native data frame from the given source, captured at
+// capture (producer clock); fill appends the payload. Sequence numbers are
+// kept per source.
+func (p *Producer) Send(t wire.Type, source uint32, capture int64, fill func([]byte) []byte) error {
+	p.mu.Lock()
+	p.seq[source]++
+	seq := p.seq[source]
+	p.mu.Unlock()
+	h := wire.Header{Type: t, Source: source, Seq: seq, Capture: capture}
+	if err := p.write(&h, fill); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
+// SendBSM sends a BSM.
+func (p *Producer) SendBSM(source uint32, capture int64, m *v2x.BSM) error {
+	return p.Send(wire.TypeBSM, source, capture, func(b []byte) []byte { return wire.AppendBSM(b, m) })
+}
+
+// SendObjects sends a camera object list.
+func (p *Producer) SendObjects(source uint32, capture int64, m *v2x.ObjectList) error {
+	return p.Send(wire.TypeObjectList, source, capture, func(b []byte) []byte { return wire.AppendObjectList(b, m) })
+}
+
+// SendSPAT sends a SPAT.
+func (p *Producer) SendSPAT(source uint32, capture int64, m *v2x.SPAT) error {
+	return p.Send(wire.TypeSPAT, source, capture, func(b []byte) []byte { return wire.AppendSPAT(b, m) })
+}
+
+// SendMap sends a MAP.
+func (p *Producer) SendMap(source uint32, capture int64, m *v2x.Map) error {
+	return p.Send(wire.TypeMAP, source, capture, func(b []byte) []byte { return wire.AppendMap(b, m) })
+}
+
+// SendRSI sends an RSI.
+func (p *Producer) SendRSI(source uint32, capture int64, m *v2x.RSI) error {
+	return p.Send(wire.TypeRSI, source, capture, func(b []byte) []byte { return wire.AppendRSI(b, m) })
+}
+
+// SendRSM sends an RSM.
+func (p *Producer) SendRSM(source uint32, capture int64, m *v2x.RSM) error {
+	return p.Send(wire.TypeRSM, source, capture, func(b []byte) []byte { return wire.AppendRSM(b, m) })
+}
+
+// WriteRaw writes bytes to the stream as they are (for tests of bad input).
+func (p *Producer) WriteRaw(b []byte) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, err := p.st.Write(b)
+	return err
+}
+
+// Errors delivers the Error frames the node sent on this stream. It is
+// closed when the stream's read side ends. Errors beyond its buffer of 64
+// are dropped and counted in Stats.
+func (p *Producer) Errors() <-chan *wire.ErrorFrame { return p.errs }
+
+// Stats returns how many Error frames the node sent and how many of them
+// Errors dropped because nobody read them.
+func (p *Producer) Stats() (rejected, dropped uint64) { return p.rejected.Load(), p.dropped.Load() }
+
+// Close ends the stream's send side and waits up to a second for the node
+// to end its side.
+func (p *Producer) Close() error {
+	err := p.st.Close()
+	select {
+	case <-p.done:
+	case <-time.After(time.Second):
+		p.st.CancelRead(0)
+	}
+	return err
+}
