@@ -1,0 +1,61 @@
+package wire
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+// SubscribeLen is the size of a Subscribe payload.
+const SubscribeLen = 32
+
+// Subscribe flags.
+const (
+	// SubCenter says that CenterLat/CenterLon are given; without it the
+	// region is centred on the node's intersection reference point.
+	SubCenter = 1 << 0
+)
+
+// Subscribe asks the node for state updates. It is the first frame on a
+// subscriber stream and may be sent again to change the subscription.
+type Subscribe struct {
+	Flags                uint32
+	CenterLat, CenterLon float64
+	Radius               float32       // metres; 0 means no limit
+	MaxRate              float32       // updates per second; 0 means every update
+	Classes              v2x.ClassMask // 0 means all classes
+}
+
+// AppendSubscribe appends the encoding of s.
+func AppendSubscribe(b []byte, s *Subscribe) []byte {
+	b = appendU32(b, s.Flags)
+	b = appendF64(b, s.CenterLat)
+	b = appendF64(b, s.CenterLon)
+	b = appendF32(b, s.Radius)
+	b = appendF32(b, s.MaxRate)
+	return appendU32(b, uint32(s.Classes))
+}
+
+// DecodeSubscribe decodes and validates a Subscribe payload.
+func DecodeSubscribe(p []byte, s *Subscribe) error {
+	if len(p) != SubscribeLen {
+		return fmt.Errorf("subscribe: %w: %d bytes, want %d", ErrTruncated, len(p), SubscribeLen)
+	}
+	d := dec{b: p}
+	s.Flags = d.u32()
+	s.CenterLat = d.f64()
+	s.CenterLon = d.f64()
+	s.Radius = d.f32()
+	s.MaxRate = d.f32()
+	s.Classes = v2x.ClassMask(d.u32())
+	switch {
+	case s.Flags&SubCenter != 0 && !(math.Abs(s.CenterLat) <= 90 && math.Abs(s.CenterLon) <= 180):
+		return fmt.Errorf("subscribe: %w: centre %v,%v is not a WGS84 position", ErrInvalid, s.CenterLat, s.CenterLon)
+	case !(s.Radius >= 0 && s.Radius <= 1e6):
+		return fmt.Errorf("subscribe: %w: radius %v m outside 0..1e6", ErrInvalid, s.Radius)
+	case !(s.MaxRate >= 0 && s.MaxRate <= 1000):
+		return fmt.Errorf("subscribe: %w: max rate %v Hz outside 0..1000", ErrInvalid, s.MaxRate)
+	}
+	return nil
+}
