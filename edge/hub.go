@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"github.com/prometheus/client_golang/prometheus"
+
 	"sync"
 	"sync/atomic"
 )
@@ -17,6 +19,8 @@ type Hub struct {
 	// subs is copied on write: publish iterates it without locking.
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*mailbox]
+
+	superseded prometheus.Counter // states a subscriber never got (latest-wins)
 }
 
 // mailbox is a subscriber's latest-wins wakeup: a publish while one is
@@ -25,15 +29,19 @@ type mailbox struct{ c chan struct{} }
 
 func newMailbox() *mailbox { return &mailbox{c: make(chan struct{}, 1)} }
 
-func (m *mailbox) signal() {
+// signal wakes the subscriber; it reports false when a wakeup was already
+// pending, which means the state announced by that wakeup is superseded.
+func (m *mailbox) signal() bool {
 	select {
 	case m.c <- struct{}{}:
+		return true
 	default:
+		return false
 	}
 }
 
-func newHub() *Hub {
-	h := &Hub{}
+func newHub(superseded prometheus.Counter) *Hub {
+	h := &Hub{superseded: superseded}
 	h.subs.Store(&[]*mailbox{})
 	return h
 }
@@ -60,8 +68,14 @@ func (h *Hub) publish(s *Snapshot) {
 	if old != nil {
 		h.Release(old)
 	}
+	var missed int
 	for _, m := range *h.subs.Load() {
-		m.signal()
+		if !m.signal() {
+			missed++
+		}
+	}
+	if missed > 0 {
+		h.superseded.Add(float64(missed))
 	}
 }
 

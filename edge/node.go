@@ -60,7 +60,8 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("edge: invalid configuration: %w", err)
 	}
-	n := &Node{cfg: cfg, log: log, m: newMetrics(), in: newInbox(cfg.InboxSize), hub: newHub(),
+	m := newMetrics()
+	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(m.superseded),
 		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
 	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, newLatestFuser())
 	return n, nil

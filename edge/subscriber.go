@@ -89,9 +89,6 @@ func (s *subscriber) run(ctx context.Context) {
 			s.n.hub.Release(snap)
 			continue
 		}
-		if s.lastSeq != 0 && snap.Seq > s.lastSeq+1 {
-			s.n.m.superseded.Add(float64(snap.Seq - s.lastSeq - 1))
-		}
 		s.lastSeq = snap.Seq
 		s.fill(snap, f)
 		h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}

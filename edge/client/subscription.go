@@ -192,13 +192,14 @@ func (s *Subscription) Close() error {
 // WaitContext closes the subscription when ctx ends, so a blocked Next
 // returns. It returns a function that stops the watch.
 func (s *Subscription) WaitContext(ctx context.Context) (stop func()) {
-	done := make(chan struct{})
+	done, exited := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-ctx.Done():
 			s.Close()
 		case <-done:
 		}
 	}()
-	return func() { close(done) }
+	return func() { close(done); <-exited }
 }
