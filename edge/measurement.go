@@ -7,8 +7,8 @@ type MeasKind uint8
 
 // Measurement kinds.
 const (
-	MeasDetection MeasKind = iota // a sensor's object (camera list, RSM participant)
-	MeasSelfReport                // a vehicle's own BSM
+	MeasDetection  MeasKind = iota // a sensor's object (camera list, RSM participant)
+	MeasSelfReport                 // a vehicle's own BSM
 )
 
 // Measurement is one observation of one object, validated and mapped to

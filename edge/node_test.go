@@ -211,7 +211,11 @@ func TestBadInputGetsErrorAndCounter(t *testing.T) {
 		{"length below header", []byte{0, 0, 0, 3, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}, wire.CodeBadLength, true},
 		{"truncated payload", frameBytes(wire.Header{Type: wire.TypeBSM, Seq: 2}, goodPayload[:40]), wire.CodeMalformed, false},
 		{"random bytes", junk, wire.CodeBadLength, true},
-		{"bad version", func() []byte { b := frameBytes(wire.Header{Type: wire.TypeBSM, Seq: 3}, goodPayload); b[4] = 9; return b }(), wire.CodeBadVersion, false},
+		{"bad version", func() []byte {
+			b := frameBytes(wire.Header{Type: wire.TypeBSM, Seq: 3}, goodPayload)
+			b[4] = 9
+			return b
+		}(), wire.CodeBadVersion, false},
 		{"unsupported encoding", frameBytes(wire.Header{Type: wire.TypeBSM, Encoding: wire.EncodingCSAE53, Seq: 4}, goodPayload), wire.CodeUnsupportedEncoding, false},
 		{"nan position", frameBytes(wire.Header{Type: wire.TypeBSM, Seq: 5}, wire.AppendBSM(nil, &nan)), wire.CodeInvalidValue, false},
 		{"state frame from a producer", frameBytes(wire.Header{Type: wire.TypeState, Seq: 6}, nil), wire.CodeUnexpectedFrame, false},

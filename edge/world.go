@@ -143,6 +143,6 @@ func relMS(t int32, base, now int64) int32 {
 	if t == v2x.TimeUnknown {
 		return t
 	}
-	r := (base+int64(t)*1e6-now)/1e6
+	r := (base + int64(t)*1e6 - now) / 1e6
 	return int32(max(min(r, math.MaxInt32), math.MinInt32+1))
 }

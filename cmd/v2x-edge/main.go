@@ -1,0 +1,158 @@
+// Command v2x-edge runs a v2x-edge node: QUIC ingest of V2X messages and
+// camera object lists, fusion into intersection state, and broadcast to
+// subscribers. With -demo it also feeds itself from the built-in simulated
+// intersection over loopback QUIC and prints what a subscriber receives.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/v2x-edge/v2x-edge/bench/demo"
+	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/edge"
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "v2x-edge:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	cfg := edge.DefaultConfig()
+	fs := flag.NewFlagSet("v2x-edge", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	configFile := fs.String("config", "", "JSON configuration `file` (flags given explicitly override it)")
+	listen := fs.String("listen", cfg.Listen, "QUIC UDP listen `address`")
+	httpAddr := fs.String("http", "127.0.0.1:9464", "`address` for /metrics and /healthz (empty: off)")
+	data := fs.String("data", cfg.DataDir, "data `directory`: development CA (ca.pem for clients) and server certificate")
+	cert := fs.String("cert", "", "PEM server certificate `file` (default: development CA in -data)")
+	key := fs.String("key", "", "PEM server key `file`")
+	ref := fs.String("ref", "", "intersection reference point `lat,lon` until a MAP arrives")
+	maxFrame := fs.Int("max-frame", cfg.MaxFrame, "largest accepted frame length in `bytes`")
+	demoMode := fs.Bool("demo", false, "feed the node from the built-in simulated intersection over loopback QUIC and print what a subscriber receives")
+	seed := fs.Int64("seed", 1, "simulator seed for -demo")
+	cameras := fs.Int("cameras", 4, "simulated cameras for -demo")
+	duration := fs.Duration("duration", 0, "stop after this long (0: until SIGINT/SIGTERM)")
+	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: v2x-edge [flags]\n\nRuns a v2x-edge node. Clients trust DIR/ca.pem unless -cert is given.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	log, err := newLogger(stderr, *logLevel, *logFormat)
+	if err != nil {
+		return err
+	}
+	if *configFile != "" {
+		if err := edge.LoadConfigFile(*configFile, &cfg); err != nil {
+			return err
+		}
+	}
+	// Flags set on the command line override the file.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	apply := func(name string, fn func()) {
+		if set[name] || *configFile == "" {
+			fn()
+		}
+	}
+	apply("listen", func() { cfg.Listen = *listen })
+	apply("http", func() { cfg.HTTP = *httpAddr })
+	apply("data", func() { cfg.DataDir = *data })
+	apply("cert", func() { cfg.CertFile = *cert })
+	apply("key", func() { cfg.KeyFile = *key })
+	apply("max-frame", func() { cfg.MaxFrame = *maxFrame })
+	if *ref != "" {
+		if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
+			return fmt.Errorf("-ref: %w", err)
+		}
+	}
+	cfg.SetDefaults()
+
+	n, err := edge.New(cfg, log)
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	var runErr error
+	if *demoMode {
+		scfg := sim.Config{Seed: *seed, Cameras: *cameras}
+		scfg.SetDefaults()
+		opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+		if cfg.CertFile != "" {
+			runErr = errors.New("-demo uses the development CA; do not combine it with -cert")
+		} else {
+			runErr = demo.Run(ctx, demo.Options{Addr: dialable(n.Addr()), Client: opts, Sim: scfg, Out: stdout, Log: log})
+		}
+	} else {
+		<-ctx.Done()
+	}
+	stop()
+	if err := n.Close(); err != nil {
+		return err
+	}
+	return runErr
+}
+
+// dialable turns a listen address into one a local client can dial
+// (an unspecified IP becomes loopback).
+func dialable(a net.Addr) string {
+	u, ok := a.(*net.UDPAddr)
+	if !ok {
+		return a.String()
+	}
+	ip := u.IP
+	if ip == nil || ip.IsUnspecified() {
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(u.Port))
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	o := &slog.HandlerOptions{Level: l}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, o)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, o)), nil
+	}
+	return nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
+}

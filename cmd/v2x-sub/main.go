@@ -1,0 +1,139 @@
+// Command v2x-sub subscribes to a v2x-edge node and prints the state it
+// receives: a readable summary by default, JSON lines with -json.
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "v2x-sub:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("v2x-sub", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`")
+	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem)")
+	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
+	asJSON := fs.Bool("json", false, "print one JSON line per state update")
+	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+	radius := fs.Float64("radius", 0, "region radius in `metres` (0: no limit)")
+	center := fs.String("center", "", "region centre as `lat,lon` (default: the intersection reference point)")
+	classes := fs.String("classes", "", "comma-separated `classes` to receive (default all): "+classList())
+	rate := fs.Float64("rate", 0, "maximum updates per second (0: every update)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	sub := wire.Subscribe{Radius: float32(*radius), MaxRate: float32(*rate)}
+	if *center != "" {
+		lat, lon, err := v2x.ParseLatLon(*center)
+		if err != nil {
+			return fmt.Errorf("-center: %w", err)
+		}
+		sub.Flags |= wire.SubCenter
+		sub.CenterLat, sub.CenterLon = lat, lon
+	}
+	if *classes != "" {
+		for _, name := range strings.Split(*classes, ",") {
+			c, err := v2x.ParseClass(strings.TrimSpace(name))
+			if err != nil {
+				return fmt.Errorf("-classes: %w (known: %s)", err, classList())
+			}
+			sub.Classes |= v2x.MaskOf(c)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName})
+	if err != nil {
+		cancel()
+		return err
+	}
+	defer conn.Close()
+	s, err := conn.Subscribe(dctx, sub)
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer s.WaitContext(ctx)()
+
+	out := bufio.NewWriter(stdout)
+	defer out.Flush()
+	var ages []int64
+	var lastPrint time.Time
+	start := time.Now()
+	for {
+		u, err := s.Next()
+		if client.IsNodeError(err) {
+			fmt.Fprintln(stderr, "v2x-sub: node:", err)
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("subscription ended: %w", err)
+		}
+		ages = append(ages, u.AgeNS)
+		if *asJSON {
+			if err := client.WriteJSON(out, u); err != nil {
+				return err
+			}
+			out.Flush()
+		} else if time.Since(lastPrint) >= time.Second {
+			lastPrint = time.Now()
+			fmt.Fprintln(out, client.Summary(u))
+			out.Flush()
+		}
+	}
+	elapsed := time.Since(start)
+	if len(ages) == 0 {
+		return errors.New("no state update received")
+	}
+	slices.Sort(ages)
+	pct := func(p float64) float64 { return float64(ages[int(p*float64(len(ages)-1))]) / 1e3 }
+	fmt.Fprintf(stderr, "v2x-sub: %d updates in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs\n",
+		len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1))
+	return nil
+}
+
+func classList() string {
+	var names []string
+	for c := v2x.Class(0); c.Valid(); c++ {
+		names = append(names, c.String())
+	}
+	return strings.Join(names, ",")
+}
