@@ -1,0 +1,45 @@
+# v2x-edge — run `make help` for the targets.
+GO        ?= go
+BIN       ?= bin
+FUZZTIME  ?= 3s
+DEMO_DATA ?= .v2x-demo
+BENCHTIME ?= 1s
+
+.DEFAULT_GOAL := help
+.PHONY: help build test vet unit fuzz bench demo generate clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## build every command into bin/
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+test: vet unit fuzz ## everything CI runs: go vet, go test -race, a short run of every fuzz target
+
+vet: ## go vet and a gofmt check
+	$(GO) vet ./...
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+unit: ## go test -race ./...
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+fuzz: ## run every fuzz target for FUZZTIME (default 3s)
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/v2x-fuzz.log 2>&1 || { cat /tmp/v2x-fuzz.log; exit 1; }; \
+	  done; \
+	done
+
+bench: ## run the benchmarks (BENCHTIME per benchmark)
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+demo: ## run a node fed by the built-in simulated intersection (Ctrl-C to stop)
+	$(GO) run ./cmd/v2x-edge -demo -data $(DEMO_DATA)
+
+generate: ## regenerate generated code (bpf2go output once eBPF lands)
+	$(GO) generate ./...
+
+clean: ## remove build output and demo data
+	rm -rf $(BIN) $(DEMO_DATA)

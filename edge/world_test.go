@@ -1,0 +1,163 @@
+package edge
+
+import (
+	"fmt"
+	"log/slog"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/geo"
+)
+
+func testWorld(t testing.TB) (*world, *inbox, *Hub) {
+	cfg := DefaultConfig()
+	cfg.RefLat, cfg.RefLon = refLat, refLon
+	m := newMetrics()
+	in := newInbox(cfg.InboxSize)
+	hub := newHub(m.superseded)
+	return newWorld(&cfg, slog.New(slog.DiscardHandler), m, in, hub, newLatestFuser()), in, hub
+}
+
+// scene returns measurements of objects spread over 200 m × 200 m, each
+// seen by every source.
+func scene(objects, sources int, now int64) []Measurement {
+	f := geo.NewFrame(refLat, refLon, 0)
+	ms := make([]Measurement, 0, objects*sources)
+	for s := 0; s < sources; s++ {
+		for i := 0; i < objects; i++ {
+			lat, lon, _ := f.FromENU(float64(i%20)*10-100, float64(i/20)*10-100, 0)
+			ms = append(ms, Measurement{Kind: MeasDetection, Class: v2x.ClassCar, Stream: uint64(s + 1), Source: uint32(s),
+				LocalID: uint64(i), TimeNS: now, IngestNS: now, Lat: lat, Lon: lon, Speed: 10, Heading: 90, Length: 4.5, Width: 1.8})
+		}
+	}
+	return ms
+}
+
+func TestWorldPublishesAndExpires(t *testing.T) {
+	w, in, hub := testWorld(t)
+	now := clock.Now()
+	in.putMeas(scene(10, 2, now))
+	spat := spatUpdate{TimeNS: now, IntersectionID: 3, N: 1}
+	spat.Phases[0] = v2x.Phase{ID: 2, State: v2x.LightRed, LikelyEnd: 2000, MinEnd: v2x.TimeUnknown, MaxEnd: v2x.TimeUnknown}
+	in.putSPAT(&spat)
+	w.cycle(now)
+	s := hub.Acquire()
+	if len(s.Objects) != 20 || len(s.Signals) != 1 || s.Seq != 1 {
+		t.Fatalf("snapshot %d objects %d signals seq %d, want 20, 1, 1", len(s.Objects), len(s.Signals), s.Seq)
+	}
+	if g := s.Signals[0]; g.LikelyEndMS > 2000 || g.LikelyEndMS < 1900 || g.MinEndMS != v2x.TimeUnknown {
+		t.Errorf("signal %+v: likely end should be ~2000 ms ahead and min end unknown", g)
+	}
+	ids := map[uint32]bool{}
+	for _, o := range s.Objects {
+		ids[o.ID] = true
+	}
+	hub.Release(s)
+	if len(ids) != 20 {
+		t.Errorf("%d distinct ids for 20 objects", len(ids))
+	}
+	// Updating the same objects keeps their ids.
+	in.putMeas(scene(10, 2, now+int64(time.Millisecond)))
+	w.cycle(now)
+	s = hub.Acquire()
+	for _, o := range s.Objects {
+		if !ids[o.ID] {
+			t.Errorf("object id %d changed on update", o.ID)
+		}
+	}
+	hub.Release(s)
+	// Stale objects leave; old measurements of existing objects are ignored.
+	w.fuser.Expire(clock.Now() + int64(time.Hour))
+	if w.fuser.Len() != 0 {
+		t.Errorf("%d objects left after expiry", w.fuser.Len())
+	}
+}
+
+func TestInboxShedsWhenFull(t *testing.T) {
+	in := newInbox(100)
+	ms := scene(60, 1, 1)
+	if shed := in.putMeas(ms); shed != 0 {
+		t.Fatalf("shed %d of 60 into an empty inbox of 100", shed)
+	}
+	if shed := in.putMeas(ms); shed != 20 {
+		t.Fatalf("shed %d, want 20", shed)
+	}
+	var b batch
+	in.swap(&b)
+	if len(b.meas) != 100 {
+		t.Fatalf("swapped out %d, want 100", len(b.meas))
+	}
+	if shed := in.putMeas(ms); shed != 0 {
+		t.Fatalf("shed %d after the swap emptied the inbox", shed)
+	}
+}
+
+func TestHubReusesReleasedSnapshots(t *testing.T) {
+	hub := newHub(newMetrics().superseded)
+	a := hub.newSnapshot()
+	hub.publish(a)
+	held := hub.Acquire()
+	b := hub.newSnapshot()
+	if b == a {
+		t.Fatal("current snapshot handed out for reuse")
+	}
+	hub.publish(b) // a is no longer current but still held
+	if c := hub.newSnapshot(); c == a {
+		t.Fatal("held snapshot handed out for reuse")
+	} else {
+		hub.publish(c)
+	}
+	hub.Release(held)
+	if d := hub.newSnapshot(); d != a && d != b {
+		t.Fatal("released snapshots were not reused")
+	}
+}
+
+func TestFusionCycleAllocatesNothing(t *testing.T) {
+	w, in, _ := testWorld(t)
+	ms := scene(200, 6, clock.Now())
+	for i := 0; i < 5; i++ { // warm up: grow slices, fill the fuser's index
+		in.putMeas(ms)
+		w.cycle(clock.Now())
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		in.putMeas(ms)
+		w.cycle(clock.Now())
+	})
+	if allocs != 0 {
+		t.Fatalf("fusion cycle with 200 objects × 6 sources allocates %v times", allocs)
+	}
+}
+
+// BenchmarkFusionCycle measures one fusion cycle of the current stage:
+// drain a batch of objects×sources measurements, fold them in, expire,
+// and publish a snapshot.
+func BenchmarkFusionCycle(b *testing.B) {
+	for _, objects := range []int{50, 200, 1000} {
+		for _, sources := range []int{1, 6, 12} {
+			b.Run(fmt.Sprintf("objects=%d,sources=%d", objects, sources), func(b *testing.B) {
+				w, in, _ := testWorld(b)
+				ms := scene(objects, sources, clock.Now())
+				in.putMeas(ms)
+				w.cycle(clock.Now())
+				lat := make([]int64, 0, b.N)
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					in.putMeas(ms)
+					t0 := clock.Now()
+					w.cycle(t0)
+					lat = append(lat, clock.Now()-t0)
+				}
+				b.StopTimer()
+				slices.Sort(lat)
+				b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
+				b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+				b.ReportMetric(float64(len(ms))*float64(b.N)/b.Elapsed().Seconds(), "meas/s")
+			})
+		}
+	}
+}
