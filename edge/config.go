@@ -30,6 +30,10 @@ type Config struct {
 	RefLat float64 `json:"ref_lat"`
 	RefLon float64 `json:"ref_lon"`
 
+	// Fusion selects the fusion stage: "track" (the multi-source tracker,
+	// default) or "latest" (latest measurement per source object).
+	Fusion string `json:"fusion"`
+
 	MaxFrame      int           `json:"max_frame"`       // bytes, length field limit
 	InboxSize     int           `json:"inbox_size"`      // measurements queued for fusion before shedding
 	StaleAfter    time.Duration `json:"stale_after"`     // drop an object not seen for this long
@@ -43,6 +47,12 @@ type Config struct {
 	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
 }
 
+// Fusion stages.
+const (
+	FusionTrack  = "track"
+	FusionLatest = "latest"
+)
+
 // SetDefaults fills unset fields.
 func (c *Config) SetDefaults() {
 	set := func(p *time.Duration, d time.Duration) {
@@ -55,6 +65,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.DataDir == "" {
 		c.DataDir = "v2x-data"
+	}
+	if c.Fusion == "" {
+		c.Fusion = FusionLatest
 	}
 	if c.MaxFrame == 0 {
 		c.MaxFrame = wire.DefaultMaxFrame
@@ -104,6 +117,9 @@ func (c *Config) Validate() error {
 		if !(math.Abs(c.RefLat) <= 90 && math.Abs(c.RefLon) <= 180) {
 			errs = append(errs, fmt.Errorf("reference point %v,%v is not a WGS84 position", c.RefLat, c.RefLon))
 		}
+	}
+	if c.Fusion != FusionTrack && c.Fusion != FusionLatest {
+		errs = append(errs, fmt.Errorf("fusion %q is neither %q nor %q", c.Fusion, FusionTrack, FusionLatest))
 	}
 	if c.MaxFrame < wire.HeaderLen || c.MaxFrame > 64<<20 {
 		errs = append(errs, fmt.Errorf("max_frame %d outside %d..%d", c.MaxFrame, wire.HeaderLen, 64<<20))

@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -9,13 +10,19 @@ import (
 // multi-source tracker plugs in; the fusion loop (world.go) owns it and
 // calls it from one goroutine only.
 type Fuser interface {
-	// Update folds one measurement, already on the node clock, into the
-	// fuser's state. e and n are its position in the current ENU frame.
-	Update(m *Measurement, e, n float64)
-	// Reframe moves every object into a new ENU frame (a MAP arrived).
-	Reframe(f *geo.Frame)
-	// Expire drops objects whose newest measurement is older than cutoff.
-	Expire(cutoff int64)
+	// UpdateFrame folds in one sensor frame: measurements of one source
+	// captured at one time (node clock), with their positions in the
+	// current ENU frame in e and n.
+	UpdateFrame(ms []Measurement, e, n []float64)
+	// Reframe moves every object from one ENU frame into another (a MAP
+	// arrived with a new reference point).
+	Reframe(from, to *geo.Frame)
+	// SetMap gives the fuser the intersection's lanes, for map matching;
+	// f is the current ENU frame.
+	SetMap(m *v2x.Map, f *geo.Frame)
+	// Expire drops objects that have not been seen for long enough as of
+	// node time now.
+	Expire(now int64)
 	// AppendObjects appends the fused objects as of node time now.
 	AppendObjects(dst []wire.StateObject, now int64) []wire.StateObject
 	// Len returns the number of objects held.

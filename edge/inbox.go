@@ -91,3 +91,11 @@ func (in *inbox) swap(drained *batch) {
 	in.cur, *drained = *drained, in.cur
 	in.mu.Unlock()
 }
+
+// grow returns s with length n, reusing its capacity when it can.
+func grow[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		return s[:n]
+	}
+	return make([]T, n)
+}

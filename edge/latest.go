@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -12,6 +13,7 @@ import (
 // cameras and sending its own BSM appears three times. The multi-source
 // tracker replaces it behind the Fuser interface.
 type latestFuser struct {
+	staleNS int64
 	index   map[objKey]int32
 	entries []latestEntry // flat, swap-removed
 	nextID  uint32
@@ -31,13 +33,22 @@ type latestEntry struct {
 	e, n float64
 }
 
-func newLatestFuser() *latestFuser {
-	return &latestFuser{index: make(map[objKey]int32, 1024), entries: make([]latestEntry, 0, 1024)}
+func newLatestFuser(staleNS int64) *latestFuser {
+	return &latestFuser{staleNS: staleNS, index: make(map[objKey]int32, 1024), entries: make([]latestEntry, 0, 1024)}
 }
 
 func (f *latestFuser) Len() int { return len(f.entries) }
 
-func (f *latestFuser) Update(m *Measurement, e, n float64) {
+func (f *latestFuser) UpdateFrame(ms []Measurement, e, n []float64) {
+	for i := range ms {
+		f.update(&ms[i], e[i], n[i])
+	}
+}
+
+// SetMap is a no-op: the first stage does no map matching.
+func (f *latestFuser) SetMap(*v2x.Map, *geo.Frame) {}
+
+func (f *latestFuser) update(m *Measurement, e, n float64) {
 	k := objKey{stream: m.Stream, source: m.Source, kind: m.Kind, localID: m.LocalID}
 	if i, ok := f.index[k]; ok {
 		en := &f.entries[i]
@@ -55,14 +66,15 @@ func (f *latestFuser) Update(m *Measurement, e, n float64) {
 	f.entries = append(f.entries, latestEntry{key: k, id: f.nextID, m: *m, e: e, n: n})
 }
 
-func (f *latestFuser) Reframe(fr *geo.Frame) {
+func (f *latestFuser) Reframe(_, to *geo.Frame) {
 	for i := range f.entries {
 		en := &f.entries[i]
-		en.e, en.n, _ = fr.ToENU(en.m.Lat, en.m.Lon, 0)
+		en.e, en.n, _ = to.ToENU(en.m.Lat, en.m.Lon, 0)
 	}
 }
 
-func (f *latestFuser) Expire(cutoff int64) {
+func (f *latestFuser) Expire(now int64) {
+	cutoff := now - f.staleNS
 	for i := 0; i < len(f.entries); {
 		if f.entries[i].m.TimeNS >= cutoff {
 			i++

@@ -1,37 +1,22 @@
 package edge
 
-import "github.com/v2x-edge/v2x-edge/v2x"
+import (
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+// Measurement is one observation of one object; the type lives with the
+// tracker that consumes it.
+type Measurement = track.Measurement
 
 // MeasKind says where a measurement came from.
-type MeasKind uint8
+type MeasKind = track.MeasKind
 
 // Measurement kinds.
 const (
-	MeasDetection  MeasKind = iota // a sensor's object (camera list, RSM participant)
-	MeasSelfReport                 // a vehicle's own BSM
+	MeasDetection  = track.MeasDetection
+	MeasSelfReport = track.MeasSelfReport
 )
-
-// Measurement is one observation of one object, validated and mapped to
-// node time. It is a fixed-size value without pointers, so queues of them
-// cost no allocations.
-type Measurement struct {
-	Kind     MeasKind
-	Class    v2x.Class
-	Stream   uint64 // producer stream that carried it (unique within the node)
-	Source   uint32 // frame header source id
-	LocalID  uint64 // the source's id for the object (sensor track id, BSM vehicle id)
-	TimeNS   int64  // capture time on the node clock
-	IngestNS int64  // when the frame reached the node
-	Lat, Lon float64
-	VelE     float32
-	VelN     float32
-	Speed    float32
-	Heading  float32
-	Length   float32
-	Width    float32
-	// Position covariance (m²) in the east/north plane; zero when unknown.
-	CovEE, CovEN, CovNN float32
-}
 
 // spatUpdate is a SPAT as queued for the fusion loop.
 type spatUpdate struct {

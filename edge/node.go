@@ -16,6 +16,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -63,7 +64,14 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	m := newMetrics()
 	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(m.superseded),
 		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
-	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, newLatestFuser())
+	var f Fuser
+	switch cfg.Fusion {
+	case FusionLatest:
+		f = newLatestFuser(int64(cfg.StaleAfter))
+	default:
+		f = newTrackFuser(track.Config{})
+	}
+	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, f)
 	return n, nil
 }
 

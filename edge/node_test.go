@@ -27,6 +27,7 @@ func startNode(t *testing.T, mod func(*Config)) (*Node, client.Options) {
 	cfg := DefaultConfig()
 	cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 	cfg.RefLat, cfg.RefLon = refLat, refLon
+	cfg.Fusion = FusionLatest // these tests are about transport: one object per source object
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -31,6 +31,7 @@ type world struct {
 	spat     spatUpdate // latest SPAT, by node capture time
 	hasSPAT  bool
 	ingestNS int64 // newest ingest time folded in
+	e, n     []float64
 	seq      uint64
 }
 
@@ -74,19 +75,29 @@ func (w *world) cycle(start int64) {
 			w.spat, w.hasSPAT = *s, true
 		}
 	}
-	for i := range w.batch.meas {
-		m := &w.batch.meas[i]
-		if !w.hasFrame { // no MAP and no configured point: anchor on the first position
-			w.frame, w.hasFrame = geo.NewFrame(m.Lat, m.Lon, 0), true
-			w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", m.Lat, "lon", m.Lon)
+	ms := w.batch.meas
+	if len(ms) > 0 && !w.hasFrame { // no MAP and no configured point: anchor on the first position
+		w.frame, w.hasFrame = geo.NewFrame(ms[0].Lat, ms[0].Lon, 0), true
+		w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", ms[0].Lat, "lon", ms[0].Lon)
+	}
+	w.e, w.n = grow(w.e, len(ms)), grow(w.n, len(ms))
+	for i := range ms {
+		w.e[i], w.n[i], _ = w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
+		w.ingestNS = max(w.ingestNS, ms[i].IngestNS)
+	}
+	// Frames arrive whole and in one piece (one putMeas per frame), so a
+	// frame is a run of measurements with the same stream, source and time.
+	for lo := 0; lo < len(ms); {
+		hi := lo + 1
+		for hi < len(ms) && ms[hi].Stream == ms[lo].Stream && ms[hi].Source == ms[lo].Source && ms[hi].TimeNS == ms[lo].TimeNS {
+			hi++
 		}
-		e, n, _ := w.frame.ToENU(m.Lat, m.Lon, 0)
-		w.fuser.Update(m, e, n)
-		w.ingestNS = max(w.ingestNS, m.IngestNS)
+		w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi])
+		lo = hi
 	}
 	w.m.measuresIn.Add(float64(len(w.batch.meas)))
 	now := clock.Now()
-	w.fuser.Expire(now - int64(w.cfg.StaleAfter))
+	w.fuser.Expire(now)
 	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.SignalStale) {
 		w.hasSPAT = false
 	}
@@ -96,6 +107,7 @@ func (w *world) cycle(start int64) {
 
 func (w *world) setMap(mp *v2x.Map) {
 	w.mapData = mp
+	defer func() { w.fuser.SetMap(mp, &w.frame) }()
 	if !math.IsNaN(w.cfg.RefLat) && !math.IsNaN(w.cfg.RefLon) {
 		return // a configured reference point wins
 	}
@@ -103,8 +115,12 @@ func (w *world) setMap(mp *v2x.Map) {
 	if w.hasFrame && lat == mp.RefLat && lon == mp.RefLon {
 		return
 	}
-	w.frame, w.hasFrame = geo.NewFrame(mp.RefLat, mp.RefLon, 0), true
-	w.fuser.Reframe(&w.frame)
+	old := w.frame
+	w.frame = geo.NewFrame(mp.RefLat, mp.RefLon, 0)
+	if w.hasFrame {
+		w.fuser.Reframe(&old, &w.frame)
+	}
+	w.hasFrame = true
 	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", mp.RefLat, "lon", mp.RefLon, "lanes", len(mp.Lanes))
 }
 

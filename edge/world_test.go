@@ -18,7 +18,7 @@ func testWorld(t testing.TB) (*world, *inbox, *Hub) {
 	m := newMetrics()
 	in := newInbox(cfg.InboxSize)
 	hub := newHub(m.superseded)
-	return newWorld(&cfg, slog.New(slog.DiscardHandler), m, in, hub, newLatestFuser()), in, hub
+	return newWorld(&cfg, slog.New(slog.DiscardHandler), m, in, hub, newLatestFuser(int64(cfg.StaleAfter))), in, hub
 }
 
 // scene returns measurements of objects spread over 200 m × 200 m, each

@@ -1,0 +1,341 @@
+package track
+
+import "math"
+
+// Motion models. Pedestrians and cyclists move as constant velocity (CV,
+// state px, py, vx, vy); motor vehicles as constant turn rate and velocity
+// (CTRV, state px, py, v, yaw, yaw rate), an extended Kalman filter. Yaw is
+// the mathematical angle: radians counter-clockwise from east.
+type model uint8
+
+const (
+	modelCV model = iota
+	modelCTRV
+)
+
+// dims returns the state dimension of the model.
+func (m model) dims() int {
+	if m == modelCTRV {
+		return 5
+	}
+	return 4
+}
+
+// Process noise.
+const (
+	cvAccelSigma   = 1.5 // m/s², pedestrians and cyclists
+	ctrvAccelSigma = 3.0 // m/s², longitudinal
+	ctrvYawAccel   = 1.0 // rad/s², yaw acceleration
+)
+
+// vec is a state vector and mat a covariance, sized for the largest model.
+type (
+	vec [5]float64
+	mat [5][5]float64
+)
+
+// filter is one track's state estimate.
+type filter struct {
+	m model
+	x vec
+	P mat
+}
+
+// predict moves the estimate dt seconds (dt may be negative, for
+// retrodiction; the covariance grows with |dt| either way).
+func (f *filter) predict(dt float64) {
+	if dt == 0 {
+		return
+	}
+	ad := math.Abs(dt)
+	var F mat
+	var Q mat
+	n := f.m.dims()
+	switch f.m {
+	case modelCV:
+		F = mat{{1, 0, dt, 0}, {0, 1, 0, dt}, {0, 0, 1, 0}, {0, 0, 0, 1}}
+		f.x[0] += f.x[2] * dt
+		f.x[1] += f.x[3] * dt
+		q := cvAccelSigma * cvAccelSigma
+		d2, d3 := ad*ad/2*q, ad*ad*ad/3*q
+		Q = mat{{d3, 0, d2, 0}, {0, d3, 0, d2}, {d2, 0, ad * q, 0}, {0, d2, 0, ad * q}}
+	case modelCTRV:
+		px, py, v, yaw, w := f.x[0], f.x[1], f.x[2], f.x[3], f.x[4]
+		s0, c0 := math.Sincos(yaw)
+		F = mat{{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, dt}, {0, 0, 0, 0, 1}}
+		if math.Abs(w) > 1e-4 {
+			s1, c1 := math.Sincos(yaw + w*dt)
+			f.x[0] = px + v/w*(s1-s0)
+			f.x[1] = py + v/w*(c0-c1)
+			F[0][2] = (s1 - s0) / w
+			F[0][3] = v / w * (c1 - c0)
+			F[0][4] = v*dt/w*c1 - v/(w*w)*(s1-s0)
+			F[1][2] = (c0 - c1) / w
+			F[1][3] = v / w * (s1 - s0)
+			F[1][4] = v*dt/w*s1 - v/(w*w)*(c0-c1)
+		} else {
+			f.x[0] = px + v*c0*dt
+			f.x[1] = py + v*s0*dt
+			F[0][2], F[0][3] = c0*dt, -v*s0*dt
+			F[1][2], F[1][3] = s0*dt, v*c0*dt
+			F[0][4], F[1][4] = -v*s0*dt*dt/2, v*c0*dt*dt/2
+		}
+		f.x[3] = wrapAngle(yaw + w*dt)
+		// Noise enters as longitudinal and yaw acceleration: Q = G diag(qa, qw) Gᵀ.
+		qa, qw := ctrvAccelSigma*ctrvAccelSigma, ctrvYawAccel*ctrvYawAccel
+		g := [5][2]float64{{ad * ad / 2 * c0, 0}, {ad * ad / 2 * s0, 0}, {ad, 0}, {0, ad * ad / 2}, {0, ad}}
+		for i := 0; i < 5; i++ {
+			for j := 0; j < 5; j++ {
+				Q[i][j] = g[i][0]*g[j][0]*qa + g[i][1]*g[j][1]*qw
+			}
+		}
+	}
+	// P = F P Fᵀ + Q
+	var FP mat
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += F[i][k] * f.P[k][j]
+			}
+			FP[i][j] = s
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += FP[i][k] * F[j][k]
+			}
+			s += Q[i][j]
+			f.P[i][j], f.P[j][i] = s, s
+		}
+	}
+}
+
+// position returns the estimated position.
+func (f *filter) position() (x, y float64) { return f.x[0], f.x[1] }
+
+// velocity returns the estimated velocity east and north.
+func (f *filter) velocity() (ve, vn float64) {
+	if f.m == modelCTRV {
+		s, c := math.Sincos(f.x[3])
+		return f.x[2] * c, f.x[2] * s
+	}
+	return f.x[2], f.x[3]
+}
+
+// meas is one measurement as the filter sees it: position, optionally
+// velocity, with their covariance (position block and a velocity variance).
+type meas struct {
+	z      [4]float64 // px, py, vx, vy
+	hasVel bool
+	Rpos   [2][2]float64
+	velVar float64
+}
+
+// h returns the predicted measurement and its Jacobian rows for the state.
+func (f *filter) h(m *meas) (zh [4]float64, H [4][5]float64, dim int) {
+	dim = 2
+	if m.hasVel {
+		dim = 4
+	}
+	zh[0], zh[1] = f.x[0], f.x[1]
+	H[0][0], H[1][1] = 1, 1
+	if !m.hasVel {
+		return
+	}
+	if f.m == modelCTRV {
+		s, c := math.Sincos(f.x[3])
+		v := f.x[2]
+		zh[2], zh[3] = v*c, v*s
+		H[2][2], H[2][3] = c, -v*s
+		H[3][2], H[3][3] = s, v*c
+	} else {
+		zh[2], zh[3] = f.x[2], f.x[3]
+		H[2][2], H[3][3] = 1, 1
+	}
+	return
+}
+
+// gate returns the squared Mahalanobis distance of the measurement's
+// position from the filter's, and false when the innovation covariance is
+// not positive definite.
+func (f *filter) gate(m *meas) (float64, bool) {
+	a := f.P[0][0] + m.Rpos[0][0]
+	b := f.P[0][1] + m.Rpos[0][1]
+	d := f.P[1][1] + m.Rpos[1][1]
+	det := a*d - b*b
+	if !(det > 0) {
+		return 0, false
+	}
+	dx, dy := m.z[0]-f.x[0], m.z[1]-f.x[1]
+	return (d*dx*dx - 2*b*dx*dy + a*dy*dy) / det, true
+}
+
+// update folds the measurement in with covariance intersection in its
+// Kalman form: the prior covariance is inflated by 1/ω and the measurement
+// covariance by 1/(1-ω). Camera object lists and BSMs are outputs of their
+// own filters, with errors correlated in time and unknown cross-covariance
+// to ours; CI stays consistent where a plain Kalman update would grow
+// overconfident. ω comes from the fast determinant rule on the position
+// block: ω = det(R)/(det(P)+det(R)). It reports false (and leaves the
+// estimate alone) when the numbers are unusable.
+func (f *filter) update(m *meas) bool {
+	n := f.m.dims()
+	zh, H, dim := f.h(m)
+	detP := f.P[0][0]*f.P[1][1] - f.P[0][1]*f.P[1][0]
+	detR := m.Rpos[0][0]*m.Rpos[1][1] - m.Rpos[0][1]*m.Rpos[1][0]
+	if !(detP > 0) || !(detR > 0) {
+		return false
+	}
+	pScale, rScale := 1.0, ciInflation
+	if useCI {
+		w := detR / (detP + detR)
+		w = min(max(w, 0.05), 0.95)
+		pScale, rScale = 1/w, 1/(1-w)
+	}
+
+	var R [4][4]float64
+	R[0][0], R[0][1], R[1][0], R[1][1] = m.Rpos[0][0], m.Rpos[0][1], m.Rpos[1][0], m.Rpos[1][1]
+	if m.hasVel {
+		R[2][2], R[3][3] = m.velVar, m.velVar
+	}
+	// PHt = (P/ω) Hᵀ  (n×dim), S = H PHt + R/(1-ω)  (dim×dim)
+	var PHt [5][4]float64
+	for i := 0; i < n; i++ {
+		for j := 0; j < dim; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += f.P[i][k] * H[j][k]
+			}
+			PHt[i][j] = s * pScale
+		}
+	}
+	var S [4][4]float64
+	for i := 0; i < dim; i++ {
+		for j := 0; j < dim; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				s += H[i][k] * PHt[k][j]
+			}
+			S[i][j] = s + R[i][j]*rScale
+		}
+	}
+	var L [4][4]float64
+	if !cholesky(&S, &L, dim) {
+		return false
+	}
+	// K = PHt S⁻¹, computed row by row by solving S kᵀ = PHt[i]ᵀ.
+	var K [5][4]float64
+	for i := 0; i < n; i++ {
+		K[i] = cholSolve(&L, PHt[i], dim)
+	}
+	var y [4]float64
+	for i := 0; i < dim; i++ {
+		y[i] = m.z[i] - zh[i]
+	}
+	for i := 0; i < n; i++ {
+		var s float64
+		for j := 0; j < dim; j++ {
+			s += K[i][j] * y[j]
+		}
+		f.x[i] += s
+	}
+	if f.m == modelCTRV {
+		f.x[3] = wrapAngle(f.x[3])
+		if f.x[2] < 0 { // a negative speed is the same motion facing the other way
+			f.x[2], f.x[3] = -f.x[2], wrapAngle(f.x[3]+math.Pi)
+		}
+	}
+	// P = (I - K H)(P/ω), symmetrised.
+	var KH mat
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for k := 0; k < dim; k++ {
+				s += K[i][k] * H[k][j]
+			}
+			KH[i][j] = s
+		}
+	}
+	var P mat
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			var s float64
+			for k := 0; k < n; k++ {
+				ik := -KH[i][k]
+				if i == k {
+					ik++
+				}
+				s += ik * f.P[k][j] * pScale
+			}
+			P[i][j] = s
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := i; j < n; j++ {
+			v := (P[i][j] + P[j][i]) / 2
+			f.P[i][j], f.P[j][i] = v, v
+		}
+	}
+	return true
+}
+
+// Fusion rule switches (for the tuning experiment; see update).
+var (
+	useCI       = true
+	ciInflation = 2.0
+)
+
+// cholesky factors the dim×dim symmetric positive-definite S = L Lᵀ.
+func cholesky(S, L *[4][4]float64, dim int) bool {
+	for i := 0; i < dim; i++ {
+		for j := 0; j <= i; j++ {
+			s := S[i][j]
+			for k := 0; k < j; k++ {
+				s -= L[i][k] * L[j][k]
+			}
+			if i == j {
+				if !(s > 0) {
+					return false
+				}
+				L[i][i] = math.Sqrt(s)
+			} else {
+				L[i][j] = s / L[j][j]
+			}
+		}
+	}
+	return true
+}
+
+// cholSolve solves (L Lᵀ) x = b.
+func cholSolve(L *[4][4]float64, b [4]float64, dim int) [4]float64 {
+	var y, x [4]float64
+	for i := 0; i < dim; i++ {
+		s := b[i]
+		for k := 0; k < i; k++ {
+			s -= L[i][k] * y[k]
+		}
+		y[i] = s / L[i][i]
+	}
+	for i := dim - 1; i >= 0; i-- {
+		s := y[i]
+		for k := i + 1; k < dim; k++ {
+			s -= L[k][i] * x[k]
+		}
+		x[i] = s / L[i][i]
+	}
+	return x
+}
+
+// wrapAngle maps an angle to (-π, π].
+func wrapAngle(a float64) float64 {
+	if a > math.Pi || a <= -math.Pi {
+		a = math.Remainder(a, 2*math.Pi)
+		if a <= -math.Pi {
+			a += 2 * math.Pi
+		}
+	}
+	return a
+}

@@ -1,0 +1,543 @@
+package track
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+// Config tunes the tracker. Zero fields take the defaults in SetDefaults.
+type Config struct {
+	FixedLagNS        int64   // out-of-sequence measurements older than this behind a track are dropped (200 ms)
+	ConfirmHits       int     // M of M-of-N: updates needed to confirm a camera-born track (3)
+	ConfirmWindowNS   int64   // N as a time window: the hits must come within this of birth (1 s)
+	TentativeLossNS   int64   // a tentative track not updated for this long is deleted (300 ms)
+	CameraLossNS      int64   // a confirmed track unseen by cameras and BSMs for these
+	SelfReportLossNS  int64   //   periods is deleted (camera 600 ms, BSM 1.5 s)
+	GateChi2          float64 // squared Mahalanobis gate on position (13.8: 99.9 % for 2 dof)
+	MaxGateDistance   float64 // metres: no association beyond this, whatever the covariances (6)
+	LinkBonus         float64 // cost subtracted for keeping an existing source-id link (GateChi2/2)
+	DefaultPosVar     float64 // m², when a measurement carries no covariance (1.0)
+	DefaultVelVar     float64 // (m/s)², velocity measurement variance (1.0)
+	PedestrianVelVar  float64 // (m/s)², for pedestrians and cyclists (0.5)
+	InitialSpeedVar   float64 // (m/s)² of a new track's speed (4)
+	InitialYawVar     float64 // rad² of a new track's yaw (0.5)
+	InitialYawRateVar float64 // (rad/s)² of a new track's yaw rate (0.1)
+}
+
+// SetDefaults fills zero fields.
+func (c *Config) SetDefaults() {
+	def := func(p *int64, v int64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	deff := func(p *float64, v float64) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	def(&c.FixedLagNS, 200e6)
+	if c.ConfirmHits == 0 {
+		c.ConfirmHits = 3
+	}
+	def(&c.ConfirmWindowNS, 1e9)
+	def(&c.TentativeLossNS, 300e6)
+	def(&c.CameraLossNS, 600e6)
+	def(&c.SelfReportLossNS, 1500e6)
+	deff(&c.GateChi2, 13.8)
+	deff(&c.MaxGateDistance, 6)
+	deff(&c.LinkBonus, c.GateChi2/2)
+	deff(&c.DefaultPosVar, 1)
+	deff(&c.DefaultVelVar, 1)
+	deff(&c.PedestrianVelVar, 0.5)
+	deff(&c.InitialSpeedVar, 4)
+	deff(&c.InitialYawVar, 0.5)
+	deff(&c.InitialYawRateVar, 0.1)
+}
+
+// Track is one fused object: a fixed-size value without pointers, kept in
+// a flat slice.
+type Track struct {
+	ID        uint32
+	Class     v2x.Class
+	Confirmed bool
+	f         filter
+	TimeNS    int64 // time of the estimate
+	BornNS    int64
+	Hits      int32
+	LastCam   int64 // last update from a detection, 0 if never
+	LastSelf  int64 // last update from a self-report (BSM), 0 if never
+	VehicleID uint64
+	Length    float32
+	Width     float32
+	// The last measurement's geodetic position and its ENU coordinates:
+	// the anchor for converting the estimate back to lat/lon locally.
+	anchorLat, anchorLon, anchorE, anchorN float64
+	Sources                                uint64 // bit per source slot that contributed in the last 0.5-1 s
+	srcCur                                 uint64
+	srcEpoch                               int64
+	Lane, Approach                         uint8
+	laneAt                                 int64 // when Lane was last matched
+}
+
+// Position returns the estimate's east/north position.
+func (t *Track) Position() (e, n float64) { return t.f.position() }
+
+// Velocity returns the estimate's east/north velocity.
+func (t *Track) Velocity() (ve, vn float64) { return t.f.velocity() }
+
+// PosCov returns the position covariance (m²).
+func (t *Track) PosCov() (ee, en, nn float64) { return t.f.P[0][0], t.f.P[0][1], t.f.P[1][1] }
+
+// Counters are what the tracker counts, for metrics.
+type Counters struct {
+	Measurements  uint64 // folded in
+	TooOld        uint64 // out of sequence beyond the fixed lag: dropped
+	OutOfSequence uint64 // out of sequence within the lag: used
+	Born          uint64
+	Confirmed     uint64
+	Deleted       uint64
+	FilterFailed  uint64 // numerically unusable updates, skipped
+}
+
+type linkKey struct {
+	stream  uint64
+	source  uint32
+	kind    MeasKind
+	localID uint64
+}
+
+// Tracker is the multi-source tracker. One goroutine owns it.
+type Tracker struct {
+	cfg    Config
+	tracks []Track
+	nextID uint32
+	links  map[linkKey]uint32 // source object -> track id
+	slots  map[uint64]uint8   // (stream<<32|source) -> source slot bit
+	lanes  laneIndex
+
+	// per-frame workspaces
+	g       grid
+	pred    []filter // track predicted to the frame time
+	predAt  []uint32 // frame stamp of pred[i]
+	stamp   uint32
+	edges   []edge
+	ms      []meas
+	comp    uf
+	rowIdx  []int32
+	colIdx  []int32
+	count   []int32
+	roots   []int32
+	sorted  []edge
+	compM   []int32
+	compT   []int32
+	cost    []float64
+	assign  []int32
+	solver  Assigner
+	byID    map[uint32]int32
+	matched []int32 // per frame measurement: track index or -1
+
+	C Counters
+}
+
+type edge struct {
+	m, t int32 // frame measurement index, track index
+	cost float64
+}
+
+// New returns a tracker.
+func New(cfg Config) *Tracker {
+	cfg.SetDefaults()
+	return &Tracker{cfg: cfg, links: make(map[linkKey]uint32, 1024), slots: make(map[uint64]uint8),
+		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512)}
+}
+
+// Len returns the number of tracks, confirmed or not.
+func (tr *Tracker) Len() int { return len(tr.tracks) }
+
+// Tracks returns the tracks; the slice is valid until the next call that
+// changes the tracker.
+func (tr *Tracker) Tracks() []Track { return tr.tracks }
+
+// modelFor returns the motion model of a class.
+func modelFor(c v2x.Class) model {
+	if c.Vehicle() || c == v2x.ClassUnknown {
+		return modelCTRV
+	}
+	return modelCV
+}
+
+// compatible reports whether a measurement of class m may update a track
+// of class t. Unknown matches anything; vehicles of different kinds are
+// confused by cameras often enough to stay compatible; a pedestrian or a
+// cyclist is never a car.
+func compatible(t, m v2x.Class) bool {
+	if t == m || t == v2x.ClassUnknown || m == v2x.ClassUnknown {
+		return true
+	}
+	return t.Vehicle() && m.Vehicle()
+}
+
+// UpdateFrame folds in one sensor frame: measurements from one source
+// captured at one time, with their ENU positions in e and n.
+func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
+	if len(frame) == 0 {
+		return
+	}
+	t := frame[0].TimeNS
+	tr.stamp++
+	if tr.stamp == 0 { // wrapped: forget all stamps
+		clear(tr.predAt)
+		tr.stamp = 1
+	}
+	nt := len(tr.tracks)
+	tr.pred = grow(tr.pred, nt)
+	tr.predAt = growZero(tr.predAt, nt)
+	tr.g.build(nt, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+
+	// Measurements in filter form.
+	tr.ms = grow(tr.ms, len(frame))
+	for j := range frame {
+		tr.ms[j] = tr.toMeas(&frame[j], e[j], n[j])
+	}
+	// Gating: grid, class, distance, then Mahalanobis against the track
+	// predicted to the frame time (once per track per frame).
+	tr.edges = tr.edges[:0]
+	maxD2 := tr.cfg.MaxGateDistance * tr.cfg.MaxGateDistance
+	for j := range frame {
+		m := &frame[j]
+		mm := &tr.ms[j]
+		var linked uint32
+		if id, ok := tr.links[keyOf(m)]; ok {
+			linked = id
+		}
+		tr.g.near(e[j], n[j], func(i int32) {
+			trk := &tr.tracks[i]
+			if !compatible(trk.Class, m.Class) {
+				return
+			}
+			px, py := trk.f.position()
+			if dx, dy := px-e[j], py-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction
+				return
+			}
+			p := tr.predicted(int(i), t)
+			d2, ok := p.gate(mm)
+			if !ok || d2 > tr.cfg.GateChi2 {
+				return
+			}
+			if qx, qy := p.position(); (qx-e[j])*(qx-e[j])+(qy-n[j])*(qy-n[j]) > maxD2 {
+				return
+			}
+			c := d2
+			if trk.ID == linked {
+				c -= tr.cfg.LinkBonus
+			}
+			tr.edges = append(tr.edges, edge{m: int32(j), t: i, cost: c})
+		})
+	}
+	tr.rowIdx = grow(tr.rowIdx, len(frame))
+	tr.colIdx = grow(tr.colIdx, nt)
+	tr.matched = grow(tr.matched, len(frame))
+	for j := range tr.matched {
+		tr.matched[j] = -1
+	}
+	tr.associate(len(frame))
+	for j := range frame {
+		if i := tr.matched[j]; i >= 0 {
+			tr.apply(int(i), &frame[j], &tr.ms[j], e[j], n[j])
+		}
+	}
+	for j := range frame { // births after updates: indices above stay valid
+		if tr.matched[j] < 0 {
+			tr.birth(&frame[j], &tr.ms[j], e[j], n[j])
+		}
+	}
+}
+
+// predicted returns track i predicted to time t, computed once per frame.
+func (tr *Tracker) predicted(i int, t int64) *filter {
+	if tr.predAt[i] != tr.stamp {
+		tr.pred[i] = tr.tracks[i].f
+		tr.pred[i].predict(float64(t-tr.tracks[i].TimeNS) / 1e9)
+		tr.predAt[i] = tr.stamp
+	}
+	return &tr.pred[i]
+}
+
+// associate solves the frame's gated assignment, one connected component
+// at a time, writing tr.matched. Components come from a union-find over
+// measurement nodes [0,nm) and track nodes [nm,nm+nt); edges are grouped
+// by component with a counting sort.
+func (tr *Tracker) associate(nm int) {
+	if len(tr.edges) == 0 {
+		return
+	}
+	nt := len(tr.tracks)
+	nodes := nm + nt
+	tr.comp.reset(nodes)
+	for _, ed := range tr.edges {
+		tr.comp.union(int(ed.m), nm+int(ed.t))
+	}
+	tr.count = growZero(tr.count, nodes+1)
+	tr.roots = grow(tr.roots, len(tr.edges))
+	for k, ed := range tr.edges {
+		r := int32(tr.comp.find(int(ed.m)))
+		tr.roots[k] = r
+		tr.count[r+1]++
+	}
+	for i := 1; i <= nodes; i++ {
+		tr.count[i] += tr.count[i-1]
+	}
+	tr.sorted = grow(tr.sorted, len(tr.edges))
+	for k, ed := range tr.edges {
+		r := tr.roots[k]
+		tr.sorted[tr.count[r]] = ed
+		tr.count[r]++
+	}
+	for lo := 0; lo < len(tr.sorted); {
+		hi := lo + 1
+		for hi < len(tr.sorted) && tr.comp.find(int(tr.sorted[hi].m)) == tr.comp.find(int(tr.sorted[lo].m)) {
+			hi++
+		}
+		tr.solveComponent(tr.sorted[lo:hi], nm)
+		lo = hi
+	}
+}
+
+// solveComponent solves one component: rows are its measurements (left
+// unassigned at cost GateChi2, when they start a new track), columns its
+// tracks.
+func (tr *Tracker) solveComponent(es []edge, nm int) {
+	if len(es) == 1 { // the common case: one measurement, one track
+		tr.matched[es[0].m] = es[0].t
+		return
+	}
+	tr.compM, tr.compT = tr.compM[:0], tr.compT[:0]
+	for _, ed := range es {
+		if !tr.comp.seen(int(ed.m)) {
+			tr.rowIdx[ed.m] = int32(len(tr.compM))
+			tr.compM = append(tr.compM, ed.m)
+		}
+		if !tr.comp.seen(nm + int(ed.t)) {
+			tr.colIdx[ed.t] = int32(len(tr.compT))
+			tr.compT = append(tr.compT, ed.t)
+		}
+	}
+	rows, cols := len(tr.compM), len(tr.compT)
+	tr.cost = grow(tr.cost, rows*cols)
+	for k := range tr.cost {
+		tr.cost[k] = math.Inf(1)
+	}
+	for _, ed := range es {
+		tr.cost[int(tr.rowIdx[ed.m])*cols+int(tr.colIdx[ed.t])] = ed.cost
+	}
+	tr.assign = grow(tr.assign, rows)
+	tr.solver.Solve(tr.cost, rows, cols, tr.cfg.GateChi2, tr.assign)
+	for r := 0; r < rows; r++ {
+		if c := tr.assign[r]; c >= 0 {
+			tr.matched[tr.compM[r]] = tr.compT[c]
+		}
+	}
+}
+
+// toMeas converts a measurement to filter form.
+func (tr *Tracker) toMeas(m *Measurement, e, n float64) meas {
+	mm := meas{z: [4]float64{e, n, float64(m.VelE), float64(m.VelN)}, hasVel: true}
+	if m.CovEE > 0 && m.CovNN > 0 && float64(m.CovEE)*float64(m.CovNN) > float64(m.CovEN)*float64(m.CovEN) {
+		mm.Rpos = [2][2]float64{{float64(m.CovEE), float64(m.CovEN)}, {float64(m.CovEN), float64(m.CovNN)}}
+	} else {
+		v := tr.cfg.DefaultPosVar
+		mm.Rpos = [2][2]float64{{v, 0}, {0, v}}
+	}
+	mm.velVar = tr.cfg.DefaultVelVar
+	if !m.Class.Vehicle() && m.Class != v2x.ClassUnknown {
+		mm.velVar = tr.cfg.PedestrianVelVar
+	}
+	return mm
+}
+
+func keyOf(m *Measurement) linkKey {
+	return linkKey{stream: m.Stream, source: m.Source, kind: m.Kind, localID: m.LocalID}
+}
+
+// slot returns a bit for the measurement's source, for the Sources count.
+func (tr *Tracker) slot(m *Measurement) uint64 {
+	k := m.Stream<<32 | uint64(m.Source)
+	s, ok := tr.slots[k]
+	if !ok {
+		s = uint8(len(tr.slots) % 64)
+		tr.slots[k] = s
+	}
+	return 1 << s
+}
+
+// apply updates track i with a measurement assigned to it.
+func (tr *Tracker) apply(i int, m *Measurement, mm *meas, e, n float64) {
+	trk := &tr.tracks[i]
+	dt := m.TimeNS - trk.TimeNS
+	if dt >= 0 {
+		trk.f = *tr.predicted(i, m.TimeNS)
+		trk.TimeNS = m.TimeNS
+	} else {
+		if -dt > tr.cfg.FixedLagNS {
+			tr.C.TooOld++
+			return
+		}
+		tr.C.OutOfSequence++
+		// Approximate retrodiction: carry the measurement forward to the
+		// track's time along the track's velocity, inflating its position
+		// covariance by the velocity uncertainty over the lag.
+		s := float64(-dt) / 1e9
+		ve, vn := trk.f.velocity()
+		mm.z[0] += ve * s
+		mm.z[1] += vn * s
+		vv := velVar(&trk.f) * s * s
+		mm.Rpos[0][0] += vv
+		mm.Rpos[1][1] += vv
+	}
+	if !trk.f.update(mm) {
+		tr.C.FilterFailed++
+		return
+	}
+	tr.C.Measurements++
+	trk.Hits++
+	if m.TimeNS-trk.srcEpoch > 500e6 {
+		trk.Sources, trk.srcCur, trk.srcEpoch = trk.srcCur, 0, m.TimeNS
+	}
+	trk.srcCur |= tr.slot(m)
+	trk.Sources |= trk.srcCur
+	trk.anchorLat, trk.anchorLon, trk.anchorE, trk.anchorN = m.Lat, m.Lon, e, n
+	if m.Length > 0 {
+		trk.Length, trk.Width = m.Length, m.Width
+	}
+	switch m.Kind {
+	case MeasSelfReport:
+		trk.LastSelf = max(trk.LastSelf, m.TimeNS)
+		trk.VehicleID = m.LocalID
+		if !trk.Confirmed {
+			trk.Confirmed = true
+			tr.C.Confirmed++
+		}
+		trk.Class = m.Class // the vehicle knows what it is
+	default:
+		trk.LastCam = max(trk.LastCam, m.TimeNS)
+		if trk.Class == v2x.ClassUnknown {
+			trk.Class = m.Class
+		}
+	}
+	if !trk.Confirmed && trk.Hits >= int32(tr.cfg.ConfirmHits) && m.TimeNS-trk.BornNS <= tr.cfg.ConfirmWindowNS {
+		trk.Confirmed = true
+		tr.C.Confirmed++
+	}
+	tr.links[keyOf(m)] = trk.ID
+}
+
+// velVar is the mean variance of the velocity estimate (m/s)².
+func velVar(f *filter) float64 {
+	if f.m == modelCTRV {
+		v := f.x[2]
+		return f.P[2][2] + v*v*f.P[3][3]
+	}
+	return (f.P[2][2] + f.P[3][3]) / 2
+}
+
+// birth starts a track from an unassigned measurement. A BSM creates a
+// confirmed track; a detection a tentative one.
+func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
+	tr.nextID++
+	if tr.nextID == 0 {
+		tr.nextID = 1
+	}
+	trk := Track{ID: tr.nextID, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1,
+		Length: m.Length, Width: m.Width, anchorLat: m.Lat, anchorLon: m.Lon, anchorE: e, anchorN: n}
+	f := &trk.f
+	f.m = modelFor(m.Class)
+	f.x[0], f.x[1] = e, n
+	f.P[0][0], f.P[0][1], f.P[1][0], f.P[1][1] = mm.Rpos[0][0], mm.Rpos[0][1], mm.Rpos[1][0], mm.Rpos[1][1]
+	ve, vn := float64(m.VelE), float64(m.VelN)
+	if f.m == modelCTRV {
+		f.x[2] = math.Hypot(ve, vn)
+		f.x[3] = math.Atan2(vn, ve)
+		if f.x[2] < 0.5 && m.Speed > 0 { // slow: trust the reported heading more than the velocity
+			f.x[3] = (90 - float64(m.Heading)) * math.Pi / 180
+		}
+		f.x[3] = wrapAngle(f.x[3])
+		f.P[2][2], f.P[3][3], f.P[4][4] = tr.cfg.InitialSpeedVar, tr.cfg.InitialYawVar, tr.cfg.InitialYawRateVar
+	} else {
+		f.x[2], f.x[3] = ve, vn
+		f.P[2][2], f.P[3][3] = tr.cfg.InitialSpeedVar, tr.cfg.InitialSpeedVar
+	}
+	trk.Sources = tr.slot(m)
+	if m.Kind == MeasSelfReport {
+		trk.Confirmed, trk.LastSelf, trk.VehicleID = true, m.TimeNS, m.LocalID
+		tr.C.Confirmed++
+	} else {
+		trk.LastCam = m.TimeNS
+	}
+	tr.tracks = append(tr.tracks, trk)
+	tr.links[keyOf(m)] = trk.ID
+	tr.C.Born++
+	tr.C.Measurements++
+}
+
+// Expire deletes tracks that no source has seen for long enough, as of now.
+func (tr *Tracker) Expire(now int64) {
+	for i := 0; i < len(tr.tracks); {
+		t := &tr.tracks[i]
+		var dead bool
+		if !t.Confirmed {
+			dead = now-t.TimeNS > tr.cfg.TentativeLossNS
+		} else {
+			camGone := t.LastCam == 0 || now-t.LastCam > tr.cfg.CameraLossNS
+			selfGone := t.LastSelf == 0 || now-t.LastSelf > tr.cfg.SelfReportLossNS
+			dead = camGone && selfGone
+		}
+		if !dead {
+			i++
+			continue
+		}
+		tr.C.Deleted++
+		last := len(tr.tracks) - 1
+		tr.tracks[i] = tr.tracks[last]
+		tr.tracks = tr.tracks[:last]
+	}
+	// Links to deleted tracks go when the map has grown well past the
+	// track count (amortised; no per-cycle allocation).
+	if len(tr.links) > 4*len(tr.tracks)+1024 {
+		clear(tr.byID)
+		for i := range tr.tracks {
+			tr.byID[tr.tracks[i].ID] = int32(i)
+		}
+		for k, id := range tr.links {
+			if _, ok := tr.byID[id]; !ok {
+				delete(tr.links, k)
+			}
+		}
+	}
+}
+
+// At returns track t's position and velocity extrapolated linearly to now
+// (cheap enough for every snapshot), and its lat/lon, converted locally
+// around the last measurement's exact geodetic position.
+func (t *Track) At(now int64) (e, n, ve, vn, lat, lon float64) {
+	e, n = t.f.position()
+	ve, vn = t.f.velocity()
+	dt := float64(now-t.TimeNS) / 1e9
+	e += ve * dt
+	n += vn * dt
+	lat, lon = localLatLon(t.anchorLat, t.anchorLon, e-t.anchorE, n-t.anchorN)
+	return
+}
+
+// localLatLon offsets a WGS84 point by small east/north distances (metres),
+// using the ellipsoid's radii of curvature at that latitude. For offsets of
+// a few metres the error is far below a millimetre.
+func localLatLon(lat, lon, de, dn float64) (float64, float64) {
+	const a, e2 = 6378137.0, 6.69437999014e-3
+	s, c := math.Sincos(lat * math.Pi / 180)
+	w := 1 - e2*s*s
+	nRad := a / math.Sqrt(w)                  // prime vertical
+	mRad := a * (1 - e2) / (w * math.Sqrt(w)) // meridian
+	return lat + dn/mRad*180/math.Pi, lon + de/(nRad*c)*180/math.Pi
+}

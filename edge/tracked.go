@@ -1,0 +1,70 @@
+package edge
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/geo"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// trackFuser puts the multi-source tracker (package track) behind the
+// Fuser interface.
+type trackFuser struct {
+	tr *track.Tracker
+}
+
+func newTrackFuser(cfg track.Config) *trackFuser { return &trackFuser{tr: track.New(cfg)} }
+
+func (f *trackFuser) UpdateFrame(ms []Measurement, e, n []float64) { f.tr.UpdateFrame(ms, e, n) }
+
+func (f *trackFuser) Reframe(from, to *geo.Frame) {
+	f.tr.Reframe(func(e, n float64) (float64, float64) {
+		lat, lon, h := from.FromENU(e, n, 0)
+		x, y, _ := to.ToENU(lat, lon, h)
+		return x, y
+	})
+}
+
+func (f *trackFuser) SetMap(m *v2x.Map, fr *geo.Frame) {
+	mf := geo.NewFrame(m.RefLat, m.RefLon, 0)
+	f.tr.SetMap(m, func(e, n float64) (float64, float64) {
+		lat, lon, h := mf.FromENU(e, n, 0)
+		x, y, _ := fr.ToENU(lat, lon, h)
+		return x, y
+	})
+}
+
+func (f *trackFuser) Expire(cutoff int64) { f.tr.Expire(cutoff) }
+
+func (f *trackFuser) Len() int { return f.tr.Len() }
+
+func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.StateObject {
+	f.tr.MatchLanes(now)
+	ts := f.tr.Tracks()
+	for i := range ts {
+		t := &ts[i]
+		if !t.Confirmed {
+			continue
+		}
+		e, n, ve, vn, lat, lon := t.At(now)
+		last := max(t.LastCam, t.LastSelf)
+		age := max(now-last, 0) / 1e6
+		heading := float32(math.Mod(90-math.Atan2(vn, ve)*180/math.Pi+360, 360))
+		dst = append(dst, wire.StateObject{
+			ID: t.ID, Class: t.Class, Sources: uint8(min(bitsSet(t.Sources), 255)), Lane: t.Lane, Approach: t.Approach,
+			Lat: lat, Lon: lon, E: float32(e), N: float32(n), Speed: float32(math.Hypot(ve, vn)), Heading: heading,
+			Length: t.Length, Width: t.Width, AgeMS: uint32(min(age, 1<<32-1)),
+		})
+	}
+	return dst
+}
+
+func bitsSet(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
+}
