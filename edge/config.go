@@ -30,8 +30,9 @@ type Config struct {
 	RefLat float64 `json:"ref_lat"`
 	RefLon float64 `json:"ref_lon"`
 
-	// Fusion selects the fusion stage: "track" (the multi-source tracker,
-	// default) or "latest" (latest measurement per source object).
+	// Fusion selects the fusion stage: "latest" (latest measurement per
+	// source object, the default for now) or "track" (the multi-source
+	// tracker, being validated).
 	Fusion string `json:"fusion"`
 
 	MaxFrame      int           `json:"max_frame"`       // bytes, length field limit

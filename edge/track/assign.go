@@ -13,14 +13,16 @@ import "math"
 // column is always free while the row is, the extended problem is always
 // feasible.
 //
-// The extended problem is solved by successive shortest augmenting paths
-// (the Hungarian method with row and column potentials, in the Jonker–Volgenant
-// / Crouse form): for each free row a Dijkstra search over reduced costs
-// finds the cheapest alternating path to a free column, the potentials are
+// The extended problem is solved in the manner of Jonker and Volgenant: a
+// bounded auction-like augmenting row reduction finds a good initial
+// matching and dual solution, then successive shortest augmenting paths
+// (the Hungarian method with row and column potentials) match the rows it
+// left free: for each free row a Dijkstra search over reduced costs finds
+// the cheapest alternating path to a free column, the potentials are
 // updated so that reduced costs stay non-negative and matched edges stay
-// tight, and the path is flipped. The search only visits the finite
-// (gated) entries, kept in a compressed sparse row layout, so sparse gated
-// problems cost far less than the O(n³) worst case.
+// tight, and the path is flipped. Both phases only visit the finite (gated)
+// entries, kept in a compressed sparse row layout, so sparse gated problems
+// cost far less than the O(n³) worst case.
 type Assigner struct {
 	// Sparse graph of the extended problem: the finite entries of row i
 	// (and then its dummy column) are adjCol/adjCost[rowStart[i]:rowStart[i+1]].
@@ -46,16 +48,21 @@ type Assigner struct {
 	scR  []int32 // rows scanned, in order (the first is the free row)
 	free []int32 // rows left free by reduce
 
+	// reduceBudget, when non-zero, replaces reduce's work budget (negative
+	// means none, leaving every row to augment). A test hook.
+	reduceBudget int
+
 	// Components.
 	parent []int32
 	label  []int32
 }
 
-// grow returns s with length n, reusing its storage when it is big enough.
-// The contents are unspecified.
+// grow returns s with length n, reusing its storage when it is big enough
+// and otherwise at least doubling the capacity, so that a caller whose sizes
+// creep up settles after a few allocations. The contents are unspecified.
 func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]T, n)
+		return make([]T, n, max(n, 2*cap(s)))
 	}
 	return s[:n]
 }
@@ -76,10 +83,12 @@ func finite(c float64) bool { return math.Abs(c) <= math.MaxFloat64 }
 // optimal, which one is returned is deterministic but unspecified; a row is
 // left unassigned only if that is at least as cheap as every alternative.
 //
-// Solve runs in O(rows·(rows+cols)·k) time where k is the length of the
-// longest augmenting search (at most rows), O(rows²·(rows+cols)) in the
-// worst case. Once the workspaces have grown to the problem size it does not
-// allocate. It panics if the preconditions on its arguments do not hold.
+// Apart from one pass over cost, Solve runs in O(rows·(rows+cols)·k) time
+// where k is the length of the longest augmenting search (at most rows),
+// O(rows²·(rows+cols)) in the worst case; sparse gated problems typically
+// need no search at all. Once the workspaces have grown to the largest
+// rows×cols seen, Solve does not allocate, whatever the gate pattern. It
+// panics if the preconditions on its arguments do not hold.
 func (a *Assigner) Solve(cost []float64, rows, cols int, missCost float64, rowToCol []int32) float64 {
 	switch {
 	case rows < 0 || cols < 0:
@@ -90,7 +99,7 @@ func (a *Assigner) Solve(cost []float64, rows, cols int, missCost float64, rowTo
 		panic("track: Assigner.Solve: rowToCol shorter than rows")
 	case len(cost) < rows*cols:
 		panic("track: Assigner.Solve: cost shorter than rows*cols")
-	case rows+cols > math.MaxInt32/2:
+	case int64(rows)*int64(cols+1) > math.MaxInt32:
 		panic("track: Assigner.Solve: problem too large")
 	}
 	if rows == 0 {
@@ -139,8 +148,8 @@ func (a *Assigner) prepare(cost []float64, rows, cols int, missCost float64) {
 	a.colRow = grow(a.colRow, m)
 	if cap(a.seen) < m || cap(a.done) < m {
 		// Fresh arrays are zero; stamps start above zero.
-		a.seen = make([]uint32, m)
-		a.done = make([]uint32, m)
+		a.seen = make([]uint32, m, max(m, 2*cap(a.seen)))
+		a.done = make([]uint32, m, cap(a.seen))
 	} else {
 		a.seen = a.seen[:m]
 		a.done = a.done[:m]
@@ -154,7 +163,10 @@ func (a *Assigner) prepare(cost []float64, rows, cols int, missCost float64) {
 		a.colRow[j] = -1
 	}
 
-	adjCol, adjCost := a.adjCol[:0], a.adjCost[:0]
+	// Size the adjacency for the densest possible gate pattern, so that
+	// whether Solve allocates depends only on the dimensions.
+	maxEdges := rows * (cols + 1)
+	adjCol, adjCost := grow(a.adjCol, maxEdges)[:0], grow(a.adjCost, maxEdges)[:0]
 	rowStart, rowCol := a.rowStart, a.rowCol
 	for i := range rows {
 		rowStart[i] = int32(len(adjCol))
@@ -192,6 +204,9 @@ func (a *Assigner) reduce(rows int) {
 	}
 	nFree := len(free)
 	budget := 4*rows + 16
+	if a.reduceBudget != 0 {
+		budget = max(a.reduceBudget, 0)
+	}
 	for pass := 0; pass < 2 && nFree > 0 && budget > 0; pass++ {
 		prev := nFree
 		nFree = 0

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-var inf = math.Inf(1)
+var forbidden = math.Inf(1)
 
 // bruteForce returns the optimal total by enumerating every partial
 // injective assignment of rows to finite columns.
@@ -60,27 +60,36 @@ func checkFeasible(t testing.TB, cost []float64, rows, cols int, missCost float6
 	return total
 }
 
-func near(a, b float64) bool {
+func closeTotal(a, b float64) bool {
 	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
 }
 
-// checkSolve solves the problem and checks the result against brute force.
+// checkSolve solves the problem with a and checks the result against brute
+// force. It then solves it again with the initial reduction phase disabled
+// and cut short, so that the shortest augmenting path phase is exercised on
+// its own and from a partial reduction.
 func checkSolve(t testing.TB, a *Assigner, cost []float64, rows, cols int, missCost float64) {
 	t.Helper()
-	rowToCol := make([]int32, rows+1)
-	rowToCol[rows] = 12345 // sentinel: must not be touched
-	got := a.Solve(cost, rows, cols, missCost, rowToCol)
-	if rowToCol[rows] != 12345 {
-		t.Fatalf("Solve wrote past rows")
-	}
-	achieved := checkFeasible(t, cost, rows, cols, missCost, rowToCol)
-	if !near(got, achieved) {
-		t.Fatalf("%dx%d miss=%v: reported total %v, assignment %v achieves %v\ncost=%v",
-			rows, cols, missCost, got, rowToCol[:rows], achieved, cost)
-	}
-	if want := bruteForce(cost, rows, cols, missCost); !near(got, want) {
-		t.Fatalf("%dx%d miss=%v: total %v (assignment %v), optimum %v\ncost=%v",
-			rows, cols, missCost, got, rowToCol[:rows], want, cost)
+	want := bruteForce(cost, rows, cols, missCost)
+	saved := a.reduceBudget
+	defer func() { a.reduceBudget = saved }()
+	for _, budget := range []int{saved, -1, 1, 3} {
+		a.reduceBudget = budget
+		rowToCol := make([]int32, rows+1)
+		rowToCol[rows] = 12345 // sentinel: must not be touched
+		got := a.Solve(cost, rows, cols, missCost, rowToCol)
+		if rowToCol[rows] != 12345 {
+			t.Fatalf("Solve wrote past rows")
+		}
+		achieved := checkFeasible(t, cost, rows, cols, missCost, rowToCol)
+		if !closeTotal(got, achieved) {
+			t.Fatalf("%dx%d miss=%v budget=%d: reported total %v, assignment %v achieves %v\ncost=%v",
+				rows, cols, missCost, budget, got, rowToCol[:rows], achieved, cost)
+		}
+		if !closeTotal(got, want) {
+			t.Fatalf("%dx%d miss=%v budget=%d: total %v (assignment %v), optimum %v\ncost=%v",
+				rows, cols, missCost, budget, got, rowToCol[:rows], want, cost)
+		}
 	}
 }
 
@@ -99,7 +108,7 @@ func TestSolveTable(t *testing.T) {
 		{name: "no cols", rows: 3, cols: 0, miss: 2, want: []int32{-1, -1, -1}, total: 6},
 		{name: "single", rows: 1, cols: 1, miss: 5, cost: []float64{3}, want: []int32{0}, total: 3},
 		{name: "single miss cheaper", rows: 1, cols: 1, miss: 2, cost: []float64{3}, want: []int32{-1}, total: 2},
-		{name: "single forbidden", rows: 1, cols: 1, miss: 7, cost: []float64{inf}, want: []int32{-1}, total: 7},
+		{name: "single forbidden", rows: 1, cols: 1, miss: 7, cost: []float64{forbidden}, want: []int32{-1}, total: 7},
 		{name: "single NaN", rows: 1, cols: 1, miss: 7, cost: []float64{nan}, want: []int32{-1}, total: 7},
 		{name: "single -Inf is forbidden", rows: 1, cols: 1, miss: 7, cost: []float64{math.Inf(-1)}, want: []int32{-1}, total: 7},
 		{
@@ -135,7 +144,7 @@ func TestSolveTable(t *testing.T) {
 			name: "forbidden forces swap", rows: 2, cols: 2, miss: 50,
 			cost: []float64{
 				1, 3,
-				2, inf,
+				2, forbidden,
 			},
 			want: []int32{1, 0}, total: 5,
 		},
@@ -144,16 +153,16 @@ func TestSolveTable(t *testing.T) {
 			// against its miss cost (row 1: 3-0.5 > row 0: 3-1).
 			name: "forbidden and miss", rows: 2, cols: 2, miss: 3,
 			cost: []float64{
-				1, inf,
-				0.5, inf,
+				1, forbidden,
+				0.5, forbidden,
 			},
 			want: []int32{-1, 0}, total: 3.5,
 		},
 		{
 			name: "all forbidden", rows: 2, cols: 3, miss: 1.5,
 			cost: []float64{
-				inf, inf, nan,
-				nan, inf, inf,
+				forbidden, forbidden, nan,
+				nan, forbidden, forbidden,
 			},
 			want: []int32{-1, -1}, total: 3,
 		},
@@ -161,7 +170,7 @@ func TestSolveTable(t *testing.T) {
 			name: "one row all forbidden", rows: 3, cols: 2, miss: 10,
 			cost: []float64{
 				2, 3,
-				inf, inf,
+				forbidden, forbidden,
 				1, 5,
 			},
 			want: []int32{1, -1, 0}, total: 14,
@@ -195,7 +204,7 @@ func TestSolveTable(t *testing.T) {
 		{
 			name: "negative costs", rows: 2, cols: 3, miss: 0,
 			cost: []float64{
-				-1, -5, inf,
+				-1, -5, forbidden,
 				-4, -6, 2,
 			},
 			want: []int32{1, 0}, total: -9,
@@ -203,9 +212,9 @@ func TestSolveTable(t *testing.T) {
 		{
 			name: "chain", rows: 3, cols: 3, miss: 100,
 			cost: []float64{
-				1, 2, inf,
-				inf, 1, 2,
-				inf, inf, 1,
+				1, 2, forbidden,
+				forbidden, 1, 2,
+				forbidden, forbidden, 1,
 			},
 			want: []int32{0, 1, 2}, total: 3,
 		},
@@ -214,9 +223,9 @@ func TestSolveTable(t *testing.T) {
 			// alternating path.
 			name: "long augmenting path", rows: 3, cols: 3, miss: 100,
 			cost: []float64{
-				1, 2, inf,
-				inf, 1, 2,
-				1, inf, inf,
+				1, 2, forbidden,
+				forbidden, 1, 2,
+				1, forbidden, forbidden,
 			},
 			want: []int32{1, 2, 0}, total: 5,
 		},
@@ -235,7 +244,7 @@ func TestSolveTable(t *testing.T) {
 			if fmt.Sprint(rowToCol) != fmt.Sprint(tc.want) {
 				t.Errorf("rowToCol = %v, want %v", rowToCol, tc.want)
 			}
-			if want := bruteForce(tc.cost, tc.rows, tc.cols, tc.miss); !near(total, want) {
+			if want := bruteForce(tc.cost, tc.rows, tc.cols, tc.miss); !closeTotal(total, want) {
 				t.Errorf("brute force optimum %v, got %v", want, total)
 			}
 		})
@@ -261,7 +270,7 @@ func TestSolvePanics(t *testing.T) {
 	var a Assigner
 	cases := map[string]func(){
 		"NaN miss":      func() { a.Solve([]float64{1}, 1, 1, math.NaN(), make([]int32, 1)) },
-		"Inf miss":      func() { a.Solve([]float64{1}, 1, 1, inf, make([]int32, 1)) },
+		"Inf miss":      func() { a.Solve([]float64{1}, 1, 1, forbidden, make([]int32, 1)) },
 		"negative miss": func() { a.Solve([]float64{1}, 1, 1, -1, make([]int32, 1)) },
 		"short out":     func() { a.Solve([]float64{1, 2}, 2, 1, 1, make([]int32, 1)) },
 		"short cost":    func() { a.Solve([]float64{1, 2}, 2, 2, 1, make([]int32, 2)) },
@@ -295,7 +304,7 @@ func randomProblem(rng *rand.Rand, rows, cols int) ([]float64, float64) {
 			if rng.IntN(8) == 0 {
 				cost[k] = math.NaN()
 			} else {
-				cost[k] = inf
+				cost[k] = forbidden
 			}
 		case integer:
 			cost[k] = float64(rng.IntN(6)) + offset
@@ -313,10 +322,25 @@ func randomProblem(rng *rand.Rand, rows, cols int) ([]float64, float64) {
 func TestSolveRandomVsBruteForce(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var a Assigner // one Assigner reused across sizes exercises workspace reuse
-	for range 20000 {
+	for range 50000 {
 		rows, cols := rng.IntN(7), rng.IntN(7)
 		cost, miss := randomProblem(rng, rows, cols)
 		checkSolve(t, &a, cost, rows, cols, miss)
+	}
+}
+
+// TestSolveStampWrap runs searches across the wrap-around of the search
+// stamp, which must clear the stale marks.
+func TestSolveStampWrap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	a := Assigner{stamp: math.MaxUint32 - 20, reduceBudget: -1}
+	for range 200 {
+		rows, cols := rng.IntN(7), rng.IntN(7)
+		cost, miss := randomProblem(rng, rows, cols)
+		checkSolve(t, &a, cost, rows, cols, miss)
+	}
+	if a.stamp > 1000 {
+		t.Fatalf("stamp %d did not wrap", a.stamp)
 	}
 }
 
@@ -396,13 +420,24 @@ func TestSolveLargeDual(t *testing.T) {
 				}
 				miss = 50
 			}
-			rowToCol := make([]int32, tc.rows)
-			total := a.Solve(cost, tc.rows, tc.cols, miss, rowToCol)
-			achieved := checkFeasible(t, cost, tc.rows, tc.cols, miss, rowToCol)
-			if !near(total, achieved) {
-				t.Fatalf("reported %v, achieved %v", total, achieved)
+			var totals []float64
+			for _, budget := range []int{0, -1, tc.rows / 2} {
+				a.reduceBudget = budget
+				rowToCol := make([]int32, tc.rows)
+				total := a.Solve(cost, tc.rows, tc.cols, miss, rowToCol)
+				achieved := checkFeasible(t, cost, tc.rows, tc.cols, miss, rowToCol)
+				if !closeTotal(total, achieved) {
+					t.Fatalf("budget %d: reported %v, achieved %v", budget, total, achieved)
+				}
+				checkDual(t, &a, cost, tc.rows, tc.cols, miss, total)
+				totals = append(totals, total)
 			}
-			checkDual(t, &a, cost, tc.rows, tc.cols, miss, total)
+			a.reduceBudget = 0
+			for _, total := range totals[1:] {
+				if !closeTotal(total, totals[0]) {
+					t.Fatalf("totals differ with the reduction budget: %v", totals)
+				}
+			}
 		})
 	}
 }
@@ -470,7 +505,7 @@ func FuzzAssign(f *testing.F) {
 			case b == 255:
 				cost[k] = math.NaN()
 			case b >= 200:
-				cost[k] = inf
+				cost[k] = forbidden
 			default:
 				cost[k] = (float64(b) - 40) / 4
 			}
@@ -548,7 +583,7 @@ func TestComponentsVsBFS(t *testing.T) {
 			case r < p+0.05:
 				cost[k] = math.NaN()
 			default:
-				cost[k] = inf
+				cost[k] = forbidden
 			}
 		}
 		rowComp := make([]int32, rows)
@@ -623,7 +658,7 @@ func TestComponentsSolveSplit(t *testing.T) {
 			}
 			split += a.Solve(sub, len(rs), len(cs), miss, make([]int32, len(rs)))
 		}
-		if !near(whole, split) {
+		if !closeTotal(whole, split) {
 			t.Fatalf("whole %v, sum over %d components %v", whole, n, split)
 		}
 	}
@@ -635,7 +670,7 @@ func TestComponentsSolveSplit(t *testing.T) {
 func gatedProblem(rng *rand.Rand, rows, cols, perRow int) ([]float64, float64) {
 	cost := make([]float64, rows*cols)
 	for k := range cost {
-		cost[k] = inf
+		cost[k] = forbidden
 	}
 	if cols == 0 {
 		return cost, 9
