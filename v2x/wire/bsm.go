@@ -1,13 +1,9 @@
 package wire
 
-import (
-	"fmt"
-
-	"github.com/v2x-edge/v2x-edge/v2x"
-)
+import "github.com/v2x-edge/v2x-edge/v2x"
 
 // BSMLen is the size of a native BSM payload.
-const BSMLen = 80
+const BSMLen = 76
 
 // AppendBSM appends the native encoding of m.
 func AppendBSM(b []byte, m *v2x.BSM) []byte {
@@ -24,8 +20,8 @@ func AppendBSM(b []byte, m *v2x.BSM) []byte {
 
 // DecodeBSM decodes a native BSM payload into m.
 func DecodeBSM(p []byte, m *v2x.BSM) error {
-	if len(p) != BSMLen {
-		return fmt.Errorf("bsm: %w: %d bytes, want %d", ErrTruncated, len(p), BSMLen)
+	if err := checkLen("bsm", len(p), BSMLen); err != nil {
+		return err
 	}
 	d := dec{b: p}
 	m.VehicleID = d.u64()

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 )
 
@@ -63,6 +64,19 @@ func (d *dec) need(n int) bool {
 		return false
 	}
 	return true
+}
+
+// checkLen checks that a payload or the rest of one has the size want:
+// shorter is truncated (ErrTruncated), longer carries trailing bytes
+// (ErrInvalid).
+func checkLen(what string, got, want int) error {
+	switch {
+	case got < want:
+		return fmt.Errorf("%s: %w: %d bytes, want %d", what, ErrTruncated, got, want)
+	case got > want:
+		return fmt.Errorf("%s: %w: %d trailing bytes", what, ErrInvalid, got-want)
+	}
+	return nil
 }
 
 func appendU16(b []byte, v uint16) []byte { return binary.BigEndian.AppendUint16(b, v) }

@@ -74,8 +74,14 @@ func DecodeError(p []byte, e *ErrorFrame) error {
 	d.u8()
 	e.Seq = d.u64()
 	n := int(d.u16())
-	if d.bad || len(d.b) != n || n > MaxErrorMessage {
-		return fmt.Errorf("error frame: %w: %d bytes", ErrTruncated, len(p))
+	if d.bad {
+		return fmt.Errorf("error frame: %w: %d-byte header", ErrTruncated, len(p))
+	}
+	if n > MaxErrorMessage {
+		return fmt.Errorf("error frame: %w: message of %d bytes (max %d)", ErrInvalid, n, MaxErrorMessage)
+	}
+	if err := checkLen("error frame: message", len(d.b), n); err != nil {
+		return err
 	}
 	e.Message = string(d.b)
 	return nil

@@ -38,7 +38,7 @@ func DecodeSPAT(p []byte, m *v2x.SPAT) error {
 		return fmt.Errorf("spat: %w: %d phases (max %d)", ErrInvalid, n, v2x.MaxPhases)
 	}
 	if len(d.b) != n*PhaseLen {
-		return fmt.Errorf("spat: %w: %d phases need %d bytes, have %d", ErrTruncated, n, n*PhaseLen, len(d.b))
+		return checkLen(fmt.Sprintf("spat: %d phases", n), len(d.b), n*PhaseLen)
 	}
 	m.Phases = grow(m.Phases, n)
 	for i := range m.Phases {

@@ -52,7 +52,7 @@ type SignalState struct {
 // Record sizes in a State payload.
 const (
 	stateHeadLen   = 20
-	StateObjectLen = 48
+	StateObjectLen = 52
 	SignalLen      = 16
 	// MaxSignals bounds the number of signal records in a State.
 	MaxSignals = v2x.MaxPhases
@@ -106,9 +106,8 @@ func DecodeState(p []byte, s *State) error {
 	if no > MaxStateObjects || ns > MaxSignals {
 		return fmt.Errorf("state: %w: %d objects, %d signals (max %d, %d)", ErrInvalid, no, ns, MaxStateObjects, MaxSignals)
 	}
-	if len(d.b) != no*StateObjectLen+ns*SignalLen {
-		return fmt.Errorf("state: %w: %d objects and %d signals need %d bytes, have %d",
-			ErrTruncated, no, ns, no*StateObjectLen+ns*SignalLen, len(d.b))
+	if want := no*StateObjectLen + ns*SignalLen; len(d.b) != want {
+		return checkLen(fmt.Sprintf("state: %d objects and %d signals", no, ns), len(d.b), want)
 	}
 	s.Objects = grow(s.Objects, no)
 	for i := range s.Objects {

@@ -39,8 +39,8 @@ func AppendSubscribe(b []byte, s *Subscribe) []byte {
 
 // DecodeSubscribe decodes and validates a Subscribe payload.
 func DecodeSubscribe(p []byte, s *Subscribe) error {
-	if len(p) != SubscribeLen {
-		return fmt.Errorf("subscribe: %w: %d bytes, want %d", ErrTruncated, len(p), SubscribeLen)
+	if err := checkLen("subscribe", len(p), SubscribeLen); err != nil {
+		return err
 	}
 	d := dec{b: p}
 	s.Flags = d.u32()
