@@ -173,15 +173,27 @@ func (f *filter) gate(m *meas) (float64, bool) {
 	return (d*dx*dx - 2*b*dx*dy + a*dy*dy) / det, true
 }
 
-// update folds the measurement in with covariance intersection in its
-// Kalman form: the prior covariance is inflated by 1/ω and the measurement
-// covariance by 1/(1-ω). Camera object lists and BSMs are outputs of their
-// own filters, with errors correlated in time and unknown cross-covariance
-// to ours; CI stays consistent where a plain Kalman update would grow
-// overconfident. ω comes from the fast determinant rule on the position
-// block: ω = det(R)/(det(P)+det(R)). It reports false (and leaves the
-// estimate alone) when the numbers are unusable.
-func (f *filter) update(m *meas) bool {
+// fusionRule says how update treats the correlation between a
+// measurement's errors and the track's. Camera object lists and BSMs are
+// outputs of their sources' own filters: their errors are correlated in
+// time, so a plain Kalman update that takes each as independent grows
+// overconfident.
+type fusionRule struct {
+	// ci selects covariance intersection (in its Kalman form: the prior
+	// covariance inflated by 1/ω, the measurement's by 1/(1-ω), with ω from
+	// the fast determinant rule ω = det(R)/(det(P)+det(R))), consistent for
+	// any unknown correlation but never better than the best single input
+	// when inputs are alike.
+	ci bool
+	// inflate multiplies the measurement covariance otherwise: each
+	// measurement counts as 1/inflate of an independent one, the
+	// equivalent-sample-size correction for time-correlated errors.
+	inflate float64
+}
+
+// update folds the measurement in under the fusion rule. It reports false
+// (and leaves the estimate alone) when the numbers are unusable.
+func (f *filter) update(m *meas, rule fusionRule) bool {
 	n := f.m.dims()
 	zh, H, dim := f.h(m)
 	detP := f.P[0][0]*f.P[1][1] - f.P[0][1]*f.P[1][0]
@@ -189,8 +201,8 @@ func (f *filter) update(m *meas) bool {
 	if !(detP > 0) || !(detR > 0) {
 		return false
 	}
-	pScale, rScale := 1.0, ciInflation
-	if useCI {
+	pScale, rScale := 1.0, max(rule.inflate, 1)
+	if rule.ci {
 		w := detR / (detP + detR)
 		w = min(max(w, 0.05), 0.95)
 		pScale, rScale = 1/w, 1/(1-w)
@@ -281,12 +293,6 @@ func (f *filter) update(m *meas) bool {
 	}
 	return true
 }
-
-// Fusion rule switches (for the tuning experiment; see update).
-var (
-	useCI       = true
-	ciInflation = 2.0
-)
 
 // cholesky factors the dim×dim symmetric positive-definite S = L Lᵀ.
 func cholesky(S, L *[4][4]float64, dim int) bool {

@@ -23,6 +23,11 @@ type Config struct {
 	InitialSpeedVar   float64 // (m/s)² of a new track's speed (4)
 	InitialYawVar     float64 // rad² of a new track's yaw (0.5)
 	InitialYawRateVar float64 // (rad/s)² of a new track's yaw rate (0.1)
+	// CovarianceIntersection fuses with CI instead of the default Kalman
+	// update with the measurement covariance multiplied by
+	// CorrelationInflation (2); see fusionRule.
+	CovarianceIntersection bool
+	CorrelationInflation   float64
 }
 
 // SetDefaults fills zero fields.
@@ -54,6 +59,7 @@ func (c *Config) SetDefaults() {
 	deff(&c.InitialSpeedVar, 4)
 	deff(&c.InitialYawVar, 0.5)
 	deff(&c.InitialYawRateVar, 0.1)
+	deff(&c.CorrelationInflation, 2)
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
@@ -132,6 +138,7 @@ type Tracker struct {
 	sorted  []edge
 	compM   []int32
 	compT   []int32
+	used    []bool
 	cost    []float64
 	assign  []int32
 	solver  Assigner
@@ -243,6 +250,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 		tr.matched[j] = -1
 	}
 	tr.associate(len(frame))
+	tr.rescue(frame, e, n, t)
 	for j := range frame {
 		if i := tr.matched[j]; i >= 0 {
 			tr.apply(int(i), &frame[j], &tr.ms[j], e[j], n[j])
@@ -254,6 +262,44 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 		}
 	}
 }
+
+// rescue gives each measurement the assignment left without a track a
+// second chance with a looser gate (RescueFactor × GateChi2) among the
+// tracks this frame left unassigned, before it may start a new track. A
+// real object's measurement falls outside a 99.9 % gate once in a
+// thousand; without this, that would start a duplicate track.
+func (tr *Tracker) rescue(frame []Measurement, e, n []float64, t int64) {
+	tr.used = growZero(tr.used, len(tr.tracks))
+	for _, i := range tr.matched {
+		if i >= 0 {
+			tr.used[i] = true
+		}
+	}
+	loose := tr.cfg.GateChi2 * rescueFactor
+	for j := range frame {
+		if tr.matched[j] >= 0 {
+			continue
+		}
+		m := &frame[j]
+		best, bestD := int32(-1), loose
+		tr.g.near(e[j], n[j], func(i int32) {
+			if tr.used[i] || !compatible(tr.tracks[i].Class, m.Class) {
+				return
+			}
+			p := tr.predicted(int(i), t)
+			if d2, ok := p.gate(&tr.ms[j]); ok && d2 < bestD {
+				best, bestD = i, d2
+			}
+		})
+		if best >= 0 {
+			tr.matched[j] = best
+			tr.used[best] = true
+		}
+	}
+}
+
+// rescueFactor widens the gate for measurements no track took.
+const rescueFactor = 4
 
 // predicted returns track i predicted to time t, computed once per frame.
 func (tr *Tracker) predicted(i int, t int64) *filter {
@@ -396,7 +442,7 @@ func (tr *Tracker) apply(i int, m *Measurement, mm *meas, e, n float64) {
 		mm.Rpos[0][0] += vv
 		mm.Rpos[1][1] += vv
 	}
-	if !trk.f.update(mm) {
+	if !trk.f.update(mm, fusionRule{ci: tr.cfg.CovarianceIntersection, inflate: tr.cfg.CorrelationInflation}) {
 		tr.C.FilterFailed++
 		return
 	}
