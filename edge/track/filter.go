@@ -134,28 +134,19 @@ type meas struct {
 	velVar float64
 }
 
-// h returns the predicted measurement and its Jacobian rows for the state.
-func (f *filter) h(m *meas) (zh [4]float64, H [4][5]float64, dim int) {
-	dim = 2
-	if m.hasVel {
-		dim = 4
-	}
+// h returns the predicted measurement and its dimension.
+func (f *filter) h(m *meas) (zh [4]float64, dim int) {
 	zh[0], zh[1] = f.x[0], f.x[1]
-	H[0][0], H[1][1] = 1, 1
 	if !m.hasVel {
-		return
+		return zh, 2
 	}
 	if f.m == modelCTRV {
 		s, c := math.Sincos(f.x[3])
-		v := f.x[2]
-		zh[2], zh[3] = v*c, v*s
-		H[2][2], H[2][3] = c, -v*s
-		H[3][2], H[3][3] = s, v*c
+		zh[2], zh[3] = f.x[2]*c, f.x[2]*s
 	} else {
 		zh[2], zh[3] = f.x[2], f.x[3]
-		H[2][2], H[3][3] = 1, 1
 	}
-	return
+	return zh, 4
 }
 
 // gate returns the squared Mahalanobis distance of the measurement's
@@ -195,7 +186,7 @@ type fusionRule struct {
 // (and leaves the estimate alone) when the numbers are unusable.
 func (f *filter) update(m *meas, rule fusionRule) bool {
 	n := f.m.dims()
-	zh, H, dim := f.h(m)
+	zh, dim := f.h(m)
 	detP := f.P[0][0]*f.P[1][1] - f.P[0][1]*f.P[1][0]
 	detR := m.Rpos[0][0]*m.Rpos[1][1] - m.Rpos[0][1]*m.Rpos[1][0]
 	if !(detP > 0) || !(detR > 0) {
@@ -208,37 +199,55 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 		pScale, rScale = 1/w, 1/(1-w)
 	}
 
-	var R [4][4]float64
-	R[0][0], R[0][1], R[1][0], R[1][1] = m.Rpos[0][0], m.Rpos[0][1], m.Rpos[1][0], m.Rpos[1][1]
-	if m.hasVel {
-		R[2][2], R[3][3] = m.velVar, m.velVar
+	// H is a row selection for position (and CV velocity); for CTRV
+	// velocity its rows are [0 0 c -v·s 0] and [0 0 s v·c 0]. The products
+	// below use that structure instead of multiplying by H.
+	ctrvVel := m.hasVel && f.m == modelCTRV
+	var c, sn, v float64
+	if ctrvVel {
+		sn, c = math.Sincos(f.x[3])
+		v = f.x[2]
 	}
-	// PHt = (P/ω) Hᵀ  (n×dim), S = H PHt + R/(1-ω)  (dim×dim)
+	// PHt = (P/ω) Hᵀ (n×dim)
 	var PHt [5][4]float64
 	for i := 0; i < n; i++ {
-		for j := 0; j < dim; j++ {
-			var s float64
-			for k := 0; k < n; k++ {
-				s += f.P[i][k] * H[j][k]
+		p := &f.P[i]
+		PHt[i][0], PHt[i][1] = p[0]*pScale, p[1]*pScale
+		if dim == 4 {
+			if ctrvVel {
+				PHt[i][2] = (c*p[2] - v*sn*p[3]) * pScale
+				PHt[i][3] = (sn*p[2] + v*c*p[3]) * pScale
+			} else {
+				PHt[i][2], PHt[i][3] = p[2]*pScale, p[3]*pScale
 			}
-			PHt[i][j] = s * pScale
 		}
 	}
+	// S = H PHt + R/(1-ω) (dim×dim, symmetric)
 	var S [4][4]float64
-	for i := 0; i < dim; i++ {
-		for j := 0; j < dim; j++ {
-			var s float64
-			for k := 0; k < n; k++ {
-				s += H[i][k] * PHt[k][j]
+	for b := 0; b < dim; b++ {
+		S[0][b], S[1][b] = PHt[0][b], PHt[1][b]
+		if dim == 4 {
+			if ctrvVel {
+				S[2][b] = c*PHt[2][b] - v*sn*PHt[3][b]
+				S[3][b] = sn*PHt[2][b] + v*c*PHt[3][b]
+			} else {
+				S[2][b], S[3][b] = PHt[2][b], PHt[3][b]
 			}
-			S[i][j] = s + R[i][j]*rScale
 		}
+	}
+	S[0][0] += m.Rpos[0][0] * rScale
+	S[0][1] += m.Rpos[0][1] * rScale
+	S[1][0] += m.Rpos[1][0] * rScale
+	S[1][1] += m.Rpos[1][1] * rScale
+	if dim == 4 {
+		S[2][2] += m.velVar * rScale
+		S[3][3] += m.velVar * rScale
 	}
 	var L [4][4]float64
 	if !cholesky(&S, &L, dim) {
 		return false
 	}
-	// K = PHt S⁻¹, computed row by row by solving S kᵀ = PHt[i]ᵀ.
+	// K = PHt S⁻¹, row by row: S kᵀ = PHt[i]ᵀ.
 	var K [5][4]float64
 	for i := 0; i < n; i++ {
 		K[i] = cholSolve(&L, PHt[i], dim)
@@ -260,35 +269,15 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 			f.x[2], f.x[3] = -f.x[2], wrapAngle(f.x[3]+math.Pi)
 		}
 	}
-	// P = (I - K H)(P/ω), symmetrised.
-	var KH mat
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for k := 0; k < dim; k++ {
-				s += K[i][k] * H[k][j]
-			}
-			KH[i][j] = s
-		}
-	}
-	var P mat
-	for i := 0; i < n; i++ {
-		for j := 0; j < n; j++ {
-			var s float64
-			for k := 0; k < n; k++ {
-				ik := -KH[i][k]
-				if i == k {
-					ik++
-				}
-				s += ik * f.P[k][j] * pScale
-			}
-			P[i][j] = s
-		}
-	}
+	// P = P/ω − K (H P/ω) = P/ω − K PHtᵀ, upper triangle mirrored.
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
-			v := (P[i][j] + P[j][i]) / 2
-			f.P[i][j], f.P[j][i] = v, v
+			var s float64
+			for a := 0; a < dim; a++ {
+				s += K[i][a] * PHt[j][a]
+			}
+			p := f.P[i][j]*pScale - s
+			f.P[i][j], f.P[j][i] = p, p
 		}
 	}
 	return true
