@@ -41,7 +41,9 @@ type Config struct {
 	SignalStale   time.Duration `json:"signal_stale"`    // drop signal state not refreshed for this long
 	PublishTick   time.Duration `json:"publish_tick"`    // snapshot at least this often when idle
 	ClockInterval time.Duration `json:"clock_interval"`  // clock exchanges on producer streams
-	MaxClockSkew  time.Duration `json:"max_clock_skew"`  // capture times outside now±this are clamped
+	MaxClockSkew  time.Duration `json:"max_clock_skew"`  // capture times older than this (node clock) are refused
+	MaxFuture     time.Duration `json:"max_future"`      // capture times further in the future are refused; nearer ones clamped
+	MaxRange      float64       `json:"max_range"`       // metres from the reference point; measurements beyond are refused
 	IdleTimeout   time.Duration `json:"idle_timeout"`    // QUIC idle timeout
 	MaxStreams    int64         `json:"max_streams"`     // per connection, incoming bidirectional
 	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
@@ -84,6 +86,10 @@ func (c *Config) SetDefaults() {
 	set(&c.PublishTick, 100*time.Millisecond)
 	set(&c.ClockInterval, 2*time.Second)
 	set(&c.MaxClockSkew, 10*time.Second)
+	set(&c.MaxFuture, 500*time.Millisecond)
+	if c.MaxRange == 0 {
+		c.MaxRange = 2000
+	}
 	set(&c.IdleTimeout, 30*time.Second)
 	set(&c.ShutdownGrace, 5*time.Second)
 	set(&c.ErrorWriteTTL, time.Second)
@@ -125,6 +131,9 @@ func (c *Config) Validate() error {
 	if c.MaxFrame < wire.HeaderLen || c.MaxFrame > 64<<20 {
 		errs = append(errs, fmt.Errorf("max_frame %d outside %d..%d", c.MaxFrame, wire.HeaderLen, 64<<20))
 	}
+	if !(c.MaxRange > 0) {
+		errs = append(errs, fmt.Errorf("max_range must be positive, is %v", c.MaxRange))
+	}
 	if c.InboxSize < 16 || c.InboxSize > 1<<24 {
 		errs = append(errs, fmt.Errorf("inbox_size %d outside 16..%d", c.InboxSize, 1<<24))
 	}
@@ -135,7 +144,7 @@ func (c *Config) Validate() error {
 		name string
 		v    time.Duration
 	}{{"stale_after", c.StaleAfter}, {"signal_stale", c.SignalStale}, {"publish_tick", c.PublishTick},
-		{"clock_interval", c.ClockInterval}, {"max_clock_skew", c.MaxClockSkew}, {"idle_timeout", c.IdleTimeout},
+		{"clock_interval", c.ClockInterval}, {"max_clock_skew", c.MaxClockSkew}, {"max_future", c.MaxFuture}, {"idle_timeout", c.IdleTimeout},
 		{"shutdown_grace", c.ShutdownGrace}, {"error_write_ttl", c.ErrorWriteTTL}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, is %v", d.name, d.v))
@@ -159,13 +168,14 @@ func LoadConfigFile(path string, c *Config) error {
 		PublishTick   *jsonDuration `json:"publish_tick"`
 		ClockInterval *jsonDuration `json:"clock_interval"`
 		MaxClockSkew  *jsonDuration `json:"max_clock_skew"`
+		MaxFuture     *jsonDuration `json:"max_future"`
 		IdleTimeout   *jsonDuration `json:"idle_timeout"`
 		ShutdownGrace *jsonDuration `json:"shutdown_grace"`
 		ErrorWriteTTL *jsonDuration `json:"error_write_ttl"`
 	}{alias: (*alias)(c),
 		StaleAfter: (*jsonDuration)(&c.StaleAfter), SignalStale: (*jsonDuration)(&c.SignalStale),
 		PublishTick: (*jsonDuration)(&c.PublishTick), ClockInterval: (*jsonDuration)(&c.ClockInterval),
-		MaxClockSkew: (*jsonDuration)(&c.MaxClockSkew), IdleTimeout: (*jsonDuration)(&c.IdleTimeout),
+		MaxClockSkew: (*jsonDuration)(&c.MaxClockSkew), MaxFuture: (*jsonDuration)(&c.MaxFuture), IdleTimeout: (*jsonDuration)(&c.IdleTimeout),
 		ShutdownGrace: (*jsonDuration)(&c.ShutdownGrace), ErrorWriteTTL: (*jsonDuration)(&c.ErrorWriteTTL)}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

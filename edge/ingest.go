@@ -81,7 +81,11 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		p.ss.reject(h, wire.CodeUnsupportedEncoding, fmt.Sprintf("encoding %d is not supported yet; send native (0)", h.Encoding))
 		return
 	}
-	t := p.captureTime(h.Capture, ingest)
+	t, reason, ok := p.captureTime(h.Capture, ingest)
+	if !ok {
+		p.invalid(h, reason, h.Type.String()+" capture time")
+		return
+	}
 	var err error
 	switch h.Type {
 	case wire.TypeBSM:
@@ -126,24 +130,27 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 
 // captureTime maps a capture time on the producer's clock to the node
 // clock. Before the first clock exchange completes it uses the ingest time.
-// A result in the future (beyond the estimate's uncertainty) or older than
-// MaxClockSkew is clamped and counted.
-func (p *producer) captureTime(capture, ingest int64) int64 {
+// A result slightly in the future (the estimate's uncertainty, up to
+// MaxFuture) is clamped to the ingest time and counted; one further in the
+// future or older than MaxClockSkew is refused: ok is false and reason
+// says why.
+func (p *producer) captureTime(capture, ingest int64) (t int64, reason int, ok bool) {
 	if !p.synced {
-		return ingest
+		return ingest, 0, true
 	}
-	t := capture - p.offset
+	t = capture - p.offset
 	switch {
+	case t-ingest > int64(p.n.cfg.MaxFuture):
+		return 0, reasonTimeFuture, false
 	case t > ingest:
 		if t-ingest > int64(time.Millisecond) {
 			p.n.m.clockClamped.Inc()
 		}
-		return ingest
+		return ingest, 0, true
 	case ingest-t > int64(p.n.cfg.MaxClockSkew):
-		p.n.m.clockClamped.Inc()
-		return ingest - int64(p.n.cfg.MaxClockSkew)
+		return 0, reasonTimePast, false
 	}
-	return t
+	return t, 0, true
 }
 
 func (p *producer) invalid(h *wire.Header, reason int, what string) {

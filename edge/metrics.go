@@ -15,10 +15,14 @@ const (
 	reasonSpeed
 	reasonLight
 	reasonMap
+	reasonOutsideMap
+	reasonTimeFuture
+	reasonTimePast
 	numValueReasons
 )
 
-var valueReasonNames = [numValueReasons]string{"not_finite", "lat_lon_range", "class", "speed_range", "light_state", "map_geometry"}
+var valueReasonNames = [numValueReasons]string{"not_finite", "lat_lon_range", "class", "speed_range", "light_state",
+	"map_geometry", "outside_map", "time_future", "time_past"}
 
 // metrics holds the node's Prometheus collectors, with label children
 // resolved up front so the hot paths only do atomic adds.
@@ -80,7 +84,7 @@ func newMetrics() *metrics {
 		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
 	}
 	m.shed = c("v2x_ingest_shed_total", "Measurements shed because the fusion inbox was full.")
-	m.clockClamped = c("v2x_capture_clamped_total", "Measurements whose corrected capture time lay outside now±max_clock_skew or in the future, and was clamped.")
+	m.clockClamped = c("v2x_capture_clamped_total", "Measurements whose corrected capture time lay slightly in the future (within max_future) and was clamped to the ingest time.")
 	m.errorsUnsent = c("v2x_error_frames_unsent_total", "Error frames that could not be written to a stream that does not read.")
 	m.connections = g("v2x_connections", "Open QUIC connections.")
 	m.producerStreams = g("v2x_producer_streams", "Open producer streams.")

@@ -80,11 +80,21 @@ func (w *world) cycle(start int64) {
 		w.frame, w.hasFrame = geo.NewFrame(ms[0].Lat, ms[0].Lon, 0), true
 		w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", ms[0].Lat, "lon", ms[0].Lon)
 	}
+	// Positions far outside the intersection never reach a track: drop
+	// them (in place) and count.
 	w.e, w.n = grow(w.e, len(ms)), grow(w.n, len(ms))
+	maxR2, k := w.cfg.MaxRange*w.cfg.MaxRange, 0
 	for i := range ms {
-		w.e[i], w.n[i], _ = w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
+		e, n, _ := w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
+		if e*e+n*n > maxR2 {
+			w.m.valuesRejected[reasonOutsideMap].Inc()
+			continue
+		}
+		ms[k], w.e[k], w.n[k] = ms[i], e, n
 		w.ingestNS = max(w.ingestNS, ms[i].IngestNS)
+		k++
 	}
+	ms = ms[:k]
 	// Frames arrive whole and in one piece (one putMeas per frame), so a
 	// frame is a run of measurements with the same stream, source and time.
 	for lo := 0; lo < len(ms); {
