@@ -10,6 +10,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/track"
+
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -34,6 +36,8 @@ type Config struct {
 	// source object, the default for now) or "track" (the multi-source
 	// tracker, being validated).
 	Fusion string `json:"fusion"`
+	// Track tunes the tracker (fields as in track.Config; zero: default).
+	Track track.Config `json:"track"`
 
 	MaxFrame      int           `json:"max_frame"`       // bytes, length field limit
 	InboxSize     int           `json:"inbox_size"`      // measurements queued for fusion before shedding

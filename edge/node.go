@@ -16,7 +16,6 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/edge/devca"
-	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -69,7 +68,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	case FusionLatest:
 		f = newLatestFuser(int64(cfg.StaleAfter))
 	default:
-		f = newTrackFuser(track.Config{})
+		f = newTrackFuser(cfg.Track)
 	}
 	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, f)
 	return n, nil

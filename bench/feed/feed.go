@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,17 @@ type Options struct {
 	Truth      io.Writer
 	TruthEvery time.Duration // default 100 ms
 	Log        *slog.Logger
+	// OnStep, if set, is called after every simulator step with the true
+	// time (ns since the Unix epoch, node-comparable).
+	OnStep func(t int64, s *sim.Sim)
+	// OnOutput, if set, is called for every message sent, with its true
+	// capture time.
+	OnOutput func(o *sim.Output, trueCapture int64)
+	// Reorder holds this share of BSM and object-list frames back by 20 to
+	// 150 ms, so that they reach the node after newer ones (out-of-order
+	// delivery). Seed makes the choice repeatable.
+	Reorder float64
+	Seed    int64
 }
 
 // Stats counts what a feed sent.
@@ -52,6 +64,11 @@ type TruthLine struct {
 	Objects []sim.TruthObject `json:"objects"`
 }
 
+type heldOutput struct {
+	at int64
+	o  sim.Output
+}
+
 // Run feeds the node on conn from s until ctx ends. Simulated time 0 is
 // the moment Run starts.
 func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *Stats) error {
@@ -64,7 +81,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 	}
 	start := clock.Now()
 	producers := map[uint32]*client.Producer{}
+	offsets := map[uint32]int64{}
 	for _, src := range s.Sources() {
+		offsets[src.ID] = int64(src.ClockOffset)
 		off := int64(src.ClockOffset)
 		p, err := conn.OpenProducer(ctx, func() int64 { return clock.Now() + off })
 		if err != nil {
@@ -87,6 +106,8 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 		outs      []sim.Output
 		truth     []sim.TruthObject
 		nextTruth time.Duration
+		held      []heldOutput
+		rng       = rand.New(rand.NewPCG(uint64(opts.Seed), 0x5e0))
 	)
 	tick := time.NewTicker(Step)
 	defer tick.Stop()
@@ -100,6 +121,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 		for s.Now()+Step <= elapsed {
 			s.Step(Step)
 			st.Steps.Add(1)
+			if opts.OnStep != nil {
+				opts.OnStep(start+int64(s.Now()), s)
+			}
 			if enc != nil && s.Now() >= nextTruth {
 				truth = s.Truth(truth[:0])
 				if err := enc.Encode(TruthLine{TimeNS: start + int64(s.Now()), Objects: truth}); err != nil {
@@ -109,8 +133,26 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			}
 		}
 		outs = s.Due(outs[:0])
+		now := clock.Now()
+		// Frames held back earlier whose delay is over go out after the
+		// fresh ones of this tick: later than newer data, out of order.
+		k := 0
+		for _, h := range held {
+			if h.at <= now {
+				outs = append(outs, h.o)
+			} else {
+				held[k] = h
+				k++
+			}
+		}
+		held = held[:k]
+		fresh := len(outs)
 		for i := range outs {
 			o := &outs[i]
+			if i < fresh && opts.Reorder > 0 && (o.Type == sim.MsgBSM || o.Type == sim.MsgObjectList) && rng.Float64() < opts.Reorder {
+				held = append(held, heldOutput{at: now + int64(20*time.Millisecond) + rng.Int64N(int64(130*time.Millisecond)), o: *o})
+				continue
+			}
 			p := producers[o.Source]
 			if p == nil {
 				return fmt.Errorf("feed: output from unknown source %d", o.Source)
@@ -139,6 +181,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				return fmt.Errorf("feed: %w", err)
 			}
 			st.Sent[t].Add(1)
+			if opts.OnOutput != nil {
+				opts.OnOutput(o, capture-offsets[o.Source])
+			}
 		}
 	}
 }

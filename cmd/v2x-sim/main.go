@@ -39,6 +39,8 @@ func run(args []string, stderr io.Writer) error {
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	truthFile := fs.String("truth", "", "write ground truth to this `file` as JSON lines (10 Hz)")
+	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed, best_single_source_rmse_m, ...)")
+	outOfOrder := fs.Float64("reorder", 0, "share of frames held back and sent late, out of order (0..1; up to 150 ms late)")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed; the same seed gives the same scenario")
 	fs.IntVar(&cfg.Cameras, "cameras", cfg.Cameras, "number of roadside cameras (0..12)")
 	fs.Float64Var(&cfg.EquippedShare, "equipped", cfg.EquippedShare, "share of vehicles sending BSMs (0..1)")
@@ -94,6 +96,17 @@ func run(args []string, stderr io.Writer) error {
 	defer conn.Close()
 	log.Info("simulating", "seed", cfg.Seed, "cameras", cfg.Cameras, "sources", len(s.Sources()), "edge", *addr)
 
+	if *outOfOrder < 0 || *outOfOrder > 1 {
+		return fmt.Errorf("-reorder %v outside 0..1", *outOfOrder)
+	}
+	opts.Reorder, opts.Seed = *outOfOrder, cfg.Seed
+	var ev *evaluation
+	if *evaluate {
+		if ev, err = startEvaluation(ctx, conn, s, &opts); err != nil {
+			return err
+		}
+	}
+
 	var st feed.Stats
 	done := make(chan error, 1)
 	start := time.Now()
@@ -106,7 +119,13 @@ func run(args []string, stderr io.Writer) error {
 			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d; %d rejected by the node\n",
 				time.Since(start).Seconds(), st.Total(), st.Sent[wire.TypeBSM].Load(), st.Sent[wire.TypeObjectList].Load(),
 				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Rejected.Load())
-			return err
+			if err != nil {
+				return err
+			}
+			if ev != nil {
+				return ev.finish(os.Stdout)
+			}
+			return nil
 		case <-tick.C:
 			log.Info("progress", "elapsed", time.Since(start).Round(time.Second), "frames", st.Total(), "rejected", st.Rejected.Load())
 		}

@@ -1,0 +1,344 @@
+// Package eval judges fused state against the simulator's ground truth
+// with the CLEAR-MOT metrics (MOTA, position RMSE, identity switches,
+// false tracks, misses), and measures the best single input source the
+// same way, so the fusion can be compared with what it fuses.
+package eval
+
+import (
+	"math"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x/geo"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Options tune the evaluator.
+type Options struct {
+	// MatchDistance is the largest distance (m) at which a fused object or
+	// a measurement counts as the true object (2.5).
+	MatchDistance float64
+	// Every spaces the evaluated states (100 ms): CLEAR-MOT frames.
+	Every time.Duration
+	// Warmup skips states and measurements before this long after the
+	// first truth (2 s): tracks need a few frames to confirm.
+	Warmup time.Duration
+}
+
+// Result is the evaluation, printed as one JSON line by v2x-sim -evaluate.
+type Result struct {
+	MOTA                   float64            `json:"mota"`
+	RMSE                   float64            `json:"rmse_m"`
+	IDSwitches             int                `json:"id_switches"`
+	FalseTracks            int                `json:"false_tracks"`
+	FalseNearTruth         int                `json:"false_tracks_near_truth"`   // within 5 m of a true object: duplicates or stray estimates
+	FalseMultiSource       int                `json:"false_tracks_multi_source"` // fed by more than one source
+	Missed                 int                `json:"missed"`
+	GroundTruth            int                `json:"ground_truth"` // true objects summed over frames
+	Matches                int                `json:"matches"`
+	Frames                 int                `json:"frames"`
+	BestSingleSourceRMSE   float64            `json:"best_single_source_rmse_m"`
+	BestSingleSource       string             `json:"best_single_source"`
+	RMSERatio              float64            `json:"rmse_ratio"` // rmse_m / best_single_source_rmse_m
+	SourceRMSE             map[string]float64 `json:"source_rmse_m"`
+	SourceMatches          map[string]int     `json:"source_matches"`
+	CoveredObjectsPerFrame float64            `json:"covered_objects_per_frame"`
+}
+
+// Evaluator accumulates truth, measurements and states. Feed it from one
+// goroutine.
+type Evaluator struct {
+	opt   Options
+	frame geo.Frame
+	cams  []sim.Camera
+
+	truth []truthSample // time-ordered, trimmed to the last few seconds
+	start int64
+	has   bool
+
+	nextFrame int64
+	lastMatch map[uint32]uint32 // true id -> fused id it was last matched to
+
+	mota  counts
+	srcSq map[string]float64
+	srcN  map[string]int
+	names map[uint32]string
+
+	asg   track.Assigner
+	cost  []float64
+	rowTo []int32
+}
+
+type counts struct {
+	gt, fp, fn, idsw, matches, frames int
+	fpNear, fpMulti                   int
+	sq                                float64
+}
+
+type truthSample struct {
+	t    int64 // ns since the Unix epoch (node-comparable)
+	objs []sim.TruthObject
+}
+
+// New returns an evaluator for the simulator s (its MAP frame, cameras and
+// source names).
+func New(s *sim.Sim, opt Options) *Evaluator {
+	if opt.MatchDistance == 0 {
+		opt.MatchDistance = 2.5
+	}
+	if opt.Every == 0 {
+		opt.Every = 100 * time.Millisecond
+	}
+	if opt.Warmup == 0 {
+		opt.Warmup = 2 * time.Second
+	}
+	m := s.Map()
+	e := &Evaluator{opt: opt, frame: geo.NewFrame(m.RefLat, m.RefLon, 0), cams: s.Cameras(),
+		lastMatch: map[uint32]uint32{}, srcSq: map[string]float64{}, srcN: map[string]int{}, names: map[uint32]string{}}
+	for _, src := range s.Sources() {
+		e.names[src.ID] = src.Name
+	}
+	return e
+}
+
+// Covered reports whether a point (metres from the MAP reference point)
+// lies in some camera's field of view and range.
+func (e *Evaluator) Covered(x, y float64) bool {
+	for _, c := range e.cams {
+		dx, dy := x-c.E, y-c.N
+		r := math.Hypot(dx, dy)
+		if r > c.Range || r < 1 {
+			continue
+		}
+		bearing := math.Atan2(dx, dy) * 180 / math.Pi // clockwise from north
+		d := math.Mod(bearing-c.Facing+540, 360) - 180
+		if math.Abs(d) <= c.FOV/2 {
+			return true
+		}
+	}
+	return false
+}
+
+// AddTruth records the true objects at time t (ns, node-comparable).
+func (e *Evaluator) AddTruth(t int64, objs []sim.TruthObject) {
+	if !e.has {
+		e.start, e.has = t, true
+		e.nextFrame = t + int64(e.opt.Warmup)
+	}
+	// Reuse the oldest sample's slice once the window is full.
+	var buf []sim.TruthObject
+	for len(e.truth) > 0 && t-e.truth[0].t > int64(3*time.Second) {
+		buf = e.truth[0].objs[:0]
+		e.truth = e.truth[1:]
+	}
+	e.truth = append(e.truth, truthSample{t: t, objs: append(buf, objs...)})
+}
+
+// at returns the truth sample nearest to t, if one lies within 20 ms.
+func (e *Evaluator) at(t int64) []sim.TruthObject {
+	lo, hi := 0, len(e.truth)
+	for lo < hi {
+		mid := (lo + hi) / 2
+		if e.truth[mid].t < t {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	best := -1
+	for _, i := range []int{lo - 1, lo} {
+		if i >= 0 && i < len(e.truth) && (best < 0 || abs(e.truth[i].t-t) < abs(e.truth[best].t-t)) {
+			best = i
+		}
+	}
+	if best < 0 || abs(e.truth[best].t-t) > int64(20*time.Millisecond) {
+		return nil
+	}
+	return e.truth[best].objs
+}
+
+func abs(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+type point struct {
+	id   uint32
+	x, y float64
+}
+
+// match solves the min-distance assignment between truth and candidates
+// within MatchDistance; it returns, per truth index, the candidate index
+// or -1, and the squared distances.
+func (e *Evaluator) match(truth, cand []point) []int32 {
+	rows, cols := len(truth), len(cand)
+	e.cost = e.cost[:0]
+	d2max := e.opt.MatchDistance * e.opt.MatchDistance
+	for _, t := range truth {
+		for _, c := range cand {
+			d2 := (t.x-c.x)*(t.x-c.x) + (t.y-c.y)*(t.y-c.y)
+			if d2 > d2max {
+				d2 = math.Inf(1)
+			}
+			e.cost = append(e.cost, d2)
+		}
+	}
+	if cap(e.rowTo) < rows {
+		e.rowTo = make([]int32, rows)
+	}
+	e.rowTo = e.rowTo[:rows]
+	e.asg.Solve(e.cost, rows, cols, d2max, e.rowTo)
+	return e.rowTo
+}
+
+// AddState evaluates a fused state of node time t (at most one per Every).
+func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
+	if !e.has || t < e.nextFrame {
+		return
+	}
+	truth := e.at(t)
+	if truth == nil {
+		return
+	}
+	e.nextFrame = t + int64(e.opt.Every)
+	// Everything is matched with everything; only covered truth counts
+	// (misses, matches), and a fused object counts as false only when it
+	// lies in coverage and matches no true object at all: the edge of
+	// coverage is a don't-care zone, as in CLEAR-MOT practice.
+	var tp, cp []point
+	var covered []bool
+	for _, o := range truth {
+		tp = append(tp, point{id: o.ID, x: o.E, y: o.N})
+		covered = append(covered, e.Covered(o.E, o.N))
+	}
+	for _, o := range objs {
+		x, y, _ := e.frame.ToENU(o.Lat, o.Lon, 0)
+		cp = append(cp, point{id: o.ID, x: x, y: y})
+	}
+	m := e.match(tp, cp)
+	c := &e.mota
+	c.frames++
+	taken := make([]bool, len(cp))
+	for i, j := range m {
+		if j >= 0 {
+			taken[j] = true
+		}
+		if !covered[i] {
+			continue
+		}
+		c.gt++
+		if j < 0 {
+			c.fn++
+			continue
+		}
+		c.matches++
+		dx, dy := tp[i].x-cp[j].x, tp[i].y-cp[j].y
+		c.sq += dx*dx + dy*dy
+		if prev, ok := e.lastMatch[tp[i].id]; ok && prev != cp[j].id {
+			c.idsw++
+		}
+		e.lastMatch[tp[i].id] = cp[j].id
+	}
+	for j := range cp {
+		if !taken[j] && e.Covered(cp[j].x, cp[j].y) {
+			c.fp++
+			near := false
+			for _, t := range tp {
+				near = near || (t.x-cp[j].x)*(t.x-cp[j].x)+(t.y-cp[j].y)*(t.y-cp[j].y) < 25
+			}
+			if near {
+				c.fpNear++
+			}
+			if objs[j].Sources > 1 {
+				c.fpMulti++
+			}
+		}
+	}
+}
+
+// AddMeasurements evaluates one source's raw output: captured at true
+// time t, with the given positions. Camera false positives and misses do
+// not enter: this is the positional accuracy of what the source reports
+// about real objects in camera coverage.
+func (e *Evaluator) AddMeasurements(source uint32, t int64, lats, lons []float64) {
+	if !e.has || t < e.start+int64(e.opt.Warmup) {
+		return
+	}
+	truth := e.at(t)
+	if truth == nil {
+		return
+	}
+	var tp, cp []point
+	for _, o := range truth {
+		if e.Covered(o.E, o.N) {
+			tp = append(tp, point{id: o.ID, x: o.E, y: o.N})
+		}
+	}
+	for i := range lats {
+		x, y, _ := e.frame.ToENU(lats[i], lons[i], 0)
+		cp = append(cp, point{x: x, y: y})
+	}
+	name := e.names[source]
+	for i, j := range e.match(tp, cp) {
+		if j >= 0 {
+			dx, dy := tp[i].x-cp[j].x, tp[i].y-cp[j].y
+			e.srcSq[name] += dx*dx + dy*dy
+			e.srcN[name]++
+		}
+	}
+}
+
+// AddOutput is AddMeasurements for a simulator output: BSMs and camera
+// object lists (other messages are ignored). trueCapture is its capture
+// time on the true clock (ns, node-comparable).
+func (e *Evaluator) AddOutput(o *sim.Output, trueCapture int64) {
+	switch o.Type {
+	case sim.MsgBSM:
+		e.AddMeasurements(o.Source, trueCapture, []float64{o.BSM.Lat}, []float64{o.BSM.Lon})
+	case sim.MsgObjectList:
+		lats := make([]float64, 0, len(o.Objects.Objects))
+		lons := make([]float64, 0, len(o.Objects.Objects))
+		for _, d := range o.Objects.Objects {
+			lats, lons = append(lats, d.Lat), append(lons, d.Lon)
+		}
+		e.AddMeasurements(o.Source, trueCapture, lats, lons)
+	}
+}
+
+// minSourceMatches is how many matches a source needs to be ranked.
+const minSourceMatches = 50
+
+// Result computes the metrics so far.
+func (e *Evaluator) Result() Result {
+	c := e.mota
+	r := Result{IDSwitches: c.idsw, FalseTracks: c.fp, FalseNearTruth: c.fpNear, FalseMultiSource: c.fpMulti, Missed: c.fn, GroundTruth: c.gt, Matches: c.matches,
+		Frames: c.frames, SourceRMSE: map[string]float64{}, SourceMatches: map[string]int{}}
+	if c.gt > 0 {
+		r.MOTA = 1 - float64(c.fn+c.fp+c.idsw)/float64(c.gt)
+		r.CoveredObjectsPerFrame = float64(c.gt) / float64(max(c.frames, 1))
+	}
+	if c.matches > 0 {
+		r.RMSE = math.Sqrt(c.sq / float64(c.matches))
+	}
+	r.BestSingleSourceRMSE = math.Inf(1)
+	for name, n := range e.srcN {
+		rm := math.Sqrt(e.srcSq[name] / float64(n))
+		r.SourceRMSE[name], r.SourceMatches[name] = round(rm), n
+		if n >= minSourceMatches && rm < r.BestSingleSourceRMSE {
+			r.BestSingleSourceRMSE, r.BestSingleSource = rm, name
+		}
+	}
+	if math.IsInf(r.BestSingleSourceRMSE, 1) {
+		r.BestSingleSourceRMSE = 0
+	} else {
+		r.RMSERatio = round(r.RMSE / r.BestSingleSourceRMSE)
+	}
+	r.MOTA, r.RMSE, r.BestSingleSourceRMSE = round(r.MOTA), round(r.RMSE), round(r.BestSingleSourceRMSE)
+	r.CoveredObjectsPerFrame = round(r.CoveredObjectsPerFrame)
+	return r
+}
+
+func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }
