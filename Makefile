@@ -14,7 +14,7 @@ help: ## list the targets
 build: ## build every command into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-test: vet unit fuzz ## everything CI runs: go vet, go test -race, a short run of every fuzz target
+test: vet fuzz unit ## everything CI runs: go vet, gofmt, a short run of every fuzz target, go test -race
 
 vet: ## go vet and a gofmt check
 	$(GO) vet ./...

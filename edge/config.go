@@ -32,9 +32,8 @@ type Config struct {
 	RefLat float64 `json:"ref_lat"`
 	RefLon float64 `json:"ref_lon"`
 
-	// Fusion selects the fusion stage: "latest" (latest measurement per
-	// source object, the default for now) or "track" (the multi-source
-	// tracker, being validated).
+	// Fusion selects the fusion stage: "track" (the multi-source tracker,
+	// the default) or "latest" (latest measurement per source object).
 	Fusion string `json:"fusion"`
 	// Track tunes the tracker (fields as in track.Config; zero: default).
 	Track track.Config `json:"track"`
@@ -74,7 +73,7 @@ func (c *Config) SetDefaults() {
 		c.DataDir = "v2x-data"
 	}
 	if c.Fusion == "" {
-		c.Fusion = FusionLatest
+		c.Fusion = FusionTrack
 	}
 	if c.MaxFrame == 0 {
 		c.MaxFrame = wire.DefaultMaxFrame

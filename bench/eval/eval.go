@@ -5,6 +5,8 @@
 package eval
 
 import (
+	"fmt"
+	"os"
 	"math"
 	"time"
 
@@ -252,6 +254,16 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 			if near {
 				c.fpNear++
 			}
+			if debugFP {
+				bd, bc := math.Inf(1), ""
+				for k, t := range tp {
+					if d := math.Hypot(t.x-cp[j].x, t.y-cp[j].y); d < bd {
+						bd, bc = d, fmt.Sprintf("%s taken=%v speed=%.1f", truth[k].Class, m[k] >= 0, truth[k].Speed)
+					}
+				}
+				o := objs[j]
+				fmt.Fprintf(os.Stderr, "FP id=%d %s src=%d age=%dms speed=%.1f at %.1f,%.1f nearest truth %.1fm %s\n", o.ID, o.Class, o.Sources, o.AgeMS, o.Speed, cp[j].x, cp[j].y, bd, bc)
+			}
 			if objs[j].Sources > 1 {
 				c.fpMulti++
 			}
@@ -310,6 +322,8 @@ func (e *Evaluator) AddOutput(o *sim.Output, trueCapture int64) {
 
 // minSourceMatches is how many matches a source needs to be ranked.
 const minSourceMatches = 50
+
+var debugFP = os.Getenv("V2X_EVAL_DEBUG") != ""
 
 // Result computes the metrics so far.
 func (e *Evaluator) Result() Result {

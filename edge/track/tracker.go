@@ -9,7 +9,8 @@ import (
 // Config tunes the tracker. Zero fields take the defaults in SetDefaults.
 type Config struct {
 	FixedLagNS        int64   // out-of-sequence measurements older than this behind a track are dropped (200 ms)
-	ConfirmHits       int     // M of M-of-N: updates needed to confirm a camera-born track (3)
+	ConfirmHits       int     // M of M-of-N: updates needed to confirm a camera-born track seen by two or more sources (3)
+	ConfirmHitsSingle int     // ... and by a single source, whose false positives may persist for a few frames (6)
 	ConfirmWindowNS   int64   // N as a time window: the hits must come within this of birth (1 s)
 	TentativeLossNS   int64   // a tentative track not updated for this long is deleted (300 ms)
 	CameraLossNS      int64   // a confirmed track unseen by cameras and BSMs for these
@@ -45,6 +46,9 @@ func (c *Config) SetDefaults() {
 	def(&c.FixedLagNS, 200e6)
 	if c.ConfirmHits == 0 {
 		c.ConfirmHits = 3
+	}
+	if c.ConfirmHitsSingle == 0 {
+		c.ConfirmHitsSingle = 6
 	}
 	def(&c.ConfirmWindowNS, 1e9)
 	def(&c.TentativeLossNS, 300e6)
@@ -82,6 +86,7 @@ type Track struct {
 	anchorLat, anchorLon, anchorE, anchorN float64
 	Sources                                uint64 // bit per source slot that contributed in the last 0.5-1 s
 	srcCur                                 uint64
+	votes                                  [v2x.NumClasses]uint16
 	srcEpoch                               int64
 	Lane, Approach                         uint8
 	laneAt                                 int64 // when Lane was last matched
@@ -105,6 +110,7 @@ type Counters struct {
 	Confirmed     uint64
 	Deleted       uint64
 	FilterFailed  uint64 // numerically unusable updates, skipped
+	Merged        uint64 // duplicate tracks folded into another
 }
 
 type linkKey struct {
@@ -124,21 +130,26 @@ type Tracker struct {
 	lanes  laneIndex
 
 	// per-frame workspaces
-	g       grid
-	pred    []filter // track predicted to the frame time
-	predAt  []uint32 // frame stamp of pred[i]
-	stamp   uint32
-	edges   []edge
-	ms      []meas
-	comp    uf
-	rowIdx  []int32
-	colIdx  []int32
-	count   []int32
-	roots   []int32
-	sorted  []edge
-	compM   []int32
-	compT   []int32
-	used    []bool
+	g         grid
+	pred      []filter // track predicted to the frame time
+	predAt    []uint32 // frame stamp of pred[i]
+	stamp     uint32
+	edges     []edge
+	ms        []meas
+	comp      uf
+	rowIdx    []int32
+	colIdx    []int32
+	count     []int32
+	roots     []int32
+	sorted    []edge
+	compM     []int32
+	compT     []int32
+	used      []bool
+	dead      []bool
+	lastMerge int64
+	// moved maps the id of a merged-away track to the one that absorbed
+	// it, so that its sources' links follow; cleaned with the links.
+	moved   map[uint32]uint32
 	cost    []float64
 	assign  []int32
 	solver  Assigner
@@ -157,7 +168,7 @@ type edge struct {
 func New(cfg Config) *Tracker {
 	cfg.SetDefaults()
 	return &Tracker{cfg: cfg, links: make(map[linkKey]uint32, 1024), slots: make(map[uint64]uint8),
-		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512)}
+		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32)}
 }
 
 // Len returns the number of tracks, confirmed or not.
@@ -176,14 +187,38 @@ func modelFor(c v2x.Class) model {
 }
 
 // compatible reports whether a measurement of class m may update a track
-// of class t. Unknown matches anything; vehicles of different kinds are
-// confused by cameras often enough to stay compatible; a pedestrian or a
-// cyclist is never a car.
+// of class t: the cheapest gate. Cameras confuse neighbouring classes, so
+// classes match within groups: unknown matches anything; motor vehicles
+// (car, truck, bus, motorcycle) match each other; a bicycle matches a
+// motorcycle or a pedestrian. A pedestrian is never a car.
 func compatible(t, m v2x.Class) bool {
 	if t == m || t == v2x.ClassUnknown || m == v2x.ClassUnknown {
 		return true
 	}
-	return t.Vehicle() && m.Vehicle()
+	if t.Vehicle() && m.Vehicle() {
+		return true
+	}
+	if t == v2x.ClassBicycle {
+		t, m = m, t
+	}
+	return m == v2x.ClassBicycle && (t == v2x.ClassMotorcycle || t == v2x.ClassPedestrian)
+}
+
+// vote counts a measurement's class and sets the track's class to the
+// most frequent one, so one camera's occasional misclassification does
+// not stick. A self-report (BSM) counts for ten.
+func (t *Track) vote(c v2x.Class, weight uint16) {
+	if int(c) >= len(t.votes) || c == v2x.ClassUnknown {
+		return
+	}
+	t.votes[c] = min(t.votes[c]+weight, 1<<15)
+	best := t.Class
+	for k, v := range t.votes {
+		if v > t.votes[best] {
+			best = v2x.Class(k)
+		}
+	}
+	t.Class = best
 }
 
 // UpdateFrame folds in one sensor frame: measurements from one source
@@ -218,6 +253,9 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 		var linked uint32
 		if id, ok := tr.links[keyOf(m)]; ok {
 			linked = id
+			if to, ok := tr.moved[id]; ok {
+				linked = to
+			}
 		}
 		tr.g.near(e[j], n[j], func(i int32) {
 			trk := &tr.tracks[i]
@@ -465,14 +503,16 @@ func (tr *Tracker) apply(i int, m *Measurement, mm *meas, e, n float64) {
 			trk.Confirmed = true
 			tr.C.Confirmed++
 		}
-		trk.Class = m.Class // the vehicle knows what it is
+		trk.vote(m.Class, 10) // the vehicle knows what it is
 	default:
 		trk.LastCam = max(trk.LastCam, m.TimeNS)
-		if trk.Class == v2x.ClassUnknown {
-			trk.Class = m.Class
-		}
+		trk.vote(m.Class, 1)
 	}
-	if !trk.Confirmed && trk.Hits >= int32(tr.cfg.ConfirmHits) && m.TimeNS-trk.BornNS <= tr.cfg.ConfirmWindowNS {
+	need := tr.cfg.ConfirmHitsSingle
+	if bitsSet(trk.Sources) > 1 {
+		need = tr.cfg.ConfirmHits
+	}
+	if !trk.Confirmed && trk.Hits >= int32(need) && m.TimeNS-trk.BornNS <= tr.cfg.ConfirmWindowNS {
 		trk.Confirmed = true
 		tr.C.Confirmed++
 	}
@@ -515,6 +555,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		f.P[2][2], f.P[3][3] = tr.cfg.InitialSpeedVar, tr.cfg.InitialSpeedVar
 	}
 	trk.Sources = tr.slot(m)
+	trk.vote(m.Class, 1)
 	if m.Kind == MeasSelfReport {
 		trk.Confirmed, trk.LastSelf, trk.VehicleID = true, m.TimeNS, m.LocalID
 		tr.C.Confirmed++
@@ -529,11 +570,14 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 
 // Expire deletes tracks that no source has seen for long enough, as of now.
 func (tr *Tracker) Expire(now int64) {
+	tr.merge(now)
 	for i := 0; i < len(tr.tracks); {
 		t := &tr.tracks[i]
 		var dead bool
-		if !t.Confirmed {
-			dead = now-t.TimeNS > tr.cfg.TentativeLossNS
+		if !t.Confirmed || (t.LastSelf == 0 && t.Hits < int32(2*tr.cfg.ConfirmHitsSingle)) {
+			// Tentative, or confirmed on a few camera frames only (as
+			// persistent clutter is): lost as fast as a tentative track.
+			dead = now-max(t.LastCam, t.LastSelf, t.BornNS) > tr.cfg.TentativeLossNS
 		} else {
 			camGone := t.LastCam == 0 || now-t.LastCam > tr.cfg.CameraLossNS
 			selfGone := t.LastSelf == 0 || now-t.LastSelf > tr.cfg.SelfReportLossNS
@@ -560,6 +604,7 @@ func (tr *Tracker) Expire(now int64) {
 				delete(tr.links, k)
 			}
 		}
+		clear(tr.moved)
 	}
 }
 
@@ -586,4 +631,12 @@ func localLatLon(lat, lon, de, dn float64) (float64, float64) {
 	nRad := a / math.Sqrt(w)                  // prime vertical
 	mRad := a * (1 - e2) / (w * math.Sqrt(w)) // meridian
 	return lat + dn/mRad*180/math.Pi, lon + de/(nRad*c)*180/math.Pi
+}
+
+func bitsSet(x uint64) int {
+	n := 0
+	for ; x != 0; x &= x - 1 {
+		n++
+	}
+	return n
 }

@@ -1,0 +1,87 @@
+package track
+
+import "math"
+
+// Duplicate tracks of one object arise when a source's measurement misses
+// the gate of the object's track (a BSM with a GNSS bias, a camera whose
+// first detections of an object were far off): it starts a track of its
+// own, and the source-id link then keeps feeding it. merge finds pairs of
+// tracks that describe one object (close together, moving alike) and
+// folds the younger into the older, which keeps its id.
+const (
+	mergeEveryNS     = 100e6
+	mergeVehicleDist = 2.0 // m, centre to centre: two vehicles are never this close
+	mergePedDist     = 0.6 // m: pedestrians walk side by side
+	mergeSpeedDiff   = 2.0 // m/s
+)
+
+func (tr *Tracker) merge(now int64) {
+	if now-tr.lastMerge < mergeEveryNS {
+		return
+	}
+	tr.lastMerge = now
+	n := len(tr.tracks)
+	tr.g.build(n, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+	tr.dead = growZero(tr.dead, n)
+	for i := range tr.tracks {
+		if tr.dead[i] {
+			continue
+		}
+		a := &tr.tracks[i]
+		ax, ay := a.f.position()
+		avx, avy := a.f.velocity()
+		tr.g.near(ax, ay, func(j32 int32) {
+			j := int(j32)
+			if j <= i || tr.dead[j] || tr.dead[i] {
+				return
+			}
+			b := &tr.tracks[j]
+			if !compatible(a.Class, b.Class) {
+				return
+			}
+			limit := mergeVehicleDist
+			if !a.Class.Vehicle() || !b.Class.Vehicle() {
+				limit = mergePedDist
+			}
+			bx, by := b.f.position()
+			// Compare at a common time: the later of the two.
+			dt := float64(b.TimeNS-a.TimeNS) / 1e9
+			bvx, bvy := b.f.velocity()
+			dx, dy := bx-(ax+avx*dt), by-(ay+avy*dt)
+			if math.Hypot(dx, dy) > limit || math.Hypot(bvx-avx, bvy-avy) > mergeSpeedDiff {
+				return
+			}
+			keep, drop := i, j
+			if b.BornNS < a.BornNS || (b.BornNS == a.BornNS && b.Hits > a.Hits) {
+				keep, drop = j, i
+			}
+			tr.absorb(&tr.tracks[keep], &tr.tracks[drop])
+			tr.dead[drop] = true
+			tr.C.Merged++
+		})
+	}
+	for i := 0; i < len(tr.tracks); {
+		if !tr.dead[i] {
+			i++
+			continue
+		}
+		last := len(tr.tracks) - 1
+		tr.tracks[i], tr.dead[i] = tr.tracks[last], tr.dead[last]
+		tr.tracks = tr.tracks[:last]
+	}
+}
+
+// absorb folds track d's bookkeeping into k; k keeps its estimate, which
+// the next measurements of d's sources (now associating to k) refine.
+func (tr *Tracker) absorb(k, d *Track) {
+	if d.LastSelf > k.LastSelf {
+		k.LastSelf, k.VehicleID = d.LastSelf, d.VehicleID
+		k.Class = d.Class
+	}
+	k.LastCam = max(k.LastCam, d.LastCam)
+	k.Hits += d.Hits
+	k.Confirmed = k.Confirmed || d.Confirmed
+	k.srcCur |= d.srcCur
+	k.Sources |= d.Sources
+	tr.moved[d.ID] = k.ID
+}
