@@ -6,7 +6,7 @@ DEMO_DATA ?= .v2x-demo
 BENCHTIME ?= 1s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test vet unit fuzz bench demo generate clean
+.PHONY: help build test vet unit fuzz accuracy bench demo generate clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -14,7 +14,7 @@ help: ## list the targets
 build: ## build every command into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-test: vet fuzz unit ## everything CI runs: go vet, gofmt, a short run of every fuzz target, go test -race
+test: vet fuzz accuracy unit ## everything CI runs: go vet, gofmt, a short run of every fuzz target, the accuracy judgement, go test -race
 
 vet: ## go vet and a gofmt check
 	$(GO) vet ./...
@@ -31,6 +31,9 @@ fuzz: ## run every fuzz target for FUZZTIME (default 3s)
 	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg > /tmp/v2x-fuzz.log 2>&1 || { cat /tmp/v2x-fuzz.log; exit 1; }; \
 	  done; \
 	done
+
+accuracy: ## judge the tracker against the simulator's ground truth (real time, no -race)
+	$(GO) test -count=1 -run Accuracy -v ./bench/e2e/
 
 bench: ## run the benchmarks (BENCHTIME per benchmark)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
