@@ -90,25 +90,35 @@ func (f *filter) predict(dt float64) {
 			}
 		}
 	}
-	// P = F P Fᵀ + Q
-	var FP mat
-	for i := 0; i < n; i++ {
+	// P = F P Fᵀ + Q, using F's structure: the identity plus a few
+	// entries. Rows (then columns) 0 and 1 gain combinations of 2..4;
+	// row 3 (CTRV yaw) gains dt × row 4, or for CV rows 0,1 gain dt × rows 2,3.
+	P := &f.P
+	if f.m == modelCTRV {
+		for j := 0; j < n; j++ { // rows: FP = F P
+			P[0][j] += F[0][2]*P[2][j] + F[0][3]*P[3][j] + F[0][4]*P[4][j]
+			P[1][j] += F[1][2]*P[2][j] + F[1][3]*P[3][j] + F[1][4]*P[4][j]
+			P[3][j] += dt * P[4][j]
+		}
+		for i := 0; i < n; i++ { // columns: (F P) Fᵀ
+			P[i][0] += F[0][2]*P[i][2] + F[0][3]*P[i][3] + F[0][4]*P[i][4]
+			P[i][1] += F[1][2]*P[i][2] + F[1][3]*P[i][3] + F[1][4]*P[i][4]
+			P[i][3] += dt * P[i][4]
+		}
+	} else {
 		for j := 0; j < n; j++ {
-			var s float64
-			for k := 0; k < n; k++ {
-				s += F[i][k] * f.P[k][j]
-			}
-			FP[i][j] = s
+			P[0][j] += dt * P[2][j]
+			P[1][j] += dt * P[3][j]
+		}
+		for i := 0; i < n; i++ {
+			P[i][0] += dt * P[i][2]
+			P[i][1] += dt * P[i][3]
 		}
 	}
 	for i := 0; i < n; i++ {
 		for j := i; j < n; j++ {
-			var s float64
-			for k := 0; k < n; k++ {
-				s += FP[i][k] * F[j][k]
-			}
-			s += Q[i][j]
-			f.P[i][j], f.P[j][i] = s, s
+			v := (P[i][j]+P[j][i])/2 + Q[i][j]
+			P[i][j], P[j][i] = v, v
 		}
 	}
 }

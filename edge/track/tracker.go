@@ -145,6 +145,8 @@ type Tracker struct {
 	compM     []int32
 	compT     []int32
 	used      []bool
+	linked    []uint32 // per frame measurement: the track its source id is linked to, 0 if none
+	frameSlot uint64   // source slot bit of the current frame
 	dead      []bool
 	lastMerge int64
 	// moved maps the id of a merged-away track to the one that absorbed
@@ -246,17 +248,19 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	// Gating: grid, class, distance, then Mahalanobis against the track
 	// predicted to the frame time (once per track per frame).
 	tr.edges = tr.edges[:0]
+	tr.linked = grow(tr.linked, len(frame))
 	maxD2 := tr.cfg.MaxGateDistance * tr.cfg.MaxGateDistance
 	for j := range frame {
 		m := &frame[j]
 		mm := &tr.ms[j]
-		var linked uint32
+		var linked, stored uint32
 		if id, ok := tr.links[keyOf(m)]; ok {
-			linked = id
+			linked, stored = id, id
 			if to, ok := tr.moved[id]; ok {
-				linked = to
+				linked = to // followed a merge: stored differs, so apply rewrites the link
 			}
 		}
+		tr.linked[j] = stored
 		tr.g.near(e[j], n[j], func(i int32) {
 			trk := &tr.tracks[i]
 			if !compatible(trk.Class, m.Class) {
@@ -281,6 +285,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 			tr.edges = append(tr.edges, edge{m: int32(j), t: i, cost: c})
 		})
 	}
+	tr.frameSlot = tr.slot(&frame[0])
 	tr.rowIdx = grow(tr.rowIdx, len(frame))
 	tr.colIdx = grow(tr.colIdx, nt)
 	tr.matched = grow(tr.matched, len(frame))
@@ -291,7 +296,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	tr.rescue(frame, e, n, t)
 	for j := range frame {
 		if i := tr.matched[j]; i >= 0 {
-			tr.apply(int(i), &frame[j], &tr.ms[j], e[j], n[j])
+			tr.apply(int(i), j, &frame[j], &tr.ms[j], e[j], n[j])
 		}
 	}
 	for j := range frame { // births after updates: indices above stay valid
@@ -457,7 +462,7 @@ func (tr *Tracker) slot(m *Measurement) uint64 {
 }
 
 // apply updates track i with a measurement assigned to it.
-func (tr *Tracker) apply(i int, m *Measurement, mm *meas, e, n float64) {
+func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	trk := &tr.tracks[i]
 	dt := m.TimeNS - trk.TimeNS
 	if dt >= 0 {
@@ -489,7 +494,7 @@ func (tr *Tracker) apply(i int, m *Measurement, mm *meas, e, n float64) {
 	if m.TimeNS-trk.srcEpoch > 500e6 {
 		trk.Sources, trk.srcCur, trk.srcEpoch = trk.srcCur, 0, m.TimeNS
 	}
-	trk.srcCur |= tr.slot(m)
+	trk.srcCur |= tr.frameSlot
 	trk.Sources |= trk.srcCur
 	trk.anchorLat, trk.anchorLon, trk.anchorE, trk.anchorN = m.Lat, m.Lon, e, n
 	if m.Length > 0 {
@@ -516,7 +521,9 @@ func (tr *Tracker) apply(i int, m *Measurement, mm *meas, e, n float64) {
 		trk.Confirmed = true
 		tr.C.Confirmed++
 	}
-	tr.links[keyOf(m)] = trk.ID
+	if tr.linked[j] != trk.ID {
+		tr.links[keyOf(m)] = trk.ID
+	}
 }
 
 // velVar is the mean variance of the velocity estimate (m/s)².
@@ -554,7 +561,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		f.x[2], f.x[3] = ve, vn
 		f.P[2][2], f.P[3][3] = tr.cfg.InitialSpeedVar, tr.cfg.InitialSpeedVar
 	}
-	trk.Sources = tr.slot(m)
+	trk.Sources = tr.frameSlot
 	trk.vote(m.Class, 1)
 	if m.Kind == MeasSelfReport {
 		trk.Confirmed, trk.LastSelf, trk.VehicleID = true, m.TimeNS, m.LocalID

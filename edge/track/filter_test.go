@@ -1,0 +1,124 @@
+package track
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// naivePredictCov is P' = F P Fᵀ + Q by full products, for checking the
+// structured code in predict.
+func naivePredictCov(F, P, Q *mat, n int) mat {
+	var FP, out mat
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			for k := 0; k < n; k++ {
+				FP[i][j] += F[i][k] * P[k][j]
+			}
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			for k := 0; k < n; k++ {
+				out[i][j] += FP[i][k] * F[j][k]
+			}
+			out[i][j] += Q[i][j]
+		}
+	}
+	return out
+}
+
+// jacobian returns F by finite differences of the motion model.
+func jacobian(f filter, dt float64) mat {
+	n := f.m.dims()
+	var F mat
+	for k := 0; k < n; k++ {
+		h := 1e-6
+		a, b := f, f
+		a.x[k] += h
+		b.x[k] -= h
+		a.predict(dt)
+		b.predict(dt)
+		for i := 0; i < n; i++ {
+			d := a.x[i] - b.x[i]
+			if i == 3 && f.m == modelCTRV {
+				d = wrapAngle(d)
+			}
+			F[i][k] = d / (2 * h)
+		}
+	}
+	return F
+}
+
+func randomSPD(r *rand.Rand, n int) mat {
+	var A, P mat
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			A[i][j] = r.NormFloat64()
+		}
+	}
+	for i := 0; i < n; i++ {
+		for j := 0; j < n; j++ {
+			for k := 0; k < n; k++ {
+				P[i][j] += A[i][k] * A[j][k]
+			}
+		}
+		P[i][i] += 0.5
+	}
+	return P
+}
+
+func TestPredictMatchesFullProducts(t *testing.T) {
+	r := rand.New(rand.NewPCG(4, 2))
+	for _, m := range []model{modelCV, modelCTRV} {
+		for trial := 0; trial < 50; trial++ {
+			n := m.dims()
+			f := filter{m: m, P: randomSPD(r, n)}
+			for i := 0; i < n; i++ {
+				f.x[i] = r.NormFloat64() * 5
+			}
+			if m == modelCTRV {
+				f.x[2] = math.Abs(f.x[2]) + 1
+				f.x[4] = r.NormFloat64() * 0.3
+			}
+			dt := r.Float64()*0.2 - 0.05
+			F := jacobian(f, dt)
+			// Q is what predict adds on top of F P Fᵀ: take it from a zero P.
+			z := f
+			z.P = mat{}
+			z.predict(dt)
+			want := naivePredictCov(&F, &f.P, &z.P, n)
+			got := f
+			got.predict(dt)
+			for i := 0; i < n; i++ {
+				for j := 0; j < n; j++ {
+					if d := math.Abs(got.P[i][j] - want[i][j]); d > 1e-5*(1+math.Abs(want[i][j])) {
+						t.Fatalf("model %d dt %.3f: P[%d][%d] = %v, want %v", m, dt, i, j, got.P[i][j], want[i][j])
+					}
+				}
+			}
+		}
+	}
+}
+
+func TestUpdateShrinksCovarianceAndMovesTowardMeasurement(t *testing.T) {
+	f := filter{m: modelCV}
+	f.P[0][0], f.P[1][1], f.P[2][2], f.P[3][3] = 4, 4, 1, 1
+	m := meas{z: [4]float64{2, 0, 0, 0}, Rpos: [2][2]float64{{1, 0}, {0, 1}}, hasVel: true, velVar: 1}
+	if !f.update(&m, fusionRule{inflate: 1}) {
+		t.Fatal("update failed")
+	}
+	// Scalar Kalman gain 4/(4+1) on x.
+	if math.Abs(f.x[0]-1.6) > 1e-9 || math.Abs(f.P[0][0]-0.8) > 1e-9 {
+		t.Fatalf("x %v P00 %v, want 1.6 and 0.8", f.x[0], f.P[0][0])
+	}
+	g := filter{m: modelCV}
+	g.P[0][0], g.P[1][1], g.P[2][2], g.P[3][3] = 4, 4, 1, 1
+	if !g.update(&m, fusionRule{inflate: 2}) || g.P[0][0] <= f.P[0][0] {
+		t.Fatalf("inflated update should shrink less: %v vs %v", g.P[0][0], f.P[0][0])
+	}
+	d2, ok := f.gate(&m)
+	if !ok || d2 <= 0 {
+		t.Fatalf("gate %v %v", d2, ok)
+	}
+}
