@@ -48,7 +48,8 @@ func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.Sta
 		if !t.Confirmed {
 			continue
 		}
-		e, n, ve, vn, lat, lon := t.At(now)
+		e, n, ve, vn := t.At(now)
+		lat, lon := f.tr.LatLon(t, e, n)
 		last := max(t.LastCam, t.LastSelf)
 		age := max(now-last, 0) / 1e6
 		heading := float32(math.Mod(90-math.Atan2(vn, ve)*180/math.Pi+360, 360))

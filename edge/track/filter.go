@@ -195,7 +195,6 @@ type fusionRule struct {
 // update folds the measurement in under the fusion rule. It reports false
 // (and leaves the estimate alone) when the numbers are unusable.
 func (f *filter) update(m *meas, rule fusionRule) bool {
-	n := f.m.dims()
 	zh, dim := f.h(m)
 	detP := f.P[0][0]*f.P[1][1] - f.P[0][1]*f.P[1][0]
 	detR := m.Rpos[0][0]*m.Rpos[1][1] - m.Rpos[0][1]*m.Rpos[1][0]
@@ -215,12 +214,20 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 	ctrvVel := m.hasVel && f.m == modelCTRV
 	var c, sn, v float64
 	if ctrvVel {
-		sn, c = math.Sincos(f.x[3])
 		v = f.x[2]
+		if v != 0 {
+			c, sn = zh[2]/v, zh[3]/v // h computed v·cos, v·sin
+		} else {
+			sn, c = math.Sincos(f.x[3])
+		}
 	}
-	// PHt = (P/ω) Hᵀ (n×dim)
+	// Fixed 5×4 shapes throughout, so the loops have constant bounds: a CV
+	// filter's fifth state row and column stay zero, and a position-only
+	// measurement pads S with an identity block and zero columns, which
+	// leave K's velocity columns zero.
+	// PHt = (P/ω) Hᵀ
 	var PHt [5][4]float64
-	for i := 0; i < n; i++ {
+	for i := range PHt {
 		p := &f.P[i]
 		PHt[i][0], PHt[i][1] = p[0]*pScale, p[1]*pScale
 		if dim == 4 {
@@ -232,17 +239,15 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 			}
 		}
 	}
-	// S = H PHt + R/(1-ω) (dim×dim, symmetric)
+	// S = H PHt + R/(1-ω), symmetric
 	var S [4][4]float64
-	for b := 0; b < dim; b++ {
+	for b := range S {
 		S[0][b], S[1][b] = PHt[0][b], PHt[1][b]
-		if dim == 4 {
-			if ctrvVel {
-				S[2][b] = c*PHt[2][b] - v*sn*PHt[3][b]
-				S[3][b] = sn*PHt[2][b] + v*c*PHt[3][b]
-			} else {
-				S[2][b], S[3][b] = PHt[2][b], PHt[3][b]
-			}
+		if ctrvVel {
+			S[2][b] = c*PHt[2][b] - v*sn*PHt[3][b]
+			S[3][b] = sn*PHt[2][b] + v*c*PHt[3][b]
+		} else {
+			S[2][b], S[3][b] = PHt[2][b], PHt[3][b]
 		}
 	}
 	S[0][0] += m.Rpos[0][0] * rScale
@@ -252,26 +257,28 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 	if dim == 4 {
 		S[2][2] += m.velVar * rScale
 		S[3][3] += m.velVar * rScale
+	} else {
+		S[2][2], S[3][3] = 1, 1
 	}
-	var L [4][4]float64
-	if !cholesky(&S, &L, dim) {
+	var Si [4][4]float64
+	if !invertSPD(&S, &Si) {
 		return false
 	}
-	// K = PHt S⁻¹, row by row: S kᵀ = PHt[i]ᵀ.
+	// K = PHt S⁻¹
 	var K [5][4]float64
-	for i := 0; i < n; i++ {
-		K[i] = cholSolve(&L, PHt[i], dim)
+	for i := range K {
+		ph := &PHt[i]
+		for j := range K[i] {
+			K[i][j] = ph[0]*Si[0][j] + ph[1]*Si[1][j] + ph[2]*Si[2][j] + ph[3]*Si[3][j]
+		}
 	}
 	var y [4]float64
 	for i := 0; i < dim; i++ {
 		y[i] = m.z[i] - zh[i]
 	}
-	for i := 0; i < n; i++ {
-		var s float64
-		for j := 0; j < dim; j++ {
-			s += K[i][j] * y[j]
-		}
-		f.x[i] += s
+	for i := range K {
+		k := &K[i]
+		f.x[i] += k[0]*y[0] + k[1]*y[1] + k[2]*y[2] + k[3]*y[3]
 	}
 	if f.m == modelCTRV {
 		f.x[3] = wrapAngle(f.x[3])
@@ -280,21 +287,24 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 		}
 	}
 	// P = P/ω − K (H P/ω) = P/ω − K PHtᵀ, upper triangle mirrored.
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			var s float64
-			for a := 0; a < dim; a++ {
-				s += K[i][a] * PHt[j][a]
-			}
-			p := f.P[i][j]*pScale - s
+	for i := range K {
+		k := &K[i]
+		for j := i; j < 5; j++ {
+			ph := &PHt[j]
+			p := f.P[i][j]*pScale - (k[0]*ph[0] + k[1]*ph[1] + k[2]*ph[2] + k[3]*ph[3])
 			f.P[i][j], f.P[j][i] = p, p
 		}
 	}
 	return true
 }
 
-// cholesky factors the dim×dim symmetric positive-definite S = L Lᵀ.
-func cholesky(S, L *[4][4]float64, dim int) bool {
+// invertSPD inverts the 4×4 symmetric positive-definite S through its
+// Cholesky factor S = L Lᵀ: S⁻¹ = L⁻ᵀ L⁻¹. It reports false when S is not
+// positive definite.
+func invertSPD(S, Si *[4][4]float64) bool {
+	const dim = 4
+	var L, Li [4][4]float64
+	var rd [4]float64 // reciprocals of L's diagonal
 	for i := 0; i < dim; i++ {
 		for j := 0; j <= i; j++ {
 			s := S[i][j]
@@ -306,32 +316,34 @@ func cholesky(S, L *[4][4]float64, dim int) bool {
 					return false
 				}
 				L[i][i] = math.Sqrt(s)
+				rd[i] = 1 / L[i][i]
 			} else {
-				L[i][j] = s / L[j][j]
+				L[i][j] = s * rd[j]
 			}
 		}
 	}
-	return true
-}
-
-// cholSolve solves (L Lᵀ) x = b.
-func cholSolve(L *[4][4]float64, b [4]float64, dim int) [4]float64 {
-	var y, x [4]float64
+	// Li = L⁻¹, lower triangular.
 	for i := 0; i < dim; i++ {
-		s := b[i]
-		for k := 0; k < i; k++ {
-			s -= L[i][k] * y[k]
+		Li[i][i] = rd[i]
+		for j := 0; j < i; j++ {
+			var s float64
+			for k := j; k < i; k++ {
+				s -= L[i][k] * Li[k][j]
+			}
+			Li[i][j] = s * rd[i]
 		}
-		y[i] = s / L[i][i]
 	}
-	for i := dim - 1; i >= 0; i-- {
-		s := y[i]
-		for k := i + 1; k < dim; k++ {
-			s -= L[k][i] * x[k]
+	// Si = Liᵀ Li, symmetric.
+	for i := 0; i < dim; i++ {
+		for j := i; j < dim; j++ {
+			var s float64
+			for k := j; k < dim; k++ {
+				s += Li[k][i] * Li[k][j]
+			}
+			Si[i][j], Si[j][i] = s, s
 		}
-		x[i] = s / L[i][i]
 	}
-	return x
+	return true
 }
 
 // wrapAngle maps an angle to (-π, π].

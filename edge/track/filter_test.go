@@ -122,3 +122,41 @@ func TestUpdateShrinksCovarianceAndMovesTowardMeasurement(t *testing.T) {
 		t.Fatalf("gate %v %v", d2, ok)
 	}
 }
+
+func TestInvertSPD(t *testing.T) {
+	r := rand.New(rand.NewPCG(8, 8))
+	for _, dim := range []int{4} {
+		for trial := 0; trial < 100; trial++ {
+			P := randomSPD(r, dim)
+			var S, Si [4][4]float64
+			for i := 0; i < dim; i++ {
+				for j := 0; j < dim; j++ {
+					S[i][j] = P[i][j]
+				}
+			}
+			if !invertSPD(&S, &Si) {
+				t.Fatal("SPD matrix reported singular")
+			}
+			for i := 0; i < dim; i++ {
+				for j := 0; j < dim; j++ {
+					var s float64
+					for k := 0; k < dim; k++ {
+						s += S[i][k] * Si[k][j]
+					}
+					want := 0.0
+					if i == j {
+						want = 1
+					}
+					if math.Abs(s-want) > 1e-8 {
+						t.Fatalf("dim %d: (S S⁻¹)[%d][%d] = %v", dim, i, j, s)
+					}
+				}
+			}
+		}
+	}
+	var S, Si [4][4]float64
+	S[0][0], S[1][1], S[2][2], S[3][3] = 1, -1, 1, 1
+	if invertSPD(&S, &Si) {
+		t.Fatal("indefinite matrix accepted")
+	}
+}

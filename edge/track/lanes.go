@@ -95,7 +95,7 @@ func (tr *Tracker) MatchLanes(now int64) {
 		if !t.Confirmed || now-t.laneAt < laneRematchNS {
 			continue
 		}
-		e, n, ve, vn, _, _ := t.At(now)
+		e, n, ve, vn := t.At(now)
 		t.Lane, t.Approach = tr.lanes.matchLane(t.Class, e, n, ve, vn)
 		t.laneAt = now
 	}

@@ -145,8 +145,9 @@ type Tracker struct {
 	compM     []int32
 	compT     []int32
 	used      []bool
-	linked    []uint32 // per frame measurement: the track its source id is linked to, 0 if none
-	frameSlot uint64   // source slot bit of the current frame
+	scale     struct{ lat, lon, at float64 } // degrees per metre near latitude at
+	linked    []uint32                       // per frame measurement: the track its source id is linked to, 0 if none
+	frameSlot uint64                         // source slot bit of the current frame
 	dead      []bool
 	lastMerge int64
 	// moved maps the id of a merged-away track to the one that absorbed
@@ -616,28 +617,37 @@ func (tr *Tracker) Expire(now int64) {
 }
 
 // At returns track t's position and velocity extrapolated linearly to now
-// (cheap enough for every snapshot), and its lat/lon, converted locally
-// around the last measurement's exact geodetic position.
-func (t *Track) At(now int64) (e, n, ve, vn, lat, lon float64) {
+// (cheap enough for every snapshot).
+func (t *Track) At(now int64) (e, n, ve, vn float64) {
 	e, n = t.f.position()
 	ve, vn = t.f.velocity()
 	dt := float64(now-t.TimeNS) / 1e9
-	e += ve * dt
-	n += vn * dt
-	lat, lon = localLatLon(t.anchorLat, t.anchorLon, e-t.anchorE, n-t.anchorN)
-	return
+	return e + ve*dt, n + vn*dt, ve, vn
 }
 
-// localLatLon offsets a WGS84 point by small east/north distances (metres),
-// using the ellipsoid's radii of curvature at that latitude. For offsets of
-// a few metres the error is far below a millimetre.
-func localLatLon(lat, lon, de, dn float64) (float64, float64) {
+// LatLon converts a position of track t (ENU metres) to WGS84, locally
+// around the track's last measurement's exact geodetic position, with the
+// degrees per metre at a latitude near it (within the 2 km of an
+// intersection they change by about 1e-4 relative: sub-millimetre over the
+// few metres between estimate and anchor).
+func (tr *Tracker) LatLon(t *Track, e, n float64) (lat, lon float64) {
+	sc := &tr.scale
+	if sc.lat == 0 || math.Abs(t.anchorLat-sc.at) > 0.05 {
+		sc.lat, sc.lon = localScale(t.anchorLat)
+		sc.at = t.anchorLat
+	}
+	return t.anchorLat + (n-t.anchorN)*sc.lat, t.anchorLon + (e-t.anchorE)*sc.lon
+}
+
+// localScale returns degrees of latitude and longitude per metre north and
+// east at a latitude, from the WGS84 radii of curvature.
+func localScale(lat float64) (dLat, dLon float64) {
 	const a, e2 = 6378137.0, 6.69437999014e-3
 	s, c := math.Sincos(lat * math.Pi / 180)
 	w := 1 - e2*s*s
 	nRad := a / math.Sqrt(w)                  // prime vertical
 	mRad := a * (1 - e2) / (w * math.Sqrt(w)) // meridian
-	return lat + dn/mRad*180/math.Pi, lon + de/(nRad*c)*180/math.Pi
+	return 180 / math.Pi / mRad, 180 / math.Pi / (nRad * c)
 }
 
 func bitsSet(x uint64) int {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/geo"
 )
 
 // truthObj moves in a straight line at constant velocity.
@@ -77,7 +78,7 @@ func rmse(tr *Tracker, s *scenario, t float64) (float64, int) {
 		if !trk.Confirmed {
 			continue
 		}
-		e, n, _, _, _, _ := trk.At(int64(t * 1e9))
+		e, n, _, _ := trk.At(int64(t * 1e9))
 		best := math.Inf(1)
 		for _, o := range s.objs {
 			x, y := o.at(t)
@@ -277,6 +278,22 @@ func BenchmarkUpdateFrame(b *testing.B) {
 				b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
 				b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
 			})
+		}
+	}
+}
+
+func TestLatLonLocalConversionIsExactEnough(t *testing.T) {
+	f := geo.NewFrame(22.5431, 114.0579, 0)
+	tr := New(Config{})
+	for _, p := range [][2]float64{{0, 0}, {150, -80}, {-1900, 600}} {
+		lat, lon, _ := f.FromENU(p[0], p[1], 0)
+		trk := Track{anchorLat: lat, anchorLon: lon, anchorE: p[0], anchorN: p[1]}
+		for _, d := range [][2]float64{{3, 0}, {0, -4}, {5, 5}} {
+			gl, go_ := tr.LatLon(&trk, p[0]+d[0], p[1]+d[1])
+			e, n, _ := f.ToENU(gl, go_, 0)
+			if err := math.Hypot(e-p[0]-d[0], n-p[1]-d[1]); err > 1e-3 {
+				t.Errorf("anchor %v offset %v: %.2g m off", p, d, err)
+			}
 		}
 	}
 }
