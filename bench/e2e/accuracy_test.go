@@ -25,7 +25,7 @@ import (
 // default scenario, and judges its state the way v2x-sim -evaluate does.
 func TestAccuracyAgainstGroundTruth(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs 12 s of simulated traffic in real time")
+		t.Skip("runs 20 s of simulated traffic in real time")
 	}
 	cfg := edge.DefaultConfig()
 	cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "", t.TempDir()
@@ -43,7 +43,7 @@ func TestAccuracyAgainstGroundTruth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c, err := client.Dial(ctx, n.Addr().String(), client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)})
 	if err != nil {
