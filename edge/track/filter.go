@@ -193,8 +193,106 @@ type fusionRule struct {
 }
 
 // update folds the measurement in under the fusion rule. It reports false
-// (and leaves the estimate alone) when the numbers are unusable.
+// when the numbers are unusable (the estimate is then left alone, or, for
+// a position update that succeeded, only the velocity part is skipped).
+//
+// Under the default rule (inflated measurement covariance) the position
+// and the velocity parts are applied one after the other, each a 2×2
+// update: for a block-diagonal R this is the same Kalman update as the
+// joint one (exactly so for the linear parts; the CTRV velocity is
+// linearised at the position-updated state), at about half the cost.
+// Covariance intersection scales the prior once per measurement, so it
+// takes the joint path.
 func (f *filter) update(m *meas, rule fusionRule) bool {
+	if rule.ci {
+		return f.updateJoint(m, rule)
+	}
+	detR := m.Rpos[0][0]*m.Rpos[1][1] - m.Rpos[0][1]*m.Rpos[1][0]
+	if !(detR > 0) {
+		return false
+	}
+	r := max(rule.inflate, 1)
+	// Position: H selects states 0 and 1.
+	var PHt [5][2]float64
+	for i := range PHt {
+		PHt[i] = [2]float64{f.P[i][0], f.P[i][1]}
+	}
+	S := [2][2]float64{{f.P[0][0] + m.Rpos[0][0]*r, f.P[0][1] + m.Rpos[0][1]*r}, {f.P[1][0] + m.Rpos[1][0]*r, f.P[1][1] + m.Rpos[1][1]*r}}
+	if !f.update2(&PHt, &S, [2]float64{m.z[0] - f.x[0], m.z[1] - f.x[1]}) {
+		return false
+	}
+	if !m.hasVel {
+		return true
+	}
+	// Velocity: H rows select states 2 and 3 (CV), or for CTRV are
+	// [0 0 c −v·s 0] and [0 0 s v·c 0] at the current state.
+	var y [2]float64
+	if f.m == modelCTRV {
+		v := f.x[2]
+		sn, c := math.Sincos(f.x[3])
+		for i := range PHt {
+			p := &f.P[i]
+			PHt[i] = [2]float64{c*p[2] - v*sn*p[3], sn*p[2] + v*c*p[3]}
+		}
+		S[0][0] = c*PHt[2][0] - v*sn*PHt[3][0]
+		S[0][1] = c*PHt[2][1] - v*sn*PHt[3][1]
+		S[1][0] = sn*PHt[2][0] + v*c*PHt[3][0]
+		S[1][1] = sn*PHt[2][1] + v*c*PHt[3][1]
+		y = [2]float64{m.z[2] - v*c, m.z[3] - v*sn}
+	} else {
+		for i := range PHt {
+			PHt[i] = [2]float64{f.P[i][2], f.P[i][3]}
+		}
+		S = [2][2]float64{{f.P[2][2], f.P[2][3]}, {f.P[3][2], f.P[3][3]}}
+		y = [2]float64{m.z[2] - f.x[2], m.z[3] - f.x[3]}
+	}
+	S[0][0] += m.velVar * r
+	S[1][1] += m.velVar * r
+	f.update2(&PHt, &S, y)
+	f.normalise()
+	return true
+}
+
+// update2 applies a 2-dimensional Kalman update given P Hᵀ, the
+// innovation covariance S and the innovation y.
+func (f *filter) update2(PHt *[5][2]float64, S *[2][2]float64, y [2]float64) bool {
+	det := S[0][0]*S[1][1] - S[0][1]*S[1][0]
+	if !(det > 0) || !(S[0][0] > 0) {
+		return false
+	}
+	id := 1 / det
+	s00, s01, s11 := S[1][1]*id, -S[0][1]*id, S[0][0]*id // S⁻¹, symmetric
+	var K [5][2]float64
+	for i := range K {
+		p := &PHt[i]
+		K[i] = [2]float64{p[0]*s00 + p[1]*s01, p[0]*s01 + p[1]*s11}
+		f.x[i] += K[i][0]*y[0] + K[i][1]*y[1]
+	}
+	for i := range K {
+		k := &K[i]
+		for j := i; j < 5; j++ {
+			p := f.P[i][j] - (k[0]*PHt[j][0] + k[1]*PHt[j][1])
+			f.P[i][j], f.P[j][i] = p, p
+		}
+	}
+	f.normalise()
+	return true
+}
+
+// normalise keeps a CTRV state canonical: yaw in (−π, π], speed >= 0.
+func (f *filter) normalise() {
+	if f.m != modelCTRV {
+		return
+	}
+	f.x[3] = wrapAngle(f.x[3])
+	if f.x[2] < 0 { // a negative speed is the same motion facing the other way
+		f.x[2], f.x[3] = -f.x[2], wrapAngle(f.x[3]+math.Pi)
+	}
+}
+
+// updateJoint is the joint (4-dimensional) update, used for covariance
+// intersection.
+func (f *filter) updateJoint(m *meas, rule fusionRule) bool {
 	zh, dim := f.h(m)
 	detP := f.P[0][0]*f.P[1][1] - f.P[0][1]*f.P[1][0]
 	detR := m.Rpos[0][0]*m.Rpos[1][1] - m.Rpos[0][1]*m.Rpos[1][0]

@@ -3,21 +3,20 @@ package track
 import "math"
 
 // grid is a uniform spatial hash of track positions, rebuilt for each
-// sensor frame: cells of cellSize metres hashed into a fixed table, with
+// sensor frame: square cells of g.cell metres hashed into a fixed table, with
 // the tracks of a bucket chained through next. Building and querying
 // allocate nothing once the slices have grown.
 type grid struct {
+	cell float64 // cell size, metres: the largest distance a query must reach
 	head []int32 // per bucket: first track index, -1 if none
 	next []int32 // per track: next track index in its bucket
 }
 
-const (
-	cellSize    = 10.0 // metres; a gate never reaches beyond one cell
-	gridBuckets = 1024 // power of two
-)
+// gridBuckets is the hash table size, a power of two.
+const gridBuckets = 1024
 
-func cellOf(x, y float64) (int64, int64) {
-	return int64(math.Floor(x / cellSize)), int64(math.Floor(y / cellSize))
+func (g *grid) cellOf(x, y float64) (int64, int64) {
+	return int64(math.Floor(x / g.cell)), int64(math.Floor(y / g.cell))
 }
 
 func bucket(cx, cy int64) int {
@@ -34,7 +33,7 @@ func (g *grid) build(n int, pos func(i int) (float64, float64)) {
 	}
 	g.next = grow(g.next, n)
 	for i := 0; i < n; i++ {
-		b := bucket(cellOf(pos(i)))
+		b := bucket(g.cellOf(pos(i)))
 		g.next[i] = g.head[b]
 		g.head[b] = int32(i)
 	}
@@ -43,7 +42,7 @@ func (g *grid) build(n int, pos func(i int) (float64, float64)) {
 // near calls fn for every track in the 3×3 cells around (x, y); tracks of
 // colliding buckets come too, so fn must check the distance itself.
 func (g *grid) near(x, y float64, fn func(i int32)) {
-	cx, cy := cellOf(x, y)
+	cx, cy := g.cellOf(x, y)
 	var seen [9]int
 	ns := 0
 	for dx := int64(-1); dx <= 1; dx++ {

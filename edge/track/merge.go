@@ -9,30 +9,35 @@ import "math"
 // tracks that describe one object (close together, moving alike) and
 // folds the younger into the older, which keeps its id.
 const (
-	mergeEveryNS     = 100e6
+	mergeBatch       = 32  // tracks checked per call: the pass is spread over cycles to keep the p99 flat
 	mergeVehicleDist = 2.0 // m, centre to centre: two vehicles are never this close
 	mergePedDist     = 0.6 // m: pedestrians walk side by side
 	mergeSpeedDiff   = 2.0 // m/s
 )
 
-func (tr *Tracker) merge(now int64) {
-	if now-tr.lastMerge < mergeEveryNS {
+func (tr *Tracker) merge() {
+	n := len(tr.tracks)
+	if n < 2 {
 		return
 	}
-	tr.lastMerge = now
-	n := len(tr.tracks)
 	tr.g.build(n, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
 	tr.dead = growZero(tr.dead, n)
-	for i := range tr.tracks {
+	if tr.mergeCursor >= n {
+		tr.mergeCursor = 0
+	}
+	for c := 0; c < min(mergeBatch, n); c++ {
+		i := tr.mergeCursor
+		tr.mergeCursor = (tr.mergeCursor + 1) % n
 		if tr.dead[i] {
 			continue
 		}
 		a := &tr.tracks[i]
 		ax, ay := a.f.position()
-		avx, avy := a.f.velocity()
+		var avx, avy float64
+		haveV := false
 		tr.g.near(ax, ay, func(j32 int32) {
 			j := int(j32)
-			if j <= i || tr.dead[j] || tr.dead[i] {
+			if j == i || tr.dead[j] || tr.dead[i] {
 				return
 			}
 			b := &tr.tracks[j]
@@ -44,11 +49,18 @@ func (tr *Tracker) merge(now int64) {
 				limit = mergePedDist
 			}
 			bx, by := b.f.position()
-			// Compare at a common time: the later of the two.
+			if dx, dy := bx-ax, by-ay; dx*dx+dy*dy > (limit+3)*(limit+3) { // cheap reject before velocities
+				return
+			}
+			if !haveV {
+				avx, avy = a.f.velocity()
+				haveV = true
+			}
+			// Compare at a common time: b's.
 			dt := float64(b.TimeNS-a.TimeNS) / 1e9
 			bvx, bvy := b.f.velocity()
 			dx, dy := bx-(ax+avx*dt), by-(ay+avy*dt)
-			if math.Hypot(dx, dy) > limit || math.Hypot(bvx-avx, bvy-avy) > mergeSpeedDiff {
+			if dx*dx+dy*dy > limit*limit || math.Hypot(bvx-avx, bvy-avy) > mergeSpeedDiff {
 				return
 			}
 			keep, drop := i, j

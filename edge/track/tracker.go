@@ -130,26 +130,26 @@ type Tracker struct {
 	lanes  laneIndex
 
 	// per-frame workspaces
-	g         grid
-	pred      []filter // track predicted to the frame time
-	predAt    []uint32 // frame stamp of pred[i]
-	stamp     uint32
-	edges     []edge
-	ms        []meas
-	comp      uf
-	rowIdx    []int32
-	colIdx    []int32
-	count     []int32
-	roots     []int32
-	sorted    []edge
-	compM     []int32
-	compT     []int32
-	used      []bool
-	scale     struct{ lat, lon, at float64 } // degrees per metre near latitude at
-	linked    []uint32                       // per frame measurement: the track its source id is linked to, 0 if none
-	frameSlot uint64                         // source slot bit of the current frame
-	dead      []bool
-	lastMerge int64
+	g           grid
+	pred        []filter // track predicted to the frame time
+	predAt      []uint32 // frame stamp of pred[i]
+	stamp       uint32
+	edges       []edge
+	ms          []meas
+	comp        uf
+	rowIdx      []int32
+	colIdx      []int32
+	count       []int32
+	roots       []int32
+	sorted      []edge
+	compM       []int32
+	compT       []int32
+	used        []bool
+	scale       struct{ lat, lon, at float64 } // degrees per metre near latitude at
+	linked      []uint32                       // per frame measurement: the track its source id is linked to, 0 if none
+	frameSlot   uint64                         // source slot bit of the current frame
+	dead        []bool
+	mergeCursor int
 	// moved maps the id of a merged-away track to the one that absorbed
 	// it, so that its sources' links follow; cleaned with the links.
 	moved   map[uint32]uint32
@@ -170,7 +170,10 @@ type edge struct {
 // New returns a tracker.
 func New(cfg Config) *Tracker {
 	cfg.SetDefaults()
-	return &Tracker{cfg: cfg, links: make(map[linkKey]uint32, 1024), slots: make(map[uint64]uint8),
+	// Grid cells as large as the farthest association (gate, or the
+	// merge distance plus its margin): a 3×3 query then sees every
+	// candidate.
+	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, links: make(map[linkKey]uint32, 1024), slots: make(map[uint64]uint8),
 		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32)}
 }
 
@@ -268,7 +271,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 				return
 			}
 			px, py := trk.f.position()
-			if dx, dy := px-e[j], py-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction
+			if dx, dy := px-e[j], py-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction (the grid's reach anyway)
 				return
 			}
 			p := tr.predicted(int(i), t)
@@ -578,7 +581,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 
 // Expire deletes tracks that no source has seen for long enough, as of now.
 func (tr *Tracker) Expire(now int64) {
-	tr.merge(now)
+	tr.merge()
 	for i := 0; i < len(tr.tracks); {
 		t := &tr.tracks[i]
 		var dead bool
