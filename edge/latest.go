@@ -98,7 +98,7 @@ func (f *latestFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.St
 			ID: en.id, Class: en.m.Class, Sources: 1,
 			Lat: en.m.Lat, Lon: en.m.Lon, E: float32(en.e), N: float32(en.n),
 			Speed: en.m.Speed, Heading: en.m.Heading, Length: en.m.Length, Width: en.m.Width,
-			AgeMS: uint32(min(age, 1<<32-1)),
+			AgeMS: uint32(min(age, 1<<32-1)), CovEE: en.m.CovEE, CovEN: en.m.CovEN, CovNN: en.m.CovNN,
 		})
 	}
 	return dst

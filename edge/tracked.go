@@ -50,6 +50,7 @@ func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.Sta
 		}
 		e, n, ve, vn := t.At(now)
 		lat, lon := f.tr.LatLon(t, e, n)
+		ee, en, nn := t.PosCov()
 		last := max(t.LastCam, t.LastSelf)
 		age := max(now-last, 0) / 1e6
 		heading := float32(math.Mod(90-math.Atan2(vn, ve)*180/math.Pi+360, 360))
@@ -57,6 +58,7 @@ func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.Sta
 			ID: t.ID, Class: t.Class, Sources: uint8(min(bitsSet(t.Sources), 255)), Lane: t.Lane, Approach: t.Approach,
 			Lat: lat, Lon: lon, E: float32(e), N: float32(n), Speed: float32(math.Hypot(ve, vn)), Heading: heading,
 			Length: t.Length, Width: t.Width, AgeMS: uint32(min(age, 1<<32-1)),
+			CovEE: float32(ee), CovEN: float32(en), CovNN: float32(nn),
 		})
 	}
 	return dst

@@ -37,6 +37,9 @@ type ObjectJSON struct {
 	Width   float32 `json:"width"`
 	Sources uint8   `json:"sources"`
 	AgeMS   uint32  `json:"age_ms"`
+	Lane    uint8   `json:"lane"`
+	// Cov is the position covariance [ee, en, nn] in m².
+	Cov [3]float32 `json:"cov"`
 }
 
 // SignalJSON is one signal group in UpdateJSON. Unknown times are null.
@@ -63,7 +66,8 @@ func (u *Update) JSON() UpdateJSON {
 		Objects: make([]ObjectJSON, len(u.State.Objects)), Signals: make([]SignalJSON, len(u.State.Signals))}
 	for i, o := range u.State.Objects {
 		j.Objects[i] = ObjectJSON{ID: o.ID, Class: o.Class.String(), Lat: o.Lat, Lon: o.Lon, E: o.E, N: o.N,
-			Speed: o.Speed, Heading: o.Heading, Length: o.Length, Width: o.Width, Sources: o.Sources, AgeMS: o.AgeMS}
+			Speed: o.Speed, Heading: o.Heading, Length: o.Length, Width: o.Width, Sources: o.Sources, AgeMS: o.AgeMS,
+			Lane: o.Lane, Cov: [3]float32{o.CovEE, o.CovEN, o.CovNN}}
 	}
 	for i, g := range u.State.Signals {
 		j.Signals[i] = SignalJSON{Phase: g.Phase, State: g.State.String(), EndsInMS: msPtr(g.LikelyEndMS),

@@ -36,6 +36,8 @@ type StateObject struct {
 	Length   float32
 	Width    float32
 	AgeMS    uint32 // age of the object's newest measurement at the state time
+	// Position covariance in the east/north plane, m² (zero: unknown).
+	CovEE, CovEN, CovNN float32
 }
 
 // SignalState is one signal group in a State. Times are milliseconds after
@@ -52,7 +54,7 @@ type SignalState struct {
 // Record sizes in a State payload.
 const (
 	stateHeadLen   = 20
-	StateObjectLen = 52
+	StateObjectLen = 64
 	SignalLen      = 16
 	// MaxSignals bounds the number of signal records in a State.
 	MaxSignals = v2x.MaxPhases
@@ -90,7 +92,10 @@ func AppendStateObject(b []byte, o *StateObject) []byte {
 	for _, f := range [...]float32{o.E, o.N, o.Speed, o.Heading, o.Length, o.Width} {
 		b = appendF32(b, f)
 	}
-	return appendU32(b, o.AgeMS)
+	b = appendU32(b, o.AgeMS)
+	b = appendF32(b, o.CovEE)
+	b = appendF32(b, o.CovEN)
+	return appendF32(b, o.CovNN)
 }
 
 // DecodeState decodes a State payload into s, reusing its slices.
@@ -126,6 +131,9 @@ func DecodeState(p []byte, s *State) error {
 		o.Length = d.f32()
 		o.Width = d.f32()
 		o.AgeMS = d.u32()
+		o.CovEE = d.f32()
+		o.CovEN = d.f32()
+		o.CovNN = d.f32()
 	}
 	s.Signals = grow(s.Signals, ns)
 	for i := range s.Signals {
