@@ -26,6 +26,7 @@ type received struct {
 	maxAge               int64
 	classes              map[v2x.Class]int
 	outside              int // objects outside the subscribed region
+	onLane               int // objects matched to a MAP lane
 	objects              int
 	last                 wire.State
 	lastTime             int64
@@ -51,6 +52,9 @@ func collect(t *testing.T, ctx context.Context, s *client.Subscription, f *geo.F
 		for _, o := range u.State.Objects {
 			r.classes[o.Class]++
 			r.objects++
+			if o.Lane != 0 {
+				r.onLane++
+			}
 			if radius > 0 {
 				e, n, _ := f.ToENU(o.Lat, o.Lon, 0)
 				if math.Hypot(e, n) > radius+0.01 {
@@ -133,6 +137,9 @@ func TestNodeSimulatorTwoSubscribers(t *testing.T) {
 	}
 	if all.classes[v2x.ClassCar] == 0 || all.classes[v2x.ClassPedestrian] == 0 {
 		t.Errorf("full subscription saw classes %v, want cars and pedestrians", all.classes)
+	}
+	if all.onLane < all.objects/4 {
+		t.Errorf("only %d of %d reported objects carry a MAP lane", all.onLane, all.objects)
 	}
 	if near.outside > 0 {
 		t.Errorf("region subscription got %d objects outside its %d m radius", near.outside, radius)
