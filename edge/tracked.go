@@ -1,8 +1,6 @@
 package edge
 
 import (
-	"math"
-
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
@@ -48,15 +46,15 @@ func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.Sta
 		if !t.Confirmed {
 			continue
 		}
-		e, n, ve, vn := t.At(now)
+		e, n, _, _ := t.At(now)
 		lat, lon := f.tr.LatLon(t, e, n)
 		ee, en, nn := t.PosCov()
 		last := max(t.LastCam, t.LastSelf)
 		age := max(now-last, 0) / 1e6
-		heading := float32(math.Mod(90-math.Atan2(vn, ve)*180/math.Pi+360, 360))
+		speed, heading := t.Motion()
 		dst = append(dst, wire.StateObject{
 			ID: t.ID, Class: t.Class, Sources: uint8(min(bitsSet(t.Sources), 255)), Lane: t.Lane, Approach: t.Approach,
-			Lat: lat, Lon: lon, E: float32(e), N: float32(n), Speed: float32(math.Hypot(ve, vn)), Heading: heading,
+			Lat: lat, Lon: lon, E: float32(e), N: float32(n), Speed: float32(speed), Heading: float32(heading),
 			Length: t.Length, Width: t.Width, AgeMS: uint32(min(age, 1<<32-1)),
 			CovEE: float32(ee), CovEN: float32(en), CovNN: float32(nn),
 		})

@@ -160,3 +160,16 @@ func TestInvertSPD(t *testing.T) {
 		t.Fatal("indefinite matrix accepted")
 	}
 }
+
+func TestSincosAdd(t *testing.T) {
+	for _, a := range []float64{-3, -1, 0, 0.5, 2.9} {
+		sa, ca := math.Sincos(a)
+		for _, d := range []float64{-0.5, -0.19, -0.01, 0, 1e-5, 0.1, 0.199, 0.3} {
+			s, c := sincosAdd(sa, ca, d)
+			ws, wc := math.Sincos(a + d)
+			if math.Abs(s-ws) > 1e-10 || math.Abs(c-wc) > 1e-10 {
+				t.Errorf("sincosAdd(%v, %v) = %v, %v, want %v, %v", a, d, s, c, ws, wc)
+			}
+		}
+	}
+}

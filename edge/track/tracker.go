@@ -619,6 +619,25 @@ func (tr *Tracker) Expire(now int64) {
 	}
 }
 
+// Motion returns the track's speed (m/s) and heading (degrees clockwise
+// from north, [0, 360)).
+func (t *Track) Motion() (speed, heading float64) {
+	var yaw float64
+	if t.f.m == modelCTRV {
+		speed, yaw = t.f.x[2], t.f.x[3]
+	} else {
+		speed, yaw = math.Hypot(t.f.x[2], t.f.x[3]), math.Atan2(t.f.x[3], t.f.x[2])
+	}
+	heading = 90 - yaw*180/math.Pi
+	if heading < 0 {
+		heading += 360
+	}
+	if heading >= 360 {
+		heading -= 360
+	}
+	return speed, heading
+}
+
 // At returns track t's position and velocity extrapolated linearly to now
 // (cheap enough for every snapshot).
 func (t *Track) At(now int64) (e, n, ve, vn float64) {
