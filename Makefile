@@ -1,7 +1,9 @@
 # v2x-edge — run `make help` for the targets.
 GO        ?= go
 BIN       ?= bin
-FUZZTIME  ?= 3s
+# Fuzzing is bounded by executions, not time: a duration -fuzztime can fail
+# spuriously with "context deadline exceeded" in go1.26 (go.dev/issue/75804).
+FUZZTIME  ?= 50000x
 DEMO_DATA ?= .v2x-demo
 BENCHTIME ?= 1s
 
@@ -24,7 +26,7 @@ vet: ## go vet and a gofmt check
 unit: ## go test -race ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-fuzz: ## run every fuzz target for FUZZTIME (default 3s)
+fuzz: ## run every fuzz target for FUZZTIME (default 50000 executions each)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
