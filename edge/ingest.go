@@ -41,7 +41,7 @@ func (p *producer) clockLoop(ctx context.Context) {
 	defer t.Stop()
 	for {
 		h := wire.Header{Type: wire.TypeClockRequest}
-		err := p.ss.fw.write(&h, p.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
+		err := p.ss.fw.WriteFrame(&h, p.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
 			return wire.AppendClockRequest(b, clock.Now())
 		})
 		if err != nil {

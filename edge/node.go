@@ -197,7 +197,7 @@ func (n *Node) serveConn(c *quic.Conn) {
 		if err != nil {
 			return
 		}
-		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, fw: &frameWriter{w: st}, log: log}
+		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, fw: wire.NewWriter(st), log: log}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -23,7 +23,7 @@ type streamSession struct {
 	n   *Node
 	id  uint64
 	st  *quic.Stream
-	fw  *frameWriter
+	fw  *wire.Writer
 	log *slog.Logger
 }
 
@@ -35,7 +35,7 @@ func (ss *streamSession) reject(h *wire.Header, code wire.Code, msg string) {
 	ss.log.Debug("frame rejected", "code", code.String(), "type", h.Type.String(), "seq", h.Seq, "msg", msg)
 	e := wire.ErrorFrame{Code: code, Type: h.Type, Seq: h.Seq, Message: msg}
 	eh := wire.Header{Type: wire.TypeError}
-	if err := ss.fw.write(&eh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte { return wire.AppendError(b, &e) }); err != nil {
+	if err := ss.fw.WriteFrame(&eh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte { return wire.AppendError(b, &e) }); err != nil {
 		ss.n.m.errorsUnsent.Inc()
 	}
 }
@@ -49,7 +49,7 @@ func (ss *streamSession) answerClock(h *wire.Header, payload []byte, t2 int64) {
 		return
 	}
 	rh := wire.Header{Type: wire.TypeClockResponse}
-	ss.fw.write(&rh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
+	ss.fw.WriteFrame(&rh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
 		return wire.AppendClockResponse(b, t1, t2, clock.Now())
 	})
 }

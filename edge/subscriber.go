@@ -94,7 +94,7 @@ func (s *subscriber) run(ctx context.Context) {
 		h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}
 		s.n.hub.Release(snap)
 		var size int
-		err := s.ss.fw.write(&h, 0, func(b []byte) []byte {
+		err := s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte {
 			b = wire.AppendState(b, &s.state)
 			size = len(b)
 			return b

@@ -20,8 +20,8 @@ type Producer struct {
 	st    *quic.Stream
 	clock func() int64
 
-	mu  sync.Mutex
-	buf []byte
+	fw  *wire.Writer
+	mu  sync.Mutex // guards seq
 	seq map[uint32]uint64
 
 	errs     chan *wire.ErrorFrame
@@ -38,7 +38,7 @@ func (c *Conn) OpenProducer(ctx context.Context, clock func() int64) (*Producer,
 	if err != nil {
 		return nil, fmt.Errorf("open producer stream: %w", err)
 	}
-	p := &Producer{st: st, clock: clock, seq: make(map[uint32]uint64), errs: make(chan *wire.ErrorFrame, 64), done: make(chan struct{})}
+	p := &Producer{st: st, fw: wire.NewWriter(st), clock: clock, seq: make(map[uint32]uint64), errs: make(chan *wire.ErrorFrame, 64), done: make(chan struct{})}
 	go p.readLoop()
 	return p, nil
 }
@@ -77,14 +77,7 @@ func (p *Producer) readLoop() {
 }
 
 func (p *Producer) write(h *wire.Header, fill func([]byte) []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	b := wire.AppendHeader(p.buf[:0], h)
-	b = fill(b)
-	wire.FinishFrame(b, 0)
-	p.buf = b
-	_, err := p.st.Write(b)
-	return err
+	return p.fw.WriteFrame(h, 0, fill)
 }
 
 // Send writes one native data frame from the given source, captured at
@@ -133,9 +126,8 @@ func (p *Producer) SendRSM(source uint32, capture int64, m *v2x.RSM) error {
 }
 
 // WriteRaw writes bytes to the stream as they are (for tests of bad input).
+// It must not race with the other writes of the stream.
 func (p *Producer) WriteRaw(b []byte) error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	_, err := p.st.Write(b)
 	return err
 }

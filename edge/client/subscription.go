@@ -20,8 +20,7 @@ type Subscription struct {
 	r   *wire.Reader
 	clk wire.ClockFilter // owned by Next
 
-	mu  sync.Mutex // guards writes
-	buf []byte
+	fw *wire.Writer
 
 	stop chan struct{}
 	once sync.Once
@@ -59,7 +58,7 @@ func (c *Conn) Subscribe(ctx context.Context, sub wire.Subscribe) (*Subscription
 	if err != nil {
 		return nil, fmt.Errorf("open subscriber stream: %w", err)
 	}
-	s := &Subscription{st: st, r: wire.NewReader(st, 0), stop: make(chan struct{})}
+	s := &Subscription{st: st, fw: wire.NewWriter(st), r: wire.NewReader(st, 0), stop: make(chan struct{})}
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetReadDeadline(dl)
 	}
@@ -89,14 +88,7 @@ func (c *Conn) Subscribe(ctx context.Context, sub wire.Subscribe) (*Subscription
 }
 
 func (s *Subscription) write(h *wire.Header, fill func([]byte) []byte) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b := wire.AppendHeader(s.buf[:0], h)
-	b = fill(b)
-	wire.FinishFrame(b, 0)
-	s.buf = b
-	_, err := s.st.Write(b)
-	return err
+	return s.fw.WriteFrame(h, 0, fill)
 }
 
 func (s *Subscription) sendClockRequest() error {
