@@ -260,8 +260,10 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 		var linked, stored uint32
 		if id, ok := tr.links[keyOf(m)]; ok {
 			linked, stored = id, id
-			if to, ok := tr.moved[id]; ok {
-				linked = to // followed a merge: stored differs, so apply rewrites the link
+			if len(tr.moved) > 0 {
+				if to, ok := tr.moved[id]; ok {
+					linked = to // followed a merge: stored differs, so apply rewrites the link
+				}
 			}
 		}
 		tr.linked[j] = stored
@@ -349,10 +351,23 @@ func (tr *Tracker) rescue(frame []Measurement, e, n []float64, t int64) {
 const rescueFactor = 4
 
 // predicted returns track i predicted to time t, computed once per frame.
+//
+// A track behind the frame is predicted in place (its estimate at the
+// frame time is as good as the older one, whether or not the frame then
+// updates it); a track ahead of the frame (an out-of-sequence frame) is
+// predicted back into a copy, for gating only.
 func (tr *Tracker) predicted(i int, t int64) *filter {
+	trk := &tr.tracks[i]
+	if t >= trk.TimeNS {
+		if t > trk.TimeNS {
+			trk.f.predict(float64(t-trk.TimeNS) / 1e9)
+			trk.TimeNS = t
+		}
+		return &trk.f
+	}
 	if tr.predAt[i] != tr.stamp {
-		tr.pred[i] = tr.tracks[i].f
-		tr.pred[i].predict(float64(t-tr.tracks[i].TimeNS) / 1e9)
+		tr.pred[i] = trk.f
+		tr.pred[i].predict(float64(t-trk.TimeNS) / 1e9)
 		tr.predAt[i] = tr.stamp
 	}
 	return &tr.pred[i]
@@ -470,8 +485,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	trk := &tr.tracks[i]
 	dt := m.TimeNS - trk.TimeNS
 	if dt >= 0 {
-		trk.f = *tr.predicted(i, m.TimeNS)
-		trk.TimeNS = m.TimeNS
+		tr.predicted(i, m.TimeNS) // in place
 	} else {
 		if -dt > tr.cfg.FixedLagNS {
 			tr.C.TooOld++
