@@ -113,6 +113,14 @@ type Counters struct {
 	Merged        uint64 // duplicate tracks folded into another
 }
 
+// link is the track a source object was last assigned to: its id, and
+// its index in the track slice when the link was made (a hint, checked
+// against the id: tracks move when others are deleted).
+type link struct {
+	id  uint32
+	idx int32
+}
+
 type linkKey struct {
 	stream  uint64
 	source  uint32
@@ -125,8 +133,8 @@ type Tracker struct {
 	cfg    Config
 	tracks []Track
 	nextID uint32
-	links  map[linkKey]uint32 // source object -> track id
-	slots  map[uint64]uint8   // (stream<<32|source) -> source slot bit
+	links  map[linkKey]link // source object -> track
+	slots  map[uint64]uint8 // (stream<<32|source) -> source slot bit
 	lanes  laneIndex
 
 	// per-frame workspaces
@@ -146,7 +154,7 @@ type Tracker struct {
 	compT       []int32
 	used        []bool
 	scale       struct{ lat, lon, at float64 } // degrees per metre near latitude at
-	linked      []uint32                       // per frame measurement: the track its source id is linked to, 0 if none
+	linked      []link                         // per frame measurement: the link of its source id, zero if none
 	frameSlot   uint64                         // source slot bit of the current frame
 	dead        []bool
 	mergeCursor int
@@ -173,7 +181,7 @@ func New(cfg Config) *Tracker {
 	// Grid cells as large as the farthest association (gate, or the
 	// merge distance plus its margin): a 3×3 query then sees every
 	// candidate.
-	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, links: make(map[linkKey]uint32, 1024), slots: make(map[uint64]uint8),
+	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, links: make(map[linkKey]link, 1024), slots: make(map[uint64]uint8),
 		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32)}
 }
 
@@ -249,27 +257,52 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	for j := range frame {
 		tr.ms[j] = tr.toMeas(&frame[j], e[j], n[j])
 	}
-	// Gating: grid, class, distance, then Mahalanobis against the track
-	// predicted to the frame time (once per track per frame).
-	tr.edges = tr.edges[:0]
+	tr.matched = grow(tr.matched, len(frame))
+	for j := range tr.matched {
+		tr.matched[j] = -1
+	}
+	tr.used = growZero(tr.used, nt)
 	tr.linked = grow(tr.linked, len(frame))
 	maxD2 := tr.cfg.MaxGateDistance * tr.cfg.MaxGateDistance
+	// Links first: a measurement whose source id is linked to a track
+	// keeps that track while it stays inside the gate, without a search.
 	for j := range frame {
 		m := &frame[j]
+		l, ok := tr.links[keyOf(m)]
+		tr.linked[j] = l
+		if !ok || l.idx < 0 || int(l.idx) >= nt {
+			continue
+		}
+		if trk := &tr.tracks[l.idx]; trk.ID != l.id || tr.used[l.idx] || !compatible(trk.Class, m.Class) {
+			continue // the track moved in the slice, was merged or deleted, or is taken
+		}
+		p := tr.predicted(int(l.idx), t)
+		d2, ok := p.gate(&tr.ms[j])
+		if qx, qy := p.position(); !ok || d2 > tr.cfg.GateChi2 || (qx-e[j])*(qx-e[j])+(qy-n[j])*(qy-n[j]) > maxD2 {
+			continue
+		}
+		tr.matched[j] = l.idx
+		tr.used[l.idx] = true
+	}
+	// Then gating for the rest: grid, class, distance, then Mahalanobis
+	// against the track predicted to the frame time (once per track per
+	// frame), among the tracks no link took.
+	tr.edges = tr.edges[:0]
+	for j := range frame {
+		if tr.matched[j] >= 0 {
+			continue
+		}
+		m := &frame[j]
 		mm := &tr.ms[j]
-		var linked, stored uint32
-		if id, ok := tr.links[keyOf(m)]; ok {
-			linked, stored = id, id
-			if len(tr.moved) > 0 {
-				if to, ok := tr.moved[id]; ok {
-					linked = to // followed a merge: stored differs, so apply rewrites the link
-				}
+		linked := tr.linked[j].id
+		if len(tr.moved) > 0 {
+			if to, ok := tr.moved[linked]; ok {
+				linked = to // followed a merge
 			}
 		}
-		tr.linked[j] = stored
 		tr.g.near(e[j], n[j], func(i int32) {
 			trk := &tr.tracks[i]
-			if !compatible(trk.Class, m.Class) {
+			if tr.used[i] || !compatible(trk.Class, m.Class) {
 				return
 			}
 			px, py := trk.f.position()
@@ -294,10 +327,6 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	tr.frameSlot = tr.slot(&frame[0])
 	tr.rowIdx = grow(tr.rowIdx, len(frame))
 	tr.colIdx = grow(tr.colIdx, nt)
-	tr.matched = grow(tr.matched, len(frame))
-	for j := range tr.matched {
-		tr.matched[j] = -1
-	}
 	tr.associate(len(frame))
 	tr.rescue(frame, e, n, t)
 	for j := range frame {
@@ -318,7 +347,6 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 // real object's measurement falls outside a 99.9 % gate once in a
 // thousand; without this, that would start a duplicate track.
 func (tr *Tracker) rescue(frame []Measurement, e, n []float64, t int64) {
-	tr.used = growZero(tr.used, len(tr.tracks))
 	for _, i := range tr.matched {
 		if i >= 0 {
 			tr.used[i] = true
@@ -539,8 +567,8 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		trk.Confirmed = true
 		tr.C.Confirmed++
 	}
-	if tr.linked[j] != trk.ID {
-		tr.links[keyOf(m)] = trk.ID
+	if l := (link{id: trk.ID, idx: int32(i)}); tr.linked[j] != l {
+		tr.links[keyOf(m)] = l
 	}
 }
 
@@ -588,7 +616,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		trk.LastCam = m.TimeNS
 	}
 	tr.tracks = append(tr.tracks, trk)
-	tr.links[keyOf(m)] = trk.ID
+	tr.links[keyOf(m)] = link{id: trk.ID, idx: int32(len(tr.tracks) - 1)}
 	tr.C.Born++
 	tr.C.Measurements++
 }
@@ -624,8 +652,8 @@ func (tr *Tracker) Expire(now int64) {
 		for i := range tr.tracks {
 			tr.byID[tr.tracks[i].ID] = int32(i)
 		}
-		for k, id := range tr.links {
-			if _, ok := tr.byID[id]; !ok {
+		for k, l := range tr.links {
+			if _, ok := tr.byID[l.id]; !ok {
 				delete(tr.links, k)
 			}
 		}
