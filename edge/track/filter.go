@@ -39,6 +39,31 @@ type filter struct {
 	m model
 	x vec
 	P mat
+	// sy, cy are sin and cos of the CTRV yaw x[3], kept in step with it
+	// (advanced by small-angle updates, resynchronised every yawResync
+	// changes) so that prediction and update need no Sincos.
+	sy, cy float64
+	nyaw   uint8
+}
+
+// yawResync bounds how many incremental updates sy, cy take before they
+// are recomputed from x[3] (each adds at most ~1e-10 rad of error).
+const yawResync = 64
+
+// syncYaw recomputes sy, cy from x[3].
+func (f *filter) syncYaw() {
+	f.sy, f.cy = math.Sincos(f.x[3])
+	f.nyaw = 0
+}
+
+// turn adds d to the yaw, keeping sy, cy in step.
+func (f *filter) turn(d float64) {
+	f.x[3] = wrapAngle(f.x[3] + d)
+	if f.nyaw++; f.nyaw >= yawResync {
+		f.syncYaw()
+		return
+	}
+	f.sy, f.cy = sincosAdd(f.sy, f.cy, d)
 }
 
 // predict moves the estimate dt seconds (dt may be negative, for
@@ -60,8 +85,8 @@ func (f *filter) predict(dt float64) {
 		d2, d3 := ad*ad/2*q, ad*ad*ad/3*q
 		Q = mat{{d3, 0, d2, 0}, {0, d3, 0, d2}, {d2, 0, ad * q, 0}, {0, d2, 0, ad * q}}
 	case modelCTRV:
-		px, py, v, yaw, w := f.x[0], f.x[1], f.x[2], f.x[3], f.x[4]
-		s0, c0 := math.Sincos(yaw)
+		px, py, v, w := f.x[0], f.x[1], f.x[2], f.x[4]
+		s0, c0 := f.sy, f.cy
 		F = mat{{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, dt}, {0, 0, 0, 0, 1}}
 		if math.Abs(w) > 1e-4 {
 			s1, c1 := sincosAdd(s0, c0, w*dt)
@@ -80,7 +105,7 @@ func (f *filter) predict(dt float64) {
 			F[1][2], F[1][3] = s0*dt, v*c0*dt
 			F[0][4], F[1][4] = -v*s0*dt*dt/2, v*c0*dt*dt/2
 		}
-		f.x[3] = wrapAngle(yaw + w*dt)
+		f.turn(w * dt)
 		// Noise enters as longitudinal and yaw acceleration: Q = G diag(qa, qw) Gᵀ.
 		qa, qw := ctrvAccelSigma*ctrvAccelSigma, ctrvYawAccel*ctrvYawAccel
 		g := [5][2]float64{{ad * ad / 2 * c0, 0}, {ad * ad / 2 * s0, 0}, {ad, 0}, {0, ad * ad / 2}, {0, ad}}
@@ -144,8 +169,7 @@ func (f *filter) position() (x, y float64) { return f.x[0], f.x[1] }
 // velocity returns the estimated velocity east and north.
 func (f *filter) velocity() (ve, vn float64) {
 	if f.m == modelCTRV {
-		s, c := math.Sincos(f.x[3])
-		return f.x[2] * c, f.x[2] * s
+		return f.x[2] * f.cy, f.x[2] * f.sy
 	}
 	return f.x[2], f.x[3]
 }
@@ -166,8 +190,7 @@ func (f *filter) h(m *meas) (zh [4]float64, dim int) {
 		return zh, 2
 	}
 	if f.m == modelCTRV {
-		s, c := math.Sincos(f.x[3])
-		zh[2], zh[3] = f.x[2]*c, f.x[2]*s
+		zh[2], zh[3] = f.x[2]*f.cy, f.x[2]*f.sy
 	} else {
 		zh[2], zh[3] = f.x[2], f.x[3]
 	}
@@ -244,7 +267,7 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 	var y [2]float64
 	if f.m == modelCTRV {
 		v := f.x[2]
-		sn, c := math.Sincos(f.x[3])
+		sn, c := f.sy, f.cy
 		for i := range PHt {
 			p := &f.P[i]
 			PHt[i] = [2]float64{c*p[2] - v*sn*p[3], sn*p[2] + v*c*p[3]}
@@ -264,7 +287,6 @@ func (f *filter) update(m *meas, rule fusionRule) bool {
 	S[0][0] += m.velVar * r
 	S[1][1] += m.velVar * r
 	f.update2(&PHt, &S, y)
-	f.normalise()
 	return true
 }
 
@@ -278,10 +300,17 @@ func (f *filter) update2(PHt *[5][2]float64, S *[2][2]float64, y [2]float64) boo
 	id := 1 / det
 	s00, s01, s11 := S[1][1]*id, -S[0][1]*id, S[0][0]*id // S⁻¹, symmetric
 	var K [5][2]float64
+	var dyaw float64
+	ctrv := f.m == modelCTRV
 	for i := range K {
 		p := &PHt[i]
 		K[i] = [2]float64{p[0]*s00 + p[1]*s01, p[0]*s01 + p[1]*s11}
-		f.x[i] += K[i][0]*y[0] + K[i][1]*y[1]
+		d := K[i][0]*y[0] + K[i][1]*y[1]
+		if i == 3 && ctrv {
+			dyaw = d
+		} else {
+			f.x[i] += d
+		}
 	}
 	for i := range K {
 		k := &K[i]
@@ -290,19 +319,22 @@ func (f *filter) update2(PHt *[5][2]float64, S *[2][2]float64, y [2]float64) boo
 			f.P[i][j], f.P[j][i] = p, p
 		}
 	}
-	f.normalise()
+	if ctrv {
+		f.turn(dyaw)
+		f.normalise()
+	}
 	return true
 }
 
-// normalise keeps a CTRV state canonical: yaw in (−π, π], speed >= 0.
+// normalise keeps a CTRV state canonical: speed >= 0 (yaw stays in
+// (−π, π] through turn).
 func (f *filter) normalise() {
-	if f.m != modelCTRV {
+	if f.m != modelCTRV || f.x[2] >= 0 {
 		return
 	}
-	f.x[3] = wrapAngle(f.x[3])
-	if f.x[2] < 0 { // a negative speed is the same motion facing the other way
-		f.x[2], f.x[3] = -f.x[2], wrapAngle(f.x[3]+math.Pi)
-	}
+	// A negative speed is the same motion facing the other way.
+	f.x[2], f.x[3] = -f.x[2], wrapAngle(f.x[3]+math.Pi)
+	f.sy, f.cy = -f.sy, -f.cy
 }
 
 // updateJoint is the joint (4-dimensional) update, used for covariance
@@ -398,6 +430,7 @@ func (f *filter) updateJoint(m *meas, rule fusionRule) bool {
 		if f.x[2] < 0 { // a negative speed is the same motion facing the other way
 			f.x[2], f.x[3] = -f.x[2], wrapAngle(f.x[3]+math.Pi)
 		}
+		f.syncYaw()
 	}
 	// P = P/ω − K (H P/ω) = P/ω − K PHtᵀ, upper triangle mirrored.
 	for i := range K {

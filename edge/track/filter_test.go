@@ -37,6 +37,8 @@ func jacobian(f filter, dt float64) mat {
 		a, b := f, f
 		a.x[k] += h
 		b.x[k] -= h
+		a.syncYaw()
+		b.syncYaw()
 		a.predict(dt)
 		b.predict(dt)
 		for i := 0; i < n; i++ {
@@ -79,7 +81,9 @@ func TestPredictMatchesFullProducts(t *testing.T) {
 			}
 			if m == modelCTRV {
 				f.x[2] = math.Abs(f.x[2]) + 1
+				f.x[3] = wrapAngle(f.x[3])
 				f.x[4] = r.NormFloat64() * 0.3
+				f.syncYaw()
 			}
 			dt := r.Float64()*0.2 - 0.05
 			F := jacobian(f, dt)
@@ -170,6 +174,22 @@ func TestSincosAdd(t *testing.T) {
 			if math.Abs(s-ws) > 1e-10 || math.Abs(c-wc) > 1e-10 {
 				t.Errorf("sincosAdd(%v, %v) = %v, %v, want %v, %v", a, d, s, c, ws, wc)
 			}
+		}
+	}
+}
+
+func TestYawCacheStaysInStep(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 5))
+	f := filter{m: modelCTRV, x: vec{0, 0, 8, 3.0, 0.4}, P: randomSPD(r, 5)}
+	f.syncYaw()
+	for i := 0; i < 1000; i++ {
+		f.predict(0.05)
+		m := meas{z: [4]float64{f.x[0] + r.NormFloat64()*0.3, f.x[1] + r.NormFloat64()*0.3, -8 + r.NormFloat64(), r.NormFloat64()},
+			Rpos: [2][2]float64{{0.1, 0}, {0, 0.1}}, hasVel: true, velVar: 1}
+		f.update(&m, fusionRule{inflate: 2})
+		s, c := math.Sincos(f.x[3])
+		if math.Abs(s-f.sy) > 1e-9 || math.Abs(c-f.cy) > 1e-9 || f.x[3] <= -math.Pi || f.x[3] > math.Pi || f.x[2] < 0 {
+			t.Fatalf("step %d: yaw %v speed %v, cached sin %v cos %v, want %v %v", i, f.x[3], f.x[2], f.sy, f.cy, s, c)
 		}
 	}
 }

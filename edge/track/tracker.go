@@ -602,6 +602,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 			f.x[3] = (90 - float64(m.Heading)) * math.Pi / 180
 		}
 		f.x[3] = wrapAngle(f.x[3])
+		f.syncYaw()
 		f.P[2][2], f.P[3][3], f.P[4][4] = tr.cfg.InitialSpeedVar, tr.cfg.InitialYawVar, tr.cfg.InitialYawRateVar
 	} else {
 		f.x[2], f.x[3] = ve, vn
