@@ -121,21 +121,32 @@ type link struct {
 	idx int32
 }
 
-type linkKey struct {
-	stream  uint64
-	source  uint32
-	kind    MeasKind
-	localID uint64
+// sourceKey names one source: a producer stream and the source id in its
+// frame headers.
+type sourceKey struct {
+	stream uint64
+	source uint32
 }
+
+// sourceState is what the tracker keeps per source: its bit for the
+// Sources count and the links from its object ids (one map per
+// measurement kind, keyed by the source-local id: a fast 64-bit-key map,
+// looked up once per measurement) to tracks.
+type sourceState struct {
+	slot  uint64
+	links [2]map[uint64]link
+}
+
+func (st *sourceState) linksOf(k MeasKind) map[uint64]link { return st.links[k&1] }
 
 // Tracker is the multi-source tracker. One goroutine owns it.
 type Tracker struct {
-	cfg    Config
-	tracks []Track
-	nextID uint32
-	links  map[linkKey]link // source object -> track
-	slots  map[uint64]uint8 // (stream<<32|source) -> source slot bit
-	lanes  laneIndex
+	cfg     Config
+	tracks  []Track
+	nextID  uint32
+	sources map[sourceKey]*sourceState
+	src     *sourceState // the current frame's source
+	lanes   laneIndex
 
 	// per-frame workspaces
 	g           grid
@@ -181,7 +192,7 @@ func New(cfg Config) *Tracker {
 	// Grid cells as large as the farthest association (gate, or the
 	// merge distance plus its margin): a 3×3 query then sees every
 	// candidate.
-	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, links: make(map[linkKey]link, 1024), slots: make(map[uint64]uint8),
+	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
 		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32)}
 }
 
@@ -253,6 +264,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	tr.g.build(nt, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
 
 	// Measurements in filter form.
+	tr.src = tr.source(&frame[0])
 	tr.ms = grow(tr.ms, len(frame))
 	for j := range frame {
 		tr.ms[j] = tr.toMeas(&frame[j], e[j], n[j])
@@ -268,7 +280,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	// keeps that track while it stays inside the gate, without a search.
 	for j := range frame {
 		m := &frame[j]
-		l, ok := tr.links[keyOf(m)]
+		l, ok := tr.src.linksOf(m.Kind)[m.LocalID]
 		tr.linked[j] = l
 		if !ok || l.idx < 0 || int(l.idx) >= nt {
 			continue
@@ -324,7 +336,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 			tr.edges = append(tr.edges, edge{m: int32(j), t: i, cost: c})
 		})
 	}
-	tr.frameSlot = tr.slot(&frame[0])
+	tr.frameSlot = tr.src.slot
 	tr.rowIdx = grow(tr.rowIdx, len(frame))
 	tr.colIdx = grow(tr.colIdx, nt)
 	tr.associate(len(frame))
@@ -493,19 +505,17 @@ func (tr *Tracker) toMeas(m *Measurement, e, n float64) meas {
 	return mm
 }
 
-func keyOf(m *Measurement) linkKey {
-	return linkKey{stream: m.Stream, source: m.Source, kind: m.Kind, localID: m.LocalID}
-}
-
-// slot returns a bit for the measurement's source, for the Sources count.
-func (tr *Tracker) slot(m *Measurement) uint64 {
-	k := m.Stream<<32 | uint64(m.Source)
-	s, ok := tr.slots[k]
+// source returns the state of the measurement's source, creating it on
+// first sight; its slot bit cycles through 64.
+func (tr *Tracker) source(m *Measurement) *sourceState {
+	k := sourceKey{stream: m.Stream, source: m.Source}
+	st, ok := tr.sources[k]
 	if !ok {
-		s = uint8(len(tr.slots) % 64)
-		tr.slots[k] = s
+		st = &sourceState{slot: 1 << (len(tr.sources) % 64),
+			links: [2]map[uint64]link{make(map[uint64]link), make(map[uint64]link)}}
+		tr.sources[k] = st
 	}
-	return 1 << s
+	return st
 }
 
 // apply updates track i with a measurement assigned to it.
@@ -568,7 +578,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		tr.C.Confirmed++
 	}
 	if l := (link{id: trk.ID, idx: int32(i)}); tr.linked[j] != l {
-		tr.links[keyOf(m)] = l
+		tr.src.linksOf(m.Kind)[m.LocalID] = l
 	}
 }
 
@@ -617,7 +627,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		trk.LastCam = m.TimeNS
 	}
 	tr.tracks = append(tr.tracks, trk)
-	tr.links[keyOf(m)] = link{id: trk.ID, idx: int32(len(tr.tracks) - 1)}
+	tr.src.linksOf(m.Kind)[m.LocalID] = link{id: trk.ID, idx: int32(len(tr.tracks) - 1)}
 	tr.C.Born++
 	tr.C.Measurements++
 }
@@ -648,14 +658,22 @@ func (tr *Tracker) Expire(now int64) {
 	}
 	// Links to deleted tracks go when the map has grown well past the
 	// track count (amortised; no per-cycle allocation).
-	if len(tr.links) > 4*len(tr.tracks)+1024 {
+	nl := 0
+	for _, st := range tr.sources {
+		nl += len(st.links[0]) + len(st.links[1])
+	}
+	if nl > 4*len(tr.tracks)+1024 {
 		clear(tr.byID)
 		for i := range tr.tracks {
 			tr.byID[tr.tracks[i].ID] = int32(i)
 		}
-		for k, l := range tr.links {
-			if _, ok := tr.byID[l.id]; !ok {
-				delete(tr.links, k)
+		for _, st := range tr.sources {
+			for _, links := range st.links {
+				for k, l := range links {
+					if _, ok := tr.byID[l.id]; !ok {
+						delete(links, k)
+					}
+				}
 			}
 		}
 		clear(tr.moved)
