@@ -73,79 +73,80 @@ func (f *filter) predict(dt float64) {
 		return
 	}
 	ad := math.Abs(dt)
-	var F mat
-	var Q mat
-	n := f.m.dims()
-	switch f.m {
-	case modelCV:
-		F = mat{{1, 0, dt, 0}, {0, 1, 0, dt}, {0, 0, 1, 0}, {0, 0, 0, 1}}
+	P := &f.P
+	if f.m == modelCV {
 		f.x[0] += f.x[2] * dt
 		f.x[1] += f.x[3] * dt
-		q := cvAccelSigma * cvAccelSigma
-		d2, d3 := ad*ad/2*q, ad*ad*ad/3*q
-		Q = mat{{d3, 0, d2, 0}, {0, d3, 0, d2}, {d2, 0, ad * q, 0}, {0, d2, 0, ad * q}}
-	case modelCTRV:
-		px, py, v, w := f.x[0], f.x[1], f.x[2], f.x[4]
-		s0, c0 := f.sy, f.cy
-		F = mat{{1, 0, 0, 0, 0}, {0, 1, 0, 0, 0}, {0, 0, 1, 0, 0}, {0, 0, 0, 1, dt}, {0, 0, 0, 0, 1}}
-		if math.Abs(w) > 1e-4 {
-			s1, c1 := sincosAdd(s0, c0, w*dt)
-			f.x[0] = px + v/w*(s1-s0)
-			f.x[1] = py + v/w*(c0-c1)
-			F[0][2] = (s1 - s0) / w
-			F[0][3] = v / w * (c1 - c0)
-			F[0][4] = v*dt/w*c1 - v/(w*w)*(s1-s0)
-			F[1][2] = (c0 - c1) / w
-			F[1][3] = v / w * (s1 - s0)
-			F[1][4] = v*dt/w*s1 - v/(w*w)*(c0-c1)
-		} else {
-			f.x[0] = px + v*c0*dt
-			f.x[1] = py + v*s0*dt
-			F[0][2], F[0][3] = c0*dt, -v*s0*dt
-			F[1][2], F[1][3] = s0*dt, v*c0*dt
-			F[0][4], F[1][4] = -v*s0*dt*dt/2, v*c0*dt*dt/2
-		}
-		f.turn(w * dt)
-		// Noise enters as longitudinal and yaw acceleration: Q = G diag(qa, qw) Gᵀ.
-		qa, qw := ctrvAccelSigma*ctrvAccelSigma, ctrvYawAccel*ctrvYawAccel
-		g := [5][2]float64{{ad * ad / 2 * c0, 0}, {ad * ad / 2 * s0, 0}, {ad, 0}, {0, ad * ad / 2}, {0, ad}}
-		for i := 0; i < 5; i++ {
-			for j := 0; j < 5; j++ {
-				Q[i][j] = g[i][0]*g[j][0]*qa + g[i][1]*g[j][1]*qw
-			}
-		}
-	}
-	// P = F P Fᵀ + Q, using F's structure: the identity plus a few
-	// entries. Rows (then columns) 0 and 1 gain combinations of 2..4;
-	// row 3 (CTRV yaw) gains dt × row 4, or for CV rows 0,1 gain dt × rows 2,3.
-	P := &f.P
-	if f.m == modelCTRV {
-		for j := 0; j < n; j++ { // rows: FP = F P
-			P[0][j] += F[0][2]*P[2][j] + F[0][3]*P[3][j] + F[0][4]*P[4][j]
-			P[1][j] += F[1][2]*P[2][j] + F[1][3]*P[3][j] + F[1][4]*P[4][j]
-			P[3][j] += dt * P[4][j]
-		}
-		for i := 0; i < n; i++ { // columns: (F P) Fᵀ
-			P[i][0] += F[0][2]*P[i][2] + F[0][3]*P[i][3] + F[0][4]*P[i][4]
-			P[i][1] += F[1][2]*P[i][2] + F[1][3]*P[i][3] + F[1][4]*P[i][4]
-			P[i][3] += dt * P[i][4]
-		}
-	} else {
-		for j := 0; j < n; j++ {
+		// P = F P Fᵀ with F = I + dt at (0,2) and (1,3), then + Q.
+		for j := 0; j < 4; j++ {
 			P[0][j] += dt * P[2][j]
 			P[1][j] += dt * P[3][j]
 		}
-		for i := 0; i < n; i++ {
+		for i := 0; i < 4; i++ {
 			P[i][0] += dt * P[i][2]
 			P[i][1] += dt * P[i][3]
 		}
+		q := cvAccelSigma * cvAccelSigma
+		d1, d2, d3 := ad*q, ad*ad*0.5*q, ad*ad*ad*(1.0/3)*q
+		P[0][0] += d3
+		P[1][1] += d3
+		P[2][2] += d1
+		P[3][3] += d1
+		P[0][2] += d2
+		P[2][0] += d2
+		P[1][3] += d2
+		P[3][1] += d2
+		return
 	}
-	for i := 0; i < n; i++ {
-		for j := i; j < n; j++ {
-			v := (P[i][j]+P[j][i])/2 + Q[i][j]
-			P[i][j], P[j][i] = v, v
-		}
+	// CTRV. F is the identity plus a02..a04, a12..a14 and dt at (3,4).
+	px, py, v, w := f.x[0], f.x[1], f.x[2], f.x[4]
+	s0, c0 := f.sy, f.cy
+	var a02, a03, a04, a12, a13, a14 float64
+	if math.Abs(w) > 1e-4 {
+		s1, c1 := sincosAdd(s0, c0, w*dt)
+		iw := 1 / w
+		ds, dc := s1-s0, c0-c1
+		f.x[0] = px + v*iw*ds
+		f.x[1] = py + v*iw*dc
+		a02, a03, a04 = ds*iw, -v*iw*dc, v*dt*iw*c1-v*iw*iw*ds
+		a12, a13, a14 = dc*iw, v*iw*ds, v*dt*iw*s1-v*iw*iw*dc
+	} else {
+		f.x[0] = px + v*c0*dt
+		f.x[1] = py + v*s0*dt
+		a02, a03, a04 = c0*dt, -v*s0*dt, -v*s0*dt*dt*0.5
+		a12, a13, a14 = s0*dt, v*c0*dt, v*c0*dt*dt*0.5
 	}
+	f.turn(w * dt)
+	for j := 0; j < 5; j++ { // rows: F P
+		P[0][j] += a02*P[2][j] + a03*P[3][j] + a04*P[4][j]
+		P[1][j] += a12*P[2][j] + a13*P[3][j] + a14*P[4][j]
+		P[3][j] += dt * P[4][j]
+	}
+	for i := 0; i < 5; i++ { // columns: (F P) Fᵀ
+		P[i][0] += a02*P[i][2] + a03*P[i][3] + a04*P[i][4]
+		P[i][1] += a12*P[i][2] + a13*P[i][3] + a14*P[i][4]
+		P[i][3] += dt * P[i][4]
+	}
+	// Noise enters as longitudinal and yaw acceleration: Q = G diag(qa, qw) Gᵀ
+	// with G = [½dt²·c0, ½dt²·s0, dt, 0, 0 ; 0, 0, 0, ½dt², dt]ᵀ: one block
+	// over states 0..2, one over 3..4.
+	qa, qw := ctrvAccelSigma*ctrvAccelSigma, ctrvYawAccel*ctrvYawAccel
+	h := ad * ad * 0.5
+	g0, g1, g2 := h*c0, h*s0, ad
+	P[0][0] += g0 * g0 * qa
+	P[1][1] += g1 * g1 * qa
+	P[2][2] += g2 * g2 * qa
+	P[3][3] += h * h * qw
+	P[4][4] += ad * ad * qw
+	q01, q02, q12, q34 := g0*g1*qa, g0*g2*qa, g1*g2*qa, h*ad*qw
+	P[0][1] += q01
+	P[1][0] += q01
+	P[0][2] += q02
+	P[2][0] += q02
+	P[1][2] += q12
+	P[2][1] += q12
+	P[3][4] += q34
+	P[4][3] += q34
 }
 
 // sincosAdd returns sin and cos of a+d given those of a. For the small
@@ -155,8 +156,9 @@ func sincosAdd(sa, ca, d float64) (float64, float64) {
 	var sd, cd float64
 	if math.Abs(d) < 0.2 {
 		d2 := d * d
-		sd = d * (1 - d2/6*(1-d2/20*(1-d2/42)))
-		cd = 1 - d2/2*(1-d2/12*(1-d2/30*(1-d2/56)))
+		// Horner forms with reciprocal constants: no divisions.
+		sd = d * (1 - d2*(1.0/6)*(1-d2*(1.0/20)*(1-d2*(1.0/42))))
+		cd = 1 - d2*0.5*(1-d2*(1.0/12)*(1-d2*(1.0/30)*(1-d2*(1.0/56))))
 	} else {
 		sd, cd = math.Sincos(d)
 	}

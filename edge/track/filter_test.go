@@ -193,3 +193,23 @@ func TestYawCacheStaysInStep(t *testing.T) {
 		}
 	}
 }
+
+func TestCTRVProcessNoiseIsGQGt(t *testing.T) {
+	for _, dt := range []float64{0.01, 0.1, -0.05} {
+		f := filter{m: modelCTRV, x: vec{0, 0, 5, 0.7, 0}}
+		f.syncYaw()
+		s0, c0 := f.sy, f.cy
+		f.predict(dt)
+		ad := math.Abs(dt)
+		g := [5][2]float64{{ad * ad / 2 * c0, 0}, {ad * ad / 2 * s0, 0}, {ad, 0}, {0, ad * ad / 2}, {0, ad}}
+		q := [2]float64{ctrvAccelSigma * ctrvAccelSigma, ctrvYawAccel * ctrvYawAccel}
+		for i := 0; i < 5; i++ {
+			for j := 0; j < 5; j++ {
+				want := g[i][0]*g[j][0]*q[0] + g[i][1]*g[j][1]*q[1]
+				if math.Abs(f.P[i][j]-want) > 1e-12 {
+					t.Fatalf("dt %v: Q[%d][%d] = %v, want %v", dt, i, j, f.P[i][j], want)
+				}
+			}
+		}
+	}
+}
