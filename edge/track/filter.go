@@ -314,11 +314,30 @@ func (f *filter) update2(PHt *[5][2]float64, S *[2][2]float64, y [2]float64) boo
 			f.x[i] += d
 		}
 	}
+	// P −= K PHtᵀ, upper triangle mirrored; unrolled by row.
 	for i := range K {
-		k := &K[i]
-		for j := i; j < 5; j++ {
-			p := f.P[i][j] - (k[0]*PHt[j][0] + k[1]*PHt[j][1])
-			f.P[i][j], f.P[j][i] = p, p
+		k0, k1 := K[i][0], K[i][1]
+		row := &f.P[i]
+		switch i {
+		case 0:
+			row[0] -= k0*PHt[0][0] + k1*PHt[0][1]
+			fallthrough
+		case 1:
+			row[1] -= k0*PHt[1][0] + k1*PHt[1][1]
+			fallthrough
+		case 2:
+			row[2] -= k0*PHt[2][0] + k1*PHt[2][1]
+			fallthrough
+		case 3:
+			row[3] -= k0*PHt[3][0] + k1*PHt[3][1]
+			fallthrough
+		case 4:
+			row[4] -= k0*PHt[4][0] + k1*PHt[4][1]
+		}
+	}
+	for i := 1; i < 5; i++ {
+		for j := 0; j < i; j++ {
+			f.P[i][j] = f.P[j][i]
 		}
 	}
 	if ctrv {

@@ -237,13 +237,11 @@ func (t *Track) vote(c v2x.Class, weight uint16) {
 		return
 	}
 	t.votes[c] = min(t.votes[c]+weight, 1<<15)
-	best := t.Class
-	for k, v := range t.votes {
-		if v > t.votes[best] {
-			best = v2x.Class(k)
-		}
+	// Only c's count grew, so the leader is either still the current class
+	// or now c.
+	if c != t.Class && (int(t.Class) >= len(t.votes) || t.votes[c] > t.votes[t.Class]) {
+		t.Class = c
 	}
-	t.Class = best
 }
 
 // UpdateFrame folds in one sensor frame: measurements from one source
