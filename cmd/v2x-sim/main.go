@@ -6,18 +6,15 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -55,17 +52,13 @@ func run(args []string, stderr io.Writer) error {
 		fmt.Fprintf(fs.Output(), "usage: v2x-sim [flags]\n\nFeeds a v2x-edge node from a simulated signalised intersection.\n\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	if help, err := cli.Parse(fs, args); help || err != nil {
 		return err
 	}
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return fmt.Errorf("-log-level: %w", err)
+	log, err := cli.Logger(stderr, *logLevel, "text")
+	if err != nil {
+		return err
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	s, err := sim.New(cfg)
 	if err != nil {
 		return err
@@ -80,13 +73,8 @@ func run(args []string, stderr io.Writer) error {
 		opts.Truth = f
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := cli.Context(*duration)
 	defer stop()
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName})
 	cancel()

@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"testing"
+	"time"
+)
+
+func TestParse(t *testing.T) {
+	fs := flag.NewFlagSet("x", flag.ContinueOnError)
+	fs.SetOutput(&bytes.Buffer{})
+	fs.Int("n", 0, "")
+	if help, err := Parse(fs, []string{"-h"}); !help || err != nil {
+		t.Errorf("-h: help %v err %v", help, err)
+	}
+	if _, err := Parse(fs, []string{"-n", "x"}); err == nil {
+		t.Error("bad value accepted")
+	}
+	if _, err := Parse(fs, []string{"extra"}); err == nil {
+		t.Error("stray argument accepted")
+	}
+}
+
+func TestContextDuration(t *testing.T) {
+	ctx, cancel := Context(20 * time.Millisecond)
+	defer cancel()
+	select {
+	case <-ctx.Done():
+	case <-time.After(2 * time.Second):
+		t.Fatal("context did not end after its duration")
+	}
+}
+
+func TestLogger(t *testing.T) {
+	var b bytes.Buffer
+	l, err := Logger(&b, "warn", "json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Info("hidden")
+	l.Warn("shown")
+	if bytes.Contains(b.Bytes(), []byte("hidden")) || !bytes.Contains(b.Bytes(), []byte(`"msg":"shown"`)) {
+		t.Errorf("output %q", b.String())
+	}
+	if _, err := Logger(&b, "loud", "text"); err == nil {
+		t.Error("bad level accepted")
+	}
+	if _, err := Logger(&b, "info", "xml"); err == nil {
+		t.Error("bad format accepted")
+	}
+}
