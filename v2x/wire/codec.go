@@ -96,3 +96,25 @@ func grow[T any](s []T, n int) []T {
 	}
 	return make([]T, n)
 }
+
+var errVarint = fmt.Errorf("%w: bad varint", ErrTruncated)
+
+func (d *dec) uvarint() (uint64, error) {
+	v, n := binary.Uvarint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0, errVarint
+	}
+	d.b = d.b[n:]
+	return v, nil
+}
+
+func (d *dec) varint() (int64, error) {
+	v, n := binary.Varint(d.b)
+	if n <= 0 {
+		d.bad = true
+		return 0, errVarint
+	}
+	d.b = d.b[n:]
+	return v, nil
+}

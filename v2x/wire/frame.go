@@ -45,6 +45,8 @@ const (
 	TypeError         Type = 0x22
 	TypeClockRequest  Type = 0x23
 	TypeClockResponse Type = 0x24
+	TypeUpdate        Type = 0x25
+	TypeResync        Type = 0x26
 )
 
 // IsData reports whether t is a producer data type.
@@ -52,13 +54,14 @@ func (t Type) IsData() bool { return t >= TypeBSM && t <= TypeObjectList }
 
 // Known reports whether t is a defined frame type.
 func (t Type) Known() bool {
-	return t.IsData() || (t >= TypeSubscribe && t <= TypeClockResponse)
+	return t.IsData() || (t >= TypeSubscribe && t <= TypeResync)
 }
 
 var typeNames = map[Type]string{
 	TypeBSM: "bsm", TypeSPAT: "spat", TypeMAP: "map", TypeRSI: "rsi", TypeRSM: "rsm",
 	TypeObjectList: "objects", TypeSubscribe: "subscribe", TypeState: "state",
 	TypeError: "error", TypeClockRequest: "clock_request", TypeClockResponse: "clock_response",
+	TypeUpdate: "update", TypeResync: "resync",
 }
 
 // String returns the lowercase name of the type, as used in metrics labels.

@@ -15,6 +15,12 @@ const (
 	// SubCenter says that CenterLat/CenterLon are given; without it the
 	// region is centred on the node's intersection reference point.
 	SubCenter = 1 << 0
+	// SubPacked asks for Update frames (keyframes and deltas at broadcast
+	// precision, compressed) instead of State frames.
+	SubPacked = 1 << 1
+	// SubNoDatagram keeps packed updates on the stream even when they
+	// would fit in a QUIC datagram.
+	SubNoDatagram = 1 << 2
 )
 
 // Subscribe asks the node for state updates. It is the first frame on a
