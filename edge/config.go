@@ -51,6 +51,12 @@ type Config struct {
 	MaxStreams    int64         `json:"max_streams"`     // per connection, incoming bidirectional
 	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
 	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
+
+	// Broadcast to packed subscribers (wire.SubPacked).
+	Compression      string        `json:"compression"`       // of Update bodies: "zstd" (default, with the trained dictionary), "s2" or "none"
+	KeyframeInterval time.Duration `json:"keyframe_interval"` // a keyframe at least this often; deltas between
+	NoDatagrams      bool          `json:"no_datagrams"`      // send every Update on its stream
+	MaxDatagram      int           `json:"max_datagram"`      // bytes; larger Update frames go on the stream
 }
 
 // Fusion stages.
@@ -96,6 +102,13 @@ func (c *Config) SetDefaults() {
 	set(&c.IdleTimeout, 30*time.Second)
 	set(&c.ShutdownGrace, 5*time.Second)
 	set(&c.ErrorWriteTTL, time.Second)
+	if c.Compression == "" {
+		c.Compression = "zstd"
+	}
+	set(&c.KeyframeInterval, time.Second)
+	if c.MaxDatagram == 0 {
+		c.MaxDatagram = 1100
+	}
 }
 
 // DefaultConfig returns a Config with every default set and no reference
@@ -136,6 +149,15 @@ func (c *Config) Validate() error {
 	}
 	if !(c.MaxRange > 0) {
 		errs = append(errs, fmt.Errorf("max_range must be positive, is %v", c.MaxRange))
+	}
+	if _, err := wire.ParseCompression(c.Compression); err != nil {
+		errs = append(errs, fmt.Errorf("compression: %w", err))
+	}
+	if c.KeyframeInterval < 10*time.Millisecond || c.KeyframeInterval > time.Minute {
+		errs = append(errs, fmt.Errorf("keyframe_interval %v outside 10ms..1m", c.KeyframeInterval))
+	}
+	if c.MaxDatagram < wire.HeaderLen+wire.UpdateHeadLen || c.MaxDatagram > 1400 {
+		errs = append(errs, fmt.Errorf("max_datagram %d outside %d..1400", c.MaxDatagram, wire.HeaderLen+wire.UpdateHeadLen))
 	}
 	if c.InboxSize < 16 || c.InboxSize > 1<<24 {
 		errs = append(errs, fmt.Errorf("inbox_size %d outside 16..%d", c.InboxSize, 1<<24))

@@ -25,7 +25,12 @@ type Hub struct {
 
 // mailbox is a subscriber's latest-wins wakeup: a publish while one is
 // pending coalesces into it; the subscriber then reads the newest snapshot.
-type mailbox struct{ c chan struct{} }
+// A subscriber whose rate cap makes the next states uninteresting sets
+// due: publish does not wake it for a state older than that.
+type mailbox struct {
+	c   chan struct{}
+	due atomic.Int64 // node time (ns) of the first state worth a wakeup
+}
 
 func newMailbox() *mailbox { return &mailbox{c: make(chan struct{}, 1)} }
 
@@ -53,6 +58,7 @@ func (h *Hub) newSnapshot() *Snapshot {
 	if n := len(h.free); n > 0 {
 		s := h.free[n-1]
 		h.free = h.free[:n-1]
+		s.cache.reset()
 		return s
 	}
 	return &Snapshot{}
@@ -70,6 +76,9 @@ func (h *Hub) publish(s *Snapshot) {
 	}
 	var missed int
 	for _, m := range *h.subs.Load() {
+		if s.TimeNS < m.due.Load() {
+			continue
+		}
 		if !m.signal() {
 			missed++
 		}

@@ -51,6 +51,8 @@ type metrics struct {
 	cycle       prometheus.Histogram
 	measuresIn  prometheus.Counter
 	clockOffset prometheus.Histogram
+
+	bc broadcastMetrics
 }
 
 func newMetrics() *metrics {
@@ -107,6 +109,7 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(frames, rejected, values, m.shed, m.clockClamped, m.errorsUnsent, m.connections,
 		m.producerStreams, m.subscribers, m.delivered, m.superseded, m.stateBytes, m.published,
 		m.objects, m.signals, m.measuresIn, m.cycle, m.clockOffset)
+	m.bc.register(m.reg)
 	return m
 }
 

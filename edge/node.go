@@ -46,8 +46,11 @@ type Node struct {
 	connsMu  sync.Mutex
 	conns    map[*quic.Conn]struct{}
 	streamID atomic.Uint64
-	closed   chan struct{}
-	once     sync.Once
+
+	comp        wire.Compression // of Update bodies
+	maxDatagram int              // largest Update frame sent as a datagram
+	closed      chan struct{}
+	once        sync.Once
 }
 
 // New validates cfg, prepares TLS (creating the development CA under
@@ -71,6 +74,8 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		f = newTrackFuser(cfg.Track)
 	}
 	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, f)
+	n.comp, _ = wire.ParseCompression(cfg.Compression) // checked by Validate
+	n.maxDatagram = cfg.MaxDatagram
 	return n, nil
 }
 
@@ -111,6 +116,7 @@ func (n *Node) Start() error {
 		KeepAlivePeriod:       n.cfg.IdleTimeout / 3,
 		MaxIncomingStreams:    n.cfg.MaxStreams,
 		MaxIncomingUniStreams: -1,
+		EnableDatagrams:       !n.cfg.NoDatagrams,
 	}
 	if n.ln, err = n.tr.Listen(tlsConf, qconf); err != nil {
 		n.udp.Close()
@@ -197,7 +203,7 @@ func (n *Node) serveConn(c *quic.Conn) {
 		if err != nil {
 			return
 		}
-		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, fw: wire.NewWriter(st), log: log}
+		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, conn: c, fw: wire.NewWriter(st), log: log}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

@@ -20,5 +20,6 @@ type Snapshot struct {
 	Objects      []wire.StateObject
 	Signals      []wire.SignalState
 
-	refs atomic.Int32
+	refs  atomic.Int32
+	cache broadcastCache // views and encoded updates, made on demand by subscribers
 }

@@ -20,11 +20,12 @@ const StreamErrFraming quic.StreamErrorCode = 0x101
 // streamSession is one client-initiated bidirectional stream. Its first
 // frame other than a ClockRequest decides its role.
 type streamSession struct {
-	n   *Node
-	id  uint64
-	st  *quic.Stream
-	fw  *wire.Writer
-	log *slog.Logger
+	n    *Node
+	id   uint64
+	st   *quic.Stream
+	conn *quic.Conn // for datagrams
+	fw   *wire.Writer
+	log  *slog.Logger
 }
 
 // reject answers a frame with an Error frame and counts it. An Error frame

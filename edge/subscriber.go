@@ -2,11 +2,12 @@ package edge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
-	"time"
 
-	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/quic-go/quic-go"
+
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -14,16 +15,30 @@ import (
 // mailbox and a writer goroutine of its own, so a subscriber that reads
 // slowly (or not at all) only ever delays itself. The stream's reader
 // goroutine updates the subscription; the writer reads it atomically.
+//
+// A subscription with wire.SubPacked gets Update frames: a keyframe first,
+// at least every KeyframeInterval and after a Resync, deltas against the
+// state it was sent last otherwise. A delta that fits goes as a QUIC
+// datagram, anything else on the stream. Rate caps are aligned to the node
+// clock (a subscriber capped at r Hz gets the first state of each 1/r
+// slot), so subscribers with the same view and cap share the same encoded
+// updates.
 type subscriber struct {
 	n       *Node
 	ss      *streamSession
 	mb      *mailbox
 	filter  atomic.Pointer[wire.Subscribe]
+	needKey atomic.Bool
 	started bool
 
 	// writer-owned
-	state   wire.State
-	lastSeq uint64
+	state    wire.State
+	lastSeq  uint64
+	lastSlot int64
+	lastKey  int64     // keyframe slot of the last keyframe
+	base     *Snapshot // the state sent last (packed), held
+	baseKey  viewKey
+	dgram    []byte
 }
 
 func newSubscriber(n *Node, ss *streamSession) *subscriber {
@@ -33,7 +48,19 @@ func newSubscriber(n *Node, ss *streamSession) *subscriber {
 // handle processes a frame from the subscriber. It reports whether this
 // frame made the subscription start (the caller then starts run).
 func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
-	if h.Type != wire.TypeSubscribe {
+	switch h.Type {
+	case wire.TypeSubscribe:
+	case wire.TypeResync:
+		if _, err := wire.DecodeResync(payload); err != nil {
+			s.ss.reject(h, wire.CodeMalformed, err.Error())
+			return false
+		}
+		s.n.m.bc.resyncs.Inc()
+		s.needKey.Store(true)
+		s.mb.due.Store(0)
+		s.mb.signal()
+		return false
+	default:
 		s.ss.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a subscriber stream", h.Type))
 		return false
 	}
@@ -43,6 +70,8 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 		return false
 	}
 	s.filter.Store(f)
+	s.needKey.Store(true)
+	s.mb.due.Store(0)
 	s.mb.signal() // answer a new subscription with the current state at once
 	if s.started {
 		return false
@@ -60,9 +89,16 @@ func (s *subscriber) close() {
 	}
 }
 
+// slot returns the rate slot of node time t for a cap of rate Hz.
+func slot(t int64, rate float32) int64 { return int64(float64(t) * float64(rate) / 1e9) }
+
 // run writes states until the stream or the node ends.
 func (s *subscriber) run(ctx context.Context) {
-	var last int64
+	defer func() {
+		if s.base != nil {
+			s.n.hub.Release(s.base)
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
@@ -70,65 +106,132 @@ func (s *subscriber) run(ctx context.Context) {
 		case <-s.mb.c:
 		}
 		f := s.filter.Load()
-		if f.MaxRate > 0 { // rate cap: wait out the interval; newer states coalesce meanwhile
-			if wait := last + int64(float64(time.Second)/float64(f.MaxRate)) - clock.Now(); wait > 0 {
-				t := time.NewTimer(time.Duration(wait))
-				select {
-				case <-ctx.Done():
-					t.Stop()
-					return
-				case <-t.C:
-				}
-			}
-		}
 		snap := s.n.hub.Acquire()
 		if snap == nil {
 			continue
 		}
-		if snap.Seq == s.lastSeq {
+		if snap.Seq == s.lastSeq && !s.needKey.Load() {
 			s.n.hub.Release(snap)
 			continue
 		}
-		s.lastSeq = snap.Seq
-		s.fill(snap, f)
-		h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}
-		s.n.hub.Release(snap)
-		var size int
-		err := s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte {
-			b = wire.AppendState(b, &s.state)
-			size = len(b)
-			return b
-		})
+		if f.MaxRate > 0 && !s.needKey.Load() {
+			sl := slot(snap.TimeNS, f.MaxRate)
+			if sl == s.lastSlot {
+				s.mb.due.Store(int64(float64(sl+1) * 1e9 / float64(f.MaxRate)))
+				s.n.hub.Release(snap)
+				continue
+			}
+			s.lastSlot = sl
+			s.mb.due.Store(int64(float64(sl+1) * 1e9 / float64(f.MaxRate)))
+		}
+		seq := snap.Seq // snap may be reused once released
+		var err error
+		if f.Flags&wire.SubPacked != 0 {
+			err = s.sendPacked(snap, f)
+		} else {
+			err = s.sendState(snap, f)
+			s.n.hub.Release(snap)
+		}
 		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				s.ss.log.Debug("subscriber write failed", "err", err)
+			}
 			return
 		}
-		last = clock.Now()
-		s.n.m.delivered.Inc()
-		s.n.m.stateBytes.Add(float64(size))
+		s.lastSeq = seq
 	}
 }
 
-// fill builds the subscriber's view of snap: objects inside its region and
-// classes, and every signal group.
+// sendState writes snap as a State frame (a subscription without
+// SubPacked).
+func (s *subscriber) sendState(snap *Snapshot, f *wire.Subscribe) error {
+	s.needKey.Store(false)
+	s.fill(snap, f)
+	h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}
+	var size int
+	err := s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte {
+		b = wire.AppendState(b, &s.state)
+		size = len(b)
+		return b
+	})
+	if err != nil {
+		return err
+	}
+	s.n.m.delivered.Inc()
+	s.n.m.stateBytes.Add(float64(size))
+	s.n.m.bc.rawBytes.Add(float64(size))
+	return nil
+}
+
+// sendPacked writes snap as an Update: a delta against the state sent
+// last when there is one and no keyframe is due, else a keyframe. It keeps
+// its reference to snap as the next base.
+func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
+	cfg := &s.n.cfg
+	keySlot := snap.TimeNS / int64(cfg.KeyframeInterval)
+	key := s.needKey.Swap(false) || s.base == nil || keySlot != s.lastKey || keyOf(f) != s.baseKey
+	base := s.base
+	if key {
+		base = nil
+		s.lastKey = keySlot
+	}
+	payload, rawLen, fresh, err := snap.encoded(f, base, s.n.comp)
+	if err != nil {
+		s.n.hub.Release(snap)
+		return err
+	}
+	if fresh {
+		s.n.m.bc.encodings.Inc()
+	}
+	h := wire.Header{Type: wire.TypeUpdate, Seq: snap.Seq, Capture: snap.TimeNS, Source: uint32(s.ss.st.StreamID())}
+	size := wire.HeaderLen + len(payload)
+	path := pathStream
+	if !key && !cfg.NoDatagrams && f.Flags&wire.SubNoDatagram == 0 && s.ss.conn != nil && size <= s.n.maxDatagram {
+		b := wire.AppendHeader(s.dgram[:0], &h)
+		b = append(b, payload...)
+		wire.FinishFrame(b, 0)
+		s.dgram = b
+		err = s.ss.conn.SendDatagram(b)
+		var tooLarge *quic.DatagramTooLargeError
+		if errors.As(err, &tooLarge) {
+			err = nil // the path shrank: send it on the stream
+		} else {
+			path = pathDatagram
+		}
+	}
+	if path == pathStream && err == nil {
+		err = s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte { return append(b, payload...) })
+	}
+	if err != nil {
+		s.n.hub.Release(snap)
+		return err
+	}
+	if s.base != nil {
+		s.n.hub.Release(s.base)
+	}
+	s.base, s.baseKey = snap, keyOf(f)
+	kind := kindDelta
+	if key {
+		kind = kindKeyframe
+	}
+	s.n.m.delivered.Inc()
+	s.n.m.bc.updates[kind][path].Inc()
+	s.n.m.bc.bytes[path].Add(float64(size))
+	s.n.m.bc.rawBytes.Add(float64(rawLen))
+	return nil
+}
+
+// fill builds the subscriber's view of snap as a State: objects inside its
+// region and classes, and every signal group.
 func (s *subscriber) fill(snap *Snapshot, f *wire.Subscribe) {
 	st := &s.state
 	st.IngestNS, st.Intersection, st.Flags = snap.IngestNS, snap.Intersection, wire.StateKeyframe
 	st.Objects = st.Objects[:0]
-	var ce, cn float64
-	if f.Flags&wire.SubCenter != 0 && snap.HasFrame {
-		ce, cn, _ = snap.Frame.ToENU(f.CenterLat, f.CenterLon, 0)
-	}
-	r2 := float64(f.Radius) * float64(f.Radius)
+	ce, cn := snap.centre(f)
 	for i := range snap.Objects {
 		o := &snap.Objects[i]
-		if f.Classes != 0 && !f.Classes.Has(o.Class) {
+		if !inView(o, f, ce, cn) {
 			continue
-		}
-		if f.Radius > 0 {
-			de, dn := float64(o.E)-ce, float64(o.N)-cn
-			if de*de+dn*dn > r2 {
-				continue
-			}
 		}
 		if len(st.Objects) == wire.MaxStateObjects {
 			break

@@ -6,10 +6,12 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -30,6 +32,10 @@ type Options struct {
 // Conn is a QUIC connection to a node.
 type Conn struct {
 	qc *quic.Conn
+
+	mu      sync.Mutex
+	routes  map[uint32]*Subscription // by stream id, for Update datagrams
+	routing bool
 }
 
 // Dial connects to the node at addr (host:port).
@@ -57,11 +63,52 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		idle = 30 * time.Second
 	}
 	tlsConf := &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}
-	qc, err := quic.DialAddr(ctx, addr, tlsConf, &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: idle / 3})
+	qc, err := quic.DialAddr(ctx, addr, tlsConf, &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: idle / 3, EnableDatagrams: true})
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	return &Conn{qc: qc}, nil
+	return &Conn{qc: qc, routes: make(map[uint32]*Subscription)}, nil
+}
+
+// route registers s for the Update datagrams the node addresses to its
+// stream, starting the connection's datagram reader on first use.
+func (c *Conn) route(s *Subscription) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.routes[s.sid] = s
+	if !c.routing && c.qc.ConnectionState().SupportsDatagrams.Remote {
+		c.routing = true
+		go c.readDatagrams()
+	}
+}
+
+func (c *Conn) unroute(s *Subscription) {
+	c.mu.Lock()
+	delete(c.routes, s.sid)
+	c.mu.Unlock()
+}
+
+// readDatagrams hands each Update datagram to its subscription. Datagrams
+// that are not a whole Update frame are ignored: they carry nothing a
+// subscription could use, and a stream will not be confused by them.
+func (c *Conn) readDatagrams() {
+	for {
+		b, err := c.qc.ReceiveDatagram(context.Background())
+		if err != nil {
+			return
+		}
+		now := clock.Now()
+		h, err := wire.ParseHeader(b, len(b))
+		if err != nil || h.Type != wire.TypeUpdate || wire.HeaderLen+h.Length != len(b) {
+			continue
+		}
+		c.mu.Lock()
+		s := c.routes[h.Source]
+		c.mu.Unlock()
+		if s != nil {
+			s.offer(item{h: h, p: b[wire.HeaderLen:], recv: now, bytes: len(b), dgram: true})
+		}
+	}
 }
 
 // QUIC returns the underlying connection.

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -14,18 +16,56 @@ import (
 )
 
 // Subscription is a subscriber stream. Next must be called from one
-// goroutine; Update and Close may be called from any.
+// goroutine; Update, Stats and Close may be called from any.
+//
+// With wire.SubPacked the node sends Update frames (keyframes and deltas,
+// compressed; small deltas as QUIC datagrams) and the subscription
+// reassembles them into whole states: what Next returns looks the same
+// either way. A delta whose base it does not hold (a datagram was lost)
+// makes it ask the node for a keyframe with a Resync frame.
 type Subscription struct {
+	c   *Conn
 	st  *quic.Stream
 	r   *wire.Reader
-	clk wire.ClockFilter // owned by Next
+	fw  *wire.Writer
+	sid uint32
 
-	fw *wire.Writer
+	clkMu sync.Mutex
+	clk   wire.ClockFilter
 
+	in   chan item
 	stop chan struct{}
 	once sync.Once
-	up   Update
+
+	// owned by Next
+	up            Update
+	cur, next     wire.PackedState
+	curSeq        uint64
+	have          bool
+	stash         *item // a delta waiting for its base
+	raw           []byte
+	resyncPending bool
+
+	stats struct {
+		updates, keyframes, deltas, datagrams, resyncs, dropped atomic.Uint64
+	}
 }
+
+// item is one frame handed to Next by the stream reader or the datagram
+// router. Its payload is owned by the item.
+type item struct {
+	h     wire.Header
+	p     []byte
+	recv  int64
+	bytes int
+	dgram bool
+	err   error
+}
+
+// inQueue bounds the frames waiting for Next. The stream reader waits when
+// it is full (flow control then slows the node's writer for this stream
+// only); datagrams beyond it are dropped and counted.
+const inQueue = 256
 
 // Update is one state as received. It is reused by the next call to Next:
 // copy what you keep.
@@ -44,7 +84,22 @@ type Update struct {
 	// corrected for the clock offset and never negative.
 	AgeNS       int64
 	IngestAgeNS int64
-	State       wire.State
+	// Packed says the state came as an Update frame; then Keyframe says
+	// whether it was a keyframe and Datagram whether it came in a QUIC
+	// datagram. Bytes is the size of the frame that brought it.
+	Packed, Keyframe, Datagram bool
+	Bytes                      int
+	State                      wire.State
+}
+
+// Stats counts what a subscription received.
+type Stats struct {
+	Updates   uint64 // states returned by Next
+	Keyframes uint64 // Update keyframes applied
+	Deltas    uint64 // Update deltas applied
+	Datagrams uint64 // Updates that came as datagrams
+	Resyncs   uint64 // Resync requests sent (a delta's base was missing)
+	Dropped   uint64 // datagrams dropped because Next fell behind
 }
 
 // clockSamples is how many exchanges Subscribe makes before subscribing.
@@ -58,7 +113,8 @@ func (c *Conn) Subscribe(ctx context.Context, sub wire.Subscribe) (*Subscription
 	if err != nil {
 		return nil, fmt.Errorf("open subscriber stream: %w", err)
 	}
-	s := &Subscription{st: st, fw: wire.NewWriter(st), r: wire.NewReader(st, 0), stop: make(chan struct{})}
+	s := &Subscription{c: c, st: st, fw: wire.NewWriter(st), r: wire.NewReader(st, 0), sid: uint32(st.StreamID()),
+		in: make(chan item, inQueue), stop: make(chan struct{})}
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetReadDeadline(dl)
 	}
@@ -80,9 +136,12 @@ func (c *Conn) Subscribe(ctx context.Context, sub wire.Subscribe) (*Subscription
 		s.clockResponse(p, clock.Now())
 	}
 	st.SetReadDeadline(time.Time{})
+	c.route(s)
 	if err := s.Update(sub); err != nil {
+		c.unroute(s)
 		return nil, err
 	}
+	go s.readLoop()
 	go s.clockLoop()
 	return s, nil
 }
@@ -117,11 +176,53 @@ func (s *Subscription) clockLoop() {
 func (s *Subscription) clockResponse(p []byte, t4 int64) {
 	t1, t2, t3, err := wire.DecodeClockResponse(p)
 	if err == nil {
+		s.clkMu.Lock()
 		s.clk.Add(wire.ClockSample{T1: t1, T2: t2, T3: t3, T4: t4})
+		s.clkMu.Unlock()
 	}
 }
 
-// Update replaces the subscription (region, classes, rate).
+// readLoop reads the stream and hands frames to Next. Clock responses it
+// handles itself.
+func (s *Subscription) readLoop() {
+	for {
+		h, p, err := s.r.Next()
+		now := clock.Now()
+		if err != nil {
+			s.push(item{err: err})
+			return
+		}
+		if h.Type == wire.TypeClockResponse {
+			s.clockResponse(p, now)
+			continue
+		}
+		if !s.push(item{h: h, p: append([]byte(nil), p...), recv: now, bytes: wire.HeaderLen + len(p)}) {
+			return
+		}
+	}
+}
+
+// push queues it for Next, waiting for room; it reports false once the
+// subscription is closed.
+func (s *Subscription) push(it item) bool {
+	select {
+	case s.in <- it:
+		return true
+	case <-s.stop:
+		return false
+	}
+}
+
+// offer queues a datagram for Next without waiting.
+func (s *Subscription) offer(it item) {
+	select {
+	case s.in <- it:
+	default:
+		s.stats.dropped.Add(1)
+	}
+}
+
+// Update replaces the subscription (region, classes, rate, flags).
 func (s *Subscription) Update(sub wire.Subscribe) error {
 	h := wire.Header{Type: wire.TypeSubscribe}
 	if err := s.write(&h, func(b []byte) []byte { return wire.AppendSubscribe(b, &sub) }); err != nil {
@@ -130,41 +231,147 @@ func (s *Subscription) Update(sub wire.Subscribe) error {
 	return nil
 }
 
+// errClosed is what Next returns after Close.
+var errClosed = fmt.Errorf("subscription closed: %w", net.ErrClosed)
+
 // Next blocks for the next state. An Error frame from the node (for
 // example, an invalid Update) is returned as a *wire.ErrorFrame; the
 // subscription goes on after it. Other errors end the subscription.
 func (s *Subscription) Next() (*Update, error) {
 	for {
-		h, p, err := s.r.Next()
-		now := clock.Now()
-		if err != nil {
-			return nil, err
+		var it item
+		select {
+		case it = <-s.in:
+		case <-s.stop:
+			return nil, errClosed
 		}
-		switch h.Type {
-		case wire.TypeClockResponse:
-			s.clockResponse(p, now)
+		if it.err != nil {
+			return nil, it.err
+		}
+		switch it.h.Type {
 		case wire.TypeError:
 			e := new(wire.ErrorFrame)
-			if err := wire.DecodeError(p, e); err != nil {
+			if err := wire.DecodeError(it.p, e); err != nil {
 				return nil, fmt.Errorf("undecodable error frame: %w", err)
 			}
 			return nil, e
 		case wire.TypeState:
 			u := &s.up
-			if err := wire.DecodeState(p, &u.State); err != nil {
-				return nil, fmt.Errorf("state %d: %w", h.Seq, err)
+			if err := wire.DecodeState(it.p, &u.State); err != nil {
+				return nil, fmt.Errorf("state %d: %w", it.h.Seq, err)
 			}
-			u.Seq, u.TimeNS, u.IngestNS, u.RecvNS = h.Seq, h.Capture, u.State.IngestNS, now
-			u.OffsetNS, u.RTTNS, u.Synced = s.clk.Offset()
-			nodeNow := now + u.OffsetNS
-			u.AgeNS = max(nodeNow-u.TimeNS, 0)
-			u.IngestAgeNS = 0
-			if u.IngestNS > 0 {
-				u.IngestAgeNS = max(nodeNow-u.IngestNS, 0)
+			u.Packed, u.Keyframe, u.Datagram = false, true, false
+			return s.finish(&it), nil
+		case wire.TypeUpdate:
+			ok, err := s.apply(&it)
+			if err != nil {
+				return nil, err
 			}
-			return u, nil
+			if ok {
+				// A stashed delta whose base just arrived is newer still.
+				if st := s.stash; st != nil && st.h.Seq > s.curSeq {
+					var u wire.Update
+					if _, err := wire.DecodeUpdate(st.p, &u); err == nil && u.BaseSeq == s.curSeq {
+						s.stash = nil
+						if ok2, err := s.apply(st); err == nil && ok2 {
+							it = *st
+						}
+					}
+				}
+				s.cur.Unpack(&s.up.State)
+				return s.finish(&it), nil
+			}
 		}
 	}
+}
+
+// apply folds an Update into the reassembled state. It reports false
+// when the update is old or waits for its base.
+func (s *Subscription) apply(it *item) (bool, error) {
+	var u wire.Update
+	body, err := wire.DecodeUpdate(it.p, &u)
+	if err != nil {
+		return false, fmt.Errorf("update %d: %w", it.h.Seq, err)
+	}
+	if s.have && it.h.Seq <= s.curSeq {
+		return false, nil // older than what we hold
+	}
+	keyframe := u.Flags&wire.UpdateKeyframe != 0
+	var base *wire.PackedState
+	if !keyframe {
+		if !s.have || u.BaseSeq != s.curSeq {
+			// The base is still on its way (a keyframe on the stream is
+			// overtaken by a datagram) or was lost. Keep the newest such
+			// delta; a second one means the base is not coming.
+			if s.stash != nil || (s.have && u.BaseSeq < s.curSeq) {
+				s.resync()
+			}
+			cp := *it
+			s.stash = &cp
+			return false, nil
+		}
+		base = &s.cur
+	}
+	if s.raw, err = wire.AppendDecompressed(s.raw[:0], body, u.Compression, int(u.RawLen)); err != nil {
+		return false, fmt.Errorf("update %d: %w", it.h.Seq, err)
+	}
+	if err := wire.ApplyDelta(s.raw, base, &s.next); err != nil {
+		return false, fmt.Errorf("update %d: %w", it.h.Seq, err)
+	}
+	s.cur, s.next = s.next, s.cur
+	s.curSeq, s.have = it.h.Seq, true
+	if keyframe {
+		s.resyncPending = false
+		s.stats.keyframes.Add(1)
+		if s.stash != nil && s.stash.h.Seq <= s.curSeq {
+			s.stash = nil
+		}
+	} else {
+		s.stats.deltas.Add(1)
+	}
+	if it.dgram {
+		s.stats.datagrams.Add(1)
+	}
+	s.up.Packed, s.up.Keyframe, s.up.Datagram = true, keyframe, it.dgram
+	return true, nil
+}
+
+// resync asks the node for a keyframe, once until one arrives.
+func (s *Subscription) resync() {
+	if s.resyncPending {
+		return
+	}
+	s.resyncPending = true
+	s.stats.resyncs.Add(1)
+	have := uint64(0)
+	if s.have {
+		have = s.curSeq
+	}
+	h := wire.Header{Type: wire.TypeResync}
+	s.write(&h, func(b []byte) []byte { return wire.AppendResync(b, have) })
+}
+
+// finish fills the timing fields of the update for frame it.
+func (s *Subscription) finish(it *item) *Update {
+	u := &s.up
+	u.Seq, u.TimeNS, u.IngestNS, u.RecvNS, u.Bytes = it.h.Seq, it.h.Capture, u.State.IngestNS, it.recv, it.bytes
+	s.clkMu.Lock()
+	u.OffsetNS, u.RTTNS, u.Synced = s.clk.Offset()
+	s.clkMu.Unlock()
+	nodeNow := it.recv + u.OffsetNS
+	u.AgeNS = max(nodeNow-u.TimeNS, 0)
+	u.IngestAgeNS = 0
+	if u.IngestNS > 0 {
+		u.IngestAgeNS = max(nodeNow-u.IngestNS, 0)
+	}
+	s.stats.updates.Add(1)
+	return u
+}
+
+// Stats returns the subscription's counters.
+func (s *Subscription) Stats() Stats {
+	return Stats{Updates: s.stats.updates.Load(), Keyframes: s.stats.keyframes.Load(), Deltas: s.stats.deltas.Load(),
+		Datagrams: s.stats.datagrams.Load(), Resyncs: s.stats.resyncs.Load(), Dropped: s.stats.dropped.Load()}
 }
 
 // IsNodeError reports whether err is an Error frame from the node, after
@@ -176,7 +383,10 @@ func IsNodeError(err error) bool {
 
 // Close ends the subscription.
 func (s *Subscription) Close() error {
-	s.once.Do(func() { close(s.stop) })
+	s.once.Do(func() {
+		close(s.stop)
+		s.c.unroute(s)
+	})
 	s.st.CancelRead(0)
 	return s.st.Close()
 }

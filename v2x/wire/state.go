@@ -53,7 +53,8 @@ type SignalState struct {
 
 // Record sizes in a State payload.
 const (
-	stateHeadLen   = 20
+	// StateHeadLen is the size of a State payload before its records.
+	StateHeadLen   = 20
 	StateObjectLen = 64
 	SignalLen      = 16
 	// MaxSignals bounds the number of signal records in a State.

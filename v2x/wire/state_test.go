@@ -60,7 +60,7 @@ var stateCodec = payloadCodec{
 		}
 		if len(s.Objects) > MaxStateObjects || len(s.Signals) > MaxSignals ||
 			cap(s.Objects) > MaxStateObjects || cap(s.Signals) > MaxSignals ||
-			stateHeadLen+len(s.Objects)*StateObjectLen+len(s.Signals)*SignalLen != len(p) {
+			StateHeadLen+len(s.Objects)*StateObjectLen+len(s.Signals)*SignalLen != len(p) {
 			t.Fatalf("%d objects, %d signals from %d bytes", len(s.Objects), len(s.Signals), len(p))
 		}
 		dirty := genState(9, 5)
@@ -76,7 +76,7 @@ var stateCodec = payloadCodec{
 	canon: func(p []byte) []byte {
 		q := cloneBytes(p)
 		no := int(q[16])<<8 | int(q[17])
-		for off := stateHeadLen + no*StateObjectLen; off < len(q); off += SignalLen {
+		for off := StateHeadLen + no*StateObjectLen; off < len(q); off += SignalLen {
 			q[off+3] = 0
 		}
 		return q
@@ -100,7 +100,7 @@ func TestStateRoundTrip(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := AppendState(nil, &c.s)
-			if want := stateHeadLen + StateObjectLen*len(c.s.Objects) + SignalLen*len(c.s.Signals); len(p) != want {
+			if want := StateHeadLen + StateObjectLen*len(c.s.Objects) + SignalLen*len(c.s.Signals); len(p) != want {
 				t.Fatalf("encoded %d bytes, want %d", len(p), want)
 			}
 			var got State
@@ -119,10 +119,10 @@ func TestStateLayout(t *testing.T) {
 	p := AppendState(nil, &s)
 	if int64(be64(p, 0)) != s.IngestNS || be32(p, 8) != sampleIntersection || be32(p, 12) != StateKeyframe ||
 		be32(p, 16) != 3<<16|4 {
-		t.Errorf("header % x", p[:stateHeadLen])
+		t.Errorf("header % x", p[:StateHeadLen])
 	}
 	o := &s.Objects[0]
-	r := p[stateHeadLen:]
+	r := p[StateHeadLen:]
 	if be32(r, 0) != o.ID || r[4] != byte(o.Class) || r[5] != o.Sources || r[6] != o.Lane || r[7] != o.Approach ||
 		be64(r, 8) != math.Float64bits(o.Lat) || be64(r, 16) != math.Float64bits(o.Lon) {
 		t.Errorf("object head % x", r[:24])
@@ -136,7 +136,7 @@ func TestStateLayout(t *testing.T) {
 		t.Errorf("object AgeMS at 48: %d", be32(r, 48))
 	}
 	g := &s.Signals[0]
-	r = p[stateHeadLen+3*StateObjectLen:]
+	r = p[StateHeadLen+3*StateObjectLen:]
 	if r[0] != g.Phase || r[1] != byte(g.State) || r[2] != g.Confidence || r[3] != 0 ||
 		int32(be32(r, 4)) != g.MinEndMS || int32(be32(r, 8)) != g.LikelyEndMS || int32(be32(r, 12)) != g.MaxEndMS {
 		t.Errorf("signal record % x", r[:SignalLen])

@@ -1,0 +1,174 @@
+package edge
+
+import (
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// viewKey identifies what a subscription selects from a snapshot. Two
+// subscribers with the same key see the same view, so the encoded updates
+// for it are computed once per snapshot and base and shared.
+type viewKey struct {
+	center   bool
+	lat, lon float64
+	radius   float32
+	classes  v2x.ClassMask
+}
+
+func keyOf(f *wire.Subscribe) viewKey {
+	k := viewKey{radius: f.Radius, classes: f.Classes}
+	if f.Flags&wire.SubCenter != 0 {
+		k.center, k.lat, k.lon = true, f.CenterLat, f.CenterLon
+	}
+	return k
+}
+
+// view is a snapshot as subscribers with one key see it, at broadcast
+// precision, with the encoded updates made from it so far.
+type view struct {
+	key    viewKey
+	packed wire.PackedState
+	// rawLen is the size of the State frame a subscriber without
+	// SubPacked gets for this view: the uncompressed full snapshot.
+	rawLen int
+	encs   []encoding
+	n      int // encs in use
+}
+
+// encoding is one Update payload (head and compressed body) of a view:
+// a keyframe (base 0) or a delta against the same view of state base.
+type encoding struct {
+	base    uint64
+	payload []byte
+}
+
+// broadcastCache holds a snapshot's views. It is reset, keeping its
+// buffers, when the snapshot is reused.
+type broadcastCache struct {
+	mu    sync.Mutex
+	views []*view
+	n     int
+	raw   []byte // scratch for uncompressed bodies
+}
+
+func (c *broadcastCache) reset() {
+	c.mu.Lock()
+	c.n = 0
+	c.mu.Unlock()
+}
+
+// inView reports whether o is selected by a subscription whose region
+// centre is (ce, cn) in the snapshot's frame.
+func inView(o *wire.StateObject, f *wire.Subscribe, ce, cn float64) bool {
+	if f.Classes != 0 && !f.Classes.Has(o.Class) {
+		return false
+	}
+	if f.Radius > 0 {
+		de, dn := float64(o.E)-ce, float64(o.N)-cn
+		if de*de+dn*dn > float64(f.Radius)*float64(f.Radius) {
+			return false
+		}
+	}
+	return true
+}
+
+// centre returns a subscription's region centre in s's frame.
+func (s *Snapshot) centre(f *wire.Subscribe) (ce, cn float64) {
+	if f.Flags&wire.SubCenter != 0 && s.HasFrame {
+		ce, cn, _ = s.Frame.ToENU(f.CenterLat, f.CenterLon, 0)
+	}
+	return ce, cn
+}
+
+// viewLocked returns the view of s for f, building it on first use.
+// s.cache.mu must be held.
+func (s *Snapshot) viewLocked(f *wire.Subscribe) *view {
+	c := &s.cache
+	k := keyOf(f)
+	for _, v := range c.views[:c.n] {
+		if v.key == k {
+			return v
+		}
+	}
+	if c.n == len(c.views) {
+		c.views = append(c.views, new(view))
+	}
+	v := c.views[c.n]
+	c.n++
+	v.key, v.n = k, 0
+	p := &v.packed
+	p.IngestNS, p.Intersection, p.Flags = s.IngestNS, s.Intersection, wire.StateKeyframe
+	p.Objects = p.Objects[:0]
+	ce, cn := s.centre(f)
+	for i := range s.Objects {
+		o := &s.Objects[i]
+		if !inView(o, f, ce, cn) {
+			continue
+		}
+		if len(p.Objects) == wire.MaxStateObjects {
+			break
+		}
+		p.Objects = append(p.Objects, wire.PackedObject{})
+		p.Objects[len(p.Objects)-1].Pack(o)
+	}
+	slices.SortFunc(p.Objects, func(a, b wire.PackedObject) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	p.Signals = append(p.Signals[:0], s.Signals...)
+	v.rawLen = wire.HeaderLen + wire.StateHeadLen + len(p.Objects)*wire.StateObjectLen + len(p.Signals)*wire.SignalLen
+	return v
+}
+
+// encoded returns the Update payload of s for subscription f: a delta
+// against base (which must hold the same view, that is, base was sent to
+// a subscription with the same key), or a keyframe when base is nil. The
+// payload stays valid while the caller holds its reference to s. rawLen is
+// the size of the equivalent State frame; fresh says whether this call
+// computed the payload (false: it was shared).
+func (s *Snapshot) encoded(f *wire.Subscribe, base *Snapshot, comp wire.Compression) (payload []byte, rawLen int, fresh bool, err error) {
+	c := &s.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v := s.viewLocked(f)
+	var baseSeq uint64
+	if base != nil {
+		baseSeq = base.Seq
+	}
+	for _, e := range v.encs[:v.n] {
+		if e.base == baseSeq {
+			return e.payload, v.rawLen, false, nil
+		}
+	}
+	var bp *wire.PackedState
+	if base != nil {
+		base.cache.mu.Lock() // lock order: newer snapshot, then older
+		bp = &base.viewLocked(f).packed
+		defer base.cache.mu.Unlock()
+	}
+	c.raw = wire.AppendDelta(c.raw[:0], bp, &v.packed)
+	if v.n == len(v.encs) {
+		v.encs = append(v.encs, encoding{})
+	}
+	e := &v.encs[v.n]
+	u := wire.Update{Compression: comp, BaseSeq: baseSeq, RawLen: uint32(len(c.raw))}
+	if base == nil {
+		u.Flags = wire.UpdateKeyframe
+	}
+	e.base = baseSeq
+	e.payload = wire.AppendUpdate(e.payload[:0], &u)
+	if e.payload, err = wire.AppendCompressed(e.payload, c.raw, comp); err != nil {
+		return nil, 0, false, fmt.Errorf("broadcast: %w", err)
+	}
+	v.n++
+	return e.payload, v.rawLen, true, nil
+}

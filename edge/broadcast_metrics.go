@@ -1,0 +1,54 @@
+package edge
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Update kinds and paths, as metric label indexes.
+const (
+	kindKeyframe = iota
+	kindDelta
+	numKinds
+)
+
+const (
+	pathStream = iota
+	pathDatagram
+	numPaths
+)
+
+var (
+	kindNames = [numKinds]string{"keyframe", "delta"}
+	pathNames = [numPaths]string{"stream", "datagram"}
+)
+
+// broadcastMetrics counts what the broadcast side sends.
+type broadcastMetrics struct {
+	updates   [numKinds][numPaths]prometheus.Counter
+	bytes     [numPaths]prometheus.Counter
+	rawBytes  prometheus.Counter
+	encodings prometheus.Counter
+	resyncs   prometheus.Counter
+}
+
+func (b *broadcastMetrics) register(reg *prometheus.Registry) {
+	updates := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "v2x_broadcast_updates_total", Help: "Update frames sent to packed subscribers, by kind (keyframe, delta) and path (stream, datagram).",
+	}, []string{"kind", "path"})
+	bytes := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "v2x_broadcast_bytes_total", Help: "Bytes of Update frames sent, by path.",
+	}, []string{"path"})
+	for k := range numKinds {
+		for p := range numPaths {
+			b.updates[k][p] = updates.WithLabelValues(kindNames[k], pathNames[p])
+		}
+	}
+	for p := range numPaths {
+		b.bytes[p] = bytes.WithLabelValues(pathNames[p])
+	}
+	b.rawBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_raw_bytes_total",
+		Help: "Bytes the same updates would have taken as uncompressed full State frames (compare with v2x_broadcast_bytes_total)."})
+	b.encodings = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_encodings_total",
+		Help: "Update payloads encoded and compressed; updates beyond this count shared an encoding with another subscriber."})
+	b.resyncs = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_resyncs_total",
+		Help: "Resync requests from subscribers that missed a delta's base (a lost datagram), each answered with a keyframe."})
+	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs)
+}
