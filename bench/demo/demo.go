@@ -43,7 +43,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer subConn.Close()
-	sub, err := subConn.Subscribe(dctx, wire.Subscribe{})
+	sub, err := subConn.Subscribe(dctx, wire.Subscribe{Flags: wire.SubPacked})
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}

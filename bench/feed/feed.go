@@ -40,11 +40,15 @@ type Options struct {
 	// delivery). Seed makes the choice repeatable.
 	Reorder float64
 	Seed    int64
+	// Copies sends every BSM and object list this many times (default 1),
+	// the extra copies under source ids offset by 1000·k: a load of that
+	// many times the scenario's ingest, for overload tests.
+	Copies int
 }
 
 // Stats counts what a feed sent.
 type Stats struct {
-	Sent     [256]atomic.Uint64 // by wire.Type
+	Sent     [256]atomic.Uint64 // by wire.Type; index 0 counts the extra copies of Options.Copies
 	Rejected atomic.Uint64      // Error frames from the node
 	Steps    atomic.Uint64
 }
@@ -160,6 +164,24 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			capture := start + int64(o.Capture)
 			var t wire.Type
 			var err error
+			for k := 1; k < opts.Copies && (o.Type == sim.MsgBSM || o.Type == sim.MsgObjectList); k++ {
+				src := o.Source + uint32(1000*k)
+				if o.Type == sim.MsgBSM {
+					err = p.SendBSM(src, capture, &o.BSM)
+				} else {
+					err = p.SendObjects(src, capture, &o.Objects)
+				}
+				if err != nil {
+					break
+				}
+				st.Sent[wire.Type(0)].Add(1) // copies, counted apart
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return fmt.Errorf("feed: %w", err)
+			}
 			switch o.Type {
 			case sim.MsgBSM:
 				t, err = wire.TypeBSM, p.SendBSM(o.Source, capture, &o.BSM)

@@ -42,6 +42,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	key := fs.String("key", "", "PEM server key `file`")
 	ref := fs.String("ref", "", "intersection reference point `lat,lon` until a MAP arrives")
 	maxFrame := fs.Int("max-frame", cfg.MaxFrame, "largest accepted frame length in `bytes`")
+	compression := fs.String("compression", cfg.Compression, "compression of packed subscribers' updates: zstd (with the trained dictionary), s2 or none")
+	keyframe := fs.Duration("keyframe-interval", cfg.KeyframeInterval, "packed subscribers get a keyframe at least this often, deltas between")
+	noDatagrams := fs.Bool("no-datagrams", false, "send every packed update on its stream, never as a QUIC datagram")
 	demoMode := fs.Bool("demo", false, "feed the node from the built-in simulated intersection over loopback QUIC and print what a subscriber receives")
 	seed := fs.Int64("seed", 1, "simulator seed for -demo")
 	cameras := fs.Int("cameras", 4, "simulated cameras for -demo")
@@ -78,6 +81,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	apply("cert", func() { cfg.CertFile = *cert })
 	apply("key", func() { cfg.KeyFile = *key })
 	apply("max-frame", func() { cfg.MaxFrame = *maxFrame })
+	apply("compression", func() { cfg.Compression = *compression })
+	apply("keyframe-interval", func() { cfg.KeyframeInterval = *keyframe })
+	apply("no-datagrams", func() { cfg.NoDatagrams = *noDatagrams })
 	if *ref != "" {
 		if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
 			return fmt.Errorf("-ref: %w", err)

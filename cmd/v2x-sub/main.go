@@ -39,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	center := fs.String("center", "", "region centre as `lat,lon` (default: the intersection reference point)")
 	classes := fs.String("classes", "", "comma-separated `classes` to receive (default all): "+classList())
 	rate := fs.Float64("rate", 0, "maximum updates per second (0: every update)")
+	raw := fs.Bool("raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
+	noDatagrams := fs.Bool("no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\n\n")
 		fs.PrintDefaults()
@@ -47,6 +49,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sub := wire.Subscribe{Radius: float32(*radius), MaxRate: float32(*rate)}
+	if !*raw {
+		sub.Flags |= wire.SubPacked
+	}
+	if *noDatagrams {
+		sub.Flags |= wire.SubNoDatagram
+	}
 	if *center != "" {
 		lat, lon, err := v2x.ParseLatLon(*center)
 		if err != nil {
@@ -84,6 +92,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	out := bufio.NewWriter(stdout)
 	defer out.Flush()
 	var ages []int64
+	var bytes, rawBytes int64
 	var lastPrint time.Time
 	start := time.Now()
 	for {
@@ -99,6 +108,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("subscription ended: %w", err)
 		}
 		ages = append(ages, u.AgeNS)
+		bytes += int64(u.Bytes)
+		rawBytes += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
 		if *asJSON {
 			if err := client.WriteJSON(out, u); err != nil {
 				return err
@@ -116,8 +127,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	slices.Sort(ages)
 	pct := func(p float64) float64 { return float64(ages[int(p*float64(len(ages)-1))]) / 1e3 }
-	fmt.Fprintf(stderr, "v2x-sub: %d updates in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs\n",
-		len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1))
+	st := s.Stats()
+	fmt.Fprintf(stderr, "v2x-sub: %d updates in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/update (%.1fx smaller than full states); %d keyframes, %d deltas, %d datagrams, %d resyncs\n",
+		len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1),
+		float64(bytes)/float64(len(ages)), float64(rawBytes)/float64(max(bytes, 1)), st.Keyframes, st.Deltas, st.Datagrams, st.Resyncs)
 	return nil
 }
 

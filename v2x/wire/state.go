@@ -63,6 +63,12 @@ const (
 	MaxStateObjects = 4096
 )
 
+// StateFrameLen returns the size of a whole State frame (header included)
+// that holds the given numbers of objects and signals.
+func StateFrameLen(objects, signals int) int {
+	return HeaderLen + StateHeadLen + objects*StateObjectLen + signals*SignalLen
+}
+
 // AppendState appends the encoding of s.
 func AppendState(b []byte, s *State) []byte {
 	b = appendU64(b, uint64(s.IngestNS))

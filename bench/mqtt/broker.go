@@ -1,0 +1,125 @@
+package mqtt
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Broker is a Mosquitto broker started for a benchmark run, listening on a
+// free loopback port.
+type Broker struct {
+	Addr string
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// mosquittoPaths are where Debian puts the broker.
+var mosquittoPaths = []string{"/usr/sbin/mosquitto", "/usr/bin/mosquitto"}
+
+// FindMosquitto returns the broker binary's path, or "" when it is not
+// installed.
+func FindMosquitto() string {
+	if p, err := exec.LookPath("mosquitto"); err == nil {
+		return p
+	}
+	for _, p := range mosquittoPaths {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	return ""
+}
+
+// EnsureMosquitto returns the broker binary, installing Debian's mosquitto
+// package with apt-get when it is missing (which needs root).
+func EnsureMosquitto(ctx context.Context) (string, error) {
+	if p := FindMosquitto(); p != "" {
+		return p, nil
+	}
+	if os.Geteuid() != 0 {
+		return "", errors.New("mosquitto is not installed and installing it needs root: run apt-get install mosquitto")
+	}
+	cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "mosquitto")
+	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		// The package lists may be missing on a fresh machine.
+		upd := exec.CommandContext(ctx, "apt-get", "update")
+		if uout, uerr := upd.CombinedOutput(); uerr != nil {
+			return "", fmt.Errorf("apt-get update: %w\n%s", uerr, uout)
+		}
+		cmd = exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "mosquitto")
+		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+		if out, err = cmd.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("apt-get install mosquitto: %w\n%s", err, out)
+		}
+	}
+	if p := FindMosquitto(); p != "" {
+		return p, nil
+	}
+	return "", errors.New("apt-get installed mosquitto but the binary is not in " + fmt.Sprint(mosquittoPaths))
+}
+
+// StartMosquitto starts the broker bin on a free loopback port with a
+// configuration written to dir, and waits until it accepts connections.
+func StartMosquitto(bin, dir string) (*Broker, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("mosquitto: free port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	conf := filepath.Join(dir, "mosquitto.conf")
+	// No persistence, no per-client queue limit below what a 10 s run at
+	// 20 Hz needs, QoS 0 throughout.
+	text := "listener " + strconv.Itoa(port) + " 127.0.0.1\nallow_anonymous true\npersistence false\n" +
+		"max_queued_messages 1000\nmax_connections -1\nlog_dest stderr\nlog_type error\n"
+	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
+		return nil, fmt.Errorf("mosquitto: %w", err)
+	}
+	b := &Broker{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
+	b.cmd = exec.Command(bin, "-c", conf)
+	b.cmd.Stderr = os.Stderr
+	if err := b.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("mosquitto: start: %w", err)
+	}
+	go func() { b.done <- b.cmd.Wait() }()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", b.Addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return b, nil
+		}
+		select {
+		case err := <-b.done:
+			return nil, fmt.Errorf("mosquitto exited at start: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			b.Stop()
+			return nil, fmt.Errorf("mosquitto: not accepting on %s after 5 s", b.Addr)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Pid returns the broker's process id.
+func (b *Broker) Pid() int { return b.cmd.Process.Pid }
+
+// Stop ends the broker.
+func (b *Broker) Stop() {
+	b.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-b.done:
+	case <-time.After(3 * time.Second):
+		b.cmd.Process.Kill()
+		<-b.done
+	}
+}
