@@ -125,7 +125,7 @@ func (s *Snapshot) viewLocked(f *wire.Subscribe) *view {
 		return 0
 	})
 	p.Signals = append(p.Signals[:0], s.Signals...)
-	v.rawLen = wire.HeaderLen + wire.StateHeadLen + len(p.Objects)*wire.StateObjectLen + len(p.Signals)*wire.SignalLen
+	v.rawLen = wire.StateFrameLen(len(p.Objects), len(p.Signals))
 	return v
 }
 

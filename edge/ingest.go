@@ -102,7 +102,7 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		}
 	case wire.TypeSPAT:
 		if err = wire.DecodeSPAT(payload, &p.spat); err == nil {
-			p.ingestSPAT(h, t)
+			p.ingestSPAT(h, t, ingest)
 		}
 	case wire.TypeMAP:
 		m := new(v2x.Map)
@@ -223,12 +223,12 @@ func (p *producer) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, i
 	}
 }
 
-func (p *producer) ingestSPAT(h *wire.Header, t int64) {
+func (p *producer) ingestSPAT(h *wire.Header, t, ingest int64) {
 	if r := checkSPAT(&p.spat); r >= 0 {
 		p.invalid(h, r, "spat")
 		return
 	}
-	p.su.TimeNS, p.su.IntersectionID = t, p.spat.IntersectionID
+	p.su.TimeNS, p.su.IngestNS, p.su.IntersectionID = t, ingest, p.spat.IntersectionID
 	p.su.N = copy(p.su.Phases[:], p.spat.Phases)
 	if !p.n.in.putSPAT(&p.su) {
 		p.shed(h, 1)

@@ -21,6 +21,7 @@ const (
 // spatUpdate is a SPAT as queued for the fusion loop.
 type spatUpdate struct {
 	TimeNS         int64 // capture time on the node clock
+	IngestNS       int64 // node time the SPAT arrived
 	IntersectionID uint32
 	N              int
 	Phases         [v2x.MaxPhases]v2x.Phase

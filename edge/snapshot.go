@@ -14,6 +14,7 @@ type Snapshot struct {
 	Seq          uint64
 	TimeNS       int64 // node time of the state
 	IngestNS     int64 // node time the newest measurement in it arrived
+	Fresh        bool  // the cycle that made it folded in new measurements or signal state
 	Intersection uint32
 	HasFrame     bool      // Frame is valid (a reference point is known)
 	Frame        geo.Frame // ENU frame the objects' E/N are in

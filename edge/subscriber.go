@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -19,10 +20,15 @@ import (
 // A subscription with wire.SubPacked gets Update frames: a keyframe first,
 // at least every KeyframeInterval and after a Resync, deltas against the
 // state it was sent last otherwise. A delta that fits goes as a QUIC
-// datagram, anything else on the stream. Rate caps are aligned to the node
-// clock (a subscriber capped at r Hz gets the first state of each 1/r
-// slot), so subscribers with the same view and cap share the same encoded
-// updates.
+// datagram, anything else on the stream.
+//
+// A subscriber capped at r Hz gets the first state with new measurements in
+// each 1/r slot of the node clock, so what it gets is as fresh as the data
+// allow. Slots come in phaseGroups phases: subscribers in one phase with the
+// same view share encoded updates, and the phases spread the sending over
+// the slot instead of bursting at its start. A state without new
+// measurements (the idle publish tick) goes out at most once a second, as a
+// heartbeat.
 type subscriber struct {
 	n       *Node
 	ss      *streamSession
@@ -35,14 +41,23 @@ type subscriber struct {
 	state    wire.State
 	lastSeq  uint64
 	lastSlot int64
+	phase    float64   // slot phase, a fraction of the slot
+	lastSent int64     // TimeNS of the state sent last
 	lastKey  int64     // keyframe slot of the last keyframe
 	base     *Snapshot // the state sent last (packed), held
 	baseKey  viewKey
 	dgram    []byte
 }
 
+// phaseGroups is how many slot phases rate-capped subscribers spread over.
+const phaseGroups = 16
+
+// heartbeat is how often a subscriber gets a state without new
+// measurements.
+const heartbeat = int64(time.Second)
+
 func newSubscriber(n *Node, ss *streamSession) *subscriber {
-	return &subscriber{n: n, ss: ss, mb: newMailbox()}
+	return &subscriber{n: n, ss: ss, mb: newMailbox(), phase: float64(ss.id%phaseGroups) / phaseGroups}
 }
 
 // handle processes a frame from the subscriber. It reports whether this
@@ -89,8 +104,12 @@ func (s *subscriber) close() {
 	}
 }
 
-// slot returns the rate slot of node time t for a cap of rate Hz.
-func slot(t int64, rate float32) int64 { return int64(float64(t) * float64(rate) / 1e9) }
+// slot returns the rate slot of node time t for a cap of rate Hz and a
+// phase, and the node time at which the next slot begins.
+func slot(t int64, rate float32, phase float64) (sl, next int64) {
+	sl = int64(float64(t)*float64(rate)/1e9 + phase)
+	return sl, int64((float64(sl+1) - phase) * 1e9 / float64(rate))
+}
 
 // run writes states until the stream or the node ends.
 func (s *subscriber) run(ctx context.Context) {
@@ -110,21 +129,21 @@ func (s *subscriber) run(ctx context.Context) {
 		if snap == nil {
 			continue
 		}
-		if snap.Seq == s.lastSeq && !s.needKey.Load() {
-			s.n.hub.Release(snap)
+		needKey := s.needKey.Load()
+		if !needKey && (snap.Seq == s.lastSeq || !snap.Fresh && snap.TimeNS-s.lastSent < heartbeat) {
+			s.n.hub.Release(snap) // nothing new
 			continue
 		}
-		if f.MaxRate > 0 && !s.needKey.Load() {
-			sl := slot(snap.TimeNS, f.MaxRate)
+		if f.MaxRate > 0 && !needKey {
+			sl, next := slot(snap.TimeNS, f.MaxRate, s.phase)
+			s.mb.due.Store(next)
 			if sl == s.lastSlot {
-				s.mb.due.Store(int64(float64(sl+1) * 1e9 / float64(f.MaxRate)))
 				s.n.hub.Release(snap)
 				continue
 			}
 			s.lastSlot = sl
-			s.mb.due.Store(int64(float64(sl+1) * 1e9 / float64(f.MaxRate)))
 		}
-		seq := snap.Seq // snap may be reused once released
+		seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
 		var err error
 		if f.Flags&wire.SubPacked != 0 {
 			err = s.sendPacked(snap, f)
@@ -138,7 +157,7 @@ func (s *subscriber) run(ctx context.Context) {
 			}
 			return
 		}
-		s.lastSeq = seq
+		s.lastSeq, s.lastSent = seq, at
 	}
 }
 

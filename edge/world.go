@@ -23,16 +23,17 @@ type world struct {
 	hub   *Hub
 	fuser Fuser
 
-	batch    batch
-	hasFrame bool
-	frame    geo.Frame
-	mapData  *v2x.Map
-	rsi      *v2x.RSI
-	spat     spatUpdate // latest SPAT, by node capture time
-	hasSPAT  bool
-	ingestNS int64 // newest ingest time folded in
-	e, n     []float64
-	seq      uint64
+	batch     batch
+	hasFrame  bool
+	frame     geo.Frame
+	mapData   *v2x.Map
+	rsi       *v2x.RSI
+	spat      spatUpdate // latest SPAT, by node capture time
+	hasSPAT   bool
+	pubIngest int64 // ingestNS of the last snapshot published
+	ingestNS  int64 // newest ingest time folded in
+	e, n      []float64
+	seq       uint64
 }
 
 func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *Hub, f Fuser) *world {
@@ -73,6 +74,7 @@ func (w *world) cycle(start int64) {
 		s := &w.batch.spats[i]
 		if !w.hasSPAT || s.TimeNS >= w.spat.TimeNS {
 			w.spat, w.hasSPAT = *s, true
+			w.ingestNS = max(w.ingestNS, s.IngestNS)
 		}
 	}
 	ms := w.batch.meas
@@ -138,6 +140,7 @@ func (w *world) publish(now int64) {
 	s := w.hub.newSnapshot()
 	w.seq++
 	s.Seq, s.TimeNS, s.IngestNS = w.seq, now, w.ingestNS
+	s.Fresh, w.pubIngest = w.ingestNS > w.pubIngest, w.ingestNS
 	s.HasFrame, s.Frame = w.hasFrame, w.frame
 	s.Intersection = 0
 	if w.mapData != nil {

@@ -61,3 +61,39 @@ func BenchmarkCompression(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDecompression is the subscriber's side of BenchmarkCompression:
+// decompress and apply one delta body.
+//
+//	go test -run '^$' -bench Decompression -benchmem ./bench/packing/
+func BenchmarkDecompression(b *testing.B) {
+	states, err := States(evalConfig(), 60e9, 10e9, 100e6)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var prev, cur wire.PackedState
+	Pack(&states[0], &prev)
+	Pack(&states[1], &cur)
+	body := wire.AppendDelta(nil, &prev, &cur)
+	for _, c := range []wire.Compression{wire.CompressNone, wire.CompressS2, wire.CompressZstd} {
+		z, err := wire.AppendCompressed(nil, body, c)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("codec="+c.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			var raw []byte
+			var out wire.PackedState
+			var st wire.State
+			for b.Loop() {
+				if raw, err = wire.AppendDecompressed(raw[:0], z, c, len(body)); err != nil {
+					b.Fatal(err)
+				}
+				if err := wire.ApplyDelta(raw, &prev, &out); err != nil {
+					b.Fatal(err)
+				}
+				out.Unpack(&st)
+			}
+		})
+	}
+}

@@ -27,6 +27,10 @@ type Options struct {
 	ServerName string
 	// IdleTimeout of the QUIC connection; 30 s by default.
 	IdleTimeout time.Duration
+	// Transport, if set, carries the connection: many connections from one
+	// process can share one UDP socket this way (the benchmark's
+	// subscriber process does). By default each connection has its own.
+	Transport *quic.Transport
 }
 
 // Conn is a QUIC connection to a node.
@@ -63,7 +67,17 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		idle = 30 * time.Second
 	}
 	tlsConf := &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}
-	qc, err := quic.DialAddr(ctx, addr, tlsConf, &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: idle / 3, EnableDatagrams: true})
+	qconf := &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: idle / 3, EnableDatagrams: true}
+	var qc *quic.Conn
+	var err error
+	if opts.Transport != nil {
+		var ua *net.UDPAddr
+		if ua, err = net.ResolveUDPAddr("udp", addr); err == nil {
+			qc, err = opts.Transport.Dial(ctx, ua, tlsConf, qconf)
+		}
+	} else {
+		qc, err = quic.DialAddr(ctx, addr, tlsConf, qconf)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

@@ -1,0 +1,344 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/edge"
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Config configures a benchmark run.
+type Config struct {
+	Subs     []int         // subscriber counts, one phase each
+	Rate     float64       // Hz per subscriber; 0: 20 Hz up to 500 subscribers, 10 Hz above
+	Duration time.Duration // measuring window per phase
+	Warmup   time.Duration // per phase, after every subscriber is connected
+	Peer     string        // "mosquitto" or "none"
+	Seed     int64
+	Dense    bool // the simulator's congested scenario (200+ objects)
+	Copies   int  // load: times the scenario's ingest
+	Raw      bool // subscribers take uncompressed State frames
+	NoDgram  bool // packed updates on streams only
+	Sockets  int  // UDP sockets the subscriber process's connections share (0: one per connection)
+	Node     edge.Config
+	Exe      string // this program, re-executed for the load and subscriber roles
+	OutDir   string // results.json and latency.svg; "" writes nothing
+	Log      *slog.Logger
+	Progress io.Writer // one line per step
+	Results  io.Writer // one JSON line per phase
+}
+
+// RateFor returns the per-subscriber rate for n subscribers.
+func (c *Config) RateFor(n int) float64 {
+	switch {
+	case c.Rate > 0:
+		return c.Rate
+	case n > 500:
+		return 10
+	}
+	return 20
+}
+
+// Run runs the benchmark and returns one result per subscriber count.
+func Run(ctx context.Context, cfg Config) ([]Result, error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	tmp, err := os.MkdirTemp("", "v2x-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	// The node, in this process: its CPU is this process's CPU while a
+	// phase measures (the load and the subscribers run elsewhere).
+	ncfg := cfg.Node
+	ncfg.Listen, ncfg.DataDir = "127.0.0.1:0", tmp
+	if ncfg.HTTP == "" {
+		ncfg.HTTP = "127.0.0.1:0"
+	}
+	ncfg.MaxStreams = max(ncfg.MaxStreams, 16)
+	node, err := edge.New(ncfg, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	if err := node.Start(); err != nil {
+		return nil, err
+	}
+	defer node.Close()
+	ca := filepath.Join(tmp, devca.CAFile)
+	addr := node.Addr().String()
+	fmt.Fprintf(cfg.Progress, "node on %s (metrics http://%s/metrics)\n", addr, node.HTTPAddr())
+
+	load, err := startChild(ctx, cfg.Exe, "load", LoadConfig{Addr: addr, CA: ca, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1)})
+	if err != nil {
+		return nil, err
+	}
+	defer load.stop()
+	fmt.Fprintf(cfg.Progress, "load process %d: simulator seed %d dense=%v copies=%d\n", load.cmd.Process.Pid, cfg.Seed, cfg.Dense, max(cfg.Copies, 1))
+	select { // let the tracker confirm the first objects
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(3 * time.Second):
+	}
+
+	var broker *mqtt.Broker
+	if cfg.Peer == "mosquitto" {
+		bin, err := mqtt.EnsureMosquitto(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("peer: %w", err)
+		}
+		if broker, err = mqtt.StartMosquitto(bin, tmp); err != nil {
+			return nil, fmt.Errorf("peer: %w", err)
+		}
+		defer broker.Stop()
+		fmt.Fprintf(cfg.Progress, "mosquitto %s on %s (pid %d)\n", bin, broker.Addr, broker.Pid())
+	} else if cfg.Peer != "none" && cfg.Peer != "" {
+		return nil, fmt.Errorf("unknown peer %q (want mosquitto or none)", cfg.Peer)
+	}
+
+	var results []Result
+	for _, n := range cfg.Subs {
+		rate := cfg.RateFor(n)
+		fmt.Fprintf(cfg.Progress, "v2x-edge: %d subscribers at %.0f Hz ...\n", n, rate)
+		sc := SubsConfig{Addr: addr, CA: ca, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+		ours, cpu, err := runPhase(ctx, cfg.Exe, sc, selfCPU)
+		if err != nil {
+			return results, fmt.Errorf("%d subscribers: %w", n, err)
+		}
+		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
+			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
+			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
+			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, Curve: ours.Latency.Curve, Peer: "none"}
+		if ours.Updates > 0 {
+			r.BytesPer = float64(ours.Bytes) / float64(ours.Updates)
+			r.RawBytesPer = float64(ours.RawBytes) / float64(ours.Updates)
+			r.Smaller = r.RawBytesPer / r.BytesPer
+		}
+		fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f\n",
+			r.P50, r.P99, r.P999, r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU)
+		if broker != nil {
+			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
+			peer, pcpu, err := runPeer(ctx, cfg, addr, ca, broker, n, rate)
+			if err != nil {
+				return results, fmt.Errorf("peer, %d subscribers: %w", n, err)
+			}
+			r.Peer, r.PeerP50, r.PeerP99, r.PeerP999, r.PeerMax = "mosquitto", peer.Latency.P50, peer.Latency.P99, peer.Latency.P999, peer.Latency.Max
+			r.PeerUpdates, r.PeerUpdatesPerSec, r.PeerCPU, r.PeerCurve = peer.Updates, float64(peer.Updates)/peer.Seconds, pcpu, peer.Latency.Curve
+			if peer.Updates > 0 {
+				r.PeerBytesPer = float64(peer.Bytes) / float64(peer.Updates)
+			}
+			if r.PeerP99 > 0 {
+				r.P99Ratio = r.P99 / r.PeerP99
+			}
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f updates/s  broker CPU %.2f cores, subscribers' CPU %.2f; our p99 is %.3fx theirs\n",
+				r.PeerP50, r.PeerP99, r.PeerP999, r.PeerUpdatesPerSec, r.PeerCPU, peer.CPU, r.P99Ratio)
+		}
+		results = append(results, r)
+		if cfg.Results != nil {
+			line := r
+			line.Curve, line.PeerCurve = nil, nil
+			if err := json.NewEncoder(cfg.Results).Encode(line); err != nil {
+				return results, err
+			}
+		}
+	}
+	if cfg.OutDir != "" {
+		if err := writeOutputs(cfg.OutDir, results); err != nil {
+			return results, err
+		}
+		fmt.Fprintf(cfg.Progress, "wrote %s and %s\n", filepath.Join(cfg.OutDir, "results.json"), filepath.Join(cfg.OutDir, "latency.svg"))
+	}
+	return results, nil
+}
+
+// runPeer relays the node's state stream through the broker: a relay
+// subscribes to the node (uncompressed State frames at the same rate) and
+// publishes each frame, prefixed with its send time, to one topic; n MQTT
+// subscribers in a child process measure from that send time. So the
+// broker's figure covers the relay hop alone, none of the fusion.
+func runPeer(ctx context.Context, cfg Config, addr, ca string, b *mqtt.Broker, n int, rate float64) (SubsResult, float64, error) {
+	const topic = "v2x/intersection/state"
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	dctx, dcancel := context.WithTimeout(rctx, 10*time.Second)
+	conn, err := client.Dial(dctx, addr, client.Options{CAFile: ca})
+	if err != nil {
+		dcancel()
+		return SubsResult{}, 0, fmt.Errorf("relay: %w", err)
+	}
+	defer conn.Close()
+	sub, err := conn.Subscribe(dctx, wire.Subscribe{MaxRate: float32(rate)})
+	dcancel()
+	if err != nil {
+		return SubsResult{}, 0, fmt.Errorf("relay: %w", err)
+	}
+	pub, err := mqtt.Dial(b.Addr, "v2x-bench-relay", 5*time.Second)
+	if err != nil {
+		return SubsResult{}, 0, fmt.Errorf("relay: %w", err)
+	}
+	defer pub.Close()
+	relayErr := make(chan error, 1)
+	go func() {
+		defer sub.WaitContext(rctx)()
+		var msg []byte
+		for {
+			u, err := sub.Next()
+			if err != nil {
+				if rctx.Err() != nil {
+					err = nil
+				}
+				relayErr <- err
+				return
+			}
+			h := wire.Header{Type: wire.TypeState, Seq: u.Seq, Capture: u.TimeNS}
+			msg = binary.BigEndian.AppendUint64(msg[:0], 0)
+			msg = wire.AppendHeader(msg, &h)
+			msg = wire.AppendState(msg, &u.State)
+			wire.FinishFrame(msg, 8)
+			binary.BigEndian.PutUint64(msg, uint64(clock.Now()))
+			if err := pub.Publish(topic, msg); err != nil {
+				relayErr <- err
+				return
+			}
+		}
+	}()
+	sc := SubsConfig{Addr: b.Addr, MQTT: true, Topic: topic, Subs: n, Warmup: cfg.Warmup, Duration: cfg.Duration, Rate: rate}
+	res, cpu, err := runPhase(ctx, cfg.Exe, sc, func() (time.Duration, error) { return procCPU(b.Pid()) })
+	cancel()
+	if rerr := <-relayErr; err == nil && rerr != nil {
+		err = fmt.Errorf("relay: %w", rerr)
+	}
+	return res, cpu, err
+}
+
+// runPhase runs a subscriber process and measures cpu() over its
+// measuring window, in cores.
+func runPhase(ctx context.Context, exe string, sc SubsConfig, cpu func() (time.Duration, error)) (SubsResult, float64, error) {
+	ch, err := startChild(ctx, exe, "subs", sc)
+	if err != nil {
+		return SubsResult{}, 0, err
+	}
+	defer ch.stop()
+	var res SubsResult
+	var c0, c1 time.Duration
+	var t0, t1 time.Time
+	sc2 := bufio.NewScanner(ch.out)
+	sc2.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc2.Scan() {
+		line := sc2.Text()
+		if line == measuringLine {
+			t0 = time.Now()
+			if c0, err = cpu(); err != nil {
+				return res, 0, err
+			}
+			continue
+		}
+		if strings.HasPrefix(line, "{") {
+			t1 = time.Now()
+			if c1, err = cpu(); err != nil {
+				return res, 0, err
+			}
+			if err := json.Unmarshal([]byte(line), &res); err != nil {
+				return res, 0, fmt.Errorf("subscriber process result: %w", err)
+			}
+			break
+		}
+	}
+	if err := ch.wait(); err != nil {
+		return res, 0, fmt.Errorf("subscriber process: %w", err)
+	}
+	if t1.IsZero() || t0.IsZero() {
+		return res, 0, errors.New("subscriber process ended without a result")
+	}
+	return res, (c1 - c0).Seconds() / t1.Sub(t0).Seconds(), nil
+}
+
+// child is a re-executed v2x-bench in a role.
+type child struct {
+	cmd  *exec.Cmd
+	out  io.Reader
+	errb *strings.Builder
+	done chan error
+}
+
+func startChild(ctx context.Context, exe, role string, cfg any) (*child, error) {
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	cmd := exec.CommandContext(ctx, exe, "-role", role, "-role-config", string(js))
+	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = 5 * time.Second
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	c := &child{cmd: cmd, out: out, errb: new(strings.Builder), done: make(chan error, 1)}
+	cmd.Stderr = &limitedWriter{w: c.errb, n: 8 << 10}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s process: %w", role, err)
+	}
+	go func() { c.done <- cmd.Wait() }()
+	return c, nil
+}
+
+func (c *child) wait() error {
+	if err := <-c.done; err != nil {
+		c.done <- err
+		return fmt.Errorf("%w: %s", err, strings.TrimSpace(c.errb.String()))
+	}
+	c.done <- nil
+	return nil
+}
+
+func (c *child) stop() {
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return
+	default:
+	}
+	c.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-c.done:
+		c.done <- err
+	case <-time.After(5 * time.Second):
+		c.cmd.Process.Kill()
+	}
+}
+
+type limitedWriter struct {
+	w io.Writer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if l.n > 0 {
+		k := min(len(p), l.n)
+		l.w.Write(p[:k])
+		l.n -= k
+	}
+	return len(p), nil
+}

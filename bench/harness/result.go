@@ -1,0 +1,101 @@
+// Package harness is the end-to-end benchmark behind v2x-bench: a node,
+// a load process driving it with the simulator, N subscribers in another
+// process, and, in the same run, the same payload stream relayed through
+// a real Mosquitto broker to N MQTT subscribers.
+package harness
+
+import (
+	"math"
+	"slices"
+)
+
+// Latency summarises latency samples, in microseconds.
+type Latency struct {
+	Count int     `json:"count"`
+	P50   float64 `json:"p50_us"`
+	P99   float64 `json:"p99_us"`
+	P999  float64 `json:"p999_us"`
+	Max   float64 `json:"max_us"`
+	// Curve is the latency at the percentiles in CurvePercentiles, for the
+	// plot.
+	Curve []float64 `json:"curve_us,omitempty"`
+}
+
+// CurvePercentiles are the percentiles a Latency's Curve samples.
+var CurvePercentiles = []float64{0, 10, 25, 50, 75, 90, 95, 99, 99.5, 99.9, 99.95, 99.99, 100}
+
+// Summarize sorts ns (nanoseconds) and summarises it.
+func Summarize(ns []int64) Latency {
+	if len(ns) == 0 {
+		return Latency{}
+	}
+	slices.Sort(ns)
+	at := func(p float64) float64 {
+		i := int(math.Ceil(p/100*float64(len(ns)))) - 1
+		return float64(ns[max(0, min(i, len(ns)-1))]) / 1e3
+	}
+	l := Latency{Count: len(ns), P50: at(50), P99: at(99), P999: at(99.9), Max: float64(ns[len(ns)-1]) / 1e3}
+	for _, p := range CurvePercentiles {
+		l.Curve = append(l.Curve, at(p))
+	}
+	return l
+}
+
+// SubsResult is what a subscriber process reports.
+type SubsResult struct {
+	Subs            int     `json:"subs"`
+	Seconds         float64 `json:"seconds"`
+	Latency         Latency `json:"latency"`
+	Updates         int     `json:"updates"`
+	Bytes           int64   `json:"bytes"`
+	RawBytes        int64   `json:"raw_bytes"`
+	Keyframes       uint64  `json:"keyframes"`
+	Deltas          uint64  `json:"deltas"`
+	Datagrams       uint64  `json:"datagrams"`
+	Resyncs         uint64  `json:"resyncs"`
+	Dropped         uint64  `json:"dropped"`
+	Errors          int     `json:"errors"`
+	ConnectSeconds  float64 `json:"connect_seconds"`
+	MinSubUpdates   int     `json:"min_sub_updates"`   // fewest updates any one subscriber got
+	StalledSubs     int     `json:"stalled_subs"`      // subscribers that got nothing while measuring
+	ObjectsPerState float64 `json:"objects_per_state"` // mean
+	CPU             float64 `json:"cpu_cores"`         // the subscriber process's own CPU while measuring
+}
+
+// Result is one line of v2x-bench output: our node and the peer at one
+// subscriber count, measured in the same run.
+type Result struct {
+	Subs          int     `json:"subs"`
+	RateHz        float64 `json:"rate_hz"`
+	Seconds       float64 `json:"seconds"`
+	P50           float64 `json:"p50_us"`
+	P99           float64 `json:"p99_us"`
+	P999          float64 `json:"p999_us"`
+	Max           float64 `json:"max_us"`
+	Updates       int     `json:"updates"`
+	UpdatesPerSec float64 `json:"updates_per_s"`
+	BytesPer      float64 `json:"bytes_per_update"`
+	RawBytesPer   float64 `json:"raw_bytes_per_update"`
+	Smaller       float64 `json:"x_smaller"`
+	NodeCPU       float64 `json:"node_cpu_cores"`
+	Datagrams     uint64  `json:"datagrams"`
+	Keyframes     uint64  `json:"keyframes"`
+	Resyncs       uint64  `json:"resyncs"`
+	Objects       float64 `json:"objects_per_state"`
+	StalledSubs   int     `json:"stalled_subs"`
+	SubsCPU       float64 `json:"subs_cpu_cores"` // the subscriber process (the client side, not the node)
+
+	Peer              string  `json:"peer"`
+	PeerP50           float64 `json:"peer_p50_us,omitempty"`
+	PeerP99           float64 `json:"peer_p99_us,omitempty"`
+	PeerP999          float64 `json:"peer_p999_us,omitempty"`
+	PeerMax           float64 `json:"peer_max_us,omitempty"`
+	PeerUpdates       int     `json:"peer_updates,omitempty"`
+	PeerUpdatesPerSec float64 `json:"peer_updates_per_s,omitempty"`
+	PeerCPU           float64 `json:"peer_cpu_cores,omitempty"`
+	PeerBytesPer      float64 `json:"peer_bytes_per_update,omitempty"`
+	P99Ratio          float64 `json:"p99_ratio,omitempty"` // ours / peer
+
+	Curve     []float64 `json:"curve_us,omitempty"`
+	PeerCurve []float64 `json:"peer_curve_us,omitempty"`
+}

@@ -1,0 +1,287 @@
+package harness
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/v2x-edge/v2x-edge/bench/feed"
+	"github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Child processes print "measuring" when their measurement window opens
+// and then one JSON line with their result.
+const measuringLine = "measuring"
+
+// SubsConfig configures a subscriber process.
+type SubsConfig struct {
+	Addr     string        `json:"addr"`      // node QUIC address, or broker TCP address for MQTT
+	CA       string        `json:"ca"`        // node CA file
+	MQTT     bool          `json:"mqtt"`      // subscribe through the broker instead
+	Topic    string        `json:"topic"`     // MQTT topic
+	Subs     int           `json:"subs"`      // how many subscribers
+	Rate     float64       `json:"rate"`      // Hz cap per subscriber (node side)
+	Raw      bool          `json:"raw"`       // State frames instead of packed updates
+	NoDgram  bool          `json:"no_dgram"`  // packed updates on the stream only
+	Warmup   time.Duration `json:"warmup"`    // after all subscribed, before measuring
+	Duration time.Duration `json:"duration"`  // measuring window
+	Sockets  int           `json:"sockets"`   // UDP sockets the QUIC subscribers share (0: one each)
+	DialConc int           `json:"dial_conc"` // concurrent dials
+}
+
+type subStats struct {
+	samples       []int64
+	bytes, raw    int64
+	objects, seen int64
+	errs          int
+}
+
+// RunSubs is the subscriber process: it connects cfg.Subs subscribers,
+// waits out the warm-up, measures for cfg.Duration and prints the result.
+// Latency is the time from the newest measurement's arrival at the node
+// (or, for MQTT, from the relay's publish) to the moment the subscriber
+// holds the reassembled state; all processes share the machine's clock.
+func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
+	if cfg.DialConc <= 0 {
+		cfg.DialConc = 32
+	}
+	var measuring atomic.Bool
+	stats := make([]subStats, cfg.Subs)
+	capHint := int(cfg.Rate*cfg.Duration.Seconds()*1.5) + 64
+	if cfg.Rate == 0 {
+		capHint = int(200*cfg.Duration.Seconds()) + 64
+	}
+	for i := range stats {
+		stats[i].samples = make([]int64, 0, capHint)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var transports []*quic.Transport
+	for range cfg.Sockets {
+		udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return fmt.Errorf("subscriber socket: %w", err)
+		}
+		tr := &quic.Transport{Conn: udp}
+		defer tr.Close()
+		transports = append(transports, tr)
+	}
+	connStart := time.Now()
+	type sub struct {
+		next  func() error
+		close func()
+		stats func() client.Stats
+	}
+	subs := make([]sub, cfg.Subs)
+	errs := make(chan error, cfg.Subs)
+	sem := make(chan struct{}, cfg.DialConc)
+	var wg sync.WaitGroup
+	for i := range subs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			st := &stats[i]
+			if cfg.MQTT {
+				c, err := mqtt.Dial(cfg.Addr, fmt.Sprintf("v2x-bench-%d", i), 10*time.Second)
+				if err == nil {
+					err = c.Subscribe(cfg.Topic)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+				subs[i] = sub{close: func() { c.Close() }, next: func() error {
+					_, p, err := c.ReadMessage()
+					now := clock.Now()
+					if err != nil {
+						return err
+					}
+					if len(p) < 8 {
+						return fmt.Errorf("short relay message: %d bytes", len(p))
+					}
+					if measuring.Load() {
+						st.samples = append(st.samples, now-int64(binary.BigEndian.Uint64(p)))
+						st.bytes += int64(len(p))
+						st.raw += int64(len(p) - 8)
+						st.seen++
+					}
+					return nil
+				}}
+				return
+			}
+			dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
+			defer dcancel()
+			opts := client.Options{CAFile: cfg.CA}
+			if len(transports) > 0 {
+				opts.Transport = transports[i%len(transports)]
+			}
+			conn, err := client.Dial(dctx, cfg.Addr, opts)
+			if err != nil {
+				errs <- err
+				return
+			}
+			f := wire.Subscribe{MaxRate: float32(cfg.Rate)}
+			if !cfg.Raw {
+				f.Flags |= wire.SubPacked
+			}
+			if cfg.NoDgram {
+				f.Flags |= wire.SubNoDatagram
+			}
+			s, err := conn.Subscribe(dctx, f)
+			if err != nil {
+				conn.Close()
+				errs <- err
+				return
+			}
+			subs[i] = sub{close: func() { s.Close(); conn.Close() }, stats: s.Stats, next: func() error {
+				u, err := s.Next()
+				now := clock.Now()
+				if err != nil {
+					if client.IsNodeError(err) {
+						st.errs++
+						return nil
+					}
+					return err
+				}
+				if measuring.Load() && u.IngestNS > 0 {
+					st.samples = append(st.samples, now-u.IngestNS)
+					st.bytes += int64(u.Bytes)
+					st.raw += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
+					st.objects += int64(len(u.State.Objects))
+					st.seen++
+				}
+				return nil
+			}}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	var firstErr error
+	failed := 0
+	for err := range errs {
+		failed++
+		if firstErr == nil {
+			firstErr = err
+		}
+	}
+	if failed > 0 {
+		for _, s := range subs {
+			if s.close != nil {
+				s.close()
+			}
+		}
+		return fmt.Errorf("%d of %d subscribers failed to connect: %w", failed, cfg.Subs, firstErr)
+	}
+	connectTime := time.Since(connStart)
+	var running sync.WaitGroup
+	for i := range subs {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			for ctx.Err() == nil {
+				if err := subs[i].next(); err != nil {
+					if ctx.Err() == nil {
+						stats[i].errs++
+					}
+					return
+				}
+			}
+		}()
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(cfg.Warmup):
+	}
+	measuring.Store(true)
+	fmt.Fprintln(out, measuringLine)
+	start := time.Now()
+	cpu0, _ := selfCPU()
+	select {
+	case <-ctx.Done():
+	case <-time.After(cfg.Duration):
+	}
+	measuring.Store(false)
+	elapsed := time.Since(start)
+	cpu1, _ := selfCPU()
+	cancel()
+	for _, s := range subs {
+		s.close()
+	}
+	running.Wait()
+
+	r := SubsResult{Subs: cfg.Subs, Seconds: elapsed.Seconds(), ConnectSeconds: connectTime.Seconds(), MinSubUpdates: -1,
+		CPU: (cpu1 - cpu0).Seconds() / elapsed.Seconds()}
+	var all []int64
+	var objects int64
+	for i, st := range stats {
+		all = append(all, st.samples...)
+		r.Bytes += st.bytes
+		r.RawBytes += st.raw
+		r.Errors += st.errs
+		objects += st.objects
+		if n := len(st.samples); r.MinSubUpdates < 0 || n < r.MinSubUpdates {
+			r.MinSubUpdates = n
+		}
+		if len(st.samples) == 0 {
+			r.StalledSubs++
+		}
+		if subs[i].stats != nil {
+			cs := subs[i].stats()
+			r.Keyframes += cs.Keyframes
+			r.Deltas += cs.Deltas
+			r.Datagrams += cs.Datagrams
+			r.Resyncs += cs.Resyncs
+			r.Dropped += cs.Dropped
+		}
+	}
+	r.Updates = len(all)
+	if r.Updates > 0 {
+		r.ObjectsPerState = float64(objects) / float64(r.Updates)
+	}
+	r.Latency = Summarize(all)
+	return json.NewEncoder(out).Encode(r)
+}
+
+// LoadConfig configures the load process.
+type LoadConfig struct {
+	Addr   string `json:"addr"`
+	CA     string `json:"ca"`
+	Seed   int64  `json:"seed"`
+	Dense  bool   `json:"dense"`
+	Copies int    `json:"copies"` // times the scenario's ingest
+}
+
+// RunLoad is the load process: the simulator feeding the node in real
+// time until ctx ends.
+func RunLoad(ctx context.Context, cfg LoadConfig) error {
+	sc := sim.Config{Seed: cfg.Seed, Dense: cfg.Dense}
+	sc.SetDefaults()
+	s, err := sim.New(sc)
+	if err != nil {
+		return err
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	conn, err := client.Dial(dctx, cfg.Addr, client.Options{CAFile: cfg.CA})
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	var st feed.Stats
+	return feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies}, &st)
+}

@@ -1,0 +1,123 @@
+// Command v2x-bench measures the node end to end: ingest-to-subscriber
+// latency, delivered rate, bytes per update and node CPU for N
+// subscribers, and in the same run the same payload stream relayed through
+// a real Mosquitto broker to N MQTT subscribers.
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/bench/harness"
+	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/edge"
+)
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "v2x-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("v2x-bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	subs := fs.String("subs", "100", "comma-separated subscriber `counts`, one phase each (e.g. 10,100,500,1000)")
+	duration := fs.Duration("duration", 10*time.Second, "measuring window per phase")
+	warmup := fs.Duration("warmup", 2*time.Second, "wait after every subscriber is connected, before measuring")
+	rate := fs.Float64("rate", 0, "updates per second per subscriber (0: 20 Hz up to 500 subscribers, 10 Hz above)")
+	peer := fs.String("peer", "mosquitto", "peer to relay the same stream through: mosquitto (installed with apt-get when missing) or none")
+	seed := fs.Int64("seed", 1, "simulator seed")
+	dense := fs.Bool("dense", false, "congested scenario: 200+ objects")
+	copies := fs.Int("copies", 1, "load: send every BSM and object list this many times (10: ten times the nominal ingest)")
+	raw := fs.Bool("raw", false, "subscribers take uncompressed full State frames instead of keyframes and compressed deltas")
+	sockets := fs.Int("sockets", 0, "UDP sockets the subscriber process's QUIC connections share (0: one per connection)")
+	noDgram := fs.Bool("no-datagrams", false, "packed updates on streams only, never QUIC datagrams")
+	compression := fs.String("compression", "zstd", "node's compression of packed updates: zstd, s2 or none")
+	out := fs.String("out", "bench-results", "`directory` for results.json and latency.svg (empty: none)")
+	logLevel := fs.String("log-level", "warn", "node log `level`")
+	cpuProfile := fs.String("cpuprofile", "", "write the node process's CPU profile to `file`")
+	role := fs.String("role", "", "internal: run as a load or subscriber process")
+	roleConfig := fs.String("role-config", "", "internal: the role's configuration as JSON")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: v2x-bench [flags]\n\nRuns a node, a simulator load process and subscriber processes, and prints one JSON line per\nsubscriber count with latency (p50_us, p99_us, p999_us), bytes per update and the peer's figures.\n\n")
+		fs.PrintDefaults()
+	}
+	if help, err := cli.Parse(fs, args); help || err != nil {
+		return err
+	}
+	if *role != "" {
+		return runRole(*role, *roleConfig, stdout)
+	}
+	var counts []int
+	for _, s := range strings.Split(*subs, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 5000 {
+			return fmt.Errorf("-subs: %q is not a count in 1..5000", s)
+		}
+		counts = append(counts, n)
+	}
+	if *copies < 1 || *copies > 100 {
+		return fmt.Errorf("-copies %d outside 1..100", *copies)
+	}
+	log, err := cli.Logger(stderr, *logLevel, "text")
+	if err != nil {
+		return err
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("find own executable: %w", err)
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	ncfg := edge.DefaultConfig()
+	ncfg.Compression = *compression
+	ctx, stop := cli.Context(0)
+	defer stop()
+	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
+		Seed: *seed, Dense: *dense, Copies: *copies, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, Node: ncfg, Exe: exe, OutDir: *out,
+		Log: log, Progress: stderr, Results: stdout})
+	return err
+}
+
+func runRole(role, config string, stdout io.Writer) error {
+	ctx, stop := cli.Context(0)
+	defer stop()
+	switch role {
+	case "subs":
+		var c harness.SubsConfig
+		if err := json.Unmarshal([]byte(config), &c); err != nil {
+			return fmt.Errorf("-role-config: %w", err)
+		}
+		return harness.RunSubs(ctx, c, stdout)
+	case "load":
+		var c harness.LoadConfig
+		if err := json.Unmarshal([]byte(config), &c); err != nil {
+			return fmt.Errorf("-role-config: %w", err)
+		}
+		err := harness.RunLoad(ctx, c)
+		if errors.Is(err, ctx.Err()) {
+			return nil
+		}
+		return err
+	}
+	return fmt.Errorf("unknown -role %q", role)
+}
