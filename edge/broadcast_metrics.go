@@ -27,6 +27,7 @@ type broadcastMetrics struct {
 	rawBytes  prometheus.Counter
 	encodings prometheus.Counter
 	resyncs   prometheus.Counter
+	delay     prometheus.Histogram // publish to handed to QUIC
 }
 
 func (b *broadcastMetrics) register(reg *prometheus.Registry) {
@@ -50,5 +51,8 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 		Help: "Update payloads encoded and compressed; updates beyond this count shared an encoding with another subscriber."})
 	b.resyncs = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_resyncs_total",
 		Help: "Resync requests from subscribers that missed a delta's base (a lost datagram), each answered with a keyframe."})
-	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs)
+	b.delay = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_delay_seconds",
+		Help:    "From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
+		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 20)})
+	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay)
 }

@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"math"
+	"net/http"
 	"runtime"
 	"sync"
 	"testing"
@@ -324,4 +325,68 @@ func TestStalledPackedSubscriberBounded(t *testing.T) {
 	if grow := h2 - h1; grow > 20e6 || math.IsNaN(grow) {
 		t.Errorf("heap grew %.1f MB in 3 s with a stalled subscriber", grow/1e6)
 	}
+}
+
+// TestOverloadShedsAndCounts floods a node with a small inbox at many times
+// what it can fold in: it stays up, what it sheds is counted, memory stays
+// bounded and a subscriber keeps getting fresh states.
+func TestOverloadShedsAndCounts(t *testing.T) {
+	n, opts := startNode(t, func(c *Config) { c.InboxSize = 256 })
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{Flags: wire.SubPacked})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f := geo.NewFrame(refLat, refLon, 0)
+	for w := 0; w < 4; w++ { // four producers, each as fast as it can write
+		p, err := dial(t, n, opts).OpenProducer(context.Background(), clock.Now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			list := v2x.ObjectList{SensorID: uint32(10 + w)}
+			for i := 0; i < 200; i++ {
+				lat, lon, _ := f.FromENU(float64(i%20)*4, float64(i/20)*4, 0)
+				list.Objects = append(list.Objects, v2x.DetectedObject{LocalID: uint32(i), Class: v2x.ClassCar, Lat: lat, Lon: lon})
+			}
+			for ctx.Err() == nil {
+				if p.SendObjects(uint32(10+w), clock.Now(), &list) != nil {
+					return
+				}
+			}
+		}()
+	}
+	var ms runtime.MemStats
+	heap := func() float64 { runtime.GC(); runtime.ReadMemStats(&ms); return float64(ms.HeapInuse) }
+	start := time.Now()
+	var h1 float64
+	got := 0
+	for time.Since(start) < 4*time.Second {
+		u := nextUntil(t, sub, 2*time.Second, func(*client.Update) bool { return true })
+		if time.Since(start) > time.Second {
+			if h1 == 0 {
+				h1 = heap()
+			}
+			got++
+			if u.IngestAgeNS > int64(time.Second) {
+				t.Fatalf("state %v old under overload", time.Duration(u.IngestAgeNS))
+			}
+		}
+	}
+	h2 := heap()
+	shed := testutil.ToFloat64(n.m.shed)
+	in := testutil.ToFloat64(n.m.measuresIn)
+	t.Logf("folded in %.0f measurements, shed %.0f; %d updates in 3 s; heap %.1f -> %.1f MB", in, shed, got, h1/1e6, h2/1e6)
+	if shed == 0 {
+		t.Error("nothing shed: the flood did not overload the inbox, or shedding is not counted")
+	}
+	if got < 30 {
+		t.Errorf("subscriber got %d updates in 3 s under overload", got)
+	}
+	if h2-h1 > 30e6 {
+		t.Errorf("heap grew %.1f MB in 3 s of overload", (h2-h1)/1e6)
+	}
+	resp, err := http.Get("http://" + n.HTTPAddr() + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("healthz under overload: %v %v", resp, err)
+	}
+	resp.Body.Close()
 }

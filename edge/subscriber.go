@@ -9,6 +9,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -234,6 +235,7 @@ func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
 		kind = kindKeyframe
 	}
 	s.n.m.delivered.Inc()
+	s.n.m.bc.delay.Observe(float64(clock.Now()-h.Capture) / 1e9)
 	s.n.m.bc.updates[kind][path].Inc()
 	s.n.m.bc.bytes[path].Add(float64(size))
 	s.n.m.bc.rawBytes.Add(float64(rawLen))

@@ -20,7 +20,8 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// Step is the simulator step.
+// Step is the default simulator step, which is also how often the feed
+// sends what came due: messages reach the node in clumps of up to Step.
 const Step = 10 * time.Millisecond
 
 // Options configure a feed.
@@ -44,6 +45,9 @@ type Options struct {
 	// the extra copies under source ids offset by 1000·k: a load of that
 	// many times the scenario's ingest, for overload tests.
 	Copies int
+	// Step overrides the simulator step (and send tick); a finer step
+	// spreads arrivals the way independent devices would.
+	Step time.Duration
 }
 
 // Stats counts what a feed sent.
@@ -113,7 +117,11 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 		held      []heldOutput
 		rng       = rand.New(rand.NewPCG(uint64(opts.Seed), 0x5e0))
 	)
-	tick := time.NewTicker(Step)
+	step := opts.Step
+	if step <= 0 {
+		step = Step
+	}
+	tick := time.NewTicker(step)
 	defer tick.Stop()
 	for {
 		select {
@@ -122,8 +130,8 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 		case <-tick.C:
 		}
 		elapsed := time.Duration(clock.Now() - start)
-		for s.Now()+Step <= elapsed {
-			s.Step(Step)
+		for s.Now()+step <= elapsed {
+			s.Step(step)
 			st.Steps.Add(1)
 			if opts.OnStep != nil {
 				opts.OnStep(start+int64(s.Now()), s)

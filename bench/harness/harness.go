@@ -32,11 +32,12 @@ type Config struct {
 	Warmup   time.Duration // per phase, after every subscriber is connected
 	Peer     string        // "mosquitto" or "none"
 	Seed     int64
-	Dense    bool // the simulator's congested scenario (200+ objects)
-	Copies   int  // load: times the scenario's ingest
-	Raw      bool // subscribers take uncompressed State frames
-	NoDgram  bool // packed updates on streams only
-	Sockets  int  // UDP sockets the subscriber process's connections share (0: one per connection)
+	Dense    bool          // the simulator's congested scenario (200+ objects)
+	Copies   int           // load: times the scenario's ingest
+	SimStep  time.Duration // load: simulator step and send tick
+	Raw      bool          // subscribers take uncompressed State frames
+	NoDgram  bool          // packed updates on streams only
+	Sockets  int           // UDP sockets the subscriber process's connections share (0: one per connection)
 	Node     edge.Config
 	Exe      string // this program, re-executed for the load and subscriber roles
 	OutDir   string // results.json and latency.svg; "" writes nothing
@@ -90,12 +91,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	addr := node.Addr().String()
 	fmt.Fprintf(cfg.Progress, "node on %s (metrics http://%s/metrics)\n", addr, node.HTTPAddr())
 
-	load, err := startChild(ctx, cfg.Exe, "load", LoadConfig{Addr: addr, CA: ca, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1)})
+	load, err := startChild(ctx, cfg.Exe, "load", LoadConfig{Addr: addr, CA: ca, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
 	if err != nil {
 		return nil, err
 	}
 	defer load.stop()
-	fmt.Fprintf(cfg.Progress, "load process %d: simulator seed %d dense=%v copies=%d\n", load.cmd.Process.Pid, cfg.Seed, cfg.Dense, max(cfg.Copies, 1))
+	fmt.Fprintf(cfg.Progress, "load process %d: simulator seed %d dense=%v copies=%d step=%v\n", load.cmd.Process.Pid, cfg.Seed, cfg.Dense, max(cfg.Copies, 1), cfg.SimStep)
 	select { // let the tracker confirm the first objects
 	case <-ctx.Done():
 		return nil, ctx.Err()
@@ -122,14 +123,26 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		rate := cfg.RateFor(n)
 		fmt.Fprintf(cfg.Progress, "v2x-edge: %d subscribers at %.0f Hz ...\n", n, rate)
 		sc := SubsConfig{Addr: addr, CA: ca, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+		m0, err := scrape(node.HTTPAddr())
+		if err != nil {
+			return results, err
+		}
 		ours, cpu, err := runPhase(ctx, cfg.Exe, sc, selfCPU)
 		if err != nil {
 			return results, fmt.Errorf("%d subscribers: %w", n, err)
 		}
+		m1, err := scrape(node.HTTPAddr())
+		if err != nil {
+			return results, err
+		}
 		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
-			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, Curve: ours.Latency.Curve, Peer: "none"}
+			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
+			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, Peer: "none"}
+		for _, st := range ours.Stages {
+			r.StageP50, r.StageP99 = append(r.StageP50, st.P50), append(r.StageP99, st.P99)
+		}
 		if ours.Updates > 0 {
 			r.BytesPer = float64(ours.Bytes) / float64(ours.Updates)
 			r.RawBytesPer = float64(ours.RawBytes) / float64(ours.Updates)
@@ -137,6 +150,10 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f\n",
 			r.P50, r.P99, r.P999, r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU)
+		if len(r.StageP50) == 3 {
+			fmt.Fprintf(cfg.Progress, "  stages p50/p99: ingest→publish %.0f/%.0f µs, publish→received %.0f/%.0f µs (of which publish→handed to QUIC ≤%.0f/≤%.0f µs), received→state %.0f/%.0f µs\n",
+				r.StageP50[0], r.StageP99[0], r.StageP50[1], r.StageP99[1], r.NodeSendP50, r.NodeSendP99, r.StageP50[2], r.StageP99[2])
+		}
 		if broker != nil {
 			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
 			peer, pcpu, err := runPeer(ctx, cfg, addr, ca, broker, n, rate)

@@ -31,7 +31,7 @@ func Summarize(ns []int64) Latency {
 	}
 	slices.Sort(ns)
 	at := func(p float64) float64 {
-		i := int(math.Ceil(p/100*float64(len(ns)))) - 1
+		i := int(math.Ceil(p*float64(len(ns))/100-1e-9)) - 1 // nearest rank
 		return float64(ns[max(0, min(i, len(ns)-1))]) / 1e3
 	}
 	l := Latency{Count: len(ns), P50: at(50), P99: at(99), P999: at(99.9), Max: float64(ns[len(ns)-1]) / 1e3}
@@ -60,6 +60,10 @@ type SubsResult struct {
 	StalledSubs     int     `json:"stalled_subs"`      // subscribers that got nothing while measuring
 	ObjectsPerState float64 `json:"objects_per_state"` // mean
 	CPU             float64 `json:"cpu_cores"`         // the subscriber process's own CPU while measuring
+	// Stages splits the node's latency: ingest to publish (fusion and
+	// queueing), publish to the frame's arrival in the client library
+	// (broadcast, QUIC, the network), arrival to the reassembled state.
+	Stages []Latency `json:"stages,omitempty"`
 }
 
 // Result is one line of v2x-bench output: our node and the peer at one
@@ -84,6 +88,14 @@ type Result struct {
 	Objects       float64 `json:"objects_per_state"`
 	StalledSubs   int     `json:"stalled_subs"`
 	SubsCPU       float64 `json:"subs_cpu_cores"` // the subscriber process (the client side, not the node)
+	// Stage p50/p99: ingest→publish, publish→received, received→reassembled.
+	StageP50 []float64 `json:"stage_p50_us,omitempty"`
+	StageP99 []float64 `json:"stage_p99_us,omitempty"`
+	// NodeSendP50/P99 bound the node's share of publish→received: from
+	// publication to the update handed to QUIC (histogram bucket bounds).
+	NodeSendP50 float64 `json:"node_send_p50_us"`
+	NodeSendP99 float64 `json:"node_send_p99_us"`
+	Shed        float64 `json:"shed"` // measurements the node shed while measuring
 
 	Peer              string  `json:"peer"`
 	PeerP50           float64 `json:"peer_p50_us,omitempty"`

@@ -43,6 +43,7 @@ type SubsConfig struct {
 
 type subStats struct {
 	samples       []int64
+	stages        [3][]int64 // ingest→publish, publish→received, received→reassembled
 	bytes, raw    int64
 	objects, seen int64
 	errs          int
@@ -159,6 +160,9 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 				}
 				if measuring.Load() && u.IngestNS > 0 {
 					st.samples = append(st.samples, now-u.IngestNS)
+					st.stages[0] = append(st.stages[0], u.TimeNS-u.IngestNS)
+					st.stages[1] = append(st.stages[1], u.RecvNS-u.TimeNS)
+					st.stages[2] = append(st.stages[2], now-u.RecvNS)
 					st.bytes += int64(u.Bytes)
 					st.raw += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
 					st.objects += int64(len(u.State.Objects))
@@ -227,9 +231,13 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 	r := SubsResult{Subs: cfg.Subs, Seconds: elapsed.Seconds(), ConnectSeconds: connectTime.Seconds(), MinSubUpdates: -1,
 		CPU: (cpu1 - cpu0).Seconds() / elapsed.Seconds()}
 	var all []int64
+	var stages [3][]int64
 	var objects int64
 	for i, st := range stats {
 		all = append(all, st.samples...)
+		for k := range stages {
+			stages[k] = append(stages[k], st.stages[k]...)
+		}
 		r.Bytes += st.bytes
 		r.RawBytes += st.raw
 		r.Errors += st.errs
@@ -254,6 +262,13 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		r.ObjectsPerState = float64(objects) / float64(r.Updates)
 	}
 	r.Latency = Summarize(all)
+	if len(stages[0]) > 0 {
+		for k := range stages {
+			l := Summarize(stages[k])
+			l.Curve = nil
+			r.Stages = append(r.Stages, l)
+		}
+	}
 	return json.NewEncoder(out).Encode(r)
 }
 
@@ -264,6 +279,9 @@ type LoadConfig struct {
 	Seed   int64  `json:"seed"`
 	Dense  bool   `json:"dense"`
 	Copies int    `json:"copies"` // times the scenario's ingest
+	// Step is the simulator step and send tick: messages reach the node in
+	// clumps of up to this.
+	Step time.Duration `json:"step"`
 }
 
 // RunLoad is the load process: the simulator feeding the node in real
@@ -283,5 +301,5 @@ func RunLoad(ctx context.Context, cfg LoadConfig) error {
 	}
 	defer conn.Close()
 	var st feed.Stats
-	return feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies}, &st)
+	return feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies, Step: cfg.Step}, &st)
 }

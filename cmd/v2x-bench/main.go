@@ -38,11 +38,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	peer := fs.String("peer", "mosquitto", "peer to relay the same stream through: mosquitto (installed with apt-get when missing) or none")
 	seed := fs.Int64("seed", 1, "simulator seed")
 	dense := fs.Bool("dense", false, "congested scenario: 200+ objects")
+	simStep := fs.Duration("sim-step", 2*time.Millisecond, "simulator step and send tick of the load process: messages reach the node in clumps of up to this")
 	copies := fs.Int("copies", 1, "load: send every BSM and object list this many times (10: ten times the nominal ingest)")
 	raw := fs.Bool("raw", false, "subscribers take uncompressed full State frames instead of keyframes and compressed deltas")
 	sockets := fs.Int("sockets", 0, "UDP sockets the subscriber process's QUIC connections share (0: one per connection)")
 	noDgram := fs.Bool("no-datagrams", false, "packed updates on streams only, never QUIC datagrams")
 	compression := fs.String("compression", "zstd", "node's compression of packed updates: zstd, s2 or none")
+	keyframe := fs.Duration("keyframe-interval", time.Second, "node: a keyframe to each packed subscriber at least this often")
 	out := fs.String("out", "bench-results", "`directory` for results.json and latency.svg (empty: none)")
 	logLevel := fs.String("log-level", "warn", "node log `level`")
 	cpuProfile := fs.String("cpuprofile", "", "write the node process's CPU profile to `file`")
@@ -90,10 +92,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ncfg := edge.DefaultConfig()
 	ncfg.Compression = *compression
+	ncfg.KeyframeInterval = *keyframe
 	ctx, stop := cli.Context(0)
 	defer stop()
 	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
-		Seed: *seed, Dense: *dense, Copies: *copies, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, Node: ncfg, Exe: exe, OutDir: *out,
+		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, Node: ncfg, Exe: exe, OutDir: *out,
 		Log: log, Progress: stderr, Results: stdout})
 	return err
 }

@@ -1,0 +1,84 @@
+package main
+
+// The command contract from issue 4 and the README, run against the real
+// binary: v2x-bench -subs N -duration D -peer mosquitto ends with one JSON
+// line carrying the agreed fields, with figures that are measurements.
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/v2x-edge/v2x-edge/bench/mqtt"
+)
+
+func TestBenchContract(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs v2x-bench; skipped with -short")
+	}
+	peer := "mosquitto"
+	if mqtt.FindMosquitto() == "" && os.Geteuid() != 0 {
+		t.Log("mosquitto is not installed and installing it needs root: running without the peer")
+		peer = "none"
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "v2x-bench")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	out := filepath.Join(dir, "results")
+	cmd := exec.Command(bin, "-subs", "4", "-duration", "2s", "-warmup", "500ms", "-peer", peer, "-out", out)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("v2x-bench: %v\n%s", err, stderr.String())
+	}
+	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
+	last := lines[len(lines)-1]
+	var r map[string]any
+	if err := json.Unmarshal([]byte(last), &r); err != nil {
+		t.Fatalf("last line is not JSON: %q (%v)", last, err)
+	}
+	for _, k := range []string{"subs", "p50_us", "p99_us", "p999_us", "peer", "bytes_per_update", "raw_bytes_per_update"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("result lacks %q: %s", k, last)
+		}
+	}
+	num := func(k string) float64 { f, _ := r[k].(float64); return f }
+	if num("subs") != 4 || r["peer"] != peer {
+		t.Errorf("subs %v peer %v, want 4 and %s", r["subs"], r["peer"], peer)
+	}
+	// Four subscribers at 20 Hz for 2 s: about 160 updates.
+	if u := num("updates"); u < 80 || u > 200 {
+		t.Errorf("%v updates from 4 subscribers at 20 Hz in 2 s", u)
+	}
+	if !(num("p50_us") > 0 && num("p50_us") <= num("p99_us") && num("p99_us") <= num("p999_us")) {
+		t.Errorf("percentiles out of order: %s", last)
+	}
+	if !(num("bytes_per_update") > 0 && num("bytes_per_update") < num("raw_bytes_per_update")) {
+		t.Errorf("packed updates (%v B) not smaller than raw (%v B)", num("bytes_per_update"), num("raw_bytes_per_update"))
+	}
+	if peer == "mosquitto" {
+		for _, k := range []string{"peer_p50_us", "peer_p99_us"} {
+			if num(k) <= 0 {
+				t.Errorf("%s = %v", k, r[k])
+			}
+		}
+		if u := num("peer_updates"); u < 80 || u > 200 {
+			t.Errorf("%v updates through mosquitto", u)
+		}
+	}
+	for _, f := range []string{"results.json", "latency.svg"} {
+		b, err := os.ReadFile(filepath.Join(out, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "latency.svg" && !bytes.Contains(b, []byte("<polyline")) {
+			t.Error("latency.svg has no curve")
+		}
+	}
+}
