@@ -188,7 +188,9 @@ func (s *subscriber) sendState(snap *Snapshot, f *wire.Subscribe) error {
 // its reference to snap as the next base.
 func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
 	cfg := &s.n.cfg
-	keySlot := snap.TimeNS / int64(cfg.KeyframeInterval)
+	// Keyframe slots are phased like rate slots, so that keyframes (the
+	// largest updates, on the stream) spread over the interval.
+	keySlot, _ := slot(snap.TimeNS, float32(1e9/float64(cfg.KeyframeInterval)), s.phase)
 	key := s.needKey.Swap(false) || s.base == nil || keySlot != s.lastKey || keyOf(f) != s.baseKey
 	base := s.base
 	if key {
