@@ -8,10 +8,10 @@ DEMO_DATA ?= .v2x-demo
 BENCHTIME ?= 1s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test vet unit fuzz accuracy bench demo generate clean
+.PHONY: help build test vet unit fuzz accuracy bench bench-e2e demo generate clean
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 build: ## build every command into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
@@ -39,6 +39,9 @@ accuracy: ## judge the tracker against the simulator's ground truth (real time, 
 
 bench: ## run the benchmarks (BENCHTIME per benchmark)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) ./...
+
+bench-e2e: build ## end-to-end broadcast benchmark against Mosquitto (results in bench-results/)
+	$(BIN)/v2x-bench -subs 10,100,500,1000 -duration 10s -sockets 4 -out bench-results
 
 demo: ## run a node fed by the built-in simulated intersection (Ctrl-C to stop)
 	$(GO) run ./cmd/v2x-edge -demo -data $(DEMO_DATA)
