@@ -127,7 +127,9 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return results, err
 		}
+		rss := watchRSS()
 		ours, cpu, err := runPhase(ctx, cfg.Exe, sc, selfCPU)
+		maxRSS := rss()
 		if err != nil {
 			return results, fmt.Errorf("%d subscribers: %w", n, err)
 		}
@@ -138,7 +140,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
-			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
+			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
 			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, Peer: "none"}
 		for _, st := range ours.Stages {
 			r.StageP50, r.StageP99 = append(r.StageP50, st.P50), append(r.StageP99, st.P99)
@@ -148,8 +150,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			r.RawBytesPer = float64(ours.RawBytes) / float64(ours.Updates)
 			r.Smaller = r.RawBytesPer / r.BytesPer
 		}
-		fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f\n",
-			r.P50, r.P99, r.P999, r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU)
+		fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f; node max RSS %.0f MB, shed %.0f\n",
+			r.P50, r.P99, r.P999, r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU, r.NodeMaxRSSMB, r.Shed)
 		if len(r.StageP50) == 3 {
 			fmt.Fprintf(cfg.Progress, "  stages p50/p99: ingest→publish %.0f/%.0f µs, publish→received %.0f/%.0f µs (of which publish→handed to QUIC ≤%.0f/≤%.0f µs), received→state %.0f/%.0f µs\n",
 				r.StageP50[0], r.StageP99[0], r.StageP50[1], r.StageP99[1], r.NodeSendP50, r.NodeSendP99, r.StageP50[2], r.StageP99[2])
@@ -358,4 +360,27 @@ func (l *limitedWriter) Write(p []byte) (int, error) {
 		l.n -= k
 	}
 	return len(p), nil
+}
+
+// watchRSS samples this process's resident set every 100 ms until the
+// returned function is called, which returns the largest sample.
+func watchRSS() func() int64 {
+	stop, done := make(chan struct{}), make(chan int64)
+	go func() {
+		var m int64
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if r, err := rssBytes(); err == nil {
+				m = max(m, r)
+			}
+			select {
+			case <-stop:
+				done <- m
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() int64 { close(stop); return <-done }
 }

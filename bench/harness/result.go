@@ -96,6 +96,9 @@ type Result struct {
 	NodeSendP50 float64 `json:"node_send_p50_us"`
 	NodeSendP99 float64 `json:"node_send_p99_us"`
 	Shed        float64 `json:"shed"` // measurements the node shed while measuring
+	// NodeMaxRSSMB is the node process's largest resident set while
+	// measuring (the node runs inside the v2x-bench process).
+	NodeMaxRSSMB float64 `json:"node_max_rss_mb"`
 
 	Peer              string  `json:"peer"`
 	PeerP50           float64 `json:"peer_p50_us,omitempty"`
