@@ -1,4 +1,16 @@
-// Package bpf will hold the eBPF programs that steer QUIC packets (an XDP
-// guard and sk_reuseport steering by connection id), their bpf2go output
-// and Go loaders. It holds nothing yet: see issue 5 and docs/architecture.md.
+// Package bpf holds v2x-edge's eBPF programs, their bpf2go output and the
+// Go that loads and drives them.
+//
+//   - steer.c, an sk_reuseport program, picks the QUIC worker socket of an
+//     SO_REUSEPORT group from the destination connection id of each
+//     datagram, so that a connection stays on its worker when a NAT rebinds
+//     the client's port (LoadSteering).
+//   - guard.c, an XDP program, drops UDP fragments and datagrams to the
+//     QUIC port that cannot be QUIC, applies allow and deny lists, and
+//     limits new connections per source prefix and in all (LoadGuard).
+//
+// Each decision has a pure-Go mirror (SteerDecide, GuardMirror) that the
+// tests hold against the programs, through BPF_PROG_TEST_RUN for the guard
+// and through real sockets for steering. The generated files are committed;
+// `go generate ./bpf` needs clang, llvm-strip and libbpf-dev.
 package bpf
