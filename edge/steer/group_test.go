@@ -1,0 +1,286 @@
+package steer
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/quic-go/quic-go"
+
+	"github.com/v2x-edge/v2x-edge/bpf"
+)
+
+func requireRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root (CAP_BPF and CAP_NET_ADMIN) to load eBPF programs")
+	}
+}
+
+// dialFrom dials the group from a fresh local UDP socket (its own source
+// port) and runs one echo round trip.
+func dialEcho(ctx context.Context, t testing.TB, addr net.Addr, ctls *tls.Config) (*quic.Conn, *echoClient) {
+	t.Helper()
+	c, err := quic.DialAddr(ctx, addr.String(), ctls, testQUICConfig())
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	e, err := newEchoClient(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.roundTrip(3 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return c, e
+}
+
+func TestGroupSteersConnections(t *testing.T) {
+	requireRoot(t)
+	stls, ctls, _ := testTLS(t)
+	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 4, Generation: 2, TLS: stls, QUIC: testQUICConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if !g.Steered() || g.Workers() != 4 {
+		t.Fatalf("steered %v workers %d (fallback %q)", g.Steered(), g.Workers(), g.Fallback())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	srv := serveEcho(ctx, g)
+	const conns = 16
+	var wg sync.WaitGroup
+	errs := make(chan error, conns)
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, e := dialEcho(ctx, t, g.Addr(), ctls)
+			defer c.CloseWithError(0, "")
+			for range 20 {
+				if err := e.roundTrip(3 * time.Second); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	per := g.WorkerConnections()
+	var sum uint64
+	used := 0
+	for _, n := range per {
+		sum += n
+		if n > 0 {
+			used++
+		}
+	}
+	if sum != conns {
+		t.Errorf("workers accepted %v, %d in all, want %d", per, sum, conns)
+	}
+	// 16 connections over 4 workers by a hash of the client's id: all on
+	// one or two workers would be a 4 * 2^-16 chance and less.
+	if used < 3 {
+		t.Errorf("connections on %d workers only: %v", used, per)
+	}
+	sc, ok, err := g.SteeringCounters()
+	if err != nil || !ok {
+		t.Fatalf("steering counters: ok %v, %v", ok, err)
+	}
+	t.Logf("workers accepted %v; steering %v; slot packets %v", per, sc.Reasons, sc.Slots[:4])
+	for r := bpf.SteerHashUnknown; r < bpf.NumSteerReasons; r++ {
+		if sc.Reasons[r] != 0 {
+			t.Errorf("%d datagrams left to the kernel's hash (%v); every one of a QUIC client's should be steered", sc.Reasons[r], r)
+		}
+	}
+	if sc.Reasons[bpf.SteerCID] == 0 || sc.Reasons[bpf.SteerNew] < conns {
+		t.Errorf("steering counted %d by id and %d new flows", sc.Reasons[bpf.SteerCID], sc.Reasons[bpf.SteerNew])
+	}
+	for i, n := range per {
+		if (n == 0) != (sc.Slots[i] == 0) {
+			t.Errorf("worker %d accepted %d connections but was steered %d datagrams", i, n, sc.Slots[i])
+		}
+	}
+	cancel()
+	srv.wg.Wait()
+}
+
+func TestGroupCollector(t *testing.T) {
+	requireRoot(t)
+	stls, ctls, _ := testTLS(t)
+	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 2, XDPIface: "lo", TLS: stls, QUIC: testQUICConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	serveEcho(ctx, g)
+	c, _ := dialEcho(ctx, t, g.Addr(), ctls)
+	c.CloseWithError(0, "")
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(g.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.Metric {
+			name := mf.GetName()
+			for _, l := range m.Label {
+				name += fmt.Sprintf(",%s=%s", l.GetName(), l.GetValue())
+			}
+			v := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			got[name] = v
+		}
+	}
+	for _, want := range []string{
+		"v2x_steer_workers", "v2x_steer_enabled", "v2x_steer_decisions_total,reason=cid",
+		"v2x_steer_decisions_total,reason=new_flow", "v2x_steer_decisions_total,reason=hash_dead_slot",
+		"v2x_steer_worker_packets_total,worker=1", "v2x_steer_worker_connections_total,worker=0",
+		"v2x_xdp_attached,iface=lo,mode=generic", "v2x_xdp_packets_total,reason=pass_new,verdict=pass",
+		"v2x_xdp_packets_total,reason=short_initial,verdict=drop", "v2x_xdp_packets_total,reason=rate_global,verdict=drop",
+	} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("no series %s", want)
+		}
+	}
+	if got["v2x_steer_workers"] != 2 || got["v2x_steer_enabled"] != 1 || got["v2x_xdp_attached,iface=lo,mode=generic"] != 1 {
+		t.Errorf("workers %v enabled %v attached %v", got["v2x_steer_workers"], got["v2x_steer_enabled"], got["v2x_xdp_attached,iface=lo,mode=generic"])
+	}
+	// The handshake went through the guard on lo: one new connection, and
+	// the rest of the client's packets as established QUIC.
+	if got["v2x_xdp_packets_total,reason=pass_new,verdict=pass"] < 1 || got["v2x_xdp_packets_total,reason=pass,verdict=pass"] < 2 {
+		t.Errorf("guard counted pass_new %v pass %v", got["v2x_xdp_packets_total,reason=pass_new,verdict=pass"], got["v2x_xdp_packets_total,reason=pass,verdict=pass"])
+	}
+	if got["v2x_steer_decisions_total,reason=new_flow"] < 1 || got["v2x_steer_decisions_total,reason=cid"] < 1 {
+		t.Errorf("steering counted new_flow %v cid %v", got["v2x_steer_decisions_total,reason=new_flow"], got["v2x_steer_decisions_total,reason=cid"])
+	}
+}
+
+// TestGroupFallsBackWhenRefused stands in for a kernel that refuses the
+// programs: the group serves with one worker and logs one line saying why.
+func TestGroupFallsBackWhenRefused(t *testing.T) {
+	refused := fmt.Errorf("bpf: load steering program: %w", syscall.EPERM)
+	orig := loadSteering
+	loadSteering = func(bpf.SteerConfig) (*bpf.Steering, error) { return nil, refused }
+	defer func() { loadSteering = orig }()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	stls, ctls, _ := testTLS(t)
+	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 4, XDPIface: "lo", TLS: stls, QUIC: testQUICConfig(), Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	checkFallback(t, g.Workers(), g.Steered(), g.Guard() != nil, logs.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	serveEcho(ctx, g)
+	c, _ := dialEcho(ctx, t, g.Addr(), ctls)
+	c.CloseWithError(0, "")
+}
+
+func checkFallback(t *testing.T, workers int, steered, guarded bool, logs string) {
+	t.Helper()
+	if workers != 1 || steered || guarded {
+		t.Errorf("workers %d steered %v guard %v, want 1 plain worker", workers, steered, guarded)
+	}
+	var warn []string
+	for _, l := range strings.Split(strings.TrimSpace(logs), "\n") {
+		if strings.Contains(l, `"level":"WARN"`) {
+			warn = append(warn, l)
+		}
+	}
+	if len(warn) != 1 || !strings.Contains(warn[0], "one worker and no XDP guard") ||
+		!strings.Contains(warn[0], "operation not permitted") || !strings.Contains(warn[0], "CAP_BPF") {
+		t.Errorf("want one warning naming the refusal and the privilege, got %q", warn)
+	}
+}
+
+// TestGroupFallsBackWithoutCapabilities runs Listen for real in a child
+// process that is root but holds no capabilities (setpriv), so the kernel
+// itself refuses the programs.
+func TestGroupFallsBackWithoutCapabilities(t *testing.T) {
+	if os.Getenv(roleEnv) == "unprivileged" {
+		unprivilegedChild()
+		return
+	}
+	requireRoot(t)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("needs setpriv (Debian package util-linux) to drop capabilities")
+	}
+	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-all", "--",
+		os.Args[0], "-test.run=^TestGroupFallsBackWithoutCapabilities$", "-test.count=1")
+	cmd.Env = append(os.Environ(), roleEnv+"=unprivileged")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var res struct {
+		Workers          int
+		Steered, Guarded bool
+		Logs             string
+	}
+	line := out
+	if i := bytes.Index(out, []byte("RESULT ")); i >= 0 {
+		line = out[i+len("RESULT "):]
+		line = line[:bytes.IndexByte(line, '\n')]
+	}
+	if err := json.Unmarshal(line, &res); err != nil {
+		t.Fatalf("child output: %v\n%s", err, out)
+	}
+	checkFallback(t, res.Workers, res.Steered, res.Guarded, res.Logs)
+}
+
+func unprivilegedChild() {
+	var logs bytes.Buffer
+	stls, _, _ := testTLS(&testing.T{})
+	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 4, XDPIface: "lo", TLS: stls,
+		QUIC: testQUICConfig(), Log: slog.New(slog.NewJSONHandler(&logs, nil))})
+	if err != nil {
+		fmt.Println("RESULT", strconvQuote(err.Error()))
+		return
+	}
+	defer g.Close()
+	b, _ := json.Marshal(map[string]any{"Workers": g.Workers(), "Steered": g.Steered(), "Guarded": g.Guard() != nil, "Logs": logs.String()})
+	fmt.Printf("RESULT %s\n", b)
+}
+
+func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
+
+func TestListenRejects(t *testing.T) {
+	stls, _, _ := testTLS(t)
+	for _, o := range []Options{
+		{Addr: "127.0.0.1:0", Workers: 257, TLS: stls},
+		{Addr: "127.0.0.1:0", Workers: -1, TLS: stls},
+		{Addr: "127.0.0.1:0", Workers: 1, Generation: 7, TLS: stls},
+		{Addr: "127.0.0.1:0", Workers: 1},
+		{Addr: "no-such-host.invalid:1", Workers: 1, TLS: stls},
+	} {
+		if g, err := Listen(o); err == nil {
+			g.Close()
+			t.Errorf("%+v accepted", o)
+		}
+	}
+}
