@@ -8,8 +8,10 @@ import (
 	"math"
 	"net"
 	"os"
+	"runtime"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -57,6 +59,10 @@ type Config struct {
 	KeyframeInterval time.Duration `json:"keyframe_interval"` // a keyframe at least this often; deltas between
 	NoDatagrams      bool          `json:"no_datagrams"`      // send every Update on its stream
 	MaxDatagram      int           `json:"max_datagram"`      // bytes; larger Update frames go on the stream
+
+	// QUIC workers and eBPF packet steering (edge/steer, bpf).
+	Workers  int    `json:"workers"`   // quic.Transports on the listen port, steered by connection id; default runtime.NumCPU()
+	XDPIface string `json:"xdp_iface"` // interface for the XDP guard; "" (default): no guard
 }
 
 // Fusion stages.
@@ -108,6 +114,9 @@ func (c *Config) SetDefaults() {
 	set(&c.KeyframeInterval, time.Second)
 	if c.MaxDatagram == 0 {
 		c.MaxDatagram = 1100
+	}
+	if c.Workers == 0 {
+		c.Workers = runtime.NumCPU()
 	}
 }
 
@@ -161,6 +170,9 @@ func (c *Config) Validate() error {
 	}
 	if c.InboxSize < 16 || c.InboxSize > 1<<24 {
 		errs = append(errs, fmt.Errorf("inbox_size %d outside 16..%d", c.InboxSize, 1<<24))
+	}
+	if c.Workers < 1 || c.Workers > steer.MaxWorkers {
+		errs = append(errs, fmt.Errorf("workers %d outside 1..%d", c.Workers, steer.MaxWorkers))
 	}
 	if c.MaxStreams < 2 || c.MaxStreams > 10000 {
 		errs = append(errs, fmt.Errorf("max_streams %d outside 2..10000", c.MaxStreams))

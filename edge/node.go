@@ -16,6 +16,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -34,9 +35,7 @@ type Node struct {
 	hub *Hub
 	w   *world
 
-	udp     *net.UDPConn
-	tr      *quic.Transport
-	ln      *quic.Listener
+	grp     *steer.Group // QUIC workers sharing the listen port
 	httpLn  net.Listener
 	httpSrv *http.Server
 
@@ -103,14 +102,6 @@ func (n *Node) Start() error {
 	if err != nil {
 		return err
 	}
-	addr, err := net.ResolveUDPAddr("udp", n.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("edge: listen address: %w", err)
-	}
-	if n.udp, err = net.ListenUDP("udp", addr); err != nil {
-		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
-	}
-	n.tr = &quic.Transport{Conn: n.udp}
 	qconf := &quic.Config{
 		MaxIdleTimeout:        n.cfg.IdleTimeout,
 		KeepAlivePeriod:       n.cfg.IdleTimeout / 3,
@@ -118,14 +109,18 @@ func (n *Node) Start() error {
 		MaxIncomingUniStreams: -1,
 		EnableDatagrams:       !n.cfg.NoDatagrams,
 	}
-	if n.ln, err = n.tr.Listen(tlsConf, qconf); err != nil {
-		n.udp.Close()
-		return fmt.Errorf("edge: quic listen: %w", err)
+	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, XDPIface: n.cfg.XDPIface,
+		TLS: tlsConf, QUIC: qconf, Log: n.log})
+	if err != nil {
+		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
+	}
+	if err := n.m.reg.Register(n.grp.Collector()); err != nil {
+		n.grp.Close()
+		return fmt.Errorf("edge: register steering metrics: %w", err)
 	}
 	if n.cfg.HTTP != "" {
 		if n.httpLn, err = net.Listen("tcp", n.cfg.HTTP); err != nil {
-			n.ln.Close()
-			n.tr.Close()
+			n.grp.Close()
 			return fmt.Errorf("edge: http listen %s: %w", n.cfg.HTTP, err)
 		}
 		mux := http.NewServeMux()
@@ -149,7 +144,7 @@ func (n *Node) Start() error {
 }
 
 // Addr returns the QUIC listener's address.
-func (n *Node) Addr() net.Addr { return n.udp.LocalAddr() }
+func (n *Node) Addr() net.Addr { return n.grp.Addr() }
 
 // HTTPAddr returns the metrics listener's address, or "" when disabled.
 func (n *Node) HTTPAddr() string {
@@ -170,7 +165,7 @@ func (n *Node) healthz(w http.ResponseWriter, _ *http.Request) {
 
 func (n *Node) acceptLoop() {
 	for {
-		c, err := n.ln.Accept(n.ctx)
+		c, err := n.grp.Accept(n.ctx)
 		if err != nil {
 			return
 		}
@@ -220,7 +215,7 @@ func (n *Node) Close() error {
 	n.once.Do(func() {
 		close(n.closed)
 		n.log.Info("edge node shutting down")
-		n.ln.Close()
+		n.grp.StopAccepting()
 		n.connsMu.Lock()
 		for c := range n.conns {
 			c.CloseWithError(ConnErrShutdown, "node shutting down")
@@ -239,7 +234,7 @@ func (n *Node) Close() error {
 		case <-time.After(n.cfg.ShutdownGrace):
 			err = errors.New("edge: shutdown grace period expired with goroutines still running")
 		}
-		n.tr.Close()
+		n.grp.Close()
 	})
 	return err
 }

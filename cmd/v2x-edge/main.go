@@ -45,6 +45,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	compression := fs.String("compression", cfg.Compression, "compression of packed subscribers' updates: zstd (with the trained dictionary), s2 or none")
 	keyframe := fs.Duration("keyframe-interval", cfg.KeyframeInterval, "packed subscribers get a keyframe at least this often, deltas between")
 	noDatagrams := fs.Bool("no-datagrams", false, "send every packed update on its stream, never as a QUIC datagram")
+	workers := fs.Int("workers", cfg.Workers, "QUIC workers on the listen port, steered by connection id with eBPF (one without the privilege to load it)")
+	xdpIface := fs.String("xdp-iface", "", "attach the XDP guard to this `interface` (empty: no guard)")
 	demoMode := fs.Bool("demo", false, "feed the node from the built-in simulated intersection over loopback QUIC and print what a subscriber receives")
 	seed := fs.Int64("seed", 1, "simulator seed for -demo")
 	cameras := fs.Int("cameras", 4, "simulated cameras for -demo")
@@ -84,6 +86,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	apply("compression", func() { cfg.Compression = *compression })
 	apply("keyframe-interval", func() { cfg.KeyframeInterval = *keyframe })
 	apply("no-datagrams", func() { cfg.NoDatagrams = *noDatagrams })
+	apply("workers", func() { cfg.Workers = *workers })
+	apply("xdp-iface", func() { cfg.XDPIface = *xdpIface })
 	if *ref != "" {
 		if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
 			return fmt.Errorf("-ref: %w", err)
