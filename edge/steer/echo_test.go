@@ -25,39 +25,49 @@ import (
 const testALPN = "v2x-steer-test"
 
 // testTLS returns a server configuration with a fresh self-signed
-// certificate for 127.0.0.1 and the test hosts, and a client configuration
-// that trusts it. The certificate goes to certPath (PEM-less DER) so that a
-// child process can trust it too.
+// certificate, a client configuration that trusts it, and the certificate
+// in DER for a child process.
 func testTLS(t testing.TB) (server, client *tls.Config, certDER []byte) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	server, der, err := serverTLS()
 	if err != nil {
 		t.Fatal(err)
+	}
+	if client, err = clientTLS(der); err != nil {
+		t.Fatal(err)
+	}
+	return server, client, der
+}
+
+// serverTLS makes a self-signed certificate for the test server name.
+func serverTLS() (*tls.Config, []byte, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "v2x-steer-test"},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.ParseIP(natServerIP)},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
 		DNSNames:    []string{"v2x-steer-test"},
 		KeyUsage:    x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
-		t.Fatal(err)
+		return nil, nil, err
 	}
-	server = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
-		NextProtos: []string{testALPN}, MinVersion: tls.VersionTLS13}
-	return server, clientTLS(t, der), der
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+		NextProtos: []string{testALPN}, MinVersion: tls.VersionTLS13}, der, nil
 }
 
-func clientTLS(t testing.TB, der []byte) *tls.Config {
+func clientTLS(der []byte) (*tls.Config, error) {
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	return &tls.Config{RootCAs: pool, NextProtos: []string{testALPN}, ServerName: "v2x-steer-test", MinVersion: tls.VersionTLS13}
+	return &tls.Config{RootCAs: pool, NextProtos: []string{testALPN}, ServerName: "v2x-steer-test", MinVersion: tls.VersionTLS13}, nil
 }
 
 // serveEcho accepts connections from g until it closes and echoes every
@@ -97,8 +107,9 @@ func serveEcho(ctx context.Context, g *Group) *echoServer {
 	return s
 }
 
-// echoClient sends 8-byte sequence numbers on one stream and checks that
-// each comes back in order.
+// echoClient sends sequence numbers in 256-byte messages on one stream
+// and checks that each comes back in order. The size keeps every packet
+// above quic-go's 42-byte floor for answering with a stateless reset.
 type echoClient struct {
 	st   *quic.Stream
 	next uint64
@@ -114,7 +125,7 @@ func newEchoClient(ctx context.Context, c *quic.Conn) (*echoClient, error) {
 
 // roundTrip sends the next number and waits for its echo.
 func (e *echoClient) roundTrip(timeout time.Duration) error {
-	var b [8]byte
+	var b [256]byte
 	binary.BigEndian.PutUint64(b[:], e.next)
 	e.st.SetDeadline(time.Now().Add(timeout))
 	if _, err := e.st.Write(b[:]); err != nil {
@@ -141,14 +152,20 @@ func isStatelessReset(err error) bool {
 	return errors.As(err, &sr)
 }
 
-func init() {
+// TestMain runs a re-executed test binary in the role its environment
+// names (a client in a network namespace, an unprivileged process), and
+// the tests otherwise.
+func TestMain(m *testing.M) {
 	// Keep quic-go from warning about UDP buffer sizes in test output.
 	os.Setenv("QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING", "true")
+	switch os.Getenv(roleEnv) {
+	case "natclient":
+		os.Exit(natClientMain())
+	case "unprivileged":
+		os.Exit(unprivilegedMain())
+	}
+	os.Exit(m.Run())
 }
 
 // roleEnv selects the role of a re-executed test binary.
 const roleEnv = "V2X_STEER_TEST_ROLE"
-
-// natServerIP is the node's address seen from the NAT namespace in the
-// NATRebind tests.
-const natServerIP = "198.18.20.1"

@@ -221,17 +221,13 @@ func checkFallback(t *testing.T, workers int, steered, guarded bool, logs string
 // process that is root but holds no capabilities (setpriv), so the kernel
 // itself refuses the programs.
 func TestGroupFallsBackWithoutCapabilities(t *testing.T) {
-	if os.Getenv(roleEnv) == "unprivileged" {
-		unprivilegedChild()
-		return
-	}
 	requireRoot(t)
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		t.Skip("needs setpriv (Debian package util-linux) to drop capabilities")
 	}
 	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-all", "--",
-		os.Args[0], "-test.run=^TestGroupFallsBackWithoutCapabilities$", "-test.count=1")
+		os.Args[0])
 	cmd.Env = append(os.Environ(), roleEnv+"=unprivileged")
 	out, err := cmd.CombinedOutput()
 	if err != nil {
@@ -253,18 +249,24 @@ func TestGroupFallsBackWithoutCapabilities(t *testing.T) {
 	checkFallback(t, res.Workers, res.Steered, res.Guarded, res.Logs)
 }
 
-func unprivilegedChild() {
+// unprivilegedMain is the child of TestGroupFallsBackWithoutCapabilities.
+func unprivilegedMain() int {
 	var logs bytes.Buffer
-	stls, _, _ := testTLS(&testing.T{})
+	stls, _, err := serverTLS()
+	if err != nil {
+		fmt.Println("RESULT", strconvQuote(err.Error()))
+		return 1
+	}
 	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 4, XDPIface: "lo", TLS: stls,
 		QUIC: testQUICConfig(), Log: slog.New(slog.NewJSONHandler(&logs, nil))})
 	if err != nil {
 		fmt.Println("RESULT", strconvQuote(err.Error()))
-		return
+		return 1
 	}
 	defer g.Close()
 	b, _ := json.Marshal(map[string]any{"Workers": g.Workers(), "Steered": g.Steered(), "Guarded": g.Guard() != nil, "Logs": logs.String()})
 	fmt.Printf("RESULT %s\n", b)
+	return 0
 }
 
 func strconvQuote(s string) string { b, _ := json.Marshal(s); return string(b) }
