@@ -32,7 +32,7 @@ type Options struct {
 	// XDPIface names the interface to attach the XDP guard to; "": none.
 	XDPIface string
 	// Guard holds the guard's limits; Listen fills in the port and the
-	// connection-id fields.
+	// connection-id fields. Zero rates and bursts take DefaultGuardLimits.
 	Guard bpf.GuardOptions
 	// NoSteering leaves every datagram to the kernel's reuseport hash (the
 	// negative control of the tests: a NAT rebinding then lands on a
@@ -43,6 +43,11 @@ type Options struct {
 	QUIC       *quic.Config
 	Log        *slog.Logger // nil: discard
 }
+
+// DefaultGuardLimits are the guard's new-connection limits when Options
+// give none: generous per source prefix, since a carrier NAT puts many
+// vehicles behind one /24, and a node-wide ceiling on handshakes.
+var DefaultGuardLimits = bpf.GuardOptions{PrefixRate: 100, PrefixBurst: 200, GlobalRate: 2000, GlobalBurst: 4000}
 
 // Group is a set of QUIC workers serving one UDP port.
 type Group struct {
@@ -163,6 +168,10 @@ func Listen(opts Options) (*Group, error) {
 		gopts := opts.Guard
 		gopts.Port = uint16(conns[0].LocalAddr().(*net.UDPAddr).Port)
 		gopts.CIDLen, gopts.CIDPrefix = CIDLen, prefix
+		if gopts.PrefixRate == 0 && gopts.PrefixBurst == 0 && gopts.GlobalRate == 0 && gopts.GlobalBurst == 0 {
+			d := DefaultGuardLimits
+			gopts.PrefixRate, gopts.PrefixBurst, gopts.GlobalRate, gopts.GlobalBurst = d.PrefixRate, d.PrefixBurst, d.GlobalRate, d.GlobalBurst
+		}
 		gd, err := loadGuard(opts.XDPIface, gopts)
 		switch {
 		case err == nil:
