@@ -14,6 +14,7 @@ import (
 	"io"
 	"math/big"
 	"net"
+	"net/netip"
 	"os"
 	"sync"
 	"testing"
@@ -169,3 +170,9 @@ func TestMain(m *testing.M) {
 
 // roleEnv selects the role of a re-executed test binary.
 const roleEnv = "V2X_STEER_TEST_ROLE"
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+func contextTimeout(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
