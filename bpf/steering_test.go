@@ -132,16 +132,22 @@ func runSteering(t *testing.T, s *Steering, cfg SteerConfig, socks, from []*net.
 	type landing struct{ tag, sock int }
 	got := make(chan landing, len(pkts))
 	var wg sync.WaitGroup
+	stop := make(chan struct{})
 	for i, c := range socks {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, 2048)
 			for {
-				c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+				c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 				n, err := c.Read(buf)
-				if err != nil {
+				select {
+				case <-stop:
 					return
+				default:
+				}
+				if err != nil {
+					continue
 				}
 				if n >= 4 {
 					got <- landing{int(binary.BigEndian.Uint32(buf[n-4:])), i}
@@ -151,6 +157,9 @@ func runSteering(t *testing.T, s *Steering, cfg SteerConfig, socks, from []*net.
 	}
 	var wantReasons [NumSteerReasons]uint64
 	var wantSlots [MaxSlots]uint64
+	where := map[int]int{}
+	// One datagram at a time, each awaited, so that no socket buffer
+	// overflows however slow the readers are.
 	for tag, p := range pkts {
 		b := binary.BigEndian.AppendUint32(append([]byte(nil), p.payload...), uint32(tag))
 		reason, slot := SteerDecide(cfg, b, populated)
@@ -161,13 +170,18 @@ func runSteering(t *testing.T, s *Steering, cfg SteerConfig, socks, from []*net.
 		if _, err := from[p.src].WriteTo(b, socks[0].LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
+		select {
+		case l := <-got:
+			if l.tag != tag {
+				t.Fatalf("datagram %d arrived while waiting for %d", l.tag, tag)
+			}
+			where[l.tag] = l.sock
+		case <-time.After(5 * time.Second):
+			t.Errorf("datagram %d (%v) never arrived", tag, reason)
+		}
 	}
+	close(stop)
 	wg.Wait()
-	close(got)
-	where := map[int]int{}
-	for l := range got {
-		where[l.tag] = l.sock
-	}
 	hashed := map[SteerReason]map[int]bool{}
 	for tag, p := range pkts {
 		b := binary.BigEndian.AppendUint32(append([]byte(nil), p.payload...), uint32(tag))

@@ -3,6 +3,7 @@ package steer
 import (
 	"bufio"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -166,11 +167,31 @@ func TestNATRebindSteered(t *testing.T) {
 		}
 	}
 	note()
+	// rebind forgets the NAT's mappings and waits until the client's
+	// traffic has made a new one, then lets it run on the new port.
+	rebind := func(round int) {
+		n.forget(t, round)
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			fresh := false
+			for _, p := range n.mappedPorts(t) {
+				if !ports[p] {
+					ports[p], fresh = true, true
+				}
+			}
+			if fresh {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no new NAT mapping within 5 s of flush %d (ports so far %v)", round, keys(ports))
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(150 * time.Millisecond)
+	}
 	const rebinds = 6
 	for i := range rebinds {
-		n.forget(t, i)
-		time.Sleep(250 * time.Millisecond)
-		note()
+		rebind(i)
 		if i == 3 {
 			c.send(t, "migrate")
 			c.expect(t, "MIGRATED", 10*time.Second)
@@ -184,8 +205,9 @@ func TestNATRebindSteered(t *testing.T) {
 	if res.RoundTrips < 100 {
 		t.Errorf("only %d round trips", res.RoundTrips)
 	}
-	// The NAT really rebound: one source port per mapping it made.
-	if len(ports) < rebinds {
+	// The NAT really rebound: a new source port after every flush, and one
+	// for the migrated path.
+	if len(ports) < rebinds+2 {
 		t.Errorf("the NAT used %d source ports (%v) over %d flushes and a migration; want a new one each time", len(ports), keys(ports), rebinds)
 	}
 	after, _, err := g.SteeringCounters()
@@ -267,6 +289,7 @@ func TestNATRebindUnsteered(t *testing.T) {
 
 	c := startNATClient(t, n, g.Addr().String(), der)
 	c.expect(t, "READY", 10*time.Second)
+	time.Sleep(200 * time.Millisecond) // past the handshake's last flights
 	rebinds := 0
 	for rebinds < 12 && c.died.Load() == nil {
 		n.forget(t, rebinds)
@@ -283,7 +306,7 @@ func TestNATRebindUnsteered(t *testing.T) {
 		t.Fatalf("the connection survived %d rebindings without steering (%d round trips)", rebinds, res.RoundTrips)
 	}
 	if !res.Reset {
-		t.Fatalf("the connection ended, but not by a stateless reset: %s", res.Err)
+		t.Fatalf("the connection ended after %d rebindings and %d round trips, but not by a stateless reset: %s", rebinds, res.RoundTrips, res.Err)
 	}
 	t.Logf("stateless reset after %d rebindings, %d round trips: %s", rebinds, res.RoundTrips, res.Err)
 	cancel()
@@ -299,8 +322,8 @@ func keys(m map[string]bool) []string {
 }
 
 // natClientMain is the client process: it dials the server from its
-// namespace, round-trips on one stream every 2 ms, and obeys "migrate"
-// and "stop" on stdin.
+// namespace, streams a message every 2 ms on one stream and checks the
+// echoes, and obeys "migrate" and "stop" on stdin.
 func natClientMain() int {
 	fail := func(err error) int { fmt.Println("RESULT", mustJSON(natResult{Err: err.Error()})); return 1 }
 	der, err := os.ReadFile(os.Getenv(certEnv))
@@ -336,30 +359,76 @@ func natClientMain() int {
 	}
 	fmt.Println("READY", udp.LocalAddr())
 
+	// The writer sends a message every 2 ms whether or not echoes come
+	// back, as a vehicle streaming measurements does, so that every NAT
+	// flush is followed at once by a datagram that makes a new mapping.
+	// The reader checks that every echo comes back, in order.
 	var mu sync.Mutex
 	var res natResult
+	res.RoundTrips = e.next
+	var sent atomic.Uint64
+	sent.Store(e.next)
+	died := func(err error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if res.Err != "" {
+			return
+		}
+		res.Err, res.Reset = err.Error(), isStatelessReset(err) || isStatelessReset(context.Cause(conn.Context()))
+		fmt.Printf("DIED reset=%v %s\n", res.Reset, err)
+	}
 	stop := make(chan struct{})
-	done := make(chan struct{})
+	wdone, rdone := make(chan struct{}), make(chan struct{})
 	go func() {
-		defer close(done)
+		defer close(wdone)
 		tick := time.NewTicker(2 * time.Millisecond)
 		defer tick.Stop()
+		var b [256]byte
 		for {
 			select {
 			case <-stop:
 				return
 			case <-tick.C:
 			}
-			err := e.roundTrip(5 * time.Second)
-			mu.Lock()
-			if err != nil {
-				res.Err, res.Reset = err.Error(), isStatelessReset(err) || isStatelessReset(context.Cause(conn.Context()))
-				mu.Unlock()
-				fmt.Printf("DIED reset=%v %s\n", res.Reset, err)
+			binary.BigEndian.PutUint64(b[:], sent.Load())
+			e.st.SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := e.st.Write(b[:]); err != nil {
+				died(fmt.Errorf("write %d: %w", sent.Load(), err))
 				return
 			}
-			res.RoundTrips = e.next
+			sent.Add(1)
+		}
+	}()
+	go func() {
+		defer close(rdone)
+		var b [256]byte
+		for next := e.next; ; next++ {
+			e.st.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(e.st, b[:]); err != nil {
+				select {
+				case <-stop:
+					if next == sent.Load() {
+						return // every echo is in
+					}
+				default:
+				}
+				died(fmt.Errorf("echo of %d: %w", next, err))
+				return
+			}
+			if got := binary.BigEndian.Uint64(b[:]); got != next {
+				died(fmt.Errorf("echo %d, want %d", got, next))
+				return
+			}
+			mu.Lock()
+			res.RoundTrips = next + 1
 			mu.Unlock()
+			select {
+			case <-stop:
+				if next+1 == sent.Load() {
+					return
+				}
+			default:
+			}
 		}
 	}()
 	sc := bufio.NewScanner(os.Stdin)
@@ -377,7 +446,17 @@ func natClientMain() int {
 			fmt.Println("MIGRATED", addr)
 		case "stop":
 			close(stop)
-			<-done
+			<-wdone
+			for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+				mu.Lock()
+				all := res.RoundTrips == sent.Load() || res.Err != ""
+				mu.Unlock()
+				if all {
+					break
+				}
+			}
+			e.st.CancelRead(0) // unblocks a reader that has every echo
+			<-rdone
 			conn.CloseWithError(0, "")
 			mu.Lock()
 			fmt.Println("RESULT", mustJSON(res))
