@@ -8,7 +8,7 @@ DEMO_DATA ?= .v2x-demo
 BENCHTIME ?= 1s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test vet unit fuzz accuracy bench bench-e2e demo generate clean
+.PHONY: help build test vet unit fuzz accuracy bench bench-e2e demo generate generate-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,8 +46,11 @@ bench-e2e: build ## end-to-end broadcast benchmark against Mosquitto (results in
 demo: ## run a node fed by the built-in simulated intersection (Ctrl-C to stop)
 	$(GO) run ./cmd/v2x-edge -demo -data $(DEMO_DATA)
 
-generate: ## regenerate generated code (bpf2go output once eBPF lands)
+generate: ## regenerate the bpf2go output (needs clang, llvm, libbpf-dev)
 	$(GO) generate ./...
+
+generate-check: generate ## regenerate and fail if the committed output differs
+	git diff --exit-code -- bpf/
 
 clean: ## remove build output and demo data
 	rm -rf $(BIN) $(DEMO_DATA)
