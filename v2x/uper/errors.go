@@ -1,0 +1,31 @@
+package uper
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error is a decoding failure: what went wrong, at which bit, in which
+// field.
+type Error struct {
+	Bit   int    // bit offset from the start of the buffer
+	Field string // the component being read
+	Err   error
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("uper: %s at byte %d (bit %d): %v", e.Field, e.Bit/8, e.Bit, e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Causes wrapped by Error.
+var (
+	ErrTruncated = errors.New("input ends inside the field")
+	ErrRange     = errors.New("value outside its constraint")
+	ErrLength    = errors.New("length beyond the limit")
+	ErrFragment  = errors.New("fragmented length (16K or more) not supported")
+)
+
+// MaxLength bounds every length determinant this package accepts.
+const MaxLength = 16383
