@@ -137,8 +137,11 @@ func TestPackedMatchesRaw(t *testing.T) {
 					}
 				case "capped":
 					// 2 s at 10 Hz: at most 21 slots, and one more for the
-					// answer to the subscription itself.
-					if len(states) > 22 || len(states) < 10 {
+					// answer to the subscription itself. The lower bound
+					// only proves the cap does not starve the subscriber:
+					// under -race on a loaded CI machine fewer slots fit in
+					// the window.
+					if len(states) > 22 || len(states) < 5 {
 						t.Errorf("capped at 10 Hz: %d updates in 2 s", len(states))
 					}
 				}
