@@ -121,7 +121,12 @@ func (d *Decoder) SemiConstrained(field string, lb int64) int64 {
 		d.fail(field, ErrLength)
 		return 0
 	}
-	return lb + int64(d.Bits(field, 8*n))
+	v := lb + int64(d.Bits(field, 8*n))
+	if v < lb {
+		d.fail(field, ErrRange) // beyond int64
+		return 0
+	}
+	return v
 }
 
 // Unconstrained reads an INTEGER without bounds (at most 8 octets).
