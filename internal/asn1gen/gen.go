@@ -525,6 +525,7 @@ func (g *gen) emitSequence(n named) {
 		default:
 			g.decodeValue(f.c.Type, lv, f.typ, fname)
 		}
+		g.p("if d.Failed() {\nd.In(%q)\nreturn\n}\n", f.c.Name)
 	}
 	var adds []field
 	for _, f := range fields {
@@ -549,7 +550,7 @@ func (g *gen) emitSequence(n named) {
 					g.p("v.%s = true\n", f.has)
 				}
 				g.decodeValue(f.c.Type, "v."+f.id, f.typ, n.asn+"."+f.c.Name)
-				g.p("d.EndOpen(%s, end)\n", fq)
+				g.p("d.In(%q)\nd.EndOpen(%s, end)\n", f.c.Name, fq)
 			}
 			g.p("default:\nd.SkipOpenType(%s)\n}\n}\n}\n", fq)
 		}
@@ -605,20 +606,14 @@ func (g *gen) emitSequence(n named) {
 		}
 	}
 	if len(adds) > 0 {
-		last := -1
-		for i := range adds {
-			last = i
-		}
-		g.p("if %s {\nn := 0\n", strings.Join(func() []string {
+		// The bitmap covers every addition the type knows (X.691 19.8).
+		g.p("if %s {\nconst n = %d\n", strings.Join(func() []string {
 			var s []string
 			for _, f := range adds {
 				s = append(s, "v."+f.has)
 			}
 			return s
-		}(), " || "))
-		for i := last; i >= 0; i-- {
-			g.p("if n == 0 && v.%s {\nn = %d\n}\n", adds[i].has, i+1)
-		}
+		}(), " || "), len(adds))
 		g.p("e.SmallNumber(%s, n-1)\nvar bits uint64\n", fq)
 		for i, f := range adds {
 			g.p("if v.%s {\nbits |= 1 << (n - 1 - %d)\n}\n", f.has, i)
@@ -692,6 +687,7 @@ func (g *gen) emitChoice(n named) {
 	for i, c := range t.Components {
 		g.p("case %d:\n", i)
 		g.decodeValue(c.Type, "v."+goName(c.Name), types[i], n.asn+"."+c.Name)
+		g.p("d.In(%q)\n", c.Name)
 	}
 	g.p("}\nreturn\n}\n")
 	if t.Extensible {
@@ -700,7 +696,7 @@ func (g *gen) emitChoice(n named) {
 		for j, c := range t.ExtComponents {
 			g.p("case %d:\nend := d.BeginOpen(%s)\n", nRoot+j, field)
 			g.decodeValue(c.Type, "v."+goName(c.Name), types[nRoot+j], n.asn+"."+c.Name)
-			g.p("d.EndOpen(%s, end)\n", field)
+			g.p("d.In(%q)\nd.EndOpen(%s, end)\n", c.Name, field)
 		}
 		g.p("default:\nv.Unknown = d.OpenType(%s, v.Unknown[:0])\n}\n", field)
 	}
@@ -814,8 +810,9 @@ func (g *gen) emitList(n named) {
 	g.p("// DecodeUPER decodes v, reusing its storage.\nfunc (v *%s) DecodeUPER(d *uper.Decoder) {\n", n.goName)
 	g.p("n := %s\n", g.sizeExpr(t, field))
 	g.p("if cap(*v) < n {\n*v = make(%s, n)\n}\n*v = (*v)[:n]\n", n.goName)
-	g.p("for i := range *v {\nif d.Err() != nil {\n*v = (*v)[:i]\nreturn\n}\n")
+	g.p("for i := range *v {\n")
 	g.decodeValue(t.Elem, "(*v)[i]", elemType, n.asn)
+	g.p("if d.Failed() {\nd.InItem(i)\n*v = (*v)[:i]\nreturn\n}\n")
 	g.p("}\n}\n\n")
 
 	g.p("// EncodeUPER encodes v.\nfunc (v *%s) EncodeUPER(e *uper.Encoder) {\n", n.goName)

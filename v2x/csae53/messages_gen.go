@@ -40,9 +40,25 @@ type AccelerationSet4Way struct {
 // DecodeUPER decodes v.
 func (v *AccelerationSet4Way) DecodeUPER(d *uper.Decoder) {
 	v.Long.DecodeUPER(d)
+	if d.Failed() {
+		d.In("long")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 	v.Vert.DecodeUPER(d)
+	if d.Failed() {
+		d.In("vert")
+		return
+	}
 	v.Yaw.DecodeUPER(d)
+	if d.Failed() {
+		d.In("yaw")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -237,43 +253,115 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("BasicSafetyMessage", true, 7)
 	_, _ = ext, present
 	v.MsgCnt.DecodeUPER(d)
+	if d.Failed() {
+		d.In("msgCnt")
+		return
+	}
 	d.Octets("BasicSafetyMessage.id", 8, v.Id[:0])
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 	v.SecMark.DecodeUPER(d)
+	if d.Failed() {
+		d.In("secMark")
+		return
+	}
 	v.HasTimeConfidence = present&(1<<6) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeConfidence")
+		return
+	}
 	v.Pos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("pos")
+		return
+	}
 	v.HasPosAccuracy = present&(1<<5) != 0
 	if v.HasPosAccuracy {
 		v.PosAccuracy.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("posAccuracy")
+		return
 	}
 	v.HasPosConfidence = present&(1<<4) != 0
 	if v.HasPosConfidence {
 		v.PosConfidence.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("posConfidence")
+		return
+	}
 	v.Transmission.DecodeUPER(d)
+	if d.Failed() {
+		d.In("transmission")
+		return
+	}
 	v.Speed.DecodeUPER(d)
+	if d.Failed() {
+		d.In("speed")
+		return
+	}
 	v.Heading.DecodeUPER(d)
+	if d.Failed() {
+		d.In("heading")
+		return
+	}
 	v.HasAngle = present&(1<<3) != 0
 	if v.HasAngle {
 		v.Angle.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("angle")
+		return
 	}
 	v.HasMotionCfd = present&(1<<2) != 0
 	if v.HasMotionCfd {
 		v.MotionCfd.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("motionCfd")
+		return
+	}
 	v.AccelSet.DecodeUPER(d)
+	if d.Failed() {
+		d.In("accelSet")
+		return
+	}
 	v.Brakes.DecodeUPER(d)
+	if d.Failed() {
+		d.In("brakes")
+		return
+	}
 	v.Size.DecodeUPER(d)
+	if d.Failed() {
+		d.In("size")
+		return
+	}
 	v.VehicleClass.DecodeUPER(d)
+	if d.Failed() {
+		d.In("vehicleClass")
+		return
+	}
 	v.HasSafetyExt = present&(1<<1) != 0
 	if v.HasSafetyExt {
 		v.SafetyExt.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("safetyExt")
+		return
+	}
 	v.HasEmergencyExt = present&(1<<0) != 0
 	if v.HasEmergencyExt {
 		v.EmergencyExt.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("emergencyExt")
+		return
 	}
 	if ext {
 		d.SkipExtensions("BasicSafetyMessage")
@@ -551,29 +639,57 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	if v.HasBrakePadel {
 		v.BrakePadel.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("brakePadel")
+		return
+	}
 	v.HasWheelBrakes = present&(1<<5) != 0
 	if v.HasWheelBrakes {
 		v.WheelBrakes.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("wheelBrakes")
+		return
 	}
 	v.HasTraction = present&(1<<4) != 0
 	if v.HasTraction {
 		v.Traction.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("traction")
+		return
+	}
 	v.HasAbs = present&(1<<3) != 0
 	if v.HasAbs {
 		v.Abs.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("abs")
+		return
 	}
 	v.HasScs = present&(1<<2) != 0
 	if v.HasScs {
 		v.Scs.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("scs")
+		return
+	}
 	v.HasBrakeBoost = present&(1<<1) != 0
 	if v.HasBrakeBoost {
 		v.BrakeBoost.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("brakeBoost")
+		return
+	}
 	v.HasAuxBrakes = present&(1<<0) != 0
 	if v.HasAuxBrakes {
 		v.AuxBrakes.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("auxBrakes")
+		return
 	}
 }
 
@@ -700,9 +816,17 @@ func (v *ConnectingLane) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("ConnectingLane", false, 1)
 	_, _ = ext, present
 	v.Lane.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lane")
+		return
+	}
 	v.HasManeuver = present&(1<<0) != 0
 	if v.HasManeuver {
 		v.Maneuver.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("maneuver")
+		return
 	}
 }
 
@@ -743,13 +867,25 @@ func (v *Connection) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("Connection", false, 2)
 	_, _ = ext, present
 	v.RemoteIntersection.DecodeUPER(d)
+	if d.Failed() {
+		d.In("remoteIntersection")
+		return
+	}
 	v.HasConnectingLane = present&(1<<1) != 0
 	if v.HasConnectingLane {
 		v.ConnectingLane.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("connectingLane")
+		return
+	}
 	v.HasPhaseId = present&(1<<0) != 0
 	if v.HasPhaseId {
 		v.PhaseId.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("phaseId")
+		return
 	}
 }
 
@@ -796,11 +932,12 @@ func (v *ConnectsToList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -847,29 +984,57 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	if v.HasYear {
 		v.Year.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("year")
+		return
+	}
 	v.HasMonth = present&(1<<5) != 0
 	if v.HasMonth {
 		v.Month.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("month")
+		return
 	}
 	v.HasDay = present&(1<<4) != 0
 	if v.HasDay {
 		v.Day.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("day")
+		return
+	}
 	v.HasHour = present&(1<<3) != 0
 	if v.HasHour {
 		v.Hour.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("hour")
+		return
 	}
 	v.HasMinute = present&(1<<2) != 0
 	if v.HasMinute {
 		v.Minute.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("minute")
+		return
+	}
 	v.HasSecond = present&(1<<1) != 0
 	if v.HasSecond {
 		v.Second.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("second")
+		return
+	}
 	v.HasOffset = present&(1<<0) != 0
 	if v.HasOffset {
 		v.Offset.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("offset")
+		return
 	}
 }
 
@@ -1095,8 +1260,10 @@ func (v *Description) DecodeUPER(d *uper.Decoder) {
 		switch i {
 		case 0:
 			v.TextString = d.Chars("Description.textString", d.SizedLength("Description.textString", 1, 512, false), 7, v.TextString[:0])
+			d.In("textString")
 		case 1:
 			v.TextGB2312 = d.Octets("Description.textGB2312", d.SizedLength("Description.textGB2312", 2, 512, false), v.TextGB2312[:0])
+			d.In("textGB2312")
 		}
 		return
 	}
@@ -1456,34 +1623,70 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	if v.HasUtcTime {
 		v.UtcTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("utcTime")
+		return
+	}
 	v.Pos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("pos")
+		return
+	}
 	v.HasHeading = present&(1<<6) != 0
 	if v.HasHeading {
 		v.Heading.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("heading")
+		return
 	}
 	v.HasTransmission = present&(1<<5) != 0
 	if v.HasTransmission {
 		v.Transmission.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("transmission")
+		return
+	}
 	v.HasSpeed = present&(1<<4) != 0
 	if v.HasSpeed {
 		v.Speed.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("speed")
+		return
 	}
 	v.HasPosAccuracy = present&(1<<3) != 0
 	if v.HasPosAccuracy {
 		v.PosAccuracy.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("posAccuracy")
+		return
+	}
 	v.HasPosConficence = present&(1<<2) != 0
 	if v.HasPosConficence {
 		v.PosConficence.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("posConficence")
+		return
 	}
 	v.HasTimeConfidence = present&(1<<1) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeConfidence")
+		return
+	}
 	v.HasMotionCfd = present&(1<<0) != 0
 	if v.HasMotionCfd {
 		v.MotionCfd.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("motionCfd")
+		return
 	}
 	if ext {
 		d.SkipExtensions("FullPositionVector")
@@ -1711,20 +1914,44 @@ func (v *IntersectionState) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("IntersectionState", true, 3)
 	_, _ = ext, present
 	v.IntersectionId.DecodeUPER(d)
+	if d.Failed() {
+		d.In("intersectionId")
+		return
+	}
 	v.Status.DecodeUPER(d)
+	if d.Failed() {
+		d.In("status")
+		return
+	}
 	v.HasMoy = present&(1<<2) != 0
 	if v.HasMoy {
 		v.Moy.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("moy")
+		return
 	}
 	v.HasTimeStamp = present&(1<<1) != 0
 	if v.HasTimeStamp {
 		v.TimeStamp.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeStamp")
+		return
+	}
 	v.HasTimeConfidence = present&(1<<0) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeConfidence")
+		return
+	}
 	v.Phases.DecodeUPER(d)
+	if d.Failed() {
+		d.In("phases")
+		return
+	}
 	if ext {
 		d.SkipExtensions("IntersectionState")
 	}
@@ -1786,11 +2013,12 @@ func (v *IntersectionStateList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -1851,29 +2079,57 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("Lane", true, 6)
 	_, _ = ext, present
 	v.LaneID.DecodeUPER(d)
+	if d.Failed() {
+		d.In("laneID")
+		return
+	}
 	v.HasLaneWidth = present&(1<<5) != 0
 	if v.HasLaneWidth {
 		v.LaneWidth.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("laneWidth")
+		return
 	}
 	v.HasLaneAttributes = present&(1<<4) != 0
 	if v.HasLaneAttributes {
 		v.LaneAttributes.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("laneAttributes")
+		return
+	}
 	v.HasManeuvers = present&(1<<3) != 0
 	if v.HasManeuvers {
 		v.Maneuvers.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("maneuvers")
+		return
 	}
 	v.HasConnectsTo = present&(1<<2) != 0
 	if v.HasConnectsTo {
 		v.ConnectsTo.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("connectsTo")
+		return
+	}
 	v.HasSpeedLimits = present&(1<<1) != 0
 	if v.HasSpeedLimits {
 		v.SpeedLimits.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("speedLimits")
+		return
+	}
 	v.HasPoints = present&(1<<0) != 0
 	if v.HasPoints {
 		v.Points.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("points")
+		return
 	}
 	if ext {
 		d.SkipExtensions("Lane")
@@ -1963,7 +2219,15 @@ func (v *LaneAttributes) DecodeUPER(d *uper.Decoder) {
 	if v.HasShareWith {
 		v.ShareWith.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("shareWith")
+		return
+	}
 	v.LaneType.DecodeUPER(d)
+	if d.Failed() {
+		d.In("laneType")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -2169,11 +2433,12 @@ func (v *LaneList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -2246,20 +2511,28 @@ func (v *LaneTypeAttributes) DecodeUPER(d *uper.Decoder) {
 		switch i {
 		case 0:
 			v.Vehicle.DecodeUPER(d)
+			d.In("vehicle")
 		case 1:
 			v.Crosswalk.DecodeUPER(d)
+			d.In("crosswalk")
 		case 2:
 			v.BikeLane.DecodeUPER(d)
+			d.In("bikeLane")
 		case 3:
 			v.Sidewalk.DecodeUPER(d)
+			d.In("sidewalk")
 		case 4:
 			v.Median.DecodeUPER(d)
+			d.In("median")
 		case 5:
 			v.Striping.DecodeUPER(d)
+			d.In("striping")
 		case 6:
 			v.TrackedVehicle.DecodeUPER(d)
+			d.In("trackedVehicle")
 		case 7:
 			v.Parking.DecodeUPER(d)
+			d.In("parking")
 		}
 		return
 	}
@@ -2569,24 +2842,52 @@ func (v *Link) DecodeUPER(d *uper.Decoder) {
 	if v.HasName {
 		v.Name.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("name")
+		return
+	}
 	v.UpstreamNodeId.DecodeUPER(d)
+	if d.Failed() {
+		d.In("upstreamNodeId")
+		return
+	}
 	v.HasSpeedLimits = present&(1<<3) != 0
 	if v.HasSpeedLimits {
 		v.SpeedLimits.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("speedLimits")
+		return
 	}
 	v.HasLinkWidth = present&(1<<2) != 0
 	if v.HasLinkWidth {
 		v.LinkWidth.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("linkWidth")
+		return
+	}
 	v.HasPoints = present&(1<<1) != 0
 	if v.HasPoints {
 		v.Points.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("points")
+		return
 	}
 	v.HasMovements = present&(1<<0) != 0
 	if v.HasMovements {
 		v.Movements.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("movements")
+		return
+	}
 	v.Lanes.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lanes")
+		return
+	}
 	if ext {
 		d.SkipExtensions("Link")
 	}
@@ -2664,11 +2965,12 @@ func (v *LinkList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -2720,11 +3022,23 @@ func (v *MapData) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("MapData", true, 1)
 	_, _ = ext, present
 	v.MsgCnt.DecodeUPER(d)
+	if d.Failed() {
+		d.In("msgCnt")
+		return
+	}
 	v.HasTimeStamp = present&(1<<0) != 0
 	if v.HasTimeStamp {
 		v.TimeStamp.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeStamp")
+		return
+	}
 	v.Nodes.DecodeUPER(d)
+	if d.Failed() {
+		d.In("nodes")
+		return
+	}
 	if ext {
 		d.SkipExtensions("MapData")
 	}
@@ -2783,14 +3097,19 @@ func (v *MessageFrame) DecodeUPER(d *uper.Decoder) {
 		switch i {
 		case 0:
 			v.BsmFrame.DecodeUPER(d)
+			d.In("bsmFrame")
 		case 1:
 			v.MapFrame.DecodeUPER(d)
+			d.In("mapFrame")
 		case 2:
 			v.RsmFrame.DecodeUPER(d)
+			d.In("rsmFrame")
 		case 3:
 			v.SpatFrame.DecodeUPER(d)
+			d.In("spatFrame")
 		case 4:
 			v.RsiFrame.DecodeUPER(d)
+			d.In("rsiFrame")
 		}
 		return
 	}
@@ -2887,13 +3206,25 @@ func (v *MotionConfidenceSet) DecodeUPER(d *uper.Decoder) {
 	if v.HasSpeedCfd {
 		v.SpeedCfd.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("speedCfd")
+		return
+	}
 	v.HasHeadingCfd = present&(1<<1) != 0
 	if v.HasHeadingCfd {
 		v.HeadingCfd.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("headingCfd")
+		return
+	}
 	v.HasSteerCfd = present&(1<<0) != 0
 	if v.HasSteerCfd {
 		v.SteerCfd.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("steerCfd")
+		return
 	}
 }
 
@@ -2948,9 +3279,17 @@ func (v *Movement) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("Movement", false, 1)
 	_, _ = ext, present
 	v.RemoteIntersection.DecodeUPER(d)
+	if d.Failed() {
+		d.In("remoteIntersection")
+		return
+	}
 	v.HasPhaseId = present&(1<<0) != 0
 	if v.HasPhaseId {
 		v.PhaseId.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("phaseId")
+		return
 	}
 }
 
@@ -2988,11 +3327,12 @@ func (v *MovementList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3049,11 +3389,27 @@ func (v *Node) DecodeUPER(d *uper.Decoder) {
 	if v.HasName {
 		v.Name.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("name")
+		return
+	}
 	v.Id.DecodeUPER(d)
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 	v.RefPos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("refPos")
+		return
+	}
 	v.HasInLinks = present&(1<<0) != 0
 	if v.HasInLinks {
 		v.InLinks.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("inLinks")
+		return
 	}
 	if ext {
 		d.SkipExtensions("Node")
@@ -3123,11 +3479,12 @@ func (v *NodeList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3163,7 +3520,15 @@ func (v *NodeReferenceID) DecodeUPER(d *uper.Decoder) {
 	if v.HasRegion {
 		v.Region.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("region")
+		return
+	}
 	v.Id.DecodeUPER(d)
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -3327,37 +3692,97 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("ParticipantData", true, 6)
 	_, _ = ext, present
 	v.PtcType.DecodeUPER(d)
+	if d.Failed() {
+		d.In("ptcType")
+		return
+	}
 	v.PtcId = uint16(d.Constrained("ParticipantData.ptcId", 0, 65535))
+	if d.Failed() {
+		d.In("ptcId")
+		return
+	}
 	v.Source.DecodeUPER(d)
+	if d.Failed() {
+		d.In("source")
+		return
+	}
 	v.HasId = present&(1<<5) != 0
 	if v.HasId {
 		d.Octets("ParticipantData.id", 8, v.Id[:0])
 	}
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 	v.SecMark.DecodeUPER(d)
+	if d.Failed() {
+		d.In("secMark")
+		return
+	}
 	v.Pos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("pos")
+		return
+	}
 	v.PosConfidence.DecodeUPER(d)
+	if d.Failed() {
+		d.In("posConfidence")
+		return
+	}
 	v.HasTransmission = present&(1<<4) != 0
 	if v.HasTransmission {
 		v.Transmission.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("transmission")
+		return
+	}
 	v.Speed.DecodeUPER(d)
+	if d.Failed() {
+		d.In("speed")
+		return
+	}
 	v.Heading.DecodeUPER(d)
+	if d.Failed() {
+		d.In("heading")
+		return
+	}
 	v.HasAngle = present&(1<<3) != 0
 	if v.HasAngle {
 		v.Angle.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("angle")
+		return
 	}
 	v.HasMotionCfd = present&(1<<2) != 0
 	if v.HasMotionCfd {
 		v.MotionCfd.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("motionCfd")
+		return
+	}
 	v.HasAccelSet = present&(1<<1) != 0
 	if v.HasAccelSet {
 		v.AccelSet.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("accelSet")
+		return
+	}
 	v.Size.DecodeUPER(d)
+	if d.Failed() {
+		d.In("size")
+		return
+	}
 	v.HasVehicleClass = present&(1<<0) != 0
 	if v.HasVehicleClass {
 		v.VehicleClass.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("vehicleClass")
+		return
 	}
 	if ext {
 		d.SkipExtensions("ParticipantData")
@@ -3459,11 +3884,12 @@ func (v *ParticipantList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3574,11 +4000,23 @@ func (v *PathHistory) DecodeUPER(d *uper.Decoder) {
 	if v.HasInitialPosition {
 		v.InitialPosition.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("initialPosition")
+		return
+	}
 	v.HasCurrGNSSstatus = present&(1<<0) != 0
 	if v.HasCurrGNSSstatus {
 		v.CurrGNSSstatus.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("currGNSSstatus")
+		return
+	}
 	v.CrumbData.DecodeUPER(d)
+	if d.Failed() {
+		d.In("crumbData")
+		return
+	}
 	if ext {
 		d.SkipExtensions("PathHistory")
 	}
@@ -3633,18 +4071,38 @@ func (v *PathHistoryPoint) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("PathHistoryPoint", true, 3)
 	_, _ = ext, present
 	v.LlvOffset.DecodeUPER(d)
+	if d.Failed() {
+		d.In("llvOffset")
+		return
+	}
 	v.TimeOffset.DecodeUPER(d)
+	if d.Failed() {
+		d.In("timeOffset")
+		return
+	}
 	v.HasSpeed = present&(1<<2) != 0
 	if v.HasSpeed {
 		v.Speed.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("speed")
+		return
 	}
 	v.HasPosAccuracy = present&(1<<1) != 0
 	if v.HasPosAccuracy {
 		v.PosAccuracy.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("posAccuracy")
+		return
+	}
 	v.HasHeading = present&(1<<0) != 0
 	if v.HasHeading {
 		v.Heading.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("heading")
+		return
 	}
 	if ext {
 		d.SkipExtensions("PathHistoryPoint")
@@ -3705,11 +4163,12 @@ func (v *PathHistoryPointList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3741,11 +4200,12 @@ func (v *PathPointList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3777,7 +4237,15 @@ func (v *PathPrediction) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("PathPrediction", true, 0)
 	_, _ = ext, present
 	v.RadiusOfCurve.DecodeUPER(d)
+	if d.Failed() {
+		d.In("radiusOfCurve")
+		return
+	}
 	v.Confidence.DecodeUPER(d)
+	if d.Failed() {
+		d.In("confidence")
+		return
+	}
 	if ext {
 		d.SkipExtensions("PathPrediction")
 	}
@@ -3808,7 +4276,15 @@ type Phase struct {
 // DecodeUPER decodes v.
 func (v *Phase) DecodeUPER(d *uper.Decoder) {
 	v.Id.DecodeUPER(d)
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 	v.PhaseStates.DecodeUPER(d)
+	if d.Failed() {
+		d.In("phaseStates")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -3854,11 +4330,12 @@ func (v *PhaseList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3891,9 +4368,17 @@ func (v *PhaseState) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("PhaseState", true, 1)
 	_, _ = ext, present
 	v.Light.DecodeUPER(d)
+	if d.Failed() {
+		d.In("light")
+		return
+	}
 	v.HasTiming = present&(1<<0) != 0
 	if v.HasTiming {
 		v.Timing.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("timing")
+		return
 	}
 	if ext {
 		d.SkipExtensions("PhaseState")
@@ -3934,11 +4419,12 @@ func (v *PhaseStateList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -3970,11 +4456,12 @@ func (v *PointList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -4004,7 +4491,15 @@ type PositionLL24B struct {
 // DecodeUPER decodes v.
 func (v *PositionLL24B) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4030,7 +4525,15 @@ type PositionLL28B struct {
 // DecodeUPER decodes v.
 func (v *PositionLL28B) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4056,7 +4559,15 @@ type PositionLL32B struct {
 // DecodeUPER decodes v.
 func (v *PositionLL32B) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4082,7 +4593,15 @@ type PositionLL36B struct {
 // DecodeUPER decodes v.
 func (v *PositionLL36B) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4108,7 +4627,15 @@ type PositionLL44B struct {
 // DecodeUPER decodes v.
 func (v *PositionLL44B) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4134,7 +4661,15 @@ type PositionLL48B struct {
 // DecodeUPER decodes v.
 func (v *PositionLL48B) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4160,7 +4695,15 @@ type PositionLLmD64b struct {
 // DecodeUPER decodes v.
 func (v *PositionLLmD64b) DecodeUPER(d *uper.Decoder) {
 	v.Lon.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lon")
+		return
+	}
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4190,10 +4733,22 @@ func (v *Position3D) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("Position3D", false, 1)
 	_, _ = ext, present
 	v.Lat.DecodeUPER(d)
+	if d.Failed() {
+		d.In("lat")
+		return
+	}
 	v.Long.DecodeUPER(d)
+	if d.Failed() {
+		d.In("long")
+		return
+	}
 	v.HasElevation = present&(1<<0) != 0
 	if v.HasElevation {
 		v.Elevation.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("elevation")
+		return
 	}
 }
 
@@ -4355,9 +4910,17 @@ func (v *PositionConfidenceSet) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("PositionConfidenceSet", false, 1)
 	_, _ = ext, present
 	v.Pos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("pos")
+		return
+	}
 	v.HasElevation = present&(1<<0) != 0
 	if v.HasElevation {
 		v.Elevation.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("elevation")
+		return
 	}
 }
 
@@ -4415,18 +4978,25 @@ func (v *PositionOffsetLL) DecodeUPER(d *uper.Decoder) {
 		switch i {
 		case 0:
 			v.PositionLL1.DecodeUPER(d)
+			d.In("position-LL1")
 		case 1:
 			v.PositionLL2.DecodeUPER(d)
+			d.In("position-LL2")
 		case 2:
 			v.PositionLL3.DecodeUPER(d)
+			d.In("position-LL3")
 		case 3:
 			v.PositionLL4.DecodeUPER(d)
+			d.In("position-LL4")
 		case 4:
 			v.PositionLL5.DecodeUPER(d)
+			d.In("position-LL5")
 		case 5:
 			v.PositionLL6.DecodeUPER(d)
+			d.In("position-LL6")
 		case 6:
 			v.PositionLatLon.DecodeUPER(d)
+			d.In("position-LatLon")
 		}
 		return
 	}
@@ -4495,9 +5065,17 @@ func (v *PositionOffsetLLV) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("PositionOffsetLLV", false, 1)
 	_, _ = ext, present
 	v.OffsetLL.DecodeUPER(d)
+	if d.Failed() {
+		d.In("offsetLL")
+		return
+	}
 	v.HasOffsetV = present&(1<<0) != 0
 	if v.HasOffsetV {
 		v.OffsetV.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("offsetV")
+		return
 	}
 }
 
@@ -4534,8 +5112,20 @@ type PositionalAccuracy struct {
 // DecodeUPER decodes v.
 func (v *PositionalAccuracy) DecodeUPER(d *uper.Decoder) {
 	v.SemiMajor.DecodeUPER(d)
+	if d.Failed() {
+		d.In("semiMajor")
+		return
+	}
 	v.SemiMinor.DecodeUPER(d)
+	if d.Failed() {
+		d.In("semiMinor")
+		return
+	}
 	v.Orientation.DecodeUPER(d)
+	if d.Failed() {
+		d.In("orientation")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -4590,13 +5180,25 @@ func (v *RSITimeDetails) DecodeUPER(d *uper.Decoder) {
 	if v.HasStartTime {
 		v.StartTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("startTime")
+		return
+	}
 	v.HasEndTime = present&(1<<1) != 0
 	if v.HasEndTime {
 		v.EndTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("endTime")
+		return
+	}
 	v.HasEndTimeConfidence = present&(1<<0) != 0
 	if v.HasEndTimeConfidence {
 		v.EndTimeConfidence.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("endTimeConfidence")
+		return
 	}
 }
 
@@ -4667,39 +5269,83 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("RTEData", true, 8)
 	_, _ = ext, present
 	v.RteId = uint8(d.Constrained("RTEData.rteId", 0, 255))
+	if d.Failed() {
+		d.In("rteId")
+		return
+	}
 	v.EventType.DecodeUPER(d)
+	if d.Failed() {
+		d.In("eventType")
+		return
+	}
 	v.EventSource.DecodeUPER(d)
+	if d.Failed() {
+		d.In("eventSource")
+		return
+	}
 	v.HasEventPos = present&(1<<7) != 0
 	if v.HasEventPos {
 		v.EventPos.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("eventPos")
+		return
 	}
 	v.HasEventRadius = present&(1<<6) != 0
 	if v.HasEventRadius {
 		v.EventRadius.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("eventRadius")
+		return
+	}
 	v.HasDescription = present&(1<<5) != 0
 	if v.HasDescription {
 		v.Description.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("description")
+		return
 	}
 	v.HasTimeDetails = present&(1<<4) != 0
 	if v.HasTimeDetails {
 		v.TimeDetails.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeDetails")
+		return
+	}
 	v.HasPriority = present&(1<<3) != 0
 	if v.HasPriority {
 		v.Priority.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("priority")
+		return
 	}
 	v.HasReferencePaths = present&(1<<2) != 0
 	if v.HasReferencePaths {
 		v.ReferencePaths.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("referencePaths")
+		return
+	}
 	v.HasReferenceLinks = present&(1<<1) != 0
 	if v.HasReferenceLinks {
 		v.ReferenceLinks.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("referenceLinks")
+		return
+	}
 	v.HasEventConfidence = present&(1<<0) != 0
 	if v.HasEventConfidence {
 		v.EventConfidence.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("eventConfidence")
+		return
 	}
 	if ext {
 		d.SkipExtensions("RTEData")
@@ -4807,11 +5453,12 @@ func (v *RTEList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -4855,30 +5502,62 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("RTSData", true, 6)
 	_, _ = ext, present
 	v.RtsId = uint8(d.Constrained("RTSData.rtsId", 0, 255))
+	if d.Failed() {
+		d.In("rtsId")
+		return
+	}
 	v.SignType.DecodeUPER(d)
+	if d.Failed() {
+		d.In("signType")
+		return
+	}
 	v.HasSignPos = present&(1<<5) != 0
 	if v.HasSignPos {
 		v.SignPos.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("signPos")
+		return
 	}
 	v.HasDescription = present&(1<<4) != 0
 	if v.HasDescription {
 		v.Description.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("description")
+		return
+	}
 	v.HasTimeDetails = present&(1<<3) != 0
 	if v.HasTimeDetails {
 		v.TimeDetails.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("timeDetails")
+		return
 	}
 	v.HasPriority = present&(1<<2) != 0
 	if v.HasPriority {
 		v.Priority.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("priority")
+		return
+	}
 	v.HasReferencePaths = present&(1<<1) != 0
 	if v.HasReferencePaths {
 		v.ReferencePaths.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("referencePaths")
+		return
+	}
 	v.HasReferenceLinks = present&(1<<0) != 0
 	if v.HasReferenceLinks {
 		v.ReferenceLinks.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("referenceLinks")
+		return
 	}
 	if ext {
 		d.SkipExtensions("RTSData")
@@ -4966,11 +5645,12 @@ func (v *RTSList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -5058,10 +5738,22 @@ func (v *ReferenceLink) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("ReferenceLink", false, 1)
 	_, _ = ext, present
 	v.UpstreamNodeId.DecodeUPER(d)
+	if d.Failed() {
+		d.In("upstreamNodeId")
+		return
+	}
 	v.DownstreamNodeId.DecodeUPER(d)
+	if d.Failed() {
+		d.In("downstreamNodeId")
+		return
+	}
 	v.HasReferenceLanes = present&(1<<0) != 0
 	if v.HasReferenceLanes {
 		v.ReferenceLanes.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("referenceLanes")
+		return
 	}
 }
 
@@ -5101,11 +5793,12 @@ func (v *ReferenceLinkList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -5135,7 +5828,15 @@ type ReferencePath struct {
 // DecodeUPER decodes v.
 func (v *ReferencePath) DecodeUPER(d *uper.Decoder) {
 	v.ActivePath.DecodeUPER(d)
+	if d.Failed() {
+		d.In("activePath")
+		return
+	}
 	v.PathRadius.DecodeUPER(d)
+	if d.Failed() {
+		d.In("pathRadius")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -5163,11 +5864,12 @@ func (v *ReferencePathList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -5197,7 +5899,15 @@ type RegulatorySpeedLimit struct {
 // DecodeUPER decodes v.
 func (v *RegulatorySpeedLimit) DecodeUPER(d *uper.Decoder) {
 	v.Type.DecodeUPER(d)
+	if d.Failed() {
+		d.In("type")
+		return
+	}
 	v.Speed.DecodeUPER(d)
+	if d.Failed() {
+		d.In("speed")
+		return
+	}
 }
 
 // EncodeUPER encodes v.
@@ -5307,6 +6017,10 @@ func (v *RoadPoint) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("RoadPoint", true, 0)
 	_, _ = ext, present
 	v.PosOffset.DecodeUPER(d)
+	if d.Failed() {
+		d.In("posOffset")
+		return
+	}
 	if ext {
 		d.SkipExtensions("RoadPoint")
 	}
@@ -5362,19 +6076,43 @@ func (v *RoadSideInformation) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("RoadSideInformation", true, 3)
 	_, _ = ext, present
 	v.MsgCnt.DecodeUPER(d)
+	if d.Failed() {
+		d.In("msgCnt")
+		return
+	}
 	v.HasMoy = present&(1<<2) != 0
 	if v.HasMoy {
 		v.Moy.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("moy")
+		return
+	}
 	d.Octets("RoadSideInformation.id", 8, v.Id[:0])
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 	v.RefPos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("refPos")
+		return
+	}
 	v.HasRtes = present&(1<<1) != 0
 	if v.HasRtes {
 		v.Rtes.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("rtes")
+		return
+	}
 	v.HasRtss = present&(1<<0) != 0
 	if v.HasRtss {
 		v.Rtss.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("rtss")
+		return
 	}
 	if ext {
 		d.SkipExtensions("RoadSideInformation")
@@ -5439,9 +6177,25 @@ func (v *RoadsideSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("RoadsideSafetyMessage", true, 0)
 	_, _ = ext, present
 	v.MsgCnt.DecodeUPER(d)
+	if d.Failed() {
+		d.In("msgCnt")
+		return
+	}
 	d.Octets("RoadsideSafetyMessage.id", 8, v.Id[:0])
+	if d.Failed() {
+		d.In("id")
+		return
+	}
 	v.RefPos.DecodeUPER(d)
+	if d.Failed() {
+		d.In("refPos")
+		return
+	}
 	v.Participants.DecodeUPER(d)
+	if d.Failed() {
+		d.In("participants")
+		return
+	}
 	if ext {
 		d.SkipExtensions("RoadsideSafetyMessage")
 	}
@@ -5484,19 +6238,39 @@ func (v *SPAT) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("SPAT", true, 3)
 	_, _ = ext, present
 	v.MsgCnt.DecodeUPER(d)
+	if d.Failed() {
+		d.In("msgCnt")
+		return
+	}
 	v.HasMoy = present&(1<<2) != 0
 	if v.HasMoy {
 		v.Moy.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("moy")
+		return
 	}
 	v.HasTimeStamp = present&(1<<1) != 0
 	if v.HasTimeStamp {
 		v.TimeStamp.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("timeStamp")
+		return
+	}
 	v.HasName = present&(1<<0) != 0
 	if v.HasName {
 		v.Name.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("name")
+		return
+	}
 	v.Intersections.DecodeUPER(d)
+	if d.Failed() {
+		d.In("intersections")
+		return
+	}
 	if ext {
 		d.SkipExtensions("SPAT")
 	}
@@ -5876,11 +6650,12 @@ func (v *SpeedLimitList) DecodeUPER(d *uper.Decoder) {
 	}
 	*v = (*v)[:n]
 	for i := range *v {
-		if d.Err() != nil {
+		(*v)[i].DecodeUPER(d)
+		if d.Failed() {
+			d.InItem(i)
 			*v = (*v)[:i]
 			return
 		}
-		(*v)[i].DecodeUPER(d)
 	}
 }
 
@@ -6176,8 +6951,10 @@ func (v *TimeChangeDetails) DecodeUPER(d *uper.Decoder) {
 		switch i {
 		case 0:
 			v.Counting.DecodeUPER(d)
+			d.In("counting")
 		case 1:
 			v.UtcTiming.DecodeUPER(d)
+			d.In("utcTiming")
 		}
 		return
 	}
@@ -6485,26 +7262,54 @@ func (v *TimeCountingDown) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("TimeCountingDown", false, 5)
 	_, _ = ext, present
 	v.StartTime.DecodeUPER(d)
+	if d.Failed() {
+		d.In("startTime")
+		return
+	}
 	v.HasMinEndTime = present&(1<<4) != 0
 	if v.HasMinEndTime {
 		v.MinEndTime.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("minEndTime")
+		return
 	}
 	v.HasMaxEndTime = present&(1<<3) != 0
 	if v.HasMaxEndTime {
 		v.MaxEndTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("maxEndTime")
+		return
+	}
 	v.LikelyEndTime.DecodeUPER(d)
+	if d.Failed() {
+		d.In("likelyEndTime")
+		return
+	}
 	v.HasTimeConfidence = present&(1<<2) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("timeConfidence")
+		return
 	}
 	v.HasNextStartTime = present&(1<<1) != 0
 	if v.HasNextStartTime {
 		v.NextStartTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("nextStartTime")
+		return
+	}
 	v.HasNextDuration = present&(1<<0) != 0
 	if v.HasNextDuration {
 		v.NextDuration.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("nextDuration")
+		return
 	}
 }
 
@@ -6768,26 +7573,54 @@ func (v *UTCTiming) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("UTCTiming", false, 5)
 	_, _ = ext, present
 	v.StartUTCTime.DecodeUPER(d)
+	if d.Failed() {
+		d.In("startUTCTime")
+		return
+	}
 	v.HasMinEndUTCTime = present&(1<<4) != 0
 	if v.HasMinEndUTCTime {
 		v.MinEndUTCTime.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("minEndUTCTime")
+		return
 	}
 	v.HasMaxEndUTCTime = present&(1<<3) != 0
 	if v.HasMaxEndUTCTime {
 		v.MaxEndUTCTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("maxEndUTCTime")
+		return
+	}
 	v.LikelyEndUTCTime.DecodeUPER(d)
+	if d.Failed() {
+		d.In("likelyEndUTCTime")
+		return
+	}
 	v.HasTimeConfidence = present&(1<<2) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("timeConfidence")
+		return
 	}
 	v.HasNextStartUTCTime = present&(1<<1) != 0
 	if v.HasNextStartUTCTime {
 		v.NextStartUTCTime.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("nextStartUTCTime")
+		return
+	}
 	v.HasNextEndUTCTime = present&(1<<0) != 0
 	if v.HasNextEndUTCTime {
 		v.NextEndUTCTime.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("nextEndUTCTime")
+		return
 	}
 }
 
@@ -6864,9 +7697,17 @@ func (v *VehicleClassification) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("VehicleClassification", true, 1)
 	_, _ = ext, present
 	v.Classification.DecodeUPER(d)
+	if d.Failed() {
+		d.In("classification")
+		return
+	}
 	v.HasFuelType = present&(1<<0) != 0
 	if v.HasFuelType {
 		v.FuelType.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("fuelType")
+		return
 	}
 	if ext {
 		d.SkipExtensions("VehicleClassification")
@@ -6914,13 +7755,25 @@ func (v *VehicleEmergencyExtensions) DecodeUPER(d *uper.Decoder) {
 	if v.HasResponseType {
 		v.ResponseType.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("responseType")
+		return
+	}
 	v.HasSirenUse = present&(1<<1) != 0
 	if v.HasSirenUse {
 		v.SirenUse.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("sirenUse")
+		return
+	}
 	v.HasLightsUse = present&(1<<0) != 0
 	if v.HasLightsUse {
 		v.LightsUse.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("lightsUse")
+		return
 	}
 	if ext {
 		d.SkipExtensions("VehicleEmergencyExtensions")
@@ -7047,17 +7900,33 @@ func (v *VehicleSafetyExtensions) DecodeUPER(d *uper.Decoder) {
 	if v.HasEvents {
 		v.Events.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("events")
+		return
+	}
 	v.HasPathHistory = present&(1<<2) != 0
 	if v.HasPathHistory {
 		v.PathHistory.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("pathHistory")
+		return
 	}
 	v.HasPathPrediction = present&(1<<1) != 0
 	if v.HasPathPrediction {
 		v.PathPrediction.DecodeUPER(d)
 	}
+	if d.Failed() {
+		d.In("pathPrediction")
+		return
+	}
 	v.HasLights = present&(1<<0) != 0
 	if v.HasLights {
 		v.Lights.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("lights")
+		return
 	}
 	if ext {
 		d.SkipExtensions("VehicleSafetyExtensions")
@@ -7125,10 +7994,22 @@ func (v *VehicleSize) DecodeUPER(d *uper.Decoder) {
 	ext, present := d.Preamble("VehicleSize", false, 1)
 	_, _ = ext, present
 	v.Width.DecodeUPER(d)
+	if d.Failed() {
+		d.In("width")
+		return
+	}
 	v.Length.DecodeUPER(d)
+	if d.Failed() {
+		d.In("length")
+		return
+	}
 	v.HasHeight = present&(1<<0) != 0
 	if v.HasHeight {
 		v.Height.DecodeUPER(d)
+	}
+	if d.Failed() {
+		d.In("height")
+		return
 	}
 }
 
@@ -7332,18 +8213,25 @@ func (v *VerticalOffset) DecodeUPER(d *uper.Decoder) {
 		switch i {
 		case 0:
 			v.Offset1.DecodeUPER(d)
+			d.In("offset1")
 		case 1:
 			v.Offset2.DecodeUPER(d)
+			d.In("offset2")
 		case 2:
 			v.Offset3.DecodeUPER(d)
+			d.In("offset3")
 		case 3:
 			v.Offset4.DecodeUPER(d)
+			d.In("offset4")
 		case 4:
 			v.Offset5.DecodeUPER(d)
+			d.In("offset5")
 		case 5:
 			v.Offset6.DecodeUPER(d)
+			d.In("offset6")
 		case 6:
 			v.Elevation.DecodeUPER(d)
+			d.In("elevation")
 		}
 		return
 	}

@@ -9,12 +9,24 @@ import (
 // field.
 type Error struct {
 	Bit   int    // bit offset from the start of the buffer
-	Field string // the component being read
+	Field string // the type or component being read
+	Path  string // components from the outermost in, when the decoder records them
 	Err   error
 }
 
 func (e *Error) Error() string {
+	if e.Path != "" {
+		return fmt.Sprintf("uper: %s (%s) at byte %d (bit %d): %v", e.Path, e.Field, e.Bit/8, e.Bit, e.Err)
+	}
 	return fmt.Sprintf("uper: %s at byte %d (bit %d): %v", e.Field, e.Bit/8, e.Bit, e.Err)
+}
+
+// Where names the failing component: its Path when recorded, else Field.
+func (e *Error) Where() string {
+	if e.Path != "" {
+		return e.Path + " (" + e.Field + ")"
+	}
+	return e.Field
 }
 
 func (e *Error) Unwrap() error { return e.Err }
