@@ -63,6 +63,10 @@ type Config struct {
 	// QUIC workers and eBPF packet steering (edge/steer, bpf).
 	Workers  int    `json:"workers"`   // quic.Transports on the listen port, steered by connection id; default runtime.NumCPU()
 	XDPIface string `json:"xdp_iface"` // interface for the XDP guard; "" (default): no guard
+
+	// Raw UPER MessageFrames over UDP, as RSUs forward them.
+	UPERListen string `json:"uper_listen"` // UDP address; "" (default): no listener
+	UPERStd    string `json:"uper_std"`    // their message set: "csae53" (default) or "j2735"
 }
 
 // Fusion stages.
@@ -77,6 +81,9 @@ func (c *Config) SetDefaults() {
 		if *p == 0 {
 			*p = d
 		}
+	}
+	if c.UPERStd == "" {
+		c.UPERStd = "csae53"
 	}
 	if c.Listen == "" {
 		c.Listen = "127.0.0.1:4433"
@@ -138,6 +145,14 @@ func (c *Config) Validate() error {
 		if _, err := net.ResolveTCPAddr("tcp", c.HTTP); err != nil {
 			errs = append(errs, fmt.Errorf("http %q: %w", c.HTTP, err))
 		}
+	}
+	if c.UPERListen != "" {
+		if _, err := net.ResolveUDPAddr("udp", c.UPERListen); err != nil {
+			errs = append(errs, fmt.Errorf("uper_listen %q: %w", c.UPERListen, err))
+		}
+	}
+	if _, err := ParseEncoding(c.UPERStd); err != nil {
+		errs = append(errs, fmt.Errorf("uper_std: %w", err))
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		errs = append(errs, errors.New("cert_file and key_file must be given together"))

@@ -16,7 +16,9 @@ import (
 // the fusion loop. One goroutine (the stream's reader) owns it.
 type producer struct {
 	n        *Node
-	ss       *streamSession
+	ss       *streamSession // nil for a raw UPER listener
+	rej      rejecter
+	id       uint64 // stream id, or the listener's source id
 	clk      wire.ClockFilter
 	offset   int64 // producer clock minus node clock
 	synced   bool
@@ -28,10 +30,16 @@ type producer struct {
 	spat v2x.SPAT
 	su   spatUpdate
 	meas []Measurement
+	std  *stdDecoder // standard encodings, made on first use
+}
+
+// rejecter answers or reports a frame the node refuses.
+type rejecter interface {
+	reject(h *wire.Header, code wire.Code, msg string)
 }
 
 func newProducer(n *Node, ss *streamSession) *producer {
-	return &producer{n: n, ss: ss, clockReq: make(chan struct{}, 1), meas: make([]Measurement, 0, 256)}
+	return &producer{n: n, ss: ss, rej: ss, id: ss.id, clockReq: make(chan struct{}, 1), meas: make([]Measurement, 0, 256)}
 }
 
 // clockLoop starts a clock exchange at once and then every ClockInterval,
@@ -61,11 +69,11 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 	if h.Type == wire.TypeClockResponse {
 		t1, t2, t3, err := wire.DecodeClockResponse(payload)
 		if err != nil {
-			p.ss.reject(h, wire.CodeMalformed, err.Error())
+			p.rej.reject(h, wire.CodeMalformed, err.Error())
 			return
 		}
 		if !p.clk.Add(wire.ClockSample{T1: t1, T2: t2, T3: t3, T4: ingest}) {
-			p.ss.reject(h, wire.CodeInvalidValue, "clock response with negative round trip")
+			p.rej.reject(h, wire.CodeInvalidValue, "clock response with negative round trip")
 			return
 		}
 		p.offset, _, p.synced = p.clk.Offset()
@@ -74,16 +82,16 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		return
 	}
 	if !h.Type.IsData() {
-		p.ss.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a producer stream", h.Type))
-		return
-	}
-	if h.Encoding != wire.EncodingNative {
-		p.ss.reject(h, wire.CodeUnsupportedEncoding, fmt.Sprintf("encoding %d is not supported yet; send native (0)", h.Encoding))
+		p.rej.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a producer stream", h.Type))
 		return
 	}
 	t, reason, ok := p.captureTime(h.Capture, ingest)
 	if !ok {
 		p.invalid(h, reason, h.Type.String()+" capture time")
+		return
+	}
+	if h.Encoding != wire.EncodingNative {
+		p.handleStandard(h, payload, t, ingest)
 		return
 	}
 	var err error
@@ -124,7 +132,7 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		}
 	}
 	if err != nil {
-		p.ss.reject(h, wire.CodeMalformed, err.Error())
+		p.rej.reject(h, wire.CodeMalformed, err.Error())
 	}
 }
 
@@ -155,12 +163,12 @@ func (p *producer) captureTime(capture, ingest int64) (t int64, reason int, ok b
 
 func (p *producer) invalid(h *wire.Header, reason int, what string) {
 	p.n.m.valuesRejected[reason].Inc()
-	p.ss.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%s rejected: %s", what, valueReasonNames[reason]))
+	p.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%s rejected: %s", what, valueReasonNames[reason]))
 }
 
 func (p *producer) shed(h *wire.Header, count int) {
 	p.n.m.shed.Add(float64(count))
-	p.ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("fusion inbox full: %d measurements shed", count))
+	p.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("fusion inbox full: %d measurements shed", count))
 }
 
 func (p *producer) ingestBSM(h *wire.Header, t, ingest int64) {
@@ -179,7 +187,7 @@ func (p *producer) ingestBSM(h *wire.Header, t, ingest int64) {
 		cov = b.AccSemiMajor * b.AccSemiMajor
 	}
 	p.meas = append(p.meas[:0], Measurement{
-		Kind: MeasSelfReport, Class: class, Stream: p.ss.id, Source: h.Source, LocalID: b.VehicleID,
+		Kind: MeasSelfReport, Class: class, Stream: p.id, Source: h.Source, LocalID: b.VehicleID,
 		TimeNS: t, IngestNS: ingest, Lat: b.Lat, Lon: b.Lon,
 		VelE: b.Speed * float32(sin), VelN: b.Speed * float32(cos), Speed: b.Speed, Heading: b.Heading,
 		Length: b.Length, Width: b.Width, CovEE: cov, CovNN: cov,
@@ -203,7 +211,7 @@ func (p *producer) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, i
 			continue
 		}
 		m := Measurement{
-			Kind: MeasDetection, Class: o.Class, Stream: p.ss.id, Source: h.Source, LocalID: uint64(o.LocalID),
+			Kind: MeasDetection, Class: o.Class, Stream: p.id, Source: h.Source, LocalID: uint64(o.LocalID),
 			TimeNS: t, IngestNS: ingest, Lat: o.Lat, Lon: o.Lon, VelE: o.VelE, VelN: o.VelN,
 			Speed: o.Speed(), Heading: o.Heading, Length: o.Length, Width: o.Width,
 		}
@@ -213,7 +221,7 @@ func (p *producer) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, i
 		p.meas = append(p.meas, m)
 	}
 	if bad > 0 {
-		p.ss.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%d of %d objects rejected, first for %s", bad, len(objs), valueReasonNames[firstReason]))
+		p.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%d of %d objects rejected, first for %s", bad, len(objs), valueReasonNames[firstReason]))
 	}
 	if len(p.meas) == 0 {
 		return

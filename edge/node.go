@@ -37,6 +37,7 @@ type Node struct {
 
 	grp     *steer.Group // QUIC workers sharing the listen port
 	httpLn  net.Listener
+	uperPC  net.PacketConn // raw UPER listener, or nil
 	httpSrv *http.Server
 
 	ctx      context.Context
@@ -136,6 +137,16 @@ func (n *Node) Start() error {
 		}()
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if n.cfg.UPERListen != "" {
+		if err := n.startUPER(); err != nil {
+			n.cancel()
+			if n.httpLn != nil {
+				n.httpLn.Close()
+			}
+			n.grp.Close()
+			return err
+		}
+	}
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.w.run(n.ctx) }()
 	go func() { defer n.wg.Done(); n.acceptLoop() }()
@@ -222,6 +233,9 @@ func (n *Node) Close() error {
 		}
 		n.connsMu.Unlock()
 		n.cancel()
+		if n.uperPC != nil {
+			n.uperPC.Close()
+		}
 		if n.httpSrv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
 			n.httpSrv.Shutdown(ctx)

@@ -217,7 +217,8 @@ func TestBadInputGetsErrorAndCounter(t *testing.T) {
 			b[4] = 9
 			return b
 		}(), wire.CodeBadVersion, false},
-		{"unsupported encoding", frameBytes(wire.Header{Type: wire.TypeBSM, Encoding: wire.EncodingCSAE53, Seq: 4}, goodPayload), wire.CodeUnsupportedEncoding, false},
+		{"unsupported encoding", frameBytes(wire.Header{Type: wire.TypeBSM, Encoding: 9, Seq: 4}, goodPayload), wire.CodeUnsupportedEncoding, false},
+		{"native payload labelled CSAE 53", frameBytes(wire.Header{Type: wire.TypeBSM, Encoding: wire.EncodingCSAE53, Seq: 4}, goodPayload), wire.CodeMalformed, false},
 		{"nan position", frameBytes(wire.Header{Type: wire.TypeBSM, Seq: 5}, wire.AppendBSM(nil, &nan)), wire.CodeInvalidValue, false},
 		{"state frame from a producer", frameBytes(wire.Header{Type: wire.TypeState, Seq: 6}, nil), wire.CodeUnexpectedFrame, false},
 	}

@@ -40,6 +40,7 @@ type subscriber struct {
 
 	// writer-owned
 	state    wire.State
+	rsm      *rsmOut // CSAE RSM output (wire.SubCSAERSM), made on first use
 	lastSeq  uint64
 	lastSlot int64
 	phase    float64   // slot phase, a fraction of the slot
@@ -146,9 +147,13 @@ func (s *subscriber) run(ctx context.Context) {
 		}
 		seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
 		var err error
-		if f.Flags&wire.SubPacked != 0 {
+		switch {
+		case f.Flags&wire.SubCSAERSM != 0:
+			err = s.sendRSM(snap, f)
+			s.n.hub.Release(snap)
+		case f.Flags&wire.SubPacked != 0:
 			err = s.sendPacked(snap, f)
-		} else {
+		default:
 			err = s.sendState(snap, f)
 			s.n.hub.Release(snap)
 		}

@@ -47,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	noDatagrams := fs.Bool("no-datagrams", false, "send every packed update on its stream, never as a QUIC datagram")
 	workers := fs.Int("workers", cfg.Workers, "QUIC workers on the listen port, steered by connection id with eBPF (one without the privilege to load it)")
 	xdpIface := fs.String("xdp-iface", "", "attach the XDP guard to this `interface` (empty: no guard)")
+	uperListen := fs.String("uper-listen", "", "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
+	uperStd := fs.String("uper-std", "csae53", "message set of -uper-listen: csae53 or j2735")
 	demoMode := fs.Bool("demo", false, "feed the node from the built-in simulated intersection over loopback QUIC and print what a subscriber receives")
 	seed := fs.Int64("seed", 1, "simulator seed for -demo")
 	cameras := fs.Int("cameras", 4, "simulated cameras for -demo")
@@ -88,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	apply("no-datagrams", func() { cfg.NoDatagrams = *noDatagrams })
 	apply("workers", func() { cfg.Workers = *workers })
 	apply("xdp-iface", func() { cfg.XDPIface = *xdpIface })
+	apply("uper-listen", func() { cfg.UPERListen = *uperListen })
+	apply("uper-std", func() { cfg.UPERStd = *uperStd })
 	if *ref != "" {
 		if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
 			return fmt.Errorf("-ref: %w", err)

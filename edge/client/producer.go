@@ -95,6 +95,20 @@ func (p *Producer) Send(t wire.Type, source uint32, capture int64, fill func([]b
 	return nil
 }
 
+// SendEncoded sends a standard-encoded MessageFrame (enc is
+// wire.EncodingCSAE53 or wire.EncodingJ2735) holding a message of type t.
+func (p *Producer) SendEncoded(t wire.Type, enc wire.Encoding, source uint32, capture int64, frame []byte) error {
+	p.mu.Lock()
+	p.seq[source]++
+	seq := p.seq[source]
+	p.mu.Unlock()
+	h := wire.Header{Type: t, Encoding: enc, Source: source, Seq: seq, Capture: capture}
+	if err := p.write(&h, func(b []byte) []byte { return append(b, frame...) }); err != nil {
+		return fmt.Errorf("send %s: %w", t, err)
+	}
+	return nil
+}
+
 // SendBSM sends a BSM.
 func (p *Producer) SendBSM(source uint32, capture int64, m *v2x.BSM) error {
 	return p.Send(wire.TypeBSM, source, capture, func(b []byte) []byte { return wire.AppendBSM(b, m) })

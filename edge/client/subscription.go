@@ -90,6 +90,11 @@ type Update struct {
 	Packed, Keyframe, Datagram bool
 	Bytes                      int
 	State                      wire.State
+	// Encoding is not native for a subscription with wire.SubCSAERSM:
+	// then Encoded holds one standard MessageFrame (valid until the next
+	// call of Next) and State is empty.
+	Encoding wire.Encoding
+	Encoded  []byte
 }
 
 // Stats counts what a subscription received.
@@ -255,8 +260,18 @@ func (s *Subscription) Next() (*Update, error) {
 				return nil, fmt.Errorf("undecodable error frame: %w", err)
 			}
 			return nil, e
+		case wire.TypeRSM:
+			u := &s.up
+			if it.h.Encoding == wire.EncodingNative {
+				continue // not sent to subscribers
+			}
+			u.State = wire.State{Objects: u.State.Objects[:0], Signals: u.State.Signals[:0]}
+			u.Encoding, u.Encoded = it.h.Encoding, append(u.Encoded[:0], it.p...)
+			u.Packed, u.Keyframe, u.Datagram = false, false, false
+			return s.finish(&it), nil
 		case wire.TypeState:
 			u := &s.up
+			u.Encoding, u.Encoded = wire.EncodingNative, u.Encoded[:0]
 			if err := wire.DecodeState(it.p, &u.State); err != nil {
 				return nil, fmt.Errorf("state %d: %w", it.h.Seq, err)
 			}
@@ -279,6 +294,7 @@ func (s *Subscription) Next() (*Update, error) {
 					}
 				}
 				s.cur.Unpack(&s.up.State)
+				s.up.Encoding, s.up.Encoded = wire.EncodingNative, s.up.Encoded[:0]
 				return s.finish(&it), nil
 			}
 		}

@@ -516,6 +516,8 @@ func (g *gen) emitSequence(n named) {
 			bit--
 			g.p("%s = present&(1<<%d) != 0\nif %s {\n", "v."+f.has, bit, "v."+f.has)
 			g.decodeValue(f.c.Type, lv, f.typ, fname)
+			g.p("} else {\n")
+			g.resetValue(f.c.Type, lv, f.typ)
 			g.p("}\n")
 		case f.c.Default != "":
 			bit--
@@ -641,6 +643,19 @@ func (g *gen) emitSequence(n named) {
 		}
 	}
 	g.p("w.End()\n}\n\n")
+}
+
+// resetValue clears an absent OPTIONAL component, keeping the storage of
+// slices, so that a reused struct holds no value from an earlier decode.
+func (g *gen) resetValue(t *asn1spec.Type, lv, typ string) {
+	rt := g.spec.Resolve(t)
+	switch {
+	case rt.Kind == asn1spec.KindSequenceOf, rt.Kind == asn1spec.KindIA5String, rt.Kind == asn1spec.KindAny,
+		rt.Kind == asn1spec.KindOctetString && !fixedOctets(rt):
+		g.p("%s = %s[:0]\n", lv, lv)
+	default:
+		g.p("var zero %s\n%s = zero\n", typ, lv)
+	}
 }
 
 // encodeValueTo encodes into the encoder named enc.

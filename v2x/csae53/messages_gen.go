@@ -270,6 +270,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeConfidence = present&(1<<6) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	} else {
+		var zero TimeConfidence
+		v.TimeConfidence = zero
 	}
 	if d.Failed() {
 		d.In("timeConfidence")
@@ -283,6 +286,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasPosAccuracy = present&(1<<5) != 0
 	if v.HasPosAccuracy {
 		v.PosAccuracy.DecodeUPER(d)
+	} else {
+		var zero PositionalAccuracy
+		v.PosAccuracy = zero
 	}
 	if d.Failed() {
 		d.In("posAccuracy")
@@ -291,6 +297,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasPosConfidence = present&(1<<4) != 0
 	if v.HasPosConfidence {
 		v.PosConfidence.DecodeUPER(d)
+	} else {
+		var zero PositionConfidenceSet
+		v.PosConfidence = zero
 	}
 	if d.Failed() {
 		d.In("posConfidence")
@@ -314,6 +323,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasAngle = present&(1<<3) != 0
 	if v.HasAngle {
 		v.Angle.DecodeUPER(d)
+	} else {
+		var zero SteeringWheelAngle
+		v.Angle = zero
 	}
 	if d.Failed() {
 		d.In("angle")
@@ -322,6 +334,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasMotionCfd = present&(1<<2) != 0
 	if v.HasMotionCfd {
 		v.MotionCfd.DecodeUPER(d)
+	} else {
+		var zero MotionConfidenceSet
+		v.MotionCfd = zero
 	}
 	if d.Failed() {
 		d.In("motionCfd")
@@ -350,6 +365,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasSafetyExt = present&(1<<1) != 0
 	if v.HasSafetyExt {
 		v.SafetyExt.DecodeUPER(d)
+	} else {
+		var zero VehicleSafetyExtensions
+		v.SafetyExt = zero
 	}
 	if d.Failed() {
 		d.In("safetyExt")
@@ -358,6 +376,9 @@ func (v *BasicSafetyMessage) DecodeUPER(d *uper.Decoder) {
 	v.HasEmergencyExt = present&(1<<0) != 0
 	if v.HasEmergencyExt {
 		v.EmergencyExt.DecodeUPER(d)
+	} else {
+		var zero VehicleEmergencyExtensions
+		v.EmergencyExt = zero
 	}
 	if d.Failed() {
 		d.In("emergencyExt")
@@ -638,6 +659,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasBrakePadel = present&(1<<6) != 0
 	if v.HasBrakePadel {
 		v.BrakePadel.DecodeUPER(d)
+	} else {
+		var zero BrakePedalStatus
+		v.BrakePadel = zero
 	}
 	if d.Failed() {
 		d.In("brakePadel")
@@ -646,6 +670,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasWheelBrakes = present&(1<<5) != 0
 	if v.HasWheelBrakes {
 		v.WheelBrakes.DecodeUPER(d)
+	} else {
+		var zero BrakeAppliedStatus
+		v.WheelBrakes = zero
 	}
 	if d.Failed() {
 		d.In("wheelBrakes")
@@ -654,6 +681,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasTraction = present&(1<<4) != 0
 	if v.HasTraction {
 		v.Traction.DecodeUPER(d)
+	} else {
+		var zero TractionControlStatus
+		v.Traction = zero
 	}
 	if d.Failed() {
 		d.In("traction")
@@ -662,6 +692,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasAbs = present&(1<<3) != 0
 	if v.HasAbs {
 		v.Abs.DecodeUPER(d)
+	} else {
+		var zero AntiLockBrakeStatus
+		v.Abs = zero
 	}
 	if d.Failed() {
 		d.In("abs")
@@ -670,6 +703,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasScs = present&(1<<2) != 0
 	if v.HasScs {
 		v.Scs.DecodeUPER(d)
+	} else {
+		var zero StabilityControlStatus
+		v.Scs = zero
 	}
 	if d.Failed() {
 		d.In("scs")
@@ -678,6 +714,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasBrakeBoost = present&(1<<1) != 0
 	if v.HasBrakeBoost {
 		v.BrakeBoost.DecodeUPER(d)
+	} else {
+		var zero BrakeBoostApplied
+		v.BrakeBoost = zero
 	}
 	if d.Failed() {
 		d.In("brakeBoost")
@@ -686,6 +725,9 @@ func (v *BrakeSystemStatus) DecodeUPER(d *uper.Decoder) {
 	v.HasAuxBrakes = present&(1<<0) != 0
 	if v.HasAuxBrakes {
 		v.AuxBrakes.DecodeUPER(d)
+	} else {
+		var zero AuxiliaryBrakeStatus
+		v.AuxBrakes = zero
 	}
 	if d.Failed() {
 		d.In("auxBrakes")
@@ -823,6 +865,9 @@ func (v *ConnectingLane) DecodeUPER(d *uper.Decoder) {
 	v.HasManeuver = present&(1<<0) != 0
 	if v.HasManeuver {
 		v.Maneuver.DecodeUPER(d)
+	} else {
+		var zero AllowedManeuvers
+		v.Maneuver = zero
 	}
 	if d.Failed() {
 		d.In("maneuver")
@@ -874,6 +919,9 @@ func (v *Connection) DecodeUPER(d *uper.Decoder) {
 	v.HasConnectingLane = present&(1<<1) != 0
 	if v.HasConnectingLane {
 		v.ConnectingLane.DecodeUPER(d)
+	} else {
+		var zero ConnectingLane
+		v.ConnectingLane = zero
 	}
 	if d.Failed() {
 		d.In("connectingLane")
@@ -882,6 +930,9 @@ func (v *Connection) DecodeUPER(d *uper.Decoder) {
 	v.HasPhaseId = present&(1<<0) != 0
 	if v.HasPhaseId {
 		v.PhaseId.DecodeUPER(d)
+	} else {
+		var zero PhaseID
+		v.PhaseId = zero
 	}
 	if d.Failed() {
 		d.In("phaseId")
@@ -983,6 +1034,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasYear = present&(1<<6) != 0
 	if v.HasYear {
 		v.Year.DecodeUPER(d)
+	} else {
+		var zero DYear
+		v.Year = zero
 	}
 	if d.Failed() {
 		d.In("year")
@@ -991,6 +1045,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasMonth = present&(1<<5) != 0
 	if v.HasMonth {
 		v.Month.DecodeUPER(d)
+	} else {
+		var zero DMonth
+		v.Month = zero
 	}
 	if d.Failed() {
 		d.In("month")
@@ -999,6 +1056,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasDay = present&(1<<4) != 0
 	if v.HasDay {
 		v.Day.DecodeUPER(d)
+	} else {
+		var zero DDay
+		v.Day = zero
 	}
 	if d.Failed() {
 		d.In("day")
@@ -1007,6 +1067,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasHour = present&(1<<3) != 0
 	if v.HasHour {
 		v.Hour.DecodeUPER(d)
+	} else {
+		var zero DHour
+		v.Hour = zero
 	}
 	if d.Failed() {
 		d.In("hour")
@@ -1015,6 +1078,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasMinute = present&(1<<2) != 0
 	if v.HasMinute {
 		v.Minute.DecodeUPER(d)
+	} else {
+		var zero DMinute
+		v.Minute = zero
 	}
 	if d.Failed() {
 		d.In("minute")
@@ -1023,6 +1089,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasSecond = present&(1<<1) != 0
 	if v.HasSecond {
 		v.Second.DecodeUPER(d)
+	} else {
+		var zero DSecond
+		v.Second = zero
 	}
 	if d.Failed() {
 		d.In("second")
@@ -1031,6 +1100,9 @@ func (v *DDateTime) DecodeUPER(d *uper.Decoder) {
 	v.HasOffset = present&(1<<0) != 0
 	if v.HasOffset {
 		v.Offset.DecodeUPER(d)
+	} else {
+		var zero DTimeOffset
+		v.Offset = zero
 	}
 	if d.Failed() {
 		d.In("offset")
@@ -1622,6 +1694,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasUtcTime = present&(1<<7) != 0
 	if v.HasUtcTime {
 		v.UtcTime.DecodeUPER(d)
+	} else {
+		var zero DDateTime
+		v.UtcTime = zero
 	}
 	if d.Failed() {
 		d.In("utcTime")
@@ -1635,6 +1710,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasHeading = present&(1<<6) != 0
 	if v.HasHeading {
 		v.Heading.DecodeUPER(d)
+	} else {
+		var zero Heading
+		v.Heading = zero
 	}
 	if d.Failed() {
 		d.In("heading")
@@ -1643,6 +1721,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasTransmission = present&(1<<5) != 0
 	if v.HasTransmission {
 		v.Transmission.DecodeUPER(d)
+	} else {
+		var zero TransmissionState
+		v.Transmission = zero
 	}
 	if d.Failed() {
 		d.In("transmission")
@@ -1651,6 +1732,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasSpeed = present&(1<<4) != 0
 	if v.HasSpeed {
 		v.Speed.DecodeUPER(d)
+	} else {
+		var zero Speed
+		v.Speed = zero
 	}
 	if d.Failed() {
 		d.In("speed")
@@ -1659,6 +1743,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasPosAccuracy = present&(1<<3) != 0
 	if v.HasPosAccuracy {
 		v.PosAccuracy.DecodeUPER(d)
+	} else {
+		var zero PositionalAccuracy
+		v.PosAccuracy = zero
 	}
 	if d.Failed() {
 		d.In("posAccuracy")
@@ -1667,6 +1754,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasPosConficence = present&(1<<2) != 0
 	if v.HasPosConficence {
 		v.PosConficence.DecodeUPER(d)
+	} else {
+		var zero PositionConfidenceSet
+		v.PosConficence = zero
 	}
 	if d.Failed() {
 		d.In("posConficence")
@@ -1675,6 +1765,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeConfidence = present&(1<<1) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	} else {
+		var zero TimeConfidence
+		v.TimeConfidence = zero
 	}
 	if d.Failed() {
 		d.In("timeConfidence")
@@ -1683,6 +1776,9 @@ func (v *FullPositionVector) DecodeUPER(d *uper.Decoder) {
 	v.HasMotionCfd = present&(1<<0) != 0
 	if v.HasMotionCfd {
 		v.MotionCfd.DecodeUPER(d)
+	} else {
+		var zero MotionConfidenceSet
+		v.MotionCfd = zero
 	}
 	if d.Failed() {
 		d.In("motionCfd")
@@ -1926,6 +2022,9 @@ func (v *IntersectionState) DecodeUPER(d *uper.Decoder) {
 	v.HasMoy = present&(1<<2) != 0
 	if v.HasMoy {
 		v.Moy.DecodeUPER(d)
+	} else {
+		var zero MinuteOfTheYear
+		v.Moy = zero
 	}
 	if d.Failed() {
 		d.In("moy")
@@ -1934,6 +2033,9 @@ func (v *IntersectionState) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeStamp = present&(1<<1) != 0
 	if v.HasTimeStamp {
 		v.TimeStamp.DecodeUPER(d)
+	} else {
+		var zero DSecond
+		v.TimeStamp = zero
 	}
 	if d.Failed() {
 		d.In("timeStamp")
@@ -1942,6 +2044,9 @@ func (v *IntersectionState) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeConfidence = present&(1<<0) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	} else {
+		var zero TimeConfidence
+		v.TimeConfidence = zero
 	}
 	if d.Failed() {
 		d.In("timeConfidence")
@@ -2086,6 +2191,9 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	v.HasLaneWidth = present&(1<<5) != 0
 	if v.HasLaneWidth {
 		v.LaneWidth.DecodeUPER(d)
+	} else {
+		var zero LaneWidth
+		v.LaneWidth = zero
 	}
 	if d.Failed() {
 		d.In("laneWidth")
@@ -2094,6 +2202,9 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	v.HasLaneAttributes = present&(1<<4) != 0
 	if v.HasLaneAttributes {
 		v.LaneAttributes.DecodeUPER(d)
+	} else {
+		var zero LaneAttributes
+		v.LaneAttributes = zero
 	}
 	if d.Failed() {
 		d.In("laneAttributes")
@@ -2102,6 +2213,9 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	v.HasManeuvers = present&(1<<3) != 0
 	if v.HasManeuvers {
 		v.Maneuvers.DecodeUPER(d)
+	} else {
+		var zero AllowedManeuvers
+		v.Maneuvers = zero
 	}
 	if d.Failed() {
 		d.In("maneuvers")
@@ -2110,6 +2224,8 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	v.HasConnectsTo = present&(1<<2) != 0
 	if v.HasConnectsTo {
 		v.ConnectsTo.DecodeUPER(d)
+	} else {
+		v.ConnectsTo = v.ConnectsTo[:0]
 	}
 	if d.Failed() {
 		d.In("connectsTo")
@@ -2118,6 +2234,8 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	v.HasSpeedLimits = present&(1<<1) != 0
 	if v.HasSpeedLimits {
 		v.SpeedLimits.DecodeUPER(d)
+	} else {
+		v.SpeedLimits = v.SpeedLimits[:0]
 	}
 	if d.Failed() {
 		d.In("speedLimits")
@@ -2126,6 +2244,8 @@ func (v *Lane) DecodeUPER(d *uper.Decoder) {
 	v.HasPoints = present&(1<<0) != 0
 	if v.HasPoints {
 		v.Points.DecodeUPER(d)
+	} else {
+		v.Points = v.Points[:0]
 	}
 	if d.Failed() {
 		d.In("points")
@@ -2218,6 +2338,9 @@ func (v *LaneAttributes) DecodeUPER(d *uper.Decoder) {
 	v.HasShareWith = present&(1<<0) != 0
 	if v.HasShareWith {
 		v.ShareWith.DecodeUPER(d)
+	} else {
+		var zero LaneSharing
+		v.ShareWith = zero
 	}
 	if d.Failed() {
 		d.In("shareWith")
@@ -2841,6 +2964,8 @@ func (v *Link) DecodeUPER(d *uper.Decoder) {
 	v.HasName = present&(1<<4) != 0
 	if v.HasName {
 		v.Name.DecodeUPER(d)
+	} else {
+		v.Name = v.Name[:0]
 	}
 	if d.Failed() {
 		d.In("name")
@@ -2854,6 +2979,8 @@ func (v *Link) DecodeUPER(d *uper.Decoder) {
 	v.HasSpeedLimits = present&(1<<3) != 0
 	if v.HasSpeedLimits {
 		v.SpeedLimits.DecodeUPER(d)
+	} else {
+		v.SpeedLimits = v.SpeedLimits[:0]
 	}
 	if d.Failed() {
 		d.In("speedLimits")
@@ -2862,6 +2989,9 @@ func (v *Link) DecodeUPER(d *uper.Decoder) {
 	v.HasLinkWidth = present&(1<<2) != 0
 	if v.HasLinkWidth {
 		v.LinkWidth.DecodeUPER(d)
+	} else {
+		var zero LaneWidth
+		v.LinkWidth = zero
 	}
 	if d.Failed() {
 		d.In("linkWidth")
@@ -2870,6 +3000,8 @@ func (v *Link) DecodeUPER(d *uper.Decoder) {
 	v.HasPoints = present&(1<<1) != 0
 	if v.HasPoints {
 		v.Points.DecodeUPER(d)
+	} else {
+		v.Points = v.Points[:0]
 	}
 	if d.Failed() {
 		d.In("points")
@@ -2878,6 +3010,8 @@ func (v *Link) DecodeUPER(d *uper.Decoder) {
 	v.HasMovements = present&(1<<0) != 0
 	if v.HasMovements {
 		v.Movements.DecodeUPER(d)
+	} else {
+		v.Movements = v.Movements[:0]
 	}
 	if d.Failed() {
 		d.In("movements")
@@ -3029,6 +3163,9 @@ func (v *MapData) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeStamp = present&(1<<0) != 0
 	if v.HasTimeStamp {
 		v.TimeStamp.DecodeUPER(d)
+	} else {
+		var zero MinuteOfTheYear
+		v.TimeStamp = zero
 	}
 	if d.Failed() {
 		d.In("timeStamp")
@@ -3205,6 +3342,9 @@ func (v *MotionConfidenceSet) DecodeUPER(d *uper.Decoder) {
 	v.HasSpeedCfd = present&(1<<2) != 0
 	if v.HasSpeedCfd {
 		v.SpeedCfd.DecodeUPER(d)
+	} else {
+		var zero SpeedConfidence
+		v.SpeedCfd = zero
 	}
 	if d.Failed() {
 		d.In("speedCfd")
@@ -3213,6 +3353,9 @@ func (v *MotionConfidenceSet) DecodeUPER(d *uper.Decoder) {
 	v.HasHeadingCfd = present&(1<<1) != 0
 	if v.HasHeadingCfd {
 		v.HeadingCfd.DecodeUPER(d)
+	} else {
+		var zero HeadingConfidence
+		v.HeadingCfd = zero
 	}
 	if d.Failed() {
 		d.In("headingCfd")
@@ -3221,6 +3364,9 @@ func (v *MotionConfidenceSet) DecodeUPER(d *uper.Decoder) {
 	v.HasSteerCfd = present&(1<<0) != 0
 	if v.HasSteerCfd {
 		v.SteerCfd.DecodeUPER(d)
+	} else {
+		var zero SteeringWheelAngleConfidence
+		v.SteerCfd = zero
 	}
 	if d.Failed() {
 		d.In("steerCfd")
@@ -3286,6 +3432,9 @@ func (v *Movement) DecodeUPER(d *uper.Decoder) {
 	v.HasPhaseId = present&(1<<0) != 0
 	if v.HasPhaseId {
 		v.PhaseId.DecodeUPER(d)
+	} else {
+		var zero PhaseID
+		v.PhaseId = zero
 	}
 	if d.Failed() {
 		d.In("phaseId")
@@ -3388,6 +3537,8 @@ func (v *Node) DecodeUPER(d *uper.Decoder) {
 	v.HasName = present&(1<<1) != 0
 	if v.HasName {
 		v.Name.DecodeUPER(d)
+	} else {
+		v.Name = v.Name[:0]
 	}
 	if d.Failed() {
 		d.In("name")
@@ -3406,6 +3557,8 @@ func (v *Node) DecodeUPER(d *uper.Decoder) {
 	v.HasInLinks = present&(1<<0) != 0
 	if v.HasInLinks {
 		v.InLinks.DecodeUPER(d)
+	} else {
+		v.InLinks = v.InLinks[:0]
 	}
 	if d.Failed() {
 		d.In("inLinks")
@@ -3519,6 +3672,9 @@ func (v *NodeReferenceID) DecodeUPER(d *uper.Decoder) {
 	v.HasRegion = present&(1<<0) != 0
 	if v.HasRegion {
 		v.Region.DecodeUPER(d)
+	} else {
+		var zero RoadRegulatorID
+		v.Region = zero
 	}
 	if d.Failed() {
 		d.In("region")
@@ -3709,6 +3865,9 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	v.HasId = present&(1<<5) != 0
 	if v.HasId {
 		d.Octets("ParticipantData.id", 8, v.Id[:0])
+	} else {
+		var zero [8]byte
+		v.Id = zero
 	}
 	if d.Failed() {
 		d.In("id")
@@ -3732,6 +3891,9 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	v.HasTransmission = present&(1<<4) != 0
 	if v.HasTransmission {
 		v.Transmission.DecodeUPER(d)
+	} else {
+		var zero TransmissionState
+		v.Transmission = zero
 	}
 	if d.Failed() {
 		d.In("transmission")
@@ -3750,6 +3912,9 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	v.HasAngle = present&(1<<3) != 0
 	if v.HasAngle {
 		v.Angle.DecodeUPER(d)
+	} else {
+		var zero SteeringWheelAngle
+		v.Angle = zero
 	}
 	if d.Failed() {
 		d.In("angle")
@@ -3758,6 +3923,9 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	v.HasMotionCfd = present&(1<<2) != 0
 	if v.HasMotionCfd {
 		v.MotionCfd.DecodeUPER(d)
+	} else {
+		var zero MotionConfidenceSet
+		v.MotionCfd = zero
 	}
 	if d.Failed() {
 		d.In("motionCfd")
@@ -3766,6 +3934,9 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	v.HasAccelSet = present&(1<<1) != 0
 	if v.HasAccelSet {
 		v.AccelSet.DecodeUPER(d)
+	} else {
+		var zero AccelerationSet4Way
+		v.AccelSet = zero
 	}
 	if d.Failed() {
 		d.In("accelSet")
@@ -3779,6 +3950,9 @@ func (v *ParticipantData) DecodeUPER(d *uper.Decoder) {
 	v.HasVehicleClass = present&(1<<0) != 0
 	if v.HasVehicleClass {
 		v.VehicleClass.DecodeUPER(d)
+	} else {
+		var zero VehicleClassification
+		v.VehicleClass = zero
 	}
 	if d.Failed() {
 		d.In("vehicleClass")
@@ -3999,6 +4173,9 @@ func (v *PathHistory) DecodeUPER(d *uper.Decoder) {
 	v.HasInitialPosition = present&(1<<1) != 0
 	if v.HasInitialPosition {
 		v.InitialPosition.DecodeUPER(d)
+	} else {
+		var zero FullPositionVector
+		v.InitialPosition = zero
 	}
 	if d.Failed() {
 		d.In("initialPosition")
@@ -4007,6 +4184,9 @@ func (v *PathHistory) DecodeUPER(d *uper.Decoder) {
 	v.HasCurrGNSSstatus = present&(1<<0) != 0
 	if v.HasCurrGNSSstatus {
 		v.CurrGNSSstatus.DecodeUPER(d)
+	} else {
+		var zero GNSSstatus
+		v.CurrGNSSstatus = zero
 	}
 	if d.Failed() {
 		d.In("currGNSSstatus")
@@ -4083,6 +4263,9 @@ func (v *PathHistoryPoint) DecodeUPER(d *uper.Decoder) {
 	v.HasSpeed = present&(1<<2) != 0
 	if v.HasSpeed {
 		v.Speed.DecodeUPER(d)
+	} else {
+		var zero Speed
+		v.Speed = zero
 	}
 	if d.Failed() {
 		d.In("speed")
@@ -4091,6 +4274,9 @@ func (v *PathHistoryPoint) DecodeUPER(d *uper.Decoder) {
 	v.HasPosAccuracy = present&(1<<1) != 0
 	if v.HasPosAccuracy {
 		v.PosAccuracy.DecodeUPER(d)
+	} else {
+		var zero PositionConfidenceSet
+		v.PosAccuracy = zero
 	}
 	if d.Failed() {
 		d.In("posAccuracy")
@@ -4099,6 +4285,9 @@ func (v *PathHistoryPoint) DecodeUPER(d *uper.Decoder) {
 	v.HasHeading = present&(1<<0) != 0
 	if v.HasHeading {
 		v.Heading.DecodeUPER(d)
+	} else {
+		var zero CoarseHeading
+		v.Heading = zero
 	}
 	if d.Failed() {
 		d.In("heading")
@@ -4375,6 +4564,9 @@ func (v *PhaseState) DecodeUPER(d *uper.Decoder) {
 	v.HasTiming = present&(1<<0) != 0
 	if v.HasTiming {
 		v.Timing.DecodeUPER(d)
+	} else {
+		var zero TimeChangeDetails
+		v.Timing = zero
 	}
 	if d.Failed() {
 		d.In("timing")
@@ -4745,6 +4937,9 @@ func (v *Position3D) DecodeUPER(d *uper.Decoder) {
 	v.HasElevation = present&(1<<0) != 0
 	if v.HasElevation {
 		v.Elevation.DecodeUPER(d)
+	} else {
+		var zero Elevation
+		v.Elevation = zero
 	}
 	if d.Failed() {
 		d.In("elevation")
@@ -4917,6 +5112,9 @@ func (v *PositionConfidenceSet) DecodeUPER(d *uper.Decoder) {
 	v.HasElevation = present&(1<<0) != 0
 	if v.HasElevation {
 		v.Elevation.DecodeUPER(d)
+	} else {
+		var zero ElevationConfidence
+		v.Elevation = zero
 	}
 	if d.Failed() {
 		d.In("elevation")
@@ -5072,6 +5270,9 @@ func (v *PositionOffsetLLV) DecodeUPER(d *uper.Decoder) {
 	v.HasOffsetV = present&(1<<0) != 0
 	if v.HasOffsetV {
 		v.OffsetV.DecodeUPER(d)
+	} else {
+		var zero VerticalOffset
+		v.OffsetV = zero
 	}
 	if d.Failed() {
 		d.In("offsetV")
@@ -5179,6 +5380,9 @@ func (v *RSITimeDetails) DecodeUPER(d *uper.Decoder) {
 	v.HasStartTime = present&(1<<2) != 0
 	if v.HasStartTime {
 		v.StartTime.DecodeUPER(d)
+	} else {
+		var zero MinuteOfTheYear
+		v.StartTime = zero
 	}
 	if d.Failed() {
 		d.In("startTime")
@@ -5187,6 +5391,9 @@ func (v *RSITimeDetails) DecodeUPER(d *uper.Decoder) {
 	v.HasEndTime = present&(1<<1) != 0
 	if v.HasEndTime {
 		v.EndTime.DecodeUPER(d)
+	} else {
+		var zero MinuteOfTheYear
+		v.EndTime = zero
 	}
 	if d.Failed() {
 		d.In("endTime")
@@ -5195,6 +5402,9 @@ func (v *RSITimeDetails) DecodeUPER(d *uper.Decoder) {
 	v.HasEndTimeConfidence = present&(1<<0) != 0
 	if v.HasEndTimeConfidence {
 		v.EndTimeConfidence.DecodeUPER(d)
+	} else {
+		var zero TimeConfidence
+		v.EndTimeConfidence = zero
 	}
 	if d.Failed() {
 		d.In("endTimeConfidence")
@@ -5286,6 +5496,9 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasEventPos = present&(1<<7) != 0
 	if v.HasEventPos {
 		v.EventPos.DecodeUPER(d)
+	} else {
+		var zero PositionOffsetLLV
+		v.EventPos = zero
 	}
 	if d.Failed() {
 		d.In("eventPos")
@@ -5294,6 +5507,9 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasEventRadius = present&(1<<6) != 0
 	if v.HasEventRadius {
 		v.EventRadius.DecodeUPER(d)
+	} else {
+		var zero Radius
+		v.EventRadius = zero
 	}
 	if d.Failed() {
 		d.In("eventRadius")
@@ -5302,6 +5518,9 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasDescription = present&(1<<5) != 0
 	if v.HasDescription {
 		v.Description.DecodeUPER(d)
+	} else {
+		var zero Description
+		v.Description = zero
 	}
 	if d.Failed() {
 		d.In("description")
@@ -5310,6 +5529,9 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeDetails = present&(1<<4) != 0
 	if v.HasTimeDetails {
 		v.TimeDetails.DecodeUPER(d)
+	} else {
+		var zero RSITimeDetails
+		v.TimeDetails = zero
 	}
 	if d.Failed() {
 		d.In("timeDetails")
@@ -5318,6 +5540,9 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasPriority = present&(1<<3) != 0
 	if v.HasPriority {
 		v.Priority.DecodeUPER(d)
+	} else {
+		var zero RSIPriority
+		v.Priority = zero
 	}
 	if d.Failed() {
 		d.In("priority")
@@ -5326,6 +5551,8 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasReferencePaths = present&(1<<2) != 0
 	if v.HasReferencePaths {
 		v.ReferencePaths.DecodeUPER(d)
+	} else {
+		v.ReferencePaths = v.ReferencePaths[:0]
 	}
 	if d.Failed() {
 		d.In("referencePaths")
@@ -5334,6 +5561,8 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasReferenceLinks = present&(1<<1) != 0
 	if v.HasReferenceLinks {
 		v.ReferenceLinks.DecodeUPER(d)
+	} else {
+		v.ReferenceLinks = v.ReferenceLinks[:0]
 	}
 	if d.Failed() {
 		d.In("referenceLinks")
@@ -5342,6 +5571,9 @@ func (v *RTEData) DecodeUPER(d *uper.Decoder) {
 	v.HasEventConfidence = present&(1<<0) != 0
 	if v.HasEventConfidence {
 		v.EventConfidence.DecodeUPER(d)
+	} else {
+		var zero Confidence
+		v.EventConfidence = zero
 	}
 	if d.Failed() {
 		d.In("eventConfidence")
@@ -5514,6 +5746,9 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	v.HasSignPos = present&(1<<5) != 0
 	if v.HasSignPos {
 		v.SignPos.DecodeUPER(d)
+	} else {
+		var zero PositionOffsetLLV
+		v.SignPos = zero
 	}
 	if d.Failed() {
 		d.In("signPos")
@@ -5522,6 +5757,9 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	v.HasDescription = present&(1<<4) != 0
 	if v.HasDescription {
 		v.Description.DecodeUPER(d)
+	} else {
+		var zero Description
+		v.Description = zero
 	}
 	if d.Failed() {
 		d.In("description")
@@ -5530,6 +5768,9 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeDetails = present&(1<<3) != 0
 	if v.HasTimeDetails {
 		v.TimeDetails.DecodeUPER(d)
+	} else {
+		var zero RSITimeDetails
+		v.TimeDetails = zero
 	}
 	if d.Failed() {
 		d.In("timeDetails")
@@ -5538,6 +5779,9 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	v.HasPriority = present&(1<<2) != 0
 	if v.HasPriority {
 		v.Priority.DecodeUPER(d)
+	} else {
+		var zero RSIPriority
+		v.Priority = zero
 	}
 	if d.Failed() {
 		d.In("priority")
@@ -5546,6 +5790,8 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	v.HasReferencePaths = present&(1<<1) != 0
 	if v.HasReferencePaths {
 		v.ReferencePaths.DecodeUPER(d)
+	} else {
+		v.ReferencePaths = v.ReferencePaths[:0]
 	}
 	if d.Failed() {
 		d.In("referencePaths")
@@ -5554,6 +5800,8 @@ func (v *RTSData) DecodeUPER(d *uper.Decoder) {
 	v.HasReferenceLinks = present&(1<<0) != 0
 	if v.HasReferenceLinks {
 		v.ReferenceLinks.DecodeUPER(d)
+	} else {
+		v.ReferenceLinks = v.ReferenceLinks[:0]
 	}
 	if d.Failed() {
 		d.In("referenceLinks")
@@ -5750,6 +5998,9 @@ func (v *ReferenceLink) DecodeUPER(d *uper.Decoder) {
 	v.HasReferenceLanes = present&(1<<0) != 0
 	if v.HasReferenceLanes {
 		v.ReferenceLanes.DecodeUPER(d)
+	} else {
+		var zero ReferenceLanes
+		v.ReferenceLanes = zero
 	}
 	if d.Failed() {
 		d.In("referenceLanes")
@@ -6083,6 +6334,9 @@ func (v *RoadSideInformation) DecodeUPER(d *uper.Decoder) {
 	v.HasMoy = present&(1<<2) != 0
 	if v.HasMoy {
 		v.Moy.DecodeUPER(d)
+	} else {
+		var zero MinuteOfTheYear
+		v.Moy = zero
 	}
 	if d.Failed() {
 		d.In("moy")
@@ -6101,6 +6355,8 @@ func (v *RoadSideInformation) DecodeUPER(d *uper.Decoder) {
 	v.HasRtes = present&(1<<1) != 0
 	if v.HasRtes {
 		v.Rtes.DecodeUPER(d)
+	} else {
+		v.Rtes = v.Rtes[:0]
 	}
 	if d.Failed() {
 		d.In("rtes")
@@ -6109,6 +6365,8 @@ func (v *RoadSideInformation) DecodeUPER(d *uper.Decoder) {
 	v.HasRtss = present&(1<<0) != 0
 	if v.HasRtss {
 		v.Rtss.DecodeUPER(d)
+	} else {
+		v.Rtss = v.Rtss[:0]
 	}
 	if d.Failed() {
 		d.In("rtss")
@@ -6245,6 +6503,9 @@ func (v *SPAT) DecodeUPER(d *uper.Decoder) {
 	v.HasMoy = present&(1<<2) != 0
 	if v.HasMoy {
 		v.Moy.DecodeUPER(d)
+	} else {
+		var zero MinuteOfTheYear
+		v.Moy = zero
 	}
 	if d.Failed() {
 		d.In("moy")
@@ -6253,6 +6514,9 @@ func (v *SPAT) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeStamp = present&(1<<1) != 0
 	if v.HasTimeStamp {
 		v.TimeStamp.DecodeUPER(d)
+	} else {
+		var zero DSecond
+		v.TimeStamp = zero
 	}
 	if d.Failed() {
 		d.In("timeStamp")
@@ -6261,6 +6525,8 @@ func (v *SPAT) DecodeUPER(d *uper.Decoder) {
 	v.HasName = present&(1<<0) != 0
 	if v.HasName {
 		v.Name.DecodeUPER(d)
+	} else {
+		v.Name = v.Name[:0]
 	}
 	if d.Failed() {
 		d.In("name")
@@ -7269,6 +7535,9 @@ func (v *TimeCountingDown) DecodeUPER(d *uper.Decoder) {
 	v.HasMinEndTime = present&(1<<4) != 0
 	if v.HasMinEndTime {
 		v.MinEndTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.MinEndTime = zero
 	}
 	if d.Failed() {
 		d.In("minEndTime")
@@ -7277,6 +7546,9 @@ func (v *TimeCountingDown) DecodeUPER(d *uper.Decoder) {
 	v.HasMaxEndTime = present&(1<<3) != 0
 	if v.HasMaxEndTime {
 		v.MaxEndTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.MaxEndTime = zero
 	}
 	if d.Failed() {
 		d.In("maxEndTime")
@@ -7290,6 +7562,9 @@ func (v *TimeCountingDown) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeConfidence = present&(1<<2) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	} else {
+		var zero Confidence
+		v.TimeConfidence = zero
 	}
 	if d.Failed() {
 		d.In("timeConfidence")
@@ -7298,6 +7573,9 @@ func (v *TimeCountingDown) DecodeUPER(d *uper.Decoder) {
 	v.HasNextStartTime = present&(1<<1) != 0
 	if v.HasNextStartTime {
 		v.NextStartTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.NextStartTime = zero
 	}
 	if d.Failed() {
 		d.In("nextStartTime")
@@ -7306,6 +7584,9 @@ func (v *TimeCountingDown) DecodeUPER(d *uper.Decoder) {
 	v.HasNextDuration = present&(1<<0) != 0
 	if v.HasNextDuration {
 		v.NextDuration.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.NextDuration = zero
 	}
 	if d.Failed() {
 		d.In("nextDuration")
@@ -7580,6 +7861,9 @@ func (v *UTCTiming) DecodeUPER(d *uper.Decoder) {
 	v.HasMinEndUTCTime = present&(1<<4) != 0
 	if v.HasMinEndUTCTime {
 		v.MinEndUTCTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.MinEndUTCTime = zero
 	}
 	if d.Failed() {
 		d.In("minEndUTCTime")
@@ -7588,6 +7872,9 @@ func (v *UTCTiming) DecodeUPER(d *uper.Decoder) {
 	v.HasMaxEndUTCTime = present&(1<<3) != 0
 	if v.HasMaxEndUTCTime {
 		v.MaxEndUTCTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.MaxEndUTCTime = zero
 	}
 	if d.Failed() {
 		d.In("maxEndUTCTime")
@@ -7601,6 +7888,9 @@ func (v *UTCTiming) DecodeUPER(d *uper.Decoder) {
 	v.HasTimeConfidence = present&(1<<2) != 0
 	if v.HasTimeConfidence {
 		v.TimeConfidence.DecodeUPER(d)
+	} else {
+		var zero Confidence
+		v.TimeConfidence = zero
 	}
 	if d.Failed() {
 		d.In("timeConfidence")
@@ -7609,6 +7899,9 @@ func (v *UTCTiming) DecodeUPER(d *uper.Decoder) {
 	v.HasNextStartUTCTime = present&(1<<1) != 0
 	if v.HasNextStartUTCTime {
 		v.NextStartUTCTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.NextStartUTCTime = zero
 	}
 	if d.Failed() {
 		d.In("nextStartUTCTime")
@@ -7617,6 +7910,9 @@ func (v *UTCTiming) DecodeUPER(d *uper.Decoder) {
 	v.HasNextEndUTCTime = present&(1<<0) != 0
 	if v.HasNextEndUTCTime {
 		v.NextEndUTCTime.DecodeUPER(d)
+	} else {
+		var zero TimeMark
+		v.NextEndUTCTime = zero
 	}
 	if d.Failed() {
 		d.In("nextEndUTCTime")
@@ -7704,6 +8000,9 @@ func (v *VehicleClassification) DecodeUPER(d *uper.Decoder) {
 	v.HasFuelType = present&(1<<0) != 0
 	if v.HasFuelType {
 		v.FuelType.DecodeUPER(d)
+	} else {
+		var zero FuelType
+		v.FuelType = zero
 	}
 	if d.Failed() {
 		d.In("fuelType")
@@ -7754,6 +8053,9 @@ func (v *VehicleEmergencyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasResponseType = present&(1<<2) != 0
 	if v.HasResponseType {
 		v.ResponseType.DecodeUPER(d)
+	} else {
+		var zero ResponseType
+		v.ResponseType = zero
 	}
 	if d.Failed() {
 		d.In("responseType")
@@ -7762,6 +8064,9 @@ func (v *VehicleEmergencyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasSirenUse = present&(1<<1) != 0
 	if v.HasSirenUse {
 		v.SirenUse.DecodeUPER(d)
+	} else {
+		var zero SirenInUse
+		v.SirenUse = zero
 	}
 	if d.Failed() {
 		d.In("sirenUse")
@@ -7770,6 +8075,9 @@ func (v *VehicleEmergencyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasLightsUse = present&(1<<0) != 0
 	if v.HasLightsUse {
 		v.LightsUse.DecodeUPER(d)
+	} else {
+		var zero LightbarInUse
+		v.LightsUse = zero
 	}
 	if d.Failed() {
 		d.In("lightsUse")
@@ -7899,6 +8207,9 @@ func (v *VehicleSafetyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasEvents = present&(1<<3) != 0
 	if v.HasEvents {
 		v.Events.DecodeUPER(d)
+	} else {
+		var zero VehicleEventFlags
+		v.Events = zero
 	}
 	if d.Failed() {
 		d.In("events")
@@ -7907,6 +8218,9 @@ func (v *VehicleSafetyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasPathHistory = present&(1<<2) != 0
 	if v.HasPathHistory {
 		v.PathHistory.DecodeUPER(d)
+	} else {
+		var zero PathHistory
+		v.PathHistory = zero
 	}
 	if d.Failed() {
 		d.In("pathHistory")
@@ -7915,6 +8229,9 @@ func (v *VehicleSafetyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasPathPrediction = present&(1<<1) != 0
 	if v.HasPathPrediction {
 		v.PathPrediction.DecodeUPER(d)
+	} else {
+		var zero PathPrediction
+		v.PathPrediction = zero
 	}
 	if d.Failed() {
 		d.In("pathPrediction")
@@ -7923,6 +8240,9 @@ func (v *VehicleSafetyExtensions) DecodeUPER(d *uper.Decoder) {
 	v.HasLights = present&(1<<0) != 0
 	if v.HasLights {
 		v.Lights.DecodeUPER(d)
+	} else {
+		var zero ExteriorLights
+		v.Lights = zero
 	}
 	if d.Failed() {
 		d.In("lights")
@@ -8006,6 +8326,9 @@ func (v *VehicleSize) DecodeUPER(d *uper.Decoder) {
 	v.HasHeight = present&(1<<0) != 0
 	if v.HasHeight {
 		v.Height.DecodeUPER(d)
+	} else {
+		var zero VehicleHeight
+		v.Height = zero
 	}
 	if d.Failed() {
 		d.In("height")

@@ -21,6 +21,11 @@ const (
 	// SubNoDatagram keeps packed updates on the stream even when they
 	// would fit in a QUIC datagram.
 	SubNoDatagram = 1 << 2
+	// SubCSAERSM asks for the fused objects as CSAE 53-2017 RSM
+	// MessageFrames (frame type RSM, encoding CSAE53, at most 16
+	// participants each) instead of State or Update frames, for an RSU to
+	// broadcast over PC5. It overrides SubPacked.
+	SubCSAERSM = 1 << 3
 )
 
 // Subscribe asks the node for state updates. It is the first frame on a

@@ -376,6 +376,9 @@ func (v *Rec) DecodeUPER(d *uper.Decoder) {
 		} else {
 			v.B = int64(d.Constrained("Rec.b", -5, 5))
 		}
+	} else {
+		var zero int64
+		v.B = zero
 	}
 	if d.Failed() {
 		d.In("b")
