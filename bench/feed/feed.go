@@ -48,6 +48,10 @@ type Options struct {
 	// Step overrides the simulator step (and send tick); a finer step
 	// spreads arrivals the way independent devices would.
 	Step time.Duration
+	// Encoding sends BSMs and SPATs as standard MessageFrames:
+	// wire.EncodingCSAE53 (BSM and SPAT) or wire.EncodingJ2735 (BSM);
+	// other messages stay native. Default native.
+	Encoding wire.Encoding
 }
 
 // Stats counts what a feed sent.
@@ -90,6 +94,7 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 	start := clock.Now()
 	producers := map[uint32]*client.Producer{}
 	offsets := map[uint32]int64{}
+	var std stdEncoder
 	for _, src := range s.Sources() {
 		offsets[src.ID] = int64(src.ClockOffset)
 		off := int64(src.ClockOffset)
@@ -190,19 +195,35 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				}
 				return fmt.Errorf("feed: %w", err)
 			}
-			switch o.Type {
-			case sim.MsgBSM:
-				t, err = wire.TypeBSM, p.SendBSM(o.Source, capture, &o.BSM)
-			case sim.MsgSPAT:
-				t, err = wire.TypeSPAT, p.SendSPAT(o.Source, capture, &o.SPAT)
-			case sim.MsgMAP:
-				t, err = wire.TypeMAP, p.SendMap(o.Source, capture, &o.Map)
-			case sim.MsgRSI:
-				t, err = wire.TypeRSI, p.SendRSI(o.Source, capture, &o.RSI)
-			case sim.MsgObjectList:
-				t, err = wire.TypeObjectList, p.SendObjects(o.Source, capture, &o.Objects)
-			default:
-				continue
+			switch {
+			case o.Type == sim.MsgBSM && opts.Encoding != wire.EncodingNative:
+				var b []byte
+				if b, err = std.bsm(opts.Encoding, &o.BSM, capture); err == nil {
+					t, err = wire.TypeBSM, p.SendEncoded(wire.TypeBSM, opts.Encoding, o.Source, capture, b)
+				}
+			case o.Type == sim.MsgSPAT && opts.Encoding == wire.EncodingCSAE53:
+				var b []byte
+				if b, err = std.spat(&o.SPAT, capture); err == nil {
+					t, err = wire.TypeSPAT, p.SendEncoded(wire.TypeSPAT, opts.Encoding, o.Source, capture, b)
+				}
+			}
+			if t != 0 || err != nil {
+				// sent in a standard encoding above
+			} else {
+				switch o.Type {
+				case sim.MsgBSM:
+					t, err = wire.TypeBSM, p.SendBSM(o.Source, capture, &o.BSM)
+				case sim.MsgSPAT:
+					t, err = wire.TypeSPAT, p.SendSPAT(o.Source, capture, &o.SPAT)
+				case sim.MsgMAP:
+					t, err = wire.TypeMAP, p.SendMap(o.Source, capture, &o.Map)
+				case sim.MsgRSI:
+					t, err = wire.TypeRSI, p.SendRSI(o.Source, capture, &o.RSI)
+				case sim.MsgObjectList:
+					t, err = wire.TypeObjectList, p.SendObjects(o.Source, capture, &o.Objects)
+				default:
+					continue
+				}
 			}
 			if err != nil {
 				if ctx.Err() != nil {

@@ -1,0 +1,62 @@
+package feed
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/csae53"
+	"github.com/v2x-edge/v2x-edge/v2x/j2735"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// stdEncoder encodes simulator messages as standard MessageFrames,
+// reusing its structs and buffer (the bytes returned are valid until the
+// next call).
+type stdEncoder struct {
+	csae  csae53.MessageFrame
+	jf    j2735.MessageFrame
+	jbsm  j2735.BSM
+	buf   []byte
+	count uint8
+}
+
+// wallTime converts a capture time on the node-comparable clock to Unix
+// ns of UTC, for the minute-of-the-year and millisecond fields.
+func wallTime(capture int64) time.Time {
+	return time.Now().Add(-time.Duration(clock.Now() - capture)).UTC()
+}
+
+func (s *stdEncoder) bsm(enc wire.Encoding, b *v2x.BSM, capture int64) ([]byte, error) {
+	t := wallTime(capture)
+	secMark := t.Second()*1000 + t.Nanosecond()/1e6
+	var err error
+	switch enc {
+	case wire.EncodingCSAE53:
+		s.csae.Choice = csae53.MessageFrameChoiceBsmFrame
+		csae53.BSMFromModel(b, secMark, &s.csae.BsmFrame)
+		s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
+	case wire.EncodingJ2735:
+		j2735.BSMFromModel(b, secMark, &s.jbsm)
+		if s.jf.Value, err = j2735.AppendBSM(s.jf.Value[:0], &s.jbsm); err != nil {
+			return nil, err
+		}
+		s.jf.MessageID = j2735.IDBSM
+		s.buf, err = j2735.AppendFrame(s.buf[:0], &s.jf)
+	default:
+		return nil, fmt.Errorf("feed: encoding %d has no BSM", enc)
+	}
+	return s.buf, err
+}
+
+func (s *stdEncoder) spat(m *v2x.SPAT, capture int64) ([]byte, error) {
+	s.csae.Choice = csae53.MessageFrameChoiceSpatFrame
+	s.count++
+	if err := csae53.SPATFromModel(m, wallTime(capture).UnixNano(), s.count, &s.csae.SpatFrame); err != nil {
+		return nil, err
+	}
+	var err error
+	s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
+	return s.buf, err
+}
