@@ -1,0 +1,55 @@
+package j2735
+
+import (
+	"bytes"
+	"os"
+	"testing"
+
+	"github.com/v2x-edge/v2x-edge/internal/asn1gen"
+	"github.com/v2x-edge/v2x-edge/internal/asn1spec"
+)
+
+// TestGeneratedUpToDate regenerates spatmap_gen.go in memory, as go
+// generate does, and fails if the committed file differs.
+func TestGeneratedUpToDate(t *testing.T) {
+	mods, err := asn1spec.ParseFile("asn/spat-map.asn")
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec, err := asn1spec.NewSpec(mods)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := asn1gen.Generate(spec, asn1gen.Options{Package: "j2735", Roots: []string{"SPAT", "MapData"},
+		Source: "asn/spat-map.asn", Command: "v2x-asn1gen -pkg j2735 -root SPAT,MapData"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile("spatmap_gen.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatal("spatmap_gen.go is stale: run go generate ./v2x/j2735")
+	}
+}
+
+// TestOtherMessagesSkipSafely decodes the MessageFrames of the other ODE
+// samples (TIM, SSM, SRM, PSM, SDSM): the frame decodes, its value is an
+// opaque open type, and re-encoding gives the same bytes.
+func TestOtherMessagesSkipSafely(t *testing.T) {
+	for file, id := range map[string]int{"decoder-output-psm.xml": IDPSM, "decoder-output-srm.xml": IDSRM,
+		"decoder-output-ssm.xml": IDSSM, "decoder-output-sdsm.xml": 41} {
+		raw, _ := odeSample(t, file)
+		var f MessageFrame
+		n, err := DecodeFrame(raw, &f)
+		if err != nil || f.MessageID != id || len(f.Value) == 0 {
+			t.Errorf("%s: id %d (want %d), %d value bytes, %v", file, f.MessageID, id, len(f.Value), err)
+			continue
+		}
+		again, err := AppendFrame(nil, &f)
+		if err != nil || !bytes.Equal(again, raw[:n]) {
+			t.Errorf("%s: re-encoding differs (%v)", file, err)
+		}
+	}
+}
