@@ -1,6 +1,7 @@
 package uper
 
 import (
+	"encoding/binary"
 	"math/bits"
 )
 
@@ -44,6 +45,16 @@ func (d *Decoder) Bits(field string, n int) uint64 {
 	if n < 0 || n > 64 || d.pos+n > len(d.b)*8 {
 		d.fail(field, ErrTruncated)
 		return 0
+	}
+	if n == 0 {
+		return 0
+	}
+	i, off := d.pos>>3, uint(d.pos&7)
+	if off+uint(n) <= 64 && i+8 <= len(d.b) {
+		// Fast path: one big-endian load holds all n bits.
+		w := binary.BigEndian.Uint64(d.b[i:])
+		d.pos += n
+		return w << off >> (64 - uint(n))
 	}
 	var v uint64
 	for n > 0 {
@@ -185,6 +196,11 @@ func (d *Decoder) Octets(field string, n int, dst []byte) []byte {
 	if n > MaxLength || d.pos+8*n > len(d.b)*8 {
 		d.fail(field, ErrTruncated)
 		return dst
+	}
+	if d.err == nil && d.pos&7 == 0 {
+		i := d.pos >> 3
+		d.pos += 8 * n
+		return append(dst, d.b[i:i+n]...)
 	}
 	for range n {
 		dst = append(dst, byte(d.Bits(field, 8)))
