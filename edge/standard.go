@@ -8,6 +8,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/csae53"
 	"github.com/v2x-edge/v2x-edge/v2x/j2735"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -19,7 +20,30 @@ type stdDecoder struct {
 	csaeF    csae53.MessageFrame
 	j2735F   j2735.MessageFrame
 	j2735BSM j2735.BSM
+	j2735SP  j2735.SPAT
+	j2735Map j2735.MapData
+	ud       uper.Decoder
 	spats    []v2x.SPAT // one per intersection of the last SPAT
+}
+
+// spatModel is a SPAT of either standard.
+type spatModel interface {
+	ToModel(i int, refUnixNS int64, out *v2x.SPAT) (int64, error)
+}
+
+// convertSPATs converts every intersection of a SPAT.
+func (s *stdDecoder) convertSPATs(m spatModel, n int) error {
+	if cap(s.spats) < n {
+		s.spats = make([]v2x.SPAT, n)
+	}
+	s.spats = s.spats[:n]
+	ref := time.Now().UnixNano()
+	for i := range s.spats {
+		if _, err := m.ToModel(i, ref, &s.spats[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // errUnsupported marks a well-formed frame the node does not ingest.
@@ -45,7 +69,7 @@ func (p *producer) decodeStd(enc wire.Encoding, b []byte) (typ wire.Type, n int,
 			f.BsmFrame.ToModel(&p.bsm)
 			return wire.TypeBSM, n, nil, nil, nil
 		case csae53.MessageFrameChoiceSpatFrame:
-			return wire.TypeSPAT, n, nil, nil, s.csaeSPATs(&f.SpatFrame)
+			return wire.TypeSPAT, n, nil, nil, s.convertSPATs(&f.SpatFrame, len(f.SpatFrame.Intersections))
 		case csae53.MessageFrameChoiceRsmFrame:
 			f.RsmFrame.ToModel(&p.rsm)
 			return wire.TypeRSM, n, nil, nil, nil
@@ -73,26 +97,28 @@ func (p *producer) decodeStd(enc wire.Encoding, b []byte) (typ wire.Type, n int,
 			}
 			s.j2735BSM.ToModel(&p.bsm)
 			return wire.TypeBSM, n, nil, nil, nil
+		case j2735.IDSPaT:
+			s.ud.Reset(f.Value)
+			s.j2735SP.DecodeUPER(&s.ud)
+			if err = s.ud.Err(); err != nil {
+				return 0, n, nil, nil, fmt.Errorf("j2735 spat: %w", err)
+			}
+			return wire.TypeSPAT, n, nil, nil, s.convertSPATs(&s.j2735SP, len(s.j2735SP.Intersections))
+		case j2735.IDMap:
+			s.ud.Reset(f.Value)
+			s.j2735Map.DecodeUPER(&s.ud)
+			if err = s.ud.Err(); err != nil {
+				return 0, n, nil, nil, fmt.Errorf("j2735 map: %w", err)
+			}
+			m = new(v2x.Map)
+			if err = s.j2735Map.ToModel(m); err != nil {
+				return 0, n, nil, nil, err
+			}
+			return wire.TypeMAP, n, m, nil, nil
 		}
 		return 0, n, nil, nil, fmt.Errorf("j2735 message id %d: %w", f.MessageID, errUnsupported)
 	}
 	return 0, 0, nil, nil, fmt.Errorf("encoding %d: %w", enc, errUnsupported)
-}
-
-// csaeSPATs converts every intersection of a CSAE SPAT.
-func (s *stdDecoder) csaeSPATs(m *csae53.SPAT) error {
-	n := len(m.Intersections)
-	if cap(s.spats) < n {
-		s.spats = make([]v2x.SPAT, n)
-	}
-	s.spats = s.spats[:n]
-	ref := time.Now().UnixNano()
-	for i := range s.spats {
-		if _, err := m.ToModel(i, ref, &s.spats[i]); err != nil {
-			return fmt.Errorf("csae53 spat: %w", err)
-		}
-	}
-	return nil
 }
 
 // handleStandard ingests a native-protocol data frame whose payload is a

@@ -2,9 +2,11 @@ package edge
 
 import (
 	"context"
+	"encoding/hex"
 	"math"
 	"net"
 	"os"
+	"regexp"
 	"testing"
 	"time"
 
@@ -233,4 +235,36 @@ func TestSubscribeCSAERSM(t *testing.T) {
 		}
 	}
 	t.Fatalf("no state delivered all %d objects as RSMs: %v", objects, bySeq)
+}
+
+// TestUPERListenerJ2735SPAT sends the ODE J2735 SPaT sample as a raw UDP
+// datagram: its signal groups reach subscribers.
+func TestUPERListenerJ2735SPAT(t *testing.T) {
+	n, opts := startNode(t, func(c *Config) { c.UPERListen, c.UPERStd = "127.0.0.1:0", "j2735" })
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	b, err := os.ReadFile("../v2x/j2735/testdata/decoder-output-spat.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<asn1>\s*([0-9A-Fa-f]+)\s*</asn1>`).FindSubmatch(b)
+	frame, err := hex.DecodeString(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("udp", n.UPERAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(frame[:59]); err != nil { // the frame without the ODE's padding octet
+		t.Fatal(err)
+	}
+	u := nextUntil(t, sub, 5*time.Second, func(u *client.Update) bool { return len(u.State.Signals) > 0 })
+	groups := map[uint8]v2x.LightState{}
+	for _, s := range u.State.Signals {
+		groups[s.Phase] = s.State
+	}
+	if groups[2] != v2x.LightGreen || groups[4] != v2x.LightRed {
+		t.Errorf("signal groups %v, want 2 green and 4 red (the sample's protected-Movement-Allowed and stop-And-Remain)", groups)
+	}
 }

@@ -76,3 +76,21 @@ func abs64(v int64) int64 {
 	}
 	return v
 }
+
+// DSecondNear returns the time of a DSecond (milliseconds within a UTC
+// minute) in the minute (ref's, the one before or the one after) that
+// puts it nearest ref, for messages that carry a DSecond without a minute.
+// ok is false for values above 60999 (65535 is unknown).
+func DSecondNear(dsecondMS, refUnixNS int64) (int64, bool) {
+	if dsecondMS < 0 || dsecondMS > 60999 {
+		return 0, false
+	}
+	minute := refUnixNS - refUnixNS%minuteNS
+	best := minute + dsecondMS*int64(time.Millisecond)
+	for _, m := range [2]int64{minute - minuteNS, minute + minuteNS} {
+		if c := m + dsecondMS*int64(time.Millisecond); abs64(c-refUnixNS) < abs64(best-refUnixNS) {
+			best = c
+		}
+	}
+	return best, true
+}

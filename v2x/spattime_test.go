@@ -70,3 +70,22 @@ func TestMinuteOfYear(t *testing.T) {
 		}
 	}
 }
+
+func TestDSecondNear(t *testing.T) {
+	for _, tc := range []struct {
+		ds        int64
+		ref, want string
+	}{
+		{35176, "2026-11-22T10:36:36.000", "2026-11-22T10:36:35.176"},
+		{59900, "2026-11-22T10:37:00.100", "2026-11-22T10:36:59.900"}, // minute roll-over backwards
+		{100, "2026-11-22T10:36:59.950", "2026-11-22T10:37:00.100"},   // and forwards
+	} {
+		got, ok := DSecondNear(tc.ds, utc(tc.ref))
+		if !ok || got != utc(tc.want) {
+			t.Errorf("ds %d near %s: %s, want %s", tc.ds, tc.ref, time.Unix(0, got).UTC().Format(time.RFC3339Nano), tc.want)
+		}
+	}
+	if _, ok := DSecondNear(65535, 0); ok {
+		t.Error("65535 (unknown) gave a time")
+	}
+}
