@@ -77,3 +77,51 @@ func TestDecodeHexAndErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeJ2735(t *testing.T) {
+	var out bytes.Buffer
+	if err := run([]string{"-std", "j2735", "../../v2x/j2735/testdata/j2735.MessageFrame.128.bsms.uper"}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 128 {
+		t.Fatalf("%d lines for 128 BSMs", len(lines))
+	}
+	var bsm struct {
+		MessageID int `json:"messageId"`
+		Value     struct {
+			BasicSafetyMessage struct {
+				CoreData struct {
+					MsgCnt int    `json:"msgCnt"`
+					ID     string `json:"id"`
+					Lat    int64  `json:"lat"`
+				} `json:"coreData"`
+			}
+		} `json:"value"`
+	}
+	if err := json.Unmarshal([]byte(lines[0]), &bsm); err != nil {
+		t.Fatal(err)
+	}
+	// The first frame's XER: msgCnt 88, id BE A1 00 00, lat 411642143.
+	if c := bsm.Value.BasicSafetyMessage.CoreData; bsm.MessageID != 20 || c.MsgCnt != 88 || c.ID != "bea10000" || c.Lat != 411642143 {
+		t.Errorf("first BSM: %+v", bsm)
+	}
+
+	// The ODE SPaT sample as hex: intersection 12111.
+	b, err := os.ReadFile("../../v2x/j2735/testdata/decoder-output-spat.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("<asn1>"))
+	j := bytes.Index(b, []byte("</asn1>"))
+	h := strings.TrimSpace(string(b[i+6 : j]))
+	hexFile := filepath.Join(t.TempDir(), "spat.hex")
+	os.WriteFile(hexFile, []byte(h[:len(h)-2]), 0o644) // without the ODE's padding octet
+	out.Reset()
+	if err := run([]string{"-std", "j2735", "-hex", hexFile}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out.String(), `{"messageId":19,"value":{"SPAT":{"intersections":[{"id":{"id":12111},"revision":0,`) {
+		t.Errorf("SPaT: %.200s", out.String())
+	}
+}
