@@ -30,7 +30,9 @@ func xerTokens(t *testing.T, b []byte) []string {
 		case xml.EndElement:
 			out = append(out, "</"+tok.Name.Local+">")
 		case xml.CharData:
-			if s := strings.TrimSpace(string(tok)); s != "" {
+			// asn1c breaks long hex and bit strings over lines: whitespace
+			// runs compare as one space.
+			if s := strings.Join(strings.Fields(string(tok)), " "); s != "" {
 				out = append(out, s)
 			}
 		}
@@ -94,6 +96,19 @@ func TestSamples(t *testing.T) {
 	files := vectors(t, "testdata/samples")
 	if len(files) != 9 {
 		t.Fatalf("%d samples, want the 9 of ../shared/data/csae53-2017", len(files))
+	}
+	for _, file := range files {
+		t.Run(filepath.Base(file), func(t *testing.T) { checkVector(t, file) })
+	}
+}
+
+// TestASN1CVectors checks the vectors asn1c encoded from values at the
+// schema's extremes (testdata/asn1c/README.md): each decodes to asn1c's
+// own XER decode and re-encodes byte for byte.
+func TestASN1CVectors(t *testing.T) {
+	files := vectors(t, "testdata/asn1c")
+	if len(files) < 30 {
+		t.Fatalf("%d asn1c vectors, want the committed set", len(files))
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) { checkVector(t, file) })
