@@ -1,6 +1,25 @@
 package j2735
 
-import "github.com/v2x-edge/v2x-edge/v2x/asn1text"
+import (
+	"fmt"
+
+	"github.com/v2x-edge/v2x-edge/v2x/asn1text"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
+)
+
+// PartIIVehicleSafety is the partII-Id of VehicleSafetyExtensions.
+const PartIIVehicleSafety = 0
+
+// DecodeVehicleSafety decodes a Part II value with partII-Id 0 into v.
+func DecodeVehicleSafety(b []byte, v *VehicleSafetyExtensions) error {
+	var d uper.Decoder
+	d.Reset(b)
+	v.DecodeUPER(&d)
+	if err := d.Err(); err != nil {
+		return fmt.Errorf("j2735 VehicleSafetyExtensions: %w", err)
+	}
+	return nil
+}
 
 func enumName(names []string, v int) string {
 	if v >= 0 && v < len(names) {
@@ -9,8 +28,9 @@ func enumName(names []string, v int) string {
 	return ""
 }
 
-// WriteText writes the BSM with its ASN.1 component names (Part II and
-// regional extension values as their octets).
+// WriteText writes the BSM with its ASN.1 component names: Part II values
+// with partII-Id 0 decoded as VehicleSafetyExtensions, other Part II and
+// regional extension values as their octets.
 func (m *BSM) WriteText(w asn1text.Writer, name string) {
 	c := &m.Core
 	w.Begin(name, asn1text.Sequence)
@@ -51,9 +71,22 @@ func (m *BSM) WriteText(w asn1text.Writer, name string) {
 	w.End()
 	if m.PartII != nil {
 		w.Begin("partII", asn1text.List)
+		var vse *VehicleSafetyExtensions
 		for _, x := range m.PartII {
 			w.Begin("BSMpartIIExtension", asn1text.Sequence)
 			w.Int("partII-Id", int64(x.ID))
+			if x.ID == PartIIVehicleSafety {
+				if vse == nil {
+					vse = new(VehicleSafetyExtensions)
+				}
+				if DecodeVehicleSafety(x.Value, vse) == nil {
+					w.Begin("partII-Value", asn1text.Choice)
+					vse.WriteText(w, "VehicleSafetyExtensions")
+					w.End()
+					w.End()
+					continue
+				}
+			}
 			w.Octets("partII-Value", x.Value)
 			w.End()
 		}

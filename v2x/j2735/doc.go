@@ -12,4 +12,4 @@
 // asn/spat-map.asn (regional extensions kept as open types).
 package j2735
 
-//go:generate go run ../../cmd/v2x-asn1gen -pkg j2735 -root SPAT,MapData -source asn/spat-map.asn -o spatmap_gen.go asn/spat-map.asn
+//go:generate go run ../../cmd/v2x-asn1gen -pkg j2735 -root SPAT,MapData,VehicleSafetyExtensions -source "asn/spat-map.asn asn/bsm-partii.asn" -o messages_gen.go asn/spat-map.asn asn/bsm-partii.asn

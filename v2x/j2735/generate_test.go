@@ -9,28 +9,32 @@ import (
 	"github.com/v2x-edge/v2x-edge/internal/asn1spec"
 )
 
-// TestGeneratedUpToDate regenerates spatmap_gen.go in memory, as go
+// TestGeneratedUpToDate regenerates messages_gen.go in memory, as go
 // generate does, and fails if the committed file differs.
 func TestGeneratedUpToDate(t *testing.T) {
-	mods, err := asn1spec.ParseFile("asn/spat-map.asn")
-	if err != nil {
-		t.Fatal(err)
+	var mods []*asn1spec.Module
+	for _, f := range []string{"asn/spat-map.asn", "asn/bsm-partii.asn"} {
+		m, err := asn1spec.ParseFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mods = append(mods, m...)
 	}
 	spec, err := asn1spec.NewSpec(mods)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := asn1gen.Generate(spec, asn1gen.Options{Package: "j2735", Roots: []string{"SPAT", "MapData"},
-		Source: "asn/spat-map.asn", Command: "v2x-asn1gen -pkg j2735 -root SPAT,MapData"})
+	got, err := asn1gen.Generate(spec, asn1gen.Options{Package: "j2735", Roots: []string{"SPAT", "MapData", "VehicleSafetyExtensions"},
+		Source: "asn/spat-map.asn asn/bsm-partii.asn", Command: "v2x-asn1gen -pkg j2735 -root SPAT,MapData,VehicleSafetyExtensions"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := os.ReadFile("spatmap_gen.go")
+	want, err := os.ReadFile("messages_gen.go")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatal("spatmap_gen.go is stale: run go generate ./v2x/j2735")
+		t.Fatal("messages_gen.go is stale: run go generate ./v2x/j2735")
 	}
 }
 

@@ -2,6 +2,7 @@ package j2735
 
 import (
 	"bytes"
+	"os"
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/v2x/asn1text"
@@ -57,4 +58,29 @@ func FuzzDecodeSPAT(f *testing.F) {
 func FuzzDecodeMapData(f *testing.F) {
 	f.Add(odeValue(f, "decoder-output-map.xml"))
 	f.Fuzz(func(t *testing.T, b []byte) { fuzzMessage(t, b, func() message { return new(MapData) }) })
+}
+
+func FuzzDecodeVehicleSafety(f *testing.F) {
+	raw, err := os.ReadFile("testdata/j2735.MessageFrame.128.bsms.uper")
+	if err != nil {
+		f.Fatal(err)
+	}
+	var fr MessageFrame
+	var m BSM
+	for off := 0; off < len(raw); {
+		n, err := DecodeFrame(raw[off:], &fr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		off += n
+		if err := DecodeBSM(fr.Value, &m); err != nil {
+			f.Fatal(err)
+		}
+		for _, p := range m.PartII {
+			f.Add(append([]byte(nil), p.Value...))
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fuzzMessage(t, b, func() message { return new(VehicleSafetyExtensions) })
+	})
 }
