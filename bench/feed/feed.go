@@ -48,9 +48,10 @@ type Options struct {
 	// Step overrides the simulator step (and send tick); a finer step
 	// spreads arrivals the way independent devices would.
 	Step time.Duration
-	// Encoding sends BSMs and SPATs as standard MessageFrames:
-	// wire.EncodingCSAE53 (BSM and SPAT) or wire.EncodingJ2735 (BSM);
-	// other messages stay native. Default native.
+	// Encoding sends messages as standard MessageFrames:
+	// wire.EncodingCSAE53 (BSM, SPAT, RSI, and camera object lists as
+	// RSMs of at most 16 participants) or wire.EncodingJ2735 (BSM); the
+	// rest (MAP; SPAT and the rest for J2735) stays native. Default native.
 	Encoding wire.Encoding
 }
 
@@ -206,6 +207,16 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				if b, err = std.spat(&o.SPAT, capture); err == nil {
 					t, err = wire.TypeSPAT, p.SendEncoded(wire.TypeSPAT, opts.Encoding, o.Source, capture, b)
 				}
+			case o.Type == sim.MsgRSI && opts.Encoding == wire.EncodingCSAE53 && len(o.RSI.Events) > 0:
+				var b []byte
+				if b, err = std.rsi(&o.RSI); err == nil {
+					t, err = wire.TypeRSI, p.SendEncoded(wire.TypeRSI, opts.Encoding, o.Source, capture, b)
+				}
+			case o.Type == sim.MsgObjectList && opts.Encoding == wire.EncodingCSAE53 && len(o.Objects.Objects) > 0:
+				err = std.rsms(&o.Objects, capture, func(b []byte) error {
+					return p.SendEncoded(wire.TypeRSM, opts.Encoding, o.Source, capture, b)
+				})
+				t = wire.TypeObjectList // counted as the camera list it carries
 			}
 			if t != 0 || err != nil {
 				// sent in a standard encoding above

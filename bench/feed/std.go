@@ -18,6 +18,7 @@ type stdEncoder struct {
 	csae  csae53.MessageFrame
 	jf    j2735.MessageFrame
 	jbsm  j2735.BSM
+	rsm   v2x.RSM
 	buf   []byte
 	count uint8
 }
@@ -59,4 +60,40 @@ func (s *stdEncoder) spat(m *v2x.SPAT, capture int64) ([]byte, error) {
 	var err error
 	s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
 	return s.buf, err
+}
+
+func (s *stdEncoder) rsi(r *v2x.RSI) ([]byte, error) {
+	s.csae.Choice = csae53.MessageFrameChoiceRsiFrame
+	s.count++
+	if err := csae53.RSIFromModel(r, s.count, &s.csae.RsiFrame); err != nil {
+		return nil, err
+	}
+	var err error
+	s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
+	return s.buf, err
+}
+
+// rsms sends a camera's object list as CSAE RSMs (source video), 16
+// participants per message, relative to the first object's position.
+func (s *stdEncoder) rsms(l *v2x.ObjectList, capture int64, send func([]byte) error) error {
+	t := wallTime(capture)
+	secMark := t.Second()*1000 + t.Nanosecond()/1e6
+	s.csae.Choice = csae53.MessageFrameChoiceRsmFrame
+	for start := 0; start < len(l.Objects); start += 16 {
+		s.rsm.RSUID, s.rsm.Source = l.SensorID, v2x.SourceVideo
+		s.rsm.Participants = l.Objects[start:min(start+16, len(l.Objects))]
+		ref := &s.rsm.Participants[0]
+		s.count++
+		if err := csae53.RSMFromModel(&s.rsm, ref.Lat, ref.Lon, s.count, secMark, &s.csae.RsmFrame); err != nil {
+			return err
+		}
+		var err error
+		if s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae); err != nil {
+			return err
+		}
+		if err := send(s.buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }

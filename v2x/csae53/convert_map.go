@@ -2,6 +2,7 @@ package csae53
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
@@ -196,4 +197,66 @@ func b2i(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// RSIFromModel fills out with in's events (RTEs) and signs (RTSs): at most
+// 8 events and 16 signs (the schema's limits; an error beyond), located
+// relative to the first one's position, radius in 0.1 m, priority in the
+// top three bits, text as an IA5 textString (non-ASCII bytes become '?'),
+// validity as minutes of the year (UTC).
+func RSIFromModel(in *v2x.RSI, msgCnt uint8, out *RoadSideInformation) error {
+	var nev, nsign int
+	for i := range in.Events {
+		if in.Events[i].Kind == v2x.KindSign {
+			nsign++
+		} else {
+			nev++
+		}
+	}
+	if nev > 8 || nsign > 16 || nev+nsign == 0 {
+		return fmt.Errorf("csae53 rsi: %d events and %d signs; an RSI holds 0..8 and 0..16, at least one", nev, nsign)
+	}
+	*out = RoadSideInformation{MsgCnt: MsgCount(msgCnt & 127), Rtes: out.Rtes[:0], Rtss: out.Rtss[:0]}
+	out.Id[4], out.Id[5], out.Id[6], out.Id[7] = byte(in.RSUID>>24), byte(in.RSUID>>16), byte(in.RSUID>>8), byte(in.RSUID)
+	ref := &in.Events[0]
+	rlat, rlon := int64(round(ref.Lat/degUnit)), int64(round(ref.Lon/degUnit))
+	out.RefPos = Position3D{Lat: Latitude(rlat), Long: Longitude(rlon)}
+	moy := func(ns int64) MinuteOfTheYear {
+		t := time.Unix(0, ns).UTC()
+		return MinuteOfTheYear(t.Sub(time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)) / time.Minute)
+	}
+	for i := range in.Events {
+		e := &in.Events[i]
+		var pos PositionOffsetLLV
+		LatLonToOffset(int64(round(e.Lat/degUnit)), int64(round(e.Lon/degUnit)), rlat, rlon, &pos.OffsetLL)
+		var desc Description
+		if e.Text != "" {
+			t := []byte(e.Text[:min(len(e.Text), 512)])
+			for k, c := range t {
+				if c >= 0x80 {
+					t[k] = '?'
+				}
+			}
+			desc = Description{Choice: DescriptionChoiceTextString, TextString: t}
+		}
+		var td RSITimeDetails
+		if e.StartNS != 0 {
+			td.HasStartTime, td.StartTime = true, moy(e.StartNS)
+		}
+		if e.EndNS != 0 {
+			td.HasEndTime, td.EndTime = true, moy(e.EndNS)
+		}
+		hasTD := td.HasStartTime || td.HasEndTime
+		prio := RSIPriority{min(e.Priority, 7) << 5}
+		if e.Kind == v2x.KindSign {
+			out.Rtss = append(out.Rtss, RTSData{RtsId: uint8(e.ID), SignType: SignType(e.Type), HasSignPos: true, SignPos: pos,
+				HasDescription: e.Text != "", Description: desc, HasTimeDetails: hasTD, TimeDetails: td, HasPriority: true, Priority: prio})
+			continue
+		}
+		out.Rtes = append(out.Rtes, RTEData{RteId: uint8(e.ID), EventType: EventType(e.Type), EventSource: EventSourceDetection,
+			HasEventPos: true, EventPos: pos, HasEventRadius: true, EventRadius: Radius(clampInt(round(float64(e.Radius)*10), 0, 65535)),
+			HasDescription: e.Text != "", Description: desc, HasTimeDetails: hasTD, TimeDetails: td, HasPriority: true, Priority: prio})
+	}
+	out.HasRtes, out.HasRtss = len(out.Rtes) > 0, len(out.Rtss) > 0
+	return nil
 }

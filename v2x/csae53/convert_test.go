@@ -265,3 +265,39 @@ func TestRSIToModel(t *testing.T) {
 		t.Errorf("event %+v", e)
 	}
 }
+
+func TestRSIRoundTrip(t *testing.T) {
+	start := time.Date(2026, 11, 22, 8, 0, 0, 0, time.UTC).UnixNano()
+	in := v2x.RSI{RSUID: 42, Events: []v2x.RoadEvent{
+		{ID: 1, Kind: v2x.KindEvent, Type: 401, Priority: 5, Lat: 22.5431, Lon: 114.0579, Radius: 150.5, StartNS: start, Text: "road works"},
+		{ID: 2, Kind: v2x.KindSign, Type: 38, Priority: 2, Lat: 22.5441, Lon: 114.0569},
+	}}
+	var m RoadSideInformation
+	if err := RSIFromModel(&in, 7, &m); err != nil {
+		t.Fatal(err)
+	}
+	f := MessageFrame{Choice: MessageFrameChoiceRsiFrame, RsiFrame: m}
+	raw, err := AppendFrame(nil, &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var g MessageFrame
+	if _, err := DecodeFrame(raw, &g); err != nil {
+		t.Fatal(err)
+	}
+	var out v2x.RSI
+	g.RsiFrame.ToModel(start, &out)
+	if out.RSUID != 42 || len(out.Events) != 2 {
+		t.Fatalf("%+v", out)
+	}
+	for i, e := range out.Events {
+		w := in.Events[i]
+		if e.ID != w.ID || e.Kind != w.Kind || e.Type != w.Type || e.Priority != w.Priority || e.Text != w.Text || e.StartNS != w.StartNS ||
+			!near(e.Lat, w.Lat, 1e-7) || !near(e.Lon, w.Lon, 1e-7) || !near(float64(e.Radius), float64(w.Radius), 0.1) {
+			t.Errorf("event %d: %+v, want %+v", i, e, w)
+		}
+	}
+	if err := RSIFromModel(&v2x.RSI{}, 0, &m); err == nil {
+		t.Error("an RSI without events encoded")
+	}
+}
