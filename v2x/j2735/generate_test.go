@@ -56,4 +56,40 @@ func TestOtherMessagesSkipSafely(t *testing.T) {
 			t.Errorf("%s: re-encoding differs (%v)", file, err)
 		}
 	}
+	tim, err := os.ReadFile("testdata/MessageFrame.TravelerInformation.uper")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f MessageFrame
+	if n, err := DecodeFrame(tim, &f); err != nil || f.MessageID != IDTIM || n != len(tim) {
+		t.Errorf("TIM: id %d, %d of %d bytes, %v", f.MessageID, n, len(tim), err)
+	}
+}
+
+// FuzzDecodeFrame: any input either fails or decodes to a frame that
+// re-encodes to the bytes it came from.
+func FuzzDecodeFrame(f *testing.F) {
+	for _, file := range []string{"decoder-output-spat.xml", "decoder-output-map.xml", "decoder-output-psm.xml",
+		"decoder-output-srm.xml", "decoder-output-ssm.xml", "decoder-output-sdsm.xml"} {
+		raw, _ := odeSample(f, file)
+		f.Add(raw)
+	}
+	if tim, err := os.ReadFile("testdata/MessageFrame.TravelerInformation.uper"); err == nil {
+		f.Add(tim)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fr MessageFrame
+		n, err := DecodeFrame(b, &fr)
+		if err != nil {
+			return
+		}
+		again, err := AppendFrame(nil, &fr)
+		if err != nil {
+			t.Fatalf("decoded frame does not encode: %v", err)
+		}
+		var fr2 MessageFrame
+		if _, err := DecodeFrame(again, &fr2); err != nil || fr2.MessageID != fr.MessageID || !bytes.Equal(fr2.Value, fr.Value) {
+			t.Fatalf("round trip changed the frame (%d bytes in): %v", n, err)
+		}
+	})
 }
