@@ -17,6 +17,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/csae53"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -40,6 +41,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	classes := fs.String("classes", "", "comma-separated `classes` to receive (default all): "+classList())
 	rate := fs.Float64("rate", 0, "maximum updates per second (0: every update)")
 	raw := fs.Bool("raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
+	csaeRSM := fs.Bool("csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
 	noDatagrams := fs.Bool("no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\n\n")
@@ -49,6 +51,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	sub := wire.Subscribe{Radius: float32(*radius), MaxRate: float32(*rate)}
+	if *csaeRSM {
+		sub.Flags |= wire.SubCSAERSM
+	}
 	if !*raw {
 		sub.Flags |= wire.SubPacked
 	}
@@ -94,6 +99,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var ages []int64
 	var bytes, rawBytes int64
 	var lastPrint time.Time
+	var rsm csae53.MessageFrame
+	var line []byte
 	start := time.Now()
 	for {
 		u, err := s.Next()
@@ -110,6 +117,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 		ages = append(ages, u.AgeNS)
 		bytes += int64(u.Bytes)
 		rawBytes += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
+		if u.Encoding == wire.EncodingCSAE53 {
+			if _, err := csae53.DecodeFrame(u.Encoded, &rsm); err != nil {
+				return fmt.Errorf("rsm frame %d: %w", u.Seq, err)
+			}
+			line = append(csae53.AppendJSON(line[:0], &rsm), '\n')
+			out.Write(line)
+			out.Flush()
+			continue
+		}
 		if *asJSON {
 			if err := client.WriteJSON(out, u); err != nil {
 				return err
@@ -128,6 +144,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	slices.Sort(ages)
 	pct := func(p float64) float64 { return float64(ages[int(p*float64(len(ages)-1))]) / 1e3 }
 	st := s.Stats()
+	if *csaeRSM {
+		fmt.Fprintf(stderr, "v2x-sub: %d CSAE RSM frames in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/frame\n",
+			len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1), float64(bytes)/float64(len(ages)))
+		return nil
+	}
 	fmt.Fprintf(stderr, "v2x-sub: %d updates in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/update (%.1fx smaller than full states); %d keyframes, %d deltas, %d datagrams, %d resyncs\n",
 		len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1),
 		float64(bytes)/float64(len(ages)), float64(rawBytes)/float64(max(bytes, 1)), st.Keyframes, st.Deltas, st.Datagrams, st.Resyncs)
