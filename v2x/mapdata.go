@@ -42,6 +42,26 @@ const (
 	ManeuverUTurn
 )
 
+// ManeuversFromBits maps the first four bits of a J2735 or CSAE 53
+// AllowedManeuvers BIT STRING (straight, left, right, U-turn), given as the
+// low four bits of b with the first bit highest.
+func ManeuversFromBits(b uint64) Maneuver {
+	var m Maneuver
+	if b&8 != 0 {
+		m |= ManeuverStraight
+	}
+	if b&4 != 0 {
+		m |= ManeuverLeft
+	}
+	if b&2 != 0 {
+		m |= ManeuverRight
+	}
+	if b&1 != 0 {
+		m |= ManeuverUTurn
+	}
+	return m
+}
+
 // Lane is one lane of an intersection. Nodes run from the stop line
 // outwards for ingress lanes and from the intersection outwards for egress
 // lanes, as in J2735 and CSAE 53.

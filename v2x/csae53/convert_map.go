@@ -57,7 +57,7 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 				lane.SpeedLimit = float32(link.SpeedLimits[0].Speed) * speedUnit
 			}
 			if l.HasManeuvers {
-				lane.Maneuvers = maneuvers(l.Maneuvers.Bits >> (l.Maneuvers.Len - 4))
+				lane.Maneuvers = v2x.ManeuversFromBits(l.Maneuvers.Bits >> (l.Maneuvers.Len - 4))
 			}
 			pts := &link.Points
 			has := link.HasPoints
@@ -85,7 +85,7 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 						conn.ToLane = uint8(ct.ConnectingLane.Lane)
 						if ct.ConnectingLane.HasManeuver {
 							mv := ct.ConnectingLane.Maneuver
-							conn.Maneuver = maneuvers(mv.Bits >> (mv.Len - 4))
+							conn.Maneuver = v2x.ManeuversFromBits(mv.Bits >> (mv.Len - 4))
 						}
 					}
 					if ct.HasPhaseId {
@@ -98,25 +98,6 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 		}
 	}
 	return nil
-}
-
-// maneuvers maps the first four AllowedManeuvers bits (straight, left,
-// right, U-turn; first bit highest of the four).
-func maneuvers(b uint64) v2x.Maneuver {
-	var m v2x.Maneuver
-	if b&8 != 0 {
-		m |= v2x.ManeuverStraight
-	}
-	if b&4 != 0 {
-		m |= v2x.ManeuverLeft
-	}
-	if b&2 != 0 {
-		m |= v2x.ManeuverRight
-	}
-	if b&1 != 0 {
-		m |= v2x.ManeuverUTurn
-	}
-	return m
 }
 
 // laneKind maps the lane type; a lane without attributes is a vehicle

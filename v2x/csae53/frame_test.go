@@ -2,56 +2,13 @@ package csae53
 
 import (
 	"bytes"
-	"encoding/xml"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/v2x-edge/v2x-edge/internal/xercmp"
 )
-
-// xerTokens canonicalises XER: element starts and ends and trimmed
-// character data, so that indentation does not matter.
-func xerTokens(t *testing.T, b []byte) []string {
-	t.Helper()
-	var out []string
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("xer: %v", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			out = append(out, "<"+tok.Name.Local+">")
-		case xml.EndElement:
-			out = append(out, "</"+tok.Name.Local+">")
-		case xml.CharData:
-			// asn1c breaks long hex and bit strings over lines: whitespace
-			// runs compare as one space.
-			if s := strings.Join(strings.Fields(string(tok)), " "); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-}
-
-// firstDiff describes where two token lists part.
-func firstDiff(want, got []string) string {
-	for i := range min(len(want), len(got)) {
-		if want[i] != got[i] {
-			lo := max(0, i-6)
-			return "at token " + strings.Join(want[lo:i], "") + " want " + want[i] + ", got " + got[i]
-		}
-	}
-	if len(want) != len(got) {
-		return "lengths differ"
-	}
-	return ""
-}
 
 // vectors lists the .uper files with a .xer beside them in dir.
 func vectors(t *testing.T, dir string) []string {
@@ -80,7 +37,7 @@ func checkVector(t *testing.T, file string) {
 	if n != len(raw) {
 		t.Errorf("decode used %d of %d bytes", n, len(raw))
 	}
-	if d := firstDiff(xerTokens(t, ref), xerTokens(t, AppendXER(nil, &f))); d != "" {
+	if d := xercmp.Diff(ref, AppendXER(nil, &f)); d != "" {
 		t.Errorf("XER differs from the reference: %s", d)
 	}
 	again, err := AppendFrame(nil, &f)

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"testing"
 
+	"github.com/v2x-edge/v2x-edge/internal/xercmp"
 	"github.com/v2x-edge/v2x-edge/v2x/asn1text"
 	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
@@ -52,7 +53,7 @@ func TestBSMTextMatchesXER(t *testing.T) {
 		x.Reset(nil)
 		m.WriteText(&x, "BasicSafetyMessage")
 		got := core.Find(x.Bytes())
-		if d := firstDiff(xerTokens(t, want[i]), xerTokens(t, got)); d != "" {
+		if d := xercmp.Diff(want[i], got); d != "" {
 			t.Fatalf("BSM %d: %s", i, d)
 		}
 	}

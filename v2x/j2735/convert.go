@@ -161,7 +161,7 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 			lane.Approach = uint8(l.EgressApproach)
 		}
 		if l.HasManeuvers {
-			lane.Maneuvers = maneuvers(l.Maneuvers.Bits >> 8)
+			lane.Maneuvers = v2x.ManeuversFromBits(l.Maneuvers.Bits >> 8)
 		}
 		if l.NodeList.Choice == NodeListXYChoiceNodes {
 			var x, y int64 // cm east and north of the reference point
@@ -201,7 +201,7 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 					conn.SignalGroup = uint8(ct.SignalGroup)
 				}
 				if ct.ConnectingLane.HasManeuver {
-					conn.Maneuver = maneuvers(ct.ConnectingLane.Maneuver.Bits >> 8)
+					conn.Maneuver = v2x.ManeuversFromBits(ct.ConnectingLane.Maneuver.Bits >> 8)
 				}
 				lane.Connections = append(lane.Connections, conn)
 			}
@@ -209,23 +209,4 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 		out.Lanes = append(out.Lanes, lane)
 	}
 	return nil
-}
-
-// maneuvers maps the first four AllowedManeuvers bits (straight, left,
-// right, U-turn), given as the top four of the twelve.
-func maneuvers(b uint64) v2x.Maneuver {
-	var m v2x.Maneuver
-	if b&8 != 0 {
-		m |= v2x.ManeuverStraight
-	}
-	if b&4 != 0 {
-		m |= v2x.ManeuverLeft
-	}
-	if b&2 != 0 {
-		m |= v2x.ManeuverRight
-	}
-	if b&1 != 0 {
-		m |= v2x.ManeuverUTurn
-	}
-	return m
 }

@@ -3,13 +3,12 @@ package j2735
 import (
 	"bytes"
 	"encoding/hex"
-	"encoding/xml"
-	"io"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/v2x-edge/v2x-edge/internal/xercmp"
 	"github.com/v2x-edge/v2x-edge/v2x/asn1text"
 	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
@@ -39,44 +38,6 @@ func odeSample(t testing.TB, file string) (frame []byte, msgXER []byte) {
 	// the fixture. Its 8 bits are all zero in the UPER (and in the other
 	// 27 lanes); restore them so that the rest is compared.
 	return frame, bytes.ReplaceAll(v[1], []byte("00002024-12-10T17:32:22.099782646Z 0000"), []byte("00000000"))
-}
-
-func xerTokens(t testing.TB, b []byte) []string {
-	t.Helper()
-	var out []string
-	d := xml.NewDecoder(bytes.NewReader(b))
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatalf("xer: %v", err)
-		}
-		switch tok := tok.(type) {
-		case xml.StartElement:
-			out = append(out, "<"+tok.Name.Local+">")
-		case xml.EndElement:
-			out = append(out, "</"+tok.Name.Local+">")
-		case xml.CharData:
-			if s := strings.TrimSpace(string(tok)); s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-}
-
-func firstDiff(want, got []string) string {
-	for i := range min(len(want), len(got)) {
-		if want[i] != got[i] {
-			lo := max(0, i-8)
-			return "after " + strings.Join(want[lo:i], "") + " want " + want[i] + ", got " + got[i]
-		}
-	}
-	if len(want) != len(got) {
-		return "lengths differ"
-	}
-	return ""
 }
 
 type message interface {
@@ -117,7 +78,7 @@ func TestSPATAndMAPSamples(t *testing.T) {
 			var x asn1text.XER
 			x.Reset(nil)
 			tc.msg.WriteText(&x, tc.name)
-			if diff := firstDiff(xerTokens(t, ref), xerTokens(t, x.Bytes())); diff != "" {
+			if diff := xercmp.Diff(ref, x.Bytes()); diff != "" {
 				t.Errorf("XER differs from asn1c's: %s", diff)
 			}
 			var e uper.Encoder
