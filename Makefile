@@ -46,11 +46,11 @@ bench-e2e: build ## end-to-end broadcast benchmark against Mosquitto (results in
 demo: ## run a node fed by the built-in simulated intersection (Ctrl-C to stop)
 	$(GO) run ./cmd/v2x-edge -demo -data $(DEMO_DATA)
 
-generate: ## regenerate the bpf2go output (needs clang, llvm, libbpf-dev)
+generate: ## regenerate the bpf2go output (needs clang, llvm, libbpf-dev) and the ASN.1 codecs
 	$(GO) generate ./...
 
 generate-check: generate ## regenerate and fail if the committed output differs
-	git diff --exit-code -- bpf/
+	git diff --exit-code -- bpf/ v2x/csae53/ v2x/j2735/ internal/asn1gen/gentest/
 
 clean: ## remove build output and demo data
 	rm -rf $(BIN) $(DEMO_DATA)
