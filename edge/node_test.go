@@ -159,13 +159,37 @@ func TestRegionAndClassFilter(t *testing.T) {
 		t.Fatal(err)
 	}
 	in, out := bsmAt(1, 110, 5), bsmAt(2, 0, 0)
-	p.SendBSM(1, clock.Now(), &in)
-	p.SendBSM(1, clock.Now(), &out)
+	in.Speed, out.Speed = 0, 0
 	list := v2x.ObjectList{SensorID: 9, Objects: []v2x.DetectedObject{
 		{LocalID: 1, Class: v2x.ClassPedestrian, Lat: refLat, Lon: refLon, Confidence: 90},
 	}}
-	p.SendObjects(9, clock.Now(), &list)
-	u := nextUntil(t, near, 5*time.Second, func(u *client.Update) bool { return len(u.State.Objects) > 0 })
+	// Keep the scene alive for as long as the test reads: the checks below
+	// take several heartbeats, longer than an unrefreshed track lives.
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			now := clock.Now()
+			p.SendBSM(1, now, &in)
+			p.SendBSM(1, now, &out)
+			p.SendObjects(9, now, &list)
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); <-done })
+	u := nextUntil(t, peds, 5*time.Second, func(u *client.Update) bool { return len(u.State.Objects) > 0 })
+	for _, o := range u.State.Objects {
+		if o.Class != v2x.ClassPedestrian {
+			t.Fatalf("pedestrian-only subscription got a %s", o.Class)
+		}
+	}
+	u = nextUntil(t, near, 5*time.Second, func(u *client.Update) bool { return len(u.State.Objects) > 0 })
 	for i := 0; i < 5; i++ {
 		for _, o := range u.State.Objects {
 			if d := math.Hypot(float64(o.E)-100, float64(o.N)); d > 20 {
@@ -173,12 +197,6 @@ func TestRegionAndClassFilter(t *testing.T) {
 			}
 		}
 		u = nextUntil(t, near, 5*time.Second, func(*client.Update) bool { return true })
-	}
-	u = nextUntil(t, peds, 5*time.Second, func(u *client.Update) bool { return len(u.State.Objects) > 0 })
-	for _, o := range u.State.Objects {
-		if o.Class != v2x.ClassPedestrian {
-			t.Fatalf("pedestrian-only subscription got a %s", o.Class)
-		}
 	}
 }
 
