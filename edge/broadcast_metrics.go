@@ -28,6 +28,7 @@ type broadcastMetrics struct {
 	encodings prometheus.Counter
 	resyncs   prometheus.Counter
 	delay     prometheus.Histogram // publish to handed to QUIC
+	wakeups   prometheus.Histogram // subscribers woken per fresh publication
 }
 
 func (b *broadcastMetrics) register(reg *prometheus.Registry) {
@@ -54,5 +55,8 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 	b.delay = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_delay_seconds",
 		Help:    "From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
 		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 20)})
-	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay)
+	b.wakeups = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_wakeups",
+		Help: "Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
+		Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
+	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay, b.wakeups)
 }

@@ -20,7 +20,8 @@ type Hub struct {
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*mailbox]
 
-	superseded prometheus.Counter // states a subscriber never got (latest-wins)
+	superseded prometheus.Counter   // states a subscriber never got (latest-wins)
+	wakeups    prometheus.Histogram // subscribers woken per fresh publication
 }
 
 // mailbox is a subscriber's latest-wins wakeup: a publish while one is
@@ -45,8 +46,8 @@ func (m *mailbox) signal() bool {
 	}
 }
 
-func newHub(superseded prometheus.Counter) *Hub {
-	h := &Hub{superseded: superseded}
+func newHub(superseded prometheus.Counter, wakeups prometheus.Histogram) *Hub {
+	h := &Hub{superseded: superseded, wakeups: wakeups}
 	h.subs.Store(&[]*mailbox{})
 	return h
 }
@@ -74,14 +75,18 @@ func (h *Hub) publish(s *Snapshot) {
 	if old != nil {
 		h.Release(old)
 	}
-	var missed int
+	var woken, missed int
 	for _, m := range *h.subs.Load() {
 		if s.TimeNS < m.due.Load() {
 			continue
 		}
+		woken++
 		if !m.signal() {
 			missed++
 		}
+	}
+	if s.Fresh {
+		h.wakeups.Observe(float64(woken))
 	}
 	if missed > 0 {
 		h.superseded.Add(float64(missed))

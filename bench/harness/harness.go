@@ -142,6 +142,13 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
 			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
 			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, Peer: "none"}
+		r.BurstP50, r.BurstP99 = quantile(m0, m1, "v2x_broadcast_wakeups", 0.5), quantile(m0, m1, "v2x_broadcast_wakeups", 0.99)
+		if ours.Seconds > 0 {
+			r.FreshPublishesPerS = (m1.sum("v2x_broadcast_wakeups_count") - m0.sum("v2x_broadcast_wakeups_count")) / ours.Seconds
+		}
+		if r.UpdatesPerSec > 0 {
+			r.NodeCPUPerUpdate, r.SubsCPUPerUpdate = r.NodeCPU*1e6/r.UpdatesPerSec, r.SubsCPU*1e6/r.UpdatesPerSec
+		}
 		for _, st := range ours.Stages {
 			r.StageP50, r.StageP99 = append(r.StageP50, st.P50), append(r.StageP99, st.P99)
 		}
@@ -156,6 +163,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			fmt.Fprintf(cfg.Progress, "  stages p50/p99: ingest→publish %.0f/%.0f µs, publish→received %.0f/%.0f µs (of which publish→handed to QUIC ≤%.0f/≤%.0f µs), received→state %.0f/%.0f µs\n",
 				r.StageP50[0], r.StageP99[0], r.StageP50[1], r.StageP99[1], r.NodeSendP50, r.NodeSendP99, r.StageP50[2], r.StageP99[2])
 		}
+		fmt.Fprintf(cfg.Progress, "  bursts: %.0f publications/s with new data, each waking ≤%.0f (p50) / ≤%.0f (p99) subscribers; CPU per update %.0f µs node + %.0f µs subscriber process\n",
+			r.FreshPublishesPerS, r.BurstP50, r.BurstP99, r.NodeCPUPerUpdate, r.SubsCPUPerUpdate)
 		if broker != nil {
 			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
 			peer, pcpu, err := runPeer(ctx, cfg, addr, ca, broker, n, rate)

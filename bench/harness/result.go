@@ -95,7 +95,18 @@ type Result struct {
 	// publication to the update handed to QUIC (histogram bucket bounds).
 	NodeSendP50 float64 `json:"node_send_p50_us"`
 	NodeSendP99 float64 `json:"node_send_p99_us"`
-	Shed        float64 `json:"shed"` // measurements the node shed while measuring
+	// Burst: subscribers one publication with new measurements woke
+	// (p50/p99, histogram bucket bounds), and how many such publications
+	// the node made per second. Subscribers due in a rate slot wait for
+	// fresh data, so each fresh publication starts a burst of sends.
+	BurstP50           float64 `json:"burst_p50"`
+	BurstP99           float64 `json:"burst_p99"`
+	FreshPublishesPerS float64 `json:"fresh_publishes_per_s"`
+	// CPU per delivered update, in µs: the node process and the
+	// subscriber process (cores × 1e6 / updates per second).
+	NodeCPUPerUpdate float64 `json:"node_cpu_us_per_update"`
+	SubsCPUPerUpdate float64 `json:"subs_cpu_us_per_update"`
+	Shed             float64 `json:"shed"` // measurements the node shed while measuring
 	// NodeMaxRSSMB is the node process's largest resident set while
 	// measuring (the node runs inside the v2x-bench process).
 	NodeMaxRSSMB float64 `json:"node_max_rss_mb"`

@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 	"time"
@@ -48,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "bench-results", "`directory` for results.json and latency.svg (empty: none)")
 	logLevel := fs.String("log-level", "warn", "node log `level`")
 	cpuProfile := fs.String("cpuprofile", "", "write the node process's CPU profile to `file`")
+	traceFile := fs.String("trace", "", "write an execution trace of the node process to `file` (go tool trace; -pprof=sched shows scheduling delay)")
 	role := fs.String("role", "", "internal: run as a load or subscriber process")
 	roleConfig := fs.String("role-config", "", "internal: the role's configuration as JSON")
 	fs.Usage = func() {
@@ -89,6 +91,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *traceFile != "" {
+		f, err := os.Create(*traceFile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := trace.Start(f); err != nil {
+			return fmt.Errorf("-trace: %w", err)
+		}
+		defer trace.Stop()
 	}
 	ncfg := edge.DefaultConfig()
 	ncfg.Compression = *compression
