@@ -39,16 +39,17 @@ type subscriber struct {
 	started bool
 
 	// writer-owned
-	state    wire.State
-	rsm      *rsmOut // CSAE RSM output (wire.SubCSAERSM), made on first use
-	lastSeq  uint64
-	lastSlot int64
-	phase    float64   // slot phase, a fraction of the slot
-	lastSent int64     // TimeNS of the state sent last
-	lastKey  int64     // keyframe slot of the last keyframe
-	base     *Snapshot // the state sent last (packed), held
-	baseKey  viewKey
-	dgram    []byte
+	state     wire.State
+	rsm       *rsmOut // CSAE RSM output (wire.SubCSAERSM), made on first use
+	lastSeq   uint64
+	lastSlot  int64
+	phase     float64   // slot phase, a fraction of the slot
+	lastSent  int64     // TimeNS of the state sent last
+	lastKey   int64     // keyframe slot of the last keyframe
+	lastKeyNS int64     // TimeNS of the last keyframe
+	base      *Snapshot // the state sent last (packed), held
+	baseKey   viewKey
+	dgram     []byte
 }
 
 // phaseGroups is how many slot phases rate-capped subscribers spread over.
@@ -195,12 +196,16 @@ func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
 	cfg := &s.n.cfg
 	// Keyframe slots are phased like rate slots, so that keyframes (the
 	// largest updates, on the stream) spread over the interval.
+	// A keyframe sent for another reason (first state, Resync, a new
+	// view) counts: the next periodic one comes at a slot boundary at least
+	// half an interval later.
 	keySlot, _ := slot(snap.TimeNS, float32(1e9/float64(cfg.KeyframeInterval)), s.phase)
-	key := s.needKey.Swap(false) || s.base == nil || keySlot != s.lastKey || keyOf(f) != s.baseKey
+	periodic := keySlot != s.lastKey && snap.TimeNS-s.lastKeyNS >= int64(cfg.KeyframeInterval)/2
+	key := s.needKey.Swap(false) || s.base == nil || periodic || keyOf(f) != s.baseKey
 	base := s.base
 	if key {
 		base = nil
-		s.lastKey = keySlot
+		s.lastKey, s.lastKeyNS = keySlot, snap.TimeNS
 	}
 	payload, rawLen, fresh, err := snap.encoded(f, base, s.n.comp)
 	if err != nil {
