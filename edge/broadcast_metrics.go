@@ -56,7 +56,7 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 		Help:    "From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
 		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 20)})
 	b.wakeups = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_wakeups",
-		Help: "Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
+		Help:    "Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
 	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay, b.wakeups)
 }
