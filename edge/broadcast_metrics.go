@@ -29,6 +29,7 @@ type broadcastMetrics struct {
 	resyncs   prometheus.Counter
 	delay     prometheus.Histogram // publish to handed to QUIC
 	wakeups   prometheus.Histogram // subscribers woken per fresh publication
+	deferred  prometheus.Counter   // due subscribers left for a later publication (burst limit)
 }
 
 func (b *broadcastMetrics) register(reg *prometheus.Registry) {
@@ -58,5 +59,7 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 	b.wakeups = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_wakeups",
 		Help:    "Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
-	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay, b.wakeups)
+	b.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_deferred_total",
+		Help: "Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data."})
+	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay, b.wakeups, b.deferred)
 }

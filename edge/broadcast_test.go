@@ -87,6 +87,7 @@ func TestPackedMatchesRaw(t *testing.T) {
 			}()
 			got := map[string][]wire.State{}
 			seqs := map[string][]uint64{}
+			times := map[string][]int64{}
 			for name, s := range subs {
 				wg.Add(1)
 				go func() {
@@ -100,6 +101,7 @@ func TestPackedMatchesRaw(t *testing.T) {
 						mu.Lock()
 						got[name] = append(got[name], copyState(&u.State))
 						seqs[name] = append(seqs[name], u.Seq)
+						times[name] = append(times[name], u.TimeNS)
 						mu.Unlock()
 					}
 				}()
@@ -136,13 +138,17 @@ func TestPackedMatchesRaw(t *testing.T) {
 						t.Errorf("stream: %d datagrams despite SubNoDatagram", stats.Datagrams)
 					}
 				case "capped":
-					// 2 s at 10 Hz: at most 21 slots, and one more for the
-					// answer to the subscription itself. The lower bound
+					// One update per 100 ms slot of the node clock, besides
+					// the answer to the subscription itself: n updates at
+					// node times spanning d fall in n slots, and a span d
+					// touches at most d/100ms + 2 of them. The lower bound
 					// only proves the cap does not starve the subscriber:
 					// under -race on a loaded CI machine fewer slots fit in
 					// the window.
-					if len(states) > 22 || len(states) < 5 {
-						t.Errorf("capped at 10 Hz: %d updates in 2 s", len(states))
+					ts := times[name][1:]
+					span := time.Duration(ts[len(ts)-1] - ts[0])
+					if most := int(span/(100*time.Millisecond)) + 2; len(ts) > most || len(states) < 5 {
+						t.Errorf("capped at 10 Hz: %d updates after the first in %v (at most %d), %d in all (%+v)", len(ts), span, most, len(states), stats)
 					}
 				}
 			}
@@ -398,4 +404,47 @@ func TestOverloadShedsAndCounts(t *testing.T) {
 		t.Fatalf("healthz under overload: %v %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// TestBurstLimitStarvesNobody: with at most one rate-capped subscriber
+// woken per publication and new data only 20 times a second, six
+// subscribers asking for 10 Hz cannot all get it, but every one keeps
+// getting states: the deferred go with later publications, longest due
+// first.
+func TestBurstLimitStarvesNobody(t *testing.T) {
+	n, opts := startNode(t, func(c *Config) { c.MaxBurst = 1 })
+	subs := make([]*client.Subscription, 6)
+	for i := range subs {
+		subs[i] = subscribe(t, dial(t, n, opts), wire.Subscribe{Flags: wire.SubPacked, MaxRate: 10})
+	}
+	p, err := dial(t, n, opts).OpenProducer(context.Background(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	driveBSMs(t, ctx, p, 5, 50*time.Millisecond)
+	counts := make([]int, len(subs))
+	deadline := time.Now().Add(2 * time.Second)
+	var wg sync.WaitGroup
+	for i, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for time.Now().Before(deadline) {
+				nextUntil(t, s, 2*time.Second, func(*client.Update) bool { return true })
+				counts[i]++
+			}
+		}()
+	}
+	wg.Wait()
+	t.Logf("states per subscriber in 2 s: %v; deferred %v", counts, testutil.ToFloat64(n.m.bc.deferred))
+	for i, c := range counts {
+		if c < 3 {
+			t.Errorf("subscriber %d got %d states in 2 s (all: %v)", i, c, counts)
+		}
+	}
+	if d := testutil.ToFloat64(n.m.bc.deferred); d == 0 {
+		t.Errorf("no subscriber deferred: the limit of one never engaged (states per subscriber %v)", counts)
+	}
 }

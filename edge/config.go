@@ -59,6 +59,11 @@ type Config struct {
 	KeyframeInterval time.Duration `json:"keyframe_interval"` // a keyframe at least this often; deltas between
 	NoDatagrams      bool          `json:"no_datagrams"`      // send every Update on its stream
 	MaxDatagram      int           `json:"max_datagram"`      // bytes; larger Update frames go on the stream
+	// MaxBurst is how many rate-capped subscribers one publication wakes
+	// at most; the others, due longest last, wait for the next one. 0
+	// (default): automatic, twice what the rate caps ask for per
+	// publication with new data and at least 16; -1: no limit.
+	MaxBurst int `json:"max_burst"`
 
 	// QUIC workers and eBPF packet steering (edge/steer, bpf).
 	Workers  int    `json:"workers"`   // quic.Transports on the listen port, steered by connection id; default runtime.NumCPU()
@@ -179,6 +184,9 @@ func (c *Config) Validate() error {
 	}
 	if c.KeyframeInterval < 10*time.Millisecond || c.KeyframeInterval > time.Minute {
 		errs = append(errs, fmt.Errorf("keyframe_interval %v outside 10ms..1m", c.KeyframeInterval))
+	}
+	if c.MaxBurst < -1 || c.MaxBurst > 1<<20 {
+		errs = append(errs, fmt.Errorf("max_burst %d outside -1..%d", c.MaxBurst, 1<<20))
 	}
 	if c.MaxDatagram < wire.HeaderLen+wire.UpdateHeadLen || c.MaxDatagram > 1400 {
 		errs = append(errs, fmt.Errorf("max_datagram %d outside %d..1400", c.MaxDatagram, wire.HeaderLen+wire.UpdateHeadLen))

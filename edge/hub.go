@@ -1,16 +1,27 @@
 package edge
 
 import (
-	"github.com/prometheus/client_golang/prometheus"
-
+	"cmp"
+	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Hub hands the fusion loop's snapshots to subscribers. It keeps the
 // current snapshot and a free list: a snapshot goes back to the free list
 // when it is neither current nor held by a reader, so publishing allocates
 // nothing in steady state.
+//
+// Publishing wakes the subscribers whose rate slot has begun. Those wait
+// for new data, so one publication with new data after a gap wakes every
+// subscriber that became due during the gap: a burst of sends, and its
+// last update waits for all the others. A burst limit bounds that: the
+// subscribers due longest go first and the rest wait for the next
+// publication, whose data is newer still, so deferring costs them nothing
+// in the age of what they get.
 type Hub struct {
 	mu   sync.Mutex
 	cur  *Snapshot
@@ -20,17 +31,38 @@ type Hub struct {
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*mailbox]
 
+	// Owned by the publishing goroutine (the fusion loop).
+	maxBurst  int          // 0: automatic; < 0: none; > 0: fixed
+	pend      []pendingSub // scratch: due subscribers of one publication
+	lastFresh int64        // TimeNS of the last publication with new data
+	freshGap  float64      // mean ns between publications with new data (EWMA)
+
 	superseded prometheus.Counter   // states a subscriber never got (latest-wins)
 	wakeups    prometheus.Histogram // subscribers woken per fresh publication
+	deferred   prometheus.Counter   // due subscribers left for a later publication
 }
+
+// pendingSub is a due subscriber in publish's scratch list.
+type pendingSub struct {
+	due int64
+	m   *mailbox
+}
+
+// Automatic burst limit: burstHeadroom times the updates the subscribers'
+// rate caps ask for per publication with new data, and at least minBurst.
+const (
+	minBurst      = 16
+	burstHeadroom = 2
+)
 
 // mailbox is a subscriber's latest-wins wakeup: a publish while one is
 // pending coalesces into it; the subscriber then reads the newest snapshot.
 // A subscriber whose rate cap makes the next states uninteresting sets
 // due: publish does not wake it for a state older than that.
 type mailbox struct {
-	c   chan struct{}
-	due atomic.Int64 // node time (ns) of the first state worth a wakeup
+	c    chan struct{}
+	due  atomic.Int64  // node time (ns) of the first state worth a wakeup
+	rate atomic.Uint32 // the subscription's rate cap (float32 bits, Hz); 0: none
 }
 
 func newMailbox() *mailbox { return &mailbox{c: make(chan struct{}, 1)} }
@@ -46,8 +78,8 @@ func (m *mailbox) signal() bool {
 	}
 }
 
-func newHub(superseded prometheus.Counter, wakeups prometheus.Histogram) *Hub {
-	h := &Hub{superseded: superseded, wakeups: wakeups}
+func newHub(maxBurst int, superseded, deferred prometheus.Counter, wakeups prometheus.Histogram) *Hub {
+	h := &Hub{maxBurst: maxBurst, superseded: superseded, deferred: deferred, wakeups: wakeups}
 	h.subs.Store(&[]*mailbox{})
 	return h
 }
@@ -65,7 +97,8 @@ func (h *Hub) newSnapshot() *Snapshot {
 	return &Snapshot{}
 }
 
-// publish makes s current and wakes every subscriber.
+// publish makes s current and wakes the subscribers due for it, up to the
+// burst limit.
 func (h *Hub) publish(s *Snapshot) {
 	s.refs.Store(1) // the hub's own reference, as current
 	h.mu.Lock()
@@ -75,22 +108,75 @@ func (h *Hub) publish(s *Snapshot) {
 	if old != nil {
 		h.Release(old)
 	}
+	if s.Fresh {
+		if h.lastFresh != 0 {
+			gap := float64(min(s.TimeNS-h.lastFresh, int64(1e9)))
+			if h.freshGap == 0 {
+				h.freshGap = gap
+			} else {
+				h.freshGap += (gap - h.freshGap) / 16
+			}
+		}
+		h.lastFresh = s.TimeNS
+	}
 	var woken, missed int
+	var demand float64 // updates per second the rate caps ask for
+	pend := h.pend[:0]
 	for _, m := range *h.subs.Load() {
-		if s.TimeNS < m.due.Load() {
+		rate := math.Float32frombits(m.rate.Load())
+		demand += float64(rate)
+		due := m.due.Load()
+		if s.TimeNS < due {
 			continue
 		}
+		switch {
+		case len(m.c) > 0: // woken already and not yet run: it will read s
+			woken++
+			missed++
+		case rate == 0 || h.maxBurst < 0: // uncapped subscribers take every state
+			woken++
+			if !m.signal() {
+				missed++
+			}
+		default:
+			pend = append(pend, pendingSub{due, m})
+		}
+	}
+	if limit := h.burstLimit(demand); len(pend) > limit {
+		slices.SortFunc(pend, func(a, b pendingSub) int { return cmp.Compare(a.due, b.due) })
+		h.deferred.Add(float64(len(pend) - limit))
+		clear(pend[limit:])
+		pend = pend[:limit]
+	}
+	for _, p := range pend {
 		woken++
-		if !m.signal() {
+		if !p.m.signal() {
 			missed++
 		}
+	}
+	clear(pend)
+	h.pend = pend[:0]
+	if missed > 0 {
+		h.superseded.Add(float64(missed))
 	}
 	if s.Fresh {
 		h.wakeups.Observe(float64(woken))
 	}
-	if missed > 0 {
-		h.superseded.Add(float64(missed))
+}
+
+// burstLimit returns how many rate-capped subscribers one publication may
+// wake, for rate caps asking for demand updates a second.
+func (h *Hub) burstLimit(demand float64) int {
+	switch {
+	case h.maxBurst < 0:
+		return math.MaxInt
+	case h.maxBurst > 0:
+		return h.maxBurst
+	case h.freshGap == 0:
+		return math.MaxInt // no rate of new data known yet
 	}
+	perPublication := demand * h.freshGap / 1e9
+	return max(minBurst, int(math.Ceil(burstHeadroom*perPublication)))
 }
 
 // Acquire returns the current snapshot with a reference held, or nil

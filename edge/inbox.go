@@ -85,6 +85,14 @@ func (in *inbox) putMap(m *v2x.Map, r *v2x.RSI) bool {
 }
 
 // swap hands the queued batch to the caller in exchange for a drained one.
+// empty reports whether nothing waits in the inbox.
+func (in *inbox) empty() bool {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	b := &in.cur
+	return len(b.meas) == 0 && len(b.spats) == 0 && len(b.maps) == 0 && len(b.rsis) == 0
+}
+
 func (in *inbox) swap(drained *batch) {
 	drained.reset()
 	in.mu.Lock()

@@ -64,7 +64,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, fmt.Errorf("edge: invalid configuration: %w", err)
 	}
 	m := newMetrics()
-	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(m.superseded, m.bc.wakeups),
+	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(cfg.MaxBurst, m.superseded, m.bc.deferred, m.bc.wakeups),
 		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
 	var f Fuser
 	switch cfg.Fusion {

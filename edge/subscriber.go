@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -88,6 +89,7 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 		return false
 	}
 	s.filter.Store(f)
+	s.mb.rate.Store(math.Float32bits(f.MaxRate))
 	s.needKey.Store(true)
 	s.mb.due.Store(0)
 	s.mb.signal() // answer a new subscription with the current state at once
@@ -114,6 +116,28 @@ func slot(t int64, rate float32, phase float64) (sl, next int64) {
 	return sl, int64((float64(sl+1) - phase) * 1e9 / float64(rate))
 }
 
+// worthSending reports whether snap should go to the subscriber now (a
+// subscriber that asked for a keyframe gets one regardless): a state with
+// new measurements, or a heartbeat's worth of time without; with a rate
+// cap, once per slot. A subscriber whose slot began waits for the next
+// state with new data rather than take an older one at once, so what it
+// gets is as fresh as the data allow; that includes a subscriber the burst
+// limit held back.
+func (s *subscriber) worthSending(snap *Snapshot, f *wire.Subscribe) bool {
+	if snap.Seq == s.lastSeq || !snap.Fresh && snap.TimeNS-s.lastSent < heartbeat {
+		return false
+	}
+	if f.MaxRate > 0 {
+		sl, next := slot(snap.TimeNS, f.MaxRate, s.phase)
+		s.mb.due.Store(next)
+		if sl == s.lastSlot {
+			return false
+		}
+		s.lastSlot = sl
+	}
+	return true
+}
+
 // run writes states until the stream or the node ends.
 func (s *subscriber) run(ctx context.Context) {
 	defer func() {
@@ -132,19 +156,9 @@ func (s *subscriber) run(ctx context.Context) {
 		if snap == nil {
 			continue
 		}
-		needKey := s.needKey.Load()
-		if !needKey && (snap.Seq == s.lastSeq || !snap.Fresh && snap.TimeNS-s.lastSent < heartbeat) {
-			s.n.hub.Release(snap) // nothing new
+		if !s.needKey.Load() && !s.worthSending(snap, f) {
+			s.n.hub.Release(snap)
 			continue
-		}
-		if f.MaxRate > 0 && !needKey {
-			sl, next := slot(snap.TimeNS, f.MaxRate, s.phase)
-			s.mb.due.Store(next)
-			if sl == s.lastSlot {
-				s.n.hub.Release(snap)
-				continue
-			}
-			s.lastSlot = sl
 		}
 		seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
 		var err error

@@ -55,6 +55,12 @@ func (w *world) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-w.in.wake:
+			// A wakeup whose frames an earlier cycle already took would
+			// publish a state without new data that supersedes the one
+			// with it, before its subscribers read it.
+			if w.in.empty() {
+				continue
+			}
 		case <-tick.C:
 		}
 		w.cycle(clock.Now())
