@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -38,6 +39,14 @@ type Config struct {
 	Raw      bool          // subscribers take uncompressed State frames
 	NoDgram  bool          // packed updates on streams only
 	Sockets  int           // UDP sockets the subscriber process's connections share (0: one per connection)
+	// ChildProcs is GOMAXPROCS of the load and subscriber processes (0:
+	// Go's default, every CPU). They stand in for remote vehicles and
+	// sensors; on a small machine their schedulers compete with the node's.
+	ChildProcs int
+	// Floor adds a phase per subscriber count: the transport floor, bare
+	// quic-go datagrams of the node's mean update size at the same rate
+	// and fan-out, evenly spread (see runFloor).
+	Floor    bool
 	Node     edge.Config
 	Exe      string // this program, re-executed for the load and subscriber roles
 	OutDir   string // results.json and latency.svg; "" writes nothing
@@ -91,7 +100,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	addr := node.Addr().String()
 	fmt.Fprintf(cfg.Progress, "node on %s (metrics http://%s/metrics)\n", addr, node.HTTPAddr())
 
-	load, err := startChild(ctx, cfg.Exe, "load", LoadConfig{Addr: addr, CA: ca, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
+	load, err := startChild(ctx, cfg.Exe, "load", cfg.ChildProcs, LoadConfig{Addr: addr, CA: ca, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +137,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			return results, err
 		}
 		rss := watchRSS()
-		ours, cpu, err := runPhase(ctx, cfg.Exe, sc, selfCPU)
+		ours, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
 		maxRSS := rss()
 		if err != nil {
 			return results, fmt.Errorf("%d subscribers: %w", n, err)
@@ -165,6 +174,24 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		fmt.Fprintf(cfg.Progress, "  bursts: %.0f publications/s with new data, each waking ≤%.0f (p50) / ≤%.0f (p99) subscribers; CPU per update %.0f µs node + %.0f µs subscriber process\n",
 			r.FreshPublishesPerS, r.BurstP50, r.BurstP99, r.NodeCPUPerUpdate, r.SubsCPUPerUpdate)
+		if cfg.Floor {
+			size := int(math.Round(r.BytesPer))
+			if size == 0 {
+				size = 600
+			}
+			fmt.Fprintf(cfg.Progress, "quic-go floor: %d connections, one %d-byte datagram each at %.0f Hz, evenly spread ...\n", n, size, rate)
+			fl, fcpu, err := runFloor(ctx, cfg, tmp, n, rate, size)
+			if err != nil {
+				return results, fmt.Errorf("floor, %d subscribers: %w", n, err)
+			}
+			r.FloorP50, r.FloorP99, r.FloorP999, r.FloorMax = fl.Latency.P50, fl.Latency.P99, fl.Latency.P999, fl.Latency.Max
+			r.FloorUpdatesPerSec, r.FloorCPU, r.FloorSubsCPU, r.FloorCurve = float64(fl.Updates)/fl.Seconds, fcpu, fl.CPU, fl.Latency.Curve
+			if r.FloorP99 > 0 {
+				r.FloorRatio = r.P99 / r.FloorP99
+			}
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our p99 is %.2fx the floor's\n",
+				r.FloorP50, r.FloorP99, r.FloorP999, r.FloorUpdatesPerSec, r.FloorCPU, r.FloorSubsCPU, r.FloorRatio)
+		}
 		if broker != nil {
 			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
 			peer, pcpu, err := runPeer(ctx, cfg, addr, ca, broker, n, rate)
@@ -185,7 +212,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		results = append(results, r)
 		if cfg.Results != nil {
 			line := r
-			line.Curve, line.PeerCurve = nil, nil
+			line.Curve, line.PeerCurve, line.FloorCurve = nil, nil, nil
 			if err := json.NewEncoder(cfg.Results).Encode(line); err != nil {
 				return results, err
 			}
@@ -252,7 +279,7 @@ func runPeer(ctx context.Context, cfg Config, addr, ca string, b *mqtt.Broker, n
 		}
 	}()
 	sc := SubsConfig{Addr: b.Addr, MQTT: true, Topic: topic, Subs: n, Warmup: cfg.Warmup, Duration: cfg.Duration, Rate: rate}
-	res, cpu, err := runPhase(ctx, cfg.Exe, sc, func() (time.Duration, error) { return procCPU(b.Pid()) })
+	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, func() (time.Duration, error) { return procCPU(b.Pid()) })
 	cancel()
 	if rerr := <-relayErr; err == nil && rerr != nil {
 		err = fmt.Errorf("relay: %w", rerr)
@@ -262,8 +289,8 @@ func runPeer(ctx context.Context, cfg Config, addr, ca string, b *mqtt.Broker, n
 
 // runPhase runs a subscriber process and measures cpu() over its
 // measuring window, in cores.
-func runPhase(ctx context.Context, exe string, sc SubsConfig, cpu func() (time.Duration, error)) (SubsResult, float64, error) {
-	ch, err := startChild(ctx, exe, "subs", sc)
+func runPhase(ctx context.Context, exe string, procs int, sc SubsConfig, cpu func() (time.Duration, error)) (SubsResult, float64, error) {
+	ch, err := startChild(ctx, exe, "subs", procs, sc)
 	if err != nil {
 		return SubsResult{}, 0, err
 	}
@@ -310,13 +337,16 @@ type child struct {
 	done chan error
 }
 
-func startChild(ctx context.Context, exe, role string, cfg any) (*child, error) {
+func startChild(ctx context.Context, exe, role string, procs int, cfg any) (*child, error) {
 	js, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
 	}
 	cmd := exec.CommandContext(ctx, exe, "-role", role, "-role-config", string(js))
 	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
+	if procs > 0 {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", procs))
+	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second
 	out, err := cmd.StdoutPipe()

@@ -122,6 +122,20 @@ type Result struct {
 	PeerBytesPer      float64 `json:"peer_bytes_per_update,omitempty"`
 	P99Ratio          float64 `json:"p99_ratio,omitempty"` // ours / peer
 
-	Curve     []float64 `json:"curve_us,omitempty"`
-	PeerCurve []float64 `json:"peer_curve_us,omitempty"`
+	// The transport floor (Config.Floor): bare quic-go datagrams at the same
+	// fan-out, rate and size, evenly spread; FloorRatio is ours / floor at
+	// p99. FloorCPU is the bench process (server and idling node) and
+	// FloorSubsCPU the clients' process, in cores.
+	FloorP50           float64 `json:"floor_p50_us,omitempty"`
+	FloorP99           float64 `json:"floor_p99_us,omitempty"`
+	FloorP999          float64 `json:"floor_p999_us,omitempty"`
+	FloorMax           float64 `json:"floor_max_us,omitempty"`
+	FloorUpdatesPerSec float64 `json:"floor_updates_per_s,omitempty"`
+	FloorCPU           float64 `json:"floor_cpu_cores,omitempty"`
+	FloorSubsCPU       float64 `json:"floor_subs_cpu_cores,omitempty"`
+	FloorRatio         float64 `json:"p99_floor_ratio,omitempty"`
+
+	Curve      []float64 `json:"curve_us,omitempty"`
+	PeerCurve  []float64 `json:"peer_curve_us,omitempty"`
+	FloorCurve []float64 `json:"floor_curve_us,omitempty"`
 }

@@ -30,6 +30,7 @@ type SubsConfig struct {
 	Addr     string        `json:"addr"`      // node QUIC address, or broker TCP address for MQTT
 	CA       string        `json:"ca"`        // node CA file
 	MQTT     bool          `json:"mqtt"`      // subscribe through the broker instead
+	Floor    bool          `json:"floor"`     // bare quic-go clients of the transport-floor server instead
 	Topic    string        `json:"topic"`     // MQTT topic
 	Subs     int           `json:"subs"`      // how many subscribers
 	Rate     float64       `json:"rate"`      // Hz cap per subscriber (node side)
@@ -126,6 +127,19 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 			}
 			dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
 			defer dcancel()
+			if cfg.Floor {
+				var tr *quic.Transport
+				if len(transports) > 0 {
+					tr = transports[i%len(transports)]
+				}
+				next, closeFn, err := dialFloor(dctx, cfg, tr, st, measuring.Load)
+				if err != nil {
+					errs <- err
+					return
+				}
+				subs[i] = sub{next: next, close: closeFn}
+				return
+			}
 			opts := client.Options{CAFile: cfg.CA}
 			if len(transports) > 0 {
 				opts.Transport = transports[i%len(transports)]

@@ -43,6 +43,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	copies := fs.Int("copies", 1, "load: send every BSM and object list this many times (10: ten times the nominal ingest)")
 	raw := fs.Bool("raw", false, "subscribers take uncompressed full State frames instead of keyframes and compressed deltas")
 	sockets := fs.Int("sockets", 0, "UDP sockets the subscriber process's QUIC connections share (0: one per connection)")
+	floor := fs.Bool("floor", true, "also measure the transport floor: bare quic-go datagrams at the same fan-out, rate and size")
+	childProcs := fs.Int("child-procs", 0, "GOMAXPROCS of the load and subscriber processes (0: every CPU)")
 	noDgram := fs.Bool("no-datagrams", false, "packed updates on streams only, never QUIC datagrams")
 	compression := fs.String("compression", "zstd", "node's compression of packed updates: zstd, s2 or none")
 	maxBurst := fs.Int("max-burst", 0, "node: rate-capped subscribers one publication wakes at most (0: automatic; -1: no limit)")
@@ -111,7 +113,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := cli.Context(0)
 	defer stop()
 	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
-		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, Node: ncfg, Exe: exe, OutDir: *out,
+		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floor: *floor, Node: ncfg, Exe: exe, OutDir: *out,
 		Log: log, Progress: stderr, Results: stdout})
 	return err
 }

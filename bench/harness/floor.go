@@ -1,0 +1,170 @@
+package harness
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
+)
+
+// floorALPN is the ALPN of the transport-floor phase.
+const floorALPN = "v2x-floor"
+
+// floorTick is how often the floor server sends to the connections that
+// are due: the finest grain a Go timer keeps on this kind of machine.
+const floorTick = time.Millisecond
+
+// runFloor measures what the transport alone costs at the same fan-out:
+// a bare quic-go server in this process sends n connections one datagram
+// of size bytes each at rate Hz, spread evenly over the period, and n bare
+// quic-go clients in a subscriber process (the same sockets and GOMAXPROCS
+// as the node's subscribers) time each datagram from its send. Nothing is
+// fused, encoded, filtered or reassembled, and no send waits for new data:
+// it is the best case for any node built on quic-go on this machine, and
+// the node's latency is read against it.
+func runFloor(ctx context.Context, cfg Config, tmp string, n int, rate float64, size int) (SubsResult, float64, error) {
+	dir := filepath.Join(tmp, "floor")
+	cert, err := devca.Ensure(dir)
+	if err != nil {
+		return SubsResult{}, 0, fmt.Errorf("floor certificate: %w", err)
+	}
+	udp, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return SubsResult{}, 0, fmt.Errorf("floor socket: %w", err)
+	}
+	tr := &quic.Transport{Conn: udp}
+	defer tr.Close()
+	ln, err := tr.Listen(&tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{floorALPN}, MinVersion: tls.VersionTLS13},
+		&quic.Config{EnableDatagrams: true, MaxIdleTimeout: 30 * time.Second, KeepAlivePeriod: 10 * time.Second})
+	if err != nil {
+		return SubsResult{}, 0, fmt.Errorf("floor listen: %w", err)
+	}
+	defer ln.Close()
+
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		conns []*quic.Conn
+		wg    sync.WaitGroup
+	)
+	wg.Add(2)
+	go func() { // accept
+		defer wg.Done()
+		for {
+			c, err := ln.Accept(fctx)
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	go func() { // send: connection i is due at phase i/n of each period
+		defer wg.Done()
+		floorSend(fctx, &mu, &conns, n, rate, max(size, 8))
+	}()
+	defer func() {
+		cancel()
+		wg.Wait()
+		mu.Lock()
+		for _, c := range conns {
+			c.CloseWithError(0, "")
+		}
+		mu.Unlock()
+	}()
+	sc := SubsConfig{Addr: udp.LocalAddr().String(), CA: filepath.Join(dir, devca.CAFile), Floor: true, Subs: n, Rate: rate,
+		Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+	return runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
+}
+
+// floorSend sends every floorTick to the connections whose turn has come.
+// A datagram carries its send time (node clock, ns) in its first 8 bytes.
+func floorSend(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, n int, rate float64, size int) {
+	period := float64(time.Second) / rate
+	payload := make([]byte, size)
+	start := time.Now()
+	sent := make([]int64, n) // periods sent per connection slot
+	tick := time.NewTicker(floorTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		el := float64(time.Since(start))
+		mu.Lock()
+		cs := *conns
+		mu.Unlock()
+		for i, c := range cs {
+			k := floorDue(el, period, i, n)
+			if k < sent[i] {
+				continue
+			}
+			sent[i] = k + 1
+			binary.BigEndian.PutUint64(payload, uint64(clock.Now()))
+			_ = c.SendDatagram(payload) // a full queue drops it: the receiver's count shows that
+		}
+	}
+}
+
+// floorDue returns the index of the last datagram due for connection slot
+// i of n, el ns into the run: slot i's k-th is due at (k + i/n) periods, so
+// the n slots spread evenly over each period. Before its first, it is -1.
+func floorDue(el, period float64, i, n int) int64 {
+	return int64(math.Floor(el/period - float64(i)/float64(n)))
+}
+
+// dialFloor connects one bare floor client and returns its receive loop.
+func dialFloor(ctx context.Context, cfg SubsConfig, tr *quic.Transport, st *subStats, measuring func() bool) (next func() error, closeFn func(), err error) {
+	pool, err := devca.LoadPool(cfg.CA)
+	if err != nil {
+		return nil, nil, err
+	}
+	ua, err := net.ResolveUDPAddr("udp", cfg.Addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	tlsConf := &tls.Config{RootCAs: pool, ServerName: "localhost", NextProtos: []string{floorALPN}, MinVersion: tls.VersionTLS13}
+	qconf := &quic.Config{EnableDatagrams: true, MaxIdleTimeout: 30 * time.Second, KeepAlivePeriod: 10 * time.Second}
+	var c *quic.Conn
+	if tr != nil {
+		c, err = tr.Dial(ctx, ua, tlsConf, qconf)
+	} else {
+		c, err = quic.DialAddr(ctx, cfg.Addr, tlsConf, qconf)
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("floor dial: %w", err)
+	}
+	next = func() error {
+		b, err := c.ReceiveDatagram(context.Background())
+		now := clock.Now()
+		if err != nil {
+			return err
+		}
+		if len(b) < 8 {
+			return errors.New("floor datagram shorter than its timestamp")
+		}
+		if measuring() {
+			st.samples = append(st.samples, now-int64(binary.BigEndian.Uint64(b)))
+			st.bytes += int64(len(b))
+			st.raw += int64(len(b))
+			st.seen++
+		}
+		return nil
+	}
+	return next, func() { c.CloseWithError(0, "") }, nil
+}
