@@ -13,14 +13,15 @@ import (
 // subscribers with the same key see the same view, so the encoded updates
 // for it are computed once per snapshot and base and shared.
 type viewKey struct {
-	center   bool
-	lat, lon float64
-	radius   float32
-	classes  v2x.ClassMask
+	center            bool
+	lat, lon          float64
+	radius            float32
+	classes           v2x.ClassMask
+	approaches, lanes wire.IDSet
 }
 
 func keyOf(f *wire.Subscribe) viewKey {
-	k := viewKey{radius: f.Radius, classes: f.Classes}
+	k := viewKey{radius: f.Radius, classes: f.Classes, approaches: f.Approaches, lanes: f.Lanes}
 	if f.Flags&wire.SubCenter != 0 {
 		k.center, k.lat, k.lon = true, f.CenterLat, f.CenterLon
 	}
@@ -62,9 +63,13 @@ func (c *broadcastCache) reset() {
 }
 
 // inView reports whether o is selected by a subscription whose region
-// centre is (ce, cn) in the snapshot's frame.
+// centre is (ce, cn) in the snapshot's frame: its class, its approach or
+// lane, and its distance from the centre must all pass.
 func inView(o *wire.StateObject, f *wire.Subscribe, ce, cn float64) bool {
 	if f.Classes != 0 && !f.Classes.Has(o.Class) {
+		return false
+	}
+	if f.HasSets() && !f.Approaches.Has(o.Approach) && !f.Lanes.Has(o.Lane) {
 		return false
 	}
 	if f.Radius > 0 {

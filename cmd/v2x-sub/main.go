@@ -39,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	radius := fs.Float64("radius", 0, "region radius in `metres` (0: no limit)")
 	center := fs.String("center", "", "region centre as `lat,lon` (default: the intersection reference point)")
 	classes := fs.String("classes", "", "comma-separated `classes` to receive (default all): "+classList())
+	approaches := fs.String("approaches", "", "comma-separated MAP approach `ids` (0: objects matched to no approach); with -lanes, objects on either pass (default: no such filter)")
+	lanes := fs.String("lanes", "", "comma-separated MAP lane `ids` (0: objects matched to no lane); see -approaches")
 	rate := fs.Float64("rate", 0, "maximum updates per second (0: every update)")
 	raw := fs.Bool("raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
 	csaeRSM := fs.Bool("csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
@@ -76,6 +78,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			sub.Classes |= v2x.MaskOf(c)
 		}
+	}
+	var err error
+	if sub.Approaches, err = wire.ParseIDSet(*approaches); err != nil {
+		return fmt.Errorf("-approaches: %w", err)
+	}
+	if sub.Lanes, err = wire.ParseIDSet(*lanes); err != nil {
+		return fmt.Errorf("-lanes: %w", err)
 	}
 
 	ctx, stop := cli.Context(*duration)

@@ -7,8 +7,12 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
-// SubscribeLen is the size of a Subscribe payload.
-const SubscribeLen = 32
+// SubscribeLen is the size of a Subscribe payload without approach and
+// lane sets; SubscribeSetsLen the size with them.
+const (
+	SubscribeLen     = 32
+	SubscribeSetsLen = SubscribeLen + 2*IDSetLen
+)
 
 // Subscribe flags.
 const (
@@ -36,7 +40,15 @@ type Subscribe struct {
 	Radius               float32       // metres; 0 means no limit
 	MaxRate              float32       // updates per second; 0 means every update
 	Classes              v2x.ClassMask // 0 means all classes
+	// Approaches and Lanes select objects by the MAP approach and lane the
+	// node matched them to: an object passes when its approach is in
+	// Approaches or its lane in Lanes. Id 0 stands for "not matched" (an
+	// object off the mapped lanes). Both empty: no such filter.
+	Approaches, Lanes IDSet
 }
+
+// HasSets reports whether s filters by approach or lane.
+func (s *Subscribe) HasSets() bool { return !s.Approaches.IsEmpty() || !s.Lanes.IsEmpty() }
 
 // AppendSubscribe appends the encoding of s.
 func AppendSubscribe(b []byte, s *Subscribe) []byte {
@@ -45,13 +57,23 @@ func AppendSubscribe(b []byte, s *Subscribe) []byte {
 	b = appendF64(b, s.CenterLon)
 	b = appendF32(b, s.Radius)
 	b = appendF32(b, s.MaxRate)
-	return appendU32(b, uint32(s.Classes))
+	b = appendU32(b, uint32(s.Classes))
+	if s.HasSets() {
+		b = s.Approaches.Append(b)
+		b = s.Lanes.Append(b)
+	}
+	return b
 }
 
 // DecodeSubscribe decodes and validates a Subscribe payload.
 func DecodeSubscribe(p []byte, s *Subscribe) error {
-	if err := checkLen("subscribe", len(p), SubscribeLen); err != nil {
-		return err
+	switch {
+	case len(p) < SubscribeLen:
+		return fmt.Errorf("subscribe: %w: %d bytes, want %d", ErrTruncated, len(p), SubscribeLen)
+	case len(p) > SubscribeLen && len(p) < SubscribeSetsLen:
+		return fmt.Errorf("subscribe: %w: %d bytes, want %d or %d", ErrInvalid, len(p), SubscribeLen, SubscribeSetsLen)
+	case len(p) > SubscribeSetsLen:
+		return fmt.Errorf("subscribe: %w: %d trailing bytes", ErrInvalid, len(p)-SubscribeSetsLen)
 	}
 	d := dec{b: p}
 	s.Flags = d.u32()
@@ -60,6 +82,14 @@ func DecodeSubscribe(p []byte, s *Subscribe) error {
 	s.Radius = d.f32()
 	s.MaxRate = d.f32()
 	s.Classes = v2x.ClassMask(d.u32())
+	s.Approaches, s.Lanes = IDSet{}, IDSet{}
+	if len(p) == SubscribeSetsLen {
+		s.Approaches.decode(&d)
+		s.Lanes.decode(&d)
+		if !s.HasSets() {
+			return fmt.Errorf("subscribe: %w: approach and lane sets given but both empty (send %d bytes)", ErrInvalid, SubscribeLen)
+		}
+	}
 	switch {
 	case s.Flags&SubCenter != 0 && !(math.Abs(s.CenterLat) <= 90 && math.Abs(s.CenterLon) <= 180):
 		return fmt.Errorf("subscribe: %w: centre %v,%v is not a WGS84 position", ErrInvalid, s.CenterLat, s.CenterLon)

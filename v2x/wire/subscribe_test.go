@@ -2,6 +2,7 @@ package wire
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"testing"
 
@@ -39,12 +40,15 @@ func TestSubscribeRoundTrip(t *testing.T) {
 		{"centre ignored without the flag", Subscribe{CenterLat: math.NaN(), CenterLon: 1e9}},
 		{"limits", Subscribe{Flags: SubCenter | 0xfffe, CenterLat: -90, CenterLon: 180, Radius: 1e6, MaxRate: 1000, Classes: math.MaxUint32}},
 		{"pedestrians only", Subscribe{Flags: SubCenter, CenterLat: refLat, CenterLon: refLon, Radius: 30, Classes: v2x.MaskOf(v2x.ClassPedestrian)}},
+		{"approaches", sampleSets(IDSet{0b110}, IDSet{})},
+		{"lanes", sampleSets(IDSet{}, IDSet{1, 0, 0, 1 << 63})},
+		{"both, every id", sampleSets(IDSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}, IDSet{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)})},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := AppendSubscribe(nil, &c.s)
-			if len(p) != SubscribeLen {
-				t.Fatalf("encoded %d bytes, want %d", len(p), SubscribeLen)
+			if want := map[bool]int{false: SubscribeLen, true: SubscribeSetsLen}[c.s.HasSets()]; len(p) != want {
+				t.Fatalf("encoded %d bytes, want %d", len(p), want)
 			}
 			var got Subscribe
 			if err := DecodeSubscribe(p, &got); err != nil {
@@ -55,6 +59,46 @@ func TestSubscribeRoundTrip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sampleSets is sampleSubscribe with approach and lane sets.
+func sampleSets(approaches, lanes IDSet) Subscribe {
+	s := sampleSubscribe()
+	s.Approaches, s.Lanes = approaches, lanes
+	return s
+}
+
+func TestSubscribeSetsLayout(t *testing.T) {
+	var a, l IDSet
+	a.Add(2)
+	l.Add(7)
+	l.Add(64)
+	s := sampleSets(a, l)
+	p := AppendSubscribe(nil, &s)
+	if len(p) != SubscribeSetsLen || be64(p, 32) != 1<<2 || be64(p, 40)|be64(p, 48)|be64(p, 56) != 0 ||
+		be64(p, 64) != 1<<7 || be64(p, 72) != 1 || be64(p, 80)|be64(p, 88) != 0 {
+		t.Errorf("subscribe with sets % x", p)
+	}
+	// The short form decodes to empty sets, even into a reused value.
+	short := sampleSubscribe()
+	q := AppendSubscribe(nil, &short)
+	if err := DecodeSubscribe(q, &s); err != nil || s.HasSets() {
+		t.Errorf("short form into a value with sets: %v, sets %v %v", err, s.Approaches, s.Lanes)
+	}
+}
+
+func TestDecodeSubscribeSetsErrors(t *testing.T) {
+	decode := func(q []byte) error { var s Subscribe; return DecodeSubscribe(q, &s) }
+	var a IDSet
+	a.Add(1)
+	s := sampleSets(a, IDSet{})
+	p := AppendSubscribe(nil, &s)
+	for n := SubscribeLen + 1; n < len(p); n++ {
+		checkDecodeErr(t, fmt.Sprintf("%d of %d bytes", n, len(p)), decode(p[:n]), ErrInvalid)
+	}
+	checkTrailing(t, p, decode)
+	empty := append(AppendSubscribe(nil, &Subscribe{}), make([]byte, 2*IDSetLen)...)
+	checkDecodeErr(t, "long form with empty sets", decode(empty), ErrInvalid)
 }
 
 func TestSubscribeLayout(t *testing.T) {
@@ -116,5 +160,9 @@ func TestDecodeSubscribeErrors(t *testing.T) {
 func FuzzDecodeSubscribe(f *testing.F) {
 	all := Subscribe{}
 	bad := Subscribe{Flags: SubCenter, CenterLat: math.NaN()}
-	fuzzPayload(f, &subscribeCodec, AppendSubscribe(nil, &all), AppendSubscribe(nil, &bad), bytes.Repeat([]byte{0xff}, SubscribeLen))
+	var l IDSet
+	l.Add(3)
+	sets := sampleSets(IDSet{1}, l)
+	fuzzPayload(f, &subscribeCodec, AppendSubscribe(nil, &all), AppendSubscribe(nil, &bad), bytes.Repeat([]byte{0xff}, SubscribeLen),
+		AppendSubscribe(nil, &sets), bytes.Repeat([]byte{0xff}, SubscribeSetsLen))
 }
