@@ -154,6 +154,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		r.BurstP50, r.BurstP99 = quantile(m0, m1, "v2x_broadcast_wakeups", 0.5), quantile(m0, m1, "v2x_broadcast_wakeups", 0.99)
 		if ours.Seconds > 0 {
 			r.FreshPublishesPerS = (m1.sum("v2x_broadcast_wakeups_count") - m0.sum("v2x_broadcast_wakeups_count")) / ours.Seconds
+			r.EncodingsPerS = (m1.sum("v2x_broadcast_encodings_total") - m0.sum("v2x_broadcast_encodings_total")) / ours.Seconds
 		}
 		if r.UpdatesPerSec > 0 {
 			r.NodeCPUPerUpdate, r.SubsCPUPerUpdate = r.NodeCPU*1e6/r.UpdatesPerSec, r.SubsCPU*1e6/r.UpdatesPerSec
@@ -172,8 +173,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			fmt.Fprintf(cfg.Progress, "  stages p50/p99: ingest→publish %.0f/%.0f µs, publish→received %.0f/%.0f µs (of which publish→handed to QUIC ≤%.0f/≤%.0f µs), received→state %.0f/%.0f µs\n",
 				r.StageP50[0], r.StageP99[0], r.StageP50[1], r.StageP99[1], r.NodeSendP50, r.NodeSendP99, r.StageP50[2], r.StageP99[2])
 		}
-		fmt.Fprintf(cfg.Progress, "  bursts: %.0f publications/s with new data, each waking ≤%.0f (p50) / ≤%.0f (p99) subscribers; CPU per update %.0f µs node + %.0f µs subscriber process\n",
-			r.FreshPublishesPerS, r.BurstP50, r.BurstP99, r.NodeCPUPerUpdate, r.SubsCPUPerUpdate)
+		fmt.Fprintf(cfg.Progress, "  bursts: %.0f publications/s with new data, each waking ≤%.0f (p50) / ≤%.0f (p99) subscribers; %.0f encodings/s; CPU per update %.0f µs node + %.0f µs subscriber process\n",
+			r.FreshPublishesPerS, r.BurstP50, r.BurstP99, r.EncodingsPerS, r.NodeCPUPerUpdate, r.SubsCPUPerUpdate)
 		if cfg.Floor {
 			size := int(math.Round(r.BytesPer))
 			if size == 0 {

@@ -102,6 +102,9 @@ type Result struct {
 	BurstP50           float64 `json:"burst_p50"`
 	BurstP99           float64 `json:"burst_p99"`
 	FreshPublishesPerS float64 `json:"fresh_publishes_per_s"`
+	// EncodingsPerS is how many Update payloads the node computed (and
+	// compressed) per second; the rest of the updates shared one.
+	EncodingsPerS float64 `json:"encodings_per_s"`
 	// CPU per delivered update, in µs: the node process and the
 	// subscriber process (cores × 1e6 / updates per second).
 	NodeCPUPerUpdate float64 `json:"node_cpu_us_per_update"`
