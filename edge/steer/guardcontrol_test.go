@@ -147,7 +147,7 @@ var (
 )
 
 func initial(src netip.Addr, id byte) []byte { return bpftest.Initial(src, guardTestPort, id) }
-func short(src netip.Addr) []byte           { return bpftest.Short(src, guardTestPort, CIDPrefix(0)) }
+func short(src netip.Addr) []byte            { return bpftest.Short(src, guardTestPort, CIDPrefix(0)) }
 
 // TestGuardControlDenyList adds and removes deny-list entries over HTTP
 // and checks each step on crafted frames run through the program, the

@@ -9,7 +9,7 @@ import (
 func TestParsePrefix(t *testing.T) {
 	for _, c := range []struct {
 		in, want string // want "" with err: refused
-		err          string
+		err      string
 	}{
 		{"198.51.100.0/24", "198.51.100.0/24", ""},
 		{"198.51.100.7", "198.51.100.7/32", ""},
