@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/v2x-edge/v2x-edge/bpf"
 	"github.com/v2x-edge/v2x-edge/bpf/bpftest"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
@@ -46,8 +48,11 @@ func TestNodeXDPControlWithoutGuard(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-	if err := n.SetGuard(DefaultConfig()); !errors.Is(err, steer.ErrNoGuard) {
-		t.Errorf("SetGuard without a guard: %v", err)
+	if err := n.ReloadGuard(func() (Config, error) { return DefaultConfig(), nil }); !errors.Is(err, steer.ErrNoGuard) {
+		t.Errorf("ReloadGuard without a guard: %v", err)
+	}
+	if got := testutil.ToFloat64(n.m.xdp.reloads[reloadNoGuard]); got != 1 {
+		t.Errorf("reloads counted as no_guard: %v", got)
 	}
 }
 
@@ -124,10 +129,10 @@ func TestNodeXDPControl(t *testing.T) {
 		}
 	}
 
-	// SetGuard (SIGHUP) puts the configuration's lists and limits back.
+	// ReloadGuard (SIGHUP) puts the configuration's lists and limits back.
 	c := DefaultConfig()
 	c.XDPDeny = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
-	if err := n.SetGuard(c); err != nil {
+	if err := n.ReloadGuard(func() (Config, error) { return c, nil }); err != nil {
 		t.Fatal(err)
 	}
 	if a, _ := gd.Entries(bpf.Allow); len(a) != 0 {
@@ -142,7 +147,19 @@ func TestNodeXDPControl(t *testing.T) {
 	}
 	bad := DefaultConfig()
 	bad.XDPDeny = []netip.Prefix{netip.MustParsePrefix("198.51.100.7/24")}
-	if err := n.SetGuard(bad); err == nil || !strings.Contains(err.Error(), "xdp_deny[0] 198.51.100.7/24") {
-		t.Errorf("SetGuard with a bad prefix: %v", err)
+	if err := n.ReloadGuard(func() (Config, error) { return bad, nil }); err == nil || !strings.Contains(err.Error(), "xdp_deny[0] 198.51.100.7/24") {
+		t.Errorf("ReloadGuard with a bad prefix: %v", err)
+	}
+	if err := n.ReloadGuard(func() (Config, error) { return Config{}, errors.New("config x.json: unexpected EOF") }); err == nil ||
+		!strings.Contains(err.Error(), "edge: reload xdp guard: invalid configuration: config x.json: unexpected EOF") {
+		t.Errorf("ReloadGuard with an unreadable file: %v", err)
+	}
+	if d, _ := gd.Entries(bpf.Deny); join(d) != "198.51.100.0/24" {
+		t.Errorf("failed reloads changed the deny list: %v", d)
+	}
+	for r, want := range map[int]float64{reloadOK: 1, reloadInvalid: 2, reloadError: 0} {
+		if got := testutil.ToFloat64(n.m.xdp.reloads[r]); got != want {
+			t.Errorf("reloads counted as %s: %v, want %v", reloadResultNames[r], got, want)
+		}
 	}
 }
