@@ -8,6 +8,7 @@ import (
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
+	"golang.org/x/sys/unix"
 )
 
 // GuardReason is the verdict of the XDP guard on one frame. Its values are
@@ -81,10 +82,12 @@ func (o *GuardOptions) setDefaults() {
 	}
 }
 
-// maxRate and maxBurst keep the program's nano-token arithmetic in 64 bits.
+// MaxGuardRate and MaxGuardBurst bound the rates (per second) and bursts
+// of GuardOptions: they keep the program's nano-token arithmetic in 64
+// bits.
 const (
-	maxRate  = 1e8
-	maxBurst = 1e6
+	MaxGuardRate  = 1e8
+	MaxGuardBurst = 1e6
 )
 
 func (o GuardOptions) validate() error {
@@ -98,8 +101,8 @@ func (o GuardOptions) validate() error {
 	if o.Prefix4 < 1 || o.Prefix4 > 32 || o.Prefix6 < 1 || o.Prefix6 > 128 {
 		errs = append(errs, fmt.Errorf("bucket prefixes /%d, /%d outside /1../32, /1../128", o.Prefix4, o.Prefix6))
 	}
-	if o.PrefixRate > maxRate || o.GlobalRate > maxRate || o.PrefixBurst > maxBurst || o.GlobalBurst > maxBurst {
-		errs = append(errs, fmt.Errorf("rates above %g/s or bursts above %g", float64(maxRate), float64(maxBurst)))
+	if o.PrefixRate > MaxGuardRate || o.GlobalRate > MaxGuardRate || o.PrefixBurst > MaxGuardBurst || o.GlobalBurst > MaxGuardBurst {
+		errs = append(errs, fmt.Errorf("rates above %g/s or bursts above %g", float64(MaxGuardRate), float64(MaxGuardBurst)))
 	}
 	return errors.Join(errs...)
 }
@@ -222,13 +225,17 @@ func (g *Guard) lpm(l List, p netip.Prefix) (*ebpf.Map, any, error) {
 	return g.objs.GuardDeny6, &k, nil
 }
 
-// Add puts prefix on list l; it applies from the next frame.
+// Add puts prefix on list l; it applies from the next frame. A full list
+// gives an error wrapping ErrListFull.
 func (g *Guard) Add(l List, prefix netip.Prefix) error {
 	m, k, err := g.lpm(l, prefix)
 	if err != nil {
 		return err
 	}
 	if err := m.Put(k, uint8(1)); err != nil {
+		if errors.Is(err, unix.ENOSPC) {
+			return fmt.Errorf("bpf: add %v to %s list: %w (%d prefixes of its family): %w", prefix, l, ErrListFull, GuardListCapacity, err)
+		}
 		return fmt.Errorf("bpf: add %v to %s list: %w", prefix, l, err)
 	}
 	return nil

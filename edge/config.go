@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"net/netip"
 	"os"
 	"runtime"
 	"time"
@@ -68,6 +69,13 @@ type Config struct {
 	// QUIC workers and eBPF packet steering (edge/steer, bpf).
 	Workers  int    `json:"workers"`   // quic.Transports on the listen port, steered by connection id; default runtime.NumCPU()
 	XDPIface string `json:"xdp_iface"` // interface for the XDP guard; "" (default): no guard
+	// The XDP guard's lists and limits, applied when it attaches (and on
+	// SIGHUP); /xdp/... on the HTTP listener changes them at run time. In
+	// the file, list entries are CIDR prefixes or bare addresses (/32,
+	// /128), with no address bits past the prefix length.
+	XDPAllow  []netip.Prefix    `json:"xdp_allow"`  // new connections from these skip the limits
+	XDPDeny   []netip.Prefix    `json:"xdp_deny"`   // everything from these is dropped, first
+	XDPLimits steer.GuardLimits `json:"xdp_limits"` // default steer.DefaultGuardLimits; a rate of 0 turns its limit off, a burst of 0 is the rate
 
 	// Raw UPER MessageFrames over UDP, as RSUs forward them.
 	UPERListen string `json:"uper_listen"` // UDP address; "" (default): no listener
@@ -130,6 +138,7 @@ func (c *Config) SetDefaults() {
 	if c.Workers == 0 {
 		c.Workers = runtime.NumCPU()
 	}
+	c.XDPLimits = c.XDPLimits.WithDefaults()
 }
 
 // DefaultConfig returns a Config with every default set and no reference
@@ -197,6 +206,19 @@ func (c *Config) Validate() error {
 	if c.Workers < 1 || c.Workers > steer.MaxWorkers {
 		errs = append(errs, fmt.Errorf("workers %d outside 1..%d", c.Workers, steer.MaxWorkers))
 	}
+	for _, l := range []struct {
+		name string
+		ps   []netip.Prefix
+	}{{"xdp_allow", c.XDPAllow}, {"xdp_deny", c.XDPDeny}} {
+		for i, p := range l.ps {
+			if err := steer.CheckPrefix(p); err != nil {
+				errs = append(errs, fmt.Errorf("%s[%d] %v: %w", l.name, i, p, err))
+			}
+		}
+	}
+	if err := c.XDPLimits.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("xdp_limits: %w", err))
+	}
 	if c.MaxStreams < 2 || c.MaxStreams > 10000 {
 		errs = append(errs, fmt.Errorf("max_streams %d outside 2..10000", c.MaxStreams))
 	}
@@ -232,6 +254,8 @@ func LoadConfigFile(path string, c *Config) error {
 		IdleTimeout   *jsonDuration `json:"idle_timeout"`
 		ShutdownGrace *jsonDuration `json:"shutdown_grace"`
 		ErrorWriteTTL *jsonDuration `json:"error_write_ttl"`
+		XDPAllow      *[]string     `json:"xdp_allow"`
+		XDPDeny       *[]string     `json:"xdp_deny"`
 	}{alias: (*alias)(c),
 		StaleAfter: (*jsonDuration)(&c.StaleAfter), SignalStale: (*jsonDuration)(&c.SignalStale),
 		PublishTick: (*jsonDuration)(&c.PublishTick), ClockInterval: (*jsonDuration)(&c.ClockInterval),
@@ -242,7 +266,30 @@ func LoadConfigFile(path string, c *Config) error {
 	if err := dec.Decode(&aux); err != nil {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
+	for _, l := range []struct {
+		name string
+		in   *[]string
+		out  *[]netip.Prefix
+	}{{"xdp_allow", aux.XDPAllow, &c.XDPAllow}, {"xdp_deny", aux.XDPDeny, &c.XDPDeny}} {
+		if l.in == nil {
+			continue
+		}
+		ps := make([]netip.Prefix, 0, len(*l.in))
+		for i, s := range *l.in {
+			p, err := steer.ParsePrefix(s)
+			if err != nil {
+				return fmt.Errorf("config %s: %s[%d] %q: %w", path, l.name, i, s, err)
+			}
+			ps = append(ps, p)
+		}
+		*l.out = ps
+	}
 	return nil
+}
+
+// GuardSettings are the XDP guard's lists and limits in c.
+func (c *Config) GuardSettings() steer.GuardSettings {
+	return steer.GuardSettings{Allow: c.XDPAllow, Deny: c.XDPDeny, Limits: c.XDPLimits}
 }
 
 type jsonDuration time.Duration

@@ -52,7 +52,8 @@ type metrics struct {
 	measuresIn  prometheus.Counter
 	clockOffset prometheus.Histogram
 
-	bc broadcastMetrics
+	bc  broadcastMetrics
+	xdp xdpMetrics
 }
 
 func newMetrics() *metrics {
@@ -110,6 +111,7 @@ func newMetrics() *metrics {
 		m.producerStreams, m.subscribers, m.delivered, m.superseded, m.stateBytes, m.published,
 		m.objects, m.signals, m.measuresIn, m.cycle, m.clockOffset)
 	m.bc.register(m.reg)
+	m.xdp.register(m.reg)
 	return m
 }
 

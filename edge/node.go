@@ -111,11 +111,12 @@ func (n *Node) Start() error {
 		EnableDatagrams:       !n.cfg.NoDatagrams,
 	}
 	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, XDPIface: n.cfg.XDPIface,
-		TLS: tlsConf, QUIC: qconf, Log: n.log})
+		Guard: n.cfg.GuardSettings(), TLS: tlsConf, QUIC: qconf, Log: n.log})
 	if err != nil {
 		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
 	}
-	if err := n.m.reg.Register(n.grp.Collector()); err != nil {
+	guardCtl := steer.NewGuardControl(n.grp, n.log)
+	if err := errors.Join(n.m.reg.Register(n.grp.Collector()), n.m.reg.Register(guardCtl.Collector())); err != nil {
 		n.grp.Close()
 		return fmt.Errorf("edge: register steering metrics: %w", err)
 	}
@@ -127,6 +128,7 @@ func (n *Node) Start() error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(n.m.reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", n.healthz)
+		mux.Handle("/xdp/", guardCtl)
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		n.wg.Add(1)
 		go func() {

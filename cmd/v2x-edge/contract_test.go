@@ -59,6 +59,13 @@ func freePort(t *testing.T, network string) int {
 // must end it cleanly.
 func startEdge(t *testing.T, bin string, extra ...string) (quicAddr, httpAddr, data string) {
 	t.Helper()
+	quicAddr, httpAddr, data, _ = startEdgeProcess(t, bin, extra...)
+	return quicAddr, httpAddr, data
+}
+
+// startEdgeProcess is startEdge that also returns the process, to signal.
+func startEdgeProcess(t *testing.T, bin string, extra ...string) (quicAddr, httpAddr, data string, p *os.Process) {
+	t.Helper()
 	quicAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t, "udp"))
 	httpAddr = fmt.Sprintf("127.0.0.1:%d", freePort(t, "tcp"))
 	data = filepath.Join(t.TempDir(), "data")
@@ -92,7 +99,7 @@ func startEdge(t *testing.T, bin string, extra ...string) (quicAddr, httpAddr, d
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	return quicAddr, httpAddr, data
+	return quicAddr, httpAddr, data, cmd.Process
 }
 
 type subLine struct {

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/v2x-edge/v2x-edge/bench/demo"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
@@ -20,6 +22,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
@@ -48,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	noDatagrams := fs.Bool("no-datagrams", false, "send every packed update on its stream, never as a QUIC datagram")
 	workers := fs.Int("workers", cfg.Workers, "QUIC workers on the listen port, steered by connection id with eBPF (one without the privilege to load it)")
 	xdpIface := fs.String("xdp-iface", "", "attach the XDP guard to this `interface` (empty: no guard)")
+	xdpAllow := fs.String("xdp-allow", "", "comma-separated `prefixes` (or addresses) whose new connections skip the XDP guard's limits")
+	xdpDeny := fs.String("xdp-deny", "", "comma-separated `prefixes` (or addresses) whose datagrams the XDP guard drops")
+	xdpPrefixRate := fs.Uint64("xdp-prefix-rate", cfg.XDPLimits.PrefixRate, "new connections per second the XDP guard lets in per source prefix (/24, /56); 0: no limit")
+	xdpGlobalRate := fs.Uint64("xdp-global-rate", cfg.XDPLimits.GlobalRate, "new connections per second the XDP guard lets in from all sources; 0: no limit")
 	uperListen := fs.String("uper-listen", "", "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
 	uperStd := fs.String("uper-std", "csae53", "message set of -uper-listen: csae53 or j2735")
 	demoMode := fs.Bool("demo", false, "feed the node from the built-in simulated intersection over loopback QUIC and print what a subscriber receives")
@@ -67,39 +74,60 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *configFile != "" {
-		if err := edge.LoadConfigFile(*configFile, &cfg); err != nil {
-			return err
-		}
-	}
-	// Flags set on the command line override the file.
+	// Flags set on the command line override the file; SIGHUP reads the
+	// file again (for the XDP guard's lists and limits).
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	apply := func(name string, fn func()) {
-		if set[name] || *configFile == "" {
-			fn()
+	load := func() (edge.Config, error) {
+		cfg := edge.DefaultConfig()
+		if *configFile != "" {
+			if err := edge.LoadConfigFile(*configFile, &cfg); err != nil {
+				return cfg, err
+			}
 		}
-	}
-	apply("listen", func() { cfg.Listen = *listen })
-	apply("http", func() { cfg.HTTP = *httpAddr })
-	apply("data", func() { cfg.DataDir = *data })
-	apply("cert", func() { cfg.CertFile = *cert })
-	apply("key", func() { cfg.KeyFile = *key })
-	apply("max-frame", func() { cfg.MaxFrame = *maxFrame })
-	apply("compression", func() { cfg.Compression = *compression })
-	apply("keyframe-interval", func() { cfg.KeyframeInterval = *keyframe })
-	apply("no-datagrams", func() { cfg.NoDatagrams = *noDatagrams })
-	apply("max-burst", func() { cfg.MaxBurst = *maxBurst })
-	apply("workers", func() { cfg.Workers = *workers })
-	apply("xdp-iface", func() { cfg.XDPIface = *xdpIface })
-	apply("uper-listen", func() { cfg.UPERListen = *uperListen })
-	apply("uper-std", func() { cfg.UPERStd = *uperStd })
-	if *ref != "" {
-		if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
-			return fmt.Errorf("-ref: %w", err)
+		apply := func(name string, fn func()) {
+			if set[name] || *configFile == "" {
+				fn()
+			}
 		}
+		apply("listen", func() { cfg.Listen = *listen })
+		apply("http", func() { cfg.HTTP = *httpAddr })
+		apply("data", func() { cfg.DataDir = *data })
+		apply("cert", func() { cfg.CertFile = *cert })
+		apply("key", func() { cfg.KeyFile = *key })
+		apply("max-frame", func() { cfg.MaxFrame = *maxFrame })
+		apply("compression", func() { cfg.Compression = *compression })
+		apply("keyframe-interval", func() { cfg.KeyframeInterval = *keyframe })
+		apply("no-datagrams", func() { cfg.NoDatagrams = *noDatagrams })
+		apply("max-burst", func() { cfg.MaxBurst = *maxBurst })
+		apply("workers", func() { cfg.Workers = *workers })
+		apply("xdp-iface", func() { cfg.XDPIface = *xdpIface })
+		apply("uper-listen", func() { cfg.UPERListen = *uperListen })
+		apply("uper-std", func() { cfg.UPERStd = *uperStd })
+		apply("xdp-prefix-rate", func() { cfg.XDPLimits.PrefixRate = *xdpPrefixRate })
+		apply("xdp-global-rate", func() { cfg.XDPLimits.GlobalRate = *xdpGlobalRate })
+		var err error
+		for _, l := range []struct {
+			name string
+			s    string
+			dst  *[]netip.Prefix
+		}{{"xdp-allow", *xdpAllow, &cfg.XDPAllow}, {"xdp-deny", *xdpDeny, &cfg.XDPDeny}} {
+			apply(l.name, func() { *l.dst, err = steer.ParsePrefixList(l.s) })
+			if err != nil {
+				return cfg, fmt.Errorf("-%s: %w", l.name, err)
+			}
+		}
+		if *ref != "" {
+			if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
+				return cfg, fmt.Errorf("-ref: %w", err)
+			}
+		}
+		cfg.SetDefaults()
+		return cfg, nil
 	}
-	cfg.SetDefaults()
+	if cfg, err = load(); err != nil {
+		return err
+	}
 
 	n, err := edge.New(cfg, log)
 	if err != nil {
@@ -110,6 +138,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := cli.Context(*duration)
 	defer stop()
+	// SIGHUP resets the XDP guard's lists and limits to the
+	// configuration: the file read again, the flags over it.
+	stopHUP := cli.OnSignal(ctx, syscall.SIGHUP, func() {
+		log.Info("SIGHUP: reloading the XDP guard's lists and limits", "config", *configFile)
+		n.ReloadGuard(load) // logs and counts what it did
+	})
+	defer stopHUP()
 	var runErr error
 	if *demoMode {
 		scfg := sim.Config{Seed: *seed, Cameras: *cameras}
@@ -124,6 +159,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		<-ctx.Done()
 	}
 	stop()
+	stopHUP()
 	if err := n.Close(); err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ type collector struct {
 
 	workers, steered, xdpAttached              *prometheus.Desc
 	steerDecisions, workerPackets, workerConns *prometheus.Desc
-	xdpPackets                                 *prometheus.Desc
+	xdpPackets, xdpEntries                     *prometheus.Desc
 	scrapeErrors                               *prometheus.Desc
 }
 
@@ -30,12 +30,13 @@ func (g *Group) Collector() prometheus.Collector {
 		workerConns:    prometheus.NewDesc("v2x_steer_worker_connections_total", "Connections accepted by each worker.", []string{"worker"}, nil),
 		xdpAttached:    prometheus.NewDesc("v2x_xdp_attached", "1 when the XDP guard is attached, labelled with its interface and mode (native or generic).", []string{"iface", "mode"}, nil),
 		xdpPackets:     prometheus.NewDesc("v2x_xdp_packets_total", "Frames judged by the XDP guard, by verdict and reason.", []string{"verdict", "reason"}, nil),
+		xdpEntries:     prometheus.NewDesc("v2x_xdp_list_entries", "Prefixes on the XDP guard's allow and deny lists (IPv4 and IPv6), read from the kernel at each scrape.", []string{"list"}, nil),
 		scrapeErrors:   prometheus.NewDesc("v2x_steer_counter_read_errors", "Failed reads of eBPF counter maps during this scrape.", nil, nil),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.workers, c.steered, c.steerDecisions, c.workerPackets, c.workerConns, c.xdpAttached, c.xdpPackets, c.scrapeErrors} {
+	for _, d := range []*prometheus.Desc{c.workers, c.steered, c.steerDecisions, c.workerPackets, c.workerConns, c.xdpAttached, c.xdpPackets, c.xdpEntries, c.scrapeErrors} {
 		ch <- d
 	}
 }
@@ -80,6 +81,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			verdict = "drop"
 		}
 		ch <- prometheus.MustNewConstMetric(c.xdpPackets, prometheus.CounterValue, float64(gc[r]), verdict, r.String())
+	}
+	for _, l := range []bpf.List{bpf.Allow, bpf.Deny} {
+		var n int
+		if g.guard != nil {
+			g.guardMu.Lock()
+			ps, err := g.guard.Entries(l)
+			g.guardMu.Unlock()
+			if err != nil {
+				readErrors++
+			}
+			n = len(ps)
+		}
+		ch <- prometheus.MustNewConstMetric(c.xdpEntries, prometheus.GaugeValue, float64(n), l.String())
 	}
 	ch <- prometheus.MustNewConstMetric(c.scrapeErrors, prometheus.GaugeValue, readErrors)
 }

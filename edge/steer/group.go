@@ -31,9 +31,10 @@ type Options struct {
 	Generation uint8
 	// XDPIface names the interface to attach the XDP guard to; "": none.
 	XDPIface string
-	// Guard holds the guard's limits; Listen fills in the port and the
-	// connection-id fields. Zero rates and bursts take DefaultGuardLimits.
-	Guard bpf.GuardOptions
+	// Guard holds the guard's lists and limits, applied when it attaches
+	// (the zero value: empty lists and DefaultGuardLimits). Listen fills
+	// in the port and the connection-id fields.
+	Guard GuardSettings
 	// NoSteering leaves every datagram to the kernel's reuseport hash (the
 	// negative control of the tests: a NAT rebinding then lands on a
 	// worker that does not know the connection).
@@ -44,17 +45,13 @@ type Options struct {
 	Log        *slog.Logger // nil: discard
 }
 
-// DefaultGuardLimits are the guard's new-connection limits when Options
-// give none: generous per source prefix, since a carrier NAT puts many
-// vehicles behind one /24, and a node-wide ceiling on handshakes.
-var DefaultGuardLimits = bpf.GuardOptions{PrefixRate: 100, PrefixBurst: 200, GlobalRate: 2000, GlobalBurst: 4000}
-
 // Group is a set of QUIC workers serving one UDP port.
 type Group struct {
 	log      *slog.Logger
 	workers  []*worker
 	steering *bpf.Steering // nil without steering
 	guard    *bpf.Guard    // nil without guard
+	guardMu  sync.Mutex    // serializes changes to the guard's lists and limits
 	steerCfg bpf.SteerConfig
 	accepted chan accepted
 	ctx      context.Context
@@ -103,6 +100,9 @@ func Listen(opts Options) (*Group, error) {
 	}
 	if opts.TLS == nil {
 		return nil, errors.New("steer: no TLS configuration")
+	}
+	if err := opts.Guard.Validate(); err != nil {
+		return nil, fmt.Errorf("steer: xdp guard: %w", err)
 	}
 	if opts.Keys == nil {
 		k, err := NewKeys()
@@ -165,17 +165,16 @@ func Listen(opts Options) (*Group, error) {
 		}
 	}
 	if opts.XDPIface != "" {
-		gopts := opts.Guard
-		gopts.Port = uint16(conns[0].LocalAddr().(*net.UDPAddr).Port)
-		gopts.CIDLen, gopts.CIDPrefix = CIDLen, prefix
-		if gopts.PrefixRate == 0 && gopts.PrefixBurst == 0 && gopts.GlobalRate == 0 && gopts.GlobalBurst == 0 {
-			d := DefaultGuardLimits
-			gopts.PrefixRate, gopts.PrefixBurst, gopts.GlobalRate, gopts.GlobalBurst = d.PrefixRate, d.PrefixBurst, d.GlobalRate, d.GlobalBurst
-		}
+		gopts := opts.Guard.Limits.WithDefaults().apply(bpf.GuardOptions{
+			Port: uint16(conns[0].LocalAddr().(*net.UDPAddr).Port), CIDLen: CIDLen, CIDPrefix: prefix})
 		gd, err := loadGuard(opts.XDPIface, gopts)
 		switch {
 		case err == nil:
 			g.guard = gd
+			if _, err := syncGuard(gd, opts.Guard); err != nil {
+				g.Close()
+				return nil, fmt.Errorf("steer: xdp guard lists: %w", err)
+			}
 		case unprivileged(err) && g.steering == nil:
 			g.fallback = err.Error()
 		default:
@@ -203,6 +202,10 @@ func Listen(opts Options) (*Group, error) {
 	}
 	opts.Log.Info("quic workers listening", "addr", g.Addr().String(), "workers", len(g.workers),
 		"steering", g.steering != nil, "xdp_guard", g.guardDesc())
+	if g.guard != nil {
+		opts.Log.Info("xdp guard configured", "allow", len(opts.Guard.Allow), "deny", len(opts.Guard.Deny),
+			"limits", opts.Guard.Limits.WithDefaults().String())
+	}
 	return g, nil
 }
 

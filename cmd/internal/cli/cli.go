@@ -1,6 +1,7 @@
 // Package cli holds what the v2x-edge commands share: flag parsing with
-// -h handled, a run context ended by SIGINT/SIGTERM or a duration, and the
-// log/slog logger from -log-level and -log-format.
+// -h handled, a run context ended by SIGINT/SIGTERM or a duration, a
+// handler for a signal such as SIGHUP, and the log/slog logger from
+// -log-level and -log-format.
 package cli
 
 import (
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -40,6 +42,39 @@ func Context(d time.Duration) (context.Context, context.CancelFunc) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, d)
 	return ctx, func() { cancel(); stop() }
+}
+
+// OnSignal calls fn each time sig arrives, one call at a time, until ctx
+// ends or the returned stop is called; stop waits for a call under way.
+// From OnSignal to stop, sig does not take its default action (for
+// SIGHUP: ending the process).
+func OnSignal(ctx context.Context, sig os.Signal, fn func()) (stop func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, sig)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ch:
+				fn()
+			case <-ctx.Done():
+				return
+			case <-done:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(done)
+			wg.Wait()
+			signal.Stop(ch)
+		})
+	}
 }
 
 // Logger returns a logger writing to w at the given level ("debug",

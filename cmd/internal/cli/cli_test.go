@@ -2,7 +2,10 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"flag"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -30,6 +33,28 @@ func TestContextDuration(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("context did not end after its duration")
 	}
+}
+
+// TestOnSignal sends SIGHUP to the test process: the handler runs, and
+// the process lives on.
+func TestOnSignal(t *testing.T) {
+	calls := make(chan struct{}, 4)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := OnSignal(ctx, syscall.SIGHUP, func() { calls <- struct{}{} })
+	defer stop()
+	for i := range 2 {
+		if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-calls:
+		case <-time.After(5 * time.Second):
+			t.Fatalf("signal %d: handler not called", i)
+		}
+	}
+	stop()
+	stop() // a second stop is harmless
 }
 
 func TestLogger(t *testing.T) {
