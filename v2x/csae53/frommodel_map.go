@@ -205,15 +205,3 @@ func setLaneType(k v2x.LaneKind, t *LaneTypeAttributes) error {
 	}
 	return nil
 }
-
-// grow extends s by one element, reusing the storage (and so the slices
-// inside) of an element a previous use left beyond its length.
-func grow[S ~[]E, E any](s S) (S, *E) {
-	if len(s) < cap(s) {
-		s = s[:len(s)+1]
-	} else {
-		var zero E
-		s = append(s, zero)
-	}
-	return s, &s[len(s)-1]
-}
