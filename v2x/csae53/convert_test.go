@@ -343,4 +343,16 @@ func TestSPATFromModelSimulator(t *testing.T) {
 			t.Errorf("%v: %s", at, d)
 		}
 	}
+	in := plan.SPAT(0)
+	var f MessageFrame
+	f.Choice = MessageFrameChoiceSpatFrame
+	buf := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(20, func() {
+		if err := SPATFromModel(&in, base, 1, &f.SpatFrame); err != nil {
+			t.Fatal(err)
+		}
+		buf, _ = AppendFrame(buf[:0], &f)
+	}); n != 0 {
+		t.Errorf("SPATFromModel and AppendFrame into reused values: %.0f allocations", n)
+	}
 }
