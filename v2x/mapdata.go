@@ -62,6 +62,25 @@ func ManeuversFromBits(b uint64) Maneuver {
 	return m
 }
 
+// Bits is the inverse of ManeuversFromBits: the four AllowedManeuvers bits
+// (straight, left, right, U-turn) as the low four bits, the first highest.
+func (m Maneuver) Bits() uint64 {
+	var b uint64
+	if m&ManeuverStraight != 0 {
+		b |= 8
+	}
+	if m&ManeuverLeft != 0 {
+		b |= 4
+	}
+	if m&ManeuverRight != 0 {
+		b |= 2
+	}
+	if m&ManeuverUTurn != 0 {
+		b |= 1
+	}
+	return b
+}
+
 // Lane is one lane of an intersection. Nodes run from the stop line
 // outwards for ingress lanes and from the intersection outwards for egress
 // lanes, as in J2735 and CSAE 53.

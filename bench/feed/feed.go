@@ -49,15 +49,17 @@ type Options struct {
 	// spreads arrivals the way independent devices would.
 	Step time.Duration
 	// Encoding sends messages as standard MessageFrames:
-	// wire.EncodingCSAE53 (BSM, SPAT, RSI, and camera object lists as
-	// RSMs of at most 16 participants) or wire.EncodingJ2735 (BSM); the
-	// rest (MAP; SPAT and the rest for J2735) stays native. Default native.
+	// wire.EncodingCSAE53 (BSM, SPAT, MAP, RSI, and camera object lists
+	// as RSMs of at most 16 participants) or wire.EncodingJ2735 (BSM,
+	// SPaT, MAP); for J2735, RSIs and camera object lists stay native.
+	// Default native.
 	Encoding wire.Encoding
 }
 
 // Stats counts what a feed sent.
 type Stats struct {
 	Sent     [256]atomic.Uint64 // by wire.Type; index 0 counts the extra copies of Options.Copies
+	Std      [256]atomic.Uint64 // of Sent, those sent as standard MessageFrames (camera lists as RSMs count as object lists)
 	Rejected atomic.Uint64      // Error frames from the node
 	Steps    atomic.Uint64
 }
@@ -202,10 +204,15 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				if b, err = std.bsm(opts.Encoding, &o.BSM, capture); err == nil {
 					t, err = wire.TypeBSM, p.SendEncoded(wire.TypeBSM, opts.Encoding, o.Source, capture, b)
 				}
-			case o.Type == sim.MsgSPAT && opts.Encoding == wire.EncodingCSAE53:
+			case o.Type == sim.MsgSPAT && opts.Encoding != wire.EncodingNative:
 				var b []byte
-				if b, err = std.spat(&o.SPAT, capture); err == nil {
+				if b, err = std.spat(opts.Encoding, &o.SPAT, capture); err == nil {
 					t, err = wire.TypeSPAT, p.SendEncoded(wire.TypeSPAT, opts.Encoding, o.Source, capture, b)
+				}
+			case o.Type == sim.MsgMAP && opts.Encoding != wire.EncodingNative:
+				var b []byte
+				if b, err = std.mapData(opts.Encoding, &o.Map); err == nil {
+					t, err = wire.TypeMAP, p.SendEncoded(wire.TypeMAP, opts.Encoding, o.Source, capture, b)
 				}
 			case o.Type == sim.MsgRSI && opts.Encoding == wire.EncodingCSAE53 && len(o.RSI.Events) > 0:
 				var b []byte
@@ -219,7 +226,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				t = wire.TypeObjectList // counted as the camera list it carries
 			}
 			if t != 0 || err != nil {
-				// sent in a standard encoding above
+				if err == nil {
+					st.Std[t].Add(1)
+				}
 			} else {
 				switch o.Type {
 				case sim.MsgBSM:

@@ -1,8 +1,14 @@
 package feed
 
 import (
+	"bufio"
 	"context"
+	"fmt"
+	"net/http"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,17 +16,31 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// TestStandardEncodings feeds a node from the simulator with BSMs (and,
-// for CSAE 53, SPATs) as standard MessageFrames: the node rejects none
-// and its state holds vehicles and signal groups.
+// TestStandardEncodings feeds a node from the simulator in each standard
+// encoding. Every frame of the types that encoding carries goes as a
+// standard MessageFrame; the node receives frames of each such type and
+// rejects none (Error frames to the feed, and the node's own counters).
+// The state shows that the standard MAP became the intersection model
+// (the node's intersection, moving vehicles matched to ingress and egress
+// lanes of their approach)
+// and that the standard SPATs came through (every signal group, in the
+// plan's state, with its end within 300 ms of the plan's).
 func TestStandardEncodings(t *testing.T) {
-	for _, enc := range []wire.Encoding{wire.EncodingCSAE53, wire.EncodingJ2735} {
-		t.Run(map[wire.Encoding]string{wire.EncodingCSAE53: "csae53", wire.EncodingJ2735: "j2735"}[enc], func(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		enc  wire.Encoding
+		std  []wire.Type // types sent as standard MessageFrames
+	}{
+		{"csae53", wire.EncodingCSAE53, []wire.Type{wire.TypeBSM, wire.TypeSPAT, wire.TypeMAP, wire.TypeRSI, wire.TypeObjectList}},
+		{"j2735", wire.EncodingJ2735, []wire.Type{wire.TypeBSM, wire.TypeSPAT, wire.TypeMAP}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
 			cfg := edge.DefaultConfig()
-			cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "", t.TempDir()
+			cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
 			n, err := edge.New(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -29,7 +49,7 @@ func TestStandardEncodings(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer n.Close()
-			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
 			conn, err := client.Dial(ctx, n.Addr().String(), opts)
@@ -43,9 +63,13 @@ func TestStandardEncodings(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			plan := s.Plan()
+			var start atomic.Int64 // node time of simulator time 0
 			var st Stats
 			done := make(chan error, 1)
-			go func() { done <- Run(ctx, conn, s, Options{Encoding: enc}, &st) }()
+			go func() {
+				done <- Run(ctx, conn, s, Options{Encoding: tc.enc, OnStep: func(at int64, s *sim.Sim) { start.Store(at - int64(s.Now())) }}, &st)
+			}()
 
 			sconn, err := client.Dial(ctx, n.Addr().String(), opts)
 			if err != nil {
@@ -58,26 +82,126 @@ func TestStandardEncodings(t *testing.T) {
 			}
 			stop := sub.WaitContext(ctx)
 			defer stop()
-			var objects, signals int
-			for objects == 0 || signals == 0 {
+			var ingress, egress, signals int
+			var last string
+			for ingress == 0 || egress == 0 || signals < len(plan.Groups) {
 				u, err := sub.Next()
 				if err != nil {
-					t.Fatalf("no state with objects and signals (last: %d objects, %d signals): %v", objects, signals, err)
+					t.Fatalf("no state with vehicles on ingress and egress lanes and every signal group (last: %s): %v", last, err)
 				}
-				objects, signals = len(u.State.Objects), len(u.State.Signals)
+				ingress, egress = 0, 0
+				for _, o := range u.State.Objects {
+					// Moving vehicles match lanes in their direction of travel
+					// only; sim lane ids are approach × 10 + 1, 2 (ingress) or
+					// 3, 4 (egress).
+					if o.Speed < 3 || o.Approach != o.Lane/10 {
+						continue
+					}
+					switch o.Lane % 10 {
+					case 1, 2:
+						ingress++
+					case 3, 4:
+						egress++
+					}
+				}
+				signals = 0
+				for _, sg := range u.State.Signals {
+					if msg := checkSignal(&plan, sg, time.Duration(u.TimeNS-start.Load())); msg != "" {
+						last = msg
+						signals = 0
+						break
+					}
+					signals++
+				}
+				if u.State.Intersection != sim.IntersectionID {
+					signals = 0
+					last = fmt.Sprintf("intersection %d", u.State.Intersection)
+				}
+				if signals == len(plan.Groups) {
+					last = fmt.Sprintf("%d objects, %d moving on ingress lanes, %d on egress lanes", len(u.State.Objects), ingress, egress)
+				}
 			}
-			// Let BSMs flow, and any Error frame for them arrive.
-			for st.Sent[wire.TypeBSM].Load() < 50 && ctx.Err() == nil {
+			// Let frames of every type flow (the MAP comes once a second),
+			// and any Error frame for them arrive.
+			for ctx.Err() == nil && (st.Sent[wire.TypeBSM].Load() < 50 || st.Sent[wire.TypeMAP].Load() < 2 || st.Sent[wire.TypeRSI].Load() < 1) {
 				time.Sleep(20 * time.Millisecond)
 			}
 			time.Sleep(300 * time.Millisecond)
+			m := scrape(t, n.HTTPAddr())
 			cancel()
 			if err := <-done; err != nil {
 				t.Fatal(err)
 			}
-			if st.Sent[wire.TypeBSM].Load() == 0 || st.Rejected.Load() != 0 {
-				t.Errorf("sent %d BSMs, %d frames rejected", st.Sent[wire.TypeBSM].Load(), st.Rejected.Load())
+			t.Logf("%s; sent bsm %d (std %d), spat %d (%d), map %d (%d), rsi %d (%d), objects %d (%d); node received rsm %v",
+				last, st.Sent[wire.TypeBSM].Load(), st.Std[wire.TypeBSM].Load(), st.Sent[wire.TypeSPAT].Load(), st.Std[wire.TypeSPAT].Load(),
+				st.Sent[wire.TypeMAP].Load(), st.Std[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Std[wire.TypeRSI].Load(),
+				st.Sent[wire.TypeObjectList].Load(), st.Std[wire.TypeObjectList].Load(), m[`v2x_frames_received_total{type="rsm"}`])
+			for _, typ := range tc.std {
+				if sent, std := st.Sent[typ].Load(), st.Std[typ].Load(); sent == 0 || std != sent {
+					t.Errorf("%s: %d sent, %d of them as standard MessageFrames", typ, sent, std)
+				}
+				received := typ
+				if typ == wire.TypeObjectList {
+					received = wire.TypeRSM // camera lists go as RSMs
+				}
+				if got := m[`v2x_frames_received_total{type="`+received.String()+`"}`]; got == 0 {
+					t.Errorf("the node received no %s frames", received)
+				}
+			}
+			if r := st.Rejected.Load(); r != 0 {
+				t.Errorf("%d frames rejected", r)
+			}
+			for k, v := range m {
+				if (strings.HasPrefix(k, "v2x_frames_rejected_total{") || strings.HasPrefix(k, "v2x_values_rejected_total{")) && v != 0 {
+					t.Errorf("%s %v", k, v)
+				}
 			}
 		})
 	}
+}
+
+// checkSignal compares a signal group in a state with the plan at the
+// state's simulator time; "" if it agrees. Near a change of state the
+// newest SPAT may still show the old one, so those instants pass.
+func checkSignal(plan *sim.Plan, sg wire.SignalState, at time.Duration) string {
+	state, _, end := plan.State(sg.Phase, at)
+	if was, _, _ := plan.State(sg.Phase, at-300*time.Millisecond); was != state {
+		return ""
+	}
+	if sg.State != state || sg.LikelyEndMS == v2x.TimeUnknown {
+		return fmt.Sprintf("group %d %v ending in %d ms, plan %v", sg.Phase, sg.State, sg.LikelyEndMS, state)
+	}
+	if d := time.Duration(sg.LikelyEndMS)*time.Millisecond - (end - at); d > 300*time.Millisecond || d < -300*time.Millisecond {
+		return fmt.Sprintf("group %d ends in %d ms, plan in %v", sg.Phase, sg.LikelyEndMS, end-at)
+	}
+	return ""
+}
+
+// scrape reads the node's /metrics into a map from series to value.
+func scrape(t *testing.T, addr string) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	m := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			m[k] = f
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -18,6 +18,8 @@ type stdEncoder struct {
 	csae  csae53.MessageFrame
 	jf    j2735.MessageFrame
 	jbsm  j2735.BSM
+	jspat j2735.SPAT
+	jmap  j2735.MapData
 	rsm   v2x.RSM
 	buf   []byte
 	count uint8
@@ -51,14 +53,53 @@ func (s *stdEncoder) bsm(enc wire.Encoding, b *v2x.BSM, capture int64) ([]byte, 
 	return s.buf, err
 }
 
-func (s *stdEncoder) spat(m *v2x.SPAT, capture int64) ([]byte, error) {
-	s.csae.Choice = csae53.MessageFrameChoiceSpatFrame
+func (s *stdEncoder) spat(enc wire.Encoding, m *v2x.SPAT, capture int64) ([]byte, error) {
 	s.count++
-	if err := csae53.SPATFromModel(m, wallTime(capture).UnixNano(), s.count, &s.csae.SpatFrame); err != nil {
-		return nil, err
-	}
 	var err error
-	s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
+	switch enc {
+	case wire.EncodingCSAE53:
+		s.csae.Choice = csae53.MessageFrameChoiceSpatFrame
+		if err := csae53.SPATFromModel(m, wallTime(capture).UnixNano(), s.count, &s.csae.SpatFrame); err != nil {
+			return nil, err
+		}
+		s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
+	case wire.EncodingJ2735:
+		if err := j2735.SPATFromModel(m, wallTime(capture).UnixNano(), s.count, &s.jspat); err != nil {
+			return nil, err
+		}
+		if s.jf.Value, err = j2735.AppendSPAT(s.jf.Value[:0], &s.jspat); err != nil {
+			return nil, err
+		}
+		s.jf.MessageID = j2735.IDSPaT
+		s.buf, err = j2735.AppendFrame(s.buf[:0], &s.jf)
+	default:
+		return nil, fmt.Errorf("feed: encoding %d has no SPAT", enc)
+	}
+	return s.buf, err
+}
+
+func (s *stdEncoder) mapData(enc wire.Encoding, m *v2x.Map) ([]byte, error) {
+	s.count++
+	var err error
+	switch enc {
+	case wire.EncodingCSAE53:
+		s.csae.Choice = csae53.MessageFrameChoiceMapFrame
+		if err := csae53.MAPFromModel(m, s.count, &s.csae.MapFrame); err != nil {
+			return nil, err
+		}
+		s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
+	case wire.EncodingJ2735:
+		if err := j2735.MAPFromModel(m, s.count, &s.jmap); err != nil {
+			return nil, err
+		}
+		if s.jf.Value, err = j2735.AppendMapData(s.jf.Value[:0], &s.jmap); err != nil {
+			return nil, err
+		}
+		s.jf.MessageID = j2735.IDMap
+		s.buf, err = j2735.AppendFrame(s.buf[:0], &s.jf)
+	default:
+		return nil, fmt.Errorf("feed: encoding %d has no MAP", enc)
+	}
 	return s.buf, err
 }
 

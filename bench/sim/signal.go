@@ -87,8 +87,9 @@ func (p *Plan) walk(group uint8, t time.Duration) bool {
 // controller is certain.
 const spatConfidence = 100
 
-// spat returns the SPAT at capture time t, with a fresh Phases slice.
-func (p *Plan) spat(t time.Duration) v2x.SPAT {
+// SPAT returns the SPAT the controller sends at capture time t (simulator
+// time), with a fresh Phases slice.
+func (p *Plan) SPAT(t time.Duration) v2x.SPAT {
 	s := v2x.SPAT{IntersectionID: IntersectionID, Phases: make([]v2x.Phase, len(p.Groups))}
 	for i := range p.Groups {
 		g := p.Groups[i].Group

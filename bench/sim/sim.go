@@ -256,7 +256,7 @@ func (s *Sim) emit() {
 	}
 	for ; s.nextSPAT <= t; s.nextSPAT += spatPeriod {
 		c := s.nextSPAT
-		s.queue.push(&Output{SendAt: s.infraSend(SignalSourceID, c), Source: SignalSourceID, Capture: c, Type: MsgSPAT, SPAT: s.plan.spat(c)})
+		s.queue.push(&Output{SendAt: s.infraSend(SignalSourceID, c), Source: SignalSourceID, Capture: c, Type: MsgSPAT, SPAT: s.plan.SPAT(c)})
 	}
 	for ; s.nextRSI <= t; s.nextRSI += rsiPeriod {
 		c := s.nextRSI

@@ -9,93 +9,138 @@ import (
 )
 
 // ToModel converts the first node (intersection) of a MAP into the node's
-// intersection model. Its lanes are the lanes of its inLinks (links that
-// enter it), numbered by their laneID, with the link's position as the
-// approach. Lane points are offsets from the node's refPos (position-
-// LatLon is absolute); CSAE lists them from upstream towards the stop
-// line, so they are reversed to run from the stop line outwards.
-// Connections come from connectsTo (lane, phase as the signal group,
-// maneuver). Lanes of kinds without a counterpart (median, striping,
-// tracked vehicle, parking) are left out. Widths default to the link's,
-// speed limits to the lane's first, then the link's.
+// intersection model.
+//
+// Its ingress lanes are the lanes of its inLinks (links that enter it),
+// with the link's position as the approach. Its egress lanes are the lanes
+// of the links that leave it: the inLinks of other nodes whose
+// upstreamNodeId is the intersection; their approach is that of the
+// inLink coming from the same node, else numbered after the inLinks.
+// Lane points are offsets from the refPos of the node whose link holds
+// them (position-LatLon is absolute); CSAE lists them from upstream
+// downstream, so ingress points are reversed to run from the stop line
+// outwards, as the model has them. Connections come from connectsTo
+// (lane, phase as the signal group, maneuver). Lanes of kinds without a
+// counterpart (median, striping, tracked vehicle, parking) are left out.
+// Widths default to the link's, then 3.5 m; speed limits to the lane's
+// first, then the link's.
 func (m *MapData) ToModel(out *v2x.Map) error {
 	if len(m.Nodes) == 0 {
 		return fmt.Errorf("csae53 map: no nodes")
 	}
 	n := &m.Nodes[0]
-	refLat, refLon := int64(n.RefPos.Lat), int64(n.RefPos.Long)
-	*out = v2x.Map{IntersectionID: nodeID(&n.Id), RefLat: float64(refLat) * degUnit, RefLon: float64(refLon) * degUnit, Lanes: out.Lanes[:0]}
+	*out = v2x.Map{IntersectionID: nodeID(&n.Id), RefLat: float64(n.RefPos.Lat) * degUnit, RefLon: float64(n.RefPos.Long) * degUnit, Lanes: out.Lanes[:0]}
 	if n.RefPos.HasElevation && n.RefPos.Elevation != -4096 {
 		out.RefElevation = float32(n.RefPos.Elevation) / 10
 	}
 	frame := geo.NewFrame(out.RefLat, out.RefLon, 0)
-	if !n.HasInLinks {
-		return nil
+	var inLinks LinkList
+	if n.HasInLinks {
+		inLinks = n.InLinks
 	}
-	for li := range n.InLinks {
-		link := &n.InLinks[li]
-		for k := range link.Lanes {
-			l := &link.Lanes[k]
-			kind, ok := laneKind(l)
-			if !ok {
+	for li := range inLinks {
+		if err := addLinkLanes(out, &frame, &inLinks[li], &n.RefPos, uint8(min(li+1, 255)), true); err != nil {
+			return err
+		}
+	}
+	self, extra := nodeID(&n.Id), len(inLinks)
+	for j := 1; j < len(m.Nodes); j++ {
+		down := &m.Nodes[j]
+		if !down.HasInLinks {
+			continue
+		}
+		approach := 0
+		for li := range inLinks {
+			if nodeID(&inLinks[li].UpstreamNodeId) == nodeID(&down.Id) {
+				approach = li + 1
+				break
+			}
+		}
+		for k := range down.InLinks {
+			link := &down.InLinks[k]
+			if nodeID(&link.UpstreamNodeId) != self {
 				continue
 			}
-			if len(out.Lanes) == v2x.MaxLanes {
-				return fmt.Errorf("csae53 map: more than %d lanes", v2x.MaxLanes)
+			if approach == 0 {
+				extra++
+				approach = extra
 			}
-			lane := v2x.Lane{ID: uint8(l.LaneID), Kind: kind, Approach: uint8(min(li+1, 255)), Ingress: true, Width: 3.5}
-			switch {
-			case l.HasLaneWidth:
-				lane.Width = float32(l.LaneWidth) / 100
-			case link.HasLinkWidth:
-				lane.Width = float32(link.LinkWidth) / 100
+			if err := addLinkLanes(out, &frame, link, &down.RefPos, uint8(min(approach, 255)), false); err != nil {
+				return err
 			}
-			switch {
-			case l.HasSpeedLimits && len(l.SpeedLimits) > 0:
-				lane.SpeedLimit = float32(l.SpeedLimits[0].Speed) * speedUnit
-			case link.HasSpeedLimits && len(link.SpeedLimits) > 0:
-				lane.SpeedLimit = float32(link.SpeedLimits[0].Speed) * speedUnit
-			}
-			if l.HasManeuvers {
-				lane.Maneuvers = v2x.ManeuversFromBits(l.Maneuvers.Bits >> (l.Maneuvers.Len - 4))
-			}
-			pts := &link.Points
-			has := link.HasPoints
-			if l.HasPoints {
-				pts, has = &l.Points, true
-			}
-			if has {
-				if len(*pts) > v2x.MaxLaneNodes {
-					return fmt.Errorf("csae53 map: lane %d has %d points, more than %d", l.LaneID, len(*pts), v2x.MaxLaneNodes)
-				}
-				for p := len(*pts) - 1; p >= 0; p-- {
-					lat, lon, err := OffsetToLatLon(&(*pts)[p].PosOffset.OffsetLL, refLat, refLon)
-					if err != nil {
-						return fmt.Errorf("csae53 map: lane %d point %d: %w", l.LaneID, p, err)
-					}
-					e, nn, _ := frame.ToENU(float64(lat)*degUnit, float64(lon)*degUnit, 0)
-					lane.Nodes = append(lane.Nodes, v2x.Point{E: float32(e), N: float32(nn)})
-				}
-			}
-			if l.HasConnectsTo {
-				for c := range l.ConnectsTo {
-					ct := &l.ConnectsTo[c]
-					conn := v2x.Connection{}
-					if ct.HasConnectingLane {
-						conn.ToLane = uint8(ct.ConnectingLane.Lane)
-						if ct.ConnectingLane.HasManeuver {
-							mv := ct.ConnectingLane.Maneuver
-							conn.Maneuver = v2x.ManeuversFromBits(mv.Bits >> (mv.Len - 4))
-						}
-					}
-					if ct.HasPhaseId {
-						conn.SignalGroup = uint8(ct.PhaseId)
-					}
-					lane.Connections = append(lane.Connections, conn)
-				}
-			}
-			out.Lanes = append(out.Lanes, lane)
 		}
+	}
+	return nil
+}
+
+// addLinkLanes appends the lanes of one link, with points relative to ref.
+func addLinkLanes(out *v2x.Map, frame *geo.Frame, link *Link, ref *Position3D, approach uint8, ingress bool) error {
+	refLat, refLon := int64(ref.Lat), int64(ref.Long)
+	for k := range link.Lanes {
+		l := &link.Lanes[k]
+		kind, ok := laneKind(l)
+		if !ok {
+			continue
+		}
+		if len(out.Lanes) == v2x.MaxLanes {
+			return fmt.Errorf("csae53 map: more than %d lanes", v2x.MaxLanes)
+		}
+		lane := v2x.Lane{ID: uint8(l.LaneID), Kind: kind, Approach: approach, Ingress: ingress, Width: 3.5}
+		switch {
+		case l.HasLaneWidth:
+			lane.Width = float32(l.LaneWidth) / 100
+		case link.HasLinkWidth:
+			lane.Width = float32(link.LinkWidth) / 100
+		}
+		switch {
+		case l.HasSpeedLimits && len(l.SpeedLimits) > 0:
+			lane.SpeedLimit = float32(l.SpeedLimits[0].Speed) * speedUnit
+		case link.HasSpeedLimits && len(link.SpeedLimits) > 0:
+			lane.SpeedLimit = float32(link.SpeedLimits[0].Speed) * speedUnit
+		}
+		if l.HasManeuvers {
+			lane.Maneuvers = v2x.ManeuversFromBits(l.Maneuvers.Bits >> (l.Maneuvers.Len - 4))
+		}
+		pts := &link.Points
+		has := link.HasPoints
+		if l.HasPoints {
+			pts, has = &l.Points, true
+		}
+		if has {
+			if len(*pts) > v2x.MaxLaneNodes {
+				return fmt.Errorf("csae53 map: lane %d has %d points, more than %d", l.LaneID, len(*pts), v2x.MaxLaneNodes)
+			}
+			for i := range *pts {
+				p := i
+				if ingress {
+					p = len(*pts) - 1 - i
+				}
+				lat, lon, err := OffsetToLatLon(&(*pts)[p].PosOffset.OffsetLL, refLat, refLon)
+				if err != nil {
+					return fmt.Errorf("csae53 map: lane %d point %d: %w", l.LaneID, p, err)
+				}
+				e, nn, _ := frame.ToENU(float64(lat)*degUnit, float64(lon)*degUnit, 0)
+				lane.Nodes = append(lane.Nodes, v2x.Point{E: float32(e), N: float32(nn)})
+			}
+		}
+		if l.HasConnectsTo {
+			for c := range l.ConnectsTo {
+				ct := &l.ConnectsTo[c]
+				conn := v2x.Connection{}
+				if ct.HasConnectingLane {
+					conn.ToLane = uint8(ct.ConnectingLane.Lane)
+					if ct.ConnectingLane.HasManeuver {
+						mv := ct.ConnectingLane.Maneuver
+						conn.Maneuver = v2x.ManeuversFromBits(mv.Bits >> (mv.Len - 4))
+					}
+				}
+				if ct.HasPhaseId {
+					conn.SignalGroup = uint8(ct.PhaseId)
+				}
+				lane.Connections = append(lane.Connections, conn)
+			}
+		}
+		out.Lanes = append(out.Lanes, lane)
 	}
 	return nil
 }

@@ -242,7 +242,9 @@ func SPATFromModel(in *v2x.SPAT, captureUnixNS int64, msgCnt uint8, out *SPAT) e
 		if p.Confidence > 0 {
 			c.HasTimeConfidence, c.TimeConfidence = true, Confidence(min(int(p.Confidence)*2, 200))
 		}
-		is.Phases = append(is.Phases, Phase{Id: PhaseID(p.ID), PhaseStates: PhaseStateList{ps}})
+		var ph *Phase
+		is.Phases, ph = grow(is.Phases)
+		*ph = Phase{Id: PhaseID(p.ID), PhaseStates: append(ph.PhaseStates[:0], ps)}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/internal/modelcmp"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
@@ -299,5 +301,58 @@ func TestRSIRoundTrip(t *testing.T) {
 	}
 	if err := RSIFromModel(&v2x.RSI{}, 0, &m); err == nil {
 		t.Error("an RSI without events encoded")
+	}
+}
+
+// TestSPATFromModelSimulator round-trips the simulator's SPAT at every
+// half second of its cycle. CSAE counting timing carries tenths of a
+// second from the capture (truncated) and no start time.
+func TestSPATFromModelSimulator(t *testing.T) {
+	plan := sim.DefaultPlan()
+	base := time.Date(2026, 12, 31, 23, 59, 30, 123_456_789, time.UTC).UnixNano()
+	for at := time.Duration(0); at < plan.Cycle; at += 500 * time.Millisecond {
+		in := plan.SPAT(at)
+		capture := base + int64(at)
+		var f MessageFrame
+		f.Choice = MessageFrameChoiceSpatFrame
+		if err := SPATFromModel(&in, capture, 1, &f.SpatFrame); err != nil {
+			t.Fatal(err)
+		}
+		raw, err := AppendFrame(nil, &f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g MessageFrame
+		if _, err := DecodeFrame(raw, &g); err != nil {
+			t.Fatal(err)
+		}
+		var out v2x.SPAT
+		got, err := g.SpatFrame.ToModel(0, capture+int64(300*time.Millisecond), &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := capture - capture%int64(time.Millisecond); got != want {
+			t.Errorf("%v: capture %v, want %v", at, time.Unix(0, got).UTC(), time.Unix(0, want).UTC())
+		}
+		want := in
+		want.Phases = append([]v2x.Phase(nil), in.Phases...)
+		for i := range want.Phases {
+			want.Phases[i].Start = v2x.TimeUnknown
+		}
+		if d := modelcmp.SPATDiff(&out, &want, 99, nil); d != "" {
+			t.Errorf("%v: %s", at, d)
+		}
+	}
+	in := plan.SPAT(0)
+	var f MessageFrame
+	f.Choice = MessageFrameChoiceSpatFrame
+	buf := make([]byte, 0, 512)
+	if n := testing.AllocsPerRun(20, func() {
+		if err := SPATFromModel(&in, base, 1, &f.SpatFrame); err != nil {
+			t.Fatal(err)
+		}
+		buf, _ = AppendFrame(buf[:0], &f)
+	}); n != 0 {
+		t.Errorf("SPATFromModel and AppendFrame into reused values: %.0f allocations", n)
 	}
 }

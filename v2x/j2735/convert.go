@@ -119,7 +119,9 @@ func (s *SPAT) ToModel(i int, refUnixNS int64, out *v2x.SPAT) (captureUnixNS int
 // its approach is its ingress (else egress) approach. Computed lanes get
 // no nodes. Lanes of kinds without a counterpart (median, striping,
 // tracked vehicle, parking) are left out. Widths come from the
-// intersection's laneWidth (default 3.5 m) plus the first node's dWidth.
+// intersection's laneWidth (default 3.5 m) plus the first node's dWidth,
+// speed limits from the first node's speedLimits data, else the
+// intersection's (the vehicleMaxSpeed entry, else the first).
 func (m *MapData) ToModel(out *v2x.Map) error {
 	if !m.HasIntersections || len(m.Intersections) == 0 {
 		return fmt.Errorf("j2735 map: no intersections")
@@ -137,6 +139,10 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 	if g.HasLaneWidth {
 		width = float32(g.LaneWidth) / 100
 	}
+	var limit float32
+	if g.HasSpeedLimits {
+		limit = vehicleMaxSpeed(g.SpeedLimits)
+	}
 	for k := range g.LaneSet {
 		l := &g.LaneSet[k]
 		var kind v2x.LaneKind
@@ -152,7 +158,7 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 		default:
 			continue
 		}
-		lane := v2x.Lane{ID: uint8(l.LaneID), Kind: kind, Width: width,
+		lane := v2x.Lane{ID: uint8(l.LaneID), Kind: kind, Width: width, SpeedLimit: limit,
 			Ingress: uper.BitString(l.LaneAttributes.DirectionalUse).Bit(0)}
 		switch {
 		case l.HasIngressApproach:
@@ -187,8 +193,15 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 				default:
 					continue // a regional node: no position
 				}
-				if n == 0 && node.HasAttributes && node.Attributes.HasDWidth {
-					lane.Width += float32(node.Attributes.DWidth) / 100
+				if a := &node.Attributes; n == 0 && node.HasAttributes {
+					if a.HasDWidth {
+						lane.Width += float32(a.DWidth) / 100
+					}
+					for k := range a.Data[:len(a.Data)*b2i(a.HasData)] {
+						if a.Data[k].Choice == LaneDataAttributeChoiceSpeedLimits {
+							lane.SpeedLimit = vehicleMaxSpeed(a.Data[k].SpeedLimits)
+						}
+					}
 				}
 				lane.Nodes = append(lane.Nodes, v2x.Point{E: float32(x) / 100, N: float32(y) / 100})
 			}
@@ -209,4 +222,30 @@ func (m *MapData) ToModel(out *v2x.Map) error {
 		out.Lanes = append(out.Lanes, lane)
 	}
 	return nil
+}
+
+// vehicleMaxSpeed is a speed limit list's vehicleMaxSpeed (else its first
+// entry) in m/s, 0 if unavailable (8191).
+func vehicleMaxSpeed(l SpeedLimitList) float32 {
+	if len(l) == 0 {
+		return 0
+	}
+	v := l[0].Speed
+	for i := range l {
+		if l[i].Type == SpeedLimitTypeVehicleMaxSpeed {
+			v = l[i].Speed
+			break
+		}
+	}
+	if v >= 8191 {
+		return 0
+	}
+	return float32(v) * 0.02
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -51,3 +51,29 @@ func AppendFrame(b []byte, f *MessageFrame) ([]byte, error) {
 	out, err := e.Bytes()
 	return append(b, out...), err
 }
+
+// AppendSPAT appends the UPER of a SPAT, the value of a MessageFrame with
+// id IDSPaT.
+func AppendSPAT(b []byte, s *SPAT) ([]byte, error) {
+	var e uper.Encoder
+	e.Reset(b[len(b):])
+	s.EncodeUPER(&e)
+	out, err := e.Bytes()
+	if err != nil {
+		return b, fmt.Errorf("j2735 spat: %w", err)
+	}
+	return append(b, out...), nil
+}
+
+// AppendMapData appends the UPER of a MapData, the value of a
+// MessageFrame with id IDMap.
+func AppendMapData(b []byte, m *MapData) ([]byte, error) {
+	var e uper.Encoder
+	e.Reset(b[len(b):])
+	m.EncodeUPER(&e)
+	out, err := e.Bytes()
+	if err != nil {
+		return b, fmt.Errorf("j2735 map: %w", err)
+	}
+	return append(b, out...), nil
+}
