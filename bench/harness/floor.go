@@ -14,8 +14,10 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
 // floorALPN is the ALPN of the transport-floor phase.
@@ -25,15 +27,28 @@ const floorALPN = "v2x-floor"
 // are due: the finest grain a Go timer keeps on this kind of machine.
 const floorTick = time.Millisecond
 
+// Floor modes: how the transport-floor server decides when to send.
+const (
+	// FloorEven sends each connection one datagram per period, the n
+	// connections spread evenly over it: the transport alone.
+	FloorEven = "even"
+	// FloorFresh sends like the node: a relay subscribes to the node, and
+	// each state with new measurements goes to every connection whose rate
+	// slot (in the node's 16 phases) has begun since it was last sent. So
+	// the sends come in the same bursts as the node's, driven by the same
+	// data, with none of the fusion, filtering, encoding or reassembly.
+	FloorFresh = "fresh"
+)
+
 // runFloor measures what the transport alone costs at the same fan-out:
-// a bare quic-go server in this process sends n connections one datagram
-// of size bytes each at rate Hz, spread evenly over the period, and n bare
-// quic-go clients in a subscriber process (the same sockets and GOMAXPROCS
-// as the node's subscribers) time each datagram from its send. Nothing is
-// fused, encoded, filtered or reassembled, and no send waits for new data:
-// it is the best case for any node built on quic-go on this machine, and
-// the node's latency is read against it.
-func runFloor(ctx context.Context, cfg Config, tmp string, n int, rate float64, size int) (SubsResult, float64, error) {
+// a bare quic-go server in this process sends n connections datagrams of
+// size bytes at rate Hz each (when, mode says), and n bare quic-go
+// clients in a subscriber process (the same sockets and GOMAXPROCS as the
+// node's subscribers) time each datagram from its send. The node's latency
+// is read against it: FloorEven is the best case for any node built on
+// quic-go on this machine, FloorFresh the best case for one that sends
+// each subscriber the first new data of its slot, as ours does.
+func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate float64, size int, nodeAddr, nodeCA string) (SubsResult, float64, error) {
 	dir := filepath.Join(tmp, "floor")
 	cert, err := devca.Ensure(dir)
 	if err != nil {
@@ -72,9 +87,16 @@ func runFloor(ctx context.Context, cfg Config, tmp string, n int, rate float64, 
 			mu.Unlock()
 		}
 	}()
-	go func() { // send: connection i is due at phase i/n of each period
+	relayErr := make(chan error, 1)
+	go func() {
 		defer wg.Done()
-		floorSend(fctx, &mu, &conns, n, rate, max(size, 8))
+		switch mode {
+		case FloorFresh:
+			relayErr <- floorSendFresh(fctx, &mu, &conns, rate, max(size, 8), nodeAddr, nodeCA)
+		default: // connection i is due at phase i/n of each period
+			floorSend(fctx, &mu, &conns, n, rate, max(size, 8))
+			relayErr <- nil
+		}
 	}()
 	defer func() {
 		cancel()
@@ -87,7 +109,74 @@ func runFloor(ctx context.Context, cfg Config, tmp string, n int, rate float64, 
 	}()
 	sc := SubsConfig{Addr: udp.LocalAddr().String(), CA: filepath.Join(dir, devca.CAFile), Floor: true, Subs: n, Rate: rate,
 		Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
-	return runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
+	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
+	cancel()
+	wg.Wait()
+	if rerr := <-relayErr; err == nil && rerr != nil {
+		err = fmt.Errorf("floor relay: %w", rerr)
+	}
+	return res, cpu, err
+}
+
+// floorSendFresh relays the node's states: on each with newer
+// measurements than the last, it sends every connection whose rate slot
+// began since its last send one datagram stamped with the time the relay
+// got the state. Connection i has the phase a node subscriber with stream
+// session i would have.
+func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, rate float64, size int, nodeAddr, nodeCA string) error {
+	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
+	c, err := client.Dial(dctx, nodeAddr, client.Options{CAFile: nodeCA})
+	if err != nil {
+		dcancel()
+		return err
+	}
+	defer c.Close()
+	sub, err := c.Subscribe(dctx, wire.Subscribe{Flags: wire.SubPacked})
+	dcancel()
+	if err != nil {
+		return err
+	}
+	stop := sub.WaitContext(ctx)
+	defer stop()
+	payload := make([]byte, size)
+	var lastIngest int64
+	var lastSlot []int64
+	for {
+		u, err := sub.Next()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		if u.IngestNS <= lastIngest {
+			continue
+		}
+		lastIngest = u.IngestNS
+		now := clock.Now()
+		mu.Lock()
+		cs := *conns
+		mu.Unlock()
+		for len(lastSlot) < len(cs) {
+			lastSlot = append(lastSlot, -1)
+		}
+		for i, qc := range cs {
+			sl := floorSlot(now, rate, i)
+			if sl == lastSlot[i] {
+				continue
+			}
+			lastSlot[i] = sl
+			binary.BigEndian.PutUint64(payload, uint64(clock.Now()))
+			_ = qc.SendDatagram(payload)
+		}
+	}
+}
+
+// floorSlot is the rate slot of time t (ns) for connection i: slots of
+// 1/rate s in 16 phases, as the node's subscribers have them.
+func floorSlot(t int64, rate float64, i int) int64 {
+	const phases = 16
+	return int64(math.Floor(float64(t)*rate/1e9 + float64(i%phases)/phases))
 }
 
 // floorSend sends every floorTick to the connections whose turn has come.

@@ -33,3 +33,37 @@ func TestFloorDueSpreadsEvenly(t *testing.T) {
 		t.Errorf("slot 1 due before its phase")
 	}
 }
+
+// TestFloorSlotPhases checks the fresh floor's slots: one per period for
+// each connection, with connections in 16 phases whose slots begin 1/16
+// of a period apart, as the node's subscribers' do.
+func TestFloorSlotPhases(t *testing.T) {
+	const rate = 20.0 // 50 ms slots
+	period := int64(1e9 / rate)
+	for i := range 32 {
+		var changes int
+		last := floorSlot(0, rate, i)
+		var first int64 = -1
+		for ts := int64(0); ts <= 10*period; ts += period / 160 {
+			if s := floorSlot(ts, rate, i); s != last {
+				changes++
+				last = s
+				if first < 0 {
+					first = ts
+				}
+			}
+		}
+		if changes != 10 {
+			t.Errorf("connection %d: %d slot changes in 10 periods", i, changes)
+		}
+		// Phase p's first boundary is at (1 - p/16) periods (p = 0: at 1).
+		p := int64(i % 16)
+		want := period - p*period/16
+		if p == 0 {
+			want = period
+		}
+		if d := first - want; d < -period/160 || d > period/160 {
+			t.Errorf("connection %d: first slot boundary at %d ns, want about %d", i, first, want)
+		}
+	}
+}

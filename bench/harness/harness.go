@@ -43,10 +43,10 @@ type Config struct {
 	// Go's default, every CPU). They stand in for remote vehicles and
 	// sensors; on a small machine their schedulers compete with the node's.
 	ChildProcs int
-	// Floor adds a phase per subscriber count: the transport floor, bare
-	// quic-go datagrams of the node's mean update size at the same rate
-	// and fan-out, evenly spread (see runFloor).
-	Floor    bool
+	// Floors adds a phase per subscriber count and mode (FloorEven,
+	// FloorFresh): bare quic-go datagrams of the node's mean update size at
+	// the same rate and fan-out (see runFloor).
+	Floors   []string
 	Node     edge.Config
 	Exe      string // this program, re-executed for the load and subscriber roles
 	OutDir   string // results.json and latency.svg; "" writes nothing
@@ -175,23 +175,33 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		fmt.Fprintf(cfg.Progress, "  bursts: %.0f publications/s with new data, each waking ≤%.0f (p50) / ≤%.0f (p99) subscribers; %.0f encodings/s; CPU per update %.0f µs node + %.0f µs subscriber process\n",
 			r.FreshPublishesPerS, r.BurstP50, r.BurstP99, r.EncodingsPerS, r.NodeCPUPerUpdate, r.SubsCPUPerUpdate)
-		if cfg.Floor {
+		for _, mode := range cfg.Floors {
 			size := int(math.Round(r.BytesPer))
 			if size == 0 {
 				size = 600
 			}
-			fmt.Fprintf(cfg.Progress, "quic-go floor: %d connections, one %d-byte datagram each at %.0f Hz, evenly spread ...\n", n, size, rate)
-			fl, fcpu, err := runFloor(ctx, cfg, tmp, n, rate, size)
+			how := "evenly spread"
+			if mode == FloorFresh {
+				how = "on each state with new data to those whose slot began, as the node sends"
+			}
+			fmt.Fprintf(cfg.Progress, "quic-go floor (%s): %d connections, %d-byte datagrams at %.0f Hz, %s ...\n", mode, n, size, rate, how)
+			fl, fcpu, err := runFloor(ctx, cfg, tmp, mode, n, rate, size, addr, ca)
 			if err != nil {
-				return results, fmt.Errorf("floor, %d subscribers: %w", n, err)
+				return results, fmt.Errorf("floor %s, %d subscribers: %w", mode, n, err)
 			}
-			r.FloorP50, r.FloorP99, r.FloorP999, r.FloorMax = fl.Latency.P50, fl.Latency.P99, fl.Latency.P999, fl.Latency.Max
-			r.FloorUpdatesPerSec, r.FloorCPU, r.FloorSubsCPU, r.FloorCurve = float64(fl.Updates)/fl.Seconds, fcpu, fl.CPU, fl.Latency.Curve
-			if r.FloorP99 > 0 {
-				r.FloorRatio = r.P99 / r.FloorP99
+			f := Floor{P50: fl.Latency.P50, P99: fl.Latency.P99, P999: fl.Latency.P999, Max: fl.Latency.Max,
+				UpdatesPerSec: float64(fl.Updates) / fl.Seconds, CPU: fcpu, SubsCPU: fl.CPU, Curve: fl.Latency.Curve}
+			if f.P99 > 0 {
+				f.Ratio = r.P99 / f.P99
 			}
-			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our p99 is %.2fx the floor's\n",
-				r.FloorP50, r.FloorP99, r.FloorP999, r.FloorUpdatesPerSec, r.FloorCPU, r.FloorSubsCPU, r.FloorRatio)
+			switch mode {
+			case FloorEven:
+				r.Floor = &f
+			case FloorFresh:
+				r.FreshFloor = &f
+			}
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our p99 is %.2fx this floor's\n",
+				f.P50, f.P99, f.P999, f.UpdatesPerSec, f.CPU, f.SubsCPU, f.Ratio)
 		}
 		if broker != nil {
 			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
@@ -213,7 +223,14 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		results = append(results, r)
 		if cfg.Results != nil {
 			line := r
-			line.Curve, line.PeerCurve, line.FloorCurve = nil, nil, nil
+			line.Curve, line.PeerCurve = nil, nil
+			for _, f := range []**Floor{&line.Floor, &line.FreshFloor} {
+				if *f != nil {
+					c := **f
+					c.Curve = nil
+					*f = &c
+				}
+			}
 			if err := json.NewEncoder(cfg.Results).Encode(line); err != nil {
 				return results, err
 			}

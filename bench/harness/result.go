@@ -125,20 +125,27 @@ type Result struct {
 	PeerBytesPer      float64 `json:"peer_bytes_per_update,omitempty"`
 	P99Ratio          float64 `json:"p99_ratio,omitempty"` // ours / peer
 
-	// The transport floor (Config.Floor): bare quic-go datagrams at the same
-	// fan-out, rate and size, evenly spread; FloorRatio is ours / floor at
-	// p99. FloorCPU is the bench process (server and idling node) and
-	// FloorSubsCPU the clients' process, in cores.
-	FloorP50           float64 `json:"floor_p50_us,omitempty"`
-	FloorP99           float64 `json:"floor_p99_us,omitempty"`
-	FloorP999          float64 `json:"floor_p999_us,omitempty"`
-	FloorMax           float64 `json:"floor_max_us,omitempty"`
-	FloorUpdatesPerSec float64 `json:"floor_updates_per_s,omitempty"`
-	FloorCPU           float64 `json:"floor_cpu_cores,omitempty"`
-	FloorSubsCPU       float64 `json:"floor_subs_cpu_cores,omitempty"`
-	FloorRatio         float64 `json:"p99_floor_ratio,omitempty"`
+	// The transport floors (Config.Floors), measured in the same run:
+	// Floor sends evenly spread, FreshFloor as the node does (see runFloor).
+	Floor      *Floor `json:"floor,omitempty"`
+	FreshFloor *Floor `json:"fresh_floor,omitempty"`
 
-	Curve      []float64 `json:"curve_us,omitempty"`
-	PeerCurve  []float64 `json:"peer_curve_us,omitempty"`
-	FloorCurve []float64 `json:"floor_curve_us,omitempty"`
+	Curve     []float64 `json:"curve_us,omitempty"`
+	PeerCurve []float64 `json:"peer_curve_us,omitempty"`
+}
+
+// Floor is one transport-floor phase: bare quic-go datagrams at the node's
+// fan-out, rate and mean update size. CPU is the bench process's (the
+// floor server, with the node idling beside it), SubsCPU the clients'
+// process, in cores; Ratio is the node's p99 over this floor's.
+type Floor struct {
+	P50           float64   `json:"p50_us"`
+	P99           float64   `json:"p99_us"`
+	P999          float64   `json:"p999_us"`
+	Max           float64   `json:"max_us"`
+	UpdatesPerSec float64   `json:"updates_per_s"`
+	CPU           float64   `json:"cpu_cores"`
+	SubsCPU       float64   `json:"subs_cpu_cores"`
+	Ratio         float64   `json:"p99_ratio"`
+	Curve         []float64 `json:"curve_us,omitempty"`
 }

@@ -43,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	copies := fs.Int("copies", 1, "load: send every BSM and object list this many times (10: ten times the nominal ingest)")
 	raw := fs.Bool("raw", false, "subscribers take uncompressed full State frames instead of keyframes and compressed deltas")
 	sockets := fs.Int("sockets", 0, "UDP sockets the subscriber process's QUIC connections share (0: one per connection)")
-	floor := fs.Bool("floor", true, "also measure the transport floor: bare quic-go datagrams at the same fan-out, rate and size")
+	floors := fs.String("floor", "even,fresh", "transport floors to measure beside the node, comma-separated: even (bare quic-go datagrams at the same fan-out, rate and size, evenly spread), fresh (the same, sent as the node sends: the first new state of each subscriber's slot), or none")
 	childProcs := fs.Int("child-procs", 0, "GOMAXPROCS of the load and subscriber processes (0: every CPU)")
 	noDgram := fs.Bool("no-datagrams", false, "packed updates on streams only, never QUIC datagrams")
 	compression := fs.String("compression", "zstd", "node's compression of packed updates: zstd, s2 or none")
@@ -72,6 +72,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-subs: %q is not a count in 1..5000", s)
 		}
 		counts = append(counts, n)
+	}
+	var floorModes []string
+	for _, m := range strings.Split(*floors, ",") {
+		switch m = strings.TrimSpace(m); m {
+		case harness.FloorEven, harness.FloorFresh:
+			floorModes = append(floorModes, m)
+		case "none", "":
+		default:
+			return fmt.Errorf("-floor: unknown mode %q (want even, fresh or none)", m)
+		}
 	}
 	if *copies < 1 || *copies > 100 {
 		return fmt.Errorf("-copies %d outside 1..100", *copies)
@@ -113,7 +123,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := cli.Context(0)
 	defer stop()
 	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
-		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floor: *floor, Node: ncfg, Exe: exe, OutDir: *out,
+		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, Node: ncfg, Exe: exe, OutDir: *out,
 		Log: log, Progress: stderr, Results: stdout})
 	return err
 }
