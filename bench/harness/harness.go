@@ -46,13 +46,17 @@ type Config struct {
 	// Floors adds a phase per subscriber count and mode (FloorEven,
 	// FloorFresh): bare quic-go datagrams of the node's mean update size at
 	// the same rate and fan-out (see runFloor).
-	Floors   []string
-	Node     edge.Config
-	Exe      string // this program, re-executed for the load and subscriber roles
-	OutDir   string // results.json and latency.svg; "" writes nothing
-	Log      *slog.Logger
-	Progress io.Writer // one line per step
-	Results  io.Writer // one JSON line per phase
+	Floors []string
+	// SubsCPUProfile, if set, has each node phase's subscriber process
+	// write its CPU profile of the measuring window to this path with
+	// ".N" (the subscriber count) appended.
+	SubsCPUProfile string
+	Node           edge.Config
+	Exe            string // this program, re-executed for the load and subscriber roles
+	OutDir         string // results.json and latency.svg; "" writes nothing
+	Log            *slog.Logger
+	Progress       io.Writer // one line per step
+	Results        io.Writer // one JSON line per phase
 }
 
 // RateFor returns the per-subscriber rate for n subscribers.
@@ -132,6 +136,9 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		rate := cfg.RateFor(n)
 		fmt.Fprintf(cfg.Progress, "v2x-edge: %d subscribers at %.0f Hz ...\n", n, rate)
 		sc := SubsConfig{Addr: addr, CA: ca, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+		if cfg.SubsCPUProfile != "" {
+			sc.CPUProfile = fmt.Sprintf("%s.%d", cfg.SubsCPUProfile, n)
+		}
 		m0, err := scrape(node.HTTPAddr())
 		if err != nil {
 			return results, err

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +42,9 @@ type SubsConfig struct {
 	Duration time.Duration `json:"duration"`  // measuring window
 	Sockets  int           `json:"sockets"`   // UDP sockets the QUIC subscribers share (0: one each)
 	DialConc int           `json:"dial_conc"` // concurrent dials
+	// CPUProfile, if set, is where the process writes its CPU profile of
+	// the measuring window.
+	CPUProfile string `json:"cpu_profile,omitempty"`
 }
 
 type subStats struct {
@@ -48,6 +53,26 @@ type subStats struct {
 	bytes, raw    int64
 	objects, seen int64
 	errs          int
+}
+
+// startProfile starts a CPU profile into file ("" profiles nothing) and
+// returns the function that ends it.
+func startProfile(file string) (stop func() error, err error) {
+	if file == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }
 
 // RunSubs is the subscriber process: it connects cfg.Subs subscribers,
@@ -225,6 +250,14 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		return ctx.Err()
 	case <-time.After(cfg.Warmup):
 	}
+	stopProfile, err := startProfile(cfg.CPUProfile)
+	if err != nil {
+		cancel()
+		for _, s := range subs {
+			s.close()
+		}
+		return err
+	}
 	measuring.Store(true)
 	fmt.Fprintln(out, measuringLine)
 	start := time.Now()
@@ -234,6 +267,9 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 	case <-time.After(cfg.Duration):
 	}
 	measuring.Store(false)
+	if err := stopProfile(); err != nil {
+		return err
+	}
 	elapsed := time.Since(start)
 	cpu1, _ := selfCPU()
 	cancel()

@@ -52,6 +52,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "bench-results", "`directory` for results.json and latency.svg (empty: none)")
 	logLevel := fs.String("log-level", "warn", "node log `level`")
 	cpuProfile := fs.String("cpuprofile", "", "write the node process's CPU profile to `file`")
+	subsProfile := fs.String("subs-cpuprofile", "", "have each node phase's subscriber process write its CPU profile of the measuring window to `file`.N (N: the subscriber count)")
 	traceFile := fs.String("trace", "", "write an execution trace of the node process to `file` (go tool trace; -pprof=sched shows scheduling delay)")
 	role := fs.String("role", "", "internal: run as a load or subscriber process")
 	roleConfig := fs.String("role-config", "", "internal: the role's configuration as JSON")
@@ -123,7 +124,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := cli.Context(0)
 	defer stop()
 	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
-		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, Node: ncfg, Exe: exe, OutDir: *out,
+		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, SubsCPUProfile: *subsProfile, Node: ncfg, Exe: exe, OutDir: *out,
 		Log: log, Progress: stderr, Results: stdout})
 	return err
 }
