@@ -48,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	noDgram := fs.Bool("no-datagrams", false, "packed updates on streams only, never QUIC datagrams")
 	compression := fs.String("compression", "zstd", "node's compression of packed updates: zstd, s2 or none")
 	maxBurst := fs.Int("max-burst", 0, "node: rate-capped subscribers one publication wakes at most (0: automatic; -1: no limit)")
+	workers := fs.Int("workers", 0, "node: QUIC workers on the listen port (0: one per CPU, as v2x-edge)")
 	keyframe := fs.Duration("keyframe-interval", time.Second, "node: a keyframe to each packed subscriber at least this often")
 	out := fs.String("out", "bench-results", "`directory` for results.json and latency.svg (empty: none)")
 	logLevel := fs.String("log-level", "warn", "node log `level`")
@@ -121,6 +122,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ncfg.Compression = *compression
 	ncfg.KeyframeInterval = *keyframe
 	ncfg.MaxBurst = *maxBurst
+	if *workers > 0 {
+		ncfg.Workers = *workers
+	}
 	ctx, stop := cli.Context(0)
 	defer stop()
 	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
