@@ -43,12 +43,13 @@ func Summarize(ns []int64) Latency {
 
 // SubsResult is what a subscriber process reports.
 type SubsResult struct {
-	Subs            int     `json:"subs"`
-	Seconds         float64 `json:"seconds"`
-	Latency         Latency `json:"latency"`
-	Updates         int     `json:"updates"`
-	Bytes           int64   `json:"bytes"`
-	RawBytes        int64   `json:"raw_bytes"`
+	Subs     int     `json:"subs"`
+	Seconds  float64 `json:"seconds"`
+	Latency  Latency `json:"latency"`
+	Updates  int     `json:"updates"`
+	Bytes    int64   `json:"bytes"`
+	RawBytes int64   `json:"raw_bytes"`
+	// Client counters over the measuring window.
 	Keyframes       uint64  `json:"keyframes"`
 	Deltas          uint64  `json:"deltas"`
 	Datagrams       uint64  `json:"datagrams"`

@@ -258,6 +258,17 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		}
 		return err
 	}
+	// Client counters over the measuring window only.
+	clientStats := func() []client.Stats {
+		cs := make([]client.Stats, len(subs))
+		for i, s := range subs {
+			if s.stats != nil {
+				cs[i] = s.stats()
+			}
+		}
+		return cs
+	}
+	stats0 := clientStats()
 	measuring.Store(true)
 	fmt.Fprintln(out, measuringLine)
 	start := time.Now()
@@ -267,6 +278,7 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 	case <-time.After(cfg.Duration):
 	}
 	measuring.Store(false)
+	stats1 := clientStats()
 	if err := stopProfile(); err != nil {
 		return err
 	}
@@ -298,14 +310,12 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		if len(st.samples) == 0 {
 			r.StalledSubs++
 		}
-		if subs[i].stats != nil {
-			cs := subs[i].stats()
-			r.Keyframes += cs.Keyframes
-			r.Deltas += cs.Deltas
-			r.Datagrams += cs.Datagrams
-			r.Resyncs += cs.Resyncs
-			r.Dropped += cs.Dropped
-		}
+		a, b := stats0[i], stats1[i]
+		r.Keyframes += b.Keyframes - a.Keyframes
+		r.Deltas += b.Deltas - a.Deltas
+		r.Datagrams += b.Datagrams - a.Datagrams
+		r.Resyncs += b.Resyncs - a.Resyncs
+		r.Dropped += b.Dropped - a.Dropped
 	}
 	r.Updates = len(all)
 	if r.Updates > 0 {
