@@ -85,8 +85,10 @@ type Update struct {
 	AgeNS       int64
 	IngestAgeNS int64
 	// Packed says the state came as an Update frame; then Keyframe says
-	// whether it was a keyframe and Datagram whether it came in a QUIC
-	// datagram. Bytes is the size of the frame that brought it.
+	// whether it was rebuilt from a keyframe (a delta that overtook its
+	// keyframe is applied with it, and the state counts as a keyframe) and
+	// Datagram whether the last frame came in a QUIC datagram. Bytes is
+	// the size of the frame that brought it.
 	Packed, Keyframe, Datagram bool
 	Bytes                      int
 	State                      wire.State
@@ -284,12 +286,16 @@ func (s *Subscription) Next() (*Update, error) {
 			}
 			if ok {
 				// A stashed delta whose base just arrived is newer still.
+				// The state then counts as rebuilt from a keyframe if its
+				// base was one.
 				if st := s.stash; st != nil && st.h.Seq > s.curSeq {
 					var u wire.Update
 					if _, err := wire.DecodeUpdate(st.p, &u); err == nil && u.BaseSeq == s.curSeq {
 						s.stash = nil
+						key := s.up.Keyframe
 						if ok2, err := s.apply(st); err == nil && ok2 {
 							it = *st
+							s.up.Keyframe = s.up.Keyframe || key
 						}
 					}
 				}

@@ -97,3 +97,28 @@ func TestReassembly(t *testing.T) {
 		t.Fatal("truncated update accepted")
 	}
 }
+
+// TestNextOvertakenKeyframe: a delta that overtook its keyframe comes out
+// of Next together with it, as one state rebuilt from a keyframe.
+func TestNextOvertakenKeyframe(t *testing.T) {
+	var sent bytes.Buffer
+	s := &Subscription{fw: wire.NewWriter(&sent), in: make(chan item, 4), stop: make(chan struct{})}
+	s1, s2, s3 := packedAt(7, 100), packedAt(7, 110), packedAt(7, 120)
+	s.in <- updateItem(t, 2, 1, &s1, &s2, true)
+	s.in <- updateItem(t, 1, 0, nil, &s1, false)
+	s.in <- updateItem(t, 3, 2, &s2, &s3, true)
+	u, err := s.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u.Seq != 2 || !u.Keyframe || !u.Datagram || len(u.State.Objects) != 1 || u.State.IngestNS != 110 {
+		t.Fatalf("first update: seq %d keyframe %v datagram %v ingest %d, want seq 2 from keyframe 1, by datagram, ingest 110",
+			u.Seq, u.Keyframe, u.Datagram, u.State.IngestNS)
+	}
+	if u, err = s.Next(); err != nil || u.Seq != 3 || u.Keyframe {
+		t.Fatalf("second update: %+v %v, want delta 3", u, err)
+	}
+	if sent.Len() != 0 {
+		t.Fatal("a Resync went out although the base came")
+	}
+}
