@@ -62,6 +62,14 @@ func ManeuversFromBits(b uint64) Maneuver {
 	return m
 }
 
+// AllowedManeuversLen is the size in bits of the AllowedManeuvers BIT
+// STRING of J2735 and CSAE 53.
+const AllowedManeuversLen = 12
+
+// AllowedBits returns m as a whole AllowedManeuvers BIT STRING of
+// AllowedManeuversLen bits, the first bit highest (Bits in its top four).
+func (m Maneuver) AllowedBits() uint64 { return m.Bits() << (AllowedManeuversLen - 4) }
+
 // Bits is the inverse of ManeuversFromBits: the four AllowedManeuvers bits
 // (straight, left, right, U-turn) as the low four bits, the first highest.
 func (m Maneuver) Bits() uint64 {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
 // lightState maps a CSAE light state to the node's. flashing-green (a
@@ -243,7 +244,7 @@ func SPATFromModel(in *v2x.SPAT, captureUnixNS int64, msgCnt uint8, out *SPAT) e
 			c.HasTimeConfidence, c.TimeConfidence = true, Confidence(min(int(p.Confidence)*2, 200))
 		}
 		var ph *Phase
-		is.Phases, ph = grow(is.Phases)
+		is.Phases, ph = uper.Grow(is.Phases)
 		*ph = Phase{Id: PhaseID(p.ID), PhaseStates: append(ph.PhaseStates[:0], ps)}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
 // MAPFromModel fills out with the node's intersection model as CSAE
@@ -92,7 +93,7 @@ func MAPFromModel(in *v2x.Map, msgCnt uint8, out *MapData) error {
 	out.MsgCnt, out.HasTimeStamp = MsgCount(msgCnt&127), false
 	out.Nodes = out.Nodes[:0]
 	var n0 *Node
-	out.Nodes, n0 = grow(out.Nodes)
+	out.Nodes, n0 = uper.Grow(out.Nodes)
 	*n0 = Node{Id: id, RefPos: Position3D{Lat: Latitude(rlat), Long: Longitude(rlon), HasElevation: true, Elevation: elev}, InLinks: n0.InLinks[:0]}
 	for a := range approaches {
 		if !approaches[a] {
@@ -101,7 +102,7 @@ func MAPFromModel(in *v2x.Map, msgCnt uint8, out *MapData) error {
 		n0 = &out.Nodes[0] // growing out.Nodes may have moved it
 		if ingress[a] > 0 {
 			var link *Link
-			n0.InLinks, link = grow(n0.InLinks)
+			n0.InLinks, link = uper.Grow(n0.InLinks)
 			*link = Link{UpstreamNodeId: neighbour(a), Lanes: link.Lanes[:0]}
 			if err := linkLanes(in, a, true, &frame, &n0.RefPos, link, neighbour, &egressOf, id); err != nil {
 				return err
@@ -109,7 +110,7 @@ func MAPFromModel(in *v2x.Map, msgCnt uint8, out *MapData) error {
 		}
 		if egress[a] > 0 {
 			var nb *Node
-			out.Nodes, nb = grow(out.Nodes)
+			out.Nodes, nb = uper.Grow(out.Nodes)
 			*nb = Node{Id: neighbour(a), RefPos: n0.RefPos, HasInLinks: true, InLinks: nb.InLinks[:0]}
 			for i := range in.Lanes {
 				if l := &in.Lanes[i]; int(l.Approach) == a && !l.Ingress && len(l.Nodes) > 0 {
@@ -120,7 +121,7 @@ func MAPFromModel(in *v2x.Map, msgCnt uint8, out *MapData) error {
 				}
 			}
 			var link *Link
-			nb.InLinks, link = grow(nb.InLinks)
+			nb.InLinks, link = uper.Grow(nb.InLinks)
 			*link = Link{UpstreamNodeId: id, Lanes: link.Lanes[:0]}
 			if err := linkLanes(in, a, false, &frame, &nb.RefPos, link, neighbour, &egressOf, id); err != nil {
 				return err
@@ -142,14 +143,14 @@ func linkLanes(in *v2x.Map, approach int, ingress bool, frame *geo.Frame, ref *P
 			continue
 		}
 		var l *Lane
-		link.Lanes, l = grow(link.Lanes)
+		link.Lanes, l = uper.Grow(link.Lanes)
 		*l = Lane{LaneID: LaneID(ml.ID), HasLaneWidth: true, LaneWidth: LaneWidth(clampInt(round(float64(ml.Width)*100), 0, 32767)),
 			HasLaneAttributes: true, ConnectsTo: l.ConnectsTo[:0], SpeedLimits: l.SpeedLimits[:0], Points: l.Points[:0]}
 		if err := setLaneType(ml.Kind, &l.LaneAttributes.LaneType); err != nil {
 			return fmt.Errorf("csae53 map: lane %d: %w", ml.ID, err)
 		}
 		if ml.Maneuvers != 0 {
-			l.HasManeuvers, l.Maneuvers = true, AllowedManeuvers{Bits: ml.Maneuvers.Bits() << 8, Len: 12}
+			l.HasManeuvers, l.Maneuvers = true, AllowedManeuvers{Bits: ml.Maneuvers.AllowedBits(), Len: v2x.AllowedManeuversLen}
 		}
 		if ml.SpeedLimit > 0 {
 			l.HasSpeedLimits = true
@@ -164,7 +165,7 @@ func linkLanes(in *v2x.Map, approach int, ingress bool, frame *geo.Frame, ref *P
 			}
 			ct := Connection{RemoteIntersection: remote, HasConnectingLane: true, ConnectingLane: ConnectingLane{Lane: LaneID(mc.ToLane)}}
 			if mc.Maneuver != 0 {
-				ct.ConnectingLane.HasManeuver, ct.ConnectingLane.Maneuver = true, AllowedManeuvers{Bits: mc.Maneuver.Bits() << 8, Len: 12}
+				ct.ConnectingLane.HasManeuver, ct.ConnectingLane.Maneuver = true, AllowedManeuvers{Bits: mc.Maneuver.AllowedBits(), Len: v2x.AllowedManeuversLen}
 			}
 			if mc.SignalGroup != 0 {
 				ct.HasPhaseId, ct.PhaseId = true, PhaseID(mc.SignalGroup)
@@ -179,7 +180,7 @@ func linkLanes(in *v2x.Map, approach int, ingress bool, frame *geo.Frame, ref *P
 			}
 			lat, lon, _ := frame.FromENU(float64(p.E), float64(p.N), 0)
 			var rp *RoadPoint
-			l.Points, rp = grow(l.Points)
+			l.Points, rp = uper.Grow(l.Points)
 			*rp = RoadPoint{}
 			LatLonToOffset(int64(round(lat/degUnit)), int64(round(lon/degUnit)), int64(ref.Lat), int64(ref.Long), &rp.PosOffset.OffsetLL)
 		}

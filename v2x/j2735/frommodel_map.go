@@ -6,6 +6,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
 // MAPFromModel fills out with the node's intersection model as a J2735
@@ -53,7 +54,7 @@ func MAPFromModel(in *v2x.Map, revision uint8, out *MapData) error {
 
 	*out = MapData{MsgIssueRevision: MsgCount(revision & 127), HasIntersections: true, Intersections: out.Intersections[:0]}
 	var g *IntersectionGeometry
-	out.Intersections, g = grow(out.Intersections)
+	out.Intersections, g = uper.Grow(out.Intersections)
 	*g = IntersectionGeometry{
 		Id:       IntersectionReferenceID{HasRegion: in.IntersectionID>>16 != 0, Region: RoadRegulatorID(in.IntersectionID >> 16), Id: IntersectionID(in.IntersectionID)},
 		Revision: MsgCount(revision & 127),
@@ -65,7 +66,7 @@ func MAPFromModel(in *v2x.Map, revision uint8, out *MapData) error {
 	for i := range in.Lanes {
 		ml := &in.Lanes[i]
 		var l *GenericLane
-		g.LaneSet, l = grow(g.LaneSet)
+		g.LaneSet, l = uper.Grow(g.LaneSet)
 		*l = GenericLane{LaneID: LaneID(ml.ID),
 			LaneAttributes: LaneAttributes{DirectionalUse: LaneDirection{Bits: 0b01, Len: 2}, SharedWith: LaneSharing{Len: 10}},
 			NodeList:       NodeListXY{Choice: NodeListXYChoiceNodes, Nodes: l.NodeList.Nodes[:0]},
@@ -80,13 +81,13 @@ func MAPFromModel(in *v2x.Map, revision uint8, out *MapData) error {
 			l.HasEgressApproach, l.EgressApproach = ml.Approach != 0, ApproachID(ml.Approach)
 		}
 		if ml.Maneuvers != 0 {
-			l.HasManeuvers, l.Maneuvers = true, AllowedManeuvers{Bits: ml.Maneuvers.Bits() << 8, Len: 12}
+			l.HasManeuvers, l.Maneuvers = true, AllowedManeuvers{Bits: ml.Maneuvers.AllowedBits(), Len: v2x.AllowedManeuversLen}
 		}
 		var x, y int64 // cm east and north of the reference point, as ToModel sums them
 		for k := range ml.Nodes {
 			p := ml.Nodes[k]
 			var n *NodeXY
-			l.NodeList.Nodes, n = grow(l.NodeList.Nodes)
+			l.NodeList.Nodes, n = uper.Grow(l.NodeList.Nodes)
 			*n = NodeXY{Attributes: NodeAttributeSetXY{Data: n.Attributes.Data[:0]}}
 			tx, ty := roundInt(float64(p.E)*100), roundInt(float64(p.N)*100)
 			if setOffset(&n.Delta, tx-x, ty-y) {
@@ -107,7 +108,7 @@ func MAPFromModel(in *v2x.Map, revision uint8, out *MapData) error {
 			}
 			if ml.SpeedLimit > 0 {
 				var da *LaneDataAttribute
-				a.Data, da = grow(a.Data)
+				a.Data, da = uper.Grow(a.Data)
 				*da = LaneDataAttribute{Choice: LaneDataAttributeChoiceSpeedLimits, SpeedLimits: da.SpeedLimits[:0]}
 				da.SpeedLimits = append(da.SpeedLimits, RegulatorySpeedLimit{Type: SpeedLimitTypeVehicleMaxSpeed,
 					Speed: Velocity(clampInt(roundInt(float64(ml.SpeedLimit)/0.02), 0, 8190))})
@@ -119,7 +120,7 @@ func MAPFromModel(in *v2x.Map, revision uint8, out *MapData) error {
 			mc := &ml.Connections[c]
 			ct := Connection{ConnectingLane: ConnectingLane{Lane: LaneID(mc.ToLane)}}
 			if mc.Maneuver != 0 {
-				ct.ConnectingLane.HasManeuver, ct.ConnectingLane.Maneuver = true, AllowedManeuvers{Bits: mc.Maneuver.Bits() << 8, Len: 12}
+				ct.ConnectingLane.HasManeuver, ct.ConnectingLane.Maneuver = true, AllowedManeuvers{Bits: mc.Maneuver.AllowedBits(), Len: v2x.AllowedManeuversLen}
 			}
 			if mc.SignalGroup != 0 {
 				ct.HasSignalGroup, ct.SignalGroup = true, SignalGroupID(mc.SignalGroup)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
 // movementPhaseState is the MovementPhaseState for a light state: the
@@ -90,7 +91,7 @@ func SPATFromModel(in *v2x.SPAT, captureUnixNS int64, revision uint8, out *SPAT)
 
 	*out = SPAT{HasTimeStamp: true, TimeStamp: moy, Intersections: out.Intersections[:0], Regional: out.Regional[:0]}
 	var is *IntersectionState
-	out.Intersections, is = grow(out.Intersections)
+	out.Intersections, is = uper.Grow(out.Intersections)
 	*is = IntersectionState{
 		Id:       IntersectionReferenceID{HasRegion: in.IntersectionID>>16 != 0, Region: RoadRegulatorID(in.IntersectionID >> 16), Id: IntersectionID(in.IntersectionID)},
 		Revision: MsgCount(revision & 127), Status: IntersectionStatusObject{Len: 16},
@@ -100,10 +101,10 @@ func SPATFromModel(in *v2x.SPAT, captureUnixNS int64, revision uint8, out *SPAT)
 	for i := range in.Phases {
 		p := &in.Phases[i]
 		var ms *MovementState
-		is.States, ms = grow(is.States)
+		is.States, ms = uper.Grow(is.States)
 		*ms = MovementState{SignalGroup: SignalGroupID(p.ID), StateTimeSpeed: ms.StateTimeSpeed[:0]}
 		var ev *MovementEvent
-		ms.StateTimeSpeed, ev = grow(ms.StateTimeSpeed)
+		ms.StateTimeSpeed, ev = uper.Grow(ms.StateTimeSpeed)
 		*ev = MovementEvent{EventState: movementPhaseState(p.State)}
 		tc := &ev.Timing
 		var known bool
