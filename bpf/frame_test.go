@@ -1,7 +1,6 @@
 package bpf
 
 import (
-	"net/netip"
 	"os"
 	"testing"
 
@@ -17,23 +16,8 @@ func requireBPF(t testing.TB) {
 	}
 }
 
-// frame describes one crafted Ethernet frame (bpftest.Frame, kept under
-// short names for the tables of this package's tests).
-type frame struct {
-	src      netip.Addr // IPv4 or IPv6 source
-	dport    uint16
-	proto    byte   // IP protocol; 0: UDP
-	fragOff  uint16 // IPv4 flags and fragment offset field
-	v6Frag   bool   // IPv6 fragment header before UDP
-	udpExtra int    // added to the UDP length field
-	vlan     bool
-	payload  []byte
-}
-
-func (f frame) bytes() []byte {
-	return bpftest.Frame{Src: f.src, DPort: f.dport, Proto: f.proto, FragOff: f.fragOff, V6Frag: f.v6Frag,
-		UDPExtra: f.udpExtra, VLAN: f.vlan, Payload: f.payload}.Bytes()
-}
+// frame is bpftest.Frame, under a short name for this package's tables.
+type frame = bpftest.Frame
 
 var (
 	longHeader  = bpftest.LongHeader

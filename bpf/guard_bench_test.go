@@ -21,9 +21,9 @@ func BenchmarkGuardProgram(b *testing.B) {
 		name string
 		f    []byte
 	}{
-		{"junk=fixed_bit", frame{src: v4Client, dport: testPort, payload: shortHeader(0x01, seq(12, 0), 100)}.bytes()},
-		{"junk=short_initial", frame{src: v4Client, dport: testPort, payload: longHeader(0xc0, quicV1, seq(8, 0), nil, 300)}.bytes()},
-		{"pass=short_header", frame{src: v4Client, dport: testPort, payload: shortHeader(0x41, serverCID(testPrefix, 1), 100)}.bytes()},
+		{"junk=fixed_bit", frame{Src: v4Client, DPort: testPort, Payload: shortHeader(0x01, seq(12, 0), 100)}.Bytes()},
+		{"junk=short_initial", frame{Src: v4Client, DPort: testPort, Payload: longHeader(0xc0, quicV1, seq(8, 0), nil, 300)}.Bytes()},
+		{"pass=short_header", frame{Src: v4Client, DPort: testPort, Payload: shortHeader(0x41, serverCID(testPrefix, 1), 100)}.Bytes()},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			start := time.Now()

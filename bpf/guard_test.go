@@ -66,8 +66,8 @@ func TestGuardDecisions(t *testing.T) {
 	m := NewGuardMirror(opts)
 	clientDCID := seq(8, 0x30)
 	ours := serverCID(testPrefix, 3)
-	q := func(p []byte) frame { return frame{src: v4Client, dport: testPort, payload: p} }
-	q6 := func(p []byte) frame { return frame{src: v6Client, dport: testPort, payload: p} }
+	q := func(p []byte) frame { return frame{Src: v4Client, DPort: testPort, Payload: p} }
+	q6 := func(p []byte) frame { return frame{Src: v6Client, DPort: testPort, Payload: p} }
 	cases := []struct {
 		name string
 		f    frame
@@ -76,7 +76,7 @@ func TestGuardDecisions(t *testing.T) {
 	}{
 		{"short header", q(shortHeader(0x41, ours, 60)), nil, GuardPass},
 		{"short header ipv6", q6(shortHeader(0x5f, ours, 60)), nil, GuardPass},
-		{"short header in vlan", func() frame { f := q(shortHeader(0x41, ours, 60)); f.vlan = true; return f }(), nil, GuardPass},
+		{"short header in vlan", func() frame { f := q(shortHeader(0x41, ours, 60)); f.VLAN = true; return f }(), nil, GuardPass},
 		{"v1 initial new", q(longHeader(0xc0, quicV1, clientDCID, seq(4, 1), 1200)), nil, GuardPassNew},
 		{"v1 initial new ipv6", q6(longHeader(0xc3, quicV1, seq(20, 0), nil, 1350)), nil, GuardPassNew},
 		{"v2 initial new", q(longHeader(0xd0, quicV2, clientDCID, nil, 1252)), nil, GuardPassNew},
@@ -84,17 +84,17 @@ func TestGuardDecisions(t *testing.T) {
 		{"v1 handshake small", q(longHeader(0xe0, quicV1, ours, seq(8, 1), 90)), nil, GuardPass},
 		{"v1 0-rtt", q(longHeader(0xd0, quicV1, clientDCID, seq(8, 1), 300)), nil, GuardPass},
 		{"v2 type 0 is 0-rtt", q(longHeader(0xc0, quicV2, clientDCID, nil, 300)), nil, GuardPass},
-		{"other port", frame{src: v4Client, dport: 53, payload: []byte{0, 1, 2}}, nil, GuardPassOther},
-		{"tcp", frame{src: v4Client, dport: testPort, proto: 6, payload: seq(20, 0)}, nil, GuardPassOther},
+		{"other port", frame{Src: v4Client, DPort: 53, Payload: []byte{0, 1, 2}}, nil, GuardPassOther},
+		{"tcp", frame{Src: v4Client, DPort: testPort, Proto: 6, Payload: seq(20, 0)}, nil, GuardPassOther},
 		{"arp", frame{}, append(make([]byte, 12), 0x08, 0x06, 0, 1, 8, 0, 6, 4, 0, 1), GuardPassOther},
 		{"runt frame", frame{}, make([]byte, 14), GuardPassOther},
-		{"ipv4 more fragments", func() frame { f := q(shortHeader(0x41, ours, 60)); f.fragOff = 0x2000; return f }(), nil, GuardDropFragment},
-		{"ipv4 later fragment", func() frame { f := q(shortHeader(0x41, ours, 60)); f.fragOff = 0x00b9; return f }(), nil, GuardDropFragment},
-		{"ipv4 fragment other port", frame{src: v4Client, dport: 53, fragOff: 0x2000, payload: seq(30, 0)}, nil, GuardDropFragment},
-		{"ipv4 dont fragment", func() frame { f := q(shortHeader(0x41, ours, 60)); f.fragOff = 0x4000; return f }(), nil, GuardPass},
-		{"ipv6 fragment", func() frame { f := q6(shortHeader(0x41, ours, 60)); f.v6Frag = true; return f }(), nil, GuardDropFragment},
-		{"udp length past ip", func() frame { f := q(shortHeader(0x41, ours, 60)); f.udpExtra = 4; return f }(), nil, GuardDropMalformed},
-		{"udp length under header", func() frame { f := q(nil); f.udpExtra = -4; return f }(), nil, GuardDropMalformed},
+		{"ipv4 more fragments", func() frame { f := q(shortHeader(0x41, ours, 60)); f.FragOff = 0x2000; return f }(), nil, GuardDropFragment},
+		{"ipv4 later fragment", func() frame { f := q(shortHeader(0x41, ours, 60)); f.FragOff = 0x00b9; return f }(), nil, GuardDropFragment},
+		{"ipv4 fragment other port", frame{Src: v4Client, DPort: 53, FragOff: 0x2000, Payload: seq(30, 0)}, nil, GuardDropFragment},
+		{"ipv4 dont fragment", func() frame { f := q(shortHeader(0x41, ours, 60)); f.FragOff = 0x4000; return f }(), nil, GuardPass},
+		{"ipv6 fragment", func() frame { f := q6(shortHeader(0x41, ours, 60)); f.V6Frag = true; return f }(), nil, GuardDropFragment},
+		{"udp length past ip", func() frame { f := q(shortHeader(0x41, ours, 60)); f.UDPExtra = 4; return f }(), nil, GuardDropMalformed},
+		{"udp length under header", func() frame { f := q(nil); f.UDPExtra = -4; return f }(), nil, GuardDropMalformed},
 		{"empty payload", q(nil), nil, GuardDropMalformed},
 		{"short header runt", q(shortHeader(0x41, ours[:4], 20)), nil, GuardDropMalformed},
 		{"long header runt", q([]byte{0xc0, 0, 0, 0, 1, 8}), nil, GuardDropMalformed},
@@ -116,7 +116,7 @@ func TestGuardDecisions(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			f := c.raw
 			if f == nil {
-				f = c.f.bytes()
+				f = c.f.Bytes()
 			}
 			mirror := m.Decide(f, uint64(time.Now().UnixNano()))
 			got := runGuard(t, g, f)
@@ -153,10 +153,10 @@ func TestGuardListsAndBuckets(t *testing.T) {
 		m.Add(x.l, netip.MustParsePrefix(x.p))
 	}
 	initial := func(src string, dcid byte) []byte {
-		return frame{src: netip.MustParseAddr(src), dport: testPort, payload: longHeader(0xc0, quicV1, seq(8, dcid), nil, 1200)}.bytes()
+		return frame{Src: netip.MustParseAddr(src), DPort: testPort, Payload: longHeader(0xc0, quicV1, seq(8, dcid), nil, 1200)}.Bytes()
 	}
 	short := func(src string) []byte {
-		return frame{src: netip.MustParseAddr(src), dport: testPort, payload: shortHeader(0x41, serverCID(testPrefix, 0), 80)}.bytes()
+		return frame{Src: netip.MustParseAddr(src), DPort: testPort, Payload: shortHeader(0x41, serverCID(testPrefix, 0), 80)}.Bytes()
 	}
 	steps := []struct {
 		f    []byte
@@ -178,7 +178,7 @@ func TestGuardListsAndBuckets(t *testing.T) {
 		{initial("2001:db8:1:2:ffff::1", 9), GuardPassNew}, // same /56, 2 of 2; global 5
 		{initial("2001:db8:1:2:ffff::2", 10), GuardDropRatePrefix},
 		{initial("198.18.3.1", 11), GuardDropRateGlobal}, // its prefix has tokens, the node has none
-		{frame{src: netip.MustParseAddr("198.18.3.1"), dport: testPort, payload: longHeader(0xc0, quicV1, serverCID(testPrefix, 1), nil, 1200)}.bytes(), GuardPass},
+		{frame{Src: netip.MustParseAddr("198.18.3.1"), DPort: testPort, Payload: longHeader(0xc0, quicV1, serverCID(testPrefix, 1), nil, 1200)}.Bytes(), GuardPass},
 	}
 	for i, s := range steps {
 		mirror := m.Decide(s.f, uint64(time.Now().UnixNano()))
@@ -215,10 +215,10 @@ func TestGuardMirrorRandom(t *testing.T) {
 	m.Add(Deny, deny)
 	r := rand.New(rand.NewPCG(1, 2))
 	seeds := [][]byte{
-		frame{src: v4Client, dport: testPort, payload: longHeader(0xc0, quicV1, seq(8, 1), nil, 1200)}.bytes(),
-		frame{src: v6Client, dport: testPort, payload: longHeader(0xd0, quicV2, seq(12, 1), seq(3, 0), 1250)}.bytes(),
-		frame{src: v4Client, dport: testPort, payload: shortHeader(0x41, serverCID(testPrefix, 1), 40)}.bytes(),
-		frame{src: v4Client, dport: testPort, vlan: true, payload: longHeader(0xe0, quicV1, seq(12, 1), seq(3, 0), 60)}.bytes(),
+		frame{Src: v4Client, DPort: testPort, Payload: longHeader(0xc0, quicV1, seq(8, 1), nil, 1200)}.Bytes(),
+		frame{Src: v6Client, DPort: testPort, Payload: longHeader(0xd0, quicV2, seq(12, 1), seq(3, 0), 1250)}.Bytes(),
+		frame{Src: v4Client, DPort: testPort, Payload: shortHeader(0x41, serverCID(testPrefix, 1), 40)}.Bytes(),
+		frame{Src: v4Client, DPort: testPort, VLAN: true, Payload: longHeader(0xe0, quicV1, seq(12, 1), seq(3, 0), 60)}.Bytes(),
 	}
 	seen := map[GuardReason]int{}
 	for i := range 3000 {
