@@ -98,20 +98,14 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 			relayErr <- nil
 		}
 	}()
-	defer func() {
-		cancel()
-		wg.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			c.CloseWithError(0, "")
-		}
-		mu.Unlock()
-	}()
 	sc := SubsConfig{Addr: udp.LocalAddr().String(), CA: filepath.Join(dir, devca.CAFile), Floor: true, Subs: n, Rate: rate,
 		Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
 	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
 	cancel()
-	wg.Wait()
+	wg.Wait() // the accept and send goroutines are done: conns is ours
+	for _, c := range conns {
+		c.CloseWithError(0, "")
+	}
 	if rerr := <-relayErr; err == nil && rerr != nil {
 		err = fmt.Errorf("floor relay: %w", rerr)
 	}
@@ -120,8 +114,8 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 
 // floorSendFresh relays the node's states: on each with newer
 // measurements than the last, it sends every connection whose rate slot
-// began since its last send one datagram stamped with the time the relay
-// got the state. Connection i has the phase a node subscriber with stream
+// began since its last send one datagram stamped with its send time (the
+// loop calls SendDatagram back to back, microseconds apart). Connection i has the phase a node subscriber with stream
 // session i would have.
 func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, rate float64, size int, nodeAddr, nodeCA string) error {
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
@@ -153,7 +147,7 @@ func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, ra
 			continue
 		}
 		lastIngest = u.IngestNS
-		now := clock.Now()
+		now := clock.Now() // the slots are those of the state's arrival
 		mu.Lock()
 		cs := *conns
 		mu.Unlock()
