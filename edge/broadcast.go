@@ -82,7 +82,7 @@ func inView(o *wire.StateObject, f *wire.Subscribe, ce, cn float64) bool {
 }
 
 // centre returns a subscription's region centre in s's frame.
-func (s *Snapshot) centre(f *wire.Subscribe) (ce, cn float64) {
+func (s *snapshot) centre(f *wire.Subscribe) (ce, cn float64) {
 	if f.Flags&wire.SubCenter != 0 && s.HasFrame {
 		ce, cn, _ = s.Frame.ToENU(f.CenterLat, f.CenterLon, 0)
 	}
@@ -91,7 +91,7 @@ func (s *Snapshot) centre(f *wire.Subscribe) (ce, cn float64) {
 
 // viewLocked returns the view of s for f, building it on first use.
 // s.cache.mu must be held.
-func (s *Snapshot) viewLocked(f *wire.Subscribe) *view {
+func (s *snapshot) viewLocked(f *wire.Subscribe) *view {
 	c := &s.cache
 	k := keyOf(f)
 	for _, v := range c.views[:c.n] {
@@ -140,7 +140,7 @@ func (s *Snapshot) viewLocked(f *wire.Subscribe) *view {
 // payload stays valid while the caller holds its reference to s. rawLen is
 // the size of the equivalent State frame; fresh says whether this call
 // computed the payload (false: it was shared).
-func (s *Snapshot) encoded(f *wire.Subscribe, base *Snapshot, comp wire.Compression) (payload []byte, rawLen int, fresh bool, err error) {
+func (s *snapshot) encoded(f *wire.Subscribe, base *snapshot, comp wire.Compression) (payload []byte, rawLen int, fresh bool, err error) {
 	c := &s.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -6,14 +6,14 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// Fuser turns measurements into fused objects. It is the seam where the
+// fuser turns measurements into fused objects. It is the seam where the
 // multi-source tracker plugs in; the fusion loop (world.go) owns it and
 // calls it from one goroutine only.
-type Fuser interface {
+type fuser interface {
 	// UpdateFrame folds in one sensor frame: measurements of one source
 	// captured at one time (node clock), with their positions in the
 	// current ENU frame in e and n.
-	UpdateFrame(ms []Measurement, e, n []float64)
+	UpdateFrame(ms []measurement, e, n []float64)
 	// Reframe moves every object from one ENU frame into another (a MAP
 	// arrived with a new reference point).
 	Reframe(from, to *geo.Frame)

@@ -10,7 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// Hub hands the fusion loop's snapshots to subscribers. It keeps the
+// hub hands the fusion loop's snapshots to subscribers. It keeps the
 // current snapshot and a free list: a snapshot goes back to the free list
 // when it is neither current nor held by a reader, so publishing allocates
 // nothing in steady state.
@@ -22,10 +22,10 @@ import (
 // subscribers due longest go first and the rest wait for the next
 // publication, whose data is newer still, so deferring costs them nothing
 // in the age of what they get.
-type Hub struct {
+type hub struct {
 	mu   sync.Mutex
-	cur  *Snapshot
-	free []*Snapshot
+	cur  *snapshot
+	free []*snapshot
 
 	// subs is copied on write: publish iterates it without locking.
 	subsMu sync.Mutex
@@ -78,14 +78,14 @@ func (m *mailbox) signal() bool {
 	}
 }
 
-func newHub(maxBurst int, superseded, deferred prometheus.Counter, wakeups prometheus.Histogram) *Hub {
-	h := &Hub{maxBurst: maxBurst, superseded: superseded, deferred: deferred, wakeups: wakeups}
+func newHub(maxBurst int, superseded, deferred prometheus.Counter, wakeups prometheus.Histogram) *hub {
+	h := &hub{maxBurst: maxBurst, superseded: superseded, deferred: deferred, wakeups: wakeups}
 	h.subs.Store(&[]*mailbox{})
 	return h
 }
 
 // newSnapshot returns a snapshot for the fusion loop to fill.
-func (h *Hub) newSnapshot() *Snapshot {
+func (h *hub) newSnapshot() *snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if n := len(h.free); n > 0 {
@@ -94,12 +94,12 @@ func (h *Hub) newSnapshot() *Snapshot {
 		s.cache.reset()
 		return s
 	}
-	return &Snapshot{}
+	return &snapshot{}
 }
 
 // publish makes s current and wakes the subscribers due for it, up to the
 // burst limit.
-func (h *Hub) publish(s *Snapshot) {
+func (h *hub) publish(s *snapshot) {
 	s.refs.Store(1) // the hub's own reference, as current
 	h.mu.Lock()
 	old := h.cur
@@ -166,7 +166,7 @@ func (h *Hub) publish(s *Snapshot) {
 
 // burstLimit returns how many rate-capped subscribers one publication may
 // wake, for rate caps asking for demand updates a second.
-func (h *Hub) burstLimit(demand float64) int {
+func (h *hub) burstLimit(demand float64) int {
 	switch {
 	case h.maxBurst < 0:
 		return math.MaxInt
@@ -181,7 +181,7 @@ func (h *Hub) burstLimit(demand float64) int {
 
 // Acquire returns the current snapshot with a reference held, or nil
 // before the first publish. Callers must Release it.
-func (h *Hub) Acquire() *Snapshot {
+func (h *hub) Acquire() *snapshot {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.cur != nil {
@@ -191,7 +191,7 @@ func (h *Hub) Acquire() *Snapshot {
 }
 
 // Release drops a reference; the last one returns the snapshot for reuse.
-func (h *Hub) Release(s *Snapshot) {
+func (h *hub) Release(s *snapshot) {
 	if s.refs.Add(-1) != 0 {
 		return
 	}
@@ -200,7 +200,7 @@ func (h *Hub) Release(s *Snapshot) {
 	h.mu.Unlock()
 }
 
-func (h *Hub) addMailbox(m *mailbox) {
+func (h *hub) addMailbox(m *mailbox) {
 	h.subsMu.Lock()
 	defer h.subsMu.Unlock()
 	old := *h.subs.Load()
@@ -210,7 +210,7 @@ func (h *Hub) addMailbox(m *mailbox) {
 	h.subs.Store(&n)
 }
 
-func (h *Hub) removeMailbox(m *mailbox) {
+func (h *hub) removeMailbox(m *mailbox) {
 	h.subsMu.Lock()
 	defer h.subsMu.Unlock()
 	old := *h.subs.Load()

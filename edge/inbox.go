@@ -19,7 +19,7 @@ type inbox struct {
 
 // batch is what the fusion loop takes from the inbox in one swap.
 type batch struct {
-	meas  []Measurement
+	meas  []measurement
 	spats []spatUpdate
 	maps  []*v2x.Map
 	rsis  []*v2x.RSI
@@ -45,7 +45,7 @@ func (in *inbox) notify() {
 
 // putMeas queues measurements and returns how many were shed because the
 // inbox is full.
-func (in *inbox) putMeas(ms []Measurement) (shed int) {
+func (in *inbox) putMeas(ms []measurement) (shed int) {
 	in.mu.Lock()
 	room := max(in.limit-len(in.cur.meas), 0)
 	n := min(room, len(ms))

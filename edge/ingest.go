@@ -29,7 +29,7 @@ type producer struct {
 	rsm  v2x.RSM
 	spat v2x.SPAT
 	su   spatUpdate
-	meas []Measurement
+	meas []measurement
 	std  *stdDecoder // standard encodings, made on first use
 }
 
@@ -39,7 +39,7 @@ type rejecter interface {
 }
 
 func newProducer(n *Node, ss *streamSession) *producer {
-	return &producer{n: n, ss: ss, rej: ss, id: ss.id, clockReq: make(chan struct{}, 1), meas: make([]Measurement, 0, 256)}
+	return &producer{n: n, ss: ss, rej: ss, id: ss.id, clockReq: make(chan struct{}, 1), meas: make([]measurement, 0, 256)}
 }
 
 // clockLoop starts a clock exchange at once and then every ClockInterval,
@@ -186,8 +186,8 @@ func (p *producer) ingestBSM(h *wire.Header, t, ingest int64) {
 	if b.AccSemiMajor > 0 { // circular bound from the semi-major axis
 		cov = b.AccSemiMajor * b.AccSemiMajor
 	}
-	p.meas = append(p.meas[:0], Measurement{
-		Kind: MeasSelfReport, Class: class, Stream: p.id, Source: h.Source, LocalID: b.VehicleID,
+	p.meas = append(p.meas[:0], measurement{
+		Kind: measSelfReport, Class: class, Stream: p.id, Source: h.Source, LocalID: b.VehicleID,
 		TimeNS: t, IngestNS: ingest, Lat: b.Lat, Lon: b.Lon,
 		VelE: b.Speed * float32(sin), VelN: b.Speed * float32(cos), Speed: b.Speed, Heading: b.Heading,
 		Length: b.Length, Width: b.Width, CovEE: cov, CovNN: cov,
@@ -210,8 +210,8 @@ func (p *producer) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, i
 			}
 			continue
 		}
-		m := Measurement{
-			Kind: MeasDetection, Class: o.Class, Stream: p.id, Source: h.Source, LocalID: uint64(o.LocalID),
+		m := measurement{
+			Kind: measDetection, Class: o.Class, Stream: p.id, Source: h.Source, LocalID: uint64(o.LocalID),
 			TimeNS: t, IngestNS: ingest, Lat: o.Lat, Lon: o.Lon, VelE: o.VelE, VelN: o.VelN,
 			Speed: o.Speed(), Heading: o.Heading, Length: o.Length, Width: o.Width,
 		}

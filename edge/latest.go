@@ -11,7 +11,7 @@ import (
 // and reports each as an object, projected into the intersection's ENU
 // frame. It does not associate across sources: a vehicle seen by two
 // cameras and sending its own BSM appears three times. The multi-source
-// tracker replaces it behind the Fuser interface.
+// tracker replaces it behind the fuser interface.
 type latestFuser struct {
 	staleNS int64
 	index   map[objKey]int32
@@ -22,14 +22,14 @@ type latestFuser struct {
 type objKey struct {
 	stream  uint64
 	source  uint32
-	kind    MeasKind
+	kind    measKind
 	localID uint64
 }
 
 type latestEntry struct {
 	key  objKey
 	id   uint32
-	m    Measurement
+	m    measurement
 	e, n float64
 }
 
@@ -39,7 +39,7 @@ func newLatestFuser(staleNS int64) *latestFuser {
 
 func (f *latestFuser) Len() int { return len(f.entries) }
 
-func (f *latestFuser) UpdateFrame(ms []Measurement, e, n []float64) {
+func (f *latestFuser) UpdateFrame(ms []measurement, e, n []float64) {
 	for i := range ms {
 		f.update(&ms[i], e[i], n[i])
 	}
@@ -48,7 +48,7 @@ func (f *latestFuser) UpdateFrame(ms []Measurement, e, n []float64) {
 // SetMap is a no-op: the first stage does no map matching.
 func (f *latestFuser) SetMap(*v2x.Map, *geo.Frame) {}
 
-func (f *latestFuser) update(m *Measurement, e, n float64) {
+func (f *latestFuser) update(m *measurement, e, n float64) {
 	k := objKey{stream: m.Stream, source: m.Source, kind: m.Kind, localID: m.LocalID}
 	if i, ok := f.index[k]; ok {
 		en := &f.entries[i]

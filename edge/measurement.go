@@ -5,17 +5,17 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
-// Measurement is one observation of one object; the type lives with the
+// measurement is one observation of one object; the type lives with the
 // tracker that consumes it.
-type Measurement = track.Measurement
+type measurement = track.Measurement
 
-// MeasKind says where a measurement came from.
-type MeasKind = track.MeasKind
+// measKind says where a measurement came from.
+type measKind = track.MeasKind
 
 // Measurement kinds.
 const (
-	MeasDetection  = track.MeasDetection
-	MeasSelfReport = track.MeasSelfReport
+	measDetection  = track.MeasDetection
+	measSelfReport = track.MeasSelfReport
 )
 
 // spatUpdate is a SPAT as queued for the fusion loop.

@@ -32,7 +32,7 @@ type Node struct {
 	log *slog.Logger
 	m   *metrics
 	in  *inbox
-	hub *Hub
+	hub *hub
 	w   *world
 
 	grp     *steer.Group // QUIC workers sharing the listen port
@@ -66,7 +66,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	m := newMetrics()
 	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(cfg.MaxBurst, m.superseded, m.bc.deferred, m.bc.wakeups),
 		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
-	var f Fuser
+	var f fuser
 	switch cfg.Fusion {
 	case FusionLatest:
 		f = newLatestFuser(int64(cfg.StaleAfter))

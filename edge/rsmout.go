@@ -26,7 +26,7 @@ const maxRSMParticipants = 16
 // MessageFrames (frame type RSM, encoding CSAE53), at most 16 objects
 // each, all with the snapshot's sequence number. The reference position
 // is the intersection's; without one nothing is sent.
-func (s *subscriber) sendRSM(snap *Snapshot, f *wire.Subscribe) error {
+func (s *subscriber) sendRSM(snap *snapshot, f *wire.Subscribe) error {
 	s.needKey.Store(false)
 	if !snap.HasFrame {
 		return nil

@@ -7,10 +7,10 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// Snapshot is one published intersection state. Once published it is
-// immutable; readers hold a reference (Hub.Acquire/Release) while they use
+// snapshot is one published intersection state. Once published it is
+// immutable; readers hold a reference (hub.Acquire/Release) while they use
 // it, and the fusion loop reuses it only when no reference is left.
-type Snapshot struct {
+type snapshot struct {
 	Seq          uint64
 	TimeNS       int64 // node time of the state
 	IngestNS     int64 // node time the newest measurement in it arrived

@@ -48,7 +48,7 @@ type subscriber struct {
 	lastSent  int64     // TimeNS of the state sent last
 	lastKey   int64     // keyframe slot of the last keyframe
 	lastKeyNS int64     // TimeNS of the last keyframe
-	base      *Snapshot // the state sent last (packed), held
+	base      *snapshot // the state sent last (packed), held
 	baseKey   viewKey
 	dgram     []byte
 }
@@ -123,7 +123,7 @@ func slot(t int64, rate float32, phase float64) (sl, next int64) {
 // state with new data rather than take an older one at once, so what it
 // gets is as fresh as the data allow; that includes a subscriber the burst
 // limit held back.
-func (s *subscriber) worthSending(snap *Snapshot, f *wire.Subscribe) bool {
+func (s *subscriber) worthSending(snap *snapshot, f *wire.Subscribe) bool {
 	if snap.Seq == s.lastSeq || !snap.Fresh && snap.TimeNS-s.lastSent < heartbeat {
 		return false
 	}
@@ -184,7 +184,7 @@ func (s *subscriber) run(ctx context.Context) {
 
 // sendState writes snap as a State frame (a subscription without
 // SubPacked).
-func (s *subscriber) sendState(snap *Snapshot, f *wire.Subscribe) error {
+func (s *subscriber) sendState(snap *snapshot, f *wire.Subscribe) error {
 	s.needKey.Store(false)
 	s.fill(snap, f)
 	h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}
@@ -206,7 +206,7 @@ func (s *subscriber) sendState(snap *Snapshot, f *wire.Subscribe) error {
 // sendPacked writes snap as an Update: a delta against the state sent
 // last when there is one and no keyframe is due, else a keyframe. It keeps
 // its reference to snap as the next base.
-func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
+func (s *subscriber) sendPacked(snap *snapshot, f *wire.Subscribe) error {
 	cfg := &s.n.cfg
 	// Keyframe slots are phased like rate slots, so that keyframes (the
 	// largest updates, on the stream) spread over the interval.
@@ -270,7 +270,7 @@ func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
 
 // fill builds the subscriber's view of snap as a State: objects inside its
 // region and classes, and every signal group.
-func (s *subscriber) fill(snap *Snapshot, f *wire.Subscribe) {
+func (s *subscriber) fill(snap *snapshot, f *wire.Subscribe) {
 	st := &s.state
 	st.IngestNS, st.Intersection, st.Flags = snap.IngestNS, snap.Intersection, wire.StateKeyframe
 	st.Objects = st.Objects[:0]

@@ -8,14 +8,14 @@ import (
 )
 
 // trackFuser puts the multi-source tracker (package track) behind the
-// Fuser interface.
+// fuser interface.
 type trackFuser struct {
 	tr *track.Tracker
 }
 
 func newTrackFuser(cfg track.Config) *trackFuser { return &trackFuser{tr: track.New(cfg)} }
 
-func (f *trackFuser) UpdateFrame(ms []Measurement, e, n []float64) { f.tr.UpdateFrame(ms, e, n) }
+func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) { f.tr.UpdateFrame(ms, e, n) }
 
 func (f *trackFuser) Reframe(from, to *geo.Frame) {
 	f.tr.Reframe(func(e, n float64) (float64, float64) {

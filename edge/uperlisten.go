@@ -59,7 +59,7 @@ func newUPERListener(n *Node, pc net.PacketConn, enc wire.Encoding) *uperListene
 	for _, r := range []string{uperOK, uperMalformed, uperUnsupported, uperRejected} {
 		u.frames.WithLabelValues(r)
 	}
-	u.p = &producer{n: n, rej: u, id: uperSourceID, meas: make([]Measurement, 0, 256)}
+	u.p = &producer{n: n, rej: u, id: uperSourceID, meas: make([]measurement, 0, 256)}
 	return u
 }
 

@@ -20,8 +20,8 @@ type world struct {
 	log   *slog.Logger
 	m     *metrics
 	in    *inbox
-	hub   *Hub
-	fuser Fuser
+	hub   *hub
+	fuser fuser
 
 	batch     batch
 	hasFrame  bool
@@ -36,7 +36,7 @@ type world struct {
 	seq       uint64
 }
 
-func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *Hub, f Fuser) *world {
+func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *hub, f fuser) *world {
 	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
 	if !math.IsNaN(cfg.RefLat) && !math.IsNaN(cfg.RefLon) {
 		w.frame, w.hasFrame = geo.NewFrame(cfg.RefLat, cfg.RefLon, 0), true

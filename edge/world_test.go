@@ -16,13 +16,13 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 )
 
-func testWorld(t testing.TB, fusion string) (*world, *inbox, *Hub) {
+func testWorld(t testing.TB, fusion string) (*world, *inbox, *hub) {
 	cfg := DefaultConfig()
 	cfg.RefLat, cfg.RefLon = refLat, refLon
 	m := newMetrics()
 	in := newInbox(cfg.InboxSize)
 	hub := newHub(0, m.superseded, m.bc.deferred, m.bc.wakeups)
-	var f Fuser = newLatestFuser(int64(cfg.StaleAfter))
+	var f fuser = newLatestFuser(int64(cfg.StaleAfter))
 	if fusion == FusionTrack {
 		f = newTrackFuser(track.Config{})
 	}
@@ -31,13 +31,13 @@ func testWorld(t testing.TB, fusion string) (*world, *inbox, *Hub) {
 
 // scene returns measurements of objects spread over 200 m × 200 m, each
 // seen by every source.
-func scene(objects, sources int, now int64) []Measurement {
+func scene(objects, sources int, now int64) []measurement {
 	f := geo.NewFrame(refLat, refLon, 0)
-	ms := make([]Measurement, 0, objects*sources)
+	ms := make([]measurement, 0, objects*sources)
 	for s := 0; s < sources; s++ {
 		for i := 0; i < objects; i++ {
 			lat, lon, _ := f.FromENU(float64(i%20)*10-100, float64(i/20)*10-100, 0)
-			ms = append(ms, Measurement{Kind: MeasDetection, Class: v2x.ClassCar, Stream: uint64(s + 1), Source: uint32(s),
+			ms = append(ms, measurement{Kind: measDetection, Class: v2x.ClassCar, Stream: uint64(s + 1), Source: uint32(s),
 				LocalID: uint64(i), TimeNS: now, IngestNS: now, Lat: lat, Lon: lon, Speed: 10, Heading: 90, Length: 4.5, Width: 1.8})
 		}
 	}
@@ -127,16 +127,16 @@ func TestHubReusesReleasedSnapshots(t *testing.T) {
 
 // frames returns, per source, one sensor frame of the scene at time now:
 // every source sees every object, with a little noise.
-func frames(objects, sources int, now int64, seed uint64) [][]Measurement {
+func frames(objects, sources int, now int64, seed uint64) [][]measurement {
 	rng := rand.New(rand.NewPCG(seed, 9))
 	f := geo.NewFrame(refLat, refLon, 0)
-	out := make([][]Measurement, sources)
+	out := make([][]measurement, sources)
 	for s := range out {
 		for i := 0; i < objects; i++ {
 			x := float64(i%20)*10 - 100 + rng.NormFloat64()*0.3
 			y := float64(i/20)*10 - 100 + rng.NormFloat64()*0.3
 			lat, lon, _ := f.FromENU(x, y, 0)
-			out[s] = append(out[s], Measurement{Kind: MeasDetection, Class: v2x.ClassCar, Stream: uint64(s + 1), Source: uint32(s),
+			out[s] = append(out[s], measurement{Kind: measDetection, Class: v2x.ClassCar, Stream: uint64(s + 1), Source: uint32(s),
 				LocalID: uint64(i), TimeNS: now, IngestNS: now, Lat: lat, Lon: lon, Speed: 0, Heading: 90,
 				Length: 4.5, Width: 1.8, CovEE: 0.09, CovNN: 0.09})
 		}
@@ -150,7 +150,7 @@ func frames(objects, sources int, now int64, seed uint64) [][]Measurement {
 type cycleRunner struct {
 	w      *world
 	in     *inbox
-	frames [][]Measurement
+	frames [][]measurement
 	now    int64
 	k      int
 }
