@@ -20,19 +20,34 @@ var (
 	pathNames = [numPaths]string{"stream", "datagram"}
 )
 
-// broadcastMetrics counts what the broadcast side sends.
+// broadcastMetrics counts what the broadcast side sends: the subscribers'
+// writers, and the hub in hub.
 type broadcastMetrics struct {
-	updates   [numKinds][numPaths]prometheus.Counter
-	bytes     [numPaths]prometheus.Counter
-	rawBytes  prometheus.Counter
-	encodings prometheus.Counter
-	resyncs   prometheus.Counter
-	delay     prometheus.Histogram // publish to handed to QUIC
-	wakeups   prometheus.Histogram // subscribers woken per fresh publication
-	deferred  prometheus.Counter   // due subscribers left for a later publication (burst limit)
+	subscribers prometheus.Gauge
+	delivered   prometheus.Counter // State, Update and RSM frames written
+	stateBytes  prometheus.Counter // of State frames
+	updates     [numKinds][numPaths]prometheus.Counter
+	bytes       [numPaths]prometheus.Counter
+	rawBytes    prometheus.Counter
+	encodings   prometheus.Counter
+	resyncs     prometheus.Counter
+	delay       prometheus.Histogram // publish to handed to QUIC
+
+	hub hubMetrics
+}
+
+// hubMetrics counts what the hub does when it publishes.
+type hubMetrics struct {
+	superseded prometheus.Counter   // states a subscriber never got (latest-wins)
+	wakeups    prometheus.Histogram // subscribers woken per fresh publication
+	deferred   prometheus.Counter   // due subscribers left for a later publication (burst limit)
 }
 
 func (b *broadcastMetrics) register(reg *prometheus.Registry) {
+	b.subscribers = gauge("v2x_subscribers", "Open subscriber streams.")
+	b.delivered = counter("v2x_state_updates_delivered_total", "State frames written to subscribers.")
+	b.stateBytes = counter("v2x_state_bytes_total", "Bytes of State frames written to subscribers.")
+	b.hub.superseded = counter("v2x_state_updates_superseded_total", "States a subscriber never got because a newer one replaced them (latest-wins).")
 	updates := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "v2x_broadcast_updates_total", Help: "Update frames sent to packed subscribers, by kind (keyframe, delta) and path (stream, datagram).",
 	}, []string{"kind", "path"})
@@ -56,10 +71,11 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 	b.delay = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_delay_seconds",
 		Help:    "From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
 		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 20)})
-	b.wakeups = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_wakeups",
+	b.hub.wakeups = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_wakeups",
 		Help:    "Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
 		Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
-	b.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_deferred_total",
+	b.hub.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_deferred_total",
 		Help: "Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data."})
-	reg.MustRegister(updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay, b.wakeups, b.deferred)
+	reg.MustRegister(b.subscribers, b.delivered, b.stateBytes, updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay,
+		b.hub.superseded, b.hub.wakeups, b.hub.deferred)
 }

@@ -153,9 +153,9 @@ func TestPackedMatchesRaw(t *testing.T) {
 				}
 			}
 			sent := testutil.ToFloat64(n.m.bc.bytes[pathStream]) + testutil.ToFloat64(n.m.bc.bytes[pathDatagram])
-			rawBytes := testutil.ToFloat64(n.m.bc.rawBytes) - testutil.ToFloat64(n.m.stateBytes)
+			rawBytes := testutil.ToFloat64(n.m.bc.rawBytes) - testutil.ToFloat64(n.m.bc.stateBytes)
 			t.Logf("%s: packed %0.f bytes for %0.f raw (%.1fx), %0.f encodings for %0.f updates", comp, sent, rawBytes, rawBytes/sent,
-				testutil.ToFloat64(n.m.bc.encodings), testutil.ToFloat64(n.m.delivered))
+				testutil.ToFloat64(n.m.bc.encodings), testutil.ToFloat64(n.m.bc.delivered))
 			if comp == "zstd" && rawBytes < 3*sent {
 				t.Errorf("zstd: %0.f packed bytes for %0.f raw: less than 3x smaller", sent, rawBytes)
 			}
@@ -385,7 +385,7 @@ func TestOverloadShedsAndCounts(t *testing.T) {
 	}
 	h2 := heap()
 	shed := testutil.ToFloat64(n.m.shed)
-	in := testutil.ToFloat64(n.m.measuresIn)
+	in := testutil.ToFloat64(n.m.fusion.measuresIn)
 	t.Logf("folded in %.0f measurements, shed %.0f; %d updates in 3 s; heap %.1f -> %.1f MB", in, shed, got, h1/1e6, h2/1e6)
 	if shed == 0 {
 		t.Error("nothing shed: the flood did not overload the inbox, or shedding is not counted")
@@ -438,13 +438,13 @@ func TestBurstLimitStarvesNobody(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	t.Logf("states per subscriber in 2 s: %v; deferred %v", counts, testutil.ToFloat64(n.m.bc.deferred))
+	t.Logf("states per subscriber in 2 s: %v; deferred %v", counts, testutil.ToFloat64(n.m.bc.hub.deferred))
 	for i, c := range counts {
 		if c < 3 {
 			t.Errorf("subscriber %d got %d states in 2 s (all: %v)", i, c, counts)
 		}
 	}
-	if d := testutil.ToFloat64(n.m.bc.deferred); d == 0 {
+	if d := testutil.ToFloat64(n.m.bc.hub.deferred); d == 0 {
 		t.Errorf("no subscriber deferred: the limit of one never engaged (states per subscriber %v)", counts)
 	}
 }

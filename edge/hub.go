@@ -6,8 +6,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/prometheus/client_golang/prometheus"
 )
 
 // hub hands the fusion loop's snapshots to subscribers. It keeps the
@@ -37,9 +35,7 @@ type hub struct {
 	lastFresh int64        // TimeNS of the last publication with new data
 	freshGap  float64      // mean ns between publications with new data (EWMA)
 
-	superseded prometheus.Counter   // states a subscriber never got (latest-wins)
-	wakeups    prometheus.Histogram // subscribers woken per fresh publication
-	deferred   prometheus.Counter   // due subscribers left for a later publication
+	m hubMetrics
 }
 
 // pendingSub is a due subscriber in publish's scratch list.
@@ -78,8 +74,8 @@ func (m *mailbox) signal() bool {
 	}
 }
 
-func newHub(maxBurst int, superseded, deferred prometheus.Counter, wakeups prometheus.Histogram) *hub {
-	h := &hub{maxBurst: maxBurst, superseded: superseded, deferred: deferred, wakeups: wakeups}
+func newHub(maxBurst int, m hubMetrics) *hub {
+	h := &hub{maxBurst: maxBurst, m: m}
 	h.subs.Store(&[]*mailbox{})
 	return h
 }
@@ -144,7 +140,7 @@ func (h *hub) publish(s *snapshot) {
 	}
 	if limit := h.burstLimit(demand); len(pend) > limit {
 		slices.SortFunc(pend, func(a, b pendingSub) int { return cmp.Compare(a.due, b.due) })
-		h.deferred.Add(float64(len(pend) - limit))
+		h.m.deferred.Add(float64(len(pend) - limit))
 		clear(pend[limit:])
 		pend = pend[:limit]
 	}
@@ -157,10 +153,10 @@ func (h *hub) publish(s *snapshot) {
 	clear(pend)
 	h.pend = pend[:0]
 	if missed > 0 {
-		h.superseded.Add(float64(missed))
+		h.m.superseded.Add(float64(missed))
 	}
 	if s.Fresh {
-		h.wakeups.Observe(float64(woken))
+		h.m.wakeups.Observe(float64(woken))
 	}
 }
 

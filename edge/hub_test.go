@@ -13,7 +13,7 @@ import (
 // (those whose rate slot had begun); one without new data observes nothing.
 func TestHubCountsWakeupsPerFreshPublish(t *testing.T) {
 	mm := newMetrics()
-	hub := newHub(0, mm.superseded, mm.bc.deferred, mm.bc.wakeups)
+	hub := newHub(0, mm.bc.hub)
 	mbs := []*mailbox{newMailbox(), newMailbox(), newMailbox()}
 	for _, m := range mbs {
 		hub.addMailbox(m)
@@ -33,7 +33,7 @@ func TestHubCountsWakeupsPerFreshPublish(t *testing.T) {
 		s.TimeNS, s.Fresh = tc.time, tc.fresh
 		hub.publish(s)
 		var m dto.Metric
-		if err := mm.bc.wakeups.Write(&m); err != nil {
+		if err := mm.bc.hub.wakeups.Write(&m); err != nil {
 			t.Fatal(err)
 		}
 		if got, sum := m.GetHistogram().GetSampleCount(), m.GetHistogram().GetSampleSum(); got != tc.count || sum != float64(tc.sum) {
@@ -58,7 +58,7 @@ func woken(mbs []*mailbox) []int {
 // three; uncapped subscribers are never held back.
 func TestHubBurstLimitWakesLongestDueFirst(t *testing.T) {
 	mm := newMetrics()
-	hub := newHub(3, mm.superseded, mm.bc.deferred, mm.bc.wakeups)
+	hub := newHub(3, mm.bc.hub)
 	mbs := make([]*mailbox, 8)
 	for i := range mbs {
 		mbs[i] = newMailbox()
@@ -76,7 +76,7 @@ func TestHubBurstLimitWakesLongestDueFirst(t *testing.T) {
 	if got, want := publish(1000), []int{0, 5, 6, 7}; !equalInts(got, want) {
 		t.Fatalf("first publication woke %v, want %v", got, want)
 	}
-	if got := testutil.ToFloat64(mm.bc.deferred); got != 4 {
+	if got := testutil.ToFloat64(mm.bc.hub.deferred); got != 4 {
 		t.Errorf("deferred %v, want 4", got)
 	}
 	// The woken ones run and move their due to their next slot; the
@@ -123,7 +123,7 @@ func TestHubAutomaticBurstLimit(t *testing.T) {
 	}
 	for _, tc := range tests {
 		mm := newMetrics()
-		hub := newHub(0, mm.superseded, mm.bc.deferred, mm.bc.wakeups)
+		hub := newHub(0, mm.bc.hub)
 		if got := hub.burstLimit(1e6); got != math.MaxInt {
 			t.Errorf("limit before any publication with new data: %d, want none", got)
 		}
@@ -142,7 +142,7 @@ func TestHubAutomaticBurstLimit(t *testing.T) {
 // due subscribers (sorting them by due) allocates nothing.
 func TestHubPublishAllocatesNothing(t *testing.T) {
 	mm := newMetrics()
-	hub := newHub(10, mm.superseded, mm.bc.deferred, mm.bc.wakeups)
+	hub := newHub(10, mm.bc.hub)
 	mbs := make([]*mailbox, 200)
 	for i := range mbs {
 		mbs[i] = newMailbox()
@@ -169,7 +169,7 @@ func TestHubPublishAllocatesNothing(t *testing.T) {
 	}
 	// 102 publications (AllocsPerRun warms up with one more), each
 	// deferring 190 of 200.
-	if got := testutil.ToFloat64(mm.bc.deferred); got != 102*190 {
+	if got := testutil.ToFloat64(mm.bc.hub.deferred); got != 102*190 {
 		t.Errorf("deferred %v, want %d", got, 102*190)
 	}
 }

@@ -25,40 +25,81 @@ var valueReasonNames = [numValueReasons]string{"not_finite", "lat_lon_range", "c
 	"map_geometry", "outside_map", "time_future", "time_past"}
 
 // metrics holds the node's Prometheus collectors, with label children
-// resolved up front so the hot paths only do atomic adds.
+// resolved up front so the hot paths only do atomic adds. Each part of the
+// node gets the struct of the counters it keeps, not all of them: the
+// stream sessions frameMetrics, the fusion loop fusionMetrics, the
+// subscribers and the hub broadcastMetrics.
 type metrics struct {
 	reg *prometheus.Registry
 
-	framesByType   [256]prometheus.Counter // indexed by wire.Type; nil for unknown types
-	framesUnknown  prometheus.Counter
-	rejectedByCode [16]prometheus.Counter // indexed by wire.Code
+	frameMetrics
 	valuesRejected [numValueReasons]prometheus.Counter
 	shed           prometheus.Counter
 	clockClamped   prometheus.Counter
-	errorsUnsent   prometheus.Counter
 
 	connections     prometheus.Gauge
 	producerStreams prometheus.Gauge
-	subscribers     prometheus.Gauge
 
-	delivered  prometheus.Counter
-	superseded prometheus.Counter
-	stateBytes prometheus.Counter
-
-	published   prometheus.Counter
-	objects     prometheus.Gauge
-	signals     prometheus.Gauge
-	cycle       prometheus.Histogram
-	measuresIn  prometheus.Counter
 	clockOffset prometheus.Histogram
 
-	bc  broadcastMetrics
-	xdp xdpMetrics
+	fusion fusionMetrics
+	bc     broadcastMetrics
+	xdp    xdpMetrics
+}
+
+// frameMetrics counts the frames the stream sessions read and the ones
+// they answer with an Error frame.
+type frameMetrics struct {
+	framesByType   [256]prometheus.Counter // indexed by wire.Type; nil for unknown types
+	framesUnknown  prometheus.Counter
+	rejectedByCode [16]prometheus.Counter // indexed by wire.Code
+	errorsUnsent   prometheus.Counter
+}
+
+// fusionMetrics counts what the fusion loop does.
+type fusionMetrics struct {
+	published  prometheus.Counter
+	objects    prometheus.Gauge
+	signals    prometheus.Gauge
+	cycle      prometheus.Histogram
+	measuresIn prometheus.Counter
+	outsideMap prometheus.Counter // the outside_map child of v2x_values_rejected_total
 }
 
 func newMetrics() *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.frameMetrics.register(m.reg)
+	values := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "v2x_values_rejected_total", Help: "Measurements (objects, BSMs, phases) rejected before fusion, by reason.",
+	}, []string{"reason"})
+	for i, n := range valueReasonNames {
+		m.valuesRejected[i] = values.WithLabelValues(n)
+	}
+	m.shed = counter("v2x_ingest_shed_total", "Measurements shed because the fusion inbox was full.")
+	m.clockClamped = counter("v2x_capture_clamped_total", "Measurements whose corrected capture time lay slightly in the future (within max_future) and was clamped to the ingest time.")
+	m.connections = gauge("v2x_connections", "Open QUIC connections.")
+	m.producerStreams = gauge("v2x_producer_streams", "Open producer streams.")
+	m.clockOffset = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "v2x_clock_offset_abs_seconds", Help: "Absolute clock offset of producer streams, per completed exchange.",
+		Buckets: prometheus.ExponentialBuckets(1e-5, 4, 12),
+	})
+	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset)
+	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
+	m.bc.register(m.reg)
+	m.xdp.register(m.reg)
+	return m
+}
+
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+func gauge(name, help string) prometheus.Gauge {
+	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+}
+
+func (m *frameMetrics) register(reg *prometheus.Registry) {
 	frames := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "v2x_frames_received_total", Help: "Frames received, by frame type (unknown types as \"unknown\").",
 	}, []string{"type"})
@@ -74,48 +115,11 @@ func newMetrics() *metrics {
 	for _, c := range wire.AllCodes() {
 		m.rejectedByCode[c] = rejected.WithLabelValues(c.String())
 	}
-	values := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "v2x_values_rejected_total", Help: "Measurements (objects, BSMs, phases) rejected before fusion, by reason.",
-	}, []string{"reason"})
-	for i, n := range valueReasonNames {
-		m.valuesRejected[i] = values.WithLabelValues(n)
-	}
-	c := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
-	}
-	g := func(name, help string) prometheus.Gauge {
-		return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
-	}
-	m.shed = c("v2x_ingest_shed_total", "Measurements shed because the fusion inbox was full.")
-	m.clockClamped = c("v2x_capture_clamped_total", "Measurements whose corrected capture time lay slightly in the future (within max_future) and was clamped to the ingest time.")
-	m.errorsUnsent = c("v2x_error_frames_unsent_total", "Error frames that could not be written to a stream that does not read.")
-	m.connections = g("v2x_connections", "Open QUIC connections.")
-	m.producerStreams = g("v2x_producer_streams", "Open producer streams.")
-	m.subscribers = g("v2x_subscribers", "Open subscriber streams.")
-	m.delivered = c("v2x_state_updates_delivered_total", "State frames written to subscribers.")
-	m.superseded = c("v2x_state_updates_superseded_total", "States a subscriber never got because a newer one replaced them (latest-wins).")
-	m.stateBytes = c("v2x_state_bytes_total", "Bytes of State frames written to subscribers.")
-	m.published = c("v2x_snapshots_published_total", "Snapshots published by the fusion loop.")
-	m.objects = g("v2x_fusion_objects", "Objects in the latest snapshot.")
-	m.signals = g("v2x_fusion_signals", "Signal groups in the latest snapshot.")
-	m.measuresIn = c("v2x_fusion_measurements_total", "Measurements folded into the world by the fusion loop.")
-	m.cycle = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "v2x_fusion_cycle_seconds", Help: "Time of one fusion cycle (drain inbox, update, publish).",
-		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 18),
-	})
-	m.clockOffset = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "v2x_clock_offset_abs_seconds", Help: "Absolute clock offset of producer streams, per completed exchange.",
-		Buckets: prometheus.ExponentialBuckets(1e-5, 4, 12),
-	})
-	m.reg.MustRegister(frames, rejected, values, m.shed, m.clockClamped, m.errorsUnsent, m.connections,
-		m.producerStreams, m.subscribers, m.delivered, m.superseded, m.stateBytes, m.published,
-		m.objects, m.signals, m.measuresIn, m.cycle, m.clockOffset)
-	m.bc.register(m.reg)
-	m.xdp.register(m.reg)
-	return m
+	m.errorsUnsent = counter("v2x_error_frames_unsent_total", "Error frames that could not be written to a stream that does not read.")
+	reg.MustRegister(frames, rejected, m.errorsUnsent)
 }
 
-func (m *metrics) frame(t wire.Type) {
+func (m *frameMetrics) frame(t wire.Type) {
 	if c := m.framesByType[t]; c != nil {
 		c.Inc()
 		return
@@ -123,8 +127,24 @@ func (m *metrics) frame(t wire.Type) {
 	m.framesUnknown.Inc()
 }
 
-func (m *metrics) reject(c wire.Code) {
+func (m *frameMetrics) reject(c wire.Code) {
 	if int(c) < len(m.rejectedByCode) && m.rejectedByCode[c] != nil {
 		m.rejectedByCode[c].Inc()
 	}
+}
+
+// register makes and registers the fusion loop's collectors; outsideMap is
+// the counter of measurements refused for their distance, registered by
+// its owner.
+func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus.Counter) {
+	m.published = counter("v2x_snapshots_published_total", "Snapshots published by the fusion loop.")
+	m.objects = gauge("v2x_fusion_objects", "Objects in the latest snapshot.")
+	m.signals = gauge("v2x_fusion_signals", "Signal groups in the latest snapshot.")
+	m.measuresIn = counter("v2x_fusion_measurements_total", "Measurements folded into the world by the fusion loop.")
+	m.cycle = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name: "v2x_fusion_cycle_seconds", Help: "Time of one fusion cycle (drain inbox, update, publish).",
+		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 18),
+	})
+	m.outsideMap = outsideMap
+	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle)
 }

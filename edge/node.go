@@ -34,6 +34,7 @@ type Node struct {
 	in  *inbox
 	hub *hub
 	w   *world
+	bc  broadcast // what each subscriber gets
 
 	grp     *steer.Group // QUIC workers sharing the listen port
 	httpLn  net.Listener
@@ -47,10 +48,8 @@ type Node struct {
 	conns    map[*quic.Conn]struct{}
 	streamID atomic.Uint64
 
-	comp        wire.Compression // of Update bodies
-	maxDatagram int              // largest Update frame sent as a datagram
-	closed      chan struct{}
-	once        sync.Once
+	closed chan struct{}
+	once   sync.Once
 }
 
 // New validates cfg, prepares TLS (creating the development CA under
@@ -64,7 +63,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		return nil, fmt.Errorf("edge: invalid configuration: %w", err)
 	}
 	m := newMetrics()
-	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(cfg.MaxBurst, m.superseded, m.bc.deferred, m.bc.wakeups),
+	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(cfg.MaxBurst, m.bc.hub),
 		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
 	var f fuser
 	switch cfg.Fusion {
@@ -73,9 +72,8 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	default:
 		f = newTrackFuser(cfg.Track)
 	}
-	n.w = newWorld(&n.cfg, log, n.m, n.in, n.hub, f)
-	n.comp, _ = wire.ParseCompression(cfg.Compression) // checked by Validate
-	n.maxDatagram = cfg.MaxDatagram
+	n.w = newWorld(newFusionConfig(&cfg), log, &m.fusion, n.in, n.hub, f)
+	n.bc = broadcast{hub: n.hub, cfg: newBroadcastConfig(&cfg), m: &m.bc}
 	return n, nil
 }
 
@@ -206,12 +204,14 @@ func (n *Node) serveConn(c *quic.Conn) {
 	}()
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	scfg := newStreamConfig(&n.cfg)
 	for {
 		st, err := c.AcceptStream(n.ctx)
 		if err != nil {
 			return
 		}
-		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, conn: c, fw: wire.NewWriter(st), log: log}
+		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, conn: c, fw: wire.NewWriter(st), log: log,
+			cfg: scfg, m: &n.m.frameMetrics, bc: n.bc}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

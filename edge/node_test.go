@@ -142,7 +142,7 @@ func TestProducerToSubscriber(t *testing.T) {
 	if got := testutil.ToFloat64(n.m.framesByType[wire.TypeBSM]); got != 1 {
 		t.Errorf("bsm frames counted %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(n.m.delivered); got < 1 {
+	if got := testutil.ToFloat64(n.m.bc.delivered); got < 1 {
 		t.Errorf("delivered %v, want >= 1", got)
 	}
 }
@@ -336,7 +336,7 @@ func TestSlowSubscriberDoesNotDelayOthers(t *testing.T) {
 	got, maxAge := 0, int64(0)
 	for {
 		el := time.Since(start)
-		if el > 4*time.Second && testutil.ToFloat64(n.m.superseded) > 0 || el > 20*time.Second {
+		if el > 4*time.Second && testutil.ToFloat64(n.m.bc.hub.superseded) > 0 || el > 20*time.Second {
 			break
 		}
 		u := nextUntil(t, fast, 2*time.Second, func(*client.Update) bool { return true })
@@ -352,7 +352,7 @@ func TestSlowSubscriberDoesNotDelayOthers(t *testing.T) {
 	if maxAge > int64(500*time.Millisecond) {
 		t.Errorf("fast subscriber saw a state %v old while another stalled", time.Duration(maxAge))
 	}
-	if sup := testutil.ToFloat64(n.m.superseded); sup == 0 {
+	if sup := testutil.ToFloat64(n.m.bc.hub.superseded); sup == 0 {
 		t.Errorf("the stalled subscriber's skipped states were not counted as superseded in %v", time.Since(start).Round(time.Millisecond))
 	}
 }

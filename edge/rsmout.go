@@ -67,11 +67,11 @@ func (s *subscriber) sendRSM(snap *snapshot, f *wire.Subscribe) error {
 			return fmt.Errorf("rsm: %w", err)
 		}
 		h := wire.Header{Type: wire.TypeRSM, Encoding: wire.EncodingCSAE53, Seq: snap.Seq, Capture: snap.TimeNS}
-		if err := s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte { return append(b, r.buf...) }); err != nil {
+		if err := s.fw.WriteFrame(&h, 0, func(b []byte) []byte { return append(b, r.buf...) }); err != nil {
 			return err
 		}
-		s.n.m.delivered.Inc()
-		s.n.m.bc.rawBytes.Add(float64(wire.HeaderLen + len(r.buf)))
+		s.m.delivered.Inc()
+		s.m.rawBytes.Add(float64(wire.HeaderLen + len(r.buf)))
 	}
 	return nil
 }

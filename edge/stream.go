@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -20,24 +21,43 @@ const StreamErrFraming quic.StreamErrorCode = 0x101
 // streamSession is one client-initiated bidirectional stream. Its first
 // frame other than a ClockRequest decides its role.
 type streamSession struct {
-	n    *Node
+	n    *Node // for the producer hook only (newProducer)
 	id   uint64
 	st   *quic.Stream
 	conn *quic.Conn // for datagrams
 	fw   *wire.Writer
 	log  *slog.Logger
+	cfg  streamConfig
+	m    *frameMetrics
+	bc   broadcast // what a subscriber on the stream gets
 }
+
+// streamConfig is what a stream session needs of the node's
+// configuration.
+type streamConfig struct {
+	maxFrame      int           // bytes, length field limit
+	errorWriteTTL time.Duration // deadline for writing an Error frame
+}
+
+func newStreamConfig(c *Config) streamConfig {
+	return streamConfig{maxFrame: c.MaxFrame, errorWriteTTL: c.ErrorWriteTTL}
+}
+
+// The stream session is its subscriber's subscriberStream.
+func (ss *streamSession) frameWriter() *wire.Writer   { return ss.fw }
+func (ss *streamSession) streamID() quic.StreamID     { return ss.st.StreamID() }
+func (ss *streamSession) sendDatagram(b []byte) error { return ss.conn.SendDatagram(b) }
 
 // reject answers a frame with an Error frame and counts it. An Error frame
 // that cannot be written within ErrorWriteTTL (the peer does not read) is
 // counted as unsent.
 func (ss *streamSession) reject(h *wire.Header, code wire.Code, msg string) {
-	ss.n.m.reject(code)
+	ss.m.reject(code)
 	ss.log.Debug("frame rejected", "code", code.String(), "type", h.Type.String(), "seq", h.Seq, "msg", msg)
 	e := wire.ErrorFrame{Code: code, Type: h.Type, Seq: h.Seq, Message: msg}
 	eh := wire.Header{Type: wire.TypeError}
-	if err := ss.fw.WriteFrame(&eh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte { return wire.AppendError(b, &e) }); err != nil {
-		ss.n.m.errorsUnsent.Inc()
+	if err := ss.fw.WriteFrame(&eh, ss.cfg.errorWriteTTL, func(b []byte) []byte { return wire.AppendError(b, &e) }); err != nil {
+		ss.m.errorsUnsent.Inc()
 	}
 }
 
@@ -50,7 +70,7 @@ func (ss *streamSession) answerClock(h *wire.Header, payload []byte, t2 int64) {
 		return
 	}
 	rh := wire.Header{Type: wire.TypeClockResponse}
-	ss.fw.WriteFrame(&rh, ss.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
+	ss.fw.WriteFrame(&rh, ss.cfg.errorWriteTTL, func(b []byte) []byte {
 		return wire.AppendClockResponse(b, t1, t2, clock.Now())
 	})
 }
@@ -58,7 +78,7 @@ func (ss *streamSession) answerClock(h *wire.Header, payload []byte, t2 int64) {
 // serve reads the stream until it ends, dispatching by role.
 func (ss *streamSession) serve(ctx context.Context) {
 	defer ss.st.Close()
-	r := wire.NewReader(ss.st, ss.n.cfg.MaxFrame)
+	r := wire.NewReader(ss.st, ss.cfg.maxFrame)
 	var prod *producer
 	var sub *subscriber
 	defer func() {
@@ -80,7 +100,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 			}
 			continue
 		}
-		ss.n.m.frame(h.Type)
+		ss.m.frame(h.Type)
 		switch {
 		case !h.Type.Known():
 			ss.reject(&h, wire.CodeUnknownType, fmt.Sprintf("unknown frame type 0x%02x skipped", uint8(h.Type)))
@@ -96,7 +116,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 			go prod.clockLoop(ctx)
 			prod.handle(&h, payload, now)
 		case h.Type == wire.TypeSubscribe:
-			sub = newSubscriber(ss.n, ss)
+			sub = newSubscriber(ss.bc, ss, ss.id, ss.log)
 			if sub.handle(&h, payload) {
 				go sub.run(ctx)
 			}
@@ -110,11 +130,11 @@ func (ss *streamSession) serve(ctx context.Context) {
 func (ss *streamSession) readError(h *wire.Header, err error) bool {
 	switch {
 	case errors.Is(err, wire.ErrVersion):
-		ss.n.m.frame(h.Type)
+		ss.m.frame(h.Type)
 		ss.reject(h, wire.CodeBadVersion, err.Error())
 		return true
 	case errors.Is(err, wire.ErrLength):
-		ss.n.m.framesUnknown.Inc()
+		ss.m.framesUnknown.Inc()
 		ss.reject(h, wire.CodeBadLength, err.Error()+"; framing lost, stream closed")
 		ss.st.CancelRead(StreamErrFraming)
 		return false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"sync/atomic"
 	"time"
@@ -32,8 +33,11 @@ import (
 // measurements (the idle publish tick) goes out at most once a second, as a
 // heartbeat.
 type subscriber struct {
-	n       *Node
-	ss      *streamSession
+	broadcast
+	ss      subscriberStream
+	fw      *wire.Writer // ss's frame writer
+	source  uint32       // ss's QUIC stream id: Update frames' Source
+	log     *slog.Logger
 	mb      *mailbox
 	filter  atomic.Pointer[wire.Subscribe]
 	needKey atomic.Bool
@@ -60,8 +64,47 @@ const phaseGroups = 16
 // measurements.
 const heartbeat = int64(time.Second)
 
-func newSubscriber(n *Node, ss *streamSession) *subscriber {
-	return &subscriber{n: n, ss: ss, mb: newMailbox(), phase: float64(ss.id%phaseGroups) / phaseGroups}
+// broadcast is what the node gives every subscriber: the hub it takes
+// snapshots from, the broadcast configuration and the broadcast metrics.
+type broadcast struct {
+	hub *hub
+	cfg broadcastConfig
+	m   *broadcastMetrics
+}
+
+// broadcastConfig is what the subscribers need of the node's
+// configuration.
+type broadcastConfig struct {
+	comp             wire.Compression // of Update bodies
+	keyframeInterval time.Duration    // a keyframe at least this often
+	noDatagrams      bool             // every Update on the stream
+	maxDatagram      int              // bytes; larger Update frames go on the stream
+}
+
+func newBroadcastConfig(c *Config) broadcastConfig {
+	comp, _ := wire.ParseCompression(c.Compression) // checked by Validate
+	return broadcastConfig{comp: comp, keyframeInterval: c.KeyframeInterval, noDatagrams: c.NoDatagrams, maxDatagram: c.MaxDatagram}
+}
+
+// subscriberStream is what a subscriber needs of its stream session (the
+// narrow interface follows quic-go's streamSender): the stream's frame
+// writer and id, the connection's datagrams, and Error frames for frames
+// it refuses.
+type subscriberStream interface {
+	frameWriter() *wire.Writer
+	streamID() quic.StreamID
+	// sendDatagram sends one frame as a QUIC datagram; a
+	// *quic.DatagramTooLargeError says it did not fit.
+	sendDatagram(b []byte) error
+	// reject answers a frame with an Error frame and counts it.
+	reject(h *wire.Header, code wire.Code, msg string)
+}
+
+// newSubscriber returns the subscriber of stream ss; id, unique per
+// stream, picks its slot phase.
+func newSubscriber(bc broadcast, ss subscriberStream, id uint64, log *slog.Logger) *subscriber {
+	return &subscriber{broadcast: bc, ss: ss, fw: ss.frameWriter(), source: uint32(ss.streamID()), log: log,
+		mb: newMailbox(), phase: float64(id%phaseGroups) / phaseGroups}
 }
 
 // handle processes a frame from the subscriber. It reports whether this
@@ -74,7 +117,7 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 			s.ss.reject(h, wire.CodeMalformed, err.Error())
 			return false
 		}
-		s.n.m.bc.resyncs.Inc()
+		s.m.resyncs.Inc()
 		s.needKey.Store(true)
 		s.mb.due.Store(0)
 		s.mb.signal()
@@ -97,15 +140,15 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 		return false
 	}
 	s.started = true
-	s.n.m.subscribers.Inc()
-	s.n.hub.addMailbox(s.mb)
+	s.m.subscribers.Inc()
+	s.hub.addMailbox(s.mb)
 	return true
 }
 
 func (s *subscriber) close() {
 	if s.started {
-		s.n.hub.removeMailbox(s.mb)
-		s.n.m.subscribers.Dec()
+		s.hub.removeMailbox(s.mb)
+		s.m.subscribers.Dec()
 	}
 }
 
@@ -142,7 +185,7 @@ func (s *subscriber) worthSending(snap *snapshot, f *wire.Subscribe) bool {
 func (s *subscriber) run(ctx context.Context) {
 	defer func() {
 		if s.base != nil {
-			s.n.hub.Release(s.base)
+			s.hub.Release(s.base)
 		}
 	}()
 	for {
@@ -152,12 +195,12 @@ func (s *subscriber) run(ctx context.Context) {
 		case <-s.mb.c:
 		}
 		f := s.filter.Load()
-		snap := s.n.hub.Acquire()
+		snap := s.hub.Acquire()
 		if snap == nil {
 			continue
 		}
 		if !s.needKey.Load() && !s.worthSending(snap, f) {
-			s.n.hub.Release(snap)
+			s.hub.Release(snap)
 			continue
 		}
 		seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
@@ -165,16 +208,16 @@ func (s *subscriber) run(ctx context.Context) {
 		switch {
 		case f.Flags&wire.SubCSAERSM != 0:
 			err = s.sendRSM(snap, f)
-			s.n.hub.Release(snap)
+			s.hub.Release(snap)
 		case f.Flags&wire.SubPacked != 0:
 			err = s.sendPacked(snap, f)
 		default:
 			err = s.sendState(snap, f)
-			s.n.hub.Release(snap)
+			s.hub.Release(snap)
 		}
 		if err != nil {
 			if !errors.Is(err, context.Canceled) {
-				s.ss.log.Debug("subscriber write failed", "err", err)
+				s.log.Debug("subscriber write failed", "err", err)
 			}
 			return
 		}
@@ -189,7 +232,7 @@ func (s *subscriber) sendState(snap *snapshot, f *wire.Subscribe) error {
 	s.fill(snap, f)
 	h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}
 	var size int
-	err := s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte {
+	err := s.fw.WriteFrame(&h, 0, func(b []byte) []byte {
 		b = wire.AppendState(b, &s.state)
 		size = len(b)
 		return b
@@ -197,9 +240,9 @@ func (s *subscriber) sendState(snap *snapshot, f *wire.Subscribe) error {
 	if err != nil {
 		return err
 	}
-	s.n.m.delivered.Inc()
-	s.n.m.stateBytes.Add(float64(size))
-	s.n.m.bc.rawBytes.Add(float64(size))
+	s.m.delivered.Inc()
+	s.m.stateBytes.Add(float64(size))
+	s.m.rawBytes.Add(float64(size))
 	return nil
 }
 
@@ -207,37 +250,37 @@ func (s *subscriber) sendState(snap *snapshot, f *wire.Subscribe) error {
 // last when there is one and no keyframe is due, else a keyframe. It keeps
 // its reference to snap as the next base.
 func (s *subscriber) sendPacked(snap *snapshot, f *wire.Subscribe) error {
-	cfg := &s.n.cfg
+	cfg := &s.cfg
 	// Keyframe slots are phased like rate slots, so that keyframes (the
 	// largest updates, on the stream) spread over the interval.
 	// A keyframe sent for another reason (first state, Resync, a new
 	// view) counts: the next periodic one comes at a slot boundary at least
 	// half an interval later.
-	keySlot, _ := slot(snap.TimeNS, float32(1e9/float64(cfg.KeyframeInterval)), s.phase)
-	periodic := keySlot != s.lastKey && snap.TimeNS-s.lastKeyNS >= int64(cfg.KeyframeInterval)/2
+	keySlot, _ := slot(snap.TimeNS, float32(1e9/float64(cfg.keyframeInterval)), s.phase)
+	periodic := keySlot != s.lastKey && snap.TimeNS-s.lastKeyNS >= int64(cfg.keyframeInterval)/2
 	key := s.needKey.Swap(false) || s.base == nil || periodic || keyOf(f) != s.baseKey
 	base := s.base
 	if key {
 		base = nil
 		s.lastKey, s.lastKeyNS = keySlot, snap.TimeNS
 	}
-	payload, rawLen, fresh, err := snap.encoded(f, base, s.n.comp)
+	payload, rawLen, fresh, err := snap.encoded(f, base, cfg.comp)
 	if err != nil {
-		s.n.hub.Release(snap)
+		s.hub.Release(snap)
 		return err
 	}
 	if fresh {
-		s.n.m.bc.encodings.Inc()
+		s.m.encodings.Inc()
 	}
-	h := wire.Header{Type: wire.TypeUpdate, Seq: snap.Seq, Capture: snap.TimeNS, Source: uint32(s.ss.st.StreamID())}
+	h := wire.Header{Type: wire.TypeUpdate, Seq: snap.Seq, Capture: snap.TimeNS, Source: s.source}
 	size := wire.HeaderLen + len(payload)
 	path := pathStream
-	if !key && !cfg.NoDatagrams && f.Flags&wire.SubNoDatagram == 0 && s.ss.conn != nil && size <= s.n.maxDatagram {
+	if !key && !cfg.noDatagrams && f.Flags&wire.SubNoDatagram == 0 && size <= cfg.maxDatagram {
 		b := wire.AppendHeader(s.dgram[:0], &h)
 		b = append(b, payload...)
 		wire.FinishFrame(b, 0)
 		s.dgram = b
-		err = s.ss.conn.SendDatagram(b)
+		err = s.ss.sendDatagram(b)
 		var tooLarge *quic.DatagramTooLargeError
 		if errors.As(err, &tooLarge) {
 			err = nil // the path shrank: send it on the stream
@@ -246,25 +289,25 @@ func (s *subscriber) sendPacked(snap *snapshot, f *wire.Subscribe) error {
 		}
 	}
 	if path == pathStream && err == nil {
-		err = s.ss.fw.WriteFrame(&h, 0, func(b []byte) []byte { return append(b, payload...) })
+		err = s.fw.WriteFrame(&h, 0, func(b []byte) []byte { return append(b, payload...) })
 	}
 	if err != nil {
-		s.n.hub.Release(snap)
+		s.hub.Release(snap)
 		return err
 	}
 	if s.base != nil {
-		s.n.hub.Release(s.base)
+		s.hub.Release(s.base)
 	}
 	s.base, s.baseKey = snap, keyOf(f)
 	kind := kindDelta
 	if key {
 		kind = kindKeyframe
 	}
-	s.n.m.delivered.Inc()
-	s.n.m.bc.delay.Observe(float64(clock.Now()-h.Capture) / 1e9)
-	s.n.m.bc.updates[kind][path].Inc()
-	s.n.m.bc.bytes[path].Add(float64(size))
-	s.n.m.bc.rawBytes.Add(float64(rawLen))
+	s.m.delivered.Inc()
+	s.m.delay.Observe(float64(clock.Now()-h.Capture) / 1e9)
+	s.m.updates[kind][path].Inc()
+	s.m.bytes[path].Add(float64(size))
+	s.m.rawBytes.Add(float64(rawLen))
 	return nil
 }
 

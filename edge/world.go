@@ -16,9 +16,9 @@ import (
 // ingest side reaches it only through the inbox, the hub only through
 // published snapshots.
 type world struct {
-	cfg   *Config
+	cfg   fusionConfig
 	log   *slog.Logger
-	m     *metrics
+	m     *fusionMetrics
 	in    *inbox
 	hub   *hub
 	fuser fuser
@@ -36,10 +36,25 @@ type world struct {
 	seq       uint64
 }
 
-func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *hub, f fuser) *world {
+// fusionConfig is what the fusion loop needs of the node's configuration.
+type fusionConfig struct {
+	refLat, refLon float64 // configured reference point; NaN: none
+	maxRange       float64 // metres from the reference point
+	publishTick    time.Duration
+	signalStale    time.Duration
+}
+
+func newFusionConfig(c *Config) fusionConfig {
+	return fusionConfig{refLat: c.RefLat, refLon: c.RefLon, maxRange: c.MaxRange, publishTick: c.PublishTick, signalStale: c.SignalStale}
+}
+
+// hasRef reports whether the configuration fixes the reference point.
+func (c *fusionConfig) hasRef() bool { return !math.IsNaN(c.refLat) && !math.IsNaN(c.refLon) }
+
+func newWorld(cfg fusionConfig, log *slog.Logger, m *fusionMetrics, in *inbox, hub *hub, f fuser) *world {
 	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
-	if !math.IsNaN(cfg.RefLat) && !math.IsNaN(cfg.RefLon) {
-		w.frame, w.hasFrame = geo.NewFrame(cfg.RefLat, cfg.RefLon, 0), true
+	if cfg.hasRef() {
+		w.frame, w.hasFrame = geo.NewFrame(cfg.refLat, cfg.refLon, 0), true
 	}
 	return w
 }
@@ -48,7 +63,7 @@ func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *hub, f 
 // of frames costs one cycle) and at least every PublishTick, publishing a
 // snapshot after each cycle.
 func (w *world) run(ctx context.Context) {
-	tick := time.NewTicker(w.cfg.PublishTick)
+	tick := time.NewTicker(w.cfg.publishTick)
 	defer tick.Stop()
 	for {
 		select {
@@ -91,11 +106,11 @@ func (w *world) cycle(start int64) {
 	// Positions far outside the intersection never reach a track: drop
 	// them (in place) and count.
 	w.e, w.n = grow(w.e, len(ms)), grow(w.n, len(ms))
-	maxR2, k := w.cfg.MaxRange*w.cfg.MaxRange, 0
+	maxR2, k := w.cfg.maxRange*w.cfg.maxRange, 0
 	for i := range ms {
 		e, n, _ := w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
 		if e*e+n*n > maxR2 {
-			w.m.valuesRejected[reasonOutsideMap].Inc()
+			w.m.outsideMap.Inc()
 			continue
 		}
 		ms[k], w.e[k], w.n[k] = ms[i], e, n
@@ -116,7 +131,7 @@ func (w *world) cycle(start int64) {
 	w.m.measuresIn.Add(float64(len(w.batch.meas)))
 	now := clock.Now()
 	w.fuser.Expire(now)
-	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.SignalStale) {
+	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.signalStale) {
 		w.hasSPAT = false
 	}
 	w.publish(now)
@@ -126,7 +141,7 @@ func (w *world) cycle(start int64) {
 func (w *world) setMap(mp *v2x.Map) {
 	w.mapData = mp
 	defer func() { w.fuser.SetMap(mp, &w.frame) }()
-	if !math.IsNaN(w.cfg.RefLat) && !math.IsNaN(w.cfg.RefLon) {
+	if w.cfg.hasRef() {
 		return // a configured reference point wins
 	}
 	lat, lon, _ := w.frame.Origin()

@@ -21,12 +21,12 @@ func testWorld(t testing.TB, fusion string) (*world, *inbox, *hub) {
 	cfg.RefLat, cfg.RefLon = refLat, refLon
 	m := newMetrics()
 	in := newInbox(cfg.InboxSize)
-	hub := newHub(0, m.superseded, m.bc.deferred, m.bc.wakeups)
+	h := newHub(0, m.bc.hub)
 	var f fuser = newLatestFuser(int64(cfg.StaleAfter))
 	if fusion == FusionTrack {
 		f = newTrackFuser(track.Config{})
 	}
-	return newWorld(&cfg, slog.New(slog.DiscardHandler), m, in, hub, f), in, hub
+	return newWorld(newFusionConfig(&cfg), slog.New(slog.DiscardHandler), &m.fusion, in, h, f), in, h
 }
 
 // scene returns measurements of objects spread over 200 m × 200 m, each
@@ -105,7 +105,7 @@ func TestInboxShedsWhenFull(t *testing.T) {
 
 func TestHubReusesReleasedSnapshots(t *testing.T) {
 	mm := newMetrics()
-	hub := newHub(0, mm.superseded, mm.bc.deferred, mm.bc.wakeups)
+	hub := newHub(0, mm.bc.hub)
 	a := hub.newSnapshot()
 	hub.publish(a)
 	held := hub.Acquire()
