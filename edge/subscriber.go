@@ -194,35 +194,44 @@ func (s *subscriber) run(ctx context.Context) {
 			return
 		case <-s.mb.c:
 		}
-		f := s.filter.Load()
-		snap := s.hub.Acquire()
-		if snap == nil {
-			continue
-		}
-		if !s.needKey.Load() && !s.worthSending(snap, f) {
-			s.hub.Release(snap)
-			continue
-		}
-		seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
-		var err error
-		switch {
-		case f.Flags&wire.SubCSAERSM != 0:
-			err = s.sendRSM(snap, f)
-			s.hub.Release(snap)
-		case f.Flags&wire.SubPacked != 0:
-			err = s.sendPacked(snap, f)
-		default:
-			err = s.sendState(snap, f)
-			s.hub.Release(snap)
-		}
-		if err != nil {
+		if err := s.sendCurrent(); err != nil {
 			if !errors.Is(err, context.Canceled) {
 				s.log.Debug("subscriber write failed", "err", err)
 			}
 			return
 		}
-		s.lastSeq, s.lastSent = seq, at
 	}
+}
+
+// sendCurrent sends the current snapshot if it is worth sending: the work
+// of one wakeup.
+func (s *subscriber) sendCurrent() error {
+	f := s.filter.Load()
+	snap := s.hub.Acquire()
+	if snap == nil {
+		return nil
+	}
+	if !s.needKey.Load() && !s.worthSending(snap, f) {
+		s.hub.Release(snap)
+		return nil
+	}
+	seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
+	var err error
+	switch {
+	case f.Flags&wire.SubCSAERSM != 0:
+		err = s.sendRSM(snap, f)
+		s.hub.Release(snap)
+	case f.Flags&wire.SubPacked != 0:
+		err = s.sendPacked(snap, f)
+	default:
+		err = s.sendState(snap, f)
+		s.hub.Release(snap)
+	}
+	if err != nil {
+		return err
+	}
+	s.lastSeq, s.lastSent = seq, at
+	return nil
 }
 
 // sendState writes snap as a State frame (a subscription without
