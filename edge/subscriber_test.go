@@ -22,6 +22,7 @@ type fakeStream struct {
 	fw       *wire.Writer
 	dgrams   [][]byte
 	tooLarge bool // refuse datagrams as quic-go does when the path shrank
+	discard  bool // drop datagrams instead of keeping them
 	rejected []wire.Code
 }
 
@@ -38,7 +39,9 @@ func (fs *fakeStream) sendDatagram(b []byte) error {
 	if fs.tooLarge {
 		return &quic.DatagramTooLargeError{MaxDatagramPayloadSize: 100}
 	}
-	fs.dgrams = append(fs.dgrams, bytes.Clone(b))
+	if !fs.discard {
+		fs.dgrams = append(fs.dgrams, bytes.Clone(b))
+	}
 	return nil
 }
 
@@ -223,5 +226,32 @@ func TestSubscriberRejects(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.subscribers); got != 1 {
 		t.Errorf("subscribers gauge %v, want 1", got)
+	}
+}
+
+// TestSubscriberSendAllocatesNothing: once its buffers have grown, a
+// packed subscriber sends a delta datagram per state, through its stream
+// interface, without allocating.
+func TestSubscriberSendAllocatesNothing(t *testing.T) {
+	s, fs, h, _ := testSubscriber(t)
+	fs.discard = true
+	s.handle(frameOf(wire.TypeSubscribe, wire.AppendSubscribe(nil, &wire.Subscribe{Flags: wire.SubPacked})))
+	seq := uint64(0)
+	step := func() {
+		seq++
+		publishScene(h, seq)
+		if err := s.sendCurrent(); err != nil {
+			t.Fatal(err)
+		}
+		fs.buf.Reset()
+	}
+	for range 20 {
+		step()
+	}
+	if allocs := testing.AllocsPerRun(100, step); allocs != 0 {
+		t.Errorf("publish and send of a delta allocates %v times", allocs)
+	}
+	if testutil.ToFloat64(s.m.updates[kindDelta][pathDatagram]) < 100 {
+		t.Errorf("%v deltas sent as datagrams, want every state after the first", testutil.ToFloat64(s.m.updates[kindDelta][pathDatagram]))
 	}
 }
