@@ -62,20 +62,20 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 	for p := range numPaths {
 		b.bytes[p] = bytes.WithLabelValues(pathNames[p])
 	}
-	b.rawBytes = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_raw_bytes_total",
-		Help: "Bytes the same updates would have taken as uncompressed full State frames (compare with v2x_broadcast_bytes_total)."})
-	b.encodings = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_encodings_total",
-		Help: "Update payloads encoded and compressed; updates beyond this count shared an encoding with another subscriber."})
-	b.resyncs = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_resyncs_total",
-		Help: "Resync requests from subscribers that missed a delta's base (a lost datagram), each answered with a keyframe."})
-	b.delay = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_delay_seconds",
-		Help:    "From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
-		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 20)})
-	b.hub.wakeups = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "v2x_broadcast_wakeups",
-		Help:    "Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
-		Buckets: prometheus.ExponentialBuckets(1, 2, 12)})
-	b.hub.deferred = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_broadcast_deferred_total",
-		Help: "Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data."})
+	b.rawBytes = counter("v2x_broadcast_raw_bytes_total",
+		"Bytes the same updates would have taken as uncompressed full State frames (compare with v2x_broadcast_bytes_total).")
+	b.encodings = counter("v2x_broadcast_encodings_total",
+		"Update payloads encoded and compressed; updates beyond this count shared an encoding with another subscriber.")
+	b.resyncs = counter("v2x_broadcast_resyncs_total",
+		"Resync requests from subscribers that missed a delta's base (a lost datagram), each answered with a keyframe.")
+	b.delay = histogram("v2x_broadcast_delay_seconds",
+		"From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
+		prometheus.ExponentialBuckets(1e-6, 2, 20))
+	b.hub.wakeups = histogram("v2x_broadcast_wakeups",
+		"Subscribers woken by one publication with new measurements (those whose rate slot had begun): the burst of sends that publication starts.",
+		prometheus.ExponentialBuckets(1, 2, 12))
+	b.hub.deferred = counter("v2x_broadcast_deferred_total",
+		"Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data.")
 	reg.MustRegister(b.subscribers, b.delivered, b.stateBytes, updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay,
 		b.hub.superseded, b.hub.wakeups, b.hub.deferred)
 }

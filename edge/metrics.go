@@ -80,10 +80,8 @@ func newMetrics() *metrics {
 	m.clockClamped = counter("v2x_capture_clamped_total", "Measurements whose corrected capture time lay slightly in the future (within max_future) and was clamped to the ingest time.")
 	m.connections = gauge("v2x_connections", "Open QUIC connections.")
 	m.producerStreams = gauge("v2x_producer_streams", "Open producer streams.")
-	m.clockOffset = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "v2x_clock_offset_abs_seconds", Help: "Absolute clock offset of producer streams, per completed exchange.",
-		Buckets: prometheus.ExponentialBuckets(1e-5, 4, 12),
-	})
+	m.clockOffset = histogram("v2x_clock_offset_abs_seconds", "Absolute clock offset of producer streams, per completed exchange.",
+		prometheus.ExponentialBuckets(1e-5, 4, 12))
 	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset)
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
 	m.bc.register(m.reg)
@@ -97,6 +95,10 @@ func counter(name, help string) prometheus.Counter {
 
 func gauge(name, help string) prometheus.Gauge {
 	return prometheus.NewGauge(prometheus.GaugeOpts{Name: name, Help: help})
+}
+
+func histogram(name, help string, buckets []float64) prometheus.Histogram {
+	return prometheus.NewHistogram(prometheus.HistogramOpts{Name: name, Help: help, Buckets: buckets})
 }
 
 func (m *frameMetrics) register(reg *prometheus.Registry) {
@@ -141,10 +143,8 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 	m.objects = gauge("v2x_fusion_objects", "Objects in the latest snapshot.")
 	m.signals = gauge("v2x_fusion_signals", "Signal groups in the latest snapshot.")
 	m.measuresIn = counter("v2x_fusion_measurements_total", "Measurements folded into the world by the fusion loop.")
-	m.cycle = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name: "v2x_fusion_cycle_seconds", Help: "Time of one fusion cycle (drain inbox, update, publish).",
-		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 18),
-	})
+	m.cycle = histogram("v2x_fusion_cycle_seconds", "Time of one fusion cycle (drain inbox, update, publish).",
+		prometheus.ExponentialBuckets(1e-6, 2, 18))
 	m.outsideMap = outsideMap
 	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle)
 }
