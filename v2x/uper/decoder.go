@@ -219,8 +219,10 @@ func (d *Decoder) OpenType(field string, dst []byte) []byte {
 // octet), so a length of 0 is an error: it is what zero padding looks
 // like, not a value.
 func (d *Decoder) openLength(field string) int {
+	start := d.pos
 	n := d.Length(field)
 	if n == 0 && d.err == nil {
+		d.pos = start // the error points at the length
 		d.fail(field, ErrEmptyOpen)
 	}
 	return n
