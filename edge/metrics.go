@@ -7,23 +7,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// Rejection reasons for values inside otherwise well-formed frames.
-const (
-	reasonNaN = iota
-	reasonLatLon
-	reasonClass
-	reasonSpeed
-	reasonLight
-	reasonMap
-	reasonOutsideMap
-	reasonTimeFuture
-	reasonTimePast
-	numValueReasons
-)
-
-var valueReasonNames = [numValueReasons]string{"not_finite", "lat_lon_range", "class", "speed_range", "light_state",
-	"map_geometry", "outside_map", "time_future", "time_past"}
-
 // metrics holds the node's Prometheus collectors, with label children
 // resolved up front so the hot paths only do atomic adds.
 type metrics struct {
@@ -32,7 +15,7 @@ type metrics struct {
 	framesByType   [256]prometheus.Counter // indexed by wire.Type; nil for unknown types
 	framesUnknown  prometheus.Counter
 	rejectedByCode [16]prometheus.Counter // indexed by wire.Code
-	valuesRejected [numValueReasons]prometheus.Counter
+	valuesRejected [numRejectReasons]prometheus.Counter
 	shed           prometheus.Counter
 	clockClamped   prometheus.Counter
 	errorsUnsent   prometheus.Counter
@@ -77,8 +60,8 @@ func newMetrics() *metrics {
 	values := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "v2x_values_rejected_total", Help: "Measurements (objects, BSMs, phases) rejected before fusion, by reason.",
 	}, []string{"reason"})
-	for i, n := range valueReasonNames {
-		m.valuesRejected[i] = values.WithLabelValues(n)
+	for r := reasonOK + 1; r < numRejectReasons; r++ {
+		m.valuesRejected[r] = values.WithLabelValues(r.String())
 	}
 	c := func(name, help string) prometheus.Counter {
 		return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
