@@ -55,22 +55,18 @@ func (dec *Decoder) Decode(b []byte, f *MessageFrame) (int, error) {
 
 // DecodeSPAT decodes a SPAT value (a MessageFrame's Value with id
 // IDSPaT) into s, reusing its slices.
-func (dec *Decoder) DecodeSPAT(b []byte, s *SPAT) error {
-	dec.d.Reset(b)
-	s.DecodeUPER(&dec.d)
-	if err := dec.d.Err(); err != nil {
-		return fmt.Errorf("j2735 spat: %w", err)
-	}
-	return nil
-}
+func (dec *Decoder) DecodeSPAT(b []byte, s *SPAT) error { return dec.value(b, s, "spat") }
 
 // DecodeMapData decodes a MapData value (a MessageFrame's Value with id
 // IDMap) into m, reusing its slices.
-func (dec *Decoder) DecodeMapData(b []byte, m *MapData) error {
+func (dec *Decoder) DecodeMapData(b []byte, m *MapData) error { return dec.value(b, m, "map") }
+
+// value decodes a generated message type from b.
+func (dec *Decoder) value(b []byte, v interface{ DecodeUPER(*uper.Decoder) }, what string) error {
 	dec.d.Reset(b)
-	m.DecodeUPER(&dec.d)
+	v.DecodeUPER(&dec.d)
 	if err := dec.d.Err(); err != nil {
-		return fmt.Errorf("j2735 map: %w", err)
+		return fmt.Errorf("j2735 %s: %w", what, err)
 	}
 	return nil
 }
@@ -165,16 +161,10 @@ func (f *MessageFrame) WriteText(w asn1text.Writer, name string) {
 
 // AppendJSON appends f as one JSON object keyed by ASN.1 names.
 func AppendJSON(b []byte, f *MessageFrame) []byte {
-	var j asn1text.JSON
-	j.Reset(b)
-	f.WriteText(&j, "MessageFrame")
-	return j.Bytes()
+	return asn1text.AppendJSON(b, "MessageFrame", f)
 }
 
 // AppendXER appends f as XER, as asn1c prints it.
 func AppendXER(b []byte, f *MessageFrame) []byte {
-	var x asn1text.XER
-	x.Reset(b)
-	f.WriteText(&x, "MessageFrame")
-	return append(x.Bytes(), '\n')
+	return asn1text.AppendXER(b, "MessageFrame", f)
 }
