@@ -10,4 +10,7 @@
 // path. Zero bytes where a frame should start are ErrPadding: RSUs pad
 // stored and forwarded frames with zeros, so zero padding after a frame
 // ends the input (see End), and input of zero bytes only is malformed.
+//
+// An Encoder does the reverse for simulators and tests: the node's model
+// as a standard MessageFrame of the encoding asked for.
 package codec
