@@ -15,6 +15,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 
+	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -165,7 +166,7 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("uper_listen %q: %w", c.UPERListen, err))
 		}
 	}
-	if _, err := ParseEncoding(c.UPERStd); err != nil {
+	if _, err := codec.ParseEncoding(c.UPERStd); err != nil {
 		errs = append(errs, fmt.Errorf("uper_std: %w", err))
 	}
 	if (c.CertFile == "") != (c.KeyFile == "") {

@@ -1,36 +1,29 @@
 package edge
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"time"
 
-	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// producer is the ingest side of one producer stream: it decodes frames into
-// reused message structs, validates them, maps capture times to the node
-// clock with the stream's clock-offset estimate, and queues measurements for
-// the fusion loop. One goroutine (the stream's reader) owns it.
-type producer struct {
-	n        *Node
-	ss       *streamSession // nil for a raw UPER listener
-	rej      rejecter
-	id       uint64 // stream id, or the listener's source id
-	clk      wire.ClockFilter
-	offset   int64 // producer clock minus node clock
-	synced   bool
-	clockReq chan struct{}
+// ingestEnv is what ingest needs from the node: its part of the
+// configuration, the fusion inbox and the metrics.
+type ingestEnv struct {
+	maxFuture     time.Duration // capture times further ahead are refused
+	maxClockSkew  time.Duration // capture times older than this are refused
+	clockInterval time.Duration // between clock exchanges on producer streams
+	errorWriteTTL time.Duration // for frames written to a producer
+	in            *inbox
+	m             *metrics
+}
 
-	bsm  v2x.BSM
-	objs v2x.ObjectList
-	rsm  v2x.RSM
-	spat v2x.SPAT
-	su   spatUpdate
-	meas []measurement
-	std  *stdDecoder // standard encodings, made on first use
+func (n *Node) ingestEnv() ingestEnv {
+	return ingestEnv{maxFuture: n.cfg.MaxFuture, maxClockSkew: n.cfg.MaxClockSkew, clockInterval: n.cfg.ClockInterval,
+		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m}
 }
 
 // rejecter answers or reports a frame the node refuses.
@@ -38,144 +31,105 @@ type rejecter interface {
 	reject(h *wire.Header, code wire.Code, msg string)
 }
 
-func newProducer(n *Node, ss *streamSession) *producer {
-	return &producer{n: n, ss: ss, rej: ss, id: ss.id, clockReq: make(chan struct{}, 1), meas: make([]measurement, 0, 256)}
+// source is the ingest state of one source of messages, a producer stream
+// or the raw UPER listener: it decodes frames of any encoding into one
+// reused tagged message, validates it and queues it for the fusion loop.
+// One goroutine owns it.
+type source struct {
+	env  ingestEnv
+	rej  rejecter
+	id   uint64 // Measurement.Stream: the stream id, or uperSourceID
+	dec  codec.Decoder
+	msg  codec.Message
+	meas []measurement
+	su   spatUpdate
 }
 
-// clockLoop starts a clock exchange at once and then every ClockInterval,
-// until ctx ends. It only writes requests; answers arrive through handle.
-func (p *producer) clockLoop(ctx context.Context) {
-	t := time.NewTicker(p.n.cfg.ClockInterval)
-	defer t.Stop()
-	for {
-		h := wire.Header{Type: wire.TypeClockRequest}
-		err := p.ss.fw.WriteFrame(&h, p.n.cfg.ErrorWriteTTL, func(b []byte) []byte {
-			return wire.AppendClockRequest(b, clock.Now())
-		})
-		if err != nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
+func newSource(env ingestEnv, rej rejecter, id uint64) source {
+	return source{env: env, rej: rej, id: id, meas: make([]measurement, 0, 256)}
 }
 
-// handle processes one frame of a producer stream.
-func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
-	n := p.n
-	if h.Type == wire.TypeClockResponse {
-		t1, t2, t3, err := wire.DecodeClockResponse(payload)
-		if err != nil {
-			p.rej.reject(h, wire.CodeMalformed, err.Error())
-			return
-		}
-		if !p.clk.Add(wire.ClockSample{T1: t1, T2: t2, T3: t3, T4: ingest}) {
-			p.rej.reject(h, wire.CodeInvalidValue, "clock response with negative round trip")
-			return
-		}
-		p.offset, _, p.synced = p.clk.Offset()
-		off := float64(p.offset) / 1e9
-		n.m.clockOffset.Observe(max(off, -off))
-		return
-	}
-	if !h.Type.IsData() {
-		p.rej.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a producer stream", h.Type))
-		return
-	}
-	t, reason, ok := p.captureTime(h.Capture, ingest)
-	if !ok {
-		p.invalid(h, reason, h.Type.String()+" capture time")
-		return
-	}
-	if h.Encoding != wire.EncodingNative {
-		p.handleStandard(h, payload, t, ingest)
-		return
-	}
+// decode decodes the payload of a data frame into s.msg: a native payload
+// by its header's type, a standard one as exactly one MessageFrame holding
+// the message the header names. It rejects what does not decode and
+// reports whether the message is there.
+func (s *source) decode(h *wire.Header, payload []byte) bool {
 	var err error
-	switch h.Type {
-	case wire.TypeBSM:
-		if err = wire.DecodeBSM(payload, &p.bsm); err == nil {
-			p.ingestBSM(h, t, ingest)
-		}
-	case wire.TypeObjectList:
-		if err = wire.DecodeObjectList(payload, &p.objs); err == nil {
-			p.ingestObjects(h, p.objs.Objects, t, ingest)
-		}
-	case wire.TypeRSM:
-		if err = wire.DecodeRSM(payload, &p.rsm); err == nil {
-			p.ingestObjects(h, p.rsm.Participants, t, ingest)
-		}
-	case wire.TypeSPAT:
-		if err = wire.DecodeSPAT(payload, &p.spat); err == nil {
-			p.ingestSPAT(h, t, ingest)
-		}
-	case wire.TypeMAP:
-		m := new(v2x.Map)
-		if err = wire.DecodeMap(payload, m); err == nil {
-			if r := checkMap(m); r >= 0 {
-				p.invalid(h, r, "map")
-			} else if !n.in.putMap(m, nil) {
-				p.shed(h, 1)
-			}
-		}
-	case wire.TypeRSI:
-		r := new(v2x.RSI)
-		if err = wire.DecodeRSI(payload, r); err == nil {
-			if reason := checkRSI(r); reason >= 0 {
-				p.invalid(h, reason, "rsi")
-			} else if !n.in.putMap(nil, r) {
-				p.shed(h, 1)
-			}
+	code := wire.CodeMalformed
+	if h.Encoding == wire.EncodingNative {
+		err = codec.DecodeNative(h.Type, payload, &s.msg)
+	} else {
+		var n int
+		n, err = s.dec.Decode(h.Encoding, payload, &s.msg)
+		switch {
+		case errors.Is(err, codec.ErrUnsupported):
+			code = wire.CodeUnsupportedEncoding
+		case err != nil:
+		case n != len(payload):
+			err = fmt.Errorf("%d bytes after the MessageFrame", len(payload)-n)
+		case s.msg.Type != h.Type:
+			err = fmt.Errorf("header says %s but the MessageFrame holds a %s", h.Type, s.msg.Type)
 		}
 	}
 	if err != nil {
-		p.rej.reject(h, wire.CodeMalformed, err.Error())
+		s.rej.reject(h, code, err.Error())
+		return false
 	}
+	return true
 }
 
-// captureTime maps a capture time on the producer's clock to the node
-// clock. Before the first clock exchange completes it uses the ingest time.
-// A result slightly in the future (the estimate's uncertainty, up to
-// MaxFuture) is clamped to the ingest time and counted; one further in the
-// future or older than MaxClockSkew is refused: ok is false and reason
-// says why.
-func (p *producer) captureTime(capture, ingest int64) (t int64, reason int, ok bool) {
-	if !p.synced {
-		return ingest, 0, true
-	}
-	t = capture - p.offset
-	switch {
-	case t-ingest > int64(p.n.cfg.MaxFuture):
-		return 0, reasonTimeFuture, false
-	case t > ingest:
-		if t-ingest > int64(time.Millisecond) {
-			p.n.m.clockClamped.Inc()
+// ingest validates the decoded message and queues it for the fusion loop,
+// with t its capture time and ingest its arrival, both on the node clock.
+// It reports false when it refused any of it (rejected or shed).
+func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
+	m := &s.msg
+	switch m.Type {
+	case wire.TypeBSM:
+		return s.ingestBSM(h, &m.BSM, t, ingest)
+	case wire.TypeObjectList, wire.TypeRSM:
+		return s.ingestObjects(h, m.DetectedObjects(), t, ingest)
+	case wire.TypeSPAT:
+		ok := true
+		for i := range m.SPATs {
+			ok = s.ingestSPAT(h, &m.SPATs[i], t, ingest) && ok
 		}
-		return ingest, 0, true
-	case ingest-t > int64(p.n.cfg.MaxClockSkew):
-		return 0, reasonTimePast, false
+		return ok
+	case wire.TypeMAP:
+		mp := m.Map
+		m.Map = nil // handed over
+		if r := checkMap(mp); r != reasonOK {
+			return s.invalid(h, r, "map")
+		}
+		return s.env.in.putMap(mp, nil) || s.shed(h, 1)
+	case wire.TypeRSI:
+		r := m.RSI
+		m.RSI = nil
+		if reason := checkRSI(r); reason != reasonOK {
+			return s.invalid(h, reason, "rsi")
+		}
+		return s.env.in.putMap(nil, r) || s.shed(h, 1)
 	}
-	return t, 0, true
+	return true
 }
 
-func (p *producer) invalid(h *wire.Header, reason int, what string) {
-	p.n.m.valuesRejected[reason].Inc()
-	p.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%s rejected: %s", what, valueReasonNames[reason]))
+// invalid counts and rejects a value refused for reason; it returns false.
+func (s *source) invalid(h *wire.Header, reason rejectReason, what string) bool {
+	s.env.m.valuesRejected[reason].Inc()
+	s.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%s rejected: %s", what, reason))
+	return false
 }
 
-func (p *producer) shed(h *wire.Header, count int) {
-	p.n.m.shed.Add(float64(count))
-	p.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("fusion inbox full: %d measurements shed", count))
+// shed counts and rejects measurements the full inbox refused; it returns
+// false.
+func (s *source) shed(h *wire.Header, count int) bool {
+	s.env.m.shed.Add(float64(count))
+	s.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("fusion inbox full: %d measurements shed", count))
+	return false
 }
 
-func (p *producer) ingestBSM(h *wire.Header, t, ingest int64) {
-	b := &p.bsm
-	if r := checkBSM(b); r >= 0 {
-		p.invalid(h, r, "bsm")
-		return
+func (s *source) ingestBSM(h *wire.Header, b *v2x.BSM, t, ingest int64) bool {
+	if r := checkBSM(b); r != reasonOK {
+		return s.invalid(h, r, "bsm")
 	}
 	class := b.Class
 	if class == v2x.ClassUnknown {
@@ -186,59 +140,57 @@ func (p *producer) ingestBSM(h *wire.Header, t, ingest int64) {
 	if b.AccSemiMajor > 0 { // circular bound from the semi-major axis
 		cov = b.AccSemiMajor * b.AccSemiMajor
 	}
-	p.meas = append(p.meas[:0], measurement{
-		Kind: measSelfReport, Class: class, Stream: p.id, Source: h.Source, LocalID: b.VehicleID,
+	s.meas = append(s.meas[:0], measurement{
+		Kind: measSelfReport, Class: class, Stream: s.id, Source: h.Source, LocalID: b.VehicleID,
 		TimeNS: t, IngestNS: ingest, Lat: b.Lat, Lon: b.Lon,
 		VelE: b.Speed * float32(sin), VelN: b.Speed * float32(cos), Speed: b.Speed, Heading: b.Heading,
 		Length: b.Length, Width: b.Width, CovEE: cov, CovNN: cov,
 	})
-	if shed := p.n.in.putMeas(p.meas); shed > 0 {
-		p.shed(h, shed)
+	if shed := s.env.in.putMeas(s.meas); shed > 0 {
+		return s.shed(h, shed)
 	}
+	return true
 }
 
-func (p *producer) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, ingest int64) {
-	p.meas = p.meas[:0]
-	bad, firstReason := 0, -1
+func (s *source) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, ingest int64) bool {
+	s.meas = s.meas[:0]
+	bad, first := 0, reasonOK
 	for i := range objs {
 		o := &objs[i]
-		if r := checkObject(o); r >= 0 {
-			p.n.m.valuesRejected[r].Inc()
+		if r := checkObject(o); r != reasonOK {
+			s.env.m.valuesRejected[r].Inc()
 			bad++
-			if firstReason < 0 {
-				firstReason = r
+			if first == reasonOK {
+				first = r
 			}
 			continue
 		}
 		m := measurement{
-			Kind: measDetection, Class: o.Class, Stream: p.id, Source: h.Source, LocalID: uint64(o.LocalID),
+			Kind: measDetection, Class: o.Class, Stream: s.id, Source: h.Source, LocalID: uint64(o.LocalID),
 			TimeNS: t, IngestNS: ingest, Lat: o.Lat, Lon: o.Lon, VelE: o.VelE, VelN: o.VelN,
 			Speed: o.Speed(), Heading: o.Heading, Length: o.Length, Width: o.Width,
 		}
 		if o.HasCov {
 			m.CovEE, m.CovEN, m.CovNN = o.CovEE, o.CovEN, o.CovNN
 		}
-		p.meas = append(p.meas, m)
+		s.meas = append(s.meas, m)
 	}
 	if bad > 0 {
-		p.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%d of %d objects rejected, first for %s", bad, len(objs), valueReasonNames[firstReason]))
+		s.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%d of %d objects rejected, first for %s", bad, len(objs), first))
 	}
-	if len(p.meas) == 0 {
-		return
+	if len(s.meas) > 0 {
+		if shed := s.env.in.putMeas(s.meas); shed > 0 {
+			return s.shed(h, shed)
+		}
 	}
-	if shed := p.n.in.putMeas(p.meas); shed > 0 {
-		p.shed(h, shed)
-	}
+	return bad == 0
 }
 
-func (p *producer) ingestSPAT(h *wire.Header, t, ingest int64) {
-	if r := checkSPAT(&p.spat); r >= 0 {
-		p.invalid(h, r, "spat")
-		return
+func (s *source) ingestSPAT(h *wire.Header, sp *v2x.SPAT, t, ingest int64) bool {
+	if r := checkSPAT(sp); r != reasonOK {
+		return s.invalid(h, r, "spat")
 	}
-	p.su.TimeNS, p.su.IngestNS, p.su.IntersectionID = t, ingest, p.spat.IntersectionID
-	p.su.N = copy(p.su.Phases[:], p.spat.Phases)
-	if !p.n.in.putSPAT(&p.su) {
-		p.shed(h, 1)
-	}
+	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID = t, ingest, sp.IntersectionID
+	s.su.N = copy(s.su.Phases[:], sp.Phases)
+	return s.env.in.putSPAT(&s.su) || s.shed(h, 1)
 }

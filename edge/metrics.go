@@ -7,23 +7,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// Rejection reasons for values inside otherwise well-formed frames.
-const (
-	reasonNaN = iota
-	reasonLatLon
-	reasonClass
-	reasonSpeed
-	reasonLight
-	reasonMap
-	reasonOutsideMap
-	reasonTimeFuture
-	reasonTimePast
-	numValueReasons
-)
-
-var valueReasonNames = [numValueReasons]string{"not_finite", "lat_lon_range", "class", "speed_range", "light_state",
-	"map_geometry", "outside_map", "time_future", "time_past"}
-
 // metrics holds the node's Prometheus collectors, with label children
 // resolved up front so the hot paths only do atomic adds. Each part of the
 // node gets the struct of the counters it keeps, not all of them: the
@@ -33,7 +16,7 @@ type metrics struct {
 	reg *prometheus.Registry
 
 	frameMetrics
-	valuesRejected [numValueReasons]prometheus.Counter
+	valuesRejected [numRejectReasons]prometheus.Counter
 	shed           prometheus.Counter
 	clockClamped   prometheus.Counter
 
@@ -73,8 +56,8 @@ func newMetrics() *metrics {
 	values := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "v2x_values_rejected_total", Help: "Measurements (objects, BSMs, phases) rejected before fusion, by reason.",
 	}, []string{"reason"})
-	for i, n := range valueReasonNames {
-		m.valuesRejected[i] = values.WithLabelValues(n)
+	for r := reasonOK + 1; r < numRejectReasons; r++ {
+		m.valuesRejected[r] = values.WithLabelValues(r.String())
 	}
 	m.shed = counter("v2x_ingest_shed_total", "Measurements shed because the fusion inbox was full.")
 	m.clockClamped = counter("v2x_capture_clamped_total", "Measurements whose corrected capture time lay slightly in the future (within max_future) and was clamped to the ingest time.")

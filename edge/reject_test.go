@@ -34,7 +34,7 @@ func TestImplausibleMeasurementsNeverReachATrack(t *testing.T) {
 	future, past := bsmAt(4, 30, 0), bsmAt(5, 40, 0)
 	cases := []struct {
 		name   string
-		reason int
+		reason rejectReason
 		code   wire.Code // the Error frame expected, 0 if none (dropped in the fusion loop)
 		send   func() error
 	}{
@@ -61,7 +61,7 @@ func TestImplausibleMeasurementsNeverReachATrack(t *testing.T) {
 		deadline := time.Now().Add(5 * time.Second)
 		for testutil.ToFloat64(n.m.valuesRejected[tc.reason]) != before+1 {
 			if time.Now().After(deadline) {
-				t.Fatalf("%s: counter %s not incremented", tc.name, valueReasonNames[tc.reason])
+				t.Fatalf("%s: counter %s not incremented", tc.name, tc.reason)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}

@@ -163,31 +163,36 @@ func TestUPERListener(t *testing.T) {
 	if _, err := conn.Write([]byte{0x00, 0x01}); err != nil {
 		t.Fatal(err)
 	}
+	waitUPERFrames(t, n, map[string]float64{uperOK: 2, uperMalformed: 1, uperUnsupported: 0, uperRejected: 0})
+}
+
+// waitUPERFrames waits until v2x_uper_frames_total has the counts in want.
+func waitUPERFrames(t *testing.T, n *Node, want map[string]float64) {
+	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		mf, err := n.m.reg.Gather()
 		if err != nil {
 			t.Fatal(err)
 		}
-		ok, malformed := -1.0, -1.0
+		got := map[string]float64{}
 		for _, f := range mf {
 			if f.GetName() != "v2x_uper_frames_total" {
 				continue
 			}
 			for _, m := range f.GetMetric() {
-				switch m.GetLabel()[0].GetValue() {
-				case uperOK:
-					ok = m.GetCounter().GetValue()
-				case uperMalformed:
-					malformed = m.GetCounter().GetValue()
-				}
+				got[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 			}
 		}
-		if ok == 2 && malformed == 1 {
-			break
+		same := true
+		for k, v := range want {
+			same = same && got[k] == v
+		}
+		if same {
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("v2x_uper_frames_total: ok %v malformed %v, want 2 and 1", ok, malformed)
+			t.Fatalf("v2x_uper_frames_total %v, want %v", got, want)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -242,15 +247,7 @@ func TestSubscribeCSAERSM(t *testing.T) {
 func TestUPERListenerJ2735SPAT(t *testing.T) {
 	n, opts := startNode(t, func(c *Config) { c.UPERListen, c.UPERStd = "127.0.0.1:0", "j2735" })
 	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
-	b, err := os.ReadFile("../v2x/j2735/testdata/decoder-output-spat.xml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := regexp.MustCompile(`(?s)<asn1>\s*([0-9A-Fa-f]+)\s*</asn1>`).FindSubmatch(b)
-	frame, err := hex.DecodeString(string(m[1]))
-	if err != nil {
-		t.Fatal(err)
-	}
+	frame := odeSPaT(t)
 	conn, err := net.Dial("udp", n.UPERAddr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -267,4 +264,47 @@ func TestUPERListenerJ2735SPAT(t *testing.T) {
 	if groups[2] != v2x.LightGreen || groups[4] != v2x.LightRed {
 		t.Errorf("signal groups %v, want 2 green and 4 red (the sample's protected-Movement-Allowed and stop-And-Remain)", groups)
 	}
+}
+
+// odeSPaT returns the ODE's J2735 SPaT sample as UPER, with the ODE's
+// trailing padding octet.
+func odeSPaT(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../v2x/j2735/testdata/decoder-output-spat.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?s)<asn1>\s*([0-9A-Fa-f]+)\s*</asn1>`).FindSubmatch(b)
+	frame, err := hex.DecodeString(string(m[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frame
+}
+
+// TestUPERListenerZeroPadding: a SPaT stored from an RSU with 426 zero
+// bytes of padding counts as one frame (it counted 142 more as
+// unsupported); a datagram of 65,000 zero bytes is one malformed datagram
+// (it counted 21,666 frames); an empty open type is malformed.
+func TestUPERListenerZeroPadding(t *testing.T) {
+	n, opts := startNode(t, func(c *Config) { c.UPERListen, c.UPERStd = "127.0.0.1:0", "j2735" })
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	conn, err := net.Dial("udp", n.UPERAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write(append(odeSPaT(t), make([]byte, 426)...)); err != nil {
+		t.Fatal(err)
+	}
+	nextUntil(t, sub, 5*time.Second, func(u *client.Update) bool { return len(u.State.Signals) > 0 })
+	waitUPERFrames(t, n, map[string]float64{uperOK: 1, uperUnsupported: 0, uperMalformed: 0, uperRejected: 0})
+	if _, err := conn.Write(make([]byte, 65000)); err != nil {
+		t.Fatal(err)
+	}
+	waitUPERFrames(t, n, map[string]float64{uperOK: 1, uperUnsupported: 0, uperMalformed: 1, uperRejected: 0})
+	if _, err := conn.Write([]byte{0x00, 0x13, 0x00}); err != nil { // messageId 19, a value of length 0
+		t.Fatal(err)
+	}
+	waitUPERFrames(t, n, map[string]float64{uperOK: 1, uperUnsupported: 0, uperMalformed: 2, uperRejected: 0})
 }

@@ -111,7 +111,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 		case sub != nil:
 			sub.handle(&h, payload)
 		case h.Type.IsData():
-			prod = newProducer(ss.n, ss)
+			prod = newProducer(ss.n.ingestEnv(), ss)
 			ss.n.m.producerStreams.Inc()
 			go prod.clockLoop(ctx)
 			prod.handle(&h, payload, now)

@@ -10,6 +10,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -17,18 +18,16 @@ import (
 // listener (QUIC stream ids are never this large).
 const uperSourceID = 1<<62 - 1
 
-// uperListener ingests raw UPER MessageFrames from UDP datagrams, as RSUs
-// commonly forward them: one or more frames back to back per datagram, no
-// framing of ours, no clock exchange (capture time is the arrival time).
-// One goroutine owns it.
-type uperListener struct {
-	n       *Node
-	pc      net.PacketConn
-	enc     wire.Encoding
-	p       *producer
-	log     *slog.Logger
-	frames  *prometheus.CounterVec // by result
-	refused bool                   // set by reject while a frame is ingested
+// uperSource ingests raw UPER MessageFrames from UDP datagrams, as RSUs
+// commonly forward them: one or more frames back to back per datagram,
+// perhaps followed by zero padding, no framing of ours, no clock exchange
+// (capture time is the arrival time). One goroutine owns it.
+type uperSource struct {
+	src    source
+	pc     net.PacketConn
+	enc    wire.Encoding
+	log    *slog.Logger
+	frames *prometheus.CounterVec // by result
 }
 
 // Results of a raw UPER frame, as v2x_uper_frames_total{result} counts them.
@@ -39,19 +38,8 @@ const (
 	uperRejected    = "rejected" // decoded, refused by validation or shed
 )
 
-// ParseEncoding maps a -uper-std name to its encoding.
-func ParseEncoding(std string) (wire.Encoding, error) {
-	switch std {
-	case "csae53":
-		return wire.EncodingCSAE53, nil
-	case "j2735":
-		return wire.EncodingJ2735, nil
-	}
-	return 0, fmt.Errorf("uper encoding %q: want csae53 or j2735", std)
-}
-
-func newUPERListener(n *Node, pc net.PacketConn, enc wire.Encoding) *uperListener {
-	u := &uperListener{n: n, pc: pc, enc: enc, log: n.log.With("uper", pc.LocalAddr().String())}
+func newUPERSource(env ingestEnv, pc net.PacketConn, enc wire.Encoding, log *slog.Logger) *uperSource {
+	u := &uperSource{pc: pc, enc: enc, log: log.With("uper", pc.LocalAddr().String())}
 	u.frames = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "v2x_uper_frames_total",
 		Help: "Raw UPER MessageFrames received on the UDP listener, by result.",
@@ -59,19 +47,17 @@ func newUPERListener(n *Node, pc net.PacketConn, enc wire.Encoding) *uperListene
 	for _, r := range []string{uperOK, uperMalformed, uperUnsupported, uperRejected} {
 		u.frames.WithLabelValues(r)
 	}
-	u.p = &producer{n: n, rej: u, id: uperSourceID, meas: make([]measurement, 0, 256)}
+	u.src = newSource(env, u, uperSourceID)
 	return u
 }
 
 // reject counts a refused frame; there is no one to answer.
-func (u *uperListener) reject(h *wire.Header, code wire.Code, msg string) {
-	u.n.m.reject(code)
-	u.frames.WithLabelValues(uperRejected).Inc()
-	u.refused = true
+func (u *uperSource) reject(h *wire.Header, code wire.Code, msg string) {
+	u.src.env.m.reject(code)
 	u.log.Debug("uper frame rejected", "code", code.String(), "type", h.Type.String(), "msg", msg)
 }
 
-func (u *uperListener) run(ctx context.Context) {
+func (u *uperSource) run(ctx context.Context) {
 	buf := make([]byte, 64<<10)
 	for {
 		n, from, err := u.pc.ReadFrom(buf)
@@ -86,28 +72,29 @@ func (u *uperListener) run(ctx context.Context) {
 	}
 }
 
-// handle ingests the frames of one datagram. After a frame that does not
-// decode the rest of the datagram is dropped and counted with it: frame
-// boundaries are only known by decoding.
-func (u *uperListener) handle(b []byte, from net.Addr, ingest int64) {
-	for off := 0; off < len(b); {
-		typ, n, m, r, err := u.p.decodeStd(u.enc, b[off:])
+// handle ingests the frames of one datagram. Zero padding after a frame
+// ends the datagram; a datagram of zero bytes only is one malformed frame.
+// After a frame that does not decode the rest of the datagram is dropped
+// and counted with it: frame boundaries are only known by decoding.
+func (u *uperSource) handle(b []byte, from net.Addr, ingest int64) {
+	for off := 0; !codec.End(b, off); {
+		n, err := u.src.dec.Decode(u.enc, b[off:], &u.src.msg)
 		switch {
-		case errors.Is(err, errUnsupported):
+		case errors.Is(err, codec.ErrUnsupported):
 			u.frames.WithLabelValues(uperUnsupported).Inc()
 			u.log.Debug("uper frame not ingested", "from", from, "offset", off, "err", err)
 		case err != nil:
 			u.frames.WithLabelValues(uperMalformed).Inc()
-			u.n.m.reject(wire.CodeMalformed)
+			u.src.env.m.reject(wire.CodeMalformed)
 			u.log.Debug("uper frame malformed", "from", from, "offset", off, "err", err)
 			return
 		default:
-			h := wire.Header{Type: typ, Encoding: u.enc}
-			u.refused = false
-			u.p.ingestDecoded(&h, typ, m, r, ingest, ingest)
-			if !u.refused {
-				u.frames.WithLabelValues(uperOK).Inc()
+			h := wire.Header{Type: u.src.msg.Type, Encoding: u.enc}
+			result := uperOK
+			if !u.src.ingest(&h, ingest, ingest) {
+				result = uperRejected
 			}
+			u.frames.WithLabelValues(result).Inc()
 		}
 		if n <= 0 {
 			return
@@ -118,7 +105,7 @@ func (u *uperListener) handle(b []byte, from net.Addr, ingest int64) {
 
 // startUPER binds the raw UPER listener and starts its goroutine.
 func (n *Node) startUPER() error {
-	enc, err := ParseEncoding(n.cfg.UPERStd)
+	enc, err := codec.ParseEncoding(n.cfg.UPERStd)
 	if err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
@@ -126,7 +113,7 @@ func (n *Node) startUPER() error {
 	if err != nil {
 		return fmt.Errorf("edge: uper listen %s: %w", n.cfg.UPERListen, err)
 	}
-	u := newUPERListener(n, pc, enc)
+	u := newUPERSource(n.ingestEnv(), pc, enc, n.log)
 	if err := n.m.reg.Register(u.frames); err != nil {
 		pc.Close()
 		return fmt.Errorf("edge: register uper metrics: %w", err)

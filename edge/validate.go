@@ -2,9 +2,40 @@ package edge
 
 import (
 	"math"
+	"strconv"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
+
+// rejectReason says why a value inside a well-formed frame is refused;
+// reasonOK, the zero value, accepts it. v2x_values_rejected_total counts
+// each by its String.
+type rejectReason uint8
+
+// Rejection reasons.
+const (
+	reasonOK rejectReason = iota
+	reasonNaN
+	reasonLatLon
+	reasonClass
+	reasonSpeed
+	reasonLight
+	reasonMap
+	reasonOutsideMap
+	reasonTimeFuture
+	reasonTimePast
+	numRejectReasons
+)
+
+var rejectReasonNames = [numRejectReasons]string{"ok", "not_finite", "lat_lon_range", "class", "speed_range", "light_state",
+	"map_geometry", "outside_map", "time_future", "time_past"}
+
+func (r rejectReason) String() string {
+	if r < numRejectReasons {
+		return rejectReasonNames[r]
+	}
+	return "reason_" + strconv.Itoa(int(r))
+}
 
 // Physical limits for a measurement to be believable.
 const maxSpeed = 100 // m/s
@@ -30,8 +61,8 @@ func finite32(vs ...float32) bool {
 
 func validLatLon(lat, lon float64) bool { return math.Abs(lat) <= 90 && math.Abs(lon) <= 180 }
 
-// checkBSM returns the rejection reason for a BSM, or -1 if it is usable.
-func checkBSM(b *v2x.BSM) int {
+// checkBSM returns the rejection reason for a BSM, or reasonOK.
+func checkBSM(b *v2x.BSM) rejectReason {
 	switch {
 	case !finite(b.Lat, b.Lon) || !finite32(b.Elevation, b.Speed, b.Heading, b.AccelLon, b.AccelLat,
 		b.AccelVert, b.YawRate, b.Length, b.Width, b.AccSemiMajor, b.AccSemiMinor, b.AccOrientation):
@@ -43,11 +74,11 @@ func checkBSM(b *v2x.BSM) int {
 	case b.Speed < 0 || b.Speed > maxSpeed:
 		return reasonSpeed
 	}
-	return -1
+	return reasonOK
 }
 
-// checkObject returns the rejection reason for a detected object, or -1.
-func checkObject(o *v2x.DetectedObject) int {
+// checkObject returns the rejection reason for a detected object, or reasonOK.
+func checkObject(o *v2x.DetectedObject) rejectReason {
 	switch {
 	case !finite(o.Lat, o.Lon) || !finite32(o.VelE, o.VelN, o.Heading, o.Length, o.Width, o.Height, o.CovEE, o.CovEN, o.CovNN):
 		return reasonNaN
@@ -58,21 +89,21 @@ func checkObject(o *v2x.DetectedObject) int {
 	case o.Speed() > maxSpeed:
 		return reasonSpeed
 	}
-	return -1
+	return reasonOK
 }
 
-// checkSPAT returns the rejection reason for a SPAT, or -1.
-func checkSPAT(s *v2x.SPAT) int {
+// checkSPAT returns the rejection reason for a SPAT, or reasonOK.
+func checkSPAT(s *v2x.SPAT) rejectReason {
 	for i := range s.Phases {
 		if !s.Phases[i].State.Valid() {
 			return reasonLight
 		}
 	}
-	return -1
+	return reasonOK
 }
 
-// checkMap returns the rejection reason for a MAP, or -1.
-func checkMap(m *v2x.Map) int {
+// checkMap returns the rejection reason for a MAP, or reasonOK.
+func checkMap(m *v2x.Map) rejectReason {
 	if !finite(m.RefLat, m.RefLon) || !finite32(m.RefElevation) {
 		return reasonNaN
 	}
@@ -90,11 +121,11 @@ func checkMap(m *v2x.Map) int {
 			}
 		}
 	}
-	return -1
+	return reasonOK
 }
 
-// checkRSI returns the rejection reason for an RSI, or -1.
-func checkRSI(r *v2x.RSI) int {
+// checkRSI returns the rejection reason for an RSI, or reasonOK.
+func checkRSI(r *v2x.RSI) rejectReason {
 	for i := range r.Events {
 		e := &r.Events[i]
 		if !finite(e.Lat, e.Lon) || !finite32(e.Radius) {
@@ -104,7 +135,7 @@ func checkRSI(r *v2x.RSI) int {
 			return reasonLatLon
 		}
 	}
-	return -1
+	return reasonOK
 }
 
 func sincosDeg(d float64) (sin, cos float64) { return math.Sincos(d * math.Pi / 180) }

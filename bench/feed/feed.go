@@ -17,6 +17,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -97,7 +98,7 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 	start := clock.Now()
 	producers := map[uint32]*client.Producer{}
 	offsets := map[uint32]int64{}
-	var std stdEncoder
+	var std codec.Encoder
 	for _, src := range s.Sources() {
 		offsets[src.ID] = int64(src.ClockOffset)
 		off := int64(src.ClockOffset)
@@ -201,26 +202,26 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			switch {
 			case o.Type == sim.MsgBSM && opts.Encoding != wire.EncodingNative:
 				var b []byte
-				if b, err = std.bsm(opts.Encoding, &o.BSM, capture); err == nil {
+				if b, err = std.BSM(opts.Encoding, &o.BSM, wallTime(capture)); err == nil {
 					t, err = wire.TypeBSM, p.SendEncoded(wire.TypeBSM, opts.Encoding, o.Source, capture, b)
 				}
 			case o.Type == sim.MsgSPAT && opts.Encoding != wire.EncodingNative:
 				var b []byte
-				if b, err = std.spat(opts.Encoding, &o.SPAT, capture); err == nil {
+				if b, err = std.SPAT(opts.Encoding, &o.SPAT, wallTime(capture)); err == nil {
 					t, err = wire.TypeSPAT, p.SendEncoded(wire.TypeSPAT, opts.Encoding, o.Source, capture, b)
 				}
 			case o.Type == sim.MsgMAP && opts.Encoding != wire.EncodingNative:
 				var b []byte
-				if b, err = std.mapData(opts.Encoding, &o.Map); err == nil {
+				if b, err = std.Map(opts.Encoding, &o.Map); err == nil {
 					t, err = wire.TypeMAP, p.SendEncoded(wire.TypeMAP, opts.Encoding, o.Source, capture, b)
 				}
 			case o.Type == sim.MsgRSI && opts.Encoding == wire.EncodingCSAE53 && len(o.RSI.Events) > 0:
 				var b []byte
-				if b, err = std.rsi(&o.RSI); err == nil {
+				if b, err = std.RSI(opts.Encoding, &o.RSI); err == nil {
 					t, err = wire.TypeRSI, p.SendEncoded(wire.TypeRSI, opts.Encoding, o.Source, capture, b)
 				}
 			case o.Type == sim.MsgObjectList && opts.Encoding == wire.EncodingCSAE53 && len(o.Objects.Objects) > 0:
-				err = std.rsms(&o.Objects, capture, func(b []byte) error {
+				err = std.RSMs(opts.Encoding, &o.Objects, wallTime(capture), func(b []byte) error {
 					return p.SendEncoded(wire.TypeRSM, opts.Encoding, o.Source, capture, b)
 				})
 				t = wire.TypeObjectList // counted as the camera list it carries
@@ -257,4 +258,10 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			}
 		}
 	}
+}
+
+// wallTime converts a capture time on the node-comparable clock to UTC,
+// for the standard messages' minute-of-the-year and millisecond fields.
+func wallTime(capture int64) time.Time {
+	return time.Now().Add(-time.Duration(clock.Now() - capture)).UTC()
 }

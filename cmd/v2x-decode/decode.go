@@ -7,46 +7,28 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/v2x-edge/v2x-edge/v2x/csae53"
-	"github.com/v2x-edge/v2x-edge/v2x/uper"
+	"github.com/v2x-edge/v2x-edge/v2x/codec"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// frameDecoder decodes one MessageFrame at a time and prints the last.
-type frameDecoder interface {
-	decode(b []byte) (n int, err error)
-	appendJSON(b []byte) []byte
-	appendXER(b []byte) []byte
-}
-
-func newDecoder(std string) (frameDecoder, error) {
-	switch std {
-	case "csae53":
-		return &csaeDecoder{}, nil
-	case "j2735":
-		return &j2735Decoder{}, nil
-	case "":
-		return nil, errors.New("-std is required: csae53 or j2735")
+// parseStd maps -std to its encoding.
+func parseStd(std string) (wire.Encoding, error) {
+	if std == "" {
+		return 0, errors.New("-std is required: csae53 or j2735")
 	}
-	return nil, fmt.Errorf("-std %q: want csae53 or j2735", std)
+	enc, err := codec.ParseEncoding(std)
+	if err != nil {
+		return 0, fmt.Errorf("-std %q: want csae53 or j2735", std)
+	}
+	return enc, nil
 }
 
-type csaeDecoder struct {
-	d csae53.Decoder
-	f csae53.MessageFrame
-}
-
-func (c *csaeDecoder) decode(b []byte) (int, error) { return c.d.Decode(b, &c.f) }
-func (c *csaeDecoder) appendJSON(b []byte) []byte   { return csae53.AppendJSON(b, &c.f) }
-func (c *csaeDecoder) appendXER(b []byte) []byte    { return csae53.AppendXER(b, &c.f) }
-
-// readInput reads a file, decoding hexadecimal text when asHex.
+// readInput reads a file, decoding hexadecimal text when asHex. Without
+// asHex, a file of hexadecimal text is an error that says to use -hex.
 func readInput(name string, asHex bool) ([]byte, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
-	}
-	if !asHex {
-		return data, nil
 	}
 	clean := bytes.Map(func(r rune) rune {
 		switch r {
@@ -55,6 +37,12 @@ func readInput(name string, asHex bool) ([]byte, error) {
 		}
 		return r
 	}, data)
+	if !asHex {
+		if looksHex(clean) {
+			return nil, fmt.Errorf("%s: looks like hex text: use -hex", name)
+		}
+		return data, nil
+	}
 	out := make([]byte, hex.DecodedLen(len(clean)))
 	if _, err := hex.Decode(out, clean); err != nil {
 		return nil, fmt.Errorf("%s: not hexadecimal: %w", name, err)
@@ -62,11 +50,26 @@ func readInput(name string, asHex bool) ([]byte, error) {
 	return out, nil
 }
 
-// offsetError restates a UPER error with its byte offset in the file.
+// looksHex reports whether b (whitespace removed) is an even number of
+// hexadecimal digits: binary UPER that happens to be only ASCII hex digits
+// (and line ends) is not worth the confusion it would otherwise save.
+func looksHex(b []byte) bool {
+	if len(b) < 2 || len(b)%2 != 0 {
+		return false
+	}
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// offsetError restates a decoding error with its byte offset in the file.
 func offsetError(err error, frameOff int) error {
-	var ue *uper.Error
-	if errors.As(err, &ue) {
-		return fmt.Errorf("%s at byte %d (bit %d of the frame): %w", ue.Where(), frameOff+ue.Bit/8, ue.Bit, ue.Err)
+	var e *codec.Error
+	if errors.As(err, &e) {
+		return fmt.Errorf("%s at byte %d (bit %d of the frame): %w", e.Path, frameOff+e.Bit/8, e.Bit, e.Err)
 	}
 	return err
 }

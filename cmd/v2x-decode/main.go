@@ -3,9 +3,10 @@
 //
 //	v2x-decode -std csae53|j2735 [-hex] [-xer] FILE...
 //
-// A file may hold several frames back to back. Undecodable input is an
-// error naming the file, the frame, the byte offset and the field, and the
-// exit status is 1.
+// A file may hold several frames back to back; zero bytes after a frame
+// are padding and end the file. Undecodable input (also a file of zero
+// bytes only, or hexadecimal text without -hex) is an error naming the
+// file, the frame, the byte offset and the field, and the exit status is 1.
 package main
 
 import (
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/v2x-edge/v2x-edge/v2x/codec"
 )
 
 func main() {
@@ -40,7 +43,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
-	dec, err := newDecoder(*std)
+	enc, err := parseStd(*std)
 	if err != nil {
 		fs.Usage()
 		return err
@@ -51,6 +54,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	w := bufio.NewWriter(stdout)
 	defer w.Flush()
+	var dec codec.Decoder
 	var out []byte
 	for _, name := range fs.Args() {
 		data, err := readInput(name, *hexIn)
@@ -60,16 +64,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		if len(data) == 0 {
 			return fmt.Errorf("%s: empty", name)
 		}
-		for off, i := 0, 0; off < len(data); i++ {
-			n, err := dec.decode(data[off:])
+		for off, i := 0, 0; !codec.End(data, off); i++ {
+			n, err := dec.DecodeFrame(enc, data[off:])
 			if err != nil {
 				return fmt.Errorf("%s: frame %d at byte %d: %w", name, i, off, offsetError(err, off))
 			}
 			out = out[:0]
 			if *xer {
-				out = dec.appendXER(out)
+				out = dec.AppendXER(out)
 			} else {
-				out = append(dec.appendJSON(out), '\n')
+				out = append(dec.AppendJSON(out), '\n')
 			}
 			if _, err := w.Write(out); err != nil {
 				return err

@@ -125,3 +125,59 @@ func TestDecodeJ2735(t *testing.T) {
 		t.Errorf("SPaT: %.200s", out.String())
 	}
 }
+
+// odeSPaT returns the ODE's J2735 SPaT sample as UPER, with the ODE's
+// trailing padding octet.
+func odeSPaT(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../v2x/j2735/testdata/decoder-output-spat.xml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.Index(b, []byte("<asn1>"))
+	j := bytes.Index(b, []byte("</asn1>"))
+	frame, err := hex.DecodeString(strings.TrimSpace(string(b[i+6 : j])))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return frame
+}
+
+// TestZeroPaddingEndsTheInput: a SPaT stored from an RSU with 426 zero
+// bytes of padding is one frame (it printed 143); zero bytes alone are an
+// error.
+func TestZeroPaddingEndsTheInput(t *testing.T) {
+	dir := t.TempDir()
+	padded := filepath.Join(dir, "spat-padded.uper")
+	os.WriteFile(padded, append(odeSPaT(t), make([]byte, 426)...), 0o644)
+	var out bytes.Buffer
+	if err := run([]string{"-std", "j2735", padded}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if lines := strings.Split(strings.TrimSpace(out.String()), "\n"); len(lines) != 1 || !strings.HasPrefix(lines[0], `{"messageId":19,`) {
+		t.Errorf("%d lines, want the SPaT alone: %.200s", len(lines), out.String())
+	}
+	zeros := filepath.Join(dir, "zeros.uper")
+	os.WriteFile(zeros, make([]byte, 65000), 0o644)
+	for _, std := range []string{"j2735", "csae53"} {
+		out.Reset()
+		err := run([]string{"-std", std, zeros}, &out, &out)
+		if err == nil || !strings.Contains(err.Error(), "frame 0 at byte 0") || !strings.Contains(err.Error(), "padding") || out.Len() != 0 {
+			t.Errorf("%s, zero bytes only: %v, output %.100q", std, err, out.String())
+		}
+	}
+}
+
+func TestHexWithoutHexFlag(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "spat.hex")
+	os.WriteFile(f, []byte(hex.EncodeToString(odeSPaT(t))+"\n"), 0o644)
+	var out bytes.Buffer
+	err := run([]string{"-std", "j2735", f}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "looks like hex text: use -hex") {
+		t.Errorf("hex text without -hex: %v", err)
+	}
+	out.Reset()
+	if err := run([]string{"-std", "j2735", "-hex", f}, &out, &out); err != nil || strings.Count(out.String(), "\n") != 1 {
+		t.Errorf("with -hex: %v, %q", err, out.String())
+	}
+}

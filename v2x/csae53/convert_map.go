@@ -2,10 +2,10 @@ package csae53
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
+	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
 // ToModel converts the first node (intersection) of a MAP into the node's
@@ -164,125 +164,201 @@ func laneKind(l *Lane) (v2x.LaneKind, bool) {
 	return 0, false
 }
 
-// ToModel converts an RSI: events (RTEs) and signs (RTSs) located at their
-// offset from refPos (or refPos itself), radius 0.1 m units, priority the
-// top three bits of RSIPriority, validity from timeDetails (minutes of the
-// year, resolved to the year nearest refUnixNS), text from textString
-// (GB2312 text is not converted and left empty).
-func (m *RoadSideInformation) ToModel(refUnixNS int64, out *v2x.RSI) {
-	out.RSUID = uint32(m.Id[4])<<24 | uint32(m.Id[5])<<16 | uint32(m.Id[6])<<8 | uint32(m.Id[7])
-	out.Events = out.Events[:0]
-	refLat, refLon := int64(m.RefPos.Lat), int64(m.RefPos.Long)
-	add := func(id uint8, kind v2x.EventKind, typ uint16, pos *PositionOffsetLLV, hasPos bool, radius float32,
-		desc *Description, hasDesc bool, td *RSITimeDetails, hasTD bool, prio *RSIPriority, hasPrio bool) {
-		if len(out.Events) == v2x.MaxEvents {
-			return
+// MAPFromModel fills out with the node's intersection model as CSAE
+// 53-2017 MapData, reusing out's slices, so that MapData.ToModel gives the
+// model back within the encoding's precision (positions 1e-7 degree,
+// widths 1 cm, speed limits 0.02 m/s).
+//
+// The intersection is the first node. Each approach (in the order of
+// their numbers) is a road to a neighbour node, which the model does not
+// have: its id is the intersection's plus 1 + the approach's position in
+// that order (same region), its position the far end of the approach's
+// first egress lane with points. Ingress lanes become the lanes of the
+// intersection's inLink from that neighbour, egress lanes the lanes of the
+// neighbour's inLink from the intersection, so that points run upstream
+// to downstream as CSAE wants: ingress points are reversed. Connections
+// name the neighbour of the lane they lead to as remoteIntersection, the
+// signal group as phaseId. ToModel numbers approaches 1, 2, … in the same
+// order, so approach numbers other than 1..N come back renumbered, and it
+// returns the ingress lanes before the egress lanes.
+//
+// It fails where the schema's limits are narrower than the model's: more
+// than 32 approaches with ingress lanes, 62 with egress lanes or 32 lanes
+// in one direction of an approach, a lane with 1 point or more than 31.
+func MAPFromModel(in *v2x.Map, msgCnt uint8, out *MapData) error {
+	var approaches [256]bool
+	var ingress, egress [256]uint8 // lanes per approach and direction
+	for i := range in.Lanes {
+		l := &in.Lanes[i]
+		if n := len(l.Nodes); n == 1 || n > 31 {
+			return fmt.Errorf("csae53 map: lane %d has %d points; CSAE 53 holds 0 or 2..31", l.ID, n)
 		}
-		lat, lon := refLat, refLon
-		if hasPos {
-			var err error
-			if lat, lon, err = OffsetToLatLon(&pos.OffsetLL, refLat, refLon); err != nil {
-				return
-			}
+		if len(l.Connections) > 16 {
+			return fmt.Errorf("csae53 map: lane %d has %d connections; CSAE 53 holds 16", l.ID, len(l.Connections))
 		}
-		e := v2x.RoadEvent{ID: uint16(id), Kind: kind, Type: typ, Lat: float64(lat) * degUnit, Lon: float64(lon) * degUnit, Radius: radius}
-		if hasPrio {
-			e.Priority = prio[0] >> 5
+		approaches[l.Approach] = true
+		cnt := &egress[l.Approach]
+		if l.Ingress {
+			cnt = &ingress[l.Approach]
 		}
-		if hasDesc && desc.Choice == DescriptionChoiceTextString {
-			e.Text = string(desc.TextString[:min(len(desc.TextString), v2x.MaxText)])
+		if *cnt == 32 {
+			return fmt.Errorf("csae53 map: approach %d has more than 32 lanes in one direction", l.Approach)
 		}
-		if hasTD {
-			if td.HasStartTime {
-				e.StartNS, _ = v2x.MinuteOfYearNear(int64(td.StartTime), 0, refUnixNS)
-			}
-			if td.HasEndTime {
-				e.EndNS, _ = v2x.MinuteOfYearNear(int64(td.EndTime), 0, refUnixNS)
-			}
-		}
-		out.Events = append(out.Events, e)
+		*cnt++
 	}
-	for i := range m.Rtes[:len(m.Rtes)*b2i(m.HasRtes)] {
-		r := &m.Rtes[i]
-		radius := float32(0)
-		if r.HasEventRadius {
-			radius = float32(r.EventRadius) / 10
-		}
-		add(r.RteId, v2x.KindEvent, uint16(r.EventType), &r.EventPos, r.HasEventPos, radius,
-			&r.Description, r.HasDescription, &r.TimeDetails, r.HasTimeDetails, &r.Priority, r.HasPriority)
-	}
-	for i := range m.Rtss[:len(m.Rtss)*b2i(m.HasRtss)] {
-		r := &m.Rtss[i]
-		add(r.RtsId, v2x.KindSign, uint16(r.SignType), &r.SignPos, r.HasSignPos, 0,
-			&r.Description, r.HasDescription, &r.TimeDetails, r.HasTimeDetails, &r.Priority, r.HasPriority)
-	}
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// RSIFromModel fills out with in's events (RTEs) and signs (RTSs): at most
-// 8 events and 16 signs (the schema's limits; an error beyond), located
-// relative to the first one's position, radius in 0.1 m, priority in the
-// top three bits, text as an IA5 textString (non-ASCII bytes become '?'),
-// validity as minutes of the year (UTC).
-func RSIFromModel(in *v2x.RSI, msgCnt uint8, out *RoadSideInformation) error {
-	var nev, nsign int
-	for i := range in.Events {
-		if in.Events[i].Kind == v2x.KindSign {
-			nsign++
-		} else {
-			nev++
-		}
-	}
-	if nev > 8 || nsign > 16 || nev+nsign == 0 {
-		return fmt.Errorf("csae53 rsi: %d events and %d signs; an RSI holds 0..8 and 0..16, at least one", nev, nsign)
-	}
-	*out = RoadSideInformation{MsgCnt: MsgCount(msgCnt & 127), Rtes: out.Rtes[:0], Rtss: out.Rtss[:0]}
-	out.Id[4], out.Id[5], out.Id[6], out.Id[7] = byte(in.RSUID>>24), byte(in.RSUID>>16), byte(in.RSUID>>8), byte(in.RSUID)
-	ref := &in.Events[0]
-	rlat, rlon := int64(round(ref.Lat/degUnit)), int64(round(ref.Lon/degUnit))
-	out.RefPos = Position3D{Lat: Latitude(rlat), Long: Longitude(rlon)}
-	moy := func(ns int64) MinuteOfTheYear {
-		t := time.Unix(0, ns).UTC()
-		return MinuteOfTheYear(t.Sub(time.Date(t.Year(), 1, 1, 0, 0, 0, 0, time.UTC)) / time.Minute)
-	}
-	for i := range in.Events {
-		e := &in.Events[i]
-		var pos PositionOffsetLLV
-		LatLonToOffset(int64(round(e.Lat/degUnit)), int64(round(e.Lon/degUnit)), rlat, rlon, &pos.OffsetLL)
-		var desc Description
-		if e.Text != "" {
-			t := []byte(e.Text[:min(len(e.Text), 512)])
-			for k, c := range t {
-				if c >= 0x80 {
-					t[k] = '?'
-				}
-			}
-			desc = Description{Choice: DescriptionChoiceTextString, TextString: t}
-		}
-		var td RSITimeDetails
-		if e.StartNS != 0 {
-			td.HasStartTime, td.StartTime = true, moy(e.StartNS)
-		}
-		if e.EndNS != 0 {
-			td.HasEndTime, td.EndTime = true, moy(e.EndNS)
-		}
-		hasTD := td.HasStartTime || td.HasEndTime
-		prio := RSIPriority{min(e.Priority, 7) << 5}
-		if e.Kind == v2x.KindSign {
-			out.Rtss = append(out.Rtss, RTSData{RtsId: uint8(e.ID), SignType: SignType(e.Type), HasSignPos: true, SignPos: pos,
-				HasDescription: e.Text != "", Description: desc, HasTimeDetails: hasTD, TimeDetails: td, HasPriority: true, Priority: prio})
+	// Each approach's position in number order, and the neighbour of each
+	// egress lane (by lane id) for connections.
+	var order [256]uint16
+	var nIn, nOut, k int
+	for a := range approaches {
+		if !approaches[a] {
 			continue
 		}
-		out.Rtes = append(out.Rtes, RTEData{RteId: uint8(e.ID), EventType: EventType(e.Type), EventSource: EventSourceDetection,
-			HasEventPos: true, EventPos: pos, HasEventRadius: true, EventRadius: Radius(clampInt(round(float64(e.Radius)*10), 0, 65535)),
-			HasDescription: e.Text != "", Description: desc, HasTimeDetails: hasTD, TimeDetails: td, HasPriority: true, Priority: prio})
+		order[a] = uint16(k)
+		k++
+		if ingress[a] > 0 {
+			nIn++
+		}
+		if egress[a] > 0 {
+			nOut++
+		}
 	}
-	out.HasRtes, out.HasRtss = len(out.Rtes) > 0, len(out.Rtss) > 0
+	if nIn > 32 || nOut > 62 {
+		return fmt.Errorf("csae53 map: %d approaches with ingress lanes and %d with egress lanes; CSAE 53 holds 32 and 62", nIn, nOut)
+	}
+	var egressOf [256]int16 // approach of the egress lane with this id, -1 if none
+	for i := range egressOf {
+		egressOf[i] = -1
+	}
+	for i := range in.Lanes {
+		if l := &in.Lanes[i]; !l.Ingress && egressOf[l.ID] < 0 {
+			egressOf[l.ID] = int16(l.Approach)
+		}
+	}
+
+	id := NodeReferenceID{HasRegion: in.IntersectionID>>16 != 0, Region: RoadRegulatorID(in.IntersectionID >> 16), Id: NodeID(in.IntersectionID)}
+	neighbour := func(approach int) NodeReferenceID {
+		n := id
+		n.Id = NodeID(int(id.Id) + 1 + int(order[approach]))
+		return n
+	}
+	elev := Elevation(clampInt(round(float64(in.RefElevation)*10), -4095, 61439))
+	rlat, rlon := round(in.RefLat/degUnit), round(in.RefLon/degUnit)
+	frame := geo.NewFrame(float64(rlat)*degUnit, float64(rlon)*degUnit, 0)
+
+	out.MsgCnt, out.HasTimeStamp = MsgCount(msgCnt&127), false
+	out.Nodes = out.Nodes[:0]
+	var n0 *Node
+	out.Nodes, n0 = uper.Grow(out.Nodes)
+	*n0 = Node{Id: id, RefPos: Position3D{Lat: Latitude(rlat), Long: Longitude(rlon), HasElevation: true, Elevation: elev}, InLinks: n0.InLinks[:0]}
+	for a := range approaches {
+		if !approaches[a] {
+			continue
+		}
+		n0 = &out.Nodes[0] // growing out.Nodes may have moved it
+		if ingress[a] > 0 {
+			var link *Link
+			n0.InLinks, link = uper.Grow(n0.InLinks)
+			*link = Link{UpstreamNodeId: neighbour(a), Lanes: link.Lanes[:0]}
+			if err := linkLanes(in, a, true, &frame, &n0.RefPos, link, neighbour, &egressOf, id); err != nil {
+				return err
+			}
+		}
+		if egress[a] > 0 {
+			var nb *Node
+			out.Nodes, nb = uper.Grow(out.Nodes)
+			*nb = Node{Id: neighbour(a), RefPos: n0.RefPos, HasInLinks: true, InLinks: nb.InLinks[:0]}
+			for i := range in.Lanes {
+				if l := &in.Lanes[i]; int(l.Approach) == a && !l.Ingress && len(l.Nodes) > 0 {
+					end := l.Nodes[len(l.Nodes)-1]
+					lat, lon, _ := frame.FromENU(float64(end.E), float64(end.N), 0)
+					nb.RefPos.Lat, nb.RefPos.Long = Latitude(round(lat/degUnit)), Longitude(round(lon/degUnit))
+					break
+				}
+			}
+			var link *Link
+			nb.InLinks, link = uper.Grow(nb.InLinks)
+			*link = Link{UpstreamNodeId: id, Lanes: link.Lanes[:0]}
+			if err := linkLanes(in, a, false, &frame, &nb.RefPos, link, neighbour, &egressOf, id); err != nil {
+				return err
+			}
+		}
+	}
+	n0 = &out.Nodes[0]
+	n0.HasInLinks = len(n0.InLinks) > 0
+	return nil
+}
+
+// linkLanes fills link with the lanes of one approach and direction, their
+// points as offsets from ref.
+func linkLanes(in *v2x.Map, approach int, ingress bool, frame *geo.Frame, ref *Position3D, link *Link,
+	neighbour func(int) NodeReferenceID, egressOf *[256]int16, self NodeReferenceID) error {
+	for i := range in.Lanes {
+		ml := &in.Lanes[i]
+		if int(ml.Approach) != approach || ml.Ingress != ingress {
+			continue
+		}
+		var l *Lane
+		link.Lanes, l = uper.Grow(link.Lanes)
+		*l = Lane{LaneID: LaneID(ml.ID), HasLaneWidth: true, LaneWidth: LaneWidth(clampInt(round(float64(ml.Width)*100), 0, 32767)),
+			HasLaneAttributes: true, ConnectsTo: l.ConnectsTo[:0], SpeedLimits: l.SpeedLimits[:0], Points: l.Points[:0]}
+		if err := setLaneType(ml.Kind, &l.LaneAttributes.LaneType); err != nil {
+			return fmt.Errorf("csae53 map: lane %d: %w", ml.ID, err)
+		}
+		if ml.Maneuvers != 0 {
+			l.HasManeuvers, l.Maneuvers = true, AllowedManeuvers{Bits: ml.Maneuvers.AllowedBits(), Len: v2x.AllowedManeuversLen}
+		}
+		if ml.SpeedLimit > 0 {
+			l.HasSpeedLimits = true
+			l.SpeedLimits = append(l.SpeedLimits, RegulatorySpeedLimit{Type: SpeedLimitTypeVehicleMaxSpeed,
+				Speed: Speed(clampInt(round(float64(ml.SpeedLimit)/speedUnit), 0, 8190))})
+		}
+		for c := range ml.Connections {
+			mc := &ml.Connections[c]
+			remote := self
+			if a := egressOf[mc.ToLane]; a >= 0 {
+				remote = neighbour(int(a))
+			}
+			ct := Connection{RemoteIntersection: remote, HasConnectingLane: true, ConnectingLane: ConnectingLane{Lane: LaneID(mc.ToLane)}}
+			if mc.Maneuver != 0 {
+				ct.ConnectingLane.HasManeuver, ct.ConnectingLane.Maneuver = true, AllowedManeuvers{Bits: mc.Maneuver.AllowedBits(), Len: v2x.AllowedManeuversLen}
+			}
+			if mc.SignalGroup != 0 {
+				ct.HasPhaseId, ct.PhaseId = true, PhaseID(mc.SignalGroup)
+			}
+			l.ConnectsTo = append(l.ConnectsTo, ct)
+		}
+		l.HasConnectsTo = len(l.ConnectsTo) > 0
+		for k := range ml.Nodes {
+			p := ml.Nodes[k]
+			if ingress {
+				p = ml.Nodes[len(ml.Nodes)-1-k]
+			}
+			lat, lon, _ := frame.FromENU(float64(p.E), float64(p.N), 0)
+			var rp *RoadPoint
+			l.Points, rp = uper.Grow(l.Points)
+			*rp = RoadPoint{}
+			LatLonToOffset(int64(round(lat/degUnit)), int64(round(lon/degUnit)), int64(ref.Lat), int64(ref.Long), &rp.PosOffset.OffsetLL)
+		}
+		l.HasPoints = len(l.Points) > 0
+	}
+	return nil
+}
+
+// setLaneType sets the lane type for a lane kind, with no attribute bits.
+func setLaneType(k v2x.LaneKind, t *LaneTypeAttributes) error {
+	*t = LaneTypeAttributes{}
+	switch k {
+	case v2x.LaneVehicle:
+		t.Choice, t.Vehicle = LaneTypeAttributesChoiceVehicle, LaneAttributesVehicle{Len: 8}
+	case v2x.LaneCrosswalk:
+		t.Choice, t.Crosswalk = LaneTypeAttributesChoiceCrosswalk, LaneAttributesCrosswalk{Len: 16}
+	case v2x.LaneBike:
+		t.Choice, t.BikeLane = LaneTypeAttributesChoiceBikeLane, LaneAttributesBike{Len: 16}
+	case v2x.LaneSidewalk:
+		t.Choice, t.Sidewalk = LaneTypeAttributesChoiceSidewalk, LaneAttributesSidewalk{Len: 16}
+	default:
+		return fmt.Errorf("lane kind %d unknown", k)
+	}
 	return nil
 }

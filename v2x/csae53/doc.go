@@ -5,7 +5,12 @@
 // from the ASN.1 modules in asn/ (see asn/PROVENANCE.md); `go generate`
 // reproduces them and TestGeneratedUpToDate checks that it changes
 // nothing. Every sample in testdata decodes to its reference XER and
-// re-encodes byte for byte.
+// re-encodes byte for byte.//
+// The API has the shape of package j2735's: a Decoder whose Decode fills a
+// MessageFrame (every message is an alternative of it) and AppendFrame in
+// frame.go; AppendJSON and AppendXER print a frame; conversions to and
+// from the node's model are ToModel methods and XFromModel functions in
+// convert_<message>.go.
 package csae53
 
 //go:generate go run ../../cmd/v2x-asn1gen -pkg csae53 -root MessageFrame -source "CSAE 53-2017 ASN.1 modules in asn/" -o messages_gen.go asn/BSM.asn asn/DefAcceleration.asn asn/DefMotion.asn asn/DefPosition.asn asn/DefPositionOffset.asn asn/DefTime.asn asn/Map.asn asn/MapLane.asn asn/MapLink.asn asn/MapNode.asn asn/MapPoint.asn asn/MapSpeedLimit.asn asn/MsgFrame.asn asn/RSI.asn asn/RSM.asn asn/SPATIntersectionState.asn asn/SignalPhaseAndTiming.asn asn/VehBrake.asn asn/VehClass.asn asn/VehEmgExt.asn asn/VehSafetyExt.asn asn/VehSize.asn asn/VehStatus.asn

@@ -45,16 +45,10 @@ func AppendFrame(b []byte, f *MessageFrame) ([]byte, error) {
 
 // AppendJSON appends f as one JSON object keyed by ASN.1 names.
 func AppendJSON(b []byte, f *MessageFrame) []byte {
-	var j asn1text.JSON
-	j.Reset(b)
-	f.WriteText(&j, "MessageFrame")
-	return j.Bytes()
+	return asn1text.AppendJSON(b, "MessageFrame", f)
 }
 
 // AppendXER appends f as XER, as asn1c prints it.
 func AppendXER(b []byte, f *MessageFrame) []byte {
-	var x asn1text.XER
-	x.Reset(b)
-	f.WriteText(&x, "MessageFrame")
-	return append(x.Bytes(), '\n')
+	return asn1text.AppendXER(b, "MessageFrame", f)
 }

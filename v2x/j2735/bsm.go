@@ -2,9 +2,7 @@ package j2735
 
 import (
 	"fmt"
-	"math"
 
-	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
@@ -53,15 +51,22 @@ var (
 	AuxBrakesNames    = []string{"unavailable", "off", "on", "reserved"}
 )
 
-// DecodeBSM decodes a BasicSafetyMessage value (a MessageFrame's Value
-// with id 20) into m, reusing its slices.
+// DecodeBSM decodes a BasicSafetyMessage value into m; see
+// Decoder.DecodeBSM.
 func DecodeBSM(b []byte, m *BSM) error {
-	var d uper.Decoder
+	var d Decoder
+	return d.DecodeBSM(b, m)
+}
+
+// DecodeBSM decodes a BasicSafetyMessage value (a MessageFrame's Value
+// with id IDBSM) into m, reusing its slices.
+func (dec *Decoder) DecodeBSM(b []byte, m *BSM) error {
+	d := &dec.d
 	d.Reset(b)
 	ext, opt := d.Preamble("BasicSafetyMessage", true, 2)
-	decodeCore(&d, &m.Core)
-	m.PartII = decodeExtensions(&d, &partIIFields, opt&2 != 0, 8, 63, m.PartII)
-	m.Regional = decodeExtensions(&d, &regionalFields, opt&1 != 0, 4, 255, m.Regional)
+	decodeCore(d, &m.Core)
+	m.PartII = decodeExtensions(d, &partIIFields, opt&2 != 0, 8, 63, m.PartII)
+	m.Regional = decodeExtensions(d, &regionalFields, opt&1 != 0, 4, 255, m.Regional)
 	if ext {
 		d.SkipExtensions("BasicSafetyMessage.<extensions>")
 	}
@@ -185,43 +190,4 @@ func AppendBSM(b []byte, m *BSM) ([]byte, error) {
 	}
 	out, err := e.Bytes()
 	return append(b, out...), err
-}
-
-// ToModel converts the core data to the node's BSM. Unavailable values
-// become zero (speed, accelerations, size) or NaN (position); the caller's
-// validation refuses a BSM without a position.
-func (m *BSM) ToModel(out *v2x.BSM) {
-	c := &m.Core
-	*out = v2x.BSM{MsgCount: uint8(c.MsgCnt), Class: v2x.ClassCar}
-	out.VehicleID = uint64(c.ID[0])<<24 | uint64(c.ID[1])<<16 | uint64(c.ID[2])<<8 | uint64(c.ID[3])
-	out.Lat, out.Lon = math.NaN(), math.NaN()
-	if c.Lat != 900000001 && c.Long != 1800000001 {
-		out.Lat, out.Lon = float64(c.Lat)*1e-7, float64(c.Long)*1e-7
-	}
-	if c.Elev != -4096 {
-		out.Elevation = float32(c.Elev) * 0.1
-	}
-	if c.Speed != 8191 {
-		out.Speed = float32(c.Speed) * 0.02
-	}
-	if c.Heading != 28800 {
-		out.Heading = float32(c.Heading) * 0.0125
-	}
-	if c.AccLong != 2001 {
-		out.AccelLon = float32(c.AccLong) * 0.01
-	}
-	if c.AccLat != 2001 {
-		out.AccelLat = float32(c.AccLat) * 0.01
-	}
-	if c.AccVert != -127 {
-		out.AccelVert = float32(c.AccVert) * 0.02 * 9.80665
-	}
-	out.YawRate = float32(c.Yaw) * 0.01
-	out.Width, out.Length = float32(c.Width)*0.01, float32(c.Length)*0.01
-	if c.SemiMajor != 255 {
-		out.AccSemiMajor, out.AccSemiMinor = float32(c.SemiMajor)*0.05, float32(c.SemiMinor)*0.05
-		if c.Orientation != 65535 {
-			out.AccOrientation = float32(float64(c.Orientation) * 360 / 65535)
-		}
-	}
 }

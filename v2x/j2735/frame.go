@@ -3,6 +3,7 @@ package j2735
 import (
 	"fmt"
 
+	"github.com/v2x-edge/v2x-edge/v2x/asn1text"
 	"github.com/v2x-edge/v2x-edge/v2x/uper"
 )
 
@@ -22,16 +23,27 @@ const (
 type MessageFrame struct {
 	MessageID int
 	Value     []byte
+	ValueBit  int // where Value starts in the frame, in bits (for error offsets)
 }
 
-// DecodeFrame decodes the MessageFrame at the start of b into f (reusing
-// f.Value) and returns the number of bytes it used.
-func DecodeFrame(b []byte, f *MessageFrame) (int, error) {
-	var d uper.Decoder
+// Decoder decodes MessageFrames and the values this package knows into
+// structs the caller reuses, so that steady-state decoding allocates
+// nothing. The zero value is ready; one goroutine uses it.
+type Decoder struct {
+	d uper.Decoder
+}
+
+// Decode decodes the MessageFrame at the start of b into f, reusing
+// f.Value, and returns the number of bytes it used (frames are padded to
+// a whole byte, so the next frame starts there). A value of length 0 is
+// an error: it is what zero padding reads as.
+func (dec *Decoder) Decode(b []byte, f *MessageFrame) (int, error) {
+	d := &dec.d
 	d.Reset(b)
 	ext, _ := d.Preamble("MessageFrame", true, 0)
 	f.MessageID = int(d.Constrained("MessageFrame.messageId", 0, 32767))
 	f.Value = d.OpenType("MessageFrame.value", f.Value[:0])
+	f.ValueBit = d.Pos() - 8*len(f.Value)
 	if ext {
 		d.SkipExtensions("MessageFrame.<extensions>")
 	}
@@ -39,6 +51,42 @@ func DecodeFrame(b []byte, f *MessageFrame) (int, error) {
 		return 0, fmt.Errorf("j2735: %w", err)
 	}
 	return d.BytesUsed(), nil
+}
+
+// DecodeSPAT decodes a SPAT value (a MessageFrame's Value with id
+// IDSPaT) into s, reusing its slices.
+func (dec *Decoder) DecodeSPAT(b []byte, s *SPAT) error { return dec.value(b, s, "spat") }
+
+// DecodeMapData decodes a MapData value (a MessageFrame's Value with id
+// IDMap) into m, reusing its slices.
+func (dec *Decoder) DecodeMapData(b []byte, m *MapData) error { return dec.value(b, m, "map") }
+
+// value decodes a generated message type from b.
+func (dec *Decoder) value(b []byte, v interface{ DecodeUPER(*uper.Decoder) }, what string) error {
+	dec.d.Reset(b)
+	v.DecodeUPER(&dec.d)
+	if err := dec.d.Err(); err != nil {
+		return fmt.Errorf("j2735 %s: %w", what, err)
+	}
+	return nil
+}
+
+// DecodeFrame decodes one MessageFrame from b into f; see Decoder.Decode.
+func DecodeFrame(b []byte, f *MessageFrame) (int, error) {
+	var d Decoder
+	return d.Decode(b, f)
+}
+
+// DecodeSPAT decodes a SPAT value into s; see Decoder.DecodeSPAT.
+func DecodeSPAT(b []byte, s *SPAT) error {
+	var d Decoder
+	return d.DecodeSPAT(b, s)
+}
+
+// DecodeMapData decodes a MapData value into m; see Decoder.DecodeMapData.
+func DecodeMapData(b []byte, m *MapData) error {
+	var d Decoder
+	return d.DecodeMapData(b, m)
 }
 
 // AppendFrame appends the UPER of a MessageFrame.
@@ -76,4 +124,47 @@ func AppendMapData(b []byte, m *MapData) ([]byte, error) {
 		return b, fmt.Errorf("j2735 map: %w", err)
 	}
 	return append(b, out...), nil
+}
+
+// WriteText writes f under name: its messageId and its value, decoded
+// for the messages this package knows (BSM, SPAT, MapData), else (also
+// when the value does not decode) as its octets.
+func (f *MessageFrame) WriteText(w asn1text.Writer, name string) {
+	w.Begin(name, asn1text.Sequence)
+	w.Int("messageId", int64(f.MessageID))
+	var d Decoder
+	var v interface {
+		WriteText(w asn1text.Writer, name string)
+	}
+	var vname string
+	var err error
+	switch f.MessageID {
+	case IDBSM:
+		m := new(BSM)
+		v, vname, err = m, "BasicSafetyMessage", d.DecodeBSM(f.Value, m)
+	case IDSPaT:
+		s := new(SPAT)
+		v, vname, err = s, "SPAT", d.DecodeSPAT(f.Value, s)
+	case IDMap:
+		m := new(MapData)
+		v, vname, err = m, "MapData", d.DecodeMapData(f.Value, m)
+	}
+	if v != nil && err == nil {
+		w.Begin("value", asn1text.Choice)
+		v.WriteText(w, vname)
+		w.End()
+	} else {
+		w.Octets("value", f.Value)
+	}
+	w.End()
+}
+
+// AppendJSON appends f as one JSON object keyed by ASN.1 names.
+func AppendJSON(b []byte, f *MessageFrame) []byte {
+	return asn1text.AppendJSON(b, "MessageFrame", f)
+}
+
+// AppendXER appends f as XER, as asn1c prints it.
+func AppendXER(b []byte, f *MessageFrame) []byte {
+	return asn1text.AppendXER(b, "MessageFrame", f)
 }

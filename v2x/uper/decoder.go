@@ -211,12 +211,26 @@ func (d *Decoder) Octets(field string, n int, dst []byte) []byte {
 // OpenType reads an open type (a length in octets and that many octets),
 // appending its octets to dst.
 func (d *Decoder) OpenType(field string, dst []byte) []byte {
-	return d.Octets(field, d.Length(field), dst)
+	return d.Octets(field, d.openLength(field), dst)
+}
+
+// openLength reads an open type's length in octets. The encoding of any
+// value is at least one octet (X.691 11.2: an empty one becomes a zero
+// octet), so a length of 0 is an error: it is what zero padding looks
+// like, not a value.
+func (d *Decoder) openLength(field string) int {
+	start := d.pos
+	n := d.Length(field)
+	if n == 0 && d.err == nil {
+		d.pos = start // the error points at the length
+		d.fail(field, ErrEmptyOpen)
+	}
+	return n
 }
 
 // SkipOpenType skips an open type without copying it.
 func (d *Decoder) SkipOpenType(field string) {
-	n := d.Length(field)
+	n := d.openLength(field)
 	if d.err == nil && d.pos+8*n > len(d.b)*8 {
 		d.fail(field, ErrTruncated)
 		return

@@ -37,6 +37,7 @@ var (
 	ErrRange     = errors.New("value outside its constraint")
 	ErrLength    = errors.New("length beyond the limit")
 	ErrFragment  = errors.New("fragmented length (16K or more) not supported")
+	ErrEmptyOpen = errors.New("open type of length 0 (an encoding is at least one octet)")
 )
 
 // MaxLength bounds every length determinant this package accepts.

@@ -10,7 +10,7 @@ var ErrOverrun = errors.New("value runs past the end of its open type")
 // decodes the content in place; it returns the bit position where the
 // content ends, to pass to EndOpen.
 func (d *Decoder) BeginOpen(field string) (end int) {
-	n := d.Length(field)
+	n := d.openLength(field)
 	if d.err != nil {
 		return d.pos
 	}

@@ -153,6 +153,18 @@ func TestErrors(t *testing.T) {
 	if d.Length("frag"); !errors.Is(d.Err(), ErrFragment) {
 		t.Errorf("fragmented length: %v", d.Err())
 	}
+	// An open type of length 0 is not an encoding (it is what zero
+	// padding reads as), wherever it stands.
+	for name, read := range map[string]func(d *Decoder){
+		"OpenType":     func(d *Decoder) { d.OpenType("o", nil) },
+		"SkipOpenType": func(d *Decoder) { d.SkipOpenType("o") },
+		"BeginOpen":    func(d *Decoder) { d.BeginOpen("o") },
+	} {
+		d.Reset([]byte{0, 0, 0})
+		if read(&d); !errors.Is(d.Err(), ErrEmptyOpen) {
+			t.Errorf("%s of length 0: %v", name, d.Err())
+		}
+	}
 	var enc Encoder
 	enc.Constrained("speed", 9000, 0, 8191)
 	if _, err := enc.Bytes(); err == nil || !strings.Contains(err.Error(), "speed") {

@@ -42,3 +42,42 @@ func BSMFromModel(in *v2x.BSM, secMark int, m *BSM) {
 	}
 	m.PartII, m.Regional = m.PartII[:0], m.Regional[:0]
 }
+
+// ToModel converts the core data to the node's BSM. Unavailable values
+// become zero (speed, accelerations, size) or NaN (position); the caller's
+// validation refuses a BSM without a position.
+func (m *BSM) ToModel(out *v2x.BSM) {
+	c := &m.Core
+	*out = v2x.BSM{MsgCount: uint8(c.MsgCnt), Class: v2x.ClassCar}
+	out.VehicleID = uint64(c.ID[0])<<24 | uint64(c.ID[1])<<16 | uint64(c.ID[2])<<8 | uint64(c.ID[3])
+	out.Lat, out.Lon = math.NaN(), math.NaN()
+	if c.Lat != 900000001 && c.Long != 1800000001 {
+		out.Lat, out.Lon = float64(c.Lat)*1e-7, float64(c.Long)*1e-7
+	}
+	if c.Elev != -4096 {
+		out.Elevation = float32(c.Elev) * 0.1
+	}
+	if c.Speed != 8191 {
+		out.Speed = float32(c.Speed) * 0.02
+	}
+	if c.Heading != 28800 {
+		out.Heading = float32(c.Heading) * 0.0125
+	}
+	if c.AccLong != 2001 {
+		out.AccelLon = float32(c.AccLong) * 0.01
+	}
+	if c.AccLat != 2001 {
+		out.AccelLat = float32(c.AccLat) * 0.01
+	}
+	if c.AccVert != -127 {
+		out.AccelVert = float32(c.AccVert) * 0.02 * 9.80665
+	}
+	out.YawRate = float32(c.Yaw) * 0.01
+	out.Width, out.Length = float32(c.Width)*0.01, float32(c.Length)*0.01
+	if c.SemiMajor != 255 {
+		out.AccSemiMajor, out.AccSemiMinor = float32(c.SemiMajor)*0.05, float32(c.SemiMinor)*0.05
+		if c.Orientation != 65535 {
+			out.AccOrientation = float32(float64(c.Orientation) * 360 / 65535)
+		}
+	}
+}

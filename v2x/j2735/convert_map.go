@@ -2,7 +2,6 @@ package j2735
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
@@ -175,6 +174,140 @@ func setLaneType(k v2x.LaneKind, t *LaneTypeAttributes) {
 	}
 }
 
-func roundInt(v float64) int64 { return int64(math.Round(v)) }
+// ToModel converts the first intersection of a MAP into the node's model.
+// Lane nodes are cumulative offsets in cm from the reference point (a
+// node-LatLon is absolute), already running from the stop line outwards;
+// a lane is ingress when its directionalUse has the ingressPath bit, and
+// its approach is its ingress (else egress) approach. Computed lanes get
+// no nodes. Lanes of kinds without a counterpart (median, striping,
+// tracked vehicle, parking) are left out. Widths come from the
+// intersection's laneWidth (default 3.5 m) plus the first node's dWidth,
+// speed limits from the first node's speedLimits data, else the
+// intersection's (the vehicleMaxSpeed entry, else the first).
+func (m *MapData) ToModel(out *v2x.Map) error {
+	if !m.HasIntersections || len(m.Intersections) == 0 {
+		return fmt.Errorf("j2735 map: no intersections")
+	}
+	g := &m.Intersections[0]
+	*out = v2x.Map{IntersectionID: uint32(g.Id.Id), RefLat: float64(g.RefPoint.Lat) * 1e-7, RefLon: float64(g.RefPoint.Long) * 1e-7, Lanes: out.Lanes[:0]}
+	if g.Id.HasRegion {
+		out.IntersectionID |= uint32(g.Id.Region) << 16
+	}
+	if g.RefPoint.HasElevation && g.RefPoint.Elevation != -4096 {
+		out.RefElevation = float32(g.RefPoint.Elevation) / 10
+	}
+	frame := geo.NewFrame(out.RefLat, out.RefLon, 0)
+	width := float32(3.5)
+	if g.HasLaneWidth {
+		width = float32(g.LaneWidth) / 100
+	}
+	var limit float32
+	if g.HasSpeedLimits {
+		limit = vehicleMaxSpeed(g.SpeedLimits)
+	}
+	for k := range g.LaneSet {
+		l := &g.LaneSet[k]
+		var kind v2x.LaneKind
+		switch l.LaneAttributes.LaneType.Choice {
+		case LaneTypeAttributesChoiceVehicle:
+			kind = v2x.LaneVehicle
+		case LaneTypeAttributesChoiceCrosswalk:
+			kind = v2x.LaneCrosswalk
+		case LaneTypeAttributesChoiceBikeLane:
+			kind = v2x.LaneBike
+		case LaneTypeAttributesChoiceSidewalk:
+			kind = v2x.LaneSidewalk
+		default:
+			continue
+		}
+		lane := v2x.Lane{ID: uint8(l.LaneID), Kind: kind, Width: width, SpeedLimit: limit,
+			Ingress: uper.BitString(l.LaneAttributes.DirectionalUse).Bit(0)}
+		switch {
+		case l.HasIngressApproach:
+			lane.Approach = uint8(l.IngressApproach)
+		case l.HasEgressApproach:
+			lane.Approach = uint8(l.EgressApproach)
+		}
+		if l.HasManeuvers {
+			lane.Maneuvers = v2x.ManeuversFromBits(l.Maneuvers.Bits >> 8)
+		}
+		if l.NodeList.Choice == NodeListXYChoiceNodes {
+			var x, y int64 // cm east and north of the reference point
+			for n := range l.NodeList.Nodes {
+				node := &l.NodeList.Nodes[n]
+				d := &node.Delta
+				switch d.Choice {
+				case NodeOffsetPointXYChoiceNodeXY1:
+					x, y = x+int64(d.NodeXY1.X), y+int64(d.NodeXY1.Y)
+				case NodeOffsetPointXYChoiceNodeXY2:
+					x, y = x+int64(d.NodeXY2.X), y+int64(d.NodeXY2.Y)
+				case NodeOffsetPointXYChoiceNodeXY3:
+					x, y = x+int64(d.NodeXY3.X), y+int64(d.NodeXY3.Y)
+				case NodeOffsetPointXYChoiceNodeXY4:
+					x, y = x+int64(d.NodeXY4.X), y+int64(d.NodeXY4.Y)
+				case NodeOffsetPointXYChoiceNodeXY5:
+					x, y = x+int64(d.NodeXY5.X), y+int64(d.NodeXY5.Y)
+				case NodeOffsetPointXYChoiceNodeXY6:
+					x, y = x+int64(d.NodeXY6.X), y+int64(d.NodeXY6.Y)
+				case NodeOffsetPointXYChoiceNodeLatLon:
+					e, nn, _ := frame.ToENU(float64(d.NodeLatLon.Lat)*1e-7, float64(d.NodeLatLon.Lon)*1e-7, 0)
+					x, y = int64(e*100), int64(nn*100)
+				default:
+					continue // a regional node: no position
+				}
+				if a := &node.Attributes; n == 0 && node.HasAttributes {
+					if a.HasDWidth {
+						lane.Width += float32(a.DWidth) / 100
+					}
+					for k := range a.Data[:len(a.Data)*b2i(a.HasData)] {
+						if a.Data[k].Choice == LaneDataAttributeChoiceSpeedLimits {
+							lane.SpeedLimit = vehicleMaxSpeed(a.Data[k].SpeedLimits)
+						}
+					}
+				}
+				lane.Nodes = append(lane.Nodes, v2x.Point{E: float32(x) / 100, N: float32(y) / 100})
+			}
+		}
+		if l.HasConnectsTo {
+			for c := range l.ConnectsTo {
+				ct := &l.ConnectsTo[c]
+				conn := v2x.Connection{ToLane: uint8(ct.ConnectingLane.Lane)}
+				if ct.HasSignalGroup {
+					conn.SignalGroup = uint8(ct.SignalGroup)
+				}
+				if ct.ConnectingLane.HasManeuver {
+					conn.Maneuver = v2x.ManeuversFromBits(ct.ConnectingLane.Maneuver.Bits >> 8)
+				}
+				lane.Connections = append(lane.Connections, conn)
+			}
+		}
+		out.Lanes = append(out.Lanes, lane)
+	}
+	return nil
+}
 
-func clampInt(v, lo, hi int64) int64 { return max(lo, min(v, hi)) }
+// vehicleMaxSpeed is a speed limit list's vehicleMaxSpeed (else its first
+// entry) in m/s, 0 if unavailable (8191).
+func vehicleMaxSpeed(l SpeedLimitList) float32 {
+	if len(l) == 0 {
+		return 0
+	}
+	v := l[0].Speed
+	for i := range l {
+		if l[i].Type == SpeedLimitTypeVehicleMaxSpeed {
+			v = l[i].Speed
+			break
+		}
+	}
+	if v >= 8191 {
+		return 0
+	}
+	return float32(v) * 0.02
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,20 +1,22 @@
-package feed
+package codec
 
 import (
 	"fmt"
 	"time"
 
-	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/csae53"
 	"github.com/v2x-edge/v2x-edge/v2x/j2735"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// stdEncoder encodes simulator messages as standard MessageFrames,
-// reusing its structs and buffer (the bytes returned are valid until the
-// next call).
-type stdEncoder struct {
+// Encoder encodes messages of the node's model as standard MessageFrames
+// of the encoding asked for, reusing its structs and buffer (the bytes
+// returned are valid until the next call). at is the capture time in UTC,
+// for the minute-of-the-year and millisecond fields; the messages'
+// msgCnt (CSAE) or revision (J2735) counts the encodings. The zero value
+// is ready; one goroutine uses it.
+type Encoder struct {
 	csae  csae53.MessageFrame
 	jf    j2735.MessageFrame
 	jbsm  j2735.BSM
@@ -25,14 +27,9 @@ type stdEncoder struct {
 	count uint8
 }
 
-// wallTime converts a capture time on the node-comparable clock to Unix
-// ns of UTC, for the minute-of-the-year and millisecond fields.
-func wallTime(capture int64) time.Time {
-	return time.Now().Add(-time.Duration(clock.Now() - capture)).UTC()
-}
-
-func (s *stdEncoder) bsm(enc wire.Encoding, b *v2x.BSM, capture int64) ([]byte, error) {
-	t := wallTime(capture)
+// BSM encodes a BSM.
+func (s *Encoder) BSM(enc wire.Encoding, b *v2x.BSM, at time.Time) ([]byte, error) {
+	t := at.UTC()
 	secMark := t.Second()*1000 + t.Nanosecond()/1e6
 	var err error
 	switch enc {
@@ -48,23 +45,24 @@ func (s *stdEncoder) bsm(enc wire.Encoding, b *v2x.BSM, capture int64) ([]byte, 
 		s.jf.MessageID = j2735.IDBSM
 		s.buf, err = j2735.AppendFrame(s.buf[:0], &s.jf)
 	default:
-		return nil, fmt.Errorf("feed: encoding %d has no BSM", enc)
+		return nil, fmt.Errorf("codec: %s has no BSM: %w", EncodingName(enc), ErrUnsupported)
 	}
 	return s.buf, err
 }
 
-func (s *stdEncoder) spat(enc wire.Encoding, m *v2x.SPAT, capture int64) ([]byte, error) {
+// SPAT encodes a SPAT.
+func (s *Encoder) SPAT(enc wire.Encoding, m *v2x.SPAT, at time.Time) ([]byte, error) {
 	s.count++
 	var err error
 	switch enc {
 	case wire.EncodingCSAE53:
 		s.csae.Choice = csae53.MessageFrameChoiceSpatFrame
-		if err := csae53.SPATFromModel(m, wallTime(capture).UnixNano(), s.count, &s.csae.SpatFrame); err != nil {
+		if err := csae53.SPATFromModel(m, at.UnixNano(), s.count, &s.csae.SpatFrame); err != nil {
 			return nil, err
 		}
 		s.buf, err = csae53.AppendFrame(s.buf[:0], &s.csae)
 	case wire.EncodingJ2735:
-		if err := j2735.SPATFromModel(m, wallTime(capture).UnixNano(), s.count, &s.jspat); err != nil {
+		if err := j2735.SPATFromModel(m, at.UnixNano(), s.count, &s.jspat); err != nil {
 			return nil, err
 		}
 		if s.jf.Value, err = j2735.AppendSPAT(s.jf.Value[:0], &s.jspat); err != nil {
@@ -73,12 +71,13 @@ func (s *stdEncoder) spat(enc wire.Encoding, m *v2x.SPAT, capture int64) ([]byte
 		s.jf.MessageID = j2735.IDSPaT
 		s.buf, err = j2735.AppendFrame(s.buf[:0], &s.jf)
 	default:
-		return nil, fmt.Errorf("feed: encoding %d has no SPAT", enc)
+		return nil, fmt.Errorf("codec: %s has no SPAT: %w", EncodingName(enc), ErrUnsupported)
 	}
 	return s.buf, err
 }
 
-func (s *stdEncoder) mapData(enc wire.Encoding, m *v2x.Map) ([]byte, error) {
+// Map encodes a MAP.
+func (s *Encoder) Map(enc wire.Encoding, m *v2x.Map) ([]byte, error) {
 	s.count++
 	var err error
 	switch enc {
@@ -98,12 +97,16 @@ func (s *stdEncoder) mapData(enc wire.Encoding, m *v2x.Map) ([]byte, error) {
 		s.jf.MessageID = j2735.IDMap
 		s.buf, err = j2735.AppendFrame(s.buf[:0], &s.jf)
 	default:
-		return nil, fmt.Errorf("feed: encoding %d has no MAP", enc)
+		return nil, fmt.Errorf("codec: %s has no MAP: %w", EncodingName(enc), ErrUnsupported)
 	}
 	return s.buf, err
 }
 
-func (s *stdEncoder) rsi(r *v2x.RSI) ([]byte, error) {
+// RSI encodes an RSI; only CSAE 53 has one.
+func (s *Encoder) RSI(enc wire.Encoding, r *v2x.RSI) ([]byte, error) {
+	if enc != wire.EncodingCSAE53 {
+		return nil, fmt.Errorf("codec: %s has no RSI: %w", EncodingName(enc), ErrUnsupported)
+	}
 	s.csae.Choice = csae53.MessageFrameChoiceRsiFrame
 	s.count++
 	if err := csae53.RSIFromModel(r, s.count, &s.csae.RsiFrame); err != nil {
@@ -114,10 +117,14 @@ func (s *stdEncoder) rsi(r *v2x.RSI) ([]byte, error) {
 	return s.buf, err
 }
 
-// rsms sends a camera's object list as CSAE RSMs (source video), 16
-// participants per message, relative to the first object's position.
-func (s *stdEncoder) rsms(l *v2x.ObjectList, capture int64, send func([]byte) error) error {
-	t := wallTime(capture)
+// RSMs encodes a camera's object list as RSMs (source video) of at most
+// 16 participants, relative to the first object's position, and calls
+// send with each; only CSAE 53 has RSMs.
+func (s *Encoder) RSMs(enc wire.Encoding, l *v2x.ObjectList, at time.Time, send func([]byte) error) error {
+	if enc != wire.EncodingCSAE53 {
+		return fmt.Errorf("codec: %s has no RSM: %w", EncodingName(enc), ErrUnsupported)
+	}
+	t := at.UTC()
 	secMark := t.Second()*1000 + t.Nanosecond()/1e6
 	s.csae.Choice = csae53.MessageFrameChoiceRsmFrame
 	for start := 0; start < len(l.Objects); start += 16 {

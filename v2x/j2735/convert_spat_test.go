@@ -179,3 +179,34 @@ func TestSPATFromModelReuses(t *testing.T) {
 	}
 	t.Logf("simulator SPAT: %d bytes in J2735", len(buf))
 }
+
+func TestSPATToModel(t *testing.T) {
+	// decoder-output-spat.xml: intersection 12111, timeStamp 35176 (ms in
+	// the minute, no moy); signal group 2 protected-Movement-Allowed with
+	// minEndTime 22120 and maxEndTime 22121 (tenths past the hour:
+	// 36:52.0 and 36:52.1); group 4 stop-And-Remain, minEndTime 22181.
+	var s SPAT
+	decodeValue(t, "decoder-output-spat.xml", &s)
+	ref := time.Date(2026, 11, 22, 10, 36, 36, 0, time.UTC)
+	var out v2x.SPAT
+	capture, err := s.ToModel(0, ref.UnixNano(), &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2026, 11, 22, 10, 36, 35, 176e6, time.UTC); capture != want.UnixNano() {
+		t.Errorf("capture %v, want %v", time.Unix(0, capture).UTC(), want)
+	}
+	if out.IntersectionID != 12111 || len(out.Phases) < 2 {
+		t.Fatalf("intersection %d with %d phases", out.IntersectionID, len(out.Phases))
+	}
+	p := out.Phases[0]
+	if p.ID != 2 || p.State != v2x.LightGreen || p.MinEnd != 16824 || p.MaxEnd != 16924 || p.LikelyEnd != v2x.TimeUnknown || p.Start != v2x.TimeUnknown {
+		t.Errorf("signal group 2: %+v, want green, min end +16824 ms, max +16924 ms", p)
+	}
+	if q := out.Phases[1]; q.ID != 4 || q.State != v2x.LightRed || q.MinEnd != 22924 {
+		t.Errorf("signal group 4: %+v", q)
+	}
+	if n := testing.AllocsPerRun(50, func() { s.ToModel(0, ref.UnixNano(), &out) }); n != 0 {
+		t.Errorf("SPAT ToModel: %.0f allocations", n)
+	}
+}

@@ -127,3 +127,106 @@ func floorDiv(a, b int64) int64 {
 	}
 	return q
 }
+
+// phaseState maps a MovementPhaseState: stop-Then-Proceed is a flashing
+// red, pre-Movement (red with yellow in some countries) still a red, the
+// clearances yellow and caution-Conflicting-Traffic a flashing yellow.
+func phaseState(s MovementPhaseState) v2x.LightState {
+	switch s {
+	case MovementPhaseStateDark:
+		return v2x.LightDark
+	case MovementPhaseStateStopThenProceed:
+		return v2x.LightRedFlashing
+	case MovementPhaseStateStopAndRemain, MovementPhaseStatePreMovement:
+		return v2x.LightRed
+	case MovementPhaseStatePermissiveMovementAllowed:
+		return v2x.LightGreenPermissive
+	case MovementPhaseStateProtectedMovementAllowed:
+		return v2x.LightGreen
+	case MovementPhaseStatePermissiveClearance, MovementPhaseStateProtectedClearance:
+		return v2x.LightYellow
+	case MovementPhaseStateCautionConflictingTraffic:
+		return v2x.LightYellowFlashing
+	}
+	return v2x.LightUnknown
+}
+
+// intervalConfidence is the probability in percent of each
+// TimeIntervalConfidence value (J2735 table).
+var intervalConfidence = [16]uint8{21, 36, 47, 56, 62, 68, 73, 77, 81, 85, 88, 91, 94, 96, 98, 100}
+
+// ToModel converts intersection i of a SPAT and returns the capture time
+// it used (Unix ns): the IntersectionState's moy and timeStamp, else the
+// IntersectionState's timeStamp alone in the minute nearest refUnixNS,
+// else the SPAT's timeStamp (a minute of the year), else refUnixNS; the
+// year is the one nearest refUnixNS. Each MovementState becomes a phase whose id is
+// the signal group and whose state is the first MovementEvent (the one in
+// force). TimeMarks (tenths of a second past the UTC hour, rolled over to
+// the hour nearest the capture time) become milliseconds relative to the
+// capture time; 36001 and absent values are v2x.TimeUnknown.
+func (s *SPAT) ToModel(i int, refUnixNS int64, out *v2x.SPAT) (captureUnixNS int64, err error) {
+	if i < 0 || i >= len(s.Intersections) {
+		return 0, fmt.Errorf("j2735 spat: no intersection %d of %d", i, len(s.Intersections))
+	}
+	is := &s.Intersections[i]
+	capture := refUnixNS
+	switch {
+	case is.HasMoy:
+		ds := int64(0)
+		if is.HasTimeStamp {
+			ds = int64(is.TimeStamp)
+		}
+		if t, ok := v2x.MinuteOfYearNear(int64(is.Moy), ds, refUnixNS); ok {
+			capture = t
+		}
+	case is.HasTimeStamp:
+		if t, ok := v2x.DSecondNear(int64(is.TimeStamp), refUnixNS); ok {
+			capture = t
+		}
+	case s.HasTimeStamp:
+		if t, ok := v2x.MinuteOfYearNear(int64(s.TimeStamp), 0, refUnixNS); ok {
+			capture = t
+		}
+	}
+	if len(is.States) > v2x.MaxPhases {
+		return 0, fmt.Errorf("j2735 spat: %d movements, more than %d", len(is.States), v2x.MaxPhases)
+	}
+	out.IntersectionID = uint32(is.Id.Id)
+	if is.Id.HasRegion {
+		out.IntersectionID |= uint32(is.Id.Region) << 16
+	}
+	out.Phases = out.Phases[:0]
+	rel := func(mark TimeMark) int32 {
+		t, ok := v2x.TimeMarkNS(int64(mark), capture)
+		if !ok {
+			return v2x.TimeUnknown
+		}
+		return int32((t - capture) / int64(time.Millisecond))
+	}
+	for j := range is.States {
+		ms := &is.States[j]
+		p := v2x.Phase{ID: uint8(ms.SignalGroup), Start: v2x.TimeUnknown, MinEnd: v2x.TimeUnknown, LikelyEnd: v2x.TimeUnknown, MaxEnd: v2x.TimeUnknown}
+		if len(ms.StateTimeSpeed) > 0 {
+			ev := &ms.StateTimeSpeed[0]
+			p.State = phaseState(ev.EventState)
+			if ev.HasTiming {
+				t := &ev.Timing
+				p.MinEnd = rel(t.MinEndTime)
+				if t.HasStartTime {
+					p.Start = rel(t.StartTime)
+				}
+				if t.HasMaxEndTime {
+					p.MaxEnd = rel(t.MaxEndTime)
+				}
+				if t.HasLikelyTime {
+					p.LikelyEnd = rel(t.LikelyTime)
+				}
+				if t.HasConfidence {
+					p.Confidence = intervalConfidence[t.Confidence&15]
+				}
+			}
+		}
+		out.Phases = append(out.Phases, p)
+	}
+	return capture, nil
+}

@@ -29,3 +29,22 @@ func TestBSMFromModelRoundTrip(t *testing.T) {
 		t.Errorf("round trip:\n in %+v\nout %+v", in, out)
 	}
 }
+
+func TestBSMToModel(t *testing.T) {
+	c := BSMCore{MsgCnt: 88, ID: [4]byte{0xbe, 0xa1, 0, 0}, Lat: 411642143, Long: -1048434120, Elev: 18822, SemiMajor: 20, SemiMinor: 10,
+		Orientation: 65535 / 4, Speed: 500, Heading: 7200, AccLong: 150, AccLat: 2001, AccVert: -127, Yaw: -250, Width: 180, Length: 450}
+	var b v2x.BSM
+	(&BSM{Core: c}).ToModel(&b)
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-2 }
+	if b.VehicleID != 0xbea10000 || !near(b.Lat, 41.1642143) || !near(b.Lon, -104.843412) || !near(float64(b.Elevation), 1882.2) ||
+		!near(float64(b.Speed), 10) || !near(float64(b.Heading), 90) || !near(float64(b.AccelLon), 1.5) || b.AccelLat != 0 ||
+		b.AccelVert != 0 || !near(float64(b.YawRate), -2.5) || !near(float64(b.Width), 1.8) || !near(float64(b.Length), 4.5) ||
+		!near(float64(b.AccSemiMajor), 1) || !near(float64(b.AccOrientation), 90) {
+		t.Fatalf("got %+v", b)
+	}
+	c.Lat = 900000001
+	(&BSM{Core: c}).ToModel(&b)
+	if !math.IsNaN(b.Lat) {
+		t.Fatal("unavailable latitude is not NaN")
+	}
+}

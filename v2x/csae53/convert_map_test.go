@@ -1,6 +1,7 @@
 package csae53
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -179,4 +180,33 @@ func TestMAPFromModelReuses(t *testing.T) {
 		t.Errorf("MAPFromModel and AppendFrame into reused values: %.0f allocations", n)
 	}
 	t.Logf("simulator MAP: %d bytes in CSAE 53", len(buf))
+}
+
+func TestMapToModel(t *testing.T) {
+	// MAP.xer: node region 1 id 149 at 28.0985258, 112.9830304; 4 links
+	// with one lane each (laneID 1, width 2200 cm, maneuvers 111… =
+	// straight, left, right), connections with phaseIds 1, 2, 3, …
+	var m v2x.Map
+	if err := sample(t, "MAP.uper").MapFrame.ToModel(&m); err != nil {
+		t.Fatal(err)
+	}
+	if m.IntersectionID != 1<<16|149 || !near(m.RefLat, 28.0985258, 1e-9) || !near(m.RefLon, 112.9830304, 1e-9) {
+		t.Errorf("intersection %x at %v,%v", m.IntersectionID, m.RefLat, m.RefLon)
+	}
+	if len(m.Lanes) != 4 {
+		t.Fatalf("%d lanes, want 4", len(m.Lanes))
+	}
+	l := m.Lanes[0]
+	if l.ID != 1 || l.Width != 22 || l.Maneuvers != v2x.ManeuverStraight|v2x.ManeuverLeft|v2x.ManeuverRight || l.Approach != 1 || !l.Ingress {
+		t.Errorf("lane 0: %+v", l)
+	}
+	if len(l.Nodes) < 2 || len(l.Connections) == 0 || l.Connections[0].SignalGroup != 1 {
+		t.Errorf("lane 0: %d nodes, connections %+v", len(l.Nodes), l.Connections)
+	}
+	// Nodes run from the stop line outwards: the first is nearer the
+	// reference point than the last.
+	first, last := l.Nodes[0], l.Nodes[len(l.Nodes)-1]
+	if math.Hypot(float64(first.E), float64(first.N)) > math.Hypot(float64(last.E), float64(last.N)) {
+		t.Errorf("lane nodes run towards the intersection: first %v last %v", first, last)
+	}
 }

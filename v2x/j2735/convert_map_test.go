@@ -1,6 +1,7 @@
 package j2735
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -202,4 +203,27 @@ func TestMAPFromModelReuses(t *testing.T) {
 		t.Errorf("MAPFromModel, AppendMapData and AppendFrame into reused values: %.0f allocations", n)
 	}
 	t.Logf("simulator MAP: %d bytes in J2735", len(buf))
+}
+
+func TestMapToModel(t *testing.T) {
+	// decoder-output-map.xml: reference 39.5952649, -105.0914122, lane
+	// width 366 cm; lane 2 is an ingress lane of approach 1 whose first
+	// node is node-XY6 (2225, 808) cm, the second (10517, -161) further.
+	var m MapData
+	decodeValue(t, "decoder-output-map.xml", &m)
+	var out v2x.Map
+	if err := m.ToModel(&out); err != nil {
+		t.Fatal(err)
+	}
+	if !(math.Abs(out.RefLat-39.5952649) < 1e-9 && math.Abs(out.RefLon+105.0914122) < 1e-9) || len(out.Lanes) == 0 {
+		t.Fatalf("map at %v,%v with %d lanes", out.RefLat, out.RefLon, len(out.Lanes))
+	}
+	l := out.Lanes[0]
+	if l.ID != 2 || !l.Ingress || l.Approach != 1 || l.Kind != v2x.LaneVehicle || math.Abs(float64(l.Width)-3.66) > 1e-4 {
+		t.Errorf("lane 2: %+v", l)
+	}
+	if len(l.Nodes) < 2 || l.Nodes[0] != (v2x.Point{E: 22.25, N: 8.08}) ||
+		math.Abs(float64(l.Nodes[1].E)-127.42) > 1e-3 || math.Abs(float64(l.Nodes[1].N)-6.47) > 1e-3 {
+		t.Errorf("lane 2 nodes: %v, want (22.25, 8.08), (127.42, 6.47), …", l.Nodes)
+	}
 }
