@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/cmd/internal/render"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/csae53"
@@ -136,13 +137,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		if *asJSON {
-			if err := client.WriteJSON(out, u); err != nil {
+			if err := render.WriteJSON(out, u); err != nil {
 				return err
 			}
 			out.Flush()
 		} else if time.Since(lastPrint) >= time.Second {
 			lastPrint = time.Now()
-			fmt.Fprintln(out, client.Summary(u))
+			fmt.Fprintln(out, render.Summary(u))
 			out.Flush()
 		}
 	}
