@@ -51,6 +51,7 @@ type metrics struct {
 	cycle       prometheus.Histogram
 	measuresIn  prometheus.Counter
 	clockOffset prometheus.Histogram
+	started     prometheus.Gauge
 
 	bc  broadcastMetrics
 	xdp xdpMetrics
@@ -99,6 +100,7 @@ func newMetrics() *metrics {
 	m.objects = g("v2x_fusion_objects", "Objects in the latest snapshot.")
 	m.signals = g("v2x_fusion_signals", "Signal groups in the latest snapshot.")
 	m.measuresIn = c("v2x_fusion_measurements_total", "Measurements folded into the world by the fusion loop.")
+	m.started = g("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
 	m.cycle = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name: "v2x_fusion_cycle_seconds", Help: "Time of one fusion cycle (drain inbox, update, publish).",
 		Buckets: prometheus.ExponentialBuckets(1e-6, 2, 18),
@@ -109,7 +111,7 @@ func newMetrics() *metrics {
 	})
 	m.reg.MustRegister(frames, rejected, values, m.shed, m.clockClamped, m.errorsUnsent, m.connections,
 		m.producerStreams, m.subscribers, m.delivered, m.superseded, m.stateBytes, m.published,
-		m.objects, m.signals, m.measuresIn, m.cycle, m.clockOffset)
+		m.objects, m.signals, m.measuresIn, m.cycle, m.clockOffset, m.started)
 	m.bc.register(m.reg)
 	m.xdp.register(m.reg)
 	return m

@@ -38,6 +38,9 @@ type world struct {
 
 func newWorld(cfg *Config, log *slog.Logger, m *metrics, in *inbox, hub *Hub, f Fuser) *world {
 	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
+	boot := clock.Now()
+	w.seq = firstSeq(boot) - 1
+	m.started.Set(float64(boot) / 1e9)
 	if !math.IsNaN(cfg.RefLat) && !math.IsNaN(cfg.RefLon) {
 		w.frame, w.hasFrame = geo.NewFrame(cfg.RefLat, cfg.RefLon, 0), true
 	}
