@@ -2,8 +2,8 @@ package render
 
 import (
 	"bytes"
-	"math"
 	"encoding/json"
+	"math"
 	"strings"
 	"testing"
 
