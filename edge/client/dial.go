@@ -302,11 +302,30 @@ func (c *Conn) current() *quic.Conn {
 	return c.qc
 }
 
-// lost reports whether a stream error on qc means the connection was lost
-// and the Conn will reconnect: then the stream should be opened again on
-// the connection await returns.
-func (c *Conn) lost(qc *quic.Conn) bool {
-	return c.rc != nil && qc.Context().Err() != nil
+// lost reports whether stream error err on qc means that the connection
+// was lost and the Conn will reconnect: then the stream should be opened
+// again on the connection await returns. A connection error reaches the
+// streams a moment before the connection's context ends, so it waits for
+// that a little; a stream reset by the node is no loss of the connection.
+func (c *Conn) lost(qc *quic.Conn, err error) bool {
+	if c.rc == nil {
+		return false
+	}
+	if qc.Context().Err() != nil {
+		return true
+	}
+	var se *quic.StreamError
+	if errors.As(err, &se) {
+		return false
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-qc.Context().Done():
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // await waits for a live connection other than old, until stop is closed

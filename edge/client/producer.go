@@ -58,8 +58,7 @@ func (p *Producer) readLoop(qc *quic.Conn, st *quic.Stream) {
 	defer close(p.done)
 	defer close(p.errs)
 	for {
-		p.read(st)
-		if !p.c.lost(qc) {
+		if err := p.read(st); !p.c.lost(qc, err) {
 			return
 		}
 		for {
@@ -90,7 +89,7 @@ func (p *Producer) readLoop(qc *quic.Conn, st *quic.Stream) {
 				qc, st = nqc, nst
 				break
 			}
-			if !p.c.lost(nqc) {
+			if !p.c.lost(nqc, err) {
 				return
 			}
 			qc = nqc
@@ -100,12 +99,12 @@ func (p *Producer) readLoop(qc *quic.Conn, st *quic.Stream) {
 
 // read answers clock requests and collects Error frames until the stream
 // ends.
-func (p *Producer) read(st *quic.Stream) {
+func (p *Producer) read(st *quic.Stream) error {
 	r := wire.NewReader(st, 0)
 	for {
 		h, payload, err := r.Next()
 		if err != nil {
-			return
+			return err
 		}
 		switch h.Type {
 		case wire.TypeClockRequest:
@@ -136,7 +135,7 @@ func (p *Producer) write(h *wire.Header, fill func([]byte) []byte) error {
 	qc, fw := p.qc, p.fw
 	p.mu.Unlock()
 	err := fw.WriteFrame(h, 0, fill)
-	if err != nil && p.c.lost(qc) {
+	if err != nil && p.c.lost(qc, err) {
 		return fmt.Errorf("%w: %w", ErrDisconnected, err)
 	}
 	return err

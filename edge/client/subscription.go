@@ -251,7 +251,7 @@ func (s *Subscription) readLoop(qc *quic.Conn, r *wire.Reader) {
 		if s.isClosed() {
 			return
 		}
-		if !s.c.lost(qc) {
+		if !s.c.lost(qc, err) {
 			s.push(item{err: err})
 			return
 		}
@@ -282,7 +282,7 @@ func (s *Subscription) readLoop(qc *quic.Conn, r *wire.Reader) {
 			if s.isClosed() {
 				return
 			}
-			if !s.c.lost(nqc) {
+			if !s.c.lost(nqc, err) {
 				s.push(item{err: fmt.Errorf("resume subscription: %w", err)})
 				return
 			}
