@@ -132,10 +132,10 @@ func (p *Producer) read(st *quic.Stream) error {
 
 func (p *Producer) write(h *wire.Header, fill func([]byte) []byte) error {
 	p.mu.Lock()
-	qc, fw := p.qc, p.fw
+	qc, fw, closed := p.qc, p.fw, p.closed
 	p.mu.Unlock()
 	err := fw.WriteFrame(h, 0, fill)
-	if err != nil && p.c.lost(qc, err) {
+	if err != nil && !closed && p.c.lost(qc, err) {
 		return fmt.Errorf("%w: %w", ErrDisconnected, err)
 	}
 	return err

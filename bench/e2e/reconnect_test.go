@@ -1,6 +1,6 @@
-package client_test
+package e2e
 
-// Tests against a real node: reconnection after the node goes away, a
+// Client tests against a real node: reconnection after the node goes away, a
 // rejected Subscribe, and the dial errors a user sees.
 
 import (
