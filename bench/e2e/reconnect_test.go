@@ -8,6 +8,7 @@ import (
 	"errors"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -72,9 +73,14 @@ func TestReconnectResumes(t *testing.T) {
 	}
 	defer p.Close()
 	var sent, lost atomic.Uint64
+	sctx, stopSending := context.WithCancel(ctx)
+	var sending sync.WaitGroup
+	sending.Add(1)
+	defer func() { stopSending(); sending.Wait() }() // before the node and the producer close
 	go func() {
+		defer sending.Done()
 		b := v2x.BSM{VehicleID: 9, Lat: refLat, Lon: refLon, Speed: 10, Heading: 90, Length: 4.5, Width: 1.8, Class: v2x.ClassCar, AccSemiMajor: 1, AccSemiMinor: 1}
-		for ctx.Err() == nil {
+		for sctx.Err() == nil {
 			err := p.SendBSM(1, clock.Now(), &b)
 			switch {
 			case err == nil:
@@ -82,7 +88,7 @@ func TestReconnectResumes(t *testing.T) {
 			case errors.Is(err, client.ErrDisconnected):
 				lost.Add(1)
 			default:
-				if ctx.Err() == nil {
+				if sctx.Err() == nil {
 					t.Errorf("send: %v", err)
 				}
 				return
@@ -90,32 +96,35 @@ func TestReconnectResumes(t *testing.T) {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	// withObject waits for a state holding the producer's vehicle.
-	withObject := func(what string) uint64 {
+	// next returns the next state; sequence numbers only grow, across
+	// the restart too.
+	var last uint64
+	next := func(what string) *client.Update {
 		t.Helper()
-		for {
-			u, err := s.Next()
-			if err != nil {
-				t.Fatalf("%s: %v", what, err)
-			}
-			if len(u.State.Objects) == 1 {
-				return u.Seq
-			}
+		u, err := s.Next()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
 		}
+		if u.Seq <= last {
+			t.Errorf("%s: seq %d after %d", what, u.Seq, last)
+		}
+		last = u.Seq
+		return u
 	}
-	old := withObject("first run")
+	for u := next("first run"); len(u.State.Objects) != 1; u = next("first run") {
+	}
 	if err := n1.Close(); err != nil {
 		t.Fatal(err)
 	}
 	down := time.Now()
 	n2 := startNode(t, addr, dir)
-	defer n2.Close()
-	seq := withObject("after the restart")
+	t.Cleanup(func() { n2.Close() }) // after the sender stops
+	// The new run's first Seq is its boot time in µs, after down.
+	newRun := uint64(down.UnixMicro())
+	for u := next("after the restart"); u.Seq < newRun || len(u.State.Objects) != 1; u = next("after the restart") {
+	}
 	if took := time.Since(down); took > 5*time.Second {
 		t.Errorf("resumed after %v, want within 5 s", took)
-	}
-	if seq <= old {
-		t.Errorf("new run's seq %d not above the old run's %d", seq, old)
 	}
 	if c.Reconnects() < 1 || s.Stats().Resumed < 1 {
 		t.Errorf("reconnects %d, subscription resumed %d times: want at least 1", c.Reconnects(), s.Stats().Resumed)
