@@ -47,6 +47,7 @@ type fusionMetrics struct {
 	cycle      prometheus.Histogram
 	measuresIn prometheus.Counter
 	outsideMap prometheus.Counter // the outside_map child of v2x_values_rejected_total
+	started    prometheus.Gauge   // boot time; the first state's Seq is this in µs
 }
 
 func newMetrics() *metrics {
@@ -128,6 +129,7 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 	m.measuresIn = counter("v2x_fusion_measurements_total", "Measurements folded into the world by the fusion loop.")
 	m.cycle = histogram("v2x_fusion_cycle_seconds", "Time of one fusion cycle (drain inbox, update, publish).",
 		prometheus.ExponentialBuckets(1e-6, 2, 18))
+	m.started = gauge("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
 	m.outsideMap = outsideMap
-	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle)
+	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started)
 }

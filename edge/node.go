@@ -108,8 +108,14 @@ func (n *Node) Start() error {
 		MaxIncomingUniStreams: -1,
 		EnableDatagrams:       !n.cfg.NoDatagrams,
 	}
+	var keys *steer.Keys // without a data directory, fresh ones
+	if n.cfg.DataDir != "" {
+		if keys, err = loadKeys(n.cfg.DataDir); err != nil {
+			return fmt.Errorf("edge: QUIC keys: %w", err)
+		}
+	}
 	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, XDPIface: n.cfg.XDPIface,
-		Guard: n.cfg.GuardSettings(), TLS: tlsConf, QUIC: qconf, Log: n.log})
+		Guard: n.cfg.GuardSettings(), TLS: tlsConf, QUIC: qconf, Log: n.log, Keys: keys})
 	if err != nil {
 		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
 	}

@@ -53,6 +53,9 @@ func (c *fusionConfig) hasRef() bool { return !math.IsNaN(c.refLat) && !math.IsN
 
 func newWorld(cfg fusionConfig, log *slog.Logger, m *fusionMetrics, in *inbox, hub *hub, f fuser) *world {
 	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
+	boot := clock.Now()
+	w.seq = firstSeq(boot) - 1
+	m.started.Set(float64(boot) / 1e9)
 	if cfg.hasRef() {
 		w.frame, w.hasFrame = geo.NewFrame(cfg.refLat, cfg.refLon, 0), true
 	}

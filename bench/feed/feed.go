@@ -7,6 +7,7 @@ package feed
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -62,6 +63,7 @@ type Stats struct {
 	Sent     [256]atomic.Uint64 // by wire.Type; index 0 counts the extra copies of Options.Copies
 	Std      [256]atomic.Uint64 // of Sent, those sent as standard MessageFrames (camera lists as RSMs count as object lists)
 	Rejected atomic.Uint64      // Error frames from the node
+	Lost     atomic.Uint64      // frames not sent because the connection was down (see client.Reconnect)
 	Steps    atomic.Uint64
 }
 
@@ -86,7 +88,9 @@ type heldOutput struct {
 }
 
 // Run feeds the node on conn from s until ctx ends. Simulated time 0 is
-// the moment Run starts.
+// the moment Run starts. On a reconnecting conn (client.Reconnect), frames
+// due while the connection is down are counted in Stats.Lost and the feed
+// goes on; the producers resume on the new connection.
 func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *Stats) error {
 	log := opts.Log
 	if log == nil {
@@ -193,6 +197,10 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				}
 				st.Sent[wire.Type(0)].Add(1) // copies, counted apart
 			}
+			if errors.Is(err, client.ErrDisconnected) {
+				st.Lost.Add(1)
+				continue
+			}
 			if err != nil {
 				if ctx.Err() != nil {
 					return nil
@@ -245,6 +253,10 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				default:
 					continue
 				}
+			}
+			if errors.Is(err, client.ErrDisconnected) {
+				st.Lost.Add(1)
+				continue
 			}
 			if err != nil {
 				if ctx.Err() != nil {

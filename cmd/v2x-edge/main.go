@@ -16,9 +16,9 @@ import (
 	"strconv"
 	"syscall"
 
-	"github.com/v2x-edge/v2x-edge/bench/demo"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/cmd/internal/demo"
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"

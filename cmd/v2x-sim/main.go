@@ -5,7 +5,6 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -66,27 +65,8 @@ func run(args []string, stderr io.Writer) error {
 		return err
 	}
 	opts := feed.Options{Log: log}
-	if *truthFile != "" {
-		f, err := os.Create(*truthFile)
-		if err != nil {
-			return fmt.Errorf("-truth: %w", err)
-		}
-		defer f.Close()
-		opts.Truth = f
-	}
-
-	ctx, stop := cli.Context(*duration)
-	defer stop()
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName})
-	cancel()
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	log.Info("simulating", "seed", cfg.Seed, "cameras", cfg.Cameras, "sources", len(s.Sources()), "edge", *addr)
-
-	if *outOfOrder < 0 || *outOfOrder > 1 {
+	// Every flag is checked before dialling.
+	if !(*outOfOrder >= 0 && *outOfOrder <= 1) {
 		return fmt.Errorf("-reorder %v outside 0..1", *outOfOrder)
 	}
 	opts.Reorder, opts.Seed = *outOfOrder, cfg.Seed
@@ -99,6 +79,27 @@ func run(args []string, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("-encoding %q: want native, csae53 or j2735", *encoding)
 	}
+	if *truthFile != "" {
+		f, err := os.Create(*truthFile)
+		if err != nil {
+			return fmt.Errorf("-truth: %w", err)
+		}
+		defer f.Close()
+		opts.Truth = f
+	}
+
+	ctx, stop := cli.Context(*duration)
+	defer stop()
+	dctx, cancel := client.WithDialTimeout(ctx, 10*time.Second)
+	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName,
+		Reconnect: &client.Reconnect{Context: ctx, Log: log}})
+	cancel()
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	log.Info("simulating", "seed", cfg.Seed, "cameras", cfg.Cameras, "sources", len(s.Sources()), "edge", *addr)
+
 	var ev *eval.Live
 	if *evaluate {
 		if ev, err = eval.Attach(ctx, conn, s, &opts, eval.Options{}); err != nil {
@@ -115,9 +116,10 @@ func run(args []string, stderr io.Writer) error {
 	for {
 		select {
 		case err := <-done:
-			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d; %d rejected by the node\n",
+			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d; %d rejected by the node; %d lost while disconnected, %d reconnects\n",
 				time.Since(start).Seconds(), st.Total(), st.Sent[wire.TypeBSM].Load(), st.Sent[wire.TypeObjectList].Load(),
-				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Rejected.Load())
+				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Rejected.Load(),
+				st.Lost.Load(), conn.Reconnects())
 			if err != nil {
 				return err
 			}

@@ -4,19 +4,18 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/cmd/internal/render"
 	"github.com/v2x-edge/v2x-edge/edge/client"
-	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/csae53"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -36,61 +35,34 @@ func run(args []string, stdout, stderr io.Writer) error {
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	asJSON := fs.Bool("json", false, "print one JSON line per state update")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
-	radius := fs.Float64("radius", 0, "region radius in `metres` (0: no limit)")
-	center := fs.String("center", "", "region centre as `lat,lon` (default: the intersection reference point)")
-	classes := fs.String("classes", "", "comma-separated `classes` to receive (default all): "+classList())
-	approaches := fs.String("approaches", "", "comma-separated MAP approach `ids` (0: objects matched to no approach); with -lanes, objects on either pass (default: no such filter)")
-	lanes := fs.String("lanes", "", "comma-separated MAP lane `ids` (0: objects matched to no lane); see -approaches")
-	rate := fs.Float64("rate", 0, "maximum updates per second (0: every update)")
-	raw := fs.Bool("raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
-	csaeRSM := fs.Bool("csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
-	noDatagrams := fs.Bool("no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
+	var f subFlags
+	fs.Float64Var(&f.radius, "radius", 0, "region radius in `metres` (0: no limit; at most 1e6)")
+	fs.StringVar(&f.center, "center", "", "region centre as `lat,lon` (default: the intersection reference point)")
+	fs.StringVar(&f.classes, "classes", "", "comma-separated `classes` to receive (default all): "+classList())
+	fs.StringVar(&f.approaches, "approaches", "", "comma-separated MAP approach `ids` (0: objects matched to no approach); with -lanes, objects on either pass (default: no such filter)")
+	fs.StringVar(&f.lanes, "lanes", "", "comma-separated MAP lane `ids` (0: objects matched to no lane); see -approaches")
+	fs.Float64Var(&f.rate, "rate", 0, "maximum updates per second (0: every update; at most 1000)")
+	fs.BoolVar(&f.raw, "raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
+	fs.BoolVar(&f.csaeRSM, "csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
+	fs.BoolVar(&f.noDatagrams, "no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\nIf the node goes away, v2x-sub reconnects and subscribes again.\n\n")
 		fs.PrintDefaults()
 	}
 	if help, err := cli.Parse(fs, args); help || err != nil {
 		return err
 	}
-	sub := wire.Subscribe{Radius: float32(*radius), MaxRate: float32(*rate)}
-	if *csaeRSM {
-		sub.Flags |= wire.SubCSAERSM
-	}
-	if !*raw {
-		sub.Flags |= wire.SubPacked
-	}
-	if *noDatagrams {
-		sub.Flags |= wire.SubNoDatagram
-	}
-	if *center != "" {
-		lat, lon, err := v2x.ParseLatLon(*center)
-		if err != nil {
-			return fmt.Errorf("-center: %w", err)
-		}
-		sub.Flags |= wire.SubCenter
-		sub.CenterLat, sub.CenterLon = lat, lon
-	}
-	if *classes != "" {
-		for _, name := range strings.Split(*classes, ",") {
-			c, err := v2x.ParseClass(strings.TrimSpace(name))
-			if err != nil {
-				return fmt.Errorf("-classes: %w (known: %s)", err, classList())
-			}
-			sub.Classes |= v2x.MaskOf(c)
-		}
-	}
-	var err error
-	if sub.Approaches, err = wire.ParseIDSet(*approaches); err != nil {
-		return fmt.Errorf("-approaches: %w", err)
-	}
-	if sub.Lanes, err = wire.ParseIDSet(*lanes); err != nil {
-		return fmt.Errorf("-lanes: %w", err)
+	sub, err := f.subscribe()
+	if err != nil {
+		return err
 	}
 
 	ctx, stop := cli.Context(*duration)
 	defer stop()
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName})
+	log := slog.New(slog.NewTextHandler(stderr, nil)).With("cmd", "v2x-sub")
+	dctx, cancel := client.WithDialTimeout(ctx, 10*time.Second)
+	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName,
+		Reconnect: &client.Reconnect{Context: ctx, Log: log}})
 	if err != nil {
 		cancel()
 		return err
@@ -117,6 +89,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintln(stderr, "v2x-sub: node:", err)
 			continue
 		}
+		if errors.Is(err, client.ErrRejected) {
+			return err
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				break
@@ -136,13 +111,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 			continue
 		}
 		if *asJSON {
-			if err := client.WriteJSON(out, u); err != nil {
+			if err := render.WriteJSON(out, u); err != nil {
 				return err
 			}
 			out.Flush()
 		} else if time.Since(lastPrint) >= time.Second {
 			lastPrint = time.Now()
-			fmt.Fprintln(out, client.Summary(u))
+			fmt.Fprintln(out, render.Summary(u))
 			out.Flush()
 		}
 	}
@@ -153,21 +128,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	slices.Sort(ages)
 	pct := func(p float64) float64 { return float64(ages[int(p*float64(len(ages)-1))]) / 1e3 }
 	st := s.Stats()
-	if *csaeRSM {
+	if f.csaeRSM {
 		fmt.Fprintf(stderr, "v2x-sub: %d CSAE RSM frames in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/frame\n",
 			len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1), float64(bytes)/float64(len(ages)))
 		return nil
 	}
-	fmt.Fprintf(stderr, "v2x-sub: %d updates in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/update (%.1fx smaller than full states); %d keyframes, %d deltas, %d datagrams, %d resyncs\n",
+	fmt.Fprintf(stderr, "v2x-sub: %d updates in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/update (%s); %d keyframes, %d deltas, %d datagrams, %d resyncs, %d reconnects\n",
 		len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1),
-		float64(bytes)/float64(len(ages)), float64(rawBytes)/float64(max(bytes, 1)), st.Keyframes, st.Deltas, st.Datagrams, st.Resyncs)
+		float64(bytes)/float64(len(ages)), sizeVsFull(bytes, rawBytes), st.Keyframes, st.Deltas, st.Datagrams, st.Resyncs, st.Resumed)
 	return nil
-}
-
-func classList() string {
-	var names []string
-	for c := v2x.Class(0); c.Valid(); c++ {
-		names = append(names, c.String())
-	}
-	return strings.Join(names, ",")
 }

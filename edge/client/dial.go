@@ -4,9 +4,12 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -25,24 +28,83 @@ type Options struct {
 	// ServerName overrides the name checked in the node's certificate;
 	// by default the host of the address.
 	ServerName string
-	// IdleTimeout of the QUIC connection; 30 s by default.
+	// IdleTimeout of the QUIC connection; 30 s by default, 5 s with
+	// Reconnect (a node that died without closing is noticed within it).
 	IdleTimeout time.Duration
 	// Transport, if set, carries the connection: many connections from one
 	// process can share one UDP socket this way (the benchmark's
 	// subscriber process does). By default each connection has its own.
 	Transport *quic.Transport
+	// Reconnect, if set, keeps the connection: see Reconnect.
+	Reconnect *Reconnect
 }
+
+// Reconnect makes a Conn dial the node again whenever its connection is
+// lost (the node restarted, was killed, or the network went away), with
+// jittered exponential backoff, and resume its subscriptions and producer
+// streams on the new connection:
+//
+//   - a subscription opens a new stream, measures the clock offset again
+//     and sends its latest Subscribe; a packed subscription drops the
+//     state it held and starts from the new node's keyframe;
+//   - a producer stream is opened again (the node restarts its clock
+//     exchanges); frames sent while the connection is down fail at once
+//     with an error matching ErrDisconnected, and later ones go through.
+//
+// A killed node sends nothing, so a lost connection is noticed by the
+// QUIC idle timeout (5 s, keep-alives every second) or, at once, by the
+// stateless reset a node restarted with the same data directory answers
+// the old connection's packets with.
+type Reconnect struct {
+	// Context bounds reconnecting: once it ends, a lost connection stays
+	// lost and its subscriptions and producers end. Nil means until Close.
+	Context context.Context
+	// MaxBackoff caps the wait between dial attempts (1 s by default):
+	// the first attempt goes out at once, then waits double, jittered.
+	MaxBackoff time.Duration
+	// Log receives a line when the connection is lost and when it is back.
+	Log *slog.Logger
+}
+
+// ErrDisconnected is matched (errors.Is) by what a reconnecting Conn's
+// producers return while the connection is down: the frame is lost, and
+// the producer goes on once the node is back.
+var ErrDisconnected = errors.New("disconnected from the node")
+
+// errConnClosed is what waits for a connection return after Close.
+var errConnClosed = fmt.Errorf("connection closed: %w", net.ErrClosed)
 
 // Conn is a QUIC connection to a node.
 type Conn struct {
-	qc *quic.Conn
+	addr    string
+	tlsConf *tls.Config
+	qconf   *quic.Config
+	tr      *quic.Transport
+	rc      *Reconnect
+	log     *slog.Logger
 
 	mu      sync.Mutex
-	routes  map[uint32]*Subscription // by stream id, for Update datagrams
-	routing bool
+	qc      *quic.Conn // the current (or last) connection
+	up      bool       // qc is believed alive
+	ended   error      // set once the Conn will not reconnect any more
+	changed chan struct{}
+	routes  map[routeKey]*Subscription // for Update datagrams
+	routing map[*quic.Conn]bool        // connections whose datagrams are read
+
+	reconnects atomic.Uint64
+	done       chan struct{}
+	closeOnce  sync.Once
 }
 
-// Dial connects to the node at addr (host:port).
+// routeKey names a subscriber stream: its connection and stream id.
+type routeKey struct {
+	qc  *quic.Conn
+	sid uint32
+}
+
+// Dial connects to the node at addr (host:port). ctx bounds this first
+// connection only; with opts.Reconnect, later ones are bounded by
+// opts.Reconnect.Context and Close.
 func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	pool := opts.RootCAs
 	if pool == nil {
@@ -65,49 +127,269 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	idle := opts.IdleTimeout
 	if idle == 0 {
 		idle = 30 * time.Second
-	}
-	tlsConf := &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}
-	qconf := &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: idle / 3, EnableDatagrams: true}
-	var qc *quic.Conn
-	var err error
-	if opts.Transport != nil {
-		var ua *net.UDPAddr
-		if ua, err = net.ResolveUDPAddr("udp", addr); err == nil {
-			qc, err = opts.Transport.Dial(ctx, ua, tlsConf, qconf)
+		if opts.Reconnect != nil {
+			idle = 5 * time.Second
 		}
-	} else {
-		qc, err = quic.DialAddr(ctx, addr, tlsConf, qconf)
 	}
+	keepAlive := idle / 3
+	if opts.Reconnect != nil {
+		keepAlive = min(keepAlive, time.Second)
+	}
+	c := &Conn{addr: addr, tr: opts.Transport, rc: opts.Reconnect,
+		tlsConf: &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13},
+		qconf:   &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: keepAlive, EnableDatagrams: true},
+		changed: make(chan struct{}), routes: make(map[routeKey]*Subscription), routing: make(map[*quic.Conn]bool),
+		done: make(chan struct{})}
+	qc, err := c.dial(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
+		return nil, c.explain(ctx, err)
 	}
-	return &Conn{qc: qc, routes: make(map[uint32]*Subscription)}, nil
+	c.qc, c.up = qc, true
+	if c.rc != nil {
+		c.log = c.rc.Log
+		if c.log == nil {
+			c.log = slog.New(slog.DiscardHandler)
+		}
+		go c.keep()
+	}
+	return c, nil
 }
 
-// route registers s for the Update datagrams the node addresses to its
-// stream, starting the connection's datagram reader on first use.
-func (c *Conn) route(s *Subscription) {
+func (c *Conn) dial(ctx context.Context) (*quic.Conn, error) {
+	if c.tr != nil {
+		ua, err := net.ResolveUDPAddr("udp", c.addr)
+		if err != nil {
+			return nil, err
+		}
+		return c.tr.Dial(ctx, ua, c.tlsConf, c.qconf)
+	}
+	return quic.DialAddr(ctx, c.addr, c.tlsConf, c.qconf)
+}
+
+// explain turns a failed dial into an error a user can act on.
+func (c *Conn) explain(ctx context.Context, err error) error {
+	var uae x509.UnknownAuthorityError
+	var cve *tls.CertificateVerificationError
+	var hs *quic.HandshakeTimeoutError
+	var idle *quic.IdleTimeoutError
+	switch {
+	case errors.As(err, &uae) || errors.As(err, &cve):
+		return fmt.Errorf("dial %s: the node's certificate is not signed by the CA given (pass the node's DIR/ca.pem with -ca): %w", c.addr, err)
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &hs) || errors.As(err, &idle):
+		within := ""
+		if t, ok := ctx.Value(dialTimeoutKey{}).(time.Duration); ok {
+			within = " within " + t.String()
+		}
+		return fmt.Errorf("dial %s: no node answered at %s%s (is v2x-edge running and listening there?): %w", c.addr, c.addr, within, err)
+	}
+	return fmt.Errorf("dial %s: %w", c.addr, err)
+}
+
+// dialTimeoutKey carries the timeout of a context from WithDialTimeout.
+type dialTimeoutKey struct{}
+
+// WithDialTimeout is context.WithTimeout for a Dial: an error saying that
+// no node answered then names the timeout.
+func WithDialTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithValue(ctx, dialTimeoutKey{}, d), d)
+}
+
+// keep redials whenever the connection is lost, until Close or the
+// Reconnect context ends.
+func (c *Conn) keep() {
+	ctx := c.rc.Context
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	maxWait := c.rc.MaxBackoff
+	if maxWait <= 0 {
+		maxWait = time.Second
+	}
+	for {
+		c.mu.Lock()
+		qc := c.qc
+		c.mu.Unlock()
+		select {
+		case <-qc.Context().Done():
+		case <-c.done:
+			return
+		case <-ctx.Done():
+			c.end(fmt.Errorf("connection to %s: %w", c.addr, ctx.Err()))
+			return
+		}
+		c.mu.Lock()
+		c.up = false
+		c.signal()
+		c.mu.Unlock()
+		lost := time.Now()
+		c.log.Warn("connection to the node lost; reconnecting", "edge", c.addr, "err", context.Cause(qc.Context()))
+		wait := maxWait / 16
+		for attempt := 1; ; attempt++ {
+			if attempt > 1 {
+				t := time.NewTimer(jitter(wait))
+				select {
+				case <-t.C:
+				case <-c.done:
+					t.Stop()
+					return
+				case <-ctx.Done():
+					t.Stop()
+					c.end(fmt.Errorf("connection to %s lost: %w", c.addr, ctx.Err()))
+					return
+				}
+				wait = min(2*wait, maxWait)
+			}
+			actx, cancel := context.WithTimeout(ctx, 2*maxWait+time.Second)
+			stop := context.AfterFunc(ctx, cancel)
+			go func() {
+				select {
+				case <-c.done:
+					cancel()
+				case <-actx.Done():
+				}
+			}()
+			nqc, err := c.dial(actx)
+			stop()
+			cancel()
+			if err != nil {
+				c.log.Debug("reconnect attempt failed", "edge", c.addr, "attempt", attempt, "err", err)
+				continue
+			}
+			c.mu.Lock()
+			if c.ended != nil {
+				c.mu.Unlock()
+				nqc.CloseWithError(0, "")
+				return
+			}
+			c.qc, c.up = nqc, true
+			c.signal()
+			c.mu.Unlock()
+			c.reconnects.Add(1)
+			c.log.Info("reconnected to the node", "edge", c.addr, "after", time.Since(lost).Round(time.Millisecond), "attempts", attempt)
+			break
+		}
+	}
+}
+
+// jitter returns a duration drawn uniformly from [d/2, d].
+func jitter(d time.Duration) time.Duration {
+	if d <= 1 {
+		return d
+	}
+	return d/2 + time.Duration(clock.Now()%int64(d/2+1))
+}
+
+// signal wakes those waiting for a change; c.mu is held.
+func (c *Conn) signal() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// end marks the Conn as finished with err.
+func (c *Conn) end(err error) {
+	c.mu.Lock()
+	if c.ended == nil {
+		c.ended = err
+		c.signal()
+	}
+	c.mu.Unlock()
+}
+
+// current returns the connection in use.
+func (c *Conn) current() *quic.Conn {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.routes[s.sid] = s
-	if !c.routing && c.qc.ConnectionState().SupportsDatagrams.Remote {
-		c.routing = true
-		go c.readDatagrams()
+	return c.qc
+}
+
+// lost reports whether stream error err on qc means that the connection
+// was lost and the Conn will reconnect: then the stream should be opened
+// again on the connection await returns. A connection error reaches the
+// streams a moment before the connection's context ends, so it waits for
+// that a little; a stream reset by the node is no loss of the connection.
+func (c *Conn) lost(qc *quic.Conn, err error) bool {
+	if c.rc == nil {
+		return false
+	}
+	if qc.Context().Err() != nil {
+		return true
+	}
+	var se *quic.StreamError
+	if errors.As(err, &se) {
+		return false
+	}
+	t := time.NewTimer(time.Second)
+	defer t.Stop()
+	select {
+	case <-qc.Context().Done():
+		return true
+	case <-t.C:
+		return false
 	}
 }
 
-func (c *Conn) unroute(s *Subscription) {
+// await waits for a live connection other than old, until stop is closed
+// or the Conn ends.
+func (c *Conn) await(old *quic.Conn, stop <-chan struct{}) (*quic.Conn, error) {
+	for {
+		c.mu.Lock()
+		qc, up, ended, ch := c.qc, c.up, c.ended, c.changed
+		c.mu.Unlock()
+		if ended != nil {
+			return nil, ended
+		}
+		if up && qc != old && qc.Context().Err() == nil {
+			return qc, nil
+		}
+		select {
+		case <-ch:
+		case <-stop:
+			return nil, errClosed
+		}
+	}
+}
+
+// Reconnects returns how many times the Conn has connected again after
+// losing its connection.
+func (c *Conn) Reconnects() uint64 { return c.reconnects.Load() }
+
+// route registers s, subscribed on stream sid of qc, for the Update
+// datagrams the node addresses to its stream, starting qc's datagram
+// reader on first use.
+func (c *Conn) route(qc *quic.Conn, sid uint32, s *Subscription) {
 	c.mu.Lock()
-	delete(c.routes, s.sid)
+	defer c.mu.Unlock()
+	c.routes[routeKey{qc, sid}] = s
+	if !c.routing[qc] && qc.ConnectionState().SupportsDatagrams.Remote {
+		c.routing[qc] = true
+		go c.readDatagrams(qc)
+	}
+}
+
+func (c *Conn) unroute(qc *quic.Conn, sid uint32, s *Subscription) {
+	c.mu.Lock()
+	if k := (routeKey{qc, sid}); c.routes[k] == s {
+		delete(c.routes, k)
+	}
 	c.mu.Unlock()
 }
 
 // readDatagrams hands each Update datagram to its subscription. Datagrams
 // that are not a whole Update frame are ignored: they carry nothing a
 // subscription could use, and a stream will not be confused by them.
-func (c *Conn) readDatagrams() {
+func (c *Conn) readDatagrams(qc *quic.Conn) {
+	defer func() {
+		c.mu.Lock()
+		delete(c.routing, qc)
+		for k := range c.routes {
+			if k.qc == qc {
+				delete(c.routes, k)
+			}
+		}
+		c.mu.Unlock()
+	}()
 	for {
-		b, err := c.qc.ReceiveDatagram(context.Background())
+		b, err := qc.ReceiveDatagram(context.Background())
 		if err != nil {
 			return
 		}
@@ -117,7 +399,7 @@ func (c *Conn) readDatagrams() {
 			continue
 		}
 		c.mu.Lock()
-		s := c.routes[h.Source]
+		s := c.routes[routeKey{qc, h.Source}]
 		c.mu.Unlock()
 		if s != nil {
 			s.offer(item{h: h, p: b[wire.HeaderLen:], recv: now, bytes: len(b), dgram: true})
@@ -125,8 +407,12 @@ func (c *Conn) readDatagrams() {
 	}
 }
 
-// QUIC returns the underlying connection.
-func (c *Conn) QUIC() *quic.Conn { return c.qc }
+// QUIC returns the current underlying connection.
+func (c *Conn) QUIC() *quic.Conn { return c.current() }
 
-// Close closes the connection normally.
-func (c *Conn) Close() error { return c.qc.CloseWithError(0, "") }
+// Close closes the connection normally and stops reconnecting.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() { close(c.done) })
+	c.end(errConnClosed)
+	return c.current().CloseWithError(0, "")
+}

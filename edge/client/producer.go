@@ -15,14 +15,21 @@ import (
 
 // Producer is a producer stream. Its methods are safe for concurrent use.
 // A background goroutine answers the node's clock requests with the
-// producer's clock and collects Error frames.
+// producer's clock and collects Error frames. On a Conn with
+// Options.Reconnect, the stream is opened again on each new connection;
+// while the connection is down, sends fail with ErrDisconnected.
 type Producer struct {
-	st    *quic.Stream
+	c     *Conn
 	clock func() int64
 
-	fw  *wire.Writer
-	mu  sync.Mutex // guards seq
-	seq map[uint32]uint64
+	mu     sync.Mutex // guards the stream in use and seq
+	qc     *quic.Conn
+	st     *quic.Stream
+	fw     *wire.Writer
+	seq    map[uint32]uint64
+	closed bool
+	stop   chan struct{}
+	once   sync.Once
 
 	errs     chan *wire.ErrorFrame
 	rejected atomic.Uint64
@@ -34,23 +41,70 @@ type Producer struct {
 // ns since the Unix epoch (the clock its capture times are on); the node
 // estimates its offset through clock exchanges.
 func (c *Conn) OpenProducer(ctx context.Context, clock func() int64) (*Producer, error) {
-	st, err := c.qc.OpenStreamSync(ctx)
+	qc := c.current()
+	st, err := qc.OpenStreamSync(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open producer stream: %w", err)
 	}
-	p := &Producer{st: st, fw: wire.NewWriter(st), clock: clock, seq: make(map[uint32]uint64), errs: make(chan *wire.ErrorFrame, 64), done: make(chan struct{})}
-	go p.readLoop()
+	p := &Producer{c: c, qc: qc, st: st, fw: wire.NewWriter(st), clock: clock, seq: make(map[uint32]uint64),
+		errs: make(chan *wire.ErrorFrame, 64), done: make(chan struct{}), stop: make(chan struct{})}
+	go p.readLoop(qc, st)
 	return p, nil
 }
 
-func (p *Producer) readLoop() {
+// readLoop reads the stream; when the stream is lost with its connection
+// and the Conn reconnects, it opens the stream again on the new one.
+func (p *Producer) readLoop(qc *quic.Conn, st *quic.Stream) {
 	defer close(p.done)
 	defer close(p.errs)
-	r := wire.NewReader(p.st, 0)
+	for {
+		if err := p.read(st); !p.c.lost(qc, err) {
+			return
+		}
+		for {
+			nqc, err := p.c.await(qc, p.stop)
+			if err != nil {
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			go func() {
+				select {
+				case <-p.stop:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			nst, err := nqc.OpenStreamSync(ctx)
+			cancel()
+			if err == nil {
+				p.mu.Lock()
+				if p.closed {
+					p.mu.Unlock()
+					nst.CancelRead(0)
+					nst.Close()
+					return
+				}
+				p.qc, p.st, p.fw = nqc, nst, wire.NewWriter(nst)
+				p.mu.Unlock()
+				qc, st = nqc, nst
+				break
+			}
+			if !p.c.lost(nqc, err) {
+				return
+			}
+			qc = nqc
+		}
+	}
+}
+
+// read answers clock requests and collects Error frames until the stream
+// ends.
+func (p *Producer) read(st *quic.Stream) error {
+	r := wire.NewReader(st, 0)
 	for {
 		h, payload, err := r.Next()
 		if err != nil {
-			return
+			return err
 		}
 		switch h.Type {
 		case wire.TypeClockRequest:
@@ -77,7 +131,14 @@ func (p *Producer) readLoop() {
 }
 
 func (p *Producer) write(h *wire.Header, fill func([]byte) []byte) error {
-	return p.fw.WriteFrame(h, 0, fill)
+	p.mu.Lock()
+	qc, fw, closed := p.qc, p.fw, p.closed
+	p.mu.Unlock()
+	err := fw.WriteFrame(h, 0, fill)
+	if err != nil && !closed && p.c.lost(qc, err) {
+		return fmt.Errorf("%w: %w", ErrDisconnected, err)
+	}
+	return err
 }
 
 // Send writes one native data frame from the given source, captured at
@@ -142,7 +203,10 @@ func (p *Producer) SendRSM(source uint32, capture int64, m *v2x.RSM) error {
 // WriteRaw writes bytes to the stream as they are (for tests of bad input).
 // It must not race with the other writes of the stream.
 func (p *Producer) WriteRaw(b []byte) error {
-	_, err := p.st.Write(b)
+	p.mu.Lock()
+	st := p.st
+	p.mu.Unlock()
+	_, err := st.Write(b)
 	return err
 }
 
@@ -158,11 +222,16 @@ func (p *Producer) Stats() (rejected, dropped uint64) { return p.rejected.Load()
 // Close ends the stream's send side and waits up to a second for the node
 // to end its side.
 func (p *Producer) Close() error {
-	err := p.st.Close()
+	p.once.Do(func() { close(p.stop) })
+	p.mu.Lock()
+	p.closed = true
+	st := p.st
+	p.mu.Unlock()
+	err := st.Close()
 	select {
 	case <-p.done:
 	case <-time.After(time.Second):
-		p.st.CancelRead(0)
+		st.CancelRead(0)
 	}
 	return err
 }

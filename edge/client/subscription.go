@@ -23,12 +23,21 @@ import (
 // reassembles them into whole states: what Next returns looks the same
 // either way. A delta whose base it does not hold (a datagram was lost)
 // makes it ask the node for a keyframe with a Resync frame.
+//
+// On a Conn with Options.Reconnect, a subscription survives the loss of
+// its connection: it subscribes again on the new one (Stats.Resumed
+// counts it), and what Next returns goes on from the new node's state.
 type Subscription struct {
-	c   *Conn
-	st  *quic.Stream
-	r   *wire.Reader
-	fw  *wire.Writer
-	sid uint32
+	c *Conn
+
+	mu     sync.Mutex // guards the stream in use and the Subscribe sent on it
+	qc     *quic.Conn
+	st     *quic.Stream
+	fw     *wire.Writer
+	sid    uint32
+	sub    wire.Subscribe // the latest, sent again on a new stream
+	subSeq uint64         // header Seq of Subscribe frames, echoed in Error frames
+	closed bool
 
 	clkMu sync.Mutex
 	clk   wire.ClockFilter
@@ -45,9 +54,11 @@ type Subscription struct {
 	stash         *item // a delta waiting for its base
 	raw           []byte
 	resyncPending bool
+	accepted      bool  // a state came since the stream was opened
+	failed        error // the node rejected the subscription
 
 	stats struct {
-		updates, keyframes, deltas, datagrams, resyncs, dropped atomic.Uint64
+		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed atomic.Uint64
 	}
 }
 
@@ -60,6 +71,9 @@ type item struct {
 	bytes int
 	dgram bool
 	err   error
+	// reset says that the stream was lost with its connection and is
+	// being opened again: what Next held belongs to the old node.
+	reset bool
 }
 
 // inQueue bounds the frames waiting for Next. The stream reader waits when
@@ -107,54 +121,91 @@ type Stats struct {
 	Datagrams uint64 // Updates that came as datagrams
 	Resyncs   uint64 // Resync requests sent (a delta's base was missing)
 	Dropped   uint64 // datagrams dropped because Next fell behind
+	Resumed   uint64 // times the subscription resumed on a new connection
 }
+
+// ErrRejected is matched (errors.Is) by what Next returns when the node
+// rejected the subscription (its first Subscribe on the stream): the
+// subscription has ended. The error also matches a *wire.ErrorFrame
+// (errors.As) with the node's reason.
+var ErrRejected = errors.New("node rejected the subscription")
 
 // clockSamples is how many exchanges Subscribe makes before subscribing.
 const clockSamples = 4
 
 // Subscribe opens a subscriber stream: it first measures the clock offset
 // to the node with a few exchanges, then sends sub. It keeps measuring
-// every second while the subscription lives.
+// every second while the subscription lives. If the node rejects sub,
+// Next returns an error matching ErrRejected.
 func (c *Conn) Subscribe(ctx context.Context, sub wire.Subscribe) (*Subscription, error) {
-	st, err := c.qc.OpenStreamSync(ctx)
+	s := &Subscription{c: c, sub: sub, in: make(chan item, inQueue), stop: make(chan struct{})}
+	qc := c.current()
+	r, err := s.open(ctx, qc)
+	if err != nil {
+		return nil, err
+	}
+	go s.readLoop(qc, r)
+	go s.clockLoop()
+	return s, nil
+}
+
+// open opens a subscriber stream on qc, measures the clock offset afresh
+// and sends the latest Subscribe.
+func (s *Subscription) open(ctx context.Context, qc *quic.Conn) (*wire.Reader, error) {
+	st, err := qc.OpenStreamSync(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("open subscriber stream: %w", err)
 	}
-	s := &Subscription{c: c, st: st, fw: wire.NewWriter(st), r: wire.NewReader(st, 0), sid: uint32(st.StreamID()),
-		in: make(chan item, inQueue), stop: make(chan struct{})}
+	fail := func(err error) (*wire.Reader, error) {
+		st.CancelRead(0)
+		st.Close()
+		return nil, err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fail(errClosed)
+	}
+	oldQC, oldSID := s.qc, s.sid
+	s.qc, s.st, s.fw, s.sid = qc, st, wire.NewWriter(st), uint32(st.StreamID())
+	s.mu.Unlock()
+	if oldQC != nil {
+		s.c.unroute(oldQC, oldSID, s)
+	}
+	s.clkMu.Lock()
+	s.clk = wire.ClockFilter{}
+	s.clkMu.Unlock()
+	r := wire.NewReader(st, 0)
 	if dl, ok := ctx.Deadline(); ok {
 		st.SetReadDeadline(dl)
 	}
 	for i := 0; i < clockSamples; i++ {
 		if err := s.sendClockRequest(); err != nil {
-			return nil, err
+			return fail(err)
 		}
-		h, p, err := s.r.Next()
+		h, p, err := r.Next()
 		if err != nil {
-			st.CancelRead(0)
-			st.Close()
-			return nil, fmt.Errorf("clock exchange: %w", err)
+			return fail(fmt.Errorf("clock exchange: %w", err))
 		}
 		if h.Type != wire.TypeClockResponse {
-			st.CancelRead(0)
-			st.Close()
-			return nil, fmt.Errorf("clock exchange: node answered with a %s frame", h.Type)
+			return fail(fmt.Errorf("clock exchange: node answered with a %s frame", h.Type))
 		}
 		s.clockResponse(p, clock.Now())
 	}
 	st.SetReadDeadline(time.Time{})
-	c.route(s)
-	if err := s.Update(sub); err != nil {
-		c.unroute(s)
-		return nil, err
+	s.c.route(qc, uint32(st.StreamID()), s)
+	if err := s.sendSubscribe(); err != nil {
+		s.c.unroute(qc, uint32(st.StreamID()), s)
+		return fail(err)
 	}
-	go s.readLoop()
-	go s.clockLoop()
-	return s, nil
+	return r, nil
 }
 
 func (s *Subscription) write(h *wire.Header, fill func([]byte) []byte) error {
-	return s.fw.WriteFrame(h, 0, fill)
+	s.mu.Lock()
+	fw := s.fw
+	s.mu.Unlock()
+	return fw.WriteFrame(h, 0, fill)
 }
 
 func (s *Subscription) sendClockRequest() error {
@@ -173,7 +224,9 @@ func (s *Subscription) clockLoop() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			if s.sendClockRequest() != nil {
+			// While a reconnecting Conn is down the request fails; the
+			// loop goes on with the next stream.
+			if s.sendClockRequest() != nil && s.c.rc == nil {
 				return
 			}
 		}
@@ -190,23 +243,76 @@ func (s *Subscription) clockResponse(p []byte, t4 int64) {
 }
 
 // readLoop reads the stream and hands frames to Next. Clock responses it
-// handles itself.
-func (s *Subscription) readLoop() {
+// handles itself. When the stream is lost with its connection and the
+// Conn reconnects, it subscribes again on the new connection.
+func (s *Subscription) readLoop(qc *quic.Conn, r *wire.Reader) {
 	for {
-		h, p, err := s.r.Next()
-		now := clock.Now()
-		if err != nil {
+		err := s.read(r)
+		if s.isClosed() {
+			return
+		}
+		if !s.c.lost(qc, err) {
 			s.push(item{err: err})
 			return
+		}
+		if !s.push(item{reset: true}) {
+			return
+		}
+		for {
+			nqc, err := s.c.await(qc, s.stop)
+			if err != nil {
+				s.push(item{err: fmt.Errorf("subscription lost with its connection: %w", err)})
+				return
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			go func() {
+				select {
+				case <-s.stop:
+					cancel()
+				case <-ctx.Done():
+				}
+			}()
+			nr, err := s.open(ctx, nqc)
+			cancel()
+			if err == nil {
+				qc, r = nqc, nr
+				s.stats.resumed.Add(1)
+				break
+			}
+			if s.isClosed() {
+				return
+			}
+			if !s.c.lost(nqc, err) {
+				s.push(item{err: fmt.Errorf("resume subscription: %w", err)})
+				return
+			}
+			qc = nqc // lost again: wait for the next one
+		}
+	}
+}
+
+// read hands the stream's frames to Next until the stream ends.
+func (s *Subscription) read(r *wire.Reader) error {
+	for {
+		h, p, err := r.Next()
+		now := clock.Now()
+		if err != nil {
+			return err
 		}
 		if h.Type == wire.TypeClockResponse {
 			s.clockResponse(p, now)
 			continue
 		}
 		if !s.push(item{h: h, p: append([]byte(nil), p...), recv: now, bytes: wire.HeaderLen + len(p)}) {
-			return
+			return errClosed
 		}
 	}
+}
+
+func (s *Subscription) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
 }
 
 // push queues it for Next, waiting for room; it reports false once the
@@ -229,10 +335,23 @@ func (s *Subscription) offer(it item) {
 	}
 }
 
-// Update replaces the subscription (region, classes, rate, flags).
+// Update replaces the subscription (region, classes, rate, flags). A
+// reconnecting subscription sends the latest one on its next stream.
 func (s *Subscription) Update(sub wire.Subscribe) error {
-	h := wire.Header{Type: wire.TypeSubscribe}
-	if err := s.write(&h, func(b []byte) []byte { return wire.AppendSubscribe(b, &sub) }); err != nil {
+	s.mu.Lock()
+	s.sub = sub
+	s.mu.Unlock()
+	return s.sendSubscribe()
+}
+
+// sendSubscribe sends the latest Subscribe on the stream in use.
+func (s *Subscription) sendSubscribe() error {
+	s.mu.Lock()
+	sub, fw := s.sub, s.fw
+	s.subSeq++
+	h := wire.Header{Type: wire.TypeSubscribe, Seq: s.subSeq}
+	s.mu.Unlock()
+	if err := fw.WriteFrame(&h, 0, func(b []byte) []byte { return wire.AppendSubscribe(b, &sub) }); err != nil {
 		return fmt.Errorf("subscribe: %w", err)
 	}
 	return nil
@@ -243,8 +362,13 @@ var errClosed = fmt.Errorf("subscription closed: %w", net.ErrClosed)
 
 // Next blocks for the next state. An Error frame from the node (for
 // example, an invalid Update) is returned as a *wire.ErrorFrame; the
-// subscription goes on after it. Other errors end the subscription.
+// subscription goes on after it, except when it answers the Subscribe
+// that opened the stream: then the error matches ErrRejected and the
+// subscription has ended. Other errors end the subscription too.
 func (s *Subscription) Next() (*Update, error) {
+	if s.failed != nil {
+		return nil, s.failed
+	}
 	for {
 		var it item
 		select {
@@ -255,11 +379,21 @@ func (s *Subscription) Next() (*Update, error) {
 		if it.err != nil {
 			return nil, it.err
 		}
+		if it.reset {
+			// The old node's state is gone: a packed subscription starts
+			// again from the new node's keyframe.
+			s.have, s.stash, s.resyncPending, s.accepted = false, nil, false, false
+			continue
+		}
 		switch it.h.Type {
 		case wire.TypeError:
 			e := new(wire.ErrorFrame)
 			if err := wire.DecodeError(it.p, e); err != nil {
 				return nil, fmt.Errorf("undecodable error frame: %w", err)
+			}
+			if e.Type == wire.TypeSubscribe && !s.accepted {
+				s.failed = fmt.Errorf("%w: %w", ErrRejected, e)
+				return nil, s.failed
 			}
 			return nil, e
 		case wire.TypeRSM:
@@ -270,6 +404,7 @@ func (s *Subscription) Next() (*Update, error) {
 			u.State = wire.State{Objects: u.State.Objects[:0], Signals: u.State.Signals[:0]}
 			u.Encoding, u.Encoded = it.h.Encoding, append(u.Encoded[:0], it.p...)
 			u.Packed, u.Keyframe, u.Datagram = false, false, false
+			s.accepted = true
 			return s.finish(&it), nil
 		case wire.TypeState:
 			u := &s.up
@@ -278,8 +413,10 @@ func (s *Subscription) Next() (*Update, error) {
 				return nil, fmt.Errorf("state %d: %w", it.h.Seq, err)
 			}
 			u.Packed, u.Keyframe, u.Datagram = false, true, false
+			s.accepted = true
 			return s.finish(&it), nil
 		case wire.TypeUpdate:
+			s.accepted = true
 			ok, err := s.apply(&it)
 			if err != nil {
 				return nil, err
@@ -393,24 +530,30 @@ func (s *Subscription) finish(it *item) *Update {
 // Stats returns the subscription's counters.
 func (s *Subscription) Stats() Stats {
 	return Stats{Updates: s.stats.updates.Load(), Keyframes: s.stats.keyframes.Load(), Deltas: s.stats.deltas.Load(),
-		Datagrams: s.stats.datagrams.Load(), Resyncs: s.stats.resyncs.Load(), Dropped: s.stats.dropped.Load()}
+		Datagrams: s.stats.datagrams.Load(), Resyncs: s.stats.resyncs.Load(), Dropped: s.stats.dropped.Load(),
+		Resumed: s.stats.resumed.Load()}
 }
 
-// IsNodeError reports whether err is an Error frame from the node, after
-// which the subscription goes on.
+// IsNodeError reports whether err is an Error frame from the node after
+// which the subscription goes on (not a rejection of the subscription).
 func IsNodeError(err error) bool {
 	var e *wire.ErrorFrame
-	return errors.As(err, &e)
+	return errors.As(err, &e) && !errors.Is(err, ErrRejected)
 }
 
 // Close ends the subscription.
 func (s *Subscription) Close() error {
-	s.once.Do(func() {
-		close(s.stop)
-		s.c.unroute(s)
-	})
-	s.st.CancelRead(0)
-	return s.st.Close()
+	s.once.Do(func() { close(s.stop) })
+	s.mu.Lock()
+	s.closed = true
+	qc, st, sid := s.qc, s.st, s.sid
+	s.mu.Unlock()
+	if st == nil {
+		return nil
+	}
+	s.c.unroute(qc, sid, s)
+	st.CancelRead(0)
+	return st.Close()
 }
 
 // WaitContext closes the subscription when ctx ends, so a blocked Next

@@ -40,6 +40,9 @@ const (
 var packedRes = [NumPackedFields]float64{1, ResLatLon, ResLatLon, ResMetre, ResMetre, ResSpeed, ResHeading,
 	ResMetre, ResMetre, 1, ResCov, ResCov, ResCov}
 
+// fullCircle is 360 degrees at ResHeading: a packed heading is below it.
+const fullCircle = 36000
+
 // maxPacked bounds every packed field, so that a hostile delta cannot
 // overflow the sums a subscriber computes.
 const maxPacked = 1 << 52
@@ -69,8 +72,11 @@ func (p *PackedObject) Pack(o *StateObject) {
 	p.F[PFMeta] = int64(uint32(o.Class)<<24 | uint32(o.Sources)<<16 | uint32(o.Lane)<<8 | uint32(o.Approach))
 	p.F[PFLat] = quant(o.Lat, ResLatLon)
 	p.F[PFLon] = quant(o.Lon, ResLatLon)
-	for i, v := range [...]float32{o.E, o.N, o.Speed, o.Heading, o.Length, o.Width} {
+	for i, v := range [...]float32{o.E, o.N, o.Speed, WrapHeading(o.Heading), o.Length, o.Width} {
 		p.F[PFE+i] = quant(float64(v), packedRes[PFE+i])
+	}
+	if p.F[PFHeading] == fullCircle { // 359.995 and above round up to 360
+		p.F[PFHeading] = 0
 	}
 	p.F[PFAge] = int64(o.AgeMS)
 	p.F[PFCovEE] = quant(float64(o.CovEE), ResCov)

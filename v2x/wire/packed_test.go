@@ -306,3 +306,29 @@ var resyncCodec = payloadCodec{
 	},
 	canon: cloneBytes,
 }
+
+// TestHeadingBelow360: the spec's heading range is [0, 360). A heading
+// the fuser computed as 360 (or that rounds up to it as float32 or at
+// ResHeading) leaves as 0, in State frames and in packed updates alike.
+func TestHeadingBelow360(t *testing.T) {
+	for _, c := range []struct{ in, state, packed float32 }{
+		{360, 0, 0}, {float32(359.99999999), 0, 0}, {359.996, 359.996, 0}, {359.994, 359.994, 359.99},
+		{0, 0, 0}, {-90, 270, 270}, {450, 90, 90}, {180, 180, 180},
+	} {
+		o := StateObject{ID: 1, Heading: c.in}
+		var got State
+		if err := DecodeState(AppendState(nil, &State{Objects: []StateObject{o}}), &got); err != nil {
+			t.Fatal(err)
+		}
+		if h := got.Objects[0].Heading; h != c.state || h < 0 || h >= 360 {
+			t.Errorf("State heading %v -> %v, want %v", c.in, h, c.state)
+		}
+		var p PackedObject
+		p.Pack(&o)
+		var u StateObject
+		p.Unpack(&u)
+		if math.Abs(float64(u.Heading-c.packed)) > ResHeading/2 || u.Heading < 0 || u.Heading >= 360 {
+			t.Errorf("packed heading %v -> %v, want %v", c.in, u.Heading, c.packed)
+		}
+	}
+}

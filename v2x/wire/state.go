@@ -2,6 +2,7 @@ package wire
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
@@ -96,7 +97,7 @@ func AppendStateObject(b []byte, o *StateObject) []byte {
 	b = append(b, byte(o.Class), o.Sources, o.Lane, o.Approach)
 	b = appendF64(b, o.Lat)
 	b = appendF64(b, o.Lon)
-	for _, f := range [...]float32{o.E, o.N, o.Speed, o.Heading, o.Length, o.Width} {
+	for _, f := range [...]float32{o.E, o.N, o.Speed, WrapHeading(o.Heading), o.Length, o.Width} {
 		b = appendF32(b, f)
 	}
 	b = appendU32(b, o.AgeMS)
@@ -154,4 +155,21 @@ func DecodeState(p []byte, s *State) error {
 		g.MaxEndMS = d.i32()
 	}
 	return nil
+}
+
+// WrapHeading returns heading h (degrees) within the State range
+// [0, 360): 360 and a float32 that rounds up to it are 0, and headings
+// outside the range wrap around. NaN stays NaN.
+func WrapHeading(h float32) float32 {
+	if h >= 0 && h < 360 || h != h {
+		return h
+	}
+	r := math.Mod(float64(h), 360)
+	if r < 0 {
+		r += 360
+	}
+	if w := float32(r); w < 360 {
+		return w
+	}
+	return 0
 }

@@ -19,7 +19,9 @@ import (
 )
 
 // Parse parses args; help reports that -h was asked for (usage has been
-// printed and the command should exit successfully).
+// printed and the command should exit successfully). A negative value for
+// any duration flag is an error: no command has a use for one, and
+// "-duration -1s" must not quietly mean "forever".
 func Parse(fs *flag.FlagSet, args []string) (help bool, err error) {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -30,7 +32,16 @@ func Parse(fs *flag.FlagSet, args []string) (help bool, err error) {
 	if fs.NArg() > 0 {
 		return false, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
-	return false, nil
+	fs.Visit(func(f *flag.Flag) {
+		g, ok := f.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		if d, ok := g.Get().(time.Duration); ok && d < 0 && err == nil {
+			err = fmt.Errorf("-%s %v: a duration cannot be negative", f.Name, d)
+		}
+	})
+	return false, err
 }
 
 // Context returns a context ended by SIGINT, SIGTERM or, when d > 0, after

@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"os"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -22,6 +23,33 @@ func TestParse(t *testing.T) {
 	}
 	if _, err := Parse(fs, []string{"extra"}); err == nil {
 		t.Error("stray argument accepted")
+	}
+}
+
+// TestParseRejectsNegativeDuration: "-duration -1s" is an error naming
+// the flag, not a run without end; 0 and positive durations pass.
+func TestParseRejectsNegativeDuration(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		ok   bool
+	}{
+		{[]string{"-duration", "-1s"}, false},
+		{[]string{"-warmup=-5ms"}, false},
+		{[]string{"-duration", "0"}, true},
+		{[]string{"-duration", "2s", "-warmup", "1ms"}, true},
+		{nil, true},
+	} {
+		fs := flag.NewFlagSet("x", flag.ContinueOnError)
+		fs.SetOutput(&bytes.Buffer{})
+		fs.Duration("duration", 0, "")
+		fs.Duration("warmup", time.Second, "")
+		_, err := Parse(fs, c.args)
+		if (err == nil) != c.ok {
+			t.Errorf("%q: err %v, want ok %v", c.args, err, c.ok)
+		}
+		if err != nil && !strings.Contains(err.Error(), "negative") {
+			t.Errorf("%q: error %q does not say the duration is negative", c.args, err)
+		}
 	}
 }
 

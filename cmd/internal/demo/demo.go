@@ -12,6 +12,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/cmd/internal/render"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -75,7 +76,7 @@ func Run(ctx context.Context, o Options) error {
 			}
 			fmt.Fprintf(o.Out, "demo %5.1fs  sent %d frames (bsm %d, objects %d, spat %d, rejected %d)  %.0f updates/s  %s\n",
 				now.Sub(start).Seconds(), st.Total(), st.Sent[wire.TypeBSM].Load(), st.Sent[wire.TypeObjectList].Load(),
-				st.Sent[wire.TypeSPAT].Load(), st.Rejected.Load(), rate, client.Summary(u))
+				st.Sent[wire.TypeSPAT].Load(), st.Rejected.Load(), rate, render.Summary(u))
 			last, lastUpdates = now, updates
 		}
 	}

@@ -1,17 +1,25 @@
-package client
+// Package render turns the states a subscription receives into what the
+// commands print: v2x-sub's JSON lines and the one-line summary that
+// v2x-sub and the demo show.
+package render
 
 import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"sort"
 	"strings"
 
+	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// UpdateJSON is the JSON-lines form of an Update, as v2x-sub -json prints
-// it: one object per line.
+// UpdateJSON is the JSON-lines form of a client.Update, as v2x-sub -json
+// prints it: one object per line. Measured values are rounded to the
+// broadcast precision (wire.ResLatLon and its siblings), so that a line
+// carries no float noise beyond what the node sends.
 type UpdateJSON struct {
 	Seq          uint64       `json:"seq"`
 	TimeNS       int64        `json:"time_ns"`
@@ -59,15 +67,44 @@ func msPtr(v int32) *int32 {
 	return &v
 }
 
+// round rounds v to a multiple of res (a power of ten). It divides by
+// the exact integer 1/res, so that the result is the float64 nearest the
+// decimal and prints without noise.
+func round(v, res float64) float64 {
+	scale := math.Round(1 / res)
+	return math.Round(v*scale) / scale
+}
+
+// round32 rounds v to a multiple of res and gives the float32 nearest
+// that, which encoding/json prints in its shortest form.
+func round32(v float32, res float64) float32 { return float32(round(float64(v), res)) }
+
+// heading rounds h to wire.ResHeading within [0, 360): a heading that
+// rounds up to 360 is 0.
+func heading(h float32) float32 {
+	r := round(float64(h), wire.ResHeading)
+	if r >= 360 || r < 0 {
+		r = round(math.Mod(math.Mod(r, 360)+360, 360), wire.ResHeading)
+	}
+	if r >= 360 || r == 0 { // 0 also turns -0 into 0
+		return 0
+	}
+	return float32(r)
+}
+
 // JSON converts an Update to its JSON-lines form.
-func (u *Update) JSON() UpdateJSON {
+func JSON(u *client.Update) UpdateJSON {
 	j := UpdateJSON{Seq: u.Seq, TimeNS: u.TimeNS, AgeUS: u.AgeNS / 1e3, IngestAgeUS: u.IngestAgeNS / 1e3,
 		ClockSynced: u.Synced, Intersection: u.State.Intersection,
 		Objects: make([]ObjectJSON, len(u.State.Objects)), Signals: make([]SignalJSON, len(u.State.Signals))}
 	for i, o := range u.State.Objects {
-		j.Objects[i] = ObjectJSON{ID: o.ID, Class: o.Class.String(), Lat: o.Lat, Lon: o.Lon, E: o.E, N: o.N,
-			Speed: o.Speed, Heading: o.Heading, Length: o.Length, Width: o.Width, Sources: o.Sources, AgeMS: o.AgeMS,
-			Lane: o.Lane, Cov: [3]float32{o.CovEE, o.CovEN, o.CovNN}}
+		j.Objects[i] = ObjectJSON{ID: o.ID, Class: o.Class.String(),
+			Lat: round(o.Lat, wire.ResLatLon), Lon: round(o.Lon, wire.ResLatLon),
+			E: round32(o.E, wire.ResMetre), N: round32(o.N, wire.ResMetre),
+			Speed: round32(o.Speed, wire.ResSpeed), Heading: heading(o.Heading),
+			Length: round32(o.Length, wire.ResMetre), Width: round32(o.Width, wire.ResMetre),
+			Sources: o.Sources, AgeMS: o.AgeMS, Lane: o.Lane,
+			Cov: [3]float32{round32(o.CovEE, wire.ResCov), round32(o.CovEN, wire.ResCov), round32(o.CovNN, wire.ResCov)}}
 	}
 	for i, g := range u.State.Signals {
 		j.Signals[i] = SignalJSON{Phase: g.Phase, State: g.State.String(), EndsInMS: msPtr(g.LikelyEndMS),
@@ -77,8 +114,8 @@ func (u *Update) JSON() UpdateJSON {
 }
 
 // WriteJSON writes u as one JSON line.
-func WriteJSON(w io.Writer, u *Update) error {
-	b, err := json.Marshal(u.JSON())
+func WriteJSON(w io.Writer, u *client.Update) error {
+	b, err := json.Marshal(JSON(u))
 	if err != nil {
 		return err
 	}
@@ -88,7 +125,7 @@ func WriteJSON(w io.Writer, u *Update) error {
 
 // Summary is a one-line human-readable description of an update: object
 // counts by class and the signal states.
-func Summary(u *Update) string {
+func Summary(u *client.Update) string {
 	counts := map[string]int{}
 	for _, o := range u.State.Objects {
 		counts[o.Class.String()]++
