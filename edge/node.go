@@ -122,6 +122,7 @@ func (n *Node) Start() error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(n.m.reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", n.healthz)
+		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
 		mux.Handle("/xdp/", guardCtl)
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		n.wg.Add(1)

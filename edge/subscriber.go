@@ -221,7 +221,11 @@ func (s *subscriber) sendPacked(snap *Snapshot, f *wire.Subscribe) error {
 		base = nil
 		s.lastKey, s.lastKeyNS = keySlot, snap.TimeNS
 	}
-	payload, rawLen, fresh, err := snap.encoded(f, base, s.n.comp)
+	comp := s.n.comp
+	if f.Flags&wire.SubUncompressed != 0 {
+		comp = wire.CompressNone
+	}
+	payload, rawLen, fresh, err := snap.encoded(f, base, comp)
 	if err != nil {
 		s.n.hub.Release(snap)
 		return err

@@ -45,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	raw := fs.Bool("raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
 	csaeRSM := fs.Bool("csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
 	noDatagrams := fs.Bool("no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
+	compression := fs.String("compression", "node", "compression of keyframes and deltas: node (the node's -compression) or none (uncompressed, for clients without zstd and its dictionary)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\n\n")
 		fs.PrintDefaults()
@@ -61,6 +62,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *noDatagrams {
 		sub.Flags |= wire.SubNoDatagram
+	}
+	switch *compression {
+	case "node":
+	case "none":
+		sub.Flags |= wire.SubUncompressed
+	default:
+		return fmt.Errorf("-compression %q: want node or none", *compression)
 	}
 	if *center != "" {
 		lat, lon, err := v2x.ParseLatLon(*center)
