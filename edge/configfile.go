@@ -126,7 +126,7 @@ func (d *configDecoder) object(raw []byte, base int, v reflect.Value, parent str
 		off := base + int(dec.InputOffset()) - len(val)
 		f, ok := fieldByJSONName(v, key)
 		if !ok {
-			d.add(keyOff-len(key)-2, fmt.Errorf("%sunknown field %q (known: %s)", parent, key, strings.Join(jsonNames(v.Type()), ", ")))
+			d.add(keyOff-len(key)-2, fmt.Errorf("%sunknown field %q (%s)", parent, key, suggest(key, jsonNames(v.Type()))))
 			continue
 		}
 		seen[key] = off
@@ -219,7 +219,7 @@ func (d *configDecoder) prefixes(raw []byte, off int, f reflect.Value, key strin
 // decode with err.
 func wantOf(t reflect.Type, err error) string {
 	var te *json.UnmarshalTypeError
-	number := errors.As(err, &te) && te.Value == "number"
+	number := errors.As(err, &te) && strings.HasPrefix(te.Value, "number")
 	switch t.Kind() {
 	case reflect.String:
 		return "is not a string (want a JSON string in quotes)"
@@ -227,12 +227,12 @@ func wantOf(t reflect.Type, err error) string {
 		return "is not a boolean (want true or false)"
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if number {
-			return fmt.Sprintf("is not a whole number within %d bits", t.Bits())
+			return fmt.Sprintf("is not a whole number that fits in %d bits (want one such as 100)", t.Bits())
 		}
 		return "is not a number (want a whole number such as 100)"
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if number {
-			return fmt.Sprintf("is not a whole number from 0 within %d bits", t.Bits())
+			return fmt.Sprintf("is not a whole number from 0 that fits in %d bits (want one such as 100)", t.Bits())
 		}
 		return "is not a number (want a whole number such as 100)"
 	case reflect.Float32, reflect.Float64:
@@ -297,4 +297,39 @@ func jsonNames(t reflect.Type) []string {
 		}
 	}
 	return out
+}
+
+// suggest names the known field closest to an unknown key, or lists them.
+func suggest(key string, known []string) string {
+	best, bestD := "", 3
+	for _, k := range known {
+		if d := editDistance(strings.ToLower(key), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" {
+		return fmt.Sprintf("did you mean %q?", best)
+	}
+	return "known: " + strings.Join(known, ", ")
+}
+
+// editDistance is the Levenshtein distance of two strings' bytes.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
