@@ -44,7 +44,10 @@ bench-e2e: build ## end-to-end broadcast benchmark against Mosquitto (results in
 	$(BIN)/v2x-bench -subs 10,100,500,1000 -duration 10s -sockets 4 -out bench-results
 
 demo: ## run a node fed by the built-in simulated intersection (Ctrl-C to stop)
-	$(GO) run ./cmd/v2x-edge -demo -data $(DEMO_DATA)
+	@echo "building v2x-edge into $(BIN)/ (the first build takes a while)..."
+	@$(GO) build -o $(BIN)/ ./cmd/v2x-edge
+	@echo "starting $(BIN)/v2x-edge -demo -data $(DEMO_DATA): a node on 127.0.0.1:4433, metrics on 127.0.0.1:9464; Ctrl-C to stop"
+	$(BIN)/v2x-edge -demo -data $(DEMO_DATA)
 
 generate: ## regenerate the bpf2go output (needs clang, llvm, libbpf-dev) and the ASN.1 codecs
 	$(GO) generate ./...

@@ -41,9 +41,11 @@ type view struct {
 }
 
 // encoding is one Update payload (head and compressed body) of a view:
-// a keyframe (base 0) or a delta against the same view of state base.
+// a keyframe (base 0) or a delta against the same view of state base,
+// compressed with comp.
 type encoding struct {
 	base    uint64
+	comp    wire.Compression
 	payload []byte
 }
 
@@ -150,7 +152,7 @@ func (s *snapshot) encoded(f *wire.Subscribe, base *snapshot, comp wire.Compress
 		baseSeq = base.Seq
 	}
 	for _, e := range v.encs[:v.n] {
-		if e.base == baseSeq {
+		if e.base == baseSeq && e.comp == comp {
 			return e.payload, v.rawLen, false, nil
 		}
 	}
@@ -169,7 +171,7 @@ func (s *snapshot) encoded(f *wire.Subscribe, base *snapshot, comp wire.Compress
 	if base == nil {
 		u.Flags = wire.UpdateKeyframe
 	}
-	e.base = baseSeq
+	e.base, e.comp = baseSeq, comp
 	e.payload = wire.AppendUpdate(e.payload[:0], &u)
 	if e.payload, err = wire.AppendCompressed(e.payload, c.raw, comp); err != nil {
 		return nil, 0, false, fmt.Errorf("broadcast: %w", err)

@@ -1,14 +1,11 @@
 package edge
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net"
 	"net/netip"
-	"os"
 	"runtime"
 	"time"
 
@@ -175,10 +172,16 @@ func (c *Config) Validate() error {
 	if c.CertFile == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("data_dir is required when no certificate is configured"))
 	}
-	if !math.IsNaN(c.RefLat) || !math.IsNaN(c.RefLon) {
-		if !(math.Abs(c.RefLat) <= 90 && math.Abs(c.RefLon) <= 180) {
-			errs = append(errs, fmt.Errorf("reference point %v,%v is not a WGS84 position", c.RefLat, c.RefLon))
-		}
+	switch latNaN, lonNaN := math.IsNaN(c.RefLat), math.IsNaN(c.RefLon); {
+	case latNaN && !lonNaN:
+		errs = append(errs, fmt.Errorf("ref_lat is missing: ref_lon %s is given without it (give both, or neither)", fmtDeg(c.RefLon)))
+	case lonNaN && !latNaN:
+		errs = append(errs, fmt.Errorf("ref_lon is missing: ref_lat %s is given without it (give both, or neither)", fmtDeg(c.RefLat)))
+	case latNaN:
+	case !(math.Abs(c.RefLat) <= 90):
+		errs = append(errs, fmt.Errorf("ref_lat %s is not a latitude (want -90..90)", fmtDeg(c.RefLat)))
+	case !(math.Abs(c.RefLon) <= 180):
+		errs = append(errs, fmt.Errorf("ref_lon %s is not a longitude (want -180..180)", fmtDeg(c.RefLon)))
 	}
 	if c.Fusion != FusionTrack && c.Fusion != FusionLatest {
 		errs = append(errs, fmt.Errorf("fusion %q is neither %q nor %q", c.Fusion, FusionTrack, FusionLatest))
@@ -236,74 +239,7 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// LoadConfigFile reads a JSON configuration file over c: fields present in
-// the file replace c's. Durations are Go duration strings ("250ms").
-func LoadConfigFile(path string, c *Config) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("config: %w", err)
-	}
-	type alias Config
-	aux := struct {
-		*alias
-		StaleAfter    *jsonDuration `json:"stale_after"`
-		SignalStale   *jsonDuration `json:"signal_stale"`
-		PublishTick   *jsonDuration `json:"publish_tick"`
-		ClockInterval *jsonDuration `json:"clock_interval"`
-		MaxClockSkew  *jsonDuration `json:"max_clock_skew"`
-		MaxFuture     *jsonDuration `json:"max_future"`
-		IdleTimeout   *jsonDuration `json:"idle_timeout"`
-		ShutdownGrace *jsonDuration `json:"shutdown_grace"`
-		ErrorWriteTTL *jsonDuration `json:"error_write_ttl"`
-		XDPAllow      *[]string     `json:"xdp_allow"`
-		XDPDeny       *[]string     `json:"xdp_deny"`
-	}{alias: (*alias)(c),
-		StaleAfter: (*jsonDuration)(&c.StaleAfter), SignalStale: (*jsonDuration)(&c.SignalStale),
-		PublishTick: (*jsonDuration)(&c.PublishTick), ClockInterval: (*jsonDuration)(&c.ClockInterval),
-		MaxClockSkew: (*jsonDuration)(&c.MaxClockSkew), MaxFuture: (*jsonDuration)(&c.MaxFuture), IdleTimeout: (*jsonDuration)(&c.IdleTimeout),
-		ShutdownGrace: (*jsonDuration)(&c.ShutdownGrace), ErrorWriteTTL: (*jsonDuration)(&c.ErrorWriteTTL)}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&aux); err != nil {
-		return fmt.Errorf("config %s: %w", path, err)
-	}
-	for _, l := range []struct {
-		name string
-		in   *[]string
-		out  *[]netip.Prefix
-	}{{"xdp_allow", aux.XDPAllow, &c.XDPAllow}, {"xdp_deny", aux.XDPDeny, &c.XDPDeny}} {
-		if l.in == nil {
-			continue
-		}
-		ps := make([]netip.Prefix, 0, len(*l.in))
-		for i, s := range *l.in {
-			p, err := steer.ParsePrefix(s)
-			if err != nil {
-				return fmt.Errorf("config %s: %s[%d] %q: %w", path, l.name, i, s, err)
-			}
-			ps = append(ps, p)
-		}
-		*l.out = ps
-	}
-	return nil
-}
-
 // GuardSettings are the XDP guard's lists and limits in c.
 func (c *Config) GuardSettings() steer.GuardSettings {
 	return steer.GuardSettings{Allow: c.XDPAllow, Deny: c.XDPDeny, Limits: c.XDPLimits}
-}
-
-type jsonDuration time.Duration
-
-func (d *jsonDuration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("duration must be a string like \"250ms\": %w", err)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return err
-	}
-	*d = jsonDuration(v)
-	return nil
 }

@@ -20,12 +20,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// QUIC application error codes for closing connections.
-const (
-	ConnErrNone     quic.ApplicationErrorCode = 0x0
-	ConnErrShutdown quic.ApplicationErrorCode = 0x1
-)
-
 // Node is a running edge node.
 type Node struct {
 	cfg Config
@@ -132,6 +126,7 @@ func (n *Node) Start() error {
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(n.m.reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", n.healthz)
+		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
 		mux.Handle("/xdp/", guardCtl)
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		n.wg.Add(1)
@@ -227,7 +222,7 @@ func (n *Node) serveConn(c *quic.Conn) {
 }
 
 // Close shuts the node down: it stops accepting, closes every connection
-// with ConnErrShutdown, stops the fusion loop and the HTTP server, and
+// with wire.ConnErrShutdown, stops the fusion loop and the HTTP server, and
 // waits up to ShutdownGrace for its goroutines.
 func (n *Node) Close() error {
 	var err error
@@ -237,7 +232,7 @@ func (n *Node) Close() error {
 		n.grp.StopAccepting()
 		n.connsMu.Lock()
 		for c := range n.conns {
-			c.CloseWithError(ConnErrShutdown, "node shutting down")
+			c.CloseWithError(wire.ConnErrShutdown, "node shutting down")
 		}
 		n.connsMu.Unlock()
 		n.cancel()

@@ -14,10 +14,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// StreamErrFraming is the QUIC application error code with which the node
-// stops reading a stream whose framing is lost.
-const StreamErrFraming quic.StreamErrorCode = 0x101
-
 // streamSession is one client-initiated bidirectional stream. Its first
 // frame other than a ClockRequest decides its role.
 type streamSession struct {
@@ -136,7 +132,7 @@ func (ss *streamSession) readError(h *wire.Header, err error) bool {
 	case errors.Is(err, wire.ErrLength):
 		ss.m.framesUnknown.Inc()
 		ss.reject(h, wire.CodeBadLength, err.Error()+"; framing lost, stream closed")
-		ss.st.CancelRead(StreamErrFraming)
+		ss.st.CancelRead(wire.StreamErrFraming)
 		return false
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		ss.reject(h, wire.CodeMalformed, err.Error())

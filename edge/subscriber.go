@@ -273,7 +273,11 @@ func (s *subscriber) sendPacked(snap *snapshot, f *wire.Subscribe) error {
 		base = nil
 		s.lastKey, s.lastKeyNS = keySlot, snap.TimeNS
 	}
-	payload, rawLen, fresh, err := snap.encoded(f, base, cfg.comp)
+	comp := cfg.comp
+	if f.Flags&wire.SubUncompressed != 0 {
+		comp = wire.CompressNone
+	}
+	payload, rawLen, fresh, err := snap.encoded(f, base, comp)
 	if err != nil {
 		s.hub.Release(snap)
 		return err

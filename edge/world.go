@@ -104,7 +104,7 @@ func (w *world) cycle(start int64) {
 	ms := w.batch.meas
 	if len(ms) > 0 && !w.hasFrame { // no MAP and no configured point: anchor on the first position
 		w.frame, w.hasFrame = geo.NewFrame(ms[0].Lat, ms[0].Lon, 0), true
-		w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", ms[0].Lat, "lon", ms[0].Lon)
+		w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", roundDeg(ms[0].Lat), "lon", roundDeg(ms[0].Lon))
 	}
 	// Positions far outside the intersection never reach a track: drop
 	// them (in place) and count.
@@ -157,7 +157,7 @@ func (w *world) setMap(mp *v2x.Map) {
 		w.fuser.Reframe(&old, &w.frame)
 	}
 	w.hasFrame = true
-	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", mp.RefLat, "lon", mp.RefLon, "lanes", len(mp.Lanes))
+	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", roundDeg(mp.RefLat), "lon", roundDeg(mp.RefLon), "lanes", len(mp.Lanes))
 }
 
 func (w *world) publish(now int64) {

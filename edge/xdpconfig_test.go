@@ -42,7 +42,7 @@ func TestConfigXDPFromFile(t *testing.T) {
 		{"host bits", `{"xdp_deny": ["198.51.100.0/24", "198.51.100.7/24"]}`, "", "", steer.GuardLimits{},
 			`xdp_deny[1] "198.51.100.7/24": address has bits set past /24 (the prefix would be 198.51.100.0/24)`},
 		{"not an address", `{"xdp_allow": ["10.0.0.300"]}`, "", "", steer.GuardLimits{}, `xdp_allow[0] "10.0.0.300": not an address: `},
-		{"not a string", `{"xdp_allow": [17]}`, "", "", steer.GuardLimits{}, `cannot unmarshal number into Go struct field .xdp_allow of type string`},
+		{"not a string", `{"xdp_allow": [17]}`, "", "", steer.GuardLimits{}, `xdp_allow[0] 17: not a string (want a prefix or address such as "192.0.2.0/24")`},
 		{"rate too high", `{"xdp_limits": {"global_rate": 100000001}}`, "", "", steer.GuardLimits{}, `xdp_limits: global_rate 100000001 above 100000000`},
 		{"prefix lengths", `{"xdp_limits": {"prefix4": 33, "prefix6": 200}}`, "", "", steer.GuardLimits{}, `xdp_limits: prefix4 33 outside 1..32; prefix6 200 outside 1..128`},
 		{"unknown limit", `{"xdp_limits": {"rate": 5}}`, "", "", steer.GuardLimits{}, `unknown field "rate"`},

@@ -218,6 +218,14 @@ func TestContractDemo(t *testing.T) {
 	if h := get(t, "http://"+httpAddr+"/healthz"); !strings.Contains(h, "ok") {
 		t.Errorf("/healthz says %q", h)
 	}
+	// What a client needs for packed updates comes from the node: the zstd
+	// dictionary, or updates without compression.
+	if d := get(t, "http://"+httpAddr+"/statedict.bin"); len(d) < 1000 {
+		t.Errorf("/statedict.bin has %d bytes", len(d))
+	}
+	if lines := runSub(t, bin, addr, data, "-compression", "none", "-duration", "2s"); len(lines) < 5 {
+		t.Errorf("v2x-sub -compression none got %d updates in 2 s", len(lines))
+	}
 }
 
 func TestContractSimAndRegion(t *testing.T) {

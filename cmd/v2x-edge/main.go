@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,8 +21,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
-	"github.com/v2x-edge/v2x-edge/edge/steer"
-	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
 func main() {
@@ -34,29 +31,11 @@ func main() {
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
-	cfg := edge.DefaultConfig()
+	cfg := defaults(false)
 	fs := flag.NewFlagSet("v2x-edge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", "", "JSON configuration `file` (flags given explicitly override it)")
-	listen := fs.String("listen", cfg.Listen, "QUIC UDP listen `address`")
-	httpAddr := fs.String("http", "127.0.0.1:9464", "`address` for /metrics and /healthz (empty: off)")
-	data := fs.String("data", cfg.DataDir, "data `directory`: development CA (ca.pem for clients) and server certificate")
-	cert := fs.String("cert", "", "PEM server certificate `file` (default: development CA in -data)")
-	key := fs.String("key", "", "PEM server key `file`")
-	ref := fs.String("ref", "", "intersection reference point `lat,lon` until a MAP arrives")
-	maxFrame := fs.Int("max-frame", cfg.MaxFrame, "largest accepted frame length in `bytes`")
-	compression := fs.String("compression", cfg.Compression, "compression of packed subscribers' updates: zstd (with the trained dictionary), s2 or none")
-	keyframe := fs.Duration("keyframe-interval", cfg.KeyframeInterval, "packed subscribers get a keyframe at least this often, deltas between")
-	maxBurst := fs.Int("max-burst", cfg.MaxBurst, "rate-capped subscribers one publication wakes at most, the rest wait for the next (0: automatic, twice the demand per publication with new data and at least 16; -1: no limit)")
-	noDatagrams := fs.Bool("no-datagrams", false, "send every packed update on its stream, never as a QUIC datagram")
-	workers := fs.Int("workers", cfg.Workers, "QUIC workers on the listen port, steered by connection id with eBPF (one without the privilege to load it)")
-	xdpIface := fs.String("xdp-iface", "", "attach the XDP guard to this `interface` (empty: no guard)")
-	xdpAllow := fs.String("xdp-allow", "", "comma-separated `prefixes` (or addresses) whose new connections skip the XDP guard's limits")
-	xdpDeny := fs.String("xdp-deny", "", "comma-separated `prefixes` (or addresses) whose datagrams the XDP guard drops")
-	xdpPrefixRate := fs.Uint64("xdp-prefix-rate", cfg.XDPLimits.PrefixRate, "new connections per second the XDP guard lets in per source prefix (/24, /56); 0: no limit")
-	xdpGlobalRate := fs.Uint64("xdp-global-rate", cfg.XDPLimits.GlobalRate, "new connections per second the XDP guard lets in from all sources; 0: no limit")
-	uperListen := fs.String("uper-listen", "", "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
-	uperStd := fs.String("uper-std", "csae53", "message set of -uper-listen: csae53 or j2735")
+	cfg.BindFlags(fs)
 	demoMode := fs.Bool("demo", false, "feed the node from the built-in simulated intersection over loopback QUIC and print what a subscriber receives")
 	seed := fs.Int64("seed", 1, "simulator seed for -demo")
 	cameras := fs.Int("cameras", 4, "simulated cameras for -demo")
@@ -74,57 +53,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	// Flags set on the command line override the file; SIGHUP reads the
-	// file again (for the XDP guard's lists and limits).
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	load := func() (edge.Config, error) {
-		cfg := edge.DefaultConfig()
-		if *configFile != "" {
-			if err := edge.LoadConfigFile(*configFile, &cfg); err != nil {
-				return cfg, err
-			}
-		}
-		apply := func(name string, fn func()) {
-			if set[name] || *configFile == "" {
-				fn()
-			}
-		}
-		apply("listen", func() { cfg.Listen = *listen })
-		apply("http", func() { cfg.HTTP = *httpAddr })
-		apply("data", func() { cfg.DataDir = *data })
-		apply("cert", func() { cfg.CertFile = *cert })
-		apply("key", func() { cfg.KeyFile = *key })
-		apply("max-frame", func() { cfg.MaxFrame = *maxFrame })
-		apply("compression", func() { cfg.Compression = *compression })
-		apply("keyframe-interval", func() { cfg.KeyframeInterval = *keyframe })
-		apply("no-datagrams", func() { cfg.NoDatagrams = *noDatagrams })
-		apply("max-burst", func() { cfg.MaxBurst = *maxBurst })
-		apply("workers", func() { cfg.Workers = *workers })
-		apply("xdp-iface", func() { cfg.XDPIface = *xdpIface })
-		apply("uper-listen", func() { cfg.UPERListen = *uperListen })
-		apply("uper-std", func() { cfg.UPERStd = *uperStd })
-		apply("xdp-prefix-rate", func() { cfg.XDPLimits.PrefixRate = *xdpPrefixRate })
-		apply("xdp-global-rate", func() { cfg.XDPLimits.GlobalRate = *xdpGlobalRate })
-		var err error
-		for _, l := range []struct {
-			name string
-			s    string
-			dst  *[]netip.Prefix
-		}{{"xdp-allow", *xdpAllow, &cfg.XDPAllow}, {"xdp-deny", *xdpDeny, &cfg.XDPDeny}} {
-			apply(l.name, func() { *l.dst, err = steer.ParsePrefixList(l.s) })
-			if err != nil {
-				return cfg, fmt.Errorf("-%s: %w", l.name, err)
-			}
-		}
-		if *ref != "" {
-			if cfg.RefLat, cfg.RefLon, err = v2x.ParseLatLon(*ref); err != nil {
-				return cfg, fmt.Errorf("-ref: %w", err)
-			}
-		}
-		cfg.SetDefaults()
-		return cfg, nil
-	}
+	// The configuration file first, the flags given on the command line
+	// over it; SIGHUP reads the file again (for the XDP guard's lists and
+	// limits) with the same flags over it.
+	load := loader(*configFile, cli.Visited(fs))
 	if cfg, err = load(); err != nil {
 		return err
 	}

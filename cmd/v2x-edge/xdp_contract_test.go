@@ -146,8 +146,8 @@ func TestContractXDPWithoutGuard(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"-xdp-deny", "198.51.100.0/24,10.0.0.1/8"}, `v2x-edge: -xdp-deny: "10.0.0.1/8": address has bits set past /8 (the prefix would be 10.0.0.0/8)`},
-		{[]string{"-xdp-allow", "example.com"}, `v2x-edge: -xdp-allow: "example.com": not an address: `},
+		{[]string{"-xdp-deny", "198.51.100.0/24,10.0.0.1/8"}, `v2x-edge: invalid value "198.51.100.0/24,10.0.0.1/8" for flag -xdp-deny: "10.0.0.1/8": address has bits set past /8 (the prefix would be 10.0.0.0/8)`},
+		{[]string{"-xdp-allow", "example.com"}, `v2x-edge: invalid value "example.com" for flag -xdp-allow: "example.com": not an address: `},
 		{[]string{"-config", conf}, `xdp_limits: prefix4 40 outside 1..32`},
 	} {
 		out, err := exec.Command(filepath.Join(bin, "v2x-edge"), append([]string{"-http", "", "-listen", "127.0.0.1:0", "-data", t.TempDir()}, c.args...)...).CombinedOutput()

@@ -45,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.raw, "raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
 	fs.BoolVar(&f.csaeRSM, "csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
 	fs.BoolVar(&f.noDatagrams, "no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
+	compression := fs.String("compression", "node", "compression of keyframes and deltas: node (the node's -compression) or none (uncompressed, for clients without zstd and its dictionary)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\nIf the node goes away, v2x-sub reconnects and subscribes again.\n\n")
 		fs.PrintDefaults()
@@ -55,6 +56,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	sub, err := f.subscribe()
 	if err != nil {
 		return err
+	}
+	switch *compression {
+	case "node":
+	case "none":
+		sub.Flags |= wire.SubUncompressed
+	default:
+		return fmt.Errorf("-compression %q: want node or none", *compression)
 	}
 
 	ctx, stop := cli.Context(*duration)

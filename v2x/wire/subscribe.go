@@ -30,6 +30,10 @@ const (
 	// participants each) instead of State or Update frames, for an RSU to
 	// broadcast over PC5. It overrides SubPacked.
 	SubCSAERSM = 1 << 3
+	// SubUncompressed asks for Update bodies without compression
+	// (CompressNone), whatever the node's compression, for a client
+	// without S2 or zstd and the state dictionary.
+	SubUncompressed = 1 << 4
 )
 
 // Subscribe asks the node for state updates. It is the first frame on a

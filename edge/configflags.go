@@ -1,0 +1,91 @@
+package edge
+
+import (
+	"flag"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+// BindFlags registers the node's command-line flags on fs, each one
+// setting its field of c: a knob that has a flag is declared here and
+// nowhere else. A flag's default is the field's value when BindFlags is
+// called.
+//
+// A command that also reads a configuration file binds the flags twice: on
+// its command line to parse them (cli.Visited records the ones set), and
+// on a fresh FlagSet over the configuration loaded from the file, to set
+// them again over it (cli.SetFlags.Apply): the file first, the flags given
+// over it.
+func (c *Config) BindFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Listen, "listen", c.Listen, "QUIC UDP listen `address`")
+	fs.StringVar(&c.HTTP, "http", c.HTTP, "`address` for /metrics and /healthz (empty: off)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory`: development CA (ca.pem for clients) and server certificate")
+	fs.StringVar(&c.CertFile, "cert", c.CertFile, "PEM server certificate `file` (default: development CA in -data)")
+	fs.StringVar(&c.KeyFile, "key", c.KeyFile, "PEM server key `file`")
+	fs.Var(&refFlag{&c.RefLat, &c.RefLon}, "ref", "intersection reference point `lat,lon` until a MAP arrives")
+	fs.IntVar(&c.MaxFrame, "max-frame", c.MaxFrame, "largest accepted frame length in `bytes`")
+	fs.StringVar(&c.Compression, "compression", c.Compression, "compression of packed subscribers' updates: zstd (with the trained dictionary), s2 or none")
+	fs.DurationVar(&c.KeyframeInterval, "keyframe-interval", c.KeyframeInterval, "packed subscribers get a keyframe at least this often, deltas between")
+	fs.IntVar(&c.MaxBurst, "max-burst", c.MaxBurst, "rate-capped subscribers one publication wakes at most, the rest wait for the next (0: automatic, twice the demand per publication with new data and at least 16; -1: no limit)")
+	fs.BoolVar(&c.NoDatagrams, "no-datagrams", c.NoDatagrams, "send every packed update on its stream, never as a QUIC datagram")
+	fs.IntVar(&c.Workers, "workers", c.Workers, "QUIC workers on the listen port, steered by connection id with eBPF (one without the privilege to load it)")
+	fs.StringVar(&c.XDPIface, "xdp-iface", c.XDPIface, "attach the XDP guard to this `interface` (empty: no guard)")
+	fs.Var(&prefixesFlag{&c.XDPAllow}, "xdp-allow", "comma-separated `prefixes` (or addresses) whose new connections skip the XDP guard's limits")
+	fs.Var(&prefixesFlag{&c.XDPDeny}, "xdp-deny", "comma-separated `prefixes` (or addresses) whose datagrams the XDP guard drops")
+	fs.Uint64Var(&c.XDPLimits.PrefixRate, "xdp-prefix-rate", c.XDPLimits.PrefixRate, "new connections per second the XDP guard lets in per source prefix (/24, /56); 0: no limit")
+	fs.Uint64Var(&c.XDPLimits.GlobalRate, "xdp-global-rate", c.XDPLimits.GlobalRate, "new connections per second the XDP guard lets in from all sources; 0: no limit")
+	fs.StringVar(&c.UPERListen, "uper-listen", c.UPERListen, "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
+	fs.StringVar(&c.UPERStd, "uper-std", c.UPERStd, "message set of -uper-listen: csae53 or j2735")
+}
+
+// refFlag is -ref: RefLat and RefLon as "lat,lon"; "" while unset (NaN).
+type refFlag struct{ lat, lon *float64 }
+
+func (f *refFlag) String() string {
+	if f.lat == nil || math.IsNaN(*f.lat) || math.IsNaN(*f.lon) {
+		return ""
+	}
+	return strconv.FormatFloat(*f.lat, 'g', -1, 64) + "," + strconv.FormatFloat(*f.lon, 'g', -1, 64)
+}
+
+func (f *refFlag) Set(s string) error {
+	if s == "" {
+		*f.lat, *f.lon = math.NaN(), math.NaN()
+		return nil
+	}
+	lat, lon, err := v2x.ParseLatLon(s)
+	if err != nil {
+		return err
+	}
+	*f.lat, *f.lon = lat, lon
+	return nil
+}
+
+// prefixesFlag is a comma-separated list of CIDR prefixes or bare
+// addresses (steer.ParsePrefixList).
+type prefixesFlag struct{ dst *[]netip.Prefix }
+
+func (f *prefixesFlag) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	s := make([]string, len(*f.dst))
+	for i, p := range *f.dst {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+func (f *prefixesFlag) Set(s string) error {
+	ps, err := steer.ParsePrefixList(s)
+	if err != nil {
+		return err
+	}
+	*f.dst = ps
+	return nil
+}

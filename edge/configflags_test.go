@@ -1,0 +1,53 @@
+package edge
+
+import (
+	"flag"
+	"fmt"
+	"testing"
+	"time"
+)
+
+// TestBindFlags: every flag sets a field of the Config it is bound to,
+// and its default is that field's value.
+func TestBindFlags(t *testing.T) {
+	sample := map[string]string{"ref": "22.5,114.1", "xdp-allow": "192.0.2.0/24", "xdp-deny": "2001:db8::/32"}
+	probe := flag.NewFlagSet("probe", flag.ContinueOnError)
+	base := DefaultConfig()
+	base.BindFlags(probe)
+	n := 0
+	probe.VisitAll(func(f *flag.Flag) {
+		n++
+		c := DefaultConfig()
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		c.BindFlags(fs)
+		before := fmt.Sprintf("%+v", c)
+		if got := fs.Lookup(f.Name).DefValue; got != f.DefValue {
+			t.Errorf("-%s: default %q, want %q", f.Name, got, f.DefValue)
+		}
+		v, ok := sample[f.Name]
+		if !ok {
+			switch f.Value.(flag.Getter).Get().(type) {
+			case bool:
+				v = "true"
+			case time.Duration:
+				v = "7s"
+			case string:
+				v = "seven"
+			default: // int, uint64
+				v = "7"
+			}
+		}
+		if err := fs.Set(f.Name, v); err != nil {
+			t.Fatalf("-%s %s: %v", f.Name, v, err)
+		}
+		if fmt.Sprintf("%+v", c) == before {
+			t.Errorf("-%s %s changed nothing in the Config", f.Name, v)
+		}
+		if got := fs.Lookup(f.Name).Value.String(); got != v && f.Name != "ref" && f.Name != "xdp-allow" && f.Name != "xdp-deny" {
+			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
+		}
+	})
+	if n != 19 {
+		t.Errorf("%d flags bound, want 19 (update this test with a new flag)", n)
+	}
+}
