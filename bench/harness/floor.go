@@ -104,7 +104,7 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 	cancel()
 	wg.Wait() // the accept and send goroutines are done: conns is ours
 	for _, c := range conns {
-		c.CloseWithError(0, "")
+		c.CloseWithError(wire.ConnErrNone, "")
 	}
 	if rerr := <-relayErr; err == nil && rerr != nil {
 		err = fmt.Errorf("floor relay: %w", rerr)
@@ -249,5 +249,5 @@ func dialFloor(ctx context.Context, cfg SubsConfig, tr *quic.Transport, st *subS
 		}
 		return nil
 	}
-	return next, func() { c.CloseWithError(0, "") }, nil
+	return next, func() { c.CloseWithError(wire.ConnErrNone, "") }, nil
 }

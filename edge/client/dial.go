@@ -258,7 +258,7 @@ func (c *Conn) keep() {
 			c.mu.Lock()
 			if c.ended != nil {
 				c.mu.Unlock()
-				nqc.CloseWithError(0, "")
+				nqc.CloseWithError(wire.ConnErrNone, "")
 				return
 			}
 			c.qc, c.up = nqc, true
@@ -414,5 +414,5 @@ func (c *Conn) QUIC() *quic.Conn { return c.current() }
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() { close(c.done) })
 	c.end(errConnClosed)
-	return c.current().CloseWithError(0, "")
+	return c.current().CloseWithError(wire.ConnErrNone, "")
 }
