@@ -58,7 +58,7 @@ type Subscription struct {
 	failed        error // the node rejected the subscription
 
 	stats struct {
-		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed atomic.Uint64
+		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed, events atomic.Uint64
 	}
 }
 
@@ -111,6 +111,12 @@ type Update struct {
 	// call of Next) and State is empty.
 	Encoding wire.Encoding
 	Encoded  []byte
+	// IsEvent says that this is not a state but an Event frame (a
+	// subscription with wire.SubEvents receives them between states):
+	// Event holds it, RecvNS says when it came, and the other fields keep
+	// the last state.
+	IsEvent bool
+	Event   wire.Event
 }
 
 // Stats counts what a subscription received.
@@ -122,6 +128,7 @@ type Stats struct {
 	Resyncs   uint64 // Resync requests sent (a delta's base was missing)
 	Dropped   uint64 // datagrams dropped because Next fell behind
 	Resumed   uint64 // times the subscription resumed on a new connection
+	Events    uint64 // Event frames returned by Next (wire.SubEvents)
 }
 
 // ErrRejected is matched (errors.Is) by what Next returns when the node
@@ -396,6 +403,14 @@ func (s *Subscription) Next() (*Update, error) {
 				return nil, s.failed
 			}
 			return nil, e
+		case wire.TypeEvent:
+			u := &s.up
+			if err := wire.DecodeEvent(it.p, &u.Event); err != nil {
+				return nil, fmt.Errorf("event %d: %w", it.h.Seq, err)
+			}
+			u.IsEvent, u.RecvNS = true, it.recv
+			s.stats.events.Add(1)
+			return u, nil
 		case wire.TypeRSM:
 			u := &s.up
 			if it.h.Encoding == wire.EncodingNative {
@@ -513,6 +528,7 @@ func (s *Subscription) resync() {
 // finish fills the timing fields of the update for frame it.
 func (s *Subscription) finish(it *item) *Update {
 	u := &s.up
+	u.IsEvent = false
 	u.Seq, u.TimeNS, u.IngestNS, u.RecvNS, u.Bytes = it.h.Seq, it.h.Capture, u.State.IngestNS, it.recv, it.bytes
 	s.clkMu.Lock()
 	u.OffsetNS, u.RTTNS, u.Synced = s.clk.Offset()
@@ -531,7 +547,7 @@ func (s *Subscription) finish(it *item) *Update {
 func (s *Subscription) Stats() Stats {
 	return Stats{Updates: s.stats.updates.Load(), Keyframes: s.stats.keyframes.Load(), Deltas: s.stats.deltas.Load(),
 		Datagrams: s.stats.datagrams.Load(), Resyncs: s.stats.resyncs.Load(), Dropped: s.stats.dropped.Load(),
-		Resumed: s.stats.resumed.Load()}
+		Resumed: s.stats.resumed.Load(), Events: s.stats.events.Load()}
 }
 
 // IsNodeError reports whether err is an Error frame from the node after

@@ -48,7 +48,7 @@ type payloadCodec struct {
 // allCodecs lists one entry per frame type, in type order.
 func allCodecs() []*payloadCodec {
 	return []*payloadCodec{&bsmCodec, &spatCodec, &mapCodec, &rsiCodec, &rsmCodec, &objectsCodec,
-		&subscribeCodec, &stateCodec, &errorCodec, &clockRequestCodec, &clockResponseCodec, &updateCodec, &resyncCodec}
+		&subscribeCodec, &stateCodec, &errorCodec, &clockRequestCodec, &clockResponseCodec, &updateCodec, &resyncCodec, &eventCodec}
 }
 
 func codecFor(t Type) *payloadCodec {

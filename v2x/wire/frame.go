@@ -47,6 +47,7 @@ const (
 	TypeClockResponse Type = 0x24
 	TypeUpdate        Type = 0x25
 	TypeResync        Type = 0x26
+	TypeEvent         Type = 0x27
 )
 
 // IsData reports whether t is a producer data type.
@@ -54,14 +55,14 @@ func (t Type) IsData() bool { return t >= TypeBSM && t <= TypeObjectList }
 
 // Known reports whether t is a defined frame type.
 func (t Type) Known() bool {
-	return t.IsData() || (t >= TypeSubscribe && t <= TypeResync)
+	return t.IsData() || (t >= TypeSubscribe && t <= TypeEvent)
 }
 
 var typeNames = map[Type]string{
 	TypeBSM: "bsm", TypeSPAT: "spat", TypeMAP: "map", TypeRSI: "rsi", TypeRSM: "rsm",
 	TypeObjectList: "objects", TypeSubscribe: "subscribe", TypeState: "state",
 	TypeError: "error", TypeClockRequest: "clock_request", TypeClockResponse: "clock_response",
-	TypeUpdate: "update", TypeResync: "resync",
+	TypeUpdate: "update", TypeResync: "resync", TypeEvent: "event",
 }
 
 // String returns the lowercase name of the type, as used in metrics labels.

@@ -141,12 +141,12 @@ func TestTypes(t *testing.T) {
 	names := map[Type]string{
 		TypeBSM: "bsm", TypeSPAT: "spat", TypeMAP: "map", TypeRSI: "rsi", TypeRSM: "rsm", TypeObjectList: "objects",
 		TypeSubscribe: "subscribe", TypeState: "state", TypeError: "error",
-		TypeClockRequest: "clock_request", TypeClockResponse: "clock_response", TypeUpdate: "update", TypeResync: "resync",
+		TypeClockRequest: "clock_request", TypeClockResponse: "clock_response", TypeUpdate: "update", TypeResync: "resync", TypeEvent: "event",
 	}
 	values := map[Type]uint8{
 		TypeBSM: 0x01, TypeSPAT: 0x02, TypeMAP: 0x03, TypeRSI: 0x04, TypeRSM: 0x05, TypeObjectList: 0x06,
 		TypeSubscribe: 0x20, TypeState: 0x21, TypeError: 0x22, TypeClockRequest: 0x23, TypeClockResponse: 0x24,
-		TypeUpdate: 0x25, TypeResync: 0x26,
+		TypeUpdate: 0x25, TypeResync: 0x26, TypeEvent: 0x27,
 	}
 	for v := range 256 {
 		typ := Type(v)

@@ -215,6 +215,20 @@ func TestSpecLayouts(t *testing.T) {
 		checkMax(t, tb, "MessageLen", MaxErrorMessage)
 		formats("5.10 Error", 14)
 	})
+	t.Run("Event", func(t *testing.T) {
+		e := Event{TimeNS: -5, Check: CheckSybil, Action: EventQuarantine, Type: TypeBSM, ObjectID: 0x01020304,
+			LocalID: 0x0102030405060708, Stream: 0x1112131415161718, Lat: 1.5, Lon: -2.25, Trust: 0.5, Identity: "ab", Text: "xyz"}
+		b := AppendEvent(nil, &e)
+		tb := layout("5.14 Event", 0)
+		if end := checkLayout(t, tb, b, map[string]any{"TimeNS": e.TimeNS, "Check": uint64(e.Check), "Action": uint64(e.Action),
+			"Type": uint64(e.Type), "IdentityLen": uint64(2), "ObjectID": uint64(e.ObjectID), "LocalID": e.LocalID, "Stream": e.Stream,
+			"Lat": e.Lat, "Lon": e.Lon, "Trust": float64(e.Trust), "TextLen": uint64(3)}); end != eventHeadLen {
+			t.Errorf("§5.14: identity starts at %d, want %d", end, eventHeadLen)
+		}
+		checkMax(t, tb, "IdentityLen", MaxEventIdentity)
+		checkMax(t, tb, "TextLen", MaxEventText)
+		formats("5.14 Event", eventHeadLen)
+	})
 	t.Run("Clock", func(t *testing.T) {
 		tb := d.table(t, "5.11 ClockRequest", "frame", "offset")
 		if end := checkLayout(t, rowsOf(tb, "ClockRequest"), AppendClockRequest(nil, -7), map[string]any{"T1": int64(-7)}); end != ClockRequestLen {
@@ -283,7 +297,7 @@ func evalSize(t *testing.T, formula string, vars map[string]int) []int {
 func TestSpecPayloadSizes(t *testing.T) {
 	d := readSpec(t)
 	vars := map[string]int{"phases": 3, "objects": 2, "participants": 2, "signals": 3, "nodes": 2, "connections": 1,
-		"text bytes": 5, "message bytes": 7, "compressed body": 9}
+		"text bytes": 5, "message bytes": 7, "compressed body": 9, "identity bytes": 3}
 	obj, _ := sampleObject()
 	objs := []v2x.DetectedObject{obj, obj}
 	sets := Subscribe{}
@@ -302,6 +316,7 @@ func TestSpecPayloadSizes(t *testing.T) {
 		"clock_response": {AppendClockResponse(nil, 1, 2, 3)},
 		"update":         {append(AppendUpdate(nil, &Update{}), make([]byte, 9)...)},
 		"resync":         {AppendResync(nil, 1)},
+		"event":          {AppendEvent(nil, &Event{Identity: "abc", Text: "12345"})},
 	}
 	tb := d.table(t, "4. Frame types", "value", "name", "direction", "payload size (bytes)")
 	cn, cs := tb.col(t, "name"), tb.col(t, "payload size (bytes)")

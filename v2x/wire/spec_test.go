@@ -301,7 +301,7 @@ func TestSpecFlags(t *testing.T) {
 	d := readSpec(t)
 	tb := d.table(t, "6.7 Flags", "field", "bit", "name")
 	flags := map[string]int64{"HasCov": objHasCov, "Ingress": laneIngress, "SubCenter": SubCenter, "SubPacked": SubPacked,
-		"SubNoDatagram": SubNoDatagram, "SubCSAERSM": SubCSAERSM, "SubUncompressed": SubUncompressed,
+		"SubNoDatagram": SubNoDatagram, "SubCSAERSM": SubCSAERSM, "SubUncompressed": SubUncompressed, "SubEvents": SubEvents,
 		"Keyframe": StateKeyframe, "UpdateKeyframe": UpdateKeyframe}
 	seen := map[string]bool{}
 	for i, r := range tb.rows {

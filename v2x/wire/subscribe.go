@@ -34,6 +34,10 @@ const (
 	// (CompressNone), whatever the node's compression, for a client
 	// without S2 or zstd and the state dictionary.
 	SubUncompressed = 1 << 4
+	// SubEvents asks for Event frames (misbehaviour findings and
+	// quarantines) on the subscriber stream besides the states. Only an
+	// identity with the operator role may ask for them.
+	SubEvents = 1 << 5
 )
 
 // Subscribe asks the node for state updates. It is the first frame on a
