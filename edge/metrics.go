@@ -52,8 +52,7 @@ type metrics struct {
 	measuresIn  prometheus.Counter
 	clockOffset prometheus.Histogram
 
-	bc  broadcastMetrics
-	xdp xdpMetrics
+	bc broadcastMetrics
 }
 
 func newMetrics() *metrics {
@@ -111,7 +110,6 @@ func newMetrics() *metrics {
 		m.producerStreams, m.subscribers, m.delivered, m.superseded, m.stateBytes, m.published,
 		m.objects, m.signals, m.measuresIn, m.cycle, m.clockOffset)
 	m.bc.register(m.reg)
-	m.xdp.register(m.reg)
 	return m
 }
 

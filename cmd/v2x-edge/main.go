@@ -22,7 +22,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
-	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
@@ -112,7 +112,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			s    string
 			dst  *[]netip.Prefix
 		}{{"xdp-allow", *xdpAllow, &cfg.XDPAllow}, {"xdp-deny", *xdpDeny, &cfg.XDPDeny}} {
-			apply(l.name, func() { *l.dst, err = steer.ParsePrefixList(l.s) })
+			apply(l.name, func() { *l.dst, err = xdpguard.ParsePrefixList(l.s) })
 			if err != nil {
 				return cfg, fmt.Errorf("-%s: %w", l.name, err)
 			}
