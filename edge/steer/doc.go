@@ -12,7 +12,8 @@
 //
 // The group's first socket is bound exclusively before it takes
 // SO_REUSEPORT, so a node refuses to start on a port another process or
-// node serves, and no other node's sockets join its group.
+// node serves, and another node, which binds the same way, cannot join its
+// group.
 //
 // Without the privilege to load eBPF programs, or off Linux, Listen serves
 // with one worker and says so in one log line. The XDP guard in front of

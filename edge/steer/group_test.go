@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cilium/ebpf"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/v2x-edge/v2x-edge/bpf"
@@ -150,29 +151,34 @@ func TestGroupCollector(t *testing.T) {
 }
 
 // TestGroupFallsBackWhenRefused stands in for a kernel that refuses the
-// program: the group serves with one worker and logs one line saying why.
+// program, and for a system that is not Linux (bpf's error there): the
+// group serves with one worker and logs one line saying why.
 func TestGroupFallsBackWhenRefused(t *testing.T) {
-	refused := fmt.Errorf("bpf: load steering program: %w", syscall.EPERM)
-	orig := loadSteering
-	loadSteering = func(bpf.SteerConfig) (*bpf.Steering, error) { return nil, refused }
-	defer func() { loadSteering = orig }()
-	var logs bytes.Buffer
-	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	stls, ctls, _ := steertest.TLS(t)
-	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 4, TLS: stls, QUIC: steertest.QUICConfig(), Log: log})
-	if err != nil {
-		t.Fatal(err)
+	for _, refused := range []error{
+		fmt.Errorf("bpf: load steering program: %w", syscall.EPERM),
+		fmt.Errorf("bpf: eBPF steering and the XDP guard need Linux, this is darwin: %w", ebpf.ErrNotSupported),
+	} {
+		orig := loadSteering
+		loadSteering = func(bpf.SteerConfig) (*bpf.Steering, error) { return nil, refused }
+		defer func() { loadSteering = orig }()
+		var logs bytes.Buffer
+		log := slog.New(slog.NewJSONHandler(&logs, nil))
+		stls, ctls, _ := steertest.TLS(t)
+		g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 4, TLS: stls, QUIC: steertest.QUICConfig(), Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer g.Close()
+		checkFallback(t, g.Workers(), g.Steered(), logs.String(), refused.Error())
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		steertest.ServeEcho(ctx, g)
+		c, _ := steertest.DialEcho(ctx, t, g.Addr(), ctls)
+		c.CloseWithError(0, "")
 	}
-	defer g.Close()
-	checkFallback(t, g.Workers(), g.Steered(), logs.String())
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	steertest.ServeEcho(ctx, g)
-	c, _ := steertest.DialEcho(ctx, t, g.Addr(), ctls)
-	c.CloseWithError(0, "")
 }
 
-func checkFallback(t *testing.T, workers int, steered bool, logs string) {
+func checkFallback(t *testing.T, workers int, steered bool, logs, reason string) {
 	t.Helper()
 	if workers != 1 || steered {
 		t.Errorf("workers %d steered %v, want 1 plain worker", workers, steered)
@@ -184,7 +190,7 @@ func checkFallback(t *testing.T, workers int, steered bool, logs string) {
 		}
 	}
 	if len(warn) != 1 || !strings.Contains(warn[0], "serving QUIC with one worker") ||
-		!strings.Contains(warn[0], "operation not permitted") || !strings.Contains(warn[0], "CAP_BPF") {
+		!strings.Contains(warn[0], reason) || !strings.Contains(warn[0], "CAP_BPF") {
 		t.Errorf("want one warning naming the refusal and the privilege, got %q", warn)
 	}
 }
@@ -218,7 +224,7 @@ func TestGroupFallsBackWithoutCapabilities(t *testing.T) {
 	if err := json.Unmarshal(line, &res); err != nil {
 		t.Fatalf("child output: %v\n%s", err, out)
 	}
-	checkFallback(t, res.Workers, res.Steered, res.Logs)
+	checkFallback(t, res.Workers, res.Steered, res.Logs, "operation not permitted")
 }
 
 // unprivilegedMain is the child of TestGroupFallsBackWithoutCapabilities.
