@@ -16,10 +16,13 @@ help: ## list the targets
 build: ## build every command into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-test: vet fuzz accuracy unit ## everything CI runs: go vet, gofmt, a short run of every fuzz target, the accuracy judgement, go test -race
+test: vet fuzz accuracy unit ## everything CI runs: go vet, gofmt, darwin and windows cross-builds, a short run of every fuzz target, the accuracy judgement, go test -race
 
-vet: ## go vet and a gofmt check
+vet: ## go vet, a gofmt check, and cross-builds for darwin and windows (the node runs there without eBPF)
 	$(GO) vet ./...
+	GOOS=darwin $(GO) build ./...
+	GOOS=windows $(GO) build ./...
+	GOOS=windows $(GO) vet ./edge/client ./cmd/v2x-sub ./cmd/v2x-decode
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 

@@ -13,4 +13,9 @@
 // tests hold against the programs, through BPF_PROG_TEST_RUN for the guard
 // and through real sockets for steering. The generated files are committed;
 // `go generate ./bpf` needs clang, llvm-strip and libbpf-dev.
+//
+// The package builds on every system; off Linux LoadSteering and
+// LoadGuard return an error for which Refused holds, and callers serve
+// without them. The Go that drives the guard is package edge/xdpguard's,
+// the worker group that steering serves package edge/steer's.
 package bpf

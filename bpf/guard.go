@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"syscall"
 
 	"github.com/cilium/ebpf"
 	"github.com/cilium/ebpf/link"
-	"golang.org/x/sys/unix"
 )
 
 // GuardReason is the verdict of the XDP guard on one frame. Its values are
@@ -130,6 +130,9 @@ func LoadGuard(iface string, opts GuardOptions) (*Guard, error) {
 	if err := opts.validate(); err != nil {
 		return nil, fmt.Errorf("bpf: guard options: %w", err)
 	}
+	if err := supported(); err != nil {
+		return nil, err
+	}
 	g := &Guard{iface: iface}
 	if err := loadGuardObjects(&g.objs, nil); err != nil {
 		return nil, fmt.Errorf("bpf: load guard program: %w", err)
@@ -146,19 +149,11 @@ func LoadGuard(iface string, opts GuardOptions) (*Guard, error) {
 		g.objs.Close()
 		return nil, fmt.Errorf("bpf: guard interface: %w", err)
 	}
-	for _, m := range []struct {
-		flags link.XDPAttachFlags
-		name  string
-	}{{link.XDPDriverMode, "native"}, {link.XDPGenericMode, "generic"}} {
-		l, aerr := link.AttachXDP(link.XDPOptions{Program: g.objs.GuardXdp, Interface: ifi.Index, Flags: m.flags})
-		if aerr == nil {
-			g.link, g.mode = l, m.name
-			return g, nil
-		}
-		err = errors.Join(err, fmt.Errorf("%s mode: %w", m.name, aerr))
+	if g.link, g.mode, err = attachXDP(g.objs.GuardXdp, ifi.Index); err != nil {
+		g.objs.Close()
+		return nil, fmt.Errorf("bpf: attach guard to %s: %w", iface, err)
 	}
-	g.objs.Close()
-	return nil, fmt.Errorf("bpf: attach guard to %s: %w", iface, err)
+	return g, nil
 }
 
 // Mode is "native" or "generic" when attached, "" otherwise.
@@ -233,7 +228,7 @@ func (g *Guard) Add(l List, prefix netip.Prefix) error {
 		return err
 	}
 	if err := m.Put(k, uint8(1)); err != nil {
-		if errors.Is(err, unix.ENOSPC) {
+		if errors.Is(err, syscall.ENOSPC) {
 			return fmt.Errorf("bpf: add %v to %s list: %w (%d prefixes of its family): %w", prefix, l, ErrListFull, GuardListCapacity, err)
 		}
 		return fmt.Errorf("bpf: add %v to %s list: %w", prefix, l, err)

@@ -6,7 +6,6 @@ import (
 	"syscall"
 
 	"github.com/cilium/ebpf"
-	"golang.org/x/sys/unix"
 )
 
 // MaxSlots is the number of worker slots a steering program can address:
@@ -80,6 +79,9 @@ func LoadSteering(cfg SteerConfig) (*Steering, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("bpf: steering: %w", err)
 	}
+	if err := supported(); err != nil {
+		return nil, err
+	}
 	s := &Steering{}
 	if err := loadSteerObjects(&s.objs, nil); err != nil {
 		return nil, fmt.Errorf("bpf: load steering program: %w", err)
@@ -133,7 +135,7 @@ func (s *Steering) DeleteSocket(slot int) error {
 // last socket closes.
 func (s *Steering) Attach(conn syscall.Conn) error {
 	err := control(conn, func(fd int) error {
-		return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ATTACH_REUSEPORT_EBPF, s.objs.SteerQuic.FD())
+		return attachReuseport(fd, s.objs.SteerQuic.FD())
 	})
 	if err != nil {
 		return fmt.Errorf("bpf: attach steering to reuseport group: %w", err)

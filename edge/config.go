@@ -11,6 +11,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -71,9 +72,9 @@ type Config struct {
 	// SIGHUP); /xdp/... on the HTTP listener changes them at run time. In
 	// the file, list entries are CIDR prefixes or bare addresses (/32,
 	// /128), with no address bits past the prefix length.
-	XDPAllow  []netip.Prefix    `json:"xdp_allow"`  // new connections from these skip the limits
-	XDPDeny   []netip.Prefix    `json:"xdp_deny"`   // everything from these is dropped, first
-	XDPLimits steer.GuardLimits `json:"xdp_limits"` // default steer.DefaultGuardLimits; a rate of 0 turns its limit off, a burst of 0 is the rate
+	XDPAllow  []netip.Prefix  `json:"xdp_allow"`  // new connections from these skip the limits
+	XDPDeny   []netip.Prefix  `json:"xdp_deny"`   // everything from these is dropped, first
+	XDPLimits xdpguard.Limits `json:"xdp_limits"` // default xdpguard.DefaultLimits; a rate of 0 turns its limit off, a burst of 0 is the rate
 
 	// Raw UPER MessageFrames over UDP, as RSUs forward them.
 	UPERListen string `json:"uper_listen"` // UDP address; "" (default): no listener
@@ -215,7 +216,7 @@ func (c *Config) Validate() error {
 		ps   []netip.Prefix
 	}{{"xdp_allow", c.XDPAllow}, {"xdp_deny", c.XDPDeny}} {
 		for i, p := range l.ps {
-			if err := steer.CheckPrefix(p); err != nil {
+			if err := xdpguard.CheckPrefix(p); err != nil {
 				errs = append(errs, fmt.Errorf("%s[%d] %v: %w", l.name, i, p, err))
 			}
 		}
@@ -240,6 +241,6 @@ func (c *Config) Validate() error {
 }
 
 // GuardSettings are the XDP guard's lists and limits in c.
-func (c *Config) GuardSettings() steer.GuardSettings {
-	return steer.GuardSettings{Allow: c.XDPAllow, Deny: c.XDPDeny, Limits: c.XDPLimits}
+func (c *Config) GuardSettings() xdpguard.Settings {
+	return xdpguard.Settings{Allow: c.XDPAllow, Deny: c.XDPDeny, Limits: c.XDPLimits}
 }

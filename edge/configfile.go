@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 )
 
 // LoadConfigFile reads a JSON configuration file over c: fields present in
@@ -205,7 +205,7 @@ func (d *configDecoder) prefixes(raw []byte, off int, f reflect.Value, key strin
 			d.add(at, fmt.Errorf("%s[%d] %s: %w", key, i, shorten(item), errors.New(`not a string (want a prefix or address such as "192.0.2.0/24")`)))
 			continue
 		}
-		p, err := steer.ParsePrefix(s)
+		p, err := xdpguard.ParsePrefix(s)
 		if err != nil {
 			d.add(at, fmt.Errorf("%s[%d] %q: %w", key, i, s, err))
 			continue

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
@@ -67,7 +67,7 @@ func (f *refFlag) Set(s string) error {
 }
 
 // prefixesFlag is a comma-separated list of CIDR prefixes or bare
-// addresses (steer.ParsePrefixList).
+// addresses (xdpguard.ParsePrefixList).
 type prefixesFlag struct{ dst *[]netip.Prefix }
 
 func (f *prefixesFlag) String() string {
@@ -82,7 +82,7 @@ func (f *prefixesFlag) String() string {
 }
 
 func (f *prefixesFlag) Set(s string) error {
-	ps, err := steer.ParsePrefixList(s)
+	ps, err := xdpguard.ParsePrefixList(s)
 	if err != nil {
 		return err
 	}

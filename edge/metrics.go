@@ -27,7 +27,6 @@ type metrics struct {
 
 	fusion fusionMetrics
 	bc     broadcastMetrics
-	xdp    xdpMetrics
 }
 
 // frameMetrics counts the frames the stream sessions read and the ones
@@ -69,7 +68,6 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset)
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
 	m.bc.register(m.reg)
-	m.xdp.register(m.reg)
 	return m
 }
 

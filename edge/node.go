@@ -17,6 +17,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -30,7 +31,8 @@ type Node struct {
 	w   *world
 	bc  broadcast // what each subscriber gets
 
-	grp     *steer.Group // QUIC workers sharing the listen port
+	grp     *steer.Group    // QUIC workers sharing the listen port
+	guard   *xdpguard.Guard // the XDP guard in front of them, and its control
 	httpLn  net.Listener
 	uperPC  net.PacketConn // raw UPER listener, or nil
 	httpSrv *http.Server
@@ -108,26 +110,29 @@ func (n *Node) Start() error {
 			return fmt.Errorf("edge: QUIC keys: %w", err)
 		}
 	}
-	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, XDPIface: n.cfg.XDPIface,
-		Guard: n.cfg.GuardSettings(), TLS: tlsConf, QUIC: qconf, Log: n.log, Keys: keys})
+	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, TLS: tlsConf, QUIC: qconf, Log: n.log, Keys: keys})
 	if err != nil {
 		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
 	}
-	guardCtl := steer.NewGuardControl(n.grp, n.log)
-	if err := errors.Join(n.m.reg.Register(n.grp.Collector()), n.m.reg.Register(guardCtl.Collector())); err != nil {
+	n.guard, err = xdpguard.Attach(n.grp, xdpguard.Options{Iface: n.cfg.XDPIface, Settings: n.cfg.GuardSettings(), Log: n.log})
+	if err != nil {
 		n.grp.Close()
+		return fmt.Errorf("edge: xdp guard on %s: %w", n.cfg.XDPIface, err)
+	}
+	if err := errors.Join(n.m.reg.Register(n.grp.Collector()), n.m.reg.Register(n.guard.Collector())); err != nil {
+		n.closeListeners()
 		return fmt.Errorf("edge: register steering metrics: %w", err)
 	}
 	if n.cfg.HTTP != "" {
 		if n.httpLn, err = net.Listen("tcp", n.cfg.HTTP); err != nil {
-			n.grp.Close()
+			n.closeListeners()
 			return fmt.Errorf("edge: http listen %s: %w", n.cfg.HTTP, err)
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(n.m.reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", n.healthz)
 		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
-		mux.Handle("/xdp/", guardCtl)
+		mux.Handle("/xdp/", n.guard)
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 		n.wg.Add(1)
 		go func() {
@@ -144,7 +149,7 @@ func (n *Node) Start() error {
 			if n.httpLn != nil {
 				n.httpLn.Close()
 			}
-			n.grp.Close()
+			n.closeListeners()
 			return err
 		}
 	}
@@ -153,6 +158,12 @@ func (n *Node) Start() error {
 	go func() { defer n.wg.Done(); n.acceptLoop() }()
 	n.log.Info("edge node listening", "quic", n.Addr().String(), "http", n.HTTPAddr(), "alpn", wire.ALPN)
 	return nil
+}
+
+// closeListeners closes the QUIC workers and detaches the XDP guard.
+func (n *Node) closeListeners() {
+	n.grp.Close()
+	n.guard.Close()
 }
 
 // Addr returns the QUIC listener's address.
@@ -251,7 +262,7 @@ func (n *Node) Close() error {
 		case <-time.After(n.cfg.ShutdownGrace):
 			err = errors.New("edge: shutdown grace period expired with goroutines still running")
 		}
-		n.grp.Close()
+		n.closeListeners()
 	})
 	return err
 }

@@ -7,17 +7,17 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 )
 
 func TestConfigXDPDefaults(t *testing.T) {
 	c := DefaultConfig()
-	if c.XDPLimits != steer.DefaultGuardLimits || c.XDPAllow != nil || c.XDPDeny != nil {
+	if c.XDPLimits != xdpguard.DefaultLimits || c.XDPAllow != nil || c.XDPDeny != nil {
 		t.Errorf("defaults: limits %+v allow %v deny %v", c.XDPLimits, c.XDPAllow, c.XDPDeny)
 	}
 	var z Config
 	z.SetDefaults()
-	if z.XDPLimits != steer.DefaultGuardLimits {
+	if z.XDPLimits != xdpguard.DefaultLimits {
 		t.Errorf("zero config with defaults: limits %+v", z.XDPLimits)
 	}
 }
@@ -27,25 +27,25 @@ func TestConfigXDPFromFile(t *testing.T) {
 		name, file string
 		allow      string
 		deny       string
-		limits     steer.GuardLimits
+		limits     xdpguard.Limits
 		err        string // LoadConfigFile or Validate error, after the path
 	}{
 		{"lists", `{"xdp_allow": ["192.0.2.1", "2001:db8:a11::/64"], "xdp_deny": ["198.51.100.0/24", "::ffff:203.0.113.0/120"]}`,
-			"192.0.2.1/32 2001:db8:a11::/64", "198.51.100.0/24 203.0.113.0/24", steer.DefaultGuardLimits, ""},
+			"192.0.2.1/32 2001:db8:a11::/64", "198.51.100.0/24 203.0.113.0/24", xdpguard.DefaultLimits, ""},
 		{"limits merged over the defaults", `{"xdp_limits": {"prefix_rate": 0, "global_rate": 50}}`, "", "",
-			steer.GuardLimits{PrefixRate: 0, PrefixBurst: 200, GlobalRate: 50, GlobalBurst: 4000, Prefix4: 24, Prefix6: 56}, ""},
+			xdpguard.Limits{PrefixRate: 0, PrefixBurst: 200, GlobalRate: 50, GlobalBurst: 4000, Prefix4: 24, Prefix6: 56}, ""},
 		{"burst 0 is the rate", `{"xdp_limits": {"prefix_rate": 30, "prefix_burst": 0, "prefix4": 20, "prefix6": 48}}`, "", "",
-			steer.GuardLimits{PrefixRate: 30, PrefixBurst: 30, GlobalRate: 2000, GlobalBurst: 4000, Prefix4: 20, Prefix6: 48}, ""},
+			xdpguard.Limits{PrefixRate: 30, PrefixBurst: 30, GlobalRate: 2000, GlobalBurst: 4000, Prefix4: 20, Prefix6: 48}, ""},
 		{"every limit off", `{"xdp_limits": {"prefix_rate": 0, "prefix_burst": 0, "global_rate": 0, "global_burst": 0}}`, "", "",
-			steer.GuardLimits{Prefix4: 24, Prefix6: 56}, ""},
-		{"empty lists", `{"xdp_allow": [], "xdp_deny": null}`, "", "", steer.DefaultGuardLimits, ""},
-		{"host bits", `{"xdp_deny": ["198.51.100.0/24", "198.51.100.7/24"]}`, "", "", steer.GuardLimits{},
+			xdpguard.Limits{Prefix4: 24, Prefix6: 56}, ""},
+		{"empty lists", `{"xdp_allow": [], "xdp_deny": null}`, "", "", xdpguard.DefaultLimits, ""},
+		{"host bits", `{"xdp_deny": ["198.51.100.0/24", "198.51.100.7/24"]}`, "", "", xdpguard.Limits{},
 			`xdp_deny[1] "198.51.100.7/24": address has bits set past /24 (the prefix would be 198.51.100.0/24)`},
-		{"not an address", `{"xdp_allow": ["10.0.0.300"]}`, "", "", steer.GuardLimits{}, `xdp_allow[0] "10.0.0.300": not an address: `},
-		{"not a string", `{"xdp_allow": [17]}`, "", "", steer.GuardLimits{}, `xdp_allow[0] 17: not a string (want a prefix or address such as "192.0.2.0/24")`},
-		{"rate too high", `{"xdp_limits": {"global_rate": 100000001}}`, "", "", steer.GuardLimits{}, `xdp_limits: global_rate 100000001 above 100000000`},
-		{"prefix lengths", `{"xdp_limits": {"prefix4": 33, "prefix6": 200}}`, "", "", steer.GuardLimits{}, `xdp_limits: prefix4 33 outside 1..32; prefix6 200 outside 1..128`},
-		{"unknown limit", `{"xdp_limits": {"rate": 5}}`, "", "", steer.GuardLimits{}, `unknown field "rate"`},
+		{"not an address", `{"xdp_allow": ["10.0.0.300"]}`, "", "", xdpguard.Limits{}, `xdp_allow[0] "10.0.0.300": not an address: `},
+		{"not a string", `{"xdp_allow": [17]}`, "", "", xdpguard.Limits{}, `xdp_allow[0] 17: not a string (want a prefix or address such as "192.0.2.0/24")`},
+		{"rate too high", `{"xdp_limits": {"global_rate": 100000001}}`, "", "", xdpguard.Limits{}, `xdp_limits: global_rate 100000001 above 100000000`},
+		{"prefix lengths", `{"xdp_limits": {"prefix4": 33, "prefix6": 200}}`, "", "", xdpguard.Limits{}, `xdp_limits: prefix4 33 outside 1..32; prefix6 200 outside 1..128`},
+		{"unknown limit", `{"xdp_limits": {"rate": 5}}`, "", "", xdpguard.Limits{}, `unknown field "rate"`},
 	}
 	for _, x := range cases {
 		t.Run(x.name, func(t *testing.T) {

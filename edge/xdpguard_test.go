@@ -10,11 +10,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus/testutil"
-
 	"github.com/v2x-edge/v2x-edge/bpf"
 	"github.com/v2x-edge/v2x-edge/bpf/bpftest"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 )
 
 // call sends one request to the node's HTTP listener.
@@ -41,18 +40,15 @@ func TestNodeXDPControlWithoutGuard(t *testing.T) {
 	if status != http.StatusConflict || !strings.Contains(body, "no xdp guard attached") {
 		t.Errorf("POST /xdp/deny without a guard: %d %s", status, body)
 	}
+	if err := n.ReloadGuard(func() (Config, error) { return DefaultConfig(), nil }); !errors.Is(err, xdpguard.ErrNoGuard) {
+		t.Errorf("ReloadGuard without a guard: %v", err)
+	}
 	_, metrics := call(t, n, "GET", "/metrics", "")
 	for _, want := range []string{`v2x_xdp_control_requests_total{op="deny_add",result="no_guard"} 1`,
-		`v2x_xdp_list_entries{list="deny"} 0`} {
+		`v2x_xdp_list_entries{list="deny"} 0`, `v2x_xdp_reloads_total{result="no_guard"} 1`} {
 		if !strings.Contains(metrics, want) {
 			t.Errorf("/metrics lacks %s", want)
 		}
-	}
-	if err := n.ReloadGuard(func() (Config, error) { return DefaultConfig(), nil }); !errors.Is(err, steer.ErrNoGuard) {
-		t.Errorf("ReloadGuard without a guard: %v", err)
-	}
-	if got := testutil.ToFloat64(n.m.xdp.reloads[reloadNoGuard]); got != 1 {
-		t.Errorf("reloads counted as no_guard: %v", got)
 	}
 }
 
@@ -65,9 +61,9 @@ func TestNodeXDPControl(t *testing.T) {
 		c.XDPIface = iface
 		c.XDPDeny = []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")}
 		c.XDPAllow = []netip.Prefix{netip.MustParsePrefix("2001:db8:a11::/64")}
-		c.XDPLimits = steer.GuardLimits{PrefixRate: 1, PrefixBurst: 1, GlobalRate: 0, Prefix4: 24, Prefix6: 56}
+		c.XDPLimits = xdpguard.Limits{PrefixRate: 1, PrefixBurst: 1, GlobalRate: 0, Prefix4: 24, Prefix6: 56}
 	})
-	gd := n.grp.Guard()
+	gd := n.guard.Kernel()
 	if gd == nil || gd.Interface() != iface {
 		t.Fatalf("no guard on %s", iface)
 	}
@@ -115,7 +111,7 @@ func TestNodeXDPControl(t *testing.T) {
 			t.Errorf("step %d (%s): pass %v, want %v", i, s.do, got, s.pass)
 		}
 	}
-	var lists steer.GuardLists
+	var lists xdpguard.Lists
 	_, body = call(t, n, "GET", "/xdp/lists", "")
 	if err := json.Unmarshal([]byte(body), &lists); err != nil || join(lists.Allow) != "192.0.2.2/32 2001:db8:a11::/64" || join(lists.Deny) != "203.0.113.0/24" {
 		t.Errorf("lists after the changes: %s (%v)", body, err)
@@ -151,15 +147,17 @@ func TestNodeXDPControl(t *testing.T) {
 		t.Errorf("ReloadGuard with a bad prefix: %v", err)
 	}
 	if err := n.ReloadGuard(func() (Config, error) { return Config{}, errors.New("config x.json: unexpected EOF") }); err == nil ||
-		!strings.Contains(err.Error(), "edge: reload xdp guard: invalid configuration: config x.json: unexpected EOF") {
+		!errors.Is(err, xdpguard.ErrInvalid) || !strings.Contains(err.Error(), "invalid configuration: config x.json: unexpected EOF") {
 		t.Errorf("ReloadGuard with an unreadable file: %v", err)
 	}
 	if d, _ := gd.Entries(bpf.Deny); join(d) != "198.51.100.0/24" {
 		t.Errorf("failed reloads changed the deny list: %v", d)
 	}
-	for r, want := range map[int]float64{reloadOK: 1, reloadInvalid: 2, reloadError: 0} {
-		if got := testutil.ToFloat64(n.m.xdp.reloads[r]); got != want {
-			t.Errorf("reloads counted as %s: %v, want %v", reloadResultNames[r], got, want)
+	_, metrics = call(t, n, "GET", "/metrics", "")
+	for _, want := range []string{`v2x_xdp_reloads_total{result="ok"} 1`, `v2x_xdp_reloads_total{result="invalid"} 2`,
+		`v2x_xdp_reloads_total{result="error"} 0`} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics lacks %s", want)
 		}
 	}
 }

@@ -5,22 +5,12 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
 // clockTick is the kernel's USER_HZ, in which /proc reports CPU times;
 // 100 on every Linux architecture Go supports.
 const clockTick = 10 * time.Millisecond
-
-// selfCPU returns this process's user and system CPU time.
-func selfCPU() (time.Duration, error) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0, fmt.Errorf("getrusage: %w", err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), nil
-}
 
 // procCPU returns another process's user and system CPU time.
 func procCPU(pid int) (time.Duration, error) {

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"net"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestContractWorkersAndXDP runs `v2x-edge -workers 2 -xdp-iface lo` with
@@ -47,5 +53,64 @@ func TestContractWorkersAndXDP(t *testing.T) {
 	}
 	if !strings.Contains(body, "v2x_steer_worker_packets_total{worker=\"1\"}") {
 		t.Error("no per-worker packet counter for worker 1")
+	}
+}
+
+// refusedStart runs v2x-edge on quicAddr, which another process serves,
+// and wants it to exit non-zero within 5 s naming the port.
+func refusedStart(t *testing.T, bin, quicAddr string, extra ...string) {
+	t.Helper()
+	_, port, _ := net.SplitHostPort(quicAddr)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	args := append([]string{"-listen", quicAddr, "-http", "", "-data", filepath.Join(t.TempDir(), "other")}, extra...)
+	out, err := exec.CommandContext(ctx, filepath.Join(bin, "v2x-edge"), args...).CombinedOutput()
+	if ctx.Err() != nil {
+		t.Fatalf("v2x-edge %v still running after 5 s on a served port\n%s", extra, out)
+	}
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || !strings.Contains(string(out), "UDP port "+port+" is already in use") {
+		t.Errorf("v2x-edge %v on a served port: %v\n%s\nwant a non-zero exit naming UDP port %s", extra, err, out, port)
+	}
+}
+
+// TestContractSecondNodeRefused starts two nodes on one port: the second
+// exits non-zero within 5 s naming the port, and the first serves every
+// new connection (a subscriber trusting the first node's CA each time).
+// It used to start with steering on, join the first node's reuseport
+// group and take its new connections, which then failed with "unknown
+// authority".
+func TestContractSecondNodeRefused(t *testing.T) {
+	bin := buildCommands(t)
+	for _, c := range []struct {
+		name  string
+		flags []string
+	}{{"default workers", nil}, {"one worker", []string{"-workers", "1"}}, {"two workers", []string{"-workers", "2"}}} {
+		t.Run(c.name, func(t *testing.T) {
+			addr, httpAddr, data := startEdge(t, bin, append([]string{"-demo"}, c.flags...)...)
+			waitHTTP(t, "http://"+httpAddr)
+			for _, second := range [][]string{c.flags, {"-workers", "1"}, {"-workers", "2"}} {
+				refusedStart(t, bin, addr, second...)
+			}
+			for i := range 4 {
+				if lines := runSub(t, bin, addr, data, "-duration", "1s"); len(lines) == 0 {
+					t.Errorf("subscriber %d got no updates from the first node", i)
+				}
+			}
+		})
+	}
+}
+
+// TestContractPortHeldByPlainSocket: a port another process holds with a
+// plain UDP socket is refused, with steering on or off.
+func TestContractPortHeldByPlainSocket(t *testing.T) {
+	bin := buildCommands(t)
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, flags := range [][]string{nil, {"-workers", "1"}, {"-workers", "2"}} {
+		refusedStart(t, bin, c.LocalAddr().String(), flags...)
 	}
 }

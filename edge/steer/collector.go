@@ -8,19 +8,18 @@ import (
 	"github.com/v2x-edge/v2x-edge/bpf"
 )
 
-// collector exposes the group's eBPF counters (per-CPU, summed at each
-// scrape) and per-worker counts.
+// collector exposes the steering program's counters (per-CPU, summed at
+// each scrape) and per-worker counts.
 type collector struct {
 	g *Group
 
-	workers, steered, xdpAttached              *prometheus.Desc
+	workers, steered                           *prometheus.Desc
 	steerDecisions, workerPackets, workerConns *prometheus.Desc
-	xdpPackets, xdpEntries                     *prometheus.Desc
 	scrapeErrors                               *prometheus.Desc
 }
 
-// Collector returns a prometheus.Collector for the v2x_steer_* and
-// v2x_xdp_* metrics of g.
+// Collector returns a prometheus.Collector for the v2x_steer_* metrics of
+// g.
 func (g *Group) Collector() prometheus.Collector {
 	return &collector{g: g,
 		workers:        prometheus.NewDesc("v2x_steer_workers", "QUIC workers (transports) serving the port.", nil, nil),
@@ -28,15 +27,12 @@ func (g *Group) Collector() prometheus.Collector {
 		steerDecisions: prometheus.NewDesc("v2x_steer_decisions_total", "Datagrams seen by the steering program, by decision (cid, new_flow: chosen by the program; hash_*: left to the kernel's hash).", []string{"reason"}, nil),
 		workerPackets:  prometheus.NewDesc("v2x_steer_worker_packets_total", "Datagrams the steering program selected into each worker's socket.", []string{"worker"}, nil),
 		workerConns:    prometheus.NewDesc("v2x_steer_worker_connections_total", "Connections accepted by each worker.", []string{"worker"}, nil),
-		xdpAttached:    prometheus.NewDesc("v2x_xdp_attached", "1 when the XDP guard is attached, labelled with its interface and mode (native or generic).", []string{"iface", "mode"}, nil),
-		xdpPackets:     prometheus.NewDesc("v2x_xdp_packets_total", "Frames judged by the XDP guard, by verdict and reason.", []string{"verdict", "reason"}, nil),
-		xdpEntries:     prometheus.NewDesc("v2x_xdp_list_entries", "Prefixes on the XDP guard's allow and deny lists (IPv4 and IPv6), read from the kernel at each scrape.", []string{"list"}, nil),
-		scrapeErrors:   prometheus.NewDesc("v2x_steer_counter_read_errors", "Failed reads of eBPF counter maps during this scrape.", nil, nil),
+		scrapeErrors:   prometheus.NewDesc("v2x_steer_counter_read_errors", "Failed reads of the steering program's counter maps during this scrape.", nil, nil),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.workers, c.steered, c.steerDecisions, c.workerPackets, c.workerConns, c.xdpAttached, c.xdpPackets, c.xdpEntries, c.scrapeErrors} {
+	for _, d := range []*prometheus.Desc{c.workers, c.steered, c.steerDecisions, c.workerPackets, c.workerConns, c.scrapeErrors} {
 		ch <- d
 	}
 }
@@ -64,36 +60,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			}
 			ch <- prometheus.MustNewConstMetric(c.workerPackets, prometheus.CounterValue, v, strconv.Itoa(i))
 		}
-	}
-	var gc [bpf.NumGuardReasons]uint64
-	if g.guard != nil {
-		ch <- prometheus.MustNewConstMetric(c.xdpAttached, prometheus.GaugeValue, 1, g.guard.Interface(), g.guard.Mode())
-		var err error
-		if gc, err = g.guard.Counters(); err != nil {
-			readErrors++
-		}
-	} else {
-		ch <- prometheus.MustNewConstMetric(c.xdpAttached, prometheus.GaugeValue, 0, "", "")
-	}
-	for r := range bpf.NumGuardReasons {
-		verdict := "pass"
-		if r.Drops() {
-			verdict = "drop"
-		}
-		ch <- prometheus.MustNewConstMetric(c.xdpPackets, prometheus.CounterValue, float64(gc[r]), verdict, r.String())
-	}
-	for _, l := range []bpf.List{bpf.Allow, bpf.Deny} {
-		var n int
-		if g.guard != nil {
-			g.guardMu.Lock()
-			ps, err := g.guard.Entries(l)
-			g.guardMu.Unlock()
-			if err != nil {
-				readErrors++
-			}
-			n = len(ps)
-		}
-		ch <- prometheus.MustNewConstMetric(c.xdpEntries, prometheus.GaugeValue, float64(n), l.String())
 	}
 	ch <- prometheus.MustNewConstMetric(c.scrapeErrors, prometheus.GaugeValue, readErrors)
 }

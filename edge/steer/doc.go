@@ -8,9 +8,14 @@
 // SO_REUSEPORT group, and the sk_reuseport program of package bpf picks
 // each datagram's socket from its destination connection id, so a
 // connection's packets reach its worker whatever the source address.
-// All workers share the stateless reset and token keys (Keys). An XDP
-// guard (bpf.Guard) may drop junk on the ingress interface first.
+// All workers share the stateless reset and token keys (Keys).
 //
-// Without the privileges to load eBPF programs, Listen serves with one
-// worker and no guard, and says so in one log line.
+// The group's first socket is bound exclusively before it takes
+// SO_REUSEPORT, so a node refuses to start on a port another process or
+// node serves, and another node, which binds the same way, cannot join its
+// group.
+//
+// Without the privilege to load eBPF programs, or off Linux, Listen serves
+// with one worker and says so in one log line. The XDP guard in front of
+// the port is package xdpguard's.
 package steer

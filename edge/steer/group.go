@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"runtime"
 	"sync"
 	"sync/atomic"
 
-	"github.com/cilium/ebpf"
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/bpf"
@@ -29,12 +27,6 @@ type Options struct {
 	// Generation (0..MaxGeneration) goes into every connection id, so that
 	// a restarted node with a new generation can tell its old ids apart.
 	Generation uint8
-	// XDPIface names the interface to attach the XDP guard to; "": none.
-	XDPIface string
-	// Guard holds the guard's lists and limits, applied when it attaches
-	// (the zero value: empty lists and DefaultGuardLimits). Listen fills
-	// in the port and the connection-id fields.
-	Guard GuardSettings
 	// NoSteering leaves every datagram to the kernel's reuseport hash (the
 	// negative control of the tests: a NAT rebinding then lands on a
 	// worker that does not know the connection).
@@ -50,9 +42,8 @@ type Group struct {
 	log      *slog.Logger
 	workers  []*worker
 	steering *bpf.Steering // nil without steering
-	guard    *bpf.Guard    // nil without guard
-	guardMu  sync.Mutex    // serializes changes to the guard's lists and limits
 	steerCfg bpf.SteerConfig
+	prefix   byte // of the connection ids
 	accepted chan accepted
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -74,17 +65,15 @@ type accepted struct {
 	worker int
 }
 
-// loadSteering and loadGuard are variables so that a test can stand in
-// for a kernel that refuses.
-var (
-	loadSteering = bpf.LoadSteering
-	loadGuard    = bpf.LoadGuard
-)
+// loadSteering is a variable so that a test can stand in for a kernel
+// that refuses.
+var loadSteering = bpf.LoadSteering
 
-// Listen binds the workers, loads and attaches the steering program and
-// the guard, and starts accepting. When the kernel refuses the eBPF
-// programs for lack of privilege or support, it serves with one worker
-// and no guard and logs why, once; other failures are errors.
+// Listen binds the workers, loads and attaches the steering program, and
+// starts accepting. When the kernel refuses the program for lack of
+// privilege or support (or the system is not Linux), it serves with one
+// worker and logs why, once; other failures are errors. It fails,
+// naming the port, when another process or node serves the port.
 func Listen(opts Options) (*Group, error) {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
@@ -101,9 +90,6 @@ func Listen(opts Options) (*Group, error) {
 	if opts.TLS == nil {
 		return nil, errors.New("steer: no TLS configuration")
 	}
-	if err := opts.Guard.Validate(); err != nil {
-		return nil, fmt.Errorf("steer: xdp guard: %w", err)
-	}
 	if opts.Keys == nil {
 		k, err := NewKeys()
 		if err != nil {
@@ -111,10 +97,10 @@ func Listen(opts Options) (*Group, error) {
 		}
 		opts.Keys = k
 	}
-	g := &Group{log: opts.Log, accepted: make(chan accepted)}
+	prefix := CIDPrefix(opts.Generation)
+	g := &Group{log: opts.Log, accepted: make(chan accepted), prefix: prefix}
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 
-	prefix := CIDPrefix(opts.Generation)
 	workers := opts.Workers
 	if workers > 1 && !opts.NoSteering {
 		cfg := bpf.SteerConfig{CIDLen: CIDLen, CIDPrefix: prefix}
@@ -125,21 +111,17 @@ func Listen(opts Options) (*Group, error) {
 		switch {
 		case err == nil:
 			g.steering, g.steerCfg = s, cfg
-		case unprivileged(err):
+		case bpf.Refused(err):
 			g.fallback = err.Error()
 			workers = 1
 		default:
 			return nil, err
 		}
 	}
-	ifaceAsked := opts.XDPIface
-	if g.fallback != "" {
-		opts.XDPIface = ""
-	}
 
 	conns, err := listenUDP(opts.Addr, workers)
 	if err != nil {
-		g.closeBPF()
+		g.closeSteering()
 		return nil, err
 	}
 	for i, c := range conns {
@@ -164,24 +146,6 @@ func Listen(opts Options) (*Group, error) {
 			return nil, err
 		}
 	}
-	if opts.XDPIface != "" {
-		gopts := opts.Guard.Limits.WithDefaults().apply(bpf.GuardOptions{
-			Port: uint16(conns[0].LocalAddr().(*net.UDPAddr).Port), CIDLen: CIDLen, CIDPrefix: prefix})
-		gd, err := loadGuard(opts.XDPIface, gopts)
-		switch {
-		case err == nil:
-			g.guard = gd
-			if _, err := syncGuard(gd, opts.Guard); err != nil {
-				g.Close()
-				return nil, fmt.Errorf("steer: xdp guard lists: %w", err)
-			}
-		case unprivileged(err) && g.steering == nil:
-			g.fallback = err.Error()
-		default:
-			g.Close()
-			return nil, err
-		}
-	}
 	for _, w := range g.workers {
 		ln, err := w.tr.Listen(opts.TLS, opts.QUIC)
 		if err != nil {
@@ -196,34 +160,13 @@ func Listen(opts Options) (*Group, error) {
 	}
 
 	if g.fallback != "" {
-		opts.Log.Warn("eBPF programs cannot be loaded: serving QUIC with one worker and no XDP guard",
-			"reason", g.fallback, "needs", "CAP_BPF and CAP_NET_ADMIN (or root) and a kernel with sk_reuseport and XDP programs",
-			"workers_asked", opts.Workers, "xdp_iface_asked", ifaceAsked)
+		opts.Log.Warn("eBPF steering cannot be loaded: serving QUIC with one worker",
+			"reason", g.fallback, "needs", "Linux, CAP_BPF (or root) and a kernel with sk_reuseport programs",
+			"workers_asked", opts.Workers)
 	}
 	opts.Log.Info("quic workers listening", "addr", g.Addr().String(), "workers", len(g.workers),
-		"steering", g.steering != nil, "xdp_guard", g.guardDesc())
-	if g.guard != nil {
-		opts.Log.Info("xdp guard configured", "allow", len(opts.Guard.Allow), "deny", len(opts.Guard.Deny),
-			"limits", opts.Guard.Limits.WithDefaults().String())
-	}
+		"steering", g.steering != nil)
 	return g, nil
-}
-
-func (g *Group) guardDesc() string {
-	if g.guard == nil {
-		return "off"
-	}
-	return g.guard.Interface() + " (" + g.guard.Mode() + ")"
-}
-
-// unprivileged reports whether err is the kernel refusing an eBPF program
-// or attachment for lack of privilege or support, not for a fault of ours.
-func unprivileged(err error) bool {
-	var ve *ebpf.VerifierError
-	if errors.As(err, &ve) {
-		return false
-	}
-	return errors.Is(err, os.ErrPermission) || errors.Is(err, ebpf.ErrNotSupported)
 }
 
 func (g *Group) acceptLoop(w *worker) {
@@ -273,10 +216,11 @@ func (g *Group) Workers() int { return len(g.workers) }
 // Steered reports whether the steering program picks the workers' sockets.
 func (g *Group) Steered() bool { return g.steering != nil }
 
-// Guard is the attached XDP guard (for its allow and deny lists), or nil.
-func (g *Group) Guard() *bpf.Guard { return g.guard }
+// CIDPrefix is the first byte of the connection ids the workers issue.
+func (g *Group) CIDPrefix() byte { return g.prefix }
 
-// Fallback is why eBPF is not in use although it was asked for, or "".
+// Fallback is why steering is not in use although it was asked for (the
+// kernel refused the program), or "".
 func (g *Group) Fallback() string { return g.fallback }
 
 // SteeringCounters reads the steering program's counters; ok is false
@@ -310,7 +254,7 @@ func (g *Group) StopAccepting() {
 }
 
 // Close stops accepting, closes every connection and socket, and releases
-// the eBPF programs.
+// the steering program.
 func (g *Group) Close() error {
 	var errs []error
 	g.once.Do(func() {
@@ -322,18 +266,14 @@ func (g *Group) Close() error {
 			}
 			w.udp.Close()
 		}
-		errs = append(errs, g.closeBPF())
+		errs = append(errs, g.closeSteering())
 	})
 	return errors.Join(errs...)
 }
 
-func (g *Group) closeBPF() error {
-	var errs []error
-	if g.guard != nil {
-		errs = append(errs, g.guard.Close())
+func (g *Group) closeSteering() error {
+	if g.steering == nil {
+		return nil
 	}
-	if g.steering != nil {
-		errs = append(errs, g.steering.Close())
-	}
-	return errors.Join(errs...)
+	return g.steering.Close()
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/bpf"
+	"github.com/v2x-edge/v2x-edge/edge/steer/steertest"
 )
 
 // Environment of the re-executed client.
@@ -137,22 +138,29 @@ func (c *natClient) result(t *testing.T) natResult {
 // TestNATRebindSteered streams from a client behind a NAT whose mapping is
 // flushed several times, and then migrates actively to a new socket: with
 // steering, the connection survives, and every datagram of it lands on the
-// one worker that accepted it.
+// one worker that accepted it. The XDP guard (bpf.Guard, as package
+// xdpguard attaches it) is on the server's interface and must pass all of
+// it.
 func TestNATRebindSteered(t *testing.T) {
 	requireNetAdmin(t)
 	n := newNATTopology(t, "s")
-	stls, _, der := testTLS(t)
-	g, err := Listen(Options{Addr: n.serverIP + ":0", Workers: 4, XDPIface: n.hostIf, TLS: stls, QUIC: testQUICConfig()})
+	stls, _, der := steertest.TLS(t)
+	g, err := Listen(Options{Addr: n.serverIP + ":0", Workers: 4, TLS: stls, QUIC: steertest.QUICConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	if !g.Steered() || g.Guard() == nil {
-		t.Fatalf("steered %v guard %v", g.Steered(), g.Guard() != nil)
+	if !g.Steered() {
+		t.Fatalf("not steered: %s", g.Fallback())
 	}
+	gd, err := bpf.LoadGuard(n.hostIf, bpf.GuardOptions{Port: uint16(g.Addr().(*net.UDPAddr).Port), CIDLen: CIDLen, CIDPrefix: g.CIDPrefix()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gd.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	srv := serveEcho(ctx, g)
+	srv := steertest.ServeEcho(ctx, g)
 	before, _, err := g.SteeringCounters()
 	if err != nil {
 		t.Fatal(err)
@@ -234,7 +242,7 @@ func TestNATRebindSteered(t *testing.T) {
 			t.Errorf("%d datagrams left to the kernel's hash (%v)", d, r)
 		}
 	}
-	gc, err := g.Guard().Counters()
+	gc, err := gd.Counters()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,25 +252,23 @@ func TestNATRebindSteered(t *testing.T) {
 		}
 	}
 	if gc[bpf.GuardPass] == 0 || gc[bpf.GuardPassNew] == 0 {
-		t.Errorf("the guard on %s (%s) saw pass %d, pass_new %d", g.Guard().Interface(), g.Guard().Mode(), gc[bpf.GuardPass], gc[bpf.GuardPassNew])
+		t.Errorf("the guard on %s (%s) saw pass %d, pass_new %d", gd.Interface(), gd.Mode(), gc[bpf.GuardPass], gc[bpf.GuardPassNew])
 	}
 	// The server's side of the connection followed the client to its
 	// newest NAT mapping.
-	srv.mu.Lock()
 	var first string
-	for a := range srv.workers {
+	for a := range srv.Workers() {
 		first = a
 	}
-	last := srv.conns[0].RemoteAddr().String()
-	srv.mu.Unlock()
+	last := srv.Conns()[0].RemoteAddr().String()
 	_, lastPort, _ := net.SplitHostPort(last)
 	if last == first || !ports[lastPort] {
 		t.Errorf("server sees the client at %s, first at %s; NAT ports %v", last, first, keys(ports))
 	}
 	t.Logf("%d round trips; NAT ports %v; server saw %s then %s; migrated to %s; worker %d got %d datagrams; guard (%s) passed %d",
-		res.RoundTrips, keys(ports), first, last, res.Migrated, worker, after.Slots[worker]-before.Slots[worker], g.Guard().Mode(), gc[bpf.GuardPass])
+		res.RoundTrips, keys(ports), first, last, res.Migrated, worker, after.Slots[worker]-before.Slots[worker], gd.Mode(), gc[bpf.GuardPass])
 	cancel()
-	srv.wg.Wait()
+	srv.Wait()
 }
 
 // TestNATRebindUnsteered is the negative control: the same workers on the
@@ -274,8 +280,8 @@ func TestNATRebindSteered(t *testing.T) {
 func TestNATRebindUnsteered(t *testing.T) {
 	requireNetAdmin(t)
 	n := newNATTopology(t, "u")
-	stls, _, der := testTLS(t)
-	g, err := Listen(Options{Addr: n.serverIP + ":0", Workers: 4, NoSteering: true, TLS: stls, QUIC: testQUICConfig()})
+	stls, _, der := steertest.TLS(t)
+	g, err := Listen(Options{Addr: n.serverIP + ":0", Workers: 4, NoSteering: true, TLS: stls, QUIC: steertest.QUICConfig()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +291,7 @@ func TestNATRebindUnsteered(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
 	defer cancel()
-	srv := serveEcho(ctx, g)
+	srv := steertest.ServeEcho(ctx, g)
 
 	c := startNATClient(t, n, g.Addr().String(), der)
 	c.expect(t, "READY", 10*time.Second)
@@ -310,7 +316,7 @@ func TestNATRebindUnsteered(t *testing.T) {
 	}
 	t.Logf("stateless reset after %d rebindings, %d round trips: %s", rebinds, res.RoundTrips, res.Err)
 	cancel()
-	srv.wg.Wait()
+	srv.Wait()
 }
 
 func keys(m map[string]bool) []string {
@@ -330,7 +336,7 @@ func natClientMain() int {
 	if err != nil {
 		return fail(err)
 	}
-	ctls, err := clientTLS(der)
+	ctls, err := steertest.ClientTLS(der)
 	if err != nil {
 		return fail(err)
 	}
@@ -345,14 +351,14 @@ func natClientMain() int {
 	tr := &quic.Transport{Conn: udp}
 	defer tr.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	conn, err := tr.Dial(ctx, raddr, ctls, testQUICConfig())
+	conn, err := tr.Dial(ctx, raddr, ctls, steertest.QUICConfig())
 	cancel()
 	if err != nil {
 		return fail(fmt.Errorf("dial: %w", err))
 	}
-	e, err := newEchoClient(context.Background(), conn)
+	e, err := steertest.NewEchoClient(context.Background(), conn)
 	if err == nil {
-		err = e.roundTrip(5 * time.Second)
+		err = e.RoundTrip(5 * time.Second)
 	}
 	if err != nil {
 		return fail(err)
@@ -365,9 +371,9 @@ func natClientMain() int {
 	// The reader checks that every echo comes back, in order.
 	var mu sync.Mutex
 	var res natResult
-	res.RoundTrips = e.next
+	res.RoundTrips = e.Next()
 	var sent atomic.Uint64
-	sent.Store(e.next)
+	sent.Store(e.Next())
 	died := func(err error) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -391,8 +397,8 @@ func natClientMain() int {
 			case <-tick.C:
 			}
 			binary.BigEndian.PutUint64(b[:], sent.Load())
-			e.st.SetWriteDeadline(time.Now().Add(5 * time.Second))
-			if _, err := e.st.Write(b[:]); err != nil {
+			e.Stream().SetWriteDeadline(time.Now().Add(5 * time.Second))
+			if _, err := e.Stream().Write(b[:]); err != nil {
 				died(fmt.Errorf("write %d: %w", sent.Load(), err))
 				return
 			}
@@ -402,9 +408,9 @@ func natClientMain() int {
 	go func() {
 		defer close(rdone)
 		var b [256]byte
-		for next := e.next; ; next++ {
-			e.st.SetReadDeadline(time.Now().Add(5 * time.Second))
-			if _, err := io.ReadFull(e.st, b[:]); err != nil {
+		for next := e.Next(); ; next++ {
+			e.Stream().SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadFull(e.Stream(), b[:]); err != nil {
 				select {
 				case <-stop:
 					if next == sent.Load() {
@@ -455,7 +461,7 @@ func natClientMain() int {
 					break
 				}
 			}
-			e.st.CancelRead(0) // unblocks a reader that has every echo
+			e.Stream().CancelRead(0) // unblocks a reader that has every echo
 			<-rdone
 			conn.CloseWithError(0, "")
 			mu.Lock()

@@ -1,4 +1,4 @@
-package steer
+package xdpguard
 
 import (
 	"net/netip"
@@ -7,23 +7,25 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bpf"
 	"github.com/v2x-edge/v2x-edge/bpf/bpftest"
+	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/steer/steertest"
 )
 
 func TestGuardLimitsDefaultsAndValidate(t *testing.T) {
 	for _, c := range []struct {
-		in, want GuardLimits
+		in, want Limits
 		err      string
 	}{
-		{GuardLimits{}, DefaultGuardLimits, ""},
-		{GuardLimits{PrefixRate: 5}, GuardLimits{PrefixRate: 5, PrefixBurst: 5, Prefix4: 24, Prefix6: 56}, ""},
-		{GuardLimits{GlobalRate: 7, Prefix4: 16}, GuardLimits{GlobalRate: 7, GlobalBurst: 7, Prefix4: 16, Prefix6: 56}, ""},
+		{Limits{}, DefaultLimits, ""},
+		{Limits{PrefixRate: 5}, Limits{PrefixRate: 5, PrefixBurst: 5, Prefix4: 24, Prefix6: 56}, ""},
+		{Limits{GlobalRate: 7, Prefix4: 16}, Limits{GlobalRate: 7, GlobalBurst: 7, Prefix4: 16, Prefix6: 56}, ""},
 		// Both rates 0 (limits off) is not the zero value once any other
 		// field is set.
-		{GuardLimits{Prefix4: 24}, GuardLimits{Prefix4: 24, Prefix6: 56}, ""},
-		{GuardLimits{PrefixRate: bpf.MaxGuardRate, PrefixBurst: bpf.MaxGuardBurst, Prefix4: 32, Prefix6: 128},
-			GuardLimits{PrefixRate: bpf.MaxGuardRate, PrefixBurst: bpf.MaxGuardBurst, Prefix4: 32, Prefix6: 128}, ""},
-		{GuardLimits{PrefixRate: bpf.MaxGuardRate + 1, Prefix4: 33}, GuardLimits{}, "prefix_rate 100000001 above 100000000; prefix_burst 100000001 above 1000000; prefix4 33 outside 1..32"},
-		{GuardLimits{GlobalRate: 1, GlobalBurst: bpf.MaxGuardBurst + 1, Prefix6: 129}, GuardLimits{}, "global_burst 1000001 above 1000000; prefix6 129 outside 1..128"},
+		{Limits{Prefix4: 24}, Limits{Prefix4: 24, Prefix6: 56}, ""},
+		{Limits{PrefixRate: bpf.MaxGuardRate, PrefixBurst: bpf.MaxGuardBurst, Prefix4: 32, Prefix6: 128},
+			Limits{PrefixRate: bpf.MaxGuardRate, PrefixBurst: bpf.MaxGuardBurst, Prefix4: 32, Prefix6: 128}, ""},
+		{Limits{PrefixRate: bpf.MaxGuardRate + 1, Prefix4: 33}, Limits{}, "prefix_rate 100000001 above 100000000; prefix_burst 100000001 above 1000000; prefix4 33 outside 1..32"},
+		{Limits{GlobalRate: 1, GlobalBurst: bpf.MaxGuardBurst + 1, Prefix6: 129}, Limits{}, "global_burst 1000001 above 1000000; prefix6 129 outside 1..128"},
 	} {
 		got := c.in.WithDefaults()
 		err := got.Validate()
@@ -47,23 +49,36 @@ func detachedGuard(t *testing.T) {
 	t.Cleanup(func() { loadGuard = orig })
 }
 
-// TestListenAppliesGuardSettings: the lists and limits given to Listen are
-// in the kernel when it returns, and SetGuard replaces them.
-func TestListenAppliesGuardSettings(t *testing.T) {
-	requireRoot(t)
+// listen starts a group of workers on loopback for the guard to stand in
+// front of.
+func listen(t *testing.T, workers int) *steer.Group {
+	t.Helper()
+	stls, _, _ := steertest.TLS(t)
+	grp, err := steer.Listen(steer.Options{Addr: "127.0.0.1:0", Workers: workers, TLS: stls, QUIC: steertest.QUICConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { grp.Close() })
+	return grp
+}
+
+// TestAttachAppliesSettings: the lists and limits given to Attach are in
+// the kernel when it returns, and Set replaces them.
+func TestAttachAppliesSettings(t *testing.T) {
+	steertest.RequireRoot(t)
 	detachedGuard(t)
-	stls, _, _ := testTLS(t)
-	s := GuardSettings{
+	s := Settings{
 		Allow:  []netip.Prefix{mustPrefix("192.0.2.0/24"), mustPrefix("::ffff:203.0.113.7/128")},
 		Deny:   []netip.Prefix{mustPrefix("198.51.100.0/24"), mustPrefix("2001:db8:dead::/48")},
-		Limits: GuardLimits{PrefixRate: 1, PrefixBurst: 1, Prefix4: 24, Prefix6: 56},
+		Limits: Limits{PrefixRate: 1, PrefixBurst: 1, Prefix4: 24, Prefix6: 56},
 	}
-	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 1, XDPIface: "detached", Guard: s, TLS: stls, QUIC: testQUICConfig()})
+	grp := listen(t, 1)
+	g, err := Attach(grp, Options{Iface: "detached", Settings: s})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	gd := g.Guard()
+	gd := g.Kernel()
 	entries := func(l bpf.List) string {
 		ps, err := gd.Entries(l)
 		if err != nil {
@@ -78,8 +93,8 @@ func TestListenAppliesGuardSettings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := uint16(g.Addr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
-	if limitsOf(o) != s.Limits || o.Port != port || o.CIDLen != CIDLen || o.CIDPrefix != CIDPrefix(0) {
+	port := uint16(grp.Addr().(interface{ AddrPort() netip.AddrPort }).AddrPort().Port())
+	if limitsOf(o) != s.Limits || o.Port != port || o.CIDLen != steer.CIDLen || o.CIDPrefix != steer.CIDPrefix(0) {
 		t.Errorf("options in the kernel %+v, want limits %+v on port %d", o, s.Limits, port)
 	}
 	initialTo := func(src string, id byte) []byte { return bpftest.Initial(netip.MustParseAddr(src), port, id) }
@@ -98,48 +113,48 @@ func TestListenAppliesGuardSettings(t *testing.T) {
 		}
 	}
 
-	// SetGuard (what SIGHUP does) makes the lists exactly the new ones.
+	// Set (what SIGHUP does) makes the lists exactly the new ones.
 	if err := gd.Add(bpf.Deny, mustPrefix("10.66.0.0/16")); err != nil { // as if added over HTTP
 		t.Fatal(err)
 	}
-	sync, err := g.SetGuard(GuardSettings{Deny: []netip.Prefix{mustPrefix("198.51.100.0/24"), mustPrefix("192.0.2.0/24")}})
+	sync, err := g.Set(Settings{Deny: []netip.Prefix{mustPrefix("198.51.100.0/24"), mustPrefix("192.0.2.0/24")}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := GuardSync{AllowRemoved: 2, DenyAdded: 1, DenyRemoved: 2, Limits: DefaultGuardLimits}
+	want := Sync{AllowRemoved: 2, DenyAdded: 1, DenyRemoved: 2, Limits: DefaultLimits}
 	if sync != want {
-		t.Errorf("SetGuard changed %+v, want %+v", sync, want)
+		t.Errorf("Set changed %+v, want %+v", sync, want)
 	}
 	if a, d := entries(bpf.Allow), entries(bpf.Deny); a != "" || d != "192.0.2.0/24 198.51.100.0/24" {
-		t.Errorf("after SetGuard: allow %q, deny %q", a, d)
+		t.Errorf("after Set: allow %q, deny %q", a, d)
 	}
-	if o, _ := gd.Options(); limitsOf(o) != DefaultGuardLimits || o.Port != port {
-		t.Errorf("after SetGuard: options %+v", o)
+	if o, _ := gd.Options(); limitsOf(o) != DefaultLimits || o.Port != port {
+		t.Errorf("after Set: options %+v", o)
 	}
 	if got := verdict(t, gd, initialTo("192.0.2.1", 6)); got != bpf.GuardDropDeny {
 		t.Errorf("newly denied source: %v", got)
 	}
-	if _, err := g.SetGuard(GuardSettings{Allow: []netip.Prefix{mustPrefix("192.0.2.1/24")}}); err == nil ||
+	if _, err := g.Set(Settings{Allow: []netip.Prefix{mustPrefix("192.0.2.1/24")}}); err == nil ||
 		!strings.Contains(err.Error(), "allow[0] 192.0.2.1/24: address has bits set past /24") {
-		t.Errorf("SetGuard with a bad prefix: %v", err)
+		t.Errorf("Set with a bad prefix: %v", err)
 	}
 	if d := entries(bpf.Deny); d != "192.0.2.0/24 198.51.100.0/24" {
-		t.Errorf("a refused SetGuard changed the deny list: %s", d)
+		t.Errorf("a refused Set changed the deny list: %s", d)
 	}
 }
 
-// TestListenRefusesBadGuardSettings needs no privilege: the settings are
+// TestAttachRefusesBadSettings needs no privilege: the settings are
 // checked before anything is loaded.
-func TestListenRefusesBadGuardSettings(t *testing.T) {
-	stls, _, _ := testTLS(t)
+func TestAttachRefusesBadSettings(t *testing.T) {
+	grp := listen(t, 1)
 	for _, c := range []struct {
-		s   GuardSettings
+		s   Settings
 		err string
 	}{
-		{GuardSettings{Deny: []netip.Prefix{{}}}, "steer: xdp guard: deny[0] invalid Prefix: invalid prefix"},
-		{GuardSettings{Limits: GuardLimits{Prefix4: 40}}, "steer: xdp guard: limits: prefix4 40 outside 1..32"},
+		{Settings{Deny: []netip.Prefix{{}}}, "xdpguard: deny[0] invalid Prefix: invalid prefix"},
+		{Settings{Limits: Limits{Prefix4: 40}}, "xdpguard: limits: prefix4 40 outside 1..32"},
 	} {
-		g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 1, XDPIface: "v2x-none", Guard: c.s, TLS: stls})
+		g, err := Attach(grp, Options{Iface: "v2x-none", Settings: c.s})
 		if err == nil {
 			g.Close()
 		}

@@ -1,4 +1,4 @@
-package steer
+package xdpguard
 
 import (
 	"encoding/binary"
@@ -8,25 +8,32 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bpf"
+	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/steer/steertest"
 )
 
-// TestGuardLiveOnLoopback attaches the guard to lo through Listen and
+// TestGuardLiveOnLoopback attaches the guard to lo in front of a group and
 // sends it real datagrams: a flood of new-connection Initials from one
 // source is cut at the default per-prefix burst, junk is dropped, and a
 // real client still connects from an allow-listed address.
 func TestGuardLiveOnLoopback(t *testing.T) {
-	requireRoot(t)
-	stls, ctls, _ := testTLS(t)
-	g, err := Listen(Options{Addr: "127.0.0.1:0", Workers: 2, XDPIface: "lo", TLS: stls, QUIC: testQUICConfig()})
+	steertest.RequireRoot(t)
+	stls, ctls, _ := steertest.TLS(t)
+	grp, err := steer.Listen(steer.Options{Addr: "127.0.0.1:0", Workers: 2, TLS: stls, QUIC: steertest.QUICConfig()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer grp.Close()
+	g, err := Attach(grp, Options{Iface: "lo"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer g.Close()
-	before, err := g.Guard().Counters()
+	before, err := g.Kernel().Counters()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tx, err := net.DialUDP("udp4", nil, g.Addr().(*net.UDPAddr))
+	tx, err := net.DialUDP("udp4", nil, grp.Addr().(*net.UDPAddr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,14 +62,14 @@ func TestGuardLiveOnLoopback(t *testing.T) {
 	short[0], short[4], short[5] = 0xc0, 1, 8
 	tx.Write(short)
 
-	after, err := g.Guard().Counters()
+	after, err := g.Kernel().Counters()
 	if err != nil {
 		t.Fatal(err)
 	}
 	d := func(r bpf.GuardReason) uint64 { return after[r] - before[r] }
-	maxPass := DefaultGuardLimits.PrefixBurst + uint64(el.Seconds()*float64(DefaultGuardLimits.PrefixRate)) + 1
-	if d(bpf.GuardPassNew) < DefaultGuardLimits.PrefixBurst || d(bpf.GuardPassNew) > maxPass {
-		t.Errorf("%d new connections passed in %v, want %d..%d", d(bpf.GuardPassNew), el, DefaultGuardLimits.PrefixBurst, maxPass)
+	maxPass := DefaultLimits.PrefixBurst + uint64(el.Seconds()*float64(DefaultLimits.PrefixRate)) + 1
+	if d(bpf.GuardPassNew) < DefaultLimits.PrefixBurst || d(bpf.GuardPassNew) > maxPass {
+		t.Errorf("%d new connections passed in %v, want %d..%d", d(bpf.GuardPassNew), el, DefaultLimits.PrefixBurst, maxPass)
 	}
 	if d(bpf.GuardPassNew)+d(bpf.GuardDropRatePrefix) != flood {
 		t.Errorf("passed %d + dropped by prefix %d != %d sent", d(bpf.GuardPassNew), d(bpf.GuardDropRatePrefix), flood)
@@ -72,15 +79,15 @@ func TestGuardLiveOnLoopback(t *testing.T) {
 	}
 	// 127.0.0.1's /24 has no tokens left; allow-listed at run time, a
 	// real client's new connection bypasses the buckets.
-	if err := g.Guard().Add(bpf.Allow, mustPrefix("127.0.0.1/32")); err != nil {
+	if err := g.Kernel().Add(bpf.Allow, mustPrefix("127.0.0.1/32")); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := contextTimeout(10 * time.Second)
 	defer cancel()
-	serveEcho(ctx, g)
-	c, _ := dialEcho(ctx, t, g.Addr(), ctls)
+	steertest.ServeEcho(ctx, grp)
+	c, _ := steertest.DialEcho(ctx, t, grp.Addr(), ctls)
 	c.CloseWithError(0, "")
-	final, _ := g.Guard().Counters()
+	final, _ := g.Kernel().Counters()
 	if final[bpf.GuardPassAllow] == after[bpf.GuardPassAllow] {
 		t.Error("the allow-listed client's Initial was not counted as pass_allow")
 	}

@@ -1,4 +1,4 @@
-package steer
+package xdpguard
 
 import (
 	"errors"
@@ -8,13 +8,13 @@ import (
 	"github.com/v2x-edge/v2x-edge/bpf"
 )
 
-// GuardLimits are the XDP guard's limits on new connections (QUIC
+// Limits are the XDP guard's limits on new connections (QUIC
 // Initials to a connection id the node did not issue) as an operator sets
 // them: in the config file (xdp_limits), with flags, and over HTTP
 // (/xdp/limits). Each source prefix has a token bucket and the node one
 // more. A rate of 0 turns its limit off; a burst of 0 takes the rate.
 // Established traffic is never limited.
-type GuardLimits struct {
+type Limits struct {
 	PrefixRate  uint64 `json:"prefix_rate"`  // new connections per second per source prefix; 0: no limit
 	PrefixBurst uint64 `json:"prefix_burst"` // tokens a prefix's bucket holds; 0: PrefixRate
 	GlobalRate  uint64 `json:"global_rate"`  // new connections per second in all; 0: no limit
@@ -23,23 +23,23 @@ type GuardLimits struct {
 	Prefix6     int    `json:"prefix6"`      // IPv6 sources sharing a bucket: /Prefix6, 1..128
 }
 
-// DefaultGuardLimits are the guard's limits unless configured: generous
+// DefaultLimits are the guard's limits unless configured: generous
 // per source prefix, since a carrier NAT puts many vehicles behind one
 // /24, and a node-wide ceiling on handshakes.
-var DefaultGuardLimits = GuardLimits{PrefixRate: 100, PrefixBurst: 200, GlobalRate: 2000, GlobalBurst: 4000, Prefix4: 24, Prefix6: 56}
+var DefaultLimits = Limits{PrefixRate: 100, PrefixBurst: 200, GlobalRate: 2000, GlobalBurst: 4000, Prefix4: 24, Prefix6: 56}
 
-// WithDefaults fills what l leaves unset: the zero GuardLimits becomes
-// DefaultGuardLimits; otherwise a zero prefix length takes the default's
+// WithDefaults fills what l leaves unset: the zero Limits becomes
+// DefaultLimits; otherwise a zero prefix length takes the default's
 // and a zero burst its rate. Zero rates stay zero: their limits are off.
-func (l GuardLimits) WithDefaults() GuardLimits {
-	if l == (GuardLimits{}) {
-		return DefaultGuardLimits
+func (l Limits) WithDefaults() Limits {
+	if l == (Limits{}) {
+		return DefaultLimits
 	}
 	if l.Prefix4 == 0 {
-		l.Prefix4 = DefaultGuardLimits.Prefix4
+		l.Prefix4 = DefaultLimits.Prefix4
 	}
 	if l.Prefix6 == 0 {
-		l.Prefix6 = DefaultGuardLimits.Prefix6
+		l.Prefix6 = DefaultLimits.Prefix6
 	}
 	if l.PrefixBurst == 0 {
 		l.PrefixBurst = l.PrefixRate
@@ -52,7 +52,7 @@ func (l GuardLimits) WithDefaults() GuardLimits {
 
 // Validate reports every limit out of range in one error, naming each by
 // its JSON field.
-func (l GuardLimits) Validate() error {
+func (l Limits) Validate() error {
 	var bad []string
 	for _, r := range []struct {
 		name     string
@@ -76,20 +76,20 @@ func (l GuardLimits) Validate() error {
 }
 
 // String is the limits as one log value.
-func (l GuardLimits) String() string {
+func (l Limits) String() string {
 	return fmt.Sprintf("prefix_rate=%d prefix_burst=%d global_rate=%d global_burst=%d prefix4=%d prefix6=%d",
 		l.PrefixRate, l.PrefixBurst, l.GlobalRate, l.GlobalBurst, l.Prefix4, l.Prefix6)
 }
 
 // apply sets l's fields in o, keeping o's port and connection-id fields.
-func (l GuardLimits) apply(o bpf.GuardOptions) bpf.GuardOptions {
+func (l Limits) apply(o bpf.GuardOptions) bpf.GuardOptions {
 	o.PrefixRate, o.PrefixBurst, o.GlobalRate, o.GlobalBurst = l.PrefixRate, l.PrefixBurst, l.GlobalRate, l.GlobalBurst
 	o.Prefix4, o.Prefix6 = l.Prefix4, l.Prefix6
 	return o
 }
 
 // limitsOf takes the limits out of the guard's options.
-func limitsOf(o bpf.GuardOptions) GuardLimits {
-	return GuardLimits{PrefixRate: o.PrefixRate, PrefixBurst: o.PrefixBurst, GlobalRate: o.GlobalRate, GlobalBurst: o.GlobalBurst,
+func limitsOf(o bpf.GuardOptions) Limits {
+	return Limits{PrefixRate: o.PrefixRate, PrefixBurst: o.PrefixBurst, GlobalRate: o.GlobalRate, GlobalBurst: o.GlobalBurst,
 		Prefix4: o.Prefix4, Prefix6: o.Prefix6}
 }

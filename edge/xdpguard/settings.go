@@ -1,4 +1,4 @@
-package steer
+package xdpguard
 
 import (
 	"errors"
@@ -8,17 +8,17 @@ import (
 	"github.com/v2x-edge/v2x-edge/bpf"
 )
 
-// GuardSettings are what an operator sets on the XDP guard: the prefixes
+// Settings are what an operator sets on the XDP guard: the prefixes
 // on its allow and deny lists and its new-connection limits. The deny
 // list is checked first: a source on both is dropped.
-type GuardSettings struct {
+type Settings struct {
 	Allow, Deny []netip.Prefix
-	Limits      GuardLimits // the zero value: DefaultGuardLimits
+	Limits      Limits // the zero value: DefaultLimits
 }
 
 // Validate reports every prefix that cannot go on a list and every limit
-// out of range (after GuardLimits.WithDefaults).
-func (s GuardSettings) Validate() error {
+// out of range (after Limits.WithDefaults).
+func (s Settings) Validate() error {
 	var errs []error
 	for _, l := range []struct {
 		name string
@@ -36,34 +36,34 @@ func (s GuardSettings) Validate() error {
 	return errors.Join(errs...)
 }
 
-// GuardSync counts what SetGuard changed.
-type GuardSync struct {
+// Sync counts what Set changed.
+type Sync struct {
 	AllowAdded, AllowRemoved, DenyAdded, DenyRemoved int
-	Limits                                           GuardLimits // now in force
+	Limits                                           Limits // now in force
 }
 
-// ErrNoGuard is returned when the group has no XDP guard attached.
-var ErrNoGuard = errors.New("steer: no xdp guard attached")
+// ErrNoGuard is returned when no XDP guard is attached.
+var ErrNoGuard = errors.New("xdpguard: no xdp guard attached")
 
-// SetGuard makes the attached guard's lists exactly s's (prefixes added
+// Set makes the attached guard's lists exactly s's (prefixes added
 // since, over HTTP or the Go API, are removed) and sets its limits, all
 // taking effect with the next frame. It is what SIGHUP does with a
 // re-read config file. Without a guard it returns ErrNoGuard.
-func (g *Group) SetGuard(s GuardSettings) (GuardSync, error) {
+func (g *Guard) Set(s Settings) (Sync, error) {
 	if err := s.Validate(); err != nil {
-		return GuardSync{}, fmt.Errorf("steer: xdp guard: %w", err)
+		return Sync{}, fmt.Errorf("xdpguard: %w", err)
 	}
-	if g.guard == nil {
-		return GuardSync{}, ErrNoGuard
+	if g.kern == nil {
+		return Sync{}, ErrNoGuard
 	}
-	g.guardMu.Lock()
-	defer g.guardMu.Unlock()
-	return syncGuard(g.guard, s)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return syncGuard(g.kern, s)
 }
 
 // syncGuard sets s on gd; s is valid.
-func syncGuard(gd *bpf.Guard, s GuardSettings) (GuardSync, error) {
-	var sync GuardSync
+func syncGuard(gd *bpf.Guard, s Settings) (Sync, error) {
+	var sync Sync
 	opts, err := gd.Options()
 	if err != nil {
 		return sync, err

@@ -1,4 +1,4 @@
-package steer
+package xdpguard
 
 import (
 	"bytes"
@@ -16,6 +16,8 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bpf"
 	"github.com/v2x-edge/v2x-edge/bpf/bpftest"
+	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/steer/steertest"
 )
 
 const guardTestPort = 4433
@@ -39,31 +41,31 @@ func (s *syncBuffer) String() string {
 }
 
 // controlled is a guard loaded without an interface (judging frames only
-// through BPF_PROG_TEST_RUN) in a group, with its control served over
-// real HTTP.
+// through BPF_PROG_TEST_RUN), with its control served over real HTTP.
 type controlled struct {
 	gd  *bpf.Guard
-	g   *Group
-	ctl *GuardControl
+	g   *Guard
 	srv *httptest.Server
 	log *syncBuffer
 }
 
-func newControlled(t *testing.T, lim GuardLimits) *controlled {
+func newControlled(t *testing.T, lim Limits) *controlled {
 	t.Helper()
-	requireRoot(t)
-	gd, err := bpf.LoadGuard("", lim.WithDefaults().apply(bpf.GuardOptions{Port: guardTestPort, CIDLen: CIDLen, CIDPrefix: CIDPrefix(0)}))
+	steertest.RequireRoot(t)
+	gd, err := bpf.LoadGuard("", lim.WithDefaults().apply(bpf.GuardOptions{Port: guardTestPort, CIDLen: steer.CIDLen, CIDPrefix: steer.CIDPrefix(0)}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { gd.Close() })
-	return serveControl(t, &Group{guard: gd})
+	return serveControl(t, gd, "")
 }
 
-func serveControl(t *testing.T, g *Group) *controlled {
-	c := &controlled{gd: g.guard, g: g, log: &syncBuffer{}}
-	c.ctl = NewGuardControl(g, slog.New(slog.NewTextHandler(c.log, nil)))
-	c.srv = httptest.NewServer(c.ctl)
+// serveControl serves the control of a Guard around gd (nil: none
+// attached, for the reason fallback).
+func serveControl(t *testing.T, gd *bpf.Guard, fallback string) *controlled {
+	c := &controlled{gd: gd, log: &syncBuffer{}}
+	c.g = newGuard(gd, fallback, slog.New(slog.NewTextHandler(c.log, nil)))
+	c.srv = httptest.NewServer(c.g)
 	t.Cleanup(c.srv.Close)
 	return c
 }
@@ -91,10 +93,10 @@ func (c *controlled) do(t *testing.T, method, path, body string, header ...strin
 }
 
 // lists reads GET /xdp/lists.
-func (c *controlled) lists(t *testing.T) GuardLists {
+func (c *controlled) lists(t *testing.T) Lists {
 	t.Helper()
 	status, body := c.do(t, "GET", "/xdp/lists", "")
-	var l GuardLists
+	var l Lists
 	if err := json.Unmarshal([]byte(body), &l); status != 200 || err != nil {
 		t.Fatalf("GET /xdp/lists: %d %s (%v)", status, body, err)
 	}
@@ -102,10 +104,10 @@ func (c *controlled) lists(t *testing.T) GuardLists {
 }
 
 // limits reads GET /xdp/limits.
-func (c *controlled) limits(t *testing.T) GuardLimits {
+func (c *controlled) limits(t *testing.T) Limits {
 	t.Helper()
 	status, body := c.do(t, "GET", "/xdp/limits", "")
-	var l GuardLimits
+	var l Limits
 	if err := json.Unmarshal([]byte(body), &l); status != 200 || err != nil {
 		t.Fatalf("GET /xdp/limits: %d %s (%v)", status, body, err)
 	}
@@ -147,13 +149,13 @@ var (
 )
 
 func initial(src netip.Addr, id byte) []byte { return bpftest.Initial(src, guardTestPort, id) }
-func short(src netip.Addr) []byte            { return bpftest.Short(src, guardTestPort, CIDPrefix(0)) }
+func short(src netip.Addr) []byte            { return bpftest.Short(src, guardTestPort, steer.CIDPrefix(0)) }
 
 // TestGuardControlDenyList adds and removes deny-list entries over HTTP
 // and checks each step on crafted frames run through the program, the
 // lists read back from the kernel, the answers, the log and the counters.
 func TestGuardControlDenyList(t *testing.T) {
-	c := newControlled(t, GuardLimits{})
+	c := newControlled(t, Limits{})
 	type check struct {
 		f    []byte
 		want bpf.GuardReason
@@ -221,7 +223,7 @@ func TestGuardControlDenyList(t *testing.T) {
 		op, result string
 		want       float64
 	}{{"deny_add", "ok", 4}, {"deny_remove", "ok", 2}, {"lists", "ok", 8}, {"deny_add", "invalid", 0}} {
-		if got := testutil.ToFloat64(c.ctl.reqs.WithLabelValues(x.op, x.result)); got != x.want {
+		if got := testutil.ToFloat64(c.g.reqs.WithLabelValues(x.op, x.result)); got != x.want {
 			t.Errorf("v2x_xdp_control_requests_total{op=%q,result=%q} = %v, want %v", x.op, x.result, got, x.want)
 		}
 	}
@@ -247,14 +249,14 @@ func prefixStrings(ps []netip.Prefix) []string {
 // TestGuardControlAllowAndLimits tightens the limits over HTTP, sees the
 // per-prefix bucket run dry, and lets an allow-listed address past it.
 func TestGuardControlAllowAndLimits(t *testing.T) {
-	c := newControlled(t, GuardLimits{})
-	if got := c.limits(t); got != DefaultGuardLimits {
-		t.Fatalf("limits at start %+v, want DefaultGuardLimits %+v", got, DefaultGuardLimits)
+	c := newControlled(t, Limits{})
+	if got := c.limits(t); got != DefaultLimits {
+		t.Fatalf("limits at start %+v, want DefaultLimits %+v", got, DefaultLimits)
 	}
 	// Fields left out keep their values; a rate of 0 turns its limit off.
 	status, body := c.do(t, "PUT", "/xdp/limits", `{"prefix_rate": 1, "prefix_burst": 2, "global_rate": 0}`)
-	want := GuardLimits{PrefixRate: 1, PrefixBurst: 2, GlobalRate: 0, GlobalBurst: 4000, Prefix4: 24, Prefix6: 56}
-	var got GuardLimits
+	want := Limits{PrefixRate: 1, PrefixBurst: 2, GlobalRate: 0, GlobalBurst: 4000, Prefix4: 24, Prefix6: 56}
+	var got Limits
 	if err := json.Unmarshal([]byte(body), &got); status != 200 || err != nil || got != want {
 		t.Fatalf("PUT /xdp/limits: %d %s, want 200 %+v", status, body, want)
 	}
@@ -304,7 +306,7 @@ func TestGuardControlAllowAndLimits(t *testing.T) {
 // TestGuardControlRefuses sends bad requests: each is answered with its
 // status and reason, counted, and changes nothing.
 func TestGuardControlRefuses(t *testing.T) {
-	c := newControlled(t, GuardLimits{})
+	c := newControlled(t, Limits{})
 	cases := []struct {
 		name, method, path, body string
 		header                   []string
@@ -337,18 +339,18 @@ func TestGuardControlRefuses(t *testing.T) {
 	}
 	for _, x := range cases {
 		t.Run(x.name, func(t *testing.T) {
-			before := testutil.ToFloat64(c.ctl.reqs.WithLabelValues(x.op, x.result))
+			before := testutil.ToFloat64(c.g.reqs.WithLabelValues(x.op, x.result))
 			status, body := c.do(t, x.method, x.path, x.body, x.header...)
 			if status != x.status || !strings.Contains(body, x.reason) || !strings.HasPrefix(body, `{"error":"`) {
 				t.Errorf("answered %d %s, want %d with %q", status, body, x.status, x.reason)
 			}
-			if got := testutil.ToFloat64(c.ctl.reqs.WithLabelValues(x.op, x.result)); got != before+1 {
+			if got := testutil.ToFloat64(c.g.reqs.WithLabelValues(x.op, x.result)); got != before+1 {
 				t.Errorf("%s/%s counted %v times, want %v", x.op, x.result, got, before+1)
 			}
 			if l := c.lists(t); len(l.Allow)+len(l.Deny) != 0 {
 				t.Errorf("lists changed: %+v", l)
 			}
-			if l := c.limits(t); l != DefaultGuardLimits {
+			if l := c.limits(t); l != DefaultLimits {
 				t.Errorf("limits changed: %+v", l)
 			}
 		})
@@ -366,7 +368,7 @@ func TestGuardControlRefuses(t *testing.T) {
 // TestGuardControlFullList fills the deny list's IPv4 trie through the Go
 // API; one more over HTTP is 507, and IPv6 still goes in.
 func TestGuardControlFullList(t *testing.T) {
-	c := newControlled(t, GuardLimits{})
+	c := newControlled(t, Limits{})
 	for i := range bpf.GuardListCapacity {
 		if err := c.gd.Add(bpf.Deny, netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 0}), 24)); err != nil {
 			t.Fatal(err)
@@ -378,7 +380,7 @@ func TestGuardControlFullList(t *testing.T) {
 	if status, body := c.do(t, "POST", "/xdp/deny?prefix=2001:db8::/32", ""); status != 200 {
 		t.Errorf("POST ipv6 to a list whose ipv4 trie is full: %d %s", status, body)
 	}
-	if got := testutil.ToFloat64(c.ctl.reqs.WithLabelValues("deny_add", "full")); got != 1 {
+	if got := testutil.ToFloat64(c.g.reqs.WithLabelValues("deny_add", "full")); got != 1 {
 		t.Errorf("deny_add/full counted %v, want 1", got)
 	}
 }
@@ -387,13 +389,13 @@ func TestGuardControlFullList(t *testing.T) {
 // says why; this needs no privilege.
 func TestGuardControlNoGuard(t *testing.T) {
 	for _, g := range []struct {
-		g      *Group
-		reason string
+		fallback string
+		reason   string
 	}{
-		{&Group{}, "no xdp guard attached: start the node with -xdp-iface"},
-		{&Group{fallback: "bpf: load guard program: operation not permitted"}, "no xdp guard attached: eBPF programs cannot be loaded: bpf: load guard program: operation not permitted"},
+		{"", "no xdp guard attached: start the node with -xdp-iface"},
+		{"bpf: load guard program: operation not permitted", "no xdp guard attached: eBPF programs cannot be loaded: bpf: load guard program: operation not permitted"},
 	} {
-		c := serveControl(t, g.g)
+		c := serveControl(t, nil, g.fallback)
 		for _, x := range []struct{ method, path, body, op string }{
 			{"GET", "/xdp/lists", "", "lists"}, {"POST", "/xdp/allow?prefix=192.0.2.1", "", "allow_add"},
 			{"DELETE", "/xdp/deny?prefix=192.0.2.1", "", "deny_remove"}, {"GET", "/xdp/limits", "", "limits_get"},
@@ -403,12 +405,12 @@ func TestGuardControlNoGuard(t *testing.T) {
 			if status != http.StatusConflict || !strings.Contains(body, g.reason) {
 				t.Errorf("%s %s: %d %s, want 409 with %q", x.method, x.path, status, body, g.reason)
 			}
-			if got := testutil.ToFloat64(c.ctl.reqs.WithLabelValues(x.op, "no_guard")); got != 1 {
+			if got := testutil.ToFloat64(c.g.reqs.WithLabelValues(x.op, "no_guard")); got != 1 {
 				t.Errorf("%s/no_guard counted %v, want 1", x.op, got)
 			}
 		}
-		if _, err := g.g.SetGuard(GuardSettings{}); err != ErrNoGuard {
-			t.Errorf("SetGuard without a guard: %v, want ErrNoGuard", err)
+		if _, err := c.g.Set(Settings{}); err != ErrNoGuard {
+			t.Errorf("Set without a guard: %v, want ErrNoGuard", err)
 		}
 	}
 }
