@@ -32,9 +32,18 @@ func TestFlagsCheckedBeforeDialling(t *testing.T) {
 		{[]string{"-reorder", "1.5"}, "-reorder"},
 		{[]string{"-duration", "-1s"}, "-duration"},
 		{[]string{"-log-level", "loud"}, "-log-level"},
+		{[]string{"-attack", "dos"}, "-attack"},
+		{[]string{"-attack", "ghost", "-attack-cert", "a.pem"}, "-attack-key"},
+		{[]string{"-attack", "ghost", "-attack-key", "a-key.pem"}, "-attack-cert"},
+		{[]string{"-attack-cert", "a.pem", "-attack-key", "a-key.pem"}, "-attack"},
+		{[]string{"-attack", "ghost", "-attack-cert", "missing.pem", "-attack-key", "missing-key.pem"}, "-attack-cert"},
+		{[]string{"-sweep", "-1", "-duration", "1s"}, "-sweep"},
+		{[]string{"-sweep", "3"}, "-duration"},
+		{[]string{"-sweep", "3", "-duration", "1s", "-attack", "ghost"}, "-attack"},
+		{[]string{"-sweep", "3", "-duration", "1s", "-truth", "t.json"}, "-truth"},
 	} {
 		begin := time.Now()
-		err := run(append([]string{"-edge", addr, "-ca", filepath.Join(dir, devca.CAFile)}, c.args...), &bytes.Buffer{})
+		err := run(append([]string{"-edge", addr, "-ca", filepath.Join(dir, devca.CAFile)}, c.args...), &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want an error naming %s", c.args, err, c.want)
 		}
