@@ -28,6 +28,7 @@ type metrics struct {
 	fusion fusionMetrics
 	bc     broadcastMetrics
 	xdp    xdpMetrics
+	auth   authMetrics
 }
 
 // frameMetrics counts the frames the stream sessions read and the ones
@@ -70,6 +71,7 @@ func newMetrics() *metrics {
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
 	m.bc.register(m.reg)
 	m.xdp.register(m.reg)
+	m.auth.register(m.reg)
 	return m
 }
 

@@ -43,7 +43,14 @@ func startNode(t *testing.T, mod func(*Config)) (*Node, client.Options) {
 			t.Error(err)
 		}
 	})
-	return n, client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+	return n, simIdentity(cfg.DataDir)
+}
+
+// simIdentity is the options of a client with the lab identity "sim" (a
+// producer of every kind that may subscribe) the node wrote under dir.
+func simIdentity(dir string) client.Options {
+	cf, kf := devca.IdentityFiles(filepath.Join(dir, devca.IdentitiesDir), devca.SimIdentity)
+	return client.Options{CAFile: filepath.Join(dir, devca.CAFile), CertFile: cf, KeyFile: kf}
 }
 
 func dial(t *testing.T, n *Node, opts client.Options) *client.Conn {

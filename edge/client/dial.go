@@ -25,6 +25,13 @@ type Options struct {
 	// DIR/ca.pem. RootCAs, if set, is used instead.
 	CAFile  string
 	RootCAs *x509.CertPool
+	// CertFile and KeyFile are the client certificate (and its key) the
+	// node requires: one naming this client's identity and roles, as
+	// `v2x-edge cert issue` writes (docs/protocol.md §1.1). Certificate,
+	// if set, is used instead.
+	CertFile    string
+	KeyFile     string
+	Certificate *tls.Certificate
 	// ServerName overrides the name checked in the node's certificate;
 	// by default the host of the address.
 	ServerName string
@@ -116,6 +123,20 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
 		}
 	}
+	var certs []tls.Certificate
+	switch {
+	case opts.Certificate != nil:
+		certs = []tls.Certificate{*opts.Certificate}
+	case opts.CertFile != "" || opts.KeyFile != "":
+		if opts.CertFile == "" || opts.KeyFile == "" {
+			return nil, fmt.Errorf("dial %s: a client certificate needs both its file and its key file", addr)
+		}
+		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("dial %s: client certificate: %w", addr, err)
+		}
+		certs = []tls.Certificate{cert}
+	}
 	name := opts.ServerName
 	if name == "" {
 		host, _, err := net.SplitHostPort(addr)
@@ -136,7 +157,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		keepAlive = min(keepAlive, time.Second)
 	}
 	c := &Conn{addr: addr, tr: opts.Transport, rc: opts.Reconnect,
-		tlsConf: &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13},
+		tlsConf: &tls.Config{RootCAs: pool, Certificates: certs, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13},
 		qconf:   &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: keepAlive, EnableDatagrams: true},
 		changed: make(chan struct{}), routes: make(map[routeKey]*Subscription), routing: make(map[*quic.Conn]bool),
 		done: make(chan struct{})}
@@ -172,7 +193,10 @@ func (c *Conn) explain(ctx context.Context, err error) error {
 	var cve *tls.CertificateVerificationError
 	var hs *quic.HandshakeTimeoutError
 	var idle *quic.IdleTimeoutError
+	var te *quic.TransportError
 	switch {
+	case errors.As(err, &te) && te.Remote && te.ErrorCode.IsCryptoError():
+		return fmt.Errorf("dial %s: the node refused this client's certificate (none given, not signed by the node's client CA, expired, revoked, or naming no identity: see -cert, -key and v2x-edge cert issue): %w", c.addr, err)
 	case errors.As(err, &uae) || errors.As(err, &cve):
 		return fmt.Errorf("dial %s: the node's certificate is not signed by the CA given (pass the node's DIR/ca.pem with -ca): %w", c.addr, err)
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &hs) || errors.As(err, &idle):
