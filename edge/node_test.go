@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -49,8 +48,7 @@ func startNode(t *testing.T, mod func(*Config)) (*Node, client.Options) {
 // simIdentity is the options of a client with the lab identity "sim" (a
 // producer of every kind that may subscribe) the node wrote under dir.
 func simIdentity(dir string) client.Options {
-	cf, kf := devca.IdentityFiles(filepath.Join(dir, devca.IdentitiesDir), devca.SimIdentity)
-	return client.Options{CAFile: filepath.Join(dir, devca.CAFile), CertFile: cf, KeyFile: kf}
+	return client.DevOptions(dir, devca.SimIdentity)
 }
 
 func dial(t *testing.T, n *Node, opts client.Options) *client.Conn {

@@ -6,7 +6,6 @@ package e2e
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -42,7 +41,7 @@ func startNode(t *testing.T, listen, dir string) *edge.Node {
 }
 
 func caOpts(dir string) client.Options {
-	return client.Options{CAFile: filepath.Join(dir, devca.CAFile)}
+	return client.DevOptions(dir, devca.SimIdentity)
 }
 
 // TestReconnectResumes: the node goes away and another starts on the

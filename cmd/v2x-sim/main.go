@@ -15,7 +15,9 @@ import (
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -33,6 +35,8 @@ func run(args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`")
 	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem)")
+	certFile := fs.String("cert", "", "client certificate `file` naming this producer's identity (default: identities/sim.pem next to -ca, which a node with the development CA writes)")
+	keyFile := fs.String("key", "", "client key `file` of -cert")
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	truthFile := fs.String("truth", "", "write ground truth to this `file` as JSON lines (10 Hz)")
@@ -88,10 +92,21 @@ func run(args []string, stderr io.Writer) error {
 		opts.Truth = f
 	}
 
+	cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
+	if err != nil {
+		return err
+	}
+	if !id.Has(auth.RoleProducer) {
+		return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
+	}
+	if *evaluate && !id.Has(auth.RoleSubscriber) {
+		return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
+	}
+
 	ctx, stop := cli.Context(*duration)
 	defer stop()
 	dctx, cancel := client.WithDialTimeout(ctx, 10*time.Second)
-	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName,
+	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, CertFile: cf, KeyFile: kf, ServerName: *serverName,
 		Reconnect: &client.Reconnect{Context: ctx, Log: log}})
 	cancel()
 	if err != nil {
