@@ -27,6 +27,19 @@ type Config struct {
 	KeyFile  string `json:"key_file"`
 	// Hosts are extra names and addresses for the development certificate.
 	Hosts []string `json:"hosts"`
+	// ClientCA is a PEM file of the CA certificates client certificates
+	// must be signed by (an operator's own PKI); "" (default): the
+	// development CA in DataDir, which also writes the lab identities
+	// under DataDir/identities (docs/protocol.md §1.1).
+	ClientCA string `json:"client_ca"`
+	// Revoked is a revocation list: a text file of serial numbers and
+	// identity names, or PEM CRLs signed by the client CA; read at start
+	// and on SIGHUP. "" (default): none.
+	Revoked string `json:"revoked"`
+	// OperatorTokenFile holds the bearer token the control endpoints
+	// (/xdp/*) require; "" (default): DataDir/operator.token, created
+	// with a random token when missing.
+	OperatorTokenFile string `json:"operator_token_file"`
 
 	// RefLat/RefLon fix the intersection reference point for ENU until a
 	// MAP arrives; NaN (the default) waits for the MAP, or uses the first
@@ -170,8 +183,8 @@ func (c *Config) Validate() error {
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		errs = append(errs, errors.New("cert_file and key_file must be given together"))
 	}
-	if c.CertFile == "" && c.DataDir == "" {
-		errs = append(errs, errors.New("data_dir is required when no certificate is configured"))
+	if c.DataDir == "" && (c.CertFile == "" || c.ClientCA == "" || c.OperatorTokenFile == "") {
+		errs = append(errs, errors.New("data_dir is required unless cert_file, client_ca and operator_token_file are all given"))
 	}
 	switch latNaN, lonNaN := math.IsNaN(c.RefLat), math.IsNaN(c.RefLon); {
 	case latNaN && !lonNaN:

@@ -47,7 +47,7 @@ func TestBindFlags(t *testing.T) {
 			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
 		}
 	})
-	if n != 19 {
-		t.Errorf("%d flags bound, want 19 (update this test with a new flag)", n)
+	if n != 22 {
+		t.Errorf("%d flags bound, want 22 (update this test with a new flag)", n)
 	}
 }

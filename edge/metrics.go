@@ -27,6 +27,7 @@ type metrics struct {
 
 	fusion fusionMetrics
 	bc     broadcastMetrics
+	auth   authMetrics
 }
 
 // frameMetrics counts the frames the stream sessions read and the ones
@@ -68,6 +69,7 @@ func newMetrics() *metrics {
 	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset)
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
 	m.bc.register(m.reg)
+	m.auth.register(m.reg)
 	return m
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -26,6 +27,10 @@ type streamSession struct {
 	cfg  streamConfig
 	m    *frameMetrics
 	bc   broadcast // what a subscriber on the stream gets
+	// ident is the connection's client identity (its verified
+	// certificate): what it may send and whether it may subscribe.
+	ident auth.Identity
+	am    *authMetrics
 }
 
 // streamConfig is what a stream session needs of the node's
@@ -102,6 +107,8 @@ func (ss *streamSession) serve(ctx context.Context) {
 			ss.reject(&h, wire.CodeUnknownType, fmt.Sprintf("unknown frame type 0x%02x skipped", uint8(h.Type)))
 		case h.Type == wire.TypeClockRequest:
 			ss.answerClock(&h, payload, now)
+		case !ss.allowed(&h):
+			// refused with forbidden, counted
 		case prod != nil:
 			prod.handle(&h, payload, now)
 		case sub != nil:
@@ -120,6 +127,31 @@ func (ss *streamSession) serve(ctx context.Context) {
 			ss.reject(&h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame cannot open a stream: send a data frame or subscribe first", h.Type))
 		}
 	}
+}
+
+// allowed reports whether the stream's identity may send the frame: a
+// data frame needs a producer allowed its source kind, a Subscribe the
+// subscriber role. A frame that is not is answered with forbidden and
+// counted.
+func (ss *streamSession) allowed(h *wire.Header) bool {
+	if k, ok := auth.KindOf(h.Type); ok {
+		if ss.ident.MaySend(k) {
+			return true
+		}
+		ss.am.forbid(k, false)
+		why := "is not a producer"
+		if ss.ident.Has(auth.RoleProducer) {
+			why = "may not send source kind " + k.String()
+		}
+		ss.reject(h, wire.CodeForbidden, fmt.Sprintf("identity %q %s (%s frame)", ss.ident.Name, why, h.Type))
+		return false
+	}
+	if h.Type == wire.TypeSubscribe && !ss.ident.Has(auth.RoleSubscriber) {
+		ss.am.forbid(0, true)
+		ss.reject(h, wire.CodeForbidden, fmt.Sprintf("identity %q is not a subscriber", ss.ident.Name))
+		return false
+	}
+	return true
 }
 
 // readError handles a failed read and reports whether the stream can go on.

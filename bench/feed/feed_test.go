@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -51,7 +50,7 @@ func TestStandardEncodings(t *testing.T) {
 			defer n.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+			opts := client.DevOptions(cfg.DataDir, devca.SimIdentity)
 			conn, err := client.Dial(ctx, n.Addr().String(), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -220,7 +219,7 @@ func TestAttackOwnConnection(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+	opts := client.DevOptions(cfg.DataDir, devca.SimIdentity)
 	dial := func(ctx context.Context) *client.Conn {
 		c, err := client.Dial(ctx, n.Addr().String(), opts)
 		if err != nil {

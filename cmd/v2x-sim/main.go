@@ -14,7 +14,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -56,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`")
 	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem)")
+	certFile := fs.String("cert", "", "client certificate `file` naming this producer's identity (default: identities/sim.pem next to -ca, which a node with the development CA writes)")
+	keyFile := fs.String("key", "", "client key `file` of -cert")
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	truthFile := fs.String("truth", "", "write ground truth to this `file` as JSON lines (10 Hz)")
@@ -144,6 +146,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 		rc.feed.Truth = f
 	}
 
+	cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
+	if err != nil {
+		return err
+	}
+	if !id.Has(auth.RoleProducer) {
+		return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
+	}
+	if rc.evaluate && !id.Has(auth.RoleSubscriber) {
+		return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
+	}
+	rc.dial.CertFile, rc.dial.KeyFile = cf, kf
+
 	ctx, stop := cli.Context(0)
 	defer stop()
 	if *sweep > 0 {
@@ -175,15 +189,11 @@ func loadIdentity(certFile, keyFile string) (*tls.Certificate, string, error) {
 }
 
 // attackDialOptions returns the options the attacker's own connection is
-// dialled with: those of the honest connection, presenting cert.
-//
-// INTEGRATION: edge/client has no client-certificate option yet (the mTLS
-// work adds one); when it lands, set it from cert here. Until then the
-// attacker's certificate only names the identity findings are attributed
-// to.
-func attackDialOptions(base client.Options, cert *tls.Certificate, log *slog.Logger) client.Options {
+// dialled with: those of the honest connection, presenting cert when one
+// was given (-attack-cert), else the honest identity.
+func attackDialOptions(base client.Options, cert *tls.Certificate) client.Options {
 	if cert != nil {
-		log.Warn("this build's client does not present client certificates yet: -attack-cert only names the attacker's identity for the evaluation")
+		base.CertFile, base.KeyFile, base.Certificate = "", "", cert
 	}
 	return base
 }
@@ -218,7 +228,7 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 		if opts.Attack, err = sim.NewAttacker(s, sim.AttackConfig{Kind: rc.attack, Seed: cfg.Seed}); err != nil {
 			return nil, err
 		}
-		if opts.AttackConn, err = dial(attackDialOptions(rc.dial, rc.attackCert, log)); err != nil {
+		if opts.AttackConn, err = dial(attackDialOptions(rc.dial, rc.attackCert)); err != nil {
 			return nil, fmt.Errorf("attacker: %w", err)
 		}
 		defer opts.AttackConn.Close()

@@ -10,6 +10,9 @@ const (
 	ConnErrNone = 0x0
 	// ConnErrShutdown closes a connection because the node shuts down.
 	ConnErrShutdown = 0x1
+	// ConnErrRevoked closes a connection whose client identity (or
+	// certificate) was revoked while it was open.
+	ConnErrRevoked = 0x2
 	// StreamErrFraming stops a stream (STOP_SENDING) whose framing is
 	// lost: the node no longer reads it (CodeBadLength).
 	StreamErrFraming = 0x101
