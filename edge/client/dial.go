@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -382,7 +383,8 @@ func (c *Conn) current() *quic.Conn {
 // was lost and the Conn will reconnect: then the stream should be opened
 // again on the connection await returns. A connection error reaches the
 // streams a moment before the connection's context ends, so it waits for
-// that a little; a stream reset by the node is no loss of the connection.
+// that a little; a stream the node reset or ended is no loss of the
+// connection.
 func (c *Conn) lost(qc *quic.Conn, err error) bool {
 	if c.rc == nil {
 		return false
@@ -391,7 +393,9 @@ func (c *Conn) lost(qc *quic.Conn, err error) bool {
 		return true
 	}
 	var se *quic.StreamError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) || errors.Is(err, io.EOF) {
+		// Reset by the node, or ended by it after our end (a clean FIN
+		// only comes from a live node): the connection is not lost.
 		return false
 	}
 	t := time.NewTimer(time.Second)
