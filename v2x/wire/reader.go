@@ -34,7 +34,7 @@ type Reader struct {
 	buf      []byte
 	off      int64 // stream offset of the next frame
 
-	dl      readDeadliner     // r's read deadline, with a frame timeout
+	dl      readDeadliner // r's read deadline, with a frame timeout
 	timeout time.Duration // 0: none
 	armed   bool          // a read deadline is set on dl
 }
