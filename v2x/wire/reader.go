@@ -17,6 +17,19 @@ const initialReaderBuf = 4096
 // after its first byte (SetFrameTimeout): the stream's framing is lost.
 var ErrStalled = errors.New("wire: frame stalled mid-way")
 
+// ErrBudget says a frame needed a larger buffer than the Reader's Budget
+// grants: the stream's framing is lost.
+var ErrBudget = errors.New("wire: frame buffer over budget")
+
+// Budget accounts for the memory of Readers' buffers beyond their first
+// 4 KiB, such as the bytes in flight of one identity's streams.
+type Budget interface {
+	// Take holds n more bytes and reports whether that was allowed.
+	Take(n int64) bool
+	// Give returns n bytes held by Take.
+	Give(n int64)
+}
+
 // readDeadliner is a stream whose reads can be given a deadline (a QUIC
 // stream, a net.Conn).
 type readDeadliner interface {
@@ -37,6 +50,9 @@ type Reader struct {
 	dl      readDeadliner // r's read deadline, with a frame timeout
 	timeout time.Duration // 0: none
 	armed   bool          // a read deadline is set on dl
+
+	budget Budget // nil: none
+	held   int64  // bytes taken from budget
 }
 
 // NewReader returns a Reader that rejects frames whose length field exceeds
@@ -60,6 +76,20 @@ func (r *Reader) SetFrameTimeout(d time.Duration) bool {
 	}
 	r.dl, r.timeout = dl, max(d, 0)
 	return true
+}
+
+// SetBudget makes the Reader take the growth of its buffer beyond its
+// first 4 KiB from b: a frame that would need more than b grants fails
+// with ErrBudget. Release gives it back.
+func (r *Reader) SetBudget(b Budget) { r.budget = b }
+
+// Release drops the Reader's buffer, returning what it held to its
+// budget. The Reader must not be used afterwards.
+func (r *Reader) Release() {
+	if r.budget != nil && r.held > 0 {
+		r.budget.Give(r.held)
+	}
+	r.held, r.buf = 0, nil
 }
 
 // Offset returns the stream offset of the next frame.
@@ -134,7 +164,14 @@ func (r *Reader) readPayload(n int) error {
 	got := HeaderLen
 	for got < need {
 		if got == cap(r.buf) {
-			nb := make([]byte, min(need, 2*cap(r.buf)))
+			size := min(need, 2*cap(r.buf))
+			if r.budget != nil {
+				if !r.budget.Take(int64(size - cap(r.buf))) {
+					return fmt.Errorf("%w: %d bytes", ErrBudget, size)
+				}
+				r.held += int64(size - cap(r.buf))
+			}
+			nb := make([]byte, size)
 			copy(nb, r.buf[:got])
 			r.buf = nb
 		}

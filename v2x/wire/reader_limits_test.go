@@ -89,3 +89,42 @@ func TestReaderFrameTimeout(t *testing.T) {
 		}
 	})
 }
+
+type testBudget struct{ left, taken int64 }
+
+func (b *testBudget) Take(n int64) bool {
+	if n > b.left {
+		return false
+	}
+	b.left -= n
+	b.taken += n
+	return true
+}
+
+func (b *testBudget) Give(n int64) { b.left += n; b.taken -= n }
+
+// TestReaderBudget: growth beyond the budget fails the frame with
+// ErrBudget; Release gives back what the buffer held.
+func TestReaderBudget(t *testing.T) {
+	big := buildFrame(nil, Header{}, TypeObjectList, make([]byte, 20000))
+	small := buildFrame(nil, Header{}, TypeObjectList, make([]byte, 9000))
+	b := &testBudget{left: 12 << 10}
+	a, w := net.Pipe()
+	defer a.Close()
+	r := NewReader(a, 0)
+	r.SetBudget(b)
+	go func() { w.Write(small); w.Write(big); w.Close() }()
+	if _, _, err := r.Next(); err != nil {
+		t.Fatalf("frame within budget: %v", err)
+	}
+	if _, _, err := r.Next(); !errors.Is(err, ErrBudget) {
+		t.Fatalf("frame over budget: err = %v, want ErrBudget", err)
+	}
+	if b.taken == 0 {
+		t.Fatal("growth not taken from the budget")
+	}
+	r.Release()
+	if b.taken != 0 {
+		t.Errorf("after Release %d bytes still held", b.taken)
+	}
+}
