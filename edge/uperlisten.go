@@ -47,7 +47,7 @@ func newUPERSource(env ingestEnv, pc net.PacketConn, enc wire.Encoding, log *slo
 	for _, r := range []string{uperOK, uperMalformed, uperUnsupported, uperRejected} {
 		u.frames.WithLabelValues(r)
 	}
-	u.src = newSource(env, u, uperSourceID)
+	u.src = newSource(env, u, nil, uperSourceID)
 	return u
 }
 
