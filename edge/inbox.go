@@ -15,7 +15,10 @@ import (
 // each active producer may hold at most max(limit/active, minShare)
 // pending measurements, so a producer's flood sheds its own data and not
 // the others'. A producer is active from its first measurement until
-// shareWindow swaps pass without one.
+// shareWindow swaps pass without one. A producer alone may fill the
+// inbox; one that joins while it is full still gets its share, up to
+// half the limit again (the inbox never holds more than 1.5 × limit), and
+// from the next batch on the flooder is held to its share.
 type inbox struct {
 	mu     sync.Mutex
 	cur    batch
@@ -82,7 +85,7 @@ func (in *inbox) putMeasFrom(owner string, ms []measurement) (shed int, overShar
 	}
 	sh.seen = in.gen
 	share := max(in.limit/len(in.shares), min(minShare, in.limit))
-	room := max(in.limit-len(in.cur.meas), 0)
+	room := max(in.limit+in.limit/2-len(in.cur.meas), 0)
 	mine := max(share-sh.pending, 0)
 	n := min(room, mine, len(ms))
 	in.cur.meas = append(in.cur.meas, ms[:n]...)
