@@ -13,7 +13,7 @@ type Limits struct {
 	Connections      int     `json:"connections"`        // open at once
 	Streams          int     `json:"streams"`            // open at once, over all connections
 	Subscriptions    int     `json:"subscriptions"`      // open at once
-	SubscribesPerSec float64 `json:"subscribes_per_sec"` // Subscribe and Resync frames
+	SubscribesPerSec float64 `json:"subscribes_per_sec"` // Subscribe and Resync frames; bursts of up to max(this, subscriptions)
 	MapsPerSec       float64 `json:"maps_per_sec"`       // MAP frames
 }
 
@@ -69,19 +69,24 @@ type Config struct {
 	LabelLimit int `json:"label_limit"`
 }
 
-// DefaultConfig is the quotas a node applies unless configured: generous
-// for one honest source of each kind (a camera of 200 objects at 30 Hz, a
-// simulator standing in for a whole intersection), tight where one
-// identity could cost everyone (MAPs, Subscribe/Resync, connections).
+// DefaultConfig is the quotas a node applies unless configured. They are
+// generous for honest use of one identity, which may be a whole fleet: a
+// simulator or RSU standing in for an intersection's sources at ten
+// times the nominal rate, a benchmark's thousand subscribers under one
+// subscriber certificate. What they stop is one identity taking the node:
+// unbounded frame and object floods, MAPs in a loop, Subscribe/Resync
+// storms, connection and stream hoarding, large frames held half-sent.
 func DefaultConfig() Config {
-	producer := Limits{FramesPerSec: 2000, ObjectsPerSec: 50000, BytesInFlight: 16 << 20, Connections: 16, Streams: 256,
-		Subscriptions: 16, SubscribesPerSec: 20, MapsPerSec: 2}
-	subscriber := Limits{FramesPerSec: 100, ObjectsPerSec: 1, BytesInFlight: 1 << 20, Connections: 16, Streams: 64,
-		Subscriptions: 32, SubscribesPerSec: 20, MapsPerSec: 1}
+	producer := Limits{FramesPerSec: 10000, ObjectsPerSec: 100000, BytesInFlight: 32 << 20, Connections: 64, Streams: 1024,
+		Subscriptions: 64, SubscribesPerSec: 50, MapsPerSec: 2}
+	subscriber := Limits{FramesPerSec: 2000, ObjectsPerSec: 1, BytesInFlight: 4 << 20, Connections: 2048, Streams: 4096,
+		Subscriptions: 4096, SubscribesPerSec: 200, MapsPerSec: 1}
+	operator := Limits{FramesPerSec: 100, ObjectsPerSec: 1, BytesInFlight: 1 << 20, Connections: 16, Streams: 64,
+		Subscriptions: 16, SubscribesPerSec: 10, MapsPerSec: 1}
 	return Config{
 		Producer:   producer,
 		Subscriber: subscriber,
-		Operator:   subscriber,
+		Operator:   operator,
 		Anonymous:  producer.Union(subscriber),
 		LabelLimit: 32,
 	}

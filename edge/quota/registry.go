@@ -111,7 +111,7 @@ func (r *Registry) Account(name string, lim Limits) *Account {
 func (r *Registry) newAccount(name string, lim Limits) *Account {
 	a := &Account{name: name, label: r.labels.of(name), lim: lim, reg: r,
 		frames: NewBucket(lim.FramesPerSec, 0), objects: NewBucket(lim.ObjectsPerSec, 0),
-		subs: NewBucket(lim.SubscribesPerSec, 0), m: NewBucket(lim.MapsPerSec, 0)}
+		subs: NewBucket(lim.SubscribesPerSec, max(lim.SubscribesPerSec, float64(lim.Subscriptions))), m: NewBucket(lim.MapsPerSec, 0)}
 	for k := Kind(0); k < numKinds; k++ {
 		a.exceeded[k] = r.exceeded.WithLabelValues(a.label, k.String())
 	}
