@@ -77,8 +77,10 @@ func TestStalledLargeFramesBounded(t *testing.T) {
 	const conns = 20
 	base := heapInuse()
 	var streams []*quic.Stream
+	var qconns []*quic.Conn
 	for range conns {
 		c := rawDial(t, n, "", 0)
+		qconns = append(qconns, c)
 		st, err := c.OpenStreamSync(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -120,6 +122,17 @@ func TestStalledLargeFramesBounded(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(n.m.stalled); got != conns {
 		t.Errorf("v2x_frames_stalled_total %v, want %d", got, conns)
+	}
+	// Closed connections leave nothing pinned.
+	for _, c := range qconns {
+		c.CloseWithError(0, "")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for testutil.ToFloat64(n.m.connections) != 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if left := int64(heapInuse()) - int64(base); left > 4<<20 {
+		t.Errorf("heap %.1f MB above the start after the connections closed", float64(left)/1e6)
 	}
 }
 
