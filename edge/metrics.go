@@ -44,14 +44,15 @@ type frameMetrics struct {
 
 // fusionMetrics counts what the fusion loop does.
 type fusionMetrics struct {
-	published  prometheus.Counter
-	objects    prometheus.Gauge
-	signals    prometheus.Gauge
-	cycle      prometheus.Histogram
-	measuresIn prometheus.Counter
-	outsideMap prometheus.Counter // the outside_map child of v2x_values_rejected_total
-	noRef      prometheus.Counter // the no_reference child of v2x_values_rejected_total
-	started    prometheus.Gauge   // boot time; the first state's Seq is this in µs
+	published     prometheus.Counter
+	objects       prometheus.Gauge
+	signals       prometheus.Gauge
+	cycle         prometheus.Histogram
+	measuresIn    prometheus.Counter
+	outsideMap    prometheus.Counter // the outside_map child of v2x_values_rejected_total
+	noRef         prometheus.Counter // the no_reference child of v2x_values_rejected_total
+	mapsUnchanged prometheus.Counter // v2x_map_unchanged_total: MAPs the same as the current one
+	started       prometheus.Gauge   // boot time; the first state's Seq is this in µs
 }
 
 func newMetrics() *metrics {
@@ -70,10 +71,11 @@ func newMetrics() *metrics {
 	m.producerStreams = gauge("v2x_producer_streams", "Open producer streams.")
 	m.clockOffset = histogram("v2x_clock_offset_abs_seconds", "Absolute clock offset of producer streams, per completed exchange.",
 		prometheus.ExponentialBuckets(1e-5, 4, 12))
-	m.mapsUnchanged = counter("v2x_map_unchanged_total", "MAP frames identical (same encoding and bytes) to the MAP queued last, recognised without decoding and skipped.")
+	m.mapsUnchanged = counter("v2x_map_unchanged_total", "MAPs skipped as unchanged: frames with the same encoding and bytes as the MAP queued last (not decoded), and MAPs equal to the current one in content (not re-applied).")
 	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset, m.mapsUnchanged)
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
 	m.fusion.noRef = m.valuesRejected[reasonNoReference]
+	m.fusion.mapsUnchanged = m.mapsUnchanged
 	m.bc.register(m.reg)
 	m.xdp.register(m.reg)
 	return m

@@ -144,6 +144,10 @@ func (w *world) cycle(start int64) {
 }
 
 func (w *world) setMap(mp *v2x.Map) {
+	if w.mapData != nil && sameMap(w.mapData, mp) {
+		w.m.mapsUnchanged.Inc()
+		return
+	}
 	w.mapData = mp
 	defer func() { w.fuser.SetMap(mp, &w.frame) }()
 	if w.cfg.hasRef() {

@@ -262,3 +262,32 @@ func TestNoReferenceFromPositions(t *testing.T) {
 		t.Errorf("%d objects after the MAP, want 5", len(s.Objects))
 	}
 }
+
+// TestSameMapNotReapplied: a MAP equal in content to the current one (in
+// any encoding) is not applied again, and counted; a changed one is.
+func TestSameMapNotReapplied(t *testing.T) {
+	w, in, _ := testWorld(t, FusionTrack)
+	lane := v2x.Lane{ID: 1, Kind: v2x.LaneVehicle, Approach: 1, Ingress: true, Width: 3.5, Nodes: []v2x.Point{{E: 0, N: -10}, {E: 0, N: -100}}}
+	mp := func(e float32) *v2x.Map {
+		l := lane
+		l.Nodes = []v2x.Point{{E: e, N: -10}, {E: e, N: -100}}
+		return &v2x.Map{IntersectionID: 3, RefLat: refLat, RefLon: refLon, Lanes: []v2x.Lane{l}}
+	}
+	first := mp(0)
+	in.putMap(first, nil)
+	w.cycle(clock.Now())
+	in.putMap(mp(0), nil) // a copy
+	w.cycle(clock.Now())
+	if w.mapData != first {
+		t.Error("an equal MAP replaced the current one")
+	}
+	if got := testutil.ToFloat64(w.m.mapsUnchanged); got != 1 {
+		t.Errorf("unchanged MAPs counted %v, want 1", got)
+	}
+	changed := mp(2)
+	in.putMap(changed, nil)
+	w.cycle(clock.Now())
+	if w.mapData != changed {
+		t.Error("a MAP with moved lane nodes was not applied")
+	}
+}
