@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/http"
 	"os"
@@ -305,5 +306,58 @@ func waitCounter(t *testing.T, c prometheus.Counter, want float64) {
 			t.Fatalf("counter %v, want %v", testutil.ToFloat64(c), want)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestClientKeepsItselfAlive: edge/client connections (producers and
+// subscribers alike) send their own keep-alives, so an idle one outlives
+// the node's idle timeout.
+func TestClientKeepsItselfAlive(t *testing.T) {
+	n, opts := startNode(t, func(c *Config) { c.IdleTimeout = 400 * time.Millisecond })
+	// quic-go takes a peer's idle timeout as at least 5 s, so the client's
+	// own, shorter one sets its keep-alive period here (a third of it).
+	opts.IdleTimeout = time.Second
+	if _, err := dial(t, n, opts).OpenProducer(context.Background(), clock.Now); err != nil {
+		t.Fatal(err)
+	}
+	dial(t, n, opts) // no stream at all
+	time.Sleep(1500 * time.Millisecond)
+	if got := testutil.ToFloat64(n.m.connections); got != 2 {
+		t.Errorf("%v client connections open after 1.5 s idle with a 400 ms idle timeout, want 2", got)
+	}
+}
+
+// TestStreamsQuota: streams beyond an identity's quota are reset with
+// StreamErrOverloaded and counted; the ones within it work.
+func TestStreamsQuota(t *testing.T) {
+	n, _ := startNode(t, func(c *Config) { c.Quotas.Anonymous.Streams = 2 })
+	c := rawDial(t, n, "", 0)
+	var sts []*quic.Stream
+	for range 3 {
+		st, err := c.OpenStreamSync(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := wire.AppendHeader(nil, &wire.Header{Type: wire.TypeClockRequest})
+		req = wire.AppendClockRequest(req, 1)
+		wire.FinishFrame(req, 0)
+		if _, err := st.Write(req); err != nil {
+			t.Fatal(err)
+		}
+		sts = append(sts, st)
+	}
+	for i, st := range sts {
+		st.SetReadDeadline(time.Now().Add(5 * time.Second))
+		h, _, err := wire.NewReader(st, 0).Next()
+		var se *quic.StreamError
+		switch {
+		case i < 2 && (err != nil || h.Type != wire.TypeClockResponse):
+			t.Errorf("stream %d within the quota: %v, %v", i, h.Type, err)
+		case i == 2 && !(errors.As(err, &se) && se.ErrorCode == wire.StreamErrOverloaded):
+			t.Errorf("stream over the quota: %v, %v; want reset with StreamErrOverloaded", h.Type, err)
+		}
+	}
+	if got := quotaExceeded(t, n, "anon:127.0.0.1", quota.Streams); got != 1 {
+		t.Errorf("streams quota exceeded %v, want 1", got)
 	}
 }
