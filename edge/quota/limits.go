@@ -77,7 +77,7 @@ type Config struct {
 // unbounded frame and object floods, MAPs in a loop, Subscribe/Resync
 // storms, connection and stream hoarding, large frames held half-sent.
 func DefaultConfig() Config {
-	producer := Limits{FramesPerSec: 10000, ObjectsPerSec: 100000, BytesInFlight: 32 << 20, Connections: 64, Streams: 1024,
+	producer := Limits{FramesPerSec: 10000, ObjectsPerSec: 50000, BytesInFlight: 32 << 20, Connections: 64, Streams: 1024,
 		Subscriptions: 64, SubscribesPerSec: 50, MapsPerSec: 2}
 	subscriber := Limits{FramesPerSec: 2000, ObjectsPerSec: 1, BytesInFlight: 4 << 20, Connections: 2048, Streams: 4096,
 		Subscriptions: 4096, SubscribesPerSec: 200, MapsPerSec: 1}
