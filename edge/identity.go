@@ -15,6 +15,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/quota"
 )
 
 // Why a client's handshake failed, as metric label indexes
@@ -188,4 +189,19 @@ func connIdentity(c *quic.Conn) (auth.Identity, *x509.Certificate) {
 		return auth.Identity{}, certs[0]
 	}
 	return id, certs[0]
+}
+
+// quotaRoles converts an identity's roles to the quota package's flags.
+func quotaRoles(id auth.Identity) uint8 {
+	var r uint8
+	if id.Has(auth.RoleProducer) {
+		r |= quota.RoleProducer
+	}
+	if id.Has(auth.RoleSubscriber) {
+		r |= quota.RoleSubscriber
+	}
+	if id.Has(auth.RoleOperator) {
+		r |= quota.RoleOperator
+	}
+	return r
 }

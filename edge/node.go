@@ -18,6 +18,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -32,6 +33,9 @@ type Node struct {
 	hub *hub
 	w   *world
 	bc  broadcast // what each subscriber gets
+
+	quotas *quota.Registry // per-identity quotas
+	maps   *mapDigest      // the MAP queued last
 
 	grp     *steer.Group    // QUIC workers sharing the listen port
 	guard   *xdpguard.Guard // the XDP guard in front of them, and its control
@@ -64,7 +68,9 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	m := newMetrics()
 	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(cfg.MaxBurst, m.bc.hub),
-		conns: make(map[*quic.Conn]connPeer), closed: make(chan struct{})}
+		conns: make(map[*quic.Conn]connPeer), closed: make(chan struct{}),
+		quotas: quota.NewRegistry(cfg.Quotas), maps: newMapDigest()}
+	m.reg.MustRegister(n.quotas.Collector())
 	var f fuser
 	switch cfg.Fusion {
 	case FusionLatest:
@@ -126,9 +132,11 @@ func (n *Node) Start() error {
 	if err != nil {
 		return err
 	}
+	// No KeepAlivePeriod: the node does not keep idle clients alive;
+	// clients that mean to stay connected while idle send their own
+	// keep-alives (edge/client does).
 	qconf := &quic.Config{
 		MaxIdleTimeout:        n.cfg.IdleTimeout,
-		KeepAlivePeriod:       n.cfg.IdleTimeout / 3,
 		MaxIncomingStreams:    n.cfg.MaxStreams,
 		MaxIncomingUniStreams: -1,
 		EnableDatagrams:       !n.cfg.NoDatagrams,
@@ -167,7 +175,8 @@ func (n *Node) Start() error {
 		mux.HandleFunc("/healthz", n.healthz)
 		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
 		mux.Handle("/xdp/", n.operator.wrap(n.guard)) // operator only
-		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: n.cfg.HTTPReadTimeout,
+			WriteTimeout: n.cfg.HTTPWriteTimeout, IdleTimeout: n.cfg.HTTPIdleTimeout}
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -249,6 +258,13 @@ func (n *Node) serveConn(c *quic.Conn) {
 	ident, _ := connIdentity(c)
 	log := n.log.With("remote", c.RemoteAddr().String(), "identity", ident.Name)
 	log.Info("client connected", "roles", ident.Roles.String(), "kinds", ident.Kinds.String())
+	acct, ok := n.quotas.Connect(ident.Name, quotaRoles(ident))
+	if !ok {
+		log.Info("connection refused: connections quota of identity exceeded")
+		c.CloseWithError(wire.ConnErrOverloaded, "connections quota of "+ident.Name+" exceeded")
+	} else {
+		defer n.quotas.Disconnect(acct)
+	}
 	defer func() {
 		n.connsMu.Lock()
 		delete(n.conns, c)
@@ -259,16 +275,22 @@ func (n *Node) serveConn(c *quic.Conn) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	scfg := newStreamConfig(&n.cfg)
-	for {
+	for ok {
 		st, err := c.AcceptStream(n.ctx)
 		if err != nil {
 			return
 		}
+		if !acct.OpenStream() {
+			st.CancelRead(wire.StreamErrOverloaded)
+			st.CancelWrite(wire.StreamErrOverloaded)
+			continue
+		}
 		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, conn: c, fw: wire.NewWriter(st), log: log,
-			cfg: scfg, m: &n.m.frameMetrics, bc: n.bc, ident: ident, am: &n.m.auth}
+			cfg: scfg, m: &n.m.frameMetrics, bc: n.bc, ident: ident, am: &n.m.auth, acct: acct}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer acct.CloseStream()
 			ss.serve(c.Context())
 		}()
 	}

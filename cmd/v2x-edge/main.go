@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -69,6 +70,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
+	if *demoMode && math.IsNaN(cfg.RefLat) {
+		// The node never takes its reference point from a position; the
+		// demo's intersection is the simulator's (its MAP also says so).
+		cfg.RefLat, cfg.RefLon = sim.DefaultRefLat, sim.DefaultRefLon
+	}
 	n, err := edge.New(cfg, log)
 	if err != nil {
 		return err
