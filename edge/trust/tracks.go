@@ -1,0 +1,123 @@
+package trust
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Bits of track.TrustMark.Flags.
+const (
+	flagShown uint8 = 1 << iota // reached subscribers once
+	flagGhost                   // found a ghost: never shown again
+)
+
+// AfterFrame runs the checks that need the tracker's association of a
+// frame just folded in (frame, with matched from Tracker.Matched): one
+// vehicle claimed under several ids (Sybil) shows as two self-report ids
+// alternating on one track.
+func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, matched []int32) {
+	for j := range frame {
+		x := &frame[j]
+		i := matched[j]
+		if x.Kind != track.MeasSelfReport || i < 0 || int(i) >= len(tracks) {
+			continue
+		}
+		t := &tracks[i]
+		mk := &t.Trust
+		win := int64(m.cfg.SybilWindow)
+		switch {
+		case mk.Owner == 0 || x.TimeNS-mk.OwnerT > win:
+			mk.Owner, mk.OwnerStream, mk.OwnerT = x.LocalID, x.Stream, x.TimeNS
+			mk.Other = 0
+		case mk.Owner == x.LocalID && mk.OwnerStream == x.Stream:
+			mk.OwnerT = max(mk.OwnerT, x.TimeNS)
+			if mk.Other != 0 && x.TimeNS-mk.OtherT <= win {
+				// The owner and another id keep updating one track.
+				k := msgKey{mk.OtherStream, mk.Other}
+				st := m.msgs[k]
+				st.blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
+				m.msgs[k] = st
+				e, n := t.Position()
+				m.find(Finding{Check: wire.CheckSybil, Type: wire.TypeBSM, Stream: mk.OtherStream, LocalID: mk.Other,
+					ObjectID: t.ID, TimeNS: x.TimeNS, E: e, N: n, Value: float64(x.LocalID)})
+				mk.Other = 0
+			}
+		default: // another id on a track whose owner is alive: watch
+			mk.Other, mk.OtherStream, mk.OtherT = x.LocalID, x.Stream, x.TimeNS
+		}
+	}
+}
+
+// Cycle runs the checks over the tracks once per fusion cycle at node
+// time now, after expiry: the camera cross-check of every vehicle that
+// claims to be inside camera coverage, and the trust recovery.
+func (m *Monitor) Cycle(tracks []track.Track, now int64) {
+	m.recover(now)
+	alive := m.cov.alive(now, int64(m.cfg.CameraAlive))
+	memory, after := int64(m.cfg.CoverageMemory), int64(m.cfg.GhostAfter)
+	for i := range tracks {
+		t := &tracks[i]
+		mk := &t.Trust
+		if t.LastSelf == 0 || mk.Flags&flagGhost != 0 {
+			continue
+		}
+		e, n := t.Position()
+		if !alive || !m.cov.covered(e, n, memory) {
+			mk.Since = 0
+			continue
+		}
+		cam := m.cov.camNow
+		if mk.Since == 0 {
+			mk.Since = cam
+		}
+		support := max(t.LastCam, m.cov.newestNear(e, n, m.cfg.GhostRadius), mk.Since)
+		if cam-support <= after {
+			continue
+		}
+		// Inside coverage, and no camera saw anything near it for
+		// GhostAfter of camera time: nobody is there.
+		mk.Flags |= flagGhost
+		k := msgKey{t.SelfStream, t.VehicleID}
+		st := m.msgs[k]
+		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
+		m.msgs[k] = st
+		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
+			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(cam-support) / 1e6})
+	}
+}
+
+// Broadcastable reports whether a confirmed track may reach subscribers
+// as of node time now. A track found a ghost never does; a track that
+// only self-reports support and that was never shown is held while it is
+// inside camera coverage until a camera confirms it; a track whose only
+// support is a quarantined source is not shown.
+func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
+	mk := &t.Trust
+	if mk.Flags&flagGhost != 0 {
+		return false
+	}
+	if t.LastCam == 0 && t.LastSelf > 0 {
+		if m.Quarantined(t.SelfStream) {
+			return false
+		}
+		if mk.Flags&flagShown == 0 && m.cov.alive(now, int64(m.cfg.CameraAlive)) {
+			if e, n := t.Position(); m.cov.covered(e, n, int64(m.cfg.CoverageMemory)) {
+				return false
+			}
+		}
+	}
+	mk.Flags |= flagShown
+	return true
+}
+
+// Reset forgets what depends on the ENU frame (a MAP moved the reference
+// point): coverage and the previous positions.
+func (m *Monitor) Reset() {
+	m.cov.reset()
+	clear(m.msgs)
+	clear(m.vehicles)
+}
+
+var nan = math.NaN()
