@@ -100,14 +100,14 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 		if r := checkMap(mp); r != reasonOK {
 			return s.invalid(h, r, "map")
 		}
-		return s.env.in.putMap(mp, nil) || s.shed(h, 1)
+		return s.env.in.putMap(mp, nil, s.id) || s.shed(h, 1)
 	case wire.TypeRSI:
 		r := m.RSI
 		m.RSI = nil
 		if reason := checkRSI(r); reason != reasonOK {
 			return s.invalid(h, reason, "rsi")
 		}
-		return s.env.in.putMap(nil, r) || s.shed(h, 1)
+		return s.env.in.putMap(nil, r, s.id) || s.shed(h, 1)
 	}
 	return true
 }
@@ -190,7 +190,7 @@ func (s *source) ingestSPAT(h *wire.Header, sp *v2x.SPAT, t, ingest int64) bool 
 	if r := checkSPAT(sp); r != reasonOK {
 		return s.invalid(h, r, "spat")
 	}
-	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID = t, ingest, sp.IntersectionID
+	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID, s.su.Stream = t, ingest, sp.IntersectionID, s.id
 	s.su.N = copy(s.su.Phases[:], sp.Phases)
 	return s.env.in.putSPAT(&s.su) || s.shed(h, 1)
 }

@@ -47,6 +47,7 @@ type fusionMetrics struct {
 	measuresIn prometheus.Counter
 	outsideMap prometheus.Counter // the outside_map child of v2x_values_rejected_total
 	started    prometheus.Gauge   // boot time; the first state's Seq is this in µs
+	trust      trustMetrics
 }
 
 func newMetrics() *metrics {
@@ -130,4 +131,5 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 	m.started = gauge("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
 	m.outsideMap = outsideMap
 	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started)
+	m.trust.register(reg)
 }

@@ -42,6 +42,7 @@ type subscriber struct {
 	filter  atomic.Pointer[wire.Subscribe]
 	needKey atomic.Bool
 	started bool
+	evq     atomic.Pointer[eventQueue] // set once the subscription asks for events
 
 	// writer-owned
 	state     wire.State
@@ -131,6 +132,14 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 		s.ss.reject(h, wire.CodeInvalidValue, err.Error())
 		return false
 	}
+	// TODO(mtls): only an identity with the operator role may set
+	// SubEvents; refuse it (forbidden) once the stream carries its
+	// identity.
+	if f.Flags&wire.SubEvents != 0 && s.evq.Load() == nil {
+		q := newEventQueue()
+		s.evq.Store(q)
+		s.hub.events.add(q)
+	}
 	s.filter.Store(f)
 	s.mb.rate.Store(math.Float32bits(f.MaxRate))
 	s.needKey.Store(true)
@@ -146,6 +155,9 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 }
 
 func (s *subscriber) close() {
+	if q := s.evq.Load(); q != nil {
+		s.hub.events.remove(q)
+	}
 	if s.started {
 		s.hub.removeMailbox(s.mb)
 		s.m.subscribers.Dec()
@@ -189,9 +201,21 @@ func (s *subscriber) run(ctx context.Context) {
 		}
 	}()
 	for {
+		var evc chan wire.Event // nil (never ready) until events are asked for
+		if q := s.evq.Load(); q != nil {
+			evc = q.c
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case ev := <-evc:
+			if err := s.sendEvent(&ev); err != nil {
+				if !errors.Is(err, context.Canceled) {
+					s.log.Debug("subscriber write failed", "err", err)
+				}
+				return
+			}
+			continue
 		case <-s.mb.c:
 		}
 		if err := s.sendCurrent(); err != nil {
@@ -201,6 +225,16 @@ func (s *subscriber) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// sendEvent writes one Event frame on the stream (never as a datagram),
+// while the subscription still asks for events.
+func (s *subscriber) sendEvent(ev *wire.Event) error {
+	if f := s.filter.Load(); f == nil || f.Flags&wire.SubEvents == 0 {
+		return nil
+	}
+	h := wire.Header{Type: wire.TypeEvent, Capture: ev.TimeNS, Source: s.source}
+	return s.fw.WriteFrame(&h, 0, func(b []byte) []byte { return wire.AppendEvent(b, ev) })
 }
 
 // sendCurrent sends the current snapshot if it is worth sending: the work

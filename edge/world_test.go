@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -24,7 +25,7 @@ func testWorld(t testing.TB, fusion string) (*world, *inbox, *hub) {
 	h := newHub(0, m.bc.hub)
 	var f fuser = newLatestFuser(int64(cfg.StaleAfter))
 	if fusion == FusionTrack {
-		f = newTrackFuser(track.Config{})
+		f = newTrackFuser(track.Config{}, trust.Config{})
 	}
 	return newWorld(newFusionConfig(&cfg), slog.New(slog.DiscardHandler), &m.fusion, in, h, f), in, h
 }
