@@ -754,6 +754,7 @@ type TrustMark struct {
 	Other       uint64 // another self-report id seen updating it
 	OtherStream uint64
 	OtherT      int64
+	Count       uint8 // times the other id coincided with the owner
 }
 
 // Matched returns, per measurement of the frame last folded in, the index

@@ -33,16 +33,22 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 			mk.Other = 0
 		case mk.Owner == x.LocalID && mk.OwnerStream == x.Stream:
 			mk.OwnerT = max(mk.OwnerT, x.TimeNS)
-			if mk.Other != 0 && x.TimeNS-mk.OtherT <= win {
-				// The owner and another id keep updating one track.
+			if mk.Other != 0 && x.TimeNS-mk.OtherT <= win && m.coincide(x.LocalID, mk.Other) {
+				mk.Count++
+			} else if mk.Other != 0 && x.TimeNS-mk.OtherT <= win {
+				mk.Count = 0
+			}
+			if mk.Count >= sybilRepeats {
+				// The owner and another id keep updating one track from
+				// the same place with the same motion: one vehicle.
 				k := msgKey{mk.OtherStream, mk.Other}
 				st := m.msgs[k]
 				st.blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
 				m.msgs[k] = st
 				e, n := t.Position()
 				m.find(Finding{Check: wire.CheckSybil, Type: wire.TypeBSM, Stream: mk.OtherStream, LocalID: mk.Other,
-					ObjectID: t.ID, TimeNS: x.TimeNS, E: e, N: n, Value: float64(x.LocalID)})
-				mk.Other = 0
+					ObjectID: t.ID, TimeNS: x.TimeNS, E: e, N: n, Value: float64(mk.Count)})
+				mk.Other, mk.Count = 0, 0
 			}
 		default: // another id on a track whose owner is alive: watch
 			mk.Other, mk.OtherStream, mk.OtherT = x.LocalID, x.Stream, x.TimeNS
@@ -110,6 +116,30 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 	}
 	mk.Flags |= flagShown
 	return true
+}
+
+// sybilRepeats is how many times in a row two ids must coincide on one
+// track: two honest vehicles' independent position noise does not keep
+// them within sybilDistance for long.
+const (
+	sybilRepeats  = 3
+	sybilDistance = 1.0 // m
+	sybilSpeed    = 0.5 // m/s
+	sybilMoving   = 2.0 // m/s: a stopped queue is not judged
+)
+
+// coincide reports whether the newest reports of two vehicle ids are at
+// the same place with the same velocity, while moving.
+func (m *Monitor) coincide(a, b uint64) bool {
+	va, ok1 := m.vehicles[a]
+	vb, ok2 := m.vehicles[b]
+	if !ok1 || !ok2 || math.Abs(float64(va.t-vb.t)) > float64(m.cfg.SybilWindow) {
+		return false
+	}
+	if math.Hypot(va.ve, va.vn) < sybilMoving {
+		return false
+	}
+	return math.Hypot(va.e-vb.e, va.n-vb.n) < sybilDistance && math.Hypot(va.ve-vb.ve, va.vn-vb.vn) < sybilSpeed
 }
 
 // Reset forgets what depends on the ENU frame (a MAP moved the reference
