@@ -1,51 +1,107 @@
 package trust
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
-// coverage is the camera coverage learned from the detections: a grid of
-// cells around the reference point, each with the camera time of the
-// newest detection in it. A cell is covered when it and its four
-// neighbours had a detection within CoverageMemory: requiring the
-// neighbours erodes the learned area by one cell, so that the fringe of a
-// camera's field of view, where a car may stand half seen, does not count.
-// Learning needs no camera calibration and follows cameras that move,
-// fail or come back; an area where no road user ever passed is not
-// covered, which only means vehicles claimed there are not cross-checked.
+// coverage is the camera coverage learned from the detections. Each camera
+// (a detection source: stream and frame source id) marks the cells of a
+// grid around the reference point where it detected something, with the
+// time; once a second the monitor rebuilds, per camera, the convex hull of
+// the cells it saw within CoverageMemory and rasterises it: a cell is
+// covered when it lies wholly inside some camera's hull. A camera's field
+// of view is convex (a sector), so the hull of what it saw lies inside it:
+// the fringe, where a car may stand half seen, does not count, and the
+// hull fills in between the roads after a few vehicles have passed. An
+// area where no road user ever passed stays uncovered, which only means
+// vehicles claimed there are not cross-checked. Learning needs no camera
+// calibration and follows cameras that move, fail or come back.
+//
+// Besides, every cell keeps the time and velocity of its newest detection
+// (whatever the camera), for the ghost check's support.
 type coverage struct {
 	cell    float64
 	half    int // the grid spans [-half, half) cells on each axis
+	w       int // 2·half
 	seen    []int64
+	ve, vn  []float32 // velocity of the newest detection in the cell
+	covered []bool
+	cams    []camCoverage
 	camNow  int64 // newest camera capture time
 	camLast int64 // node time the newest detection arrived
+	builtAt int64 // camera time of the last rebuild
+	dirty   bool  // a camera saw a cell for the first time since
+	pts     []pt  // scratch
+	hull    []pt
 }
 
-// coverageSpan is the half-width of the grid in metres: cameras at an
-// intersection see up to about 150 m from it.
-const coverageSpan = 256.0
+// camCoverage is one camera's record: the camera time each cell last saw
+// one of its detections (0: never).
+type camCoverage struct {
+	stream uint64
+	source uint32
+	seen   []int64
+}
+
+type pt struct{ x, y float64 }
+
+// Grid and camera bounds: cameras at an intersection see up to about
+// 150 m from it; beyond maxCameras sources, further cameras only feed the
+// ghost support.
+const (
+	coverageSpan = 256.0
+	maxCameras   = 16
+)
 
 func newCoverage(cell float64) coverage {
 	half := int(math.Ceil(coverageSpan / cell))
 	n := 2 * half * 2 * half
-	return coverage{cell: cell, half: half, seen: make([]int64, n)}
+	return coverage{cell: cell, half: half, w: 2 * half, seen: make([]int64, n), ve: make([]float32, n), vn: make([]float32, n),
+		covered: make([]bool, n), cams: make([]camCoverage, 0, maxCameras)}
 }
 
 // index returns the cell of a position, or -1 outside the grid.
 func (c *coverage) index(e, n float64) int {
 	i, j := int(math.Floor(e/c.cell))+c.half, int(math.Floor(n/c.cell))+c.half
-	w := 2 * c.half
-	if i < 0 || j < 0 || i >= w || j >= w {
+	if i < 0 || j < 0 || i >= c.w || j >= c.w {
 		return -1
 	}
-	return j*w + i
+	return j*c.w + i
 }
 
-// mark records a detection at e, n, captured at t (camera, on the node
-// clock) and arrived at ingest.
-func (c *coverage) mark(e, n float64, t, ingest int64) {
+// camera returns the record of a detection source, or nil when there are
+// too many.
+func (c *coverage) camera(stream uint64, source uint32) *camCoverage {
+	for i := range c.cams {
+		if cm := &c.cams[i]; cm.stream == stream && cm.source == source {
+			return cm
+		}
+	}
+	if len(c.cams) == maxCameras {
+		return nil
+	}
+	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen))})
+	return &c.cams[len(c.cams)-1]
+}
+
+// mark records a detection of a camera at e, n moving at ve, vn, captured
+// at t (camera, on the node clock) and arrived at ingest.
+func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
-	if k := c.index(e, n); k >= 0 {
-		c.seen[k] = max(c.seen[k], t)
+	k := c.index(e, n)
+	if k < 0 {
+		return
+	}
+	if t >= c.seen[k] {
+		c.seen[k], c.ve[k], c.vn[k] = t, ve, vn
+	}
+	if cm != nil {
+		if cm.seen[k] == 0 {
+			c.dirty = true // a new cell: rebuild soon
+		}
+		cm.seen[k] = max(cm.seen[k], t)
 	}
 }
 
@@ -54,31 +110,136 @@ func (c *coverage) alive(now int64, within int64) bool {
 	return c.camLast > 0 && now-c.camLast <= within
 }
 
-// covered reports whether e, n lies in the learned coverage.
-func (c *coverage) covered(e, n float64, memory int64) bool {
+// isCovered reports whether e, n lies in the learned coverage.
+func (c *coverage) isCovered(e, n float64) bool {
 	k := c.index(e, n)
-	if k < 0 {
-		return false
-	}
-	w := 2 * c.half
-	i, j := k%w, k/w
-	if i == 0 || j == 0 || i == w-1 || j == w-1 {
-		return false
-	}
-	since := c.camNow - memory
-	return c.seen[k] > since && c.seen[k-1] > since && c.seen[k+1] > since && c.seen[k-w] > since && c.seen[k+w] > since
+	return k >= 0 && c.covered[k]
 }
 
-// newestNear returns the newest detection time within r metres (by
-// cells) of e, n.
-func (c *coverage) newestNear(e, n, r float64) int64 {
-	w := 2 * c.half
+// rebuild recomputes the covered cells from the cameras' cells seen within
+// memory: once per second of camera time, to forget, and at most ten
+// times a second while cameras see new cells, to learn fast.
+func (c *coverage) rebuild(memory int64) {
+	if d := c.camNow - c.builtAt; d < 1e9 && !(c.dirty && d >= 100e6) {
+		return
+	}
+	c.builtAt, c.dirty = c.camNow, false
+	clear(c.covered)
+	since := c.camNow - memory
+	for i := range c.cams {
+		cm := &c.cams[i]
+		// Hull candidates: the outermost seen cells of each row, as their
+		// four corners.
+		c.pts = c.pts[:0]
+		for j := 0; j < c.w; j++ {
+			row := cm.seen[j*c.w : (j+1)*c.w]
+			lo, hi := -1, -1
+			for x, t := range row {
+				if t > since && t != 0 {
+					if lo < 0 {
+						lo = x
+					}
+					hi = x
+				}
+			}
+			if lo < 0 {
+				continue
+			}
+			y0 := float64(j - c.half)
+			for _, x := range [2]int{lo, hi} {
+				x0 := float64(x - c.half)
+				c.pts = append(c.pts, pt{x0, y0}, pt{x0 + 1, y0}, pt{x0, y0 + 1}, pt{x0 + 1, y0 + 1})
+			}
+		}
+		if len(c.pts) < 12 { // fewer than three cells: no area yet
+			continue
+		}
+		c.hull = convexHull(c.pts, c.hull[:0])
+		c.fill(c.hull)
+	}
+}
+
+// fill marks the cells wholly inside a convex polygon (counter-clockwise,
+// in cell units).
+func (c *coverage) fill(h []pt) {
+	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	for _, p := range h {
+		minX, minY, maxX, maxY = math.Min(minX, p.x), math.Min(minY, p.y), math.Max(maxX, p.x), math.Max(maxY, p.y)
+	}
+	for y := int(minY); y < int(maxY); y++ {
+		for x := int(minX); x < int(maxX); x++ {
+			fx, fy := float64(x), float64(y)
+			if inside(h, fx, fy) && inside(h, fx+1, fy) && inside(h, fx, fy+1) && inside(h, fx+1, fy+1) {
+				if i, j := x+c.half, y+c.half; i >= 0 && j >= 0 && i < c.w && j < c.w {
+					c.covered[j*c.w+i] = true
+				}
+			}
+		}
+	}
+}
+
+// inside reports whether x, y lies inside or on a counter-clockwise
+// convex polygon.
+func inside(h []pt, x, y float64) bool {
+	for i := range h {
+		a, b := h[i], h[(i+1)%len(h)]
+		if (b.x-a.x)*(y-a.y)-(b.y-a.y)*(x-a.x) < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// convexHull appends the convex hull of ps (sorted in place) to dst,
+// counter-clockwise (Andrew's monotone chain).
+func convexHull(ps []pt, dst []pt) []pt {
+	slices.SortFunc(ps, func(a, b pt) int {
+		if a.x != b.x {
+			if a.x < b.x {
+				return -1
+			}
+			return 1
+		}
+		if a.y < b.y {
+			return -1
+		}
+		if a.y > b.y {
+			return 1
+		}
+		return 0
+	})
+	turn := func(o, a, b pt) float64 { return (a.x-o.x)*(b.y-o.y) - (a.y-o.y)*(b.x-o.x) }
+	for _, p := range ps { // lower hull
+		for len(dst) >= 2 && turn(dst[len(dst)-2], dst[len(dst)-1], p) <= 0 {
+			dst = dst[:len(dst)-1]
+		}
+		dst = append(dst, p)
+	}
+	lower := len(dst) + 1
+	for i := len(ps) - 2; i >= 0; i-- { // upper hull
+		p := ps[i]
+		for len(dst) >= lower && turn(dst[len(dst)-2], dst[len(dst)-1], p) <= 0 {
+			dst = dst[:len(dst)-1]
+		}
+		dst = append(dst, p)
+	}
+	return dst[:len(dst)-1]
+}
+
+// newestNear returns the newest time of a detection within r metres (by
+// cells) of e, n whose velocity is within dv of ve, vn: a camera object
+// that could be the claimed vehicle (a car crossing the spot where a
+// stopped ghost is claimed does not support it).
+func (c *coverage) newestNear(e, n, r, ve, vn, dv float64) int64 {
 	i0, i1 := int(math.Floor((e-r)/c.cell))+c.half, int(math.Floor((e+r)/c.cell))+c.half
 	j0, j1 := int(math.Floor((n-r)/c.cell))+c.half, int(math.Floor((n+r)/c.cell))+c.half
 	var t int64
-	for j := max(j0, 0); j <= min(j1, w-1); j++ {
-		for i := max(i0, 0); i <= min(i1, w-1); i++ {
-			t = max(t, c.seen[j*w+i])
+	for j := max(j0, 0); j <= min(j1, c.w-1); j++ {
+		for i := max(i0, 0); i <= min(i1, c.w-1); i++ {
+			k := j*c.w + i
+			if c.seen[k] > t && math.Hypot(float64(c.ve[k])-ve, float64(c.vn[k])-vn) <= dv {
+				t = c.seen[k]
+			}
 		}
 	}
 	return t
@@ -87,4 +248,9 @@ func (c *coverage) newestNear(e, n, r float64) int64 {
 // reset forgets the coverage (a new reference frame).
 func (c *coverage) reset() {
 	clear(c.seen)
+	clear(c.covered)
+	for i := range c.cams {
+		clear(c.cams[i].seen)
+	}
+	c.builtAt = 0
 }

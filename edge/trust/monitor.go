@@ -60,6 +60,11 @@ type Counters struct {
 	Refused     uint64      // SPATs and MAPs refused
 }
 
+type camKey struct {
+	stream uint64
+	source uint32
+}
+
 // Monitor runs the checks; one goroutine owns it.
 type Monitor struct {
 	cfg      Config
@@ -67,6 +72,8 @@ type Monitor struct {
 	msgs     map[msgKey]msgState // per (stream, local id) self-report
 	vehicles map[uint64]vehState // per vehicle id, across streams
 	cov      coverage
+	cam      *camCoverage // cache: the camera of the previous detection
+	camKey   camKey
 	road     road
 	sig      signals
 	mapSum   uint64

@@ -50,7 +50,10 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		return false
 	}
 	if x.Kind != track.MeasSelfReport {
-		m.cov.mark(e, n, x.TimeNS, x.IngestNS)
+		if m.camKey != (camKey{x.Stream, x.Source}) || m.cam == nil {
+			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source)
+		}
+		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS)
 		return true
 	}
 	k := msgKey{x.Stream, x.LocalID}

@@ -62,7 +62,8 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 	m.recover(now)
 	alive := m.cov.alive(now, int64(m.cfg.CameraAlive))
-	memory, after := int64(m.cfg.CoverageMemory), int64(m.cfg.GhostAfter)
+	m.cov.rebuild(int64(m.cfg.CoverageMemory))
+	after := int64(m.cfg.GhostAfter)
 	for i := range tracks {
 		t := &tracks[i]
 		mk := &t.Trust
@@ -70,7 +71,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			continue
 		}
 		e, n := t.Position()
-		if !alive || !m.cov.covered(e, n, memory) {
+		if !alive || !m.cov.isCovered(e, n) {
 			mk.Since = 0
 			continue
 		}
@@ -78,7 +79,8 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		if mk.Since == 0 {
 			mk.Since = cam
 		}
-		support := max(t.LastCam, m.cov.newestNear(e, n, m.cfg.GhostRadius), mk.Since)
+		ve, vn := t.Velocity()
+		support := max(t.LastCam, m.cov.newestNear(e, n, m.cfg.GhostRadius, ve, vn, ghostSpeedTol), mk.Since)
 		if cam-support <= after {
 			continue
 		}
@@ -93,6 +95,11 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(cam-support) / 1e6})
 	}
 }
+
+// ghostSpeedTol is how far (m/s) a camera object's velocity may differ
+// from a claimed vehicle's and still support it: several times the
+// cameras' velocity noise (0.2 m/s + 0.5 % of the range).
+const ghostSpeedTol = 3.0
 
 // Broadcastable reports whether a confirmed track may reach subscribers
 // as of node time now. A track found a ghost never does; a track that
@@ -109,7 +116,7 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 			return false
 		}
 		if mk.Flags&flagShown == 0 && m.cov.alive(now, int64(m.cfg.CameraAlive)) {
-			if e, n := t.Position(); m.cov.covered(e, n, int64(m.cfg.CoverageMemory)) {
+			if e, n := t.Position(); m.cov.isCovered(e, n) {
 				return false
 			}
 		}
