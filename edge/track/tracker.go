@@ -747,7 +747,8 @@ func bitsSet(x uint64) int {
 // it.
 type TrustMark struct {
 	Flags       uint8
-	Since       int64  // camera time the track entered camera coverage; 0 outside
+	Since       int64  // node time the track entered camera coverage; 0 outside
+	CamSeen     int64  // node time a camera detection last updated the track
 	Owner       uint64 // self-report id that updates the track
 	OwnerStream uint64
 	OwnerT      int64

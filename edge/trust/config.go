@@ -65,7 +65,7 @@ func (c *Config) SetDefaults() {
 	f(&c.CoverageCell, 4)
 	d(&c.CoverageMemory, 60*time.Second)
 	d(&c.CameraAlive, time.Second)
-	d(&c.GhostAfter, 350*time.Millisecond)
+	d(&c.GhostAfter, 400*time.Millisecond)
 	f(&c.GhostRadius, 8)
 	d(&c.SybilWindow, 300*time.Millisecond)
 	d(&c.SignalTolerance, 500*time.Millisecond)

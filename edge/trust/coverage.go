@@ -28,7 +28,7 @@ type coverage struct {
 	ve, vn  []float32 // velocity of the newest detection in the cell
 	covered []bool
 	cams    []camCoverage
-	camNow  int64 // newest camera capture time
+	camNow  int64 // newest camera arrival time (node clock)
 	camLast int64 // node time the newest detection arrived
 	builtAt int64 // camera time of the last rebuild
 	dirty   bool  // a camera saw a cell for the first time since
@@ -86,7 +86,9 @@ func (c *coverage) camera(stream uint64, source uint32) *camCoverage {
 }
 
 // mark records a detection of a camera at e, n moving at ve, vn, captured
-// at t (camera, on the node clock) and arrived at ingest.
+// at t (camera, on the node clock) and arrived at ingest. The cells keep
+// arrival times: capture times of different cameras are only as
+// consistent as their clock corrections, arrival times share one clock.
 func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
@@ -94,6 +96,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 	if k < 0 {
 		return
 	}
+	t = ingest // one clock for every camera: arrival on the node clock
 	if t >= c.seen[k] {
 		c.seen[k], c.ve[k], c.vn[k] = t, ve, vn
 	}

@@ -21,10 +21,14 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 	for j := range frame {
 		x := &frame[j]
 		i := matched[j]
-		if x.Kind != track.MeasSelfReport || i < 0 || int(i) >= len(tracks) {
+		if i < 0 || int(i) >= len(tracks) {
 			continue
 		}
 		t := &tracks[i]
+		if x.Kind != track.MeasSelfReport {
+			t.Trust.CamSeen = max(t.Trust.CamSeen, x.IngestNS)
+			continue
+		}
 		mk := &t.Trust
 		win := int64(m.cfg.SybilWindow)
 		switch {
@@ -58,7 +62,12 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 
 // Cycle runs the checks over the tracks once per fusion cycle at node
 // time now, after expiry: the camera cross-check of every vehicle that
-// claims to be inside camera coverage, and the trust recovery.
+// claims to be inside camera coverage, and the trust recovery. A track
+// that self-reports put inside coverage and that no camera detection has
+// updated since is a ghost when for GhostAfter no camera detection moving
+// alike arrived within GhostRadius of it. Once a camera updated it inside
+// coverage it is real: missed detections later (a dropped frame, the
+// fringe of a field of view) do not make it a ghost.
 func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 	m.recover(now)
 	alive := m.cov.alive(now, int64(m.cfg.CameraAlive))
@@ -75,13 +84,15 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			mk.Since = 0
 			continue
 		}
-		cam := m.cov.camNow
 		if mk.Since == 0 {
-			mk.Since = cam
+			mk.Since = now
+		}
+		if mk.CamSeen >= mk.Since {
+			continue // a camera confirmed it inside coverage
 		}
 		ve, vn := t.Velocity()
-		support := max(t.LastCam, m.cov.newestNear(e, n, m.cfg.GhostRadius, ve, vn, ghostSpeedTol), mk.Since)
-		if cam-support <= after {
+		support := max(m.cov.newestNear(e, n, m.cfg.GhostRadius, ve, vn, ghostSpeedTol), mk.Since)
+		if now-support <= after {
 			continue
 		}
 		// Inside coverage, and no camera saw anything near it for
@@ -92,7 +103,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
 		m.msgs[k] = st
 		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
-			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(cam-support) / 1e6})
+			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(now-support) / 1e6})
 	}
 }
 
