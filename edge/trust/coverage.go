@@ -39,9 +39,10 @@ type coverage struct {
 // camCoverage is one camera's record: the camera time each cell last saw
 // one of its detections (0: never).
 type camCoverage struct {
-	stream uint64
-	source uint32
-	seen   []int64
+	stream       uint64
+	source       uint32
+	seen         []int64
+	rowLo, rowHi int // rows with any cell seen
 }
 
 type pt struct{ x, y float64 }
@@ -81,7 +82,7 @@ func (c *coverage) camera(stream uint64, source uint32) *camCoverage {
 	if len(c.cams) == maxCameras {
 		return nil
 	}
-	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen))})
+	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen)), rowLo: c.w, rowHi: -1})
 	return &c.cams[len(c.cams)-1]
 }
 
@@ -105,6 +106,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 			c.dirty = true // a new cell: rebuild soon
 		}
 		cm.seen[k] = max(cm.seen[k], t)
+		cm.rowLo, cm.rowHi = min(cm.rowLo, k/c.w), max(cm.rowHi, k/c.w)
 	}
 }
 
@@ -134,7 +136,7 @@ func (c *coverage) rebuild(memory int64) {
 		// Hull candidates: the outermost seen cells of each row, as their
 		// four corners.
 		c.pts = c.pts[:0]
-		for j := 0; j < c.w; j++ {
+		for j := cm.rowLo; j <= cm.rowHi; j++ {
 			row := cm.seen[j*c.w : (j+1)*c.w]
 			lo, hi := -1, -1
 			for x, t := range row {
@@ -163,22 +165,45 @@ func (c *coverage) rebuild(memory int64) {
 }
 
 // fill marks the cells wholly inside a convex polygon (counter-clockwise,
-// in cell units).
+// in cell units): per row of cells, the span inside the polygon on both
+// its lower and upper edge.
 func (c *coverage) fill(h []pt) {
-	minX, minY, maxX, maxY := math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
+	minY, maxY := math.Inf(1), math.Inf(-1)
 	for _, p := range h {
-		minX, minY, maxX, maxY = math.Min(minX, p.x), math.Min(minY, p.y), math.Max(maxX, p.x), math.Max(maxY, p.y)
+		minY, maxY = math.Min(minY, p.y), math.Max(maxY, p.y)
 	}
-	for y := int(minY); y < int(maxY); y++ {
-		for x := int(minX); x < int(maxX); x++ {
-			fx, fy := float64(x), float64(y)
-			if inside(h, fx, fy) && inside(h, fx+1, fy) && inside(h, fx, fy+1) && inside(h, fx+1, fy+1) {
-				if i, j := x+c.half, y+c.half; i >= 0 && j >= 0 && i < c.w && j < c.w {
-					c.covered[j*c.w+i] = true
-				}
-			}
+	for y := int(math.Ceil(minY)); y+1 <= int(math.Floor(maxY)); y++ {
+		l0, r0 := span(h, float64(y))
+		l1, r1 := span(h, float64(y+1))
+		lo, hi := int(math.Ceil(math.Max(l0, l1))), int(math.Floor(math.Min(r0, r1)))-1
+		j := y + c.half
+		if j < 0 || j >= c.w {
+			continue
+		}
+		for x := max(lo, -c.half); x <= min(hi, c.half-1); x++ {
+			c.covered[j*c.w+x+c.half] = true
 		}
 	}
+}
+
+// span returns the x interval of a convex polygon on the line at y (empty,
+// left > right, when the line misses it).
+func span(h []pt, y float64) (l, r float64) {
+	l, r = math.Inf(1), math.Inf(-1)
+	for i := range h {
+		a, b := h[i], h[(i+1)%len(h)]
+		if (a.y > y) == (b.y > y) && a.y != y {
+			continue
+		}
+		var x float64
+		if a.y == b.y {
+			l, r = math.Min(l, math.Min(a.x, b.x)), math.Max(r, math.Max(a.x, b.x))
+			continue
+		}
+		x = a.x + (y-a.y)*(b.x-a.x)/(b.y-a.y)
+		l, r = math.Min(l, x), math.Max(r, x)
+	}
+	return l, r
 }
 
 // inside reports whether x, y lies inside or on a counter-clockwise
@@ -254,6 +279,7 @@ func (c *coverage) reset() {
 	clear(c.covered)
 	for i := range c.cams {
 		clear(c.cams[i].seen)
+		c.cams[i].rowLo, c.cams[i].rowHi = c.w, -1
 	}
 	c.builtAt = 0
 }
