@@ -25,7 +25,7 @@ type signals struct {
 	green     [4]uint64      // scratch
 }
 
-func green(s v2x.LightState) bool { return s == v2x.LightGreen || s == v2x.LightGreenPermissive }
+func isGreen(s v2x.LightState) bool { return s == v2x.LightGreen || s == v2x.LightGreenPermissive }
 
 // SPAT checks the phases of one SPAT of a source, captured at t (node
 // clock), against the accepted signal state; it reports whether the SPAT
@@ -61,7 +61,7 @@ func (m *Monitor) SPAT(stream uint64, t, ingest int64, phases []v2x.Phase) bool 
 		switch {
 		case p.State != g.state && g.minEnd != 0 && t < g.minEnd-tol:
 			bad, val = wire.CheckPhaseSequence, float64(p.ID) // changed before its announced minimum end
-		case p.State != g.state && green(g.state) && p.State == v2x.LightRed && g.yellow:
+		case p.State != g.state && isGreen(g.state) && p.State == v2x.LightRed && g.yellow:
 			bad, val = wire.CheckPhaseSequence, float64(p.ID) // green to red without yellow
 		case p.State == g.state && g.minEnd != 0 && minEnd != 0 && minEnd < g.minEnd-tol:
 			bad, val = wire.CheckMinEndBackwards, float64(g.minEnd-minEnd)/1e6
