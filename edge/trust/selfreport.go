@@ -66,6 +66,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 	if x.CovEE > 0 {
 		cur.varPos = float64(max(x.CovEE, x.CovNN))
 	}
+	seen = seen && prev.t != 0
 	if seen && x.TimeNS <= prev.t {
 		// Out of order: a late copy is normal within ReplayAge; older is a
 		// replay.
@@ -86,11 +87,8 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 
 // reject records a finding against a self-report and blocks its object.
 func (m *Monitor) reject(x *track.Measurement, k msgKey, prev msgState, c wire.Check, e, n, v float64) bool {
-	prev.blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
-	if prev.t == 0 {
-		prev.t = x.TimeNS
-	}
-	m.msgs[k] = prev
+	// Blocked, and judged afresh when the block ends: no previous report.
+	m.msgs[k] = msgState{blockedUntil: x.TimeNS + int64(m.cfg.BlockFor)}
 	m.find(Finding{Check: c, Type: wire.TypeBSM, Stream: x.Stream, LocalID: x.LocalID, TimeNS: x.TimeNS, E: e, N: n, Value: v})
 	return false
 }

@@ -160,3 +160,27 @@ func TestQuarantineAndRelease(t *testing.T) {
 		t.Fatalf("after 30 s: quarantined %v, findings %+v", m.Quarantined(2), fs)
 	}
 }
+
+// An object with a finding is refused for BlockFor, then judged afresh:
+// its reports after the block do not count against the report before it.
+func TestBlockedThenJudgedAfresh(t *testing.T) {
+	m := New(Config{})
+	seq := append(drive(1, 7, 1000, -100, 13, 5), bsm{1, 7, 1500, 3.5, 50, 13, 0}) // teleport
+	for _, b := range seq {
+		x, e, n := b.meas()
+		m.Measurement(&x, e, n)
+	}
+	if fs := m.Drain(); len(fs) != 1 || fs[0].Check != wire.CheckPosSpeed {
+		t.Fatalf("findings %+v, want one pos_speed", fs)
+	}
+	x, e, n := bsm{1, 7, 2000, 3.5, 56, 13, 0}.meas()
+	if m.Measurement(&x, e, n) {
+		t.Fatal("blocked object let through")
+	}
+	for i, b := range drive(1, 7, 12000, 100, 13, 5) {
+		x, e, n := b.meas()
+		if !m.Measurement(&x, e, n) {
+			t.Fatalf("report %d after the block refused: %+v", i, m.Drain())
+		}
+	}
+}
