@@ -133,8 +133,9 @@ func (c *coverage) rebuild(memory int64) {
 	since := c.camNow - memory
 	for i := range c.cams {
 		cm := &c.cams[i]
-		// Hull candidates: the outermost seen cells of each row, as their
-		// four corners.
+		// Hull candidates: the centres of the outermost seen cells of each
+		// row; a cell counts when its centre lies in the hull, so coverage
+		// reaches at most half a cell beyond the outermost cells seen.
 		c.pts = c.pts[:0]
 		for j := cm.rowLo; j <= cm.rowHi; j++ {
 			row := cm.seen[j*c.w : (j+1)*c.w]
@@ -150,13 +151,10 @@ func (c *coverage) rebuild(memory int64) {
 			if lo < 0 {
 				continue
 			}
-			y0 := float64(j - c.half)
-			for _, x := range [2]int{lo, hi} {
-				x0 := float64(x - c.half)
-				c.pts = append(c.pts, pt{x0, y0}, pt{x0 + 1, y0}, pt{x0, y0 + 1}, pt{x0 + 1, y0 + 1})
-			}
+			y0 := float64(j-c.half) + 0.5
+			c.pts = append(c.pts, pt{float64(lo-c.half) + 0.5, y0}, pt{float64(hi-c.half) + 0.5, y0})
 		}
-		if len(c.pts) < 12 { // fewer than three cells: no area yet
+		if len(c.pts) < 6 { // fewer than three rows: no area yet
 			continue
 		}
 		c.hull = convexHull(c.pts, c.hull[:0])
@@ -164,18 +162,17 @@ func (c *coverage) rebuild(memory int64) {
 	}
 }
 
-// fill marks the cells wholly inside a convex polygon (counter-clockwise,
-// in cell units): per row of cells, the span inside the polygon on both
-// its lower and upper edge.
+// fill marks the cells whose centre lies inside (or on) a convex polygon
+// (counter-clockwise, in cell units): per row of cells, the span of the
+// polygon on the line through the row's centres.
 func (c *coverage) fill(h []pt) {
 	minY, maxY := math.Inf(1), math.Inf(-1)
 	for _, p := range h {
 		minY, maxY = math.Min(minY, p.y), math.Max(maxY, p.y)
 	}
-	for y := int(math.Ceil(minY)); y+1 <= int(math.Floor(maxY)); y++ {
-		l0, r0 := span(h, float64(y))
-		l1, r1 := span(h, float64(y+1))
-		lo, hi := int(math.Ceil(math.Max(l0, l1))), int(math.Floor(math.Min(r0, r1)))-1
+	for y := int(math.Floor(minY)); float64(y)+0.5 <= maxY; y++ {
+		l, r := span(h, float64(y)+0.5)
+		lo, hi := int(math.Ceil(l-0.5-1e-9)), int(math.Floor(r-0.5+1e-9))
 		j := y + c.half
 		if j < 0 || j >= c.w {
 			continue
