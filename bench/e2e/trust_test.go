@@ -24,10 +24,10 @@ import (
 // never appear in a state, and honest traffic must draw no finding.
 func TestGhostFoundAndNeverBroadcast(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs 11 s of simulated traffic in real time")
+		t.Skip("runs 14 s of simulated traffic in real time")
 	}
 	s, dial := startNodeAndSim(t, 11)
-	ctx, cancel := context.WithTimeout(context.Background(), 11*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 14*time.Second)
 	defer cancel()
 	sub, err := dial().Subscribe(ctx, wire.Subscribe{Flags: wire.SubEvents})
 	if err != nil {
@@ -57,7 +57,7 @@ func TestGhostFoundAndNeverBroadcast(t *testing.T) {
 	}
 	var first int64
 	go func() {
-		time.Sleep(6 * time.Second) // coverage learned, past the warm-up
+		time.Sleep(9 * time.Second) // coverage learned, past the warm-up
 		tick := time.NewTicker(100 * time.Millisecond)
 		defer tick.Stop()
 		for count := uint8(0); ; count = (count + 1) % 128 {

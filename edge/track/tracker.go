@@ -748,7 +748,9 @@ func bitsSet(x uint64) int {
 type TrustMark struct {
 	Flags       uint8
 	Since       int64  // node time the track entered camera coverage; 0 outside
-	CamSeen     int64  // node time a camera detection last updated the track
+	CamSeen     int64  // node time a camera detection last updated (or confirmed) the track
+	NearT       int64  // node time of the newest detection seen near it
+	Near        uint8  // detections seen near it since it entered coverage
 	Owner       uint64 // self-report id that updates the track
 	OwnerStream uint64
 	OwnerT      int64

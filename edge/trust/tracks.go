@@ -65,9 +65,13 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 // claims to be inside camera coverage, and the trust recovery. A track
 // that self-reports put inside coverage and that no camera detection has
 // updated since is a ghost when for GhostAfter no camera detection moving
-// alike arrived within GhostRadius of it. Once a camera updated it inside
-// coverage it is real: missed detections later (a dropped frame, the
-// fringe of a field of view) do not make it a ghost.
+// alike arrived within GhostRadius plus half its length of it (a camera
+// sees a bus's centre, a BSM gives its antenna). Once a camera updated it inside
+// coverage it is real, and so is one that nearSupports detections near it
+// and moving alike supported, or that a camera ever updated: missed
+// detections later (a dropped frame, the fringe of a field of view) do
+// not make it a ghost. Coverage counts only with the vehicle's length and
+// position uncertainty around it (covered).
 func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 	m.recover(now)
 	alive := m.cov.alive(now, int64(m.cfg.CameraAlive))
@@ -80,21 +84,32 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			continue
 		}
 		e, n := t.Position()
-		if !alive || !m.cov.isCovered(e, n) {
-			mk.Since = 0
+		if !alive || !m.covered(t, e, n) {
+			mk.Since, mk.Near = 0, 0
 			continue
 		}
 		if mk.Since == 0 {
 			mk.Since = now
 		}
-		if mk.CamSeen >= mk.Since {
-			continue // a camera confirmed it inside coverage
+		if mk.CamSeen != 0 {
+			continue // a camera confirmed it
 		}
 		ve, vn := t.Velocity()
-		support := max(m.cov.newestNear(e, n, m.cfg.GhostRadius, ve, vn, ghostSpeedTol), mk.Since)
-		if now-support <= after {
+		near := m.cov.newestNear(e, n, m.cfg.GhostRadius+float64(t.Length)/2, ve, vn, ghostSpeedTol)
+		if near > mk.Since && near > mk.NearT {
+			// A detection that could be this vehicle, which the tracker
+			// kept on a track of its own (a GNSS bias, a long vehicle):
+			// seen that way nearSupports times, it is confirmed.
+			mk.NearT, mk.Near = near, mk.Near+1
+			if mk.Near >= nearSupports {
+				mk.CamSeen = near
+				continue
+			}
+		}
+		if now-max(near, mk.Since) <= after {
 			continue
 		}
+		support := max(near, mk.Since)
 		// Inside coverage, and no camera saw anything near it for
 		// GhostAfter of camera time: nobody is there.
 		mk.Flags |= flagGhost
@@ -105,6 +120,25 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
 			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(now-support) / 1e6})
 	}
+}
+
+// nearSupports is how many detections near a claimed vehicle and moving
+// alike confirm it as well as one the tracker associated.
+const nearSupports = 3
+
+// covered reports whether a claimed vehicle lies inside camera coverage
+// with all of its length and its position's uncertainty: the learned
+// coverage ahead and behind it, along its heading, at half its length
+// plus two sigmas plus a metre. A vehicle whose BSM is just inside a
+// field of view's far edge (where an approach leaves it) may be outside.
+// Sideways, lanes are what taught the coverage, so no margin is needed.
+func (m *Monitor) covered(t *track.Track, e, n float64) bool {
+	ee, _, nn := t.PosCov()
+	r := float64(t.Length)/2 + 2*math.Sqrt(math.Max(ee, nn)) + 1
+	_, h := t.Motion()
+	s, co := math.Sincos(h * math.Pi / 180)
+	c := &m.cov
+	return c.isCovered(e, n) && c.isCovered(e+r*s, n+r*co) && c.isCovered(e-r*s, n-r*co)
 }
 
 // ghostSpeedTol is how far (m/s) a camera object's velocity may differ
@@ -127,7 +161,7 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 			return false
 		}
 		if mk.Flags&flagShown == 0 && m.cov.alive(now, int64(m.cfg.CameraAlive)) {
-			if e, n := t.Position(); m.cov.isCovered(e, n) {
+			if e, n := t.Position(); m.covered(t, e, n) {
 				return false
 			}
 		}
