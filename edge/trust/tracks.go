@@ -80,8 +80,8 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 	for i := range tracks {
 		t := &tracks[i]
 		mk := &t.Trust
-		if t.LastSelf == 0 || mk.Flags&flagGhost != 0 {
-			continue
+		if t.LastSelf == 0 || mk.Flags&flagGhost != 0 || mk.CamSeen != 0 {
+			continue // no claim, found already, or a camera confirmed it
 		}
 		e, n := t.Position()
 		if !alive || !m.covered(t, e, n) {
@@ -90,9 +90,6 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		}
 		if mk.Since == 0 {
 			mk.Since = now
-		}
-		if mk.CamSeen != 0 {
-			continue // a camera confirmed it
 		}
 		ve, vn := t.Velocity()
 		near := m.cov.newestNear(e, n, m.cfg.GhostRadius+float64(t.Length)/2, ve, vn, ghostSpeedTol)
