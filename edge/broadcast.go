@@ -1,9 +1,12 @@
 package edge
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -55,7 +58,11 @@ type broadcastCache struct {
 	mu    sync.Mutex
 	views []*view
 	n     int
-	raw   []byte // scratch for uncompressed bodies
+	raw   []byte  // scratch for uncompressed bodies
+	idx   []int32 // scratch for selectView
+	// cut counts objects left out of views by the per-state cap; set by
+	// the hub (nil in tests that make snapshots by hand).
+	cut prometheus.Counter
 }
 
 func (c *broadcastCache) reset() {
@@ -91,6 +98,38 @@ func (s *snapshot) centre(f *wire.Subscribe) (ce, cn float64) {
 	return ce, cn
 }
 
+// selectView appends to idx the indexes of s's objects that subscription f
+// selects, in snapshot order, and returns them with how many were cut: when
+// more than wire.MaxStateObjects pass, the ones nearest the region's centre
+// (the reference point without one) are kept, so a crowd of far objects
+// cannot push out the road users at the intersection.
+func (s *snapshot) selectView(f *wire.Subscribe, idx []int32) ([]int32, int) {
+	ce, cn := s.centre(f)
+	idx = idx[:0]
+	for i := range s.Objects {
+		if inView(&s.Objects[i], f, ce, cn) {
+			idx = append(idx, int32(i))
+		}
+	}
+	cut := len(idx) - wire.MaxStateObjects
+	if cut <= 0 {
+		return idx, 0
+	}
+	d2 := func(i int32) float64 {
+		de, dn := float64(s.Objects[i].E)-ce, float64(s.Objects[i].N)-cn
+		return de*de + dn*dn
+	}
+	slices.SortFunc(idx, func(a, b int32) int {
+		if c := cmp.Compare(d2(a), d2(b)); c != 0 {
+			return c
+		}
+		return cmp.Compare(a, b)
+	})
+	idx = idx[:wire.MaxStateObjects]
+	slices.Sort(idx)
+	return idx, cut
+}
+
 // viewLocked returns the view of s for f, building it on first use.
 // s.cache.mu must be held.
 func (s *snapshot) viewLocked(f *wire.Subscribe) *view {
@@ -110,17 +149,14 @@ func (s *snapshot) viewLocked(f *wire.Subscribe) *view {
 	p := &v.packed
 	p.IngestNS, p.Intersection, p.Flags = s.IngestNS, s.Intersection, wire.StateKeyframe
 	p.Objects = p.Objects[:0]
-	ce, cn := s.centre(f)
-	for i := range s.Objects {
-		o := &s.Objects[i]
-		if !inView(o, f, ce, cn) {
-			continue
-		}
-		if len(p.Objects) == wire.MaxStateObjects {
-			break
-		}
+	var cut int
+	c.idx, cut = s.selectView(f, c.idx)
+	if cut > 0 && c.cut != nil {
+		c.cut.Add(float64(cut))
+	}
+	for _, i := range c.idx {
 		p.Objects = append(p.Objects, wire.PackedObject{})
-		p.Objects[len(p.Objects)-1].Pack(o)
+		p.Objects[len(p.Objects)-1].Pack(&s.Objects[i])
 	}
 	slices.SortFunc(p.Objects, func(a, b wire.PackedObject) int {
 		switch {

@@ -23,15 +23,17 @@ var (
 // broadcastMetrics counts what the broadcast side sends: the subscribers'
 // writers, and the hub in hub.
 type broadcastMetrics struct {
-	subscribers prometheus.Gauge
-	delivered   prometheus.Counter // State, Update and RSM frames written
-	stateBytes  prometheus.Counter // of State frames
-	updates     [numKinds][numPaths]prometheus.Counter
-	bytes       [numPaths]prometheus.Counter
-	rawBytes    prometheus.Counter
-	encodings   prometheus.Counter
-	resyncs     prometheus.Counter
-	delay       prometheus.Histogram // publish to handed to QUIC
+	subscribers      prometheus.Gauge
+	delivered        prometheus.Counter // State, Update and RSM frames written
+	stateBytes       prometheus.Counter // of State frames
+	updates          [numKinds][numPaths]prometheus.Counter
+	bytes            [numPaths]prometheus.Counter
+	rawBytes         prometheus.Counter
+	encodings        prometheus.Counter
+	resyncs          prometheus.Counter
+	resyncsCoalesced prometheus.Counter   // Resyncs answered by the keyframe already sent
+	objectsCut       prometheus.Counter   // objects left out of states by the per-state cap
+	delay            prometheus.Histogram // publish to handed to QUIC
 
 	hub hubMetrics
 }
@@ -41,6 +43,7 @@ type hubMetrics struct {
 	superseded prometheus.Counter   // states a subscriber never got (latest-wins)
 	wakeups    prometheus.Histogram // subscribers woken per fresh publication
 	deferred   prometheus.Counter   // due subscribers left for a later publication (burst limit)
+	cut        prometheus.Counter   // v2x_state_objects_cut_total, given to the snapshots it makes
 }
 
 func (b *broadcastMetrics) register(reg *prometheus.Registry) {
@@ -68,6 +71,11 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 		"Update payloads encoded and compressed; updates beyond this count shared an encoding with another subscriber.")
 	b.resyncs = counter("v2x_broadcast_resyncs_total",
 		"Resync requests from subscribers that missed a delta's base (a lost datagram), each answered with a keyframe.")
+	b.resyncsCoalesced = counter("v2x_broadcast_resyncs_coalesced_total",
+		"Keyframe requests (Resync, Subscribe) answered by the keyframe of the same state already sent on the stream, without another.")
+	b.objectsCut = counter("v2x_state_objects_cut_total",
+		"Objects left out of a subscriber's state because more than the per-state cap (4096) passed its filter; the ones nearest its region's centre (or the reference point) are kept. Counted per view built (shared by packed subscribers with one view) and per State frame.")
+	b.hub.cut = b.objectsCut
 	b.delay = histogram("v2x_broadcast_delay_seconds",
 		"From a snapshot's publication to its update being handed to QUIC (subscriber wakeup, encoding, compression, write), per update.",
 		prometheus.ExponentialBuckets(1e-6, 2, 20))
@@ -76,6 +84,6 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 		prometheus.ExponentialBuckets(1, 2, 12))
 	b.hub.deferred = counter("v2x_broadcast_deferred_total",
 		"Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data.")
-	reg.MustRegister(b.subscribers, b.delivered, b.stateBytes, updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.delay,
+	reg.MustRegister(b.subscribers, b.delivered, b.stateBytes, updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.resyncsCoalesced, b.objectsCut, b.delay,
 		b.hub.superseded, b.hub.wakeups, b.hub.deferred)
 }

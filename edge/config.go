@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
@@ -28,10 +29,23 @@ type Config struct {
 	KeyFile  string `json:"key_file"`
 	// Hosts are extra names and addresses for the development certificate.
 	Hosts []string `json:"hosts"`
+	// ClientCA is a PEM file of the CA certificates client certificates
+	// must be signed by (an operator's own PKI); "" (default): the
+	// development CA in DataDir, which also writes the lab identities
+	// under DataDir/identities (docs/protocol.md §1.1).
+	ClientCA string `json:"client_ca"`
+	// Revoked is a revocation list: a text file of serial numbers and
+	// identity names, or PEM CRLs signed by the client CA; read at start
+	// and on SIGHUP. "" (default): none.
+	Revoked string `json:"revoked"`
+	// OperatorTokenFile holds the bearer token the control endpoints
+	// (/xdp/*) require; "" (default): DataDir/operator.token, created
+	// with a random token when missing.
+	OperatorTokenFile string `json:"operator_token_file"`
 
-	// RefLat/RefLon fix the intersection reference point for ENU until a
-	// MAP arrives; NaN (the default) waits for the MAP, or uses the first
-	// position seen.
+	// RefLat/RefLon fix the intersection reference point for ENU; NaN
+	// (the default) waits for a MAP. Until one or the other gives it,
+	// positions cannot be placed and are refused (no_reference).
 	RefLat float64 `json:"ref_lat"`
 	RefLon float64 `json:"ref_lon"`
 
@@ -53,10 +67,21 @@ type Config struct {
 	MaxClockSkew  time.Duration `json:"max_clock_skew"`  // capture times older than this (node clock) are refused
 	MaxFuture     time.Duration `json:"max_future"`      // capture times further in the future are refused; nearer ones clamped
 	MaxRange      float64       `json:"max_range"`       // metres from the reference point; measurements beyond are refused
-	IdleTimeout   time.Duration `json:"idle_timeout"`    // QUIC idle timeout
+	IdleTimeout   time.Duration `json:"idle_timeout"`    // QUIC idle timeout; the node sends no keep-alives, clients that stay idle send their own
+	FrameTimeout  time.Duration `json:"frame_timeout"`   // from a frame's first byte to its last; a stream that stalls mid-frame is reset
 	MaxStreams    int64         `json:"max_streams"`     // per connection, incoming bidirectional
 	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
 	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
+
+	// HTTPIdleTimeout closes HTTP keep-alive connections idle this long;
+	// requests must be read within HTTPReadTimeout and answered within
+	// HTTPWriteTimeout.
+	HTTPIdleTimeout  time.Duration `json:"http_idle_timeout"`
+	HTTPReadTimeout  time.Duration `json:"http_read_timeout"`
+	HTTPWriteTimeout time.Duration `json:"http_write_timeout"`
+
+	// Quotas per identity, with limits per role (edge/quota).
+	Quotas quota.Config `json:"quotas"`
 
 	// Broadcast to packed subscribers (wire.SubPacked).
 	Compression      string        `json:"compression"`       // of Update bodies: "zstd" (default, with the trained dictionary), "s2" or "none"
@@ -83,6 +108,12 @@ type Config struct {
 	// Raw UPER MessageFrames over UDP, as RSUs forward them.
 	UPERListen string `json:"uper_listen"` // UDP address; "" (default): no listener
 	UPERStd    string `json:"uper_std"`    // their message set: "csae53" (default) or "j2735"
+	// UPERAllow are the source prefixes the listener accepts datagrams
+	// from; the rest are dropped and counted. Default: loopback only.
+	UPERAllow []netip.Prefix `json:"uper_allow"`
+	// UPERRcvbuf is the listener socket's receive buffer in bytes (the
+	// kernel may cap it at net.core.rmem_max); 0: 4 MiB.
+	UPERRcvbuf int `json:"uper_rcvbuf"`
 }
 
 // Fusion stages.
@@ -129,6 +160,17 @@ func (c *Config) SetDefaults() {
 		c.MaxRange = 2000
 	}
 	set(&c.IdleTimeout, 30*time.Second)
+	set(&c.FrameTimeout, 5*time.Second)
+	set(&c.HTTPIdleTimeout, 60*time.Second)
+	set(&c.HTTPReadTimeout, 10*time.Second)
+	set(&c.HTTPWriteTimeout, 30*time.Second)
+	c.Quotas.SetDefaults()
+	if c.UPERAllow == nil {
+		c.UPERAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if c.UPERRcvbuf == 0 {
+		c.UPERRcvbuf = 4 << 20
+	}
 	set(&c.ShutdownGrace, 5*time.Second)
 	set(&c.ErrorWriteTTL, time.Second)
 	if c.Compression == "" {
@@ -174,8 +216,8 @@ func (c *Config) Validate() error {
 	if (c.CertFile == "") != (c.KeyFile == "") {
 		errs = append(errs, errors.New("cert_file and key_file must be given together"))
 	}
-	if c.CertFile == "" && c.DataDir == "" {
-		errs = append(errs, errors.New("data_dir is required when no certificate is configured"))
+	if c.DataDir == "" && (c.CertFile == "" || c.ClientCA == "" || c.OperatorTokenFile == "") {
+		errs = append(errs, errors.New("data_dir is required unless cert_file, client_ca and operator_token_file are all given"))
 	}
 	switch latNaN, lonNaN := math.IsNaN(c.RefLat), math.IsNaN(c.RefLon); {
 	case latNaN && !lonNaN:
@@ -218,7 +260,7 @@ func (c *Config) Validate() error {
 	for _, l := range []struct {
 		name string
 		ps   []netip.Prefix
-	}{{"xdp_allow", c.XDPAllow}, {"xdp_deny", c.XDPDeny}} {
+	}{{"xdp_allow", c.XDPAllow}, {"xdp_deny", c.XDPDeny}, {"uper_allow", c.UPERAllow}} {
 		for i, p := range l.ps {
 			if err := xdpguard.CheckPrefix(p); err != nil {
 				errs = append(errs, fmt.Errorf("%s[%d] %v: %w", l.name, i, p, err))
@@ -228,6 +270,12 @@ func (c *Config) Validate() error {
 	if err := c.XDPLimits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("xdp_limits: %w", err))
 	}
+	if err := c.Quotas.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("quotas: %w", err))
+	}
+	if c.UPERRcvbuf < 4096 || c.UPERRcvbuf > 1<<30 {
+		errs = append(errs, fmt.Errorf("uper_rcvbuf %d outside 4096..%d", c.UPERRcvbuf, 1<<30))
+	}
 	if c.MaxStreams < 2 || c.MaxStreams > 10000 {
 		errs = append(errs, fmt.Errorf("max_streams %d outside 2..10000", c.MaxStreams))
 	}
@@ -236,7 +284,8 @@ func (c *Config) Validate() error {
 		v    time.Duration
 	}{{"stale_after", c.StaleAfter}, {"signal_stale", c.SignalStale}, {"publish_tick", c.PublishTick},
 		{"clock_interval", c.ClockInterval}, {"max_clock_skew", c.MaxClockSkew}, {"max_future", c.MaxFuture}, {"idle_timeout", c.IdleTimeout},
-		{"shutdown_grace", c.ShutdownGrace}, {"error_write_ttl", c.ErrorWriteTTL}} {
+		{"shutdown_grace", c.ShutdownGrace}, {"error_write_ttl", c.ErrorWriteTTL}, {"frame_timeout", c.FrameTimeout},
+		{"http_idle_timeout", c.HTTPIdleTimeout}, {"http_read_timeout", c.HTTPReadTimeout}, {"http_write_timeout", c.HTTPWriteTimeout}} {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, is %v", d.name, d.v))
 		}

@@ -135,3 +135,43 @@ func TestValidateReferencePoint(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigFileQuotasAndLimits: the resource limits load field by field
+// (a role's quota given, the others kept), name their fields in errors,
+// and validate.
+func TestConfigFileQuotasAndLimits(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.json")
+	file := `{"frame_timeout": "2s", "http_idle_timeout": "20s", "uper_allow": ["10.1.0.0/16"], "uper_rcvbuf": 1048576,
+	"quotas": {"producer": {"frames_per_sec": 500}, "label_limit": 8}}`
+	if err := os.WriteFile(path, []byte(file), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultConfig()
+	if err := LoadConfigFile(path, &c); err != nil {
+		t.Fatal(err)
+	}
+	d := DefaultConfig()
+	if c.FrameTimeout != 2*time.Second || c.HTTPIdleTimeout != 20*time.Second || len(c.UPERAllow) != 1 || c.UPERRcvbuf != 1<<20 ||
+		c.Quotas.Producer.FramesPerSec != 500 || c.Quotas.Producer.ObjectsPerSec != d.Quotas.Producer.ObjectsPerSec ||
+		c.Quotas.Subscriber != d.Quotas.Subscriber || c.Quotas.LabelLimit != 8 {
+		t.Errorf("loaded %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+	err := loadConfig("node.json", []byte(`{"quotas": {"producer": {"frame_per_sec": 1}}}`), &c)
+	if err == nil || !strings.Contains(err.Error(), `quotas: producer: unknown field "frame_per_sec" (did you mean "frames_per_sec"?)`) {
+		t.Errorf("unknown quota field: %v", err)
+	}
+	c = DefaultConfig()
+	c.Quotas.Subscriber.Streams = -1
+	c.FrameTimeout = 0
+	c.UPERRcvbuf = 10
+	err = c.Validate()
+	for _, want := range []string{"quotas: subscriber: streams must be 0 (no limit) or positive, is -1", "frame_timeout must be positive",
+		"uper_rcvbuf 10 outside 4096.."} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("validate: %v, want it to say %q", err, want)
+		}
+	}
+}

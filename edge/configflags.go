@@ -27,6 +27,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory`: development CA (ca.pem for clients) and server certificate")
 	fs.StringVar(&c.CertFile, "cert", c.CertFile, "PEM server certificate `file` (default: development CA in -data)")
 	fs.StringVar(&c.KeyFile, "key", c.KeyFile, "PEM server key `file`")
+	fs.StringVar(&c.ClientCA, "client-ca", c.ClientCA, "PEM `file` of the CA certificates client certificates must be signed by (default: the development CA in -data)")
+	fs.StringVar(&c.Revoked, "revoked", c.Revoked, "revocation list `file`: serial numbers and identity names, one a line, or PEM CRLs; reloaded on SIGHUP")
+	fs.StringVar(&c.OperatorTokenFile, "operator-token-file", c.OperatorTokenFile, "`file` holding the bearer token /xdp/* requires (default: -data/operator.token, created when missing)")
 	fs.Var(&refFlag{&c.RefLat, &c.RefLon}, "ref", "intersection reference point `lat,lon` until a MAP arrives")
 	fs.IntVar(&c.MaxFrame, "max-frame", c.MaxFrame, "largest accepted frame length in `bytes`")
 	fs.StringVar(&c.Compression, "compression", c.Compression, "compression of packed subscribers' updates: zstd (with the trained dictionary), s2 or none")
@@ -41,6 +44,9 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.Uint64Var(&c.XDPLimits.GlobalRate, "xdp-global-rate", c.XDPLimits.GlobalRate, "new connections per second the XDP guard lets in from all sources; 0: no limit")
 	fs.StringVar(&c.UPERListen, "uper-listen", c.UPERListen, "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
 	fs.StringVar(&c.UPERStd, "uper-std", c.UPERStd, "message set of -uper-listen: csae53 or j2735")
+	fs.Var(&prefixesFlag{&c.UPERAllow}, "uper-allow", "comma-separated source `prefixes` (or addresses) -uper-listen accepts datagrams from; the rest are dropped and counted (default loopback)")
+	fs.IntVar(&c.UPERRcvbuf, "uper-rcvbuf", c.UPERRcvbuf, "receive buffer of the -uper-listen socket in `bytes` (the kernel caps it at net.core.rmem_max)")
+	fs.DurationVar(&c.FrameTimeout, "frame-timeout", c.FrameTimeout, "a frame must arrive whole within this of its first byte, else its stream is reset")
 }
 
 // refFlag is -ref: RefLat and RefLon as "lat,lon"; "" while unset (NaN).

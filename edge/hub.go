@@ -91,7 +91,9 @@ func (h *hub) newSnapshot() *snapshot {
 		s.cache.reset()
 		return s
 	}
-	return &snapshot{}
+	s := &snapshot{}
+	s.cache.cut = h.m.cut
+	return s
 }
 
 // publish makes s current and wakes the subscribers due for it, up to the

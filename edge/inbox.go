@@ -10,12 +10,36 @@ import (
 // loop. Producers append under a mutex and send a coalescing wakeup; the
 // fusion loop swaps the whole batch out at once. Two batches alternate, so
 // steady state allocates nothing.
+//
+// The measurement queue is shared fairly between producers (by identity):
+// each active producer may hold at most max(limit/active, minShare)
+// pending measurements, so a producer's flood sheds its own data and not
+// the others'. A producer is active from its first measurement until
+// shareWindow swaps pass without one. A producer alone may fill the
+// inbox; one that joins while it is full still gets its share, up to
+// half the limit again (the inbox never holds more than 1.5 × limit), and
+// from the next batch on the flooder is held to its share.
 type inbox struct {
-	mu    sync.Mutex
-	cur   batch
-	limit int
-	wake  chan struct{} // capacity 1: many puts, one wakeup
+	mu     sync.Mutex
+	cur    batch
+	limit  int
+	wake   chan struct{} // capacity 1: many puts, one wakeup
+	shares map[string]*inboxShare
+	gen    uint64 // swaps so far
 }
+
+// inboxShare is one producer's use of the inbox.
+type inboxShare struct {
+	pending int    // measurements in the current batch
+	seen    uint64 // gen of its last put
+}
+
+// minShare is the least a producer may hold in the inbox however many
+// producers are active (bounded by the inbox size).
+const minShare = 256
+
+// shareWindow is how many swaps a producer stays active without a put.
+const shareWindow = 8
 
 // batch is what the fusion loop takes from the inbox in one swap.
 type batch struct {
@@ -34,7 +58,7 @@ func (b *batch) reset() {
 }
 
 func newInbox(limit int) *inbox {
-	return &inbox{limit: limit, wake: make(chan struct{}, 1)}
+	return &inbox{limit: limit, wake: make(chan struct{}, 1), shares: make(map[string]*inboxShare)}
 }
 
 func (in *inbox) notify() {
@@ -44,18 +68,34 @@ func (in *inbox) notify() {
 	}
 }
 
-// putMeas queues measurements and returns how many were shed because the
-// inbox is full.
+// putMeas queues measurements of an anonymous producer (putMeasFrom "").
 func (in *inbox) putMeas(ms []measurement) (shed int) {
+	shed, _ = in.putMeasFrom("", ms)
+	return shed
+}
+
+// putMeasFrom queues measurements of producer owner and returns how many
+// were shed, because the inbox is full or because owner holds its share
+// of it (overShare).
+func (in *inbox) putMeasFrom(owner string, ms []measurement) (shed int, overShare bool) {
 	in.mu.Lock()
-	room := max(in.limit-len(in.cur.meas), 0)
-	n := min(room, len(ms))
+	sh := in.shares[owner]
+	if sh == nil {
+		sh = new(inboxShare)
+		in.shares[owner] = sh
+	}
+	sh.seen = in.gen
+	share := max(in.limit/len(in.shares), min(minShare, in.limit))
+	room := max(in.limit+in.limit/2-len(in.cur.meas), 0)
+	mine := max(share-sh.pending, 0)
+	n := min(room, mine, len(ms))
 	in.cur.meas = append(in.cur.meas, ms[:n]...)
+	sh.pending += n
 	in.mu.Unlock()
 	if n > 0 {
 		in.notify()
 	}
-	return len(ms) - n
+	return len(ms) - n, n < len(ms) && mine < room
 }
 
 // putSPAT queues a SPAT; it reports false (shed) when the inbox is full.
@@ -99,6 +139,14 @@ func (in *inbox) swap(drained *batch) {
 	drained.reset()
 	in.mu.Lock()
 	in.cur, *drained = *drained, in.cur
+	in.gen++
+	for k, sh := range in.shares {
+		if in.gen-sh.seen > shareWindow {
+			delete(in.shares, k)
+			continue
+		}
+		sh.pending = 0
+	}
 	in.mu.Unlock()
 }
 

@@ -3,8 +3,11 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
+	"sync/atomic"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -19,11 +22,27 @@ type ingestEnv struct {
 	errorWriteTTL time.Duration // for frames written to a producer
 	in            *inbox
 	m             *metrics
+	maps          *mapDigest // the MAP queued last, to recognise repeats; nil: none
 }
 
 func (n *Node) ingestEnv() ingestEnv {
 	return ingestEnv{maxFuture: n.cfg.MaxFuture, maxClockSkew: n.cfg.MaxClockSkew, clockInterval: n.cfg.ClockInterval,
-		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m}
+		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps}
+}
+
+// mapDigest recognises a MAP frame identical to the one queued last (same
+// encoding and bytes) without decoding it: a MAP is the largest and
+// costliest message to decode and apply, and RSUs repeat the same one
+// every second.
+type mapDigest struct {
+	seed maphash.Seed // per node, so collisions cannot be crafted offline
+	last atomic.Uint64
+}
+
+func newMapDigest() *mapDigest { return &mapDigest{seed: maphash.MakeSeed()} }
+
+func (d *mapDigest) of(enc wire.Encoding, payload []byte) uint64 {
+	return maphash.Bytes(d.seed, payload) ^ uint64(enc)<<56
 }
 
 // rejecter answers or reports a frame the node refuses.
@@ -38,15 +57,70 @@ type rejecter interface {
 type source struct {
 	env  ingestEnv
 	rej  rejecter
-	id   uint64 // Measurement.Stream: the stream id, or uperSourceID
+	acct *quota.Account // the sender's quotas; nil: none
+	id   uint64         // Measurement.Stream: the stream id, or uperSourceID
 	dec  codec.Decoder
 	msg  codec.Message
 	meas []measurement
 	su   spatUpdate
+	// mapSum is the digest of the MAP frame being ingested (mapRepeat),
+	// recorded as the last MAP once queued; 0: none.
+	mapSum uint64
 }
 
-func newSource(env ingestEnv, rej rejecter, id uint64) source {
-	return source{env: env, rej: rej, id: id, meas: make([]measurement, 0, 256)}
+func newSource(env ingestEnv, rej rejecter, acct *quota.Account, id uint64) source {
+	return source{env: env, rej: rej, acct: acct, id: id, meas: make([]measurement, 0, 256)}
+}
+
+// owner is the name the inbox shares are kept by: the sender's identity.
+func (s *source) owner() string {
+	if s.acct == nil {
+		return ""
+	}
+	return s.acct.Name()
+}
+
+// put queues s.meas for fusion, shedding what the inbox refuses; it
+// reports false when it shed any.
+func (s *source) put(h *wire.Header) bool {
+	shed, over := s.env.in.putMeasFrom(s.owner(), s.meas)
+	if shed == 0 {
+		return true
+	}
+	if over {
+		s.acct.Exceeded(quota.InboxShare, shed)
+	}
+	return s.shed(h, shed)
+}
+
+// allowObjects charges n measurements to the sender's objects quota,
+// rejecting the frame when it is exhausted.
+func (s *source) allowObjects(h *wire.Header, n int, now int64) bool {
+	if s.acct.AllowObjects(now, n) {
+		return true
+	}
+	s.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("objects-per-second quota of %s exceeded: %d measurements refused", s.acct.Name(), n))
+	return false
+}
+
+// mapRepeat reports whether a MAP frame repeats the MAP queued last
+// (rejecting nothing: a repeat is normal); it also charges the sender's
+// MAP quota, rejecting the frame when exhausted. Either way the caller
+// skips the frame.
+func (s *source) mapRepeat(h *wire.Header, payload []byte, now int64) bool {
+	if s.env.maps == nil {
+		return false
+	}
+	s.mapSum = s.env.maps.of(h.Encoding, payload) | 1 // never 0
+	if s.mapSum == s.env.maps.last.Load() {
+		s.env.m.mapsUnchanged.Inc()
+		return true
+	}
+	if !s.acct.AllowMap(now) {
+		s.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("MAP-per-second quota of %s exceeded", s.acct.Name()))
+		return true
+	}
+	return false
 }
 
 // decode decodes the payload of a data frame into s.msg: a native payload
@@ -100,7 +174,14 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 		if r := checkMap(mp); r != reasonOK {
 			return s.invalid(h, r, "map")
 		}
-		return s.env.in.putMap(mp, nil, s.id) || s.shed(h, 1)
+		if !s.env.in.putMap(mp, nil, s.id) {
+			return s.shed(h, 1)
+		}
+		if s.mapSum != 0 {
+			s.env.maps.last.Store(s.mapSum)
+			s.mapSum = 0
+		}
+		return true
 	case wire.TypeRSI:
 		r := m.RSI
 		m.RSI = nil
@@ -131,6 +212,9 @@ func (s *source) ingestBSM(h *wire.Header, b *v2x.BSM, t, ingest int64) bool {
 	if r := checkBSM(b); r != reasonOK {
 		return s.invalid(h, r, "bsm")
 	}
+	if !s.allowObjects(h, 1, ingest) {
+		return false
+	}
 	class := b.Class
 	if class == v2x.ClassUnknown {
 		class = v2x.ClassCar
@@ -146,13 +230,13 @@ func (s *source) ingestBSM(h *wire.Header, b *v2x.BSM, t, ingest int64) bool {
 		VelE: b.Speed * float32(sin), VelN: b.Speed * float32(cos), Speed: b.Speed, Heading: b.Heading,
 		Length: b.Length, Width: b.Width, CovEE: cov, CovNN: cov,
 	})
-	if shed := s.env.in.putMeas(s.meas); shed > 0 {
-		return s.shed(h, shed)
-	}
-	return true
+	return s.put(h)
 }
 
 func (s *source) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, ingest int64) bool {
+	if !s.allowObjects(h, len(objs), ingest) {
+		return false
+	}
 	s.meas = s.meas[:0]
 	bad, first := 0, reasonOK
 	for i := range objs {
@@ -178,10 +262,8 @@ func (s *source) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, ing
 	if bad > 0 {
 		s.rej.reject(h, wire.CodeInvalidValue, fmt.Sprintf("%d of %d objects rejected, first for %s", bad, len(objs), first))
 	}
-	if len(s.meas) > 0 {
-		if shed := s.env.in.putMeas(s.meas); shed > 0 {
-			return s.shed(h, shed)
-		}
+	if len(s.meas) > 0 && !s.put(h) {
+		return false
 	}
 	return bad == 0
 }

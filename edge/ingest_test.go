@@ -20,7 +20,7 @@ func testSource(t testing.TB) (*source, *recordRejects) {
 	cfg := DefaultConfig()
 	env := ingestEnv{maxFuture: cfg.MaxFuture, maxClockSkew: cfg.MaxClockSkew, in: newInbox(1 << 16), m: newMetrics()}
 	rej := new(recordRejects)
-	s := newSource(env, rej, 7)
+	s := newSource(env, rej, nil, 7)
 	return &s, rej
 }
 

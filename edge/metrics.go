@@ -22,11 +22,13 @@ type metrics struct {
 
 	connections     prometheus.Gauge
 	producerStreams prometheus.Gauge
+	mapsUnchanged   prometheus.Counter // MAP frames identical to the one queued last, skipped
 
 	clockOffset prometheus.Histogram
 
 	fusion fusionMetrics
 	bc     broadcastMetrics
+	auth   authMetrics
 }
 
 // frameMetrics counts the frames the stream sessions read and the ones
@@ -36,18 +38,22 @@ type frameMetrics struct {
 	framesUnknown  prometheus.Counter
 	rejectedByCode [16]prometheus.Counter // indexed by wire.Code
 	errorsUnsent   prometheus.Counter
+	stalled        prometheus.Counter // streams reset for a frame that stopped mid-way
+	overBudget     prometheus.Counter // streams reset for a frame over the identity's bytes in flight
 }
 
 // fusionMetrics counts what the fusion loop does.
 type fusionMetrics struct {
-	published  prometheus.Counter
-	objects    prometheus.Gauge
-	signals    prometheus.Gauge
-	cycle      prometheus.Histogram
-	measuresIn prometheus.Counter
-	outsideMap prometheus.Counter // the outside_map child of v2x_values_rejected_total
-	started    prometheus.Gauge   // boot time; the first state's Seq is this in µs
-	trust      trustMetrics
+	published     prometheus.Counter
+	objects       prometheus.Gauge
+	signals       prometheus.Gauge
+	cycle         prometheus.Histogram
+	measuresIn    prometheus.Counter
+	outsideMap    prometheus.Counter // the outside_map child of v2x_values_rejected_total
+	noRef         prometheus.Counter // the no_reference child of v2x_values_rejected_total
+	mapsUnchanged prometheus.Counter // v2x_map_unchanged_total: MAPs the same as the current one
+	started       prometheus.Gauge   // boot time; the first state's Seq is this in µs
+	trust         trustMetrics
 }
 
 func newMetrics() *metrics {
@@ -66,9 +72,13 @@ func newMetrics() *metrics {
 	m.producerStreams = gauge("v2x_producer_streams", "Open producer streams.")
 	m.clockOffset = histogram("v2x_clock_offset_abs_seconds", "Absolute clock offset of producer streams, per completed exchange.",
 		prometheus.ExponentialBuckets(1e-5, 4, 12))
-	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset)
+	m.mapsUnchanged = counter("v2x_map_unchanged_total", "MAPs skipped as unchanged: frames with the same encoding and bytes as the MAP queued last (not decoded), and MAPs equal to the current one in content (not re-applied).")
+	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset, m.mapsUnchanged)
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
+	m.fusion.noRef = m.valuesRejected[reasonNoReference]
+	m.fusion.mapsUnchanged = m.mapsUnchanged
 	m.bc.register(m.reg)
+	m.auth.register(m.reg)
 	return m
 }
 
@@ -101,7 +111,9 @@ func (m *frameMetrics) register(reg *prometheus.Registry) {
 		m.rejectedByCode[c] = rejected.WithLabelValues(c.String())
 	}
 	m.errorsUnsent = counter("v2x_error_frames_unsent_total", "Error frames that could not be written to a stream that does not read.")
-	reg.MustRegister(frames, rejected, m.errorsUnsent)
+	m.stalled = counter("v2x_frames_stalled_total", "Streams reset because a frame did not arrive whole within frame_timeout of its first byte.")
+	m.overBudget = counter("v2x_frames_over_budget_total", "Streams reset because a frame needed more buffer than its identity's bytes_in_flight quota left.")
+	reg.MustRegister(frames, rejected, m.errorsUnsent, m.stalled, m.overBudget)
 }
 
 func (m *frameMetrics) frame(t wire.Type) {

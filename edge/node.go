@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,7 +16,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -31,6 +34,9 @@ type Node struct {
 	w   *world
 	bc  broadcast // what each subscriber gets
 
+	quotas *quota.Registry // per-identity quotas
+	maps   *mapDigest      // the MAP queued last
+
 	grp     *steer.Group    // QUIC workers sharing the listen port
 	guard   *xdpguard.Guard // the XDP guard in front of them, and its control
 	httpLn  net.Listener
@@ -41,8 +47,10 @@ type Node struct {
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
 	connsMu  sync.Mutex
-	conns    map[*quic.Conn]struct{}
+	conns    map[*quic.Conn]connPeer
 	streamID atomic.Uint64
+	auth     *clientAuth   // client certificates, set by Start
+	operator *operatorAuth // the control endpoints' token, set by Start
 
 	closed chan struct{}
 	once   sync.Once
@@ -60,7 +68,9 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	m := newMetrics()
 	n := &Node{cfg: cfg, log: log, m: m, in: newInbox(cfg.InboxSize), hub: newHub(cfg.MaxBurst, m.bc.hub),
-		conns: make(map[*quic.Conn]struct{}), closed: make(chan struct{})}
+		conns: make(map[*quic.Conn]connPeer), closed: make(chan struct{}),
+		quotas: quota.NewRegistry(cfg.Quotas), maps: newMapDigest()}
+	m.reg.MustRegister(n.quotas.Collector())
 	var f fuser
 	switch cfg.Fusion {
 	case FusionLatest:
@@ -87,7 +97,32 @@ func (n *Node) tlsConfig() (*tls.Config, error) {
 			return nil, fmt.Errorf("edge: development CA: %w", err)
 		}
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}, nil
+	if n.cfg.ClientCA == "" {
+		// The lab identities clients find next to ca.pem.
+		if err := devca.EnsureIdentities(n.cfg.DataDir); err != nil {
+			return nil, fmt.Errorf("edge: development identities: %w", err)
+		}
+	}
+	if n.auth, err = newClientAuth(n.cfg.ClientCA, n.cfg.DataDir, &n.m.auth, n.log); err != nil {
+		return nil, err
+	}
+	if n.cfg.Revoked != "" {
+		r, err := n.loadRevocations()
+		if err != nil {
+			return nil, err
+		}
+		n.auth.revoked.Store(r)
+		n.m.auth.revocationReloads[0].Inc()
+	}
+	base := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}
+	return n.auth.serverConfig(base), nil
+}
+
+// connPeer is who an open connection's client is: its identity and
+// certificate (for revocation).
+type connPeer struct {
+	id   auth.Identity
+	leaf *x509.Certificate
 }
 
 // Start binds the QUIC and HTTP listeners and starts serving. It returns
@@ -97,9 +132,11 @@ func (n *Node) Start() error {
 	if err != nil {
 		return err
 	}
+	// No KeepAlivePeriod: the node does not keep idle clients alive;
+	// clients that mean to stay connected while idle send their own
+	// keep-alives (edge/client does).
 	qconf := &quic.Config{
 		MaxIdleTimeout:        n.cfg.IdleTimeout,
-		KeepAlivePeriod:       n.cfg.IdleTimeout / 3,
 		MaxIncomingStreams:    n.cfg.MaxStreams,
 		MaxIncomingUniStreams: -1,
 		EnableDatagrams:       !n.cfg.NoDatagrams,
@@ -119,6 +156,11 @@ func (n *Node) Start() error {
 		n.grp.Close()
 		return fmt.Errorf("edge: xdp guard on %s: %w", n.cfg.XDPIface, err)
 	}
+	if n.operator, err = newOperatorAuth(n.cfg.OperatorTokenFile, n.cfg.DataDir); err != nil {
+		n.closeListeners()
+		return err
+	}
+	n.operator.register(n.m.reg)
 	if err := errors.Join(n.m.reg.Register(n.grp.Collector()), n.m.reg.Register(n.guard.Collector())); err != nil {
 		n.closeListeners()
 		return fmt.Errorf("edge: register steering metrics: %w", err)
@@ -132,8 +174,9 @@ func (n *Node) Start() error {
 		mux.Handle("/metrics", promhttp.HandlerFor(n.m.reg, promhttp.HandlerOpts{}))
 		mux.HandleFunc("/healthz", n.healthz)
 		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
-		mux.Handle("/xdp/", n.guard)
-		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		mux.Handle("/xdp/", n.operator.wrap(n.guard)) // operator only
+		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: n.cfg.HTTPReadTimeout,
+			WriteTimeout: n.cfg.HTTPWriteTimeout, IdleTimeout: n.cfg.HTTPIdleTimeout}
 		n.wg.Add(1)
 		go func() {
 			defer n.wg.Done()
@@ -192,9 +235,16 @@ func (n *Node) acceptLoop() {
 		if err != nil {
 			return
 		}
+		id, leaf := connIdentity(c)
 		n.connsMu.Lock()
-		n.conns[c] = struct{}{}
+		n.conns[c] = connPeer{id: id, leaf: leaf}
 		n.connsMu.Unlock()
+		// Revoked between its handshake and now: closeRevoked ran before
+		// the connection was in conns.
+		if why := n.auth.revoked.Load().revoked(leaf, id); why != "" {
+			c.CloseWithError(wire.ConnErrRevoked, "identity revoked")
+			n.m.auth.revokedClosed.Inc()
+		}
 		n.m.connections.Inc()
 		n.wg.Add(1)
 		go func() {
@@ -205,8 +255,16 @@ func (n *Node) acceptLoop() {
 }
 
 func (n *Node) serveConn(c *quic.Conn) {
-	log := n.log.With("remote", c.RemoteAddr().String())
-	log.Debug("connection accepted")
+	ident, _ := connIdentity(c)
+	log := n.log.With("remote", c.RemoteAddr().String(), "identity", ident.Name)
+	log.Info("client connected", "roles", ident.Roles.String(), "kinds", ident.Kinds.String())
+	acct, ok := n.quotas.Connect(ident.Name, quotaRoles(ident))
+	if !ok {
+		log.Info("connection refused: connections quota of identity exceeded")
+		c.CloseWithError(wire.ConnErrOverloaded, "connections quota of "+ident.Name+" exceeded")
+	} else {
+		defer n.quotas.Disconnect(acct)
+	}
 	defer func() {
 		n.connsMu.Lock()
 		delete(n.conns, c)
@@ -217,16 +275,22 @@ func (n *Node) serveConn(c *quic.Conn) {
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	scfg := newStreamConfig(&n.cfg)
-	for {
+	for ok {
 		st, err := c.AcceptStream(n.ctx)
 		if err != nil {
 			return
 		}
+		if !acct.OpenStream() {
+			st.CancelRead(wire.StreamErrOverloaded)
+			st.CancelWrite(wire.StreamErrOverloaded)
+			continue
+		}
 		ss := &streamSession{n: n, id: n.streamID.Add(1), st: st, conn: c, fw: wire.NewWriter(st), log: log,
-			cfg: scfg, m: &n.m.frameMetrics, bc: n.bc}
+			cfg: scfg, m: &n.m.frameMetrics, bc: n.bc, ident: ident, am: &n.m.auth, acct: acct}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			defer acct.CloseStream()
 			ss.serve(c.Context())
 		}()
 	}

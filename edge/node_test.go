@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"math"
 	"math/rand/v2"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -43,7 +42,13 @@ func startNode(t *testing.T, mod func(*Config)) (*Node, client.Options) {
 			t.Error(err)
 		}
 	})
-	return n, client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+	return n, simIdentity(cfg.DataDir)
+}
+
+// simIdentity is the options of a client with the lab identity "sim" (a
+// producer of every kind that may subscribe) the node wrote under dir.
+func simIdentity(dir string) client.Options {
+	return client.DevOptions(dir, devca.SimIdentity)
 }
 
 func dial(t *testing.T, n *Node, opts client.Options) *client.Conn {

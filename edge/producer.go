@@ -21,7 +21,7 @@ type producer struct {
 }
 
 func newProducer(env ingestEnv, ss *streamSession) *producer {
-	return &producer{src: newSource(env, ss, ss.id), ss: ss}
+	return &producer{src: newSource(env, ss, ss.acct, ss.id), ss: ss}
 }
 
 // clockLoop starts a clock exchange at once and then every clock
@@ -54,6 +54,9 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 	}
 	if !h.Type.IsData() {
 		p.ss.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a producer stream", h.Type))
+		return
+	}
+	if h.Type == wire.TypeMAP && p.src.mapRepeat(h, payload, ingest) {
 		return
 	}
 	t, reason := p.captureTime(h.Capture, ingest)

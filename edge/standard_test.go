@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"math"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
+	"runtime"
 	"testing"
 	"time"
 
@@ -307,4 +309,47 @@ func TestUPERListenerZeroPadding(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUPERFrames(t, n, map[string]float64{uperOK: 1, uperUnsupported: 0, uperMalformed: 2, uperRejected: 0})
+}
+
+// TestUPERListenerAllowAndDrops: datagrams from a source outside
+// uper_allow are dropped and counted as denied; the all-zero BSM is
+// malformed, not ok; the socket's kernel drops are exported.
+func TestUPERListenerAllowAndDrops(t *testing.T) {
+	n, _ := startNode(t, func(c *Config) {
+		c.UPERListen = "127.0.0.1:0"
+		c.UPERAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.2/32")}
+	})
+	send := func(from string, b []byte) {
+		t.Helper()
+		la, err := net.ResolveUDPAddr("udp", from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.DialUDP("udp", la, n.UPERAddr().(*net.UDPAddr))
+		if err != nil {
+			t.Skipf("cannot send from %s: %v", from, err)
+		}
+		defer conn.Close()
+		if _, err := conn.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bsm := csaeBSMAt(t, refLat, refLon, 1)
+	send("127.0.0.1:0", bsm) // not allowed
+	waitUPERFrames(t, n, map[string]float64{uperDenied: 1, uperOK: 0})
+	send("127.0.0.2:0", bsm)
+	waitUPERFrames(t, n, map[string]float64{uperDenied: 1, uperOK: 1})
+	send("127.0.0.2:0", append(make([]byte, 36), 1)) // every field at its minimum: -90°, -180°
+	waitUPERFrames(t, n, map[string]float64{uperDenied: 1, uperOK: 1, uperMalformed: 1})
+	mfs, err := n.m.reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, mf := range mfs {
+		found = found || mf.GetName() == "v2x_uper_socket_drops_total"
+	}
+	if !found && runtime.GOOS == "linux" {
+		t.Error("v2x_uper_socket_drops_total not exported")
+	}
 }

@@ -10,7 +10,9 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -26,6 +28,11 @@ type streamSession struct {
 	cfg  streamConfig
 	m    *frameMetrics
 	bc   broadcast // what a subscriber on the stream gets
+	// ident is the connection's client identity (its verified
+	// certificate): what it may send and whether it may subscribe.
+	ident auth.Identity
+	am    *authMetrics
+	acct  *quota.Account // the identity's quotas (nil: none)
 }
 
 // streamConfig is what a stream session needs of the node's
@@ -33,10 +40,11 @@ type streamSession struct {
 type streamConfig struct {
 	maxFrame      int           // bytes, length field limit
 	errorWriteTTL time.Duration // deadline for writing an Error frame
+	frameTimeout  time.Duration // from a frame's first byte to its last
 }
 
 func newStreamConfig(c *Config) streamConfig {
-	return streamConfig{maxFrame: c.MaxFrame, errorWriteTTL: c.ErrorWriteTTL}
+	return streamConfig{maxFrame: c.MaxFrame, errorWriteTTL: c.ErrorWriteTTL, frameTimeout: c.FrameTimeout}
 }
 
 // The stream session is its subscriber's subscriberStream.
@@ -75,11 +83,17 @@ func (ss *streamSession) answerClock(h *wire.Header, payload []byte, t2 int64) {
 func (ss *streamSession) serve(ctx context.Context) {
 	defer ss.st.Close()
 	r := wire.NewReader(ss.st, ss.cfg.maxFrame)
+	r.SetFrameTimeout(ss.cfg.frameTimeout)
+	if ss.acct != nil {
+		r.SetBudget(ss.acct)
+	}
+	defer r.Release()
 	var prod *producer
 	var sub *subscriber
 	defer func() {
 		if sub != nil {
 			sub.close()
+			ss.acct.CloseSubscription()
 		}
 		if prod != nil {
 			ss.n.m.producerStreams.Dec()
@@ -97,21 +111,36 @@ func (ss *streamSession) serve(ctx context.Context) {
 			continue
 		}
 		ss.m.frame(h.Type)
+		if !ss.acct.AllowFrame(now) {
+			ss.reject(&h, wire.CodeOverloaded, fmt.Sprintf("frames-per-second quota of %s exceeded", ss.ident.Name))
+			continue
+		}
 		switch {
 		case !h.Type.Known():
 			ss.reject(&h, wire.CodeUnknownType, fmt.Sprintf("unknown frame type 0x%02x skipped", uint8(h.Type)))
 		case h.Type == wire.TypeClockRequest:
 			ss.answerClock(&h, payload, now)
+		case !ss.allowed(&h):
+			// refused with forbidden, counted
 		case prod != nil:
 			prod.handle(&h, payload, now)
 		case sub != nil:
-			sub.handle(&h, payload)
+			if ss.allowSubscribe(&h, now) {
+				sub.handle(&h, payload)
+			}
 		case h.Type.IsData():
 			prod = newProducer(ss.n.ingestEnv(), ss)
 			ss.n.m.producerStreams.Inc()
 			go prod.clockLoop(ctx)
 			prod.handle(&h, payload, now)
 		case h.Type == wire.TypeSubscribe:
+			if !ss.allowSubscribe(&h, now) {
+				continue
+			}
+			if !ss.acct.OpenSubscription() {
+				ss.reject(&h, wire.CodeOverloaded, fmt.Sprintf("subscriptions quota of %s exceeded", ss.ident.Name))
+				continue
+			}
 			sub = newSubscriber(ss.bc, ss, ss.id, ss.log)
 			if sub.handle(&h, payload) {
 				go sub.run(ctx)
@@ -120,6 +149,41 @@ func (ss *streamSession) serve(ctx context.Context) {
 			ss.reject(&h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame cannot open a stream: send a data frame or subscribe first", h.Type))
 		}
 	}
+}
+
+// allowed reports whether the stream's identity may send the frame: a
+// data frame needs a producer allowed its source kind, a Subscribe the
+// subscriber role. A frame that is not is answered with forbidden and
+// counted.
+func (ss *streamSession) allowed(h *wire.Header) bool {
+	if k, ok := auth.KindOf(h.Type); ok {
+		if ss.ident.MaySend(k) {
+			return true
+		}
+		ss.am.forbid(k, false)
+		why := "is not a producer"
+		if ss.ident.Has(auth.RoleProducer) {
+			why = "may not send source kind " + k.String()
+		}
+		ss.reject(h, wire.CodeForbidden, fmt.Sprintf("identity %q %s (%s frame)", ss.ident.Name, why, h.Type))
+		return false
+	}
+	if h.Type == wire.TypeSubscribe && !ss.ident.Has(auth.RoleSubscriber) {
+		ss.am.forbid(0, true)
+		ss.reject(h, wire.CodeForbidden, fmt.Sprintf("identity %q is not a subscriber", ss.ident.Name))
+		return false
+	}
+	return true
+}
+
+// allowSubscribe charges a Subscribe or Resync frame to the identity's
+// quota, rejecting it when exhausted; other frames pass.
+func (ss *streamSession) allowSubscribe(h *wire.Header, now int64) bool {
+	if h.Type != wire.TypeSubscribe && h.Type != wire.TypeResync || ss.acct.AllowSubscribe(now) {
+		return true
+	}
+	ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("Subscribe/Resync-per-second quota of %s exceeded", ss.ident.Name))
+	return false
 }
 
 // readError handles a failed read and reports whether the stream can go on.
@@ -132,6 +196,16 @@ func (ss *streamSession) readError(h *wire.Header, err error) bool {
 	case errors.Is(err, wire.ErrLength):
 		ss.m.framesUnknown.Inc()
 		ss.reject(h, wire.CodeBadLength, err.Error()+"; framing lost, stream closed")
+		ss.st.CancelRead(wire.StreamErrFraming)
+		return false
+	case errors.Is(err, wire.ErrStalled):
+		ss.m.stalled.Inc()
+		ss.reject(h, wire.CodeMalformed, err.Error()+"; frame_timeout passed mid-frame, stream closed")
+		ss.st.CancelRead(wire.StreamErrFraming)
+		return false
+	case errors.Is(err, wire.ErrBudget):
+		ss.m.overBudget.Inc()
+		ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("%v; bytes-in-flight quota of %s exceeded, stream closed", err, ss.ident.Name))
 		ss.st.CancelRead(wire.StreamErrFraming)
 		return false
 	case errors.Is(err, io.ErrUnexpectedEOF):

@@ -56,6 +56,12 @@ type subscriber struct {
 	base      *snapshot // the state sent last (packed), held
 	baseKey   viewKey
 	dgram     []byte
+	idx       []int32 // scratch for selectView
+	// keySeq and keyView are the snapshot and view of the last keyframe
+	// (or State) sent: a Resync that finds nothing newer is answered by
+	// the keyframe already on the stream, not another.
+	keySeq  uint64
+	keyView viewKey
 }
 
 // phaseGroups is how many slot phases rate-capped subscribers spread over.
@@ -249,6 +255,14 @@ func (s *subscriber) sendCurrent() error {
 		s.hub.Release(snap)
 		return nil
 	}
+	if s.needKey.Load() && snap.Seq == s.keySeq && snap.Seq == s.lastSeq && keyOf(f) == s.keyView {
+		// The keyframe asked for is the one sent last, already on the
+		// stream: Resyncs in a burst cost one keyframe, not one each.
+		s.needKey.Store(false)
+		s.m.resyncsCoalesced.Inc()
+		s.hub.Release(snap)
+		return nil
+	}
 	seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
 	var err error
 	switch {
@@ -272,6 +286,7 @@ func (s *subscriber) sendCurrent() error {
 // SubPacked).
 func (s *subscriber) sendState(snap *snapshot, f *wire.Subscribe) error {
 	s.needKey.Store(false)
+	s.keySeq, s.keyView = snap.Seq, keyOf(f)
 	s.fill(snap, f)
 	h := wire.Header{Type: wire.TypeState, Seq: snap.Seq, Capture: snap.TimeNS}
 	var size int
@@ -306,6 +321,7 @@ func (s *subscriber) sendPacked(snap *snapshot, f *wire.Subscribe) error {
 	if key {
 		base = nil
 		s.lastKey, s.lastKeyNS = keySlot, snap.TimeNS
+		s.keySeq, s.keyView = snap.Seq, keyOf(f)
 	}
 	comp := cfg.comp
 	if f.Flags&wire.SubUncompressed != 0 {
@@ -364,16 +380,13 @@ func (s *subscriber) fill(snap *snapshot, f *wire.Subscribe) {
 	st := &s.state
 	st.IngestNS, st.Intersection, st.Flags = snap.IngestNS, snap.Intersection, wire.StateKeyframe
 	st.Objects = st.Objects[:0]
-	ce, cn := snap.centre(f)
-	for i := range snap.Objects {
-		o := &snap.Objects[i]
-		if !inView(o, f, ce, cn) {
-			continue
-		}
-		if len(st.Objects) == wire.MaxStateObjects {
-			break
-		}
-		st.Objects = append(st.Objects, *o)
+	var cut int
+	s.idx, cut = snap.selectView(f, s.idx)
+	if cut > 0 {
+		s.m.objectsCut.Add(float64(cut))
+	}
+	for _, i := range s.idx {
+		st.Objects = append(st.Objects, snap.Objects[i])
 	}
 	st.Signals = append(st.Signals[:0], snap.Signals...)
 }

@@ -255,3 +255,38 @@ func TestSubscriberSendAllocatesNothing(t *testing.T) {
 		t.Errorf("%v deltas sent as datagrams, want every state after the first", testutil.ToFloat64(s.m.updates[kindDelta][pathDatagram]))
 	}
 }
+
+// TestResyncFloodCoalesces: a burst of Resyncs with no newer state costs
+// one keyframe, not one each.
+func TestResyncFloodCoalesces(t *testing.T) {
+	s, fs, h, m := testSubscriber(t)
+	s.handle(frameOf(wire.TypeSubscribe, wire.AppendSubscribe(nil, &wire.Subscribe{Flags: wire.SubPacked})))
+	for seq := uint64(1); seq <= 2; seq++ {
+		publishScene(h, seq)
+		if err := s.sendCurrent(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fs.take(t) // a keyframe, a delta
+	for range 50 {
+		s.handle(frameOf(wire.TypeResync, wire.AppendResync(nil, 1)))
+		if err := s.sendCurrent(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got := fs.take(t)
+	if len(got) != 1 || !got[0].key {
+		t.Errorf("50 Resyncs of one state sent %v, want one keyframe", got)
+	}
+	if c := testutil.ToFloat64(m.resyncsCoalesced); c != 49 {
+		t.Errorf("coalesced %v Resyncs, want 49", c)
+	}
+	// A newer state after the burst goes as a delta against the keyframe.
+	publishScene(h, 3)
+	if err := s.sendCurrent(); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.take(t); len(got) != 1 || got[0].key {
+		t.Errorf("next state sent %v, want one delta", got)
+	}
+}

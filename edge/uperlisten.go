@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -24,10 +25,12 @@ const uperSourceID = 1<<62 - 1
 // (capture time is the arrival time). One goroutine owns it.
 type uperSource struct {
 	src    source
-	pc     net.PacketConn
+	pc     *net.UDPConn
 	enc    wire.Encoding
 	log    *slog.Logger
+	allow  []netip.Prefix         // source prefixes accepted
 	frames *prometheus.CounterVec // by result
+	denied prometheus.Counter     // frames{result="denied"}: datagrams from sources not allowed
 }
 
 // Results of a raw UPER frame, as v2x_uper_frames_total{result} counts them.
@@ -36,10 +39,11 @@ const (
 	uperMalformed   = "malformed"
 	uperUnsupported = "unsupported"
 	uperRejected    = "rejected" // decoded, refused by validation or shed
+	uperDenied      = "denied"   // a datagram from a source outside uper_allow, not read (counted per datagram)
 )
 
-func newUPERSource(env ingestEnv, pc net.PacketConn, enc wire.Encoding, log *slog.Logger) *uperSource {
-	u := &uperSource{pc: pc, enc: enc, log: log.With("uper", pc.LocalAddr().String())}
+func newUPERSource(env ingestEnv, pc *net.UDPConn, enc wire.Encoding, allow []netip.Prefix, log *slog.Logger) *uperSource {
+	u := &uperSource{pc: pc, enc: enc, allow: allow, log: log.With("uper", pc.LocalAddr().String())}
 	u.frames = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "v2x_uper_frames_total",
 		Help: "Raw UPER MessageFrames received on the UDP listener, by result.",
@@ -47,7 +51,8 @@ func newUPERSource(env ingestEnv, pc net.PacketConn, enc wire.Encoding, log *slo
 	for _, r := range []string{uperOK, uperMalformed, uperUnsupported, uperRejected} {
 		u.frames.WithLabelValues(r)
 	}
-	u.src = newSource(env, u, uperSourceID)
+	u.denied = u.frames.WithLabelValues(uperDenied)
+	u.src = newSource(env, u, nil, uperSourceID)
 	return u
 }
 
@@ -60,7 +65,7 @@ func (u *uperSource) reject(h *wire.Header, code wire.Code, msg string) {
 func (u *uperSource) run(ctx context.Context) {
 	buf := make([]byte, 64<<10)
 	for {
-		n, from, err := u.pc.ReadFrom(buf)
+		n, from, err := u.pc.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
 				return
@@ -68,15 +73,30 @@ func (u *uperSource) run(ctx context.Context) {
 			u.log.Warn("uper read failed", "err", err)
 			continue
 		}
+		if !u.allowed(from.Addr()) {
+			u.denied.Inc()
+			continue
+		}
 		u.handle(buf[:n], from, clock.Now())
 	}
+}
+
+// allowed reports whether datagrams from a are read.
+func (u *uperSource) allowed(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range u.allow {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // handle ingests the frames of one datagram. Zero padding after a frame
 // ends the datagram; a datagram of zero bytes only is one malformed frame.
 // After a frame that does not decode the rest of the datagram is dropped
 // and counted with it: frame boundaries are only known by decoding.
-func (u *uperSource) handle(b []byte, from net.Addr, ingest int64) {
+func (u *uperSource) handle(b []byte, from netip.AddrPort, ingest int64) {
 	for off := 0; !codec.End(b, off); {
 		n, err := u.src.dec.Decode(u.enc, b[off:], &u.src.msg)
 		switch {
@@ -109,19 +129,35 @@ func (n *Node) startUPER() error {
 	if err != nil {
 		return fmt.Errorf("edge: %w", err)
 	}
-	pc, err := net.ListenPacket("udp", n.cfg.UPERListen)
+	addr, err := net.ResolveUDPAddr("udp", n.cfg.UPERListen)
 	if err != nil {
 		return fmt.Errorf("edge: uper listen %s: %w", n.cfg.UPERListen, err)
 	}
-	u := newUPERSource(n.ingestEnv(), pc, enc, n.log)
-	if err := n.m.reg.Register(u.frames); err != nil {
-		pc.Close()
-		return fmt.Errorf("edge: register uper metrics: %w", err)
+	pc, err := net.ListenUDP("udp", addr)
+	if err != nil {
+		return fmt.Errorf("edge: uper listen %s: %w", n.cfg.UPERListen, err)
+	}
+	if err := pc.SetReadBuffer(n.cfg.UPERRcvbuf); err != nil {
+		n.log.Warn("uper receive buffer not set", "bytes", n.cfg.UPERRcvbuf, "err", err)
+	}
+	u := newUPERSource(n.ingestEnv(), pc, enc, n.cfg.UPERAllow, n.log)
+	cs := []prometheus.Collector{u.frames}
+	if drops := udpDropsFunc(pc); drops != nil {
+		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "v2x_uper_socket_drops_total",
+			Help: "Datagrams the kernel dropped on the raw UPER listener's socket, mostly for a full receive buffer (uper_rcvbuf): the socket's drops in /proc/net/udp.",
+		}, drops))
+	}
+	for _, c := range cs {
+		if err := n.m.reg.Register(c); err != nil {
+			pc.Close()
+			return fmt.Errorf("edge: register uper metrics: %w", err)
+		}
 	}
 	n.uperPC = pc
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); u.run(n.ctx) }()
-	n.log.Info("raw UPER listener", "udp", pc.LocalAddr().String(), "std", n.cfg.UPERStd)
+	n.log.Info("raw UPER listener", "udp", pc.LocalAddr().String(), "std", n.cfg.UPERStd, "allow", n.cfg.UPERAllow)
 	return nil
 }
 

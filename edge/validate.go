@@ -24,11 +24,12 @@ const (
 	reasonOutsideMap
 	reasonTimeFuture
 	reasonTimePast
+	reasonNoReference // no reference point yet (no MAP, no -ref): the position cannot be placed
 	numRejectReasons
 )
 
 var rejectReasonNames = [numRejectReasons]string{"ok", "not_finite", "lat_lon_range", "class", "speed_range", "light_state",
-	"map_geometry", "outside_map", "time_future", "time_past"}
+	"map_geometry", "outside_map", "time_future", "time_past", "no_reference"}
 
 func (r rejectReason) String() string {
 	if r < numRejectReasons {

@@ -117,9 +117,11 @@ func (w *world) cycle(start int64) {
 		}
 	}
 	ms := w.batch.meas
-	if len(ms) > 0 && !w.hasFrame { // no MAP and no configured point: anchor on the first position
-		w.frame, w.hasFrame = geo.NewFrame(ms[0].Lat, ms[0].Lon, 0), true
-		w.log.Info("no reference point yet: ENU frame anchored on the first position seen", "lat", roundDeg(ms[0].Lat), "lon", roundDeg(ms[0].Lon))
+	if len(ms) > 0 && !w.hasFrame {
+		// No MAP and no configured point: the positions cannot be placed.
+		// The reference frame never comes from a position anyone sends.
+		w.m.noRef.Add(float64(len(ms)))
+		ms = ms[:0]
 	}
 	// Positions far outside the intersection never reach a track: drop
 	// them (in place) and count.
@@ -163,6 +165,10 @@ func (w *world) cycle(start int64) {
 }
 
 func (w *world) setMap(mp *v2x.Map) {
+	if w.mapData != nil && sameMap(w.mapData, mp) {
+		w.m.mapsUnchanged.Inc()
+		return
+	}
 	w.mapData = mp
 	defer func() {
 		w.fuser.SetMap(mp, &w.frame)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
 
@@ -282,5 +284,73 @@ func BenchmarkFusionCycle(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// TestNoReferenceFromPositions: without a configured point or a MAP, the
+// node does not anchor its frame on the first position sent (one forged
+// datagram would move it anywhere): the measurements are refused as
+// no_reference, and placed once a MAP arrives.
+func TestNoReferenceFromPositions(t *testing.T) {
+	cfg := DefaultConfig()
+	m := newMetrics()
+	in := newInbox(cfg.InboxSize)
+	h := newHub(0, m.bc.hub)
+	w := newWorld(newFusionConfig(&cfg), slog.New(slog.DiscardHandler), &m.fusion, in, h, newLatestFuser(int64(cfg.StaleAfter)))
+	now := clock.Now()
+	southPole := measurement{Kind: measSelfReport, Class: v2x.ClassCar, Stream: 1, LocalID: 1, TimeNS: now, IngestNS: now, Lat: -90, Lon: -180}
+	in.putMeas([]measurement{southPole})
+	in.putMeas(scene(5, 1, now))
+	w.cycle(now)
+	if w.hasFrame {
+		lat, lon, _ := w.frame.Origin()
+		t.Fatalf("reference frame anchored at %v, %v by a position", lat, lon)
+	}
+	if got := testutil.ToFloat64(m.valuesRejected[reasonNoReference]); got != 6 {
+		t.Errorf("no_reference rejections %v, want 6", got)
+	}
+	s := h.Acquire()
+	if len(s.Objects) != 0 {
+		t.Errorf("%d objects published without a reference point", len(s.Objects))
+	}
+	h.Release(s)
+	in.putMap(&v2x.Map{IntersectionID: 1, RefLat: refLat, RefLon: refLon}, nil, 1)
+	in.putMeas(scene(5, 1, now+1))
+	w.cycle(now + 1)
+	s = h.Acquire()
+	defer h.Release(s)
+	if len(s.Objects) != 5 {
+		t.Errorf("%d objects after the MAP, want 5", len(s.Objects))
+	}
+}
+
+// TestSameMapNotReapplied: a MAP equal in content to the current one (in
+// any encoding) is not applied again, and counted; a changed one is (with
+// the misbehaviour checks off: with them, a changed MAP is a map_change
+// finding and refused, TestWorldRefusesForgedSignalsAndMap).
+func TestSameMapNotReapplied(t *testing.T) {
+	w, in, _ := testWorldTrust(t, FusionTrack, trust.Config{Disabled: true})
+	lane := v2x.Lane{ID: 1, Kind: v2x.LaneVehicle, Approach: 1, Ingress: true, Width: 3.5, Nodes: []v2x.Point{{E: 0, N: -10}, {E: 0, N: -100}}}
+	mp := func(e float32) *v2x.Map {
+		l := lane
+		l.Nodes = []v2x.Point{{E: e, N: -10}, {E: e, N: -100}}
+		return &v2x.Map{IntersectionID: 3, RefLat: refLat, RefLon: refLon, Lanes: []v2x.Lane{l}}
+	}
+	first := mp(0)
+	in.putMap(first, nil, 1)
+	w.cycle(clock.Now())
+	in.putMap(mp(0), nil, 1) // a copy
+	w.cycle(clock.Now())
+	if w.mapData != first {
+		t.Error("an equal MAP replaced the current one")
+	}
+	if got := testutil.ToFloat64(w.m.mapsUnchanged); got != 1 {
+		t.Errorf("unchanged MAPs counted %v, want 1", got)
+	}
+	changed := mp(2)
+	in.putMap(changed, nil, 1)
+	w.cycle(clock.Now())
+	if w.mapData != changed {
+		t.Error("a MAP with moved lane nodes was not applied")
 	}
 }

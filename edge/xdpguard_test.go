@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -16,12 +18,26 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 )
 
-// call sends one request to the node's HTTP listener.
+// call sends one request to the node's HTTP listener, as the operator
+// (with the token of the node's operator token file).
 func call(t *testing.T, n *Node, method, path, body string) (int, string) {
+	t.Helper()
+	tok, err := os.ReadFile(filepath.Join(n.cfg.DataDir, OperatorTokenFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return callAs(t, n, "Bearer "+strings.TrimSpace(string(tok)), method, path, body)
+}
+
+// callAs sends one request with the Authorization header auth ("": none).
+func callAs(t *testing.T, n *Node, auth, method, path, body string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, "http://"+n.HTTPAddr()+path, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/bench/sim"
@@ -31,7 +30,7 @@ func startNodeAndSim(t *testing.T, seed int64) (s *sim.Sim, dial func() *client.
 	if s, err = sim.New(scfg); err != nil {
 		t.Fatal(err)
 	}
-	opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+	opts := client.DevOptions(cfg.DataDir, devca.SimIdentity)
 	return s, func() *client.Conn {
 		c, err := client.Dial(context.Background(), n.Addr().String(), opts)
 		if err != nil {

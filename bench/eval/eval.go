@@ -26,6 +26,12 @@ type Options struct {
 	// Warmup skips states and measurements before this long after the
 	// first truth (2 s): tracks need a few frames to confirm.
 	Warmup time.Duration
+	// Attack is the kind of attack the run injects ("" for a clean run),
+	// reported as is; AttackerIdentity is the identity name in the
+	// attacker's certificate, by which findings are attributed (see
+	// AddEvent).
+	Attack           string
+	AttackerIdentity string
 }
 
 // Result is the evaluation, printed as one JSON line by v2x-sim -evaluate.
@@ -46,6 +52,19 @@ type Result struct {
 	SourceRMSE             map[string]float64 `json:"source_rmse_m"`
 	SourceMatches          map[string]int     `json:"source_matches"`
 	CoveredObjectsPerFrame float64            `json:"covered_objects_per_frame"`
+	// Seed is the scenario's seed (set by the caller).
+	Seed int64 `json:"seed"`
+	// The attack (see attack.go): its kind, whether a finding against the
+	// attacker came, the milliseconds from the first forged message sent
+	// to the first such finding received (null if none), the object-frames
+	// in which a broadcast object was a forged one no real object
+	// explains, the findings against honest sources, and all findings.
+	Attack                 string   `json:"attack"`
+	Detected               bool     `json:"detected"`
+	DetectMS               *float64 `json:"detect_ms"`
+	ForgedObjectsBroadcast int      `json:"forged_objects_broadcast"`
+	FalseFindings          int      `json:"false_findings"`
+	Findings               int      `json:"findings"`
 }
 
 // Evaluator accumulates truth, measurements and states. Feed it from one
@@ -70,6 +89,8 @@ type Evaluator struct {
 	asg   track.Assigner
 	cost  []float64
 	rowTo []int32
+
+	atk attackCounts
 }
 
 type counts struct {
@@ -79,8 +100,9 @@ type counts struct {
 }
 
 type truthSample struct {
-	t    int64 // ns since the Unix epoch (node-comparable)
-	objs []sim.TruthObject
+	t      int64 // ns since the Unix epoch (node-comparable)
+	objs   []sim.TruthObject
+	forged []sim.ForgedObject // what an attack claims at t
 }
 
 // New returns an evaluator for the simulator s (its MAP frame, cameras and
@@ -106,39 +128,39 @@ func New(s *sim.Sim, opt Options) *Evaluator {
 
 // Covered reports whether a point (metres from the MAP reference point)
 // lies in some camera's field of view and range.
-func (e *Evaluator) Covered(x, y float64) bool {
-	for _, c := range e.cams {
-		dx, dy := x-c.E, y-c.N
-		r := math.Hypot(dx, dy)
-		if r > c.Range || r < 1 {
-			continue
-		}
-		bearing := math.Atan2(dx, dy) * 180 / math.Pi // clockwise from north
-		d := math.Mod(bearing-c.Facing+540, 360) - 180
-		if math.Abs(d) <= c.FOV/2 {
-			return true
-		}
-	}
-	return false
-}
+func (e *Evaluator) Covered(x, y float64) bool { return sim.Covered(e.cams, x, y) }
 
 // AddTruth records the true objects at time t (ns, node-comparable).
-func (e *Evaluator) AddTruth(t int64, objs []sim.TruthObject) {
+func (e *Evaluator) AddTruth(t int64, objs []sim.TruthObject) { e.AddScene(t, objs, nil) }
+
+// AddScene records the true objects and the forged objects of an attack
+// at time t (ns, node-comparable).
+func (e *Evaluator) AddScene(t int64, objs []sim.TruthObject, forged []sim.ForgedObject) {
 	if !e.has {
 		e.start, e.has = t, true
 		e.nextFrame = t + int64(e.opt.Warmup)
 	}
 	// Reuse the oldest sample's slice once the window is full.
 	var buf []sim.TruthObject
+	var fbuf []sim.ForgedObject
 	for len(e.truth) > 0 && t-e.truth[0].t > int64(3*time.Second) {
-		buf = e.truth[0].objs[:0]
+		buf, fbuf = e.truth[0].objs[:0], e.truth[0].forged[:0]
 		e.truth = e.truth[1:]
 	}
-	e.truth = append(e.truth, truthSample{t: t, objs: append(buf, objs...)})
+	e.truth = append(e.truth, truthSample{t: t, objs: append(buf, objs...), forged: append(fbuf, forged...)})
+	e.noteForged(forged)
 }
 
 // at returns the truth sample nearest to t, if one lies within 20 ms.
 func (e *Evaluator) at(t int64) []sim.TruthObject {
+	if s := e.sampleAt(t); s != nil {
+		return s.objs
+	}
+	return nil
+}
+
+// sampleAt returns the truth sample nearest to t, if one lies within 20 ms.
+func (e *Evaluator) sampleAt(t int64) *truthSample {
 	lo, hi := 0, len(e.truth)
 	for lo < hi {
 		mid := (lo + hi) / 2
@@ -157,7 +179,7 @@ func (e *Evaluator) at(t int64) []sim.TruthObject {
 	if best < 0 || abs(e.truth[best].t-t) > int64(20*time.Millisecond) {
 		return nil
 	}
-	return e.truth[best].objs
+	return &e.truth[best]
 }
 
 func abs(x int64) int64 {
@@ -201,10 +223,11 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 	if !e.has || t < e.nextFrame {
 		return
 	}
-	truth := e.at(t)
-	if truth == nil {
+	sample := e.sampleAt(t)
+	if sample == nil {
 		return
 	}
+	truth := sample.objs
 	e.nextFrame = t + int64(e.opt.Every)
 	// Everything is matched with everything; only covered truth counts
 	// (misses, matches), and a fused object counts as false only when it
@@ -244,6 +267,7 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 		}
 		e.lastMatch[tp[i].id] = cp[j].id
 	}
+	e.countForged(sample.forged, cp, taken)
 	for j := range cp {
 		if !taken[j] && e.Covered(cp[j].x, cp[j].y) {
 			c.fp++
@@ -352,6 +376,7 @@ func (e *Evaluator) Result() Result {
 	}
 	r.MOTA, r.RMSE, r.BestSingleSourceRMSE = round(r.MOTA), round(r.RMSE), round(r.BestSingleSourceRMSE)
 	r.CoveredObjectsPerFrame = round(r.CoveredObjectsPerFrame)
+	e.attackResult(&r)
 	return r
 }
 

@@ -2,7 +2,9 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"sync"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
@@ -15,28 +17,71 @@ import (
 // conn and hooks the feed's options so that truth and the simulator's
 // outputs reach the evaluator too.
 type Live struct {
-	mu    sync.Mutex
-	ev    *Evaluator
-	sub   *client.Subscription
-	done  chan struct{}
-	err   error
-	truth []sim.TruthObject
+	mu     sync.Mutex
+	ev     *Evaluator
+	sub    *client.Subscription
+	events *client.Subscription // wire.SubEvents: findings
+	done   chan struct{}
+	err    error
+	evErr  error
+	truth  []sim.TruthObject
+	forged []sim.ForgedObject
 }
 
-// Attach subscribes to the node and sets opts.OnStep and opts.OnOutput;
-// pass opts to feed.Run afterwards, then call Finish.
+// Attach subscribes to the node twice, for states and for Event frames
+// (wire.SubEvents, so that states are judged as without it), and sets
+// opts.OnStep, opts.OnOutput and opts.OnAttack; pass opts (with its
+// Attack, if any, already set) to feed.Run afterwards, then call Finish.
 func Attach(ctx context.Context, conn *client.Conn, s *sim.Sim, opts *feed.Options, o Options) (*Live, error) {
 	sub, err := conn.Subscribe(ctx, wire.Subscribe{})
 	if err != nil {
 		return nil, fmt.Errorf("evaluate: %w", err)
 	}
-	l := &Live{ev: New(s, o), sub: sub, done: make(chan struct{})}
+	events, err := conn.Subscribe(ctx, wire.Subscribe{Flags: wire.SubEvents})
+	if err != nil {
+		sub.Close()
+		return nil, fmt.Errorf("evaluate: events: %w", err)
+	}
+	l := &Live{ev: New(s, o), sub: sub, events: events, done: make(chan struct{})}
+	attack := opts.Attack
 	opts.OnStep = func(t int64, s *sim.Sim) {
 		l.truth = s.Truth(l.truth[:0])
+		if attack != nil {
+			l.forged = attack.Forged(l.forged[:0])
+		}
 		l.mu.Lock()
-		l.ev.AddTruth(t, l.truth)
+		l.ev.AddScene(t, l.truth, l.forged)
 		l.mu.Unlock()
 	}
+	opts.OnAttack = func(_ *sim.Output, sent int64) {
+		l.mu.Lock()
+		l.ev.AttackSent(sent)
+		l.mu.Unlock()
+	}
+	evDone := make(chan struct{})
+	go func() {
+		defer close(evDone)
+		stop := events.WaitContext(ctx)
+		defer stop()
+		for {
+			u, err := events.Next()
+			if client.IsNodeError(err) {
+				continue
+			}
+			if err != nil {
+				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
+					l.evErr = err
+				}
+				return
+			}
+			if !u.IsEvent {
+				continue
+			}
+			l.mu.Lock()
+			l.ev.AddEvent(u.RecvNS, u.Event.TimeNS-u.OffsetNS, &u.Event)
+			l.mu.Unlock()
+		}
+	}()
 	opts.OnOutput = func(out *sim.Output, trueCapture int64) {
 		l.mu.Lock()
 		l.ev.AddOutput(out, trueCapture)
@@ -44,6 +89,7 @@ func Attach(ctx context.Context, conn *client.Conn, s *sim.Sim, opts *feed.Optio
 	}
 	go func() {
 		defer close(l.done)
+		defer func() { <-evDone }()
 		stop := sub.WaitContext(ctx)
 		defer stop()
 		for {
@@ -69,9 +115,13 @@ func Attach(ctx context.Context, conn *client.Conn, s *sim.Sim, opts *feed.Optio
 // Finish ends the subscription and returns the result.
 func (l *Live) Finish() (Result, error) {
 	l.sub.Close()
+	l.events.Close()
 	<-l.done
 	if l.err != nil {
 		return Result{}, fmt.Errorf("evaluate: subscription: %w", l.err)
+	}
+	if l.evErr != nil {
+		return Result{}, fmt.Errorf("evaluate: events subscription: %w", l.evErr)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -56,6 +56,14 @@ type Options struct {
 	// SPaT, MAP); for J2735, RSIs and camera object lists stay native.
 	// Default native.
 	Encoding wire.Encoding
+	// Attack, if set, forges messages about the scene (sim.Attacker) and
+	// sends them through a producer of its own on AttackConn, a connection
+	// apart from the honest producers'. The honest messages do not change.
+	Attack     *sim.Attacker
+	AttackConn *client.Conn
+	// OnAttack, if set, is called for every forged message sent, with the
+	// time it was sent (ns, node-comparable).
+	OnAttack func(o *sim.Output, sentNS int64)
 }
 
 // Stats counts what a feed sent.
@@ -65,6 +73,9 @@ type Stats struct {
 	Rejected atomic.Uint64      // Error frames from the node
 	Lost     atomic.Uint64      // frames not sent because the connection was down (see client.Reconnect)
 	Steps    atomic.Uint64
+	// Forged messages of Options.Attack: sent, and rejected by the node
+	// (they are in neither Sent nor Rejected).
+	AttackSent, AttackRejected atomic.Uint64
 }
 
 // Total returns the number of frames sent.
@@ -99,6 +110,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 	if opts.TruthEvery == 0 {
 		opts.TruthEvery = 100 * time.Millisecond
 	}
+	if opts.Attack != nil && opts.AttackConn == nil {
+		return errors.New("feed: an attack needs a connection of its own (Options.AttackConn)")
+	}
 	start := clock.Now()
 	producers := map[uint32]*client.Producer{}
 	offsets := map[uint32]int64{}
@@ -119,12 +133,28 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			}
 		}(src.Name)
 	}
+	var attacker *client.Producer
+	if opts.Attack != nil {
+		p, err := opts.AttackConn.OpenProducer(ctx, clock.Now)
+		if err != nil {
+			return fmt.Errorf("feed: attacker: %w", err)
+		}
+		defer p.Close()
+		attacker = p
+		go func() {
+			for e := range p.Errors() {
+				st.AttackRejected.Add(1)
+				log.Debug("node rejected a forged frame", "err", e)
+			}
+		}()
+	}
 	var enc *json.Encoder
 	if opts.Truth != nil {
 		enc = json.NewEncoder(opts.Truth)
 	}
 	var (
 		outs      []sim.Output
+		forged    []sim.Output
 		truth     []sim.TruthObject
 		nextTruth time.Duration
 		held      []heldOutput
@@ -146,6 +176,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 		for s.Now()+step <= elapsed {
 			s.Step(step)
 			st.Steps.Add(1)
+			if opts.Attack != nil {
+				opts.Attack.Step(s)
+			}
 			if opts.OnStep != nil {
 				opts.OnStep(start+int64(s.Now()), s)
 			}
@@ -158,6 +191,11 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			}
 		}
 		outs = s.Due(outs[:0])
+		if opts.Attack != nil {
+			for i := range outs {
+				opts.Attack.Observe(&outs[i])
+			}
+		}
 		now := clock.Now()
 		// Frames held back earlier whose delay is over go out after the
 		// fresh ones of this tick: later than newer data, out of order.
@@ -207,52 +245,9 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				}
 				return fmt.Errorf("feed: %w", err)
 			}
-			switch {
-			case o.Type == sim.MsgBSM && opts.Encoding != wire.EncodingNative:
-				var b []byte
-				if b, err = std.BSM(opts.Encoding, &o.BSM, wallTime(capture)); err == nil {
-					t, err = wire.TypeBSM, p.SendEncoded(wire.TypeBSM, opts.Encoding, o.Source, capture, b)
-				}
-			case o.Type == sim.MsgSPAT && opts.Encoding != wire.EncodingNative:
-				var b []byte
-				if b, err = std.SPAT(opts.Encoding, &o.SPAT, wallTime(capture)); err == nil {
-					t, err = wire.TypeSPAT, p.SendEncoded(wire.TypeSPAT, opts.Encoding, o.Source, capture, b)
-				}
-			case o.Type == sim.MsgMAP && opts.Encoding != wire.EncodingNative:
-				var b []byte
-				if b, err = std.Map(opts.Encoding, &o.Map); err == nil {
-					t, err = wire.TypeMAP, p.SendEncoded(wire.TypeMAP, opts.Encoding, o.Source, capture, b)
-				}
-			case o.Type == sim.MsgRSI && opts.Encoding == wire.EncodingCSAE53 && len(o.RSI.Events) > 0:
-				var b []byte
-				if b, err = std.RSI(opts.Encoding, &o.RSI); err == nil {
-					t, err = wire.TypeRSI, p.SendEncoded(wire.TypeRSI, opts.Encoding, o.Source, capture, b)
-				}
-			case o.Type == sim.MsgObjectList && opts.Encoding == wire.EncodingCSAE53 && len(o.Objects.Objects) > 0:
-				err = std.RSMs(opts.Encoding, &o.Objects, wallTime(capture), func(b []byte) error {
-					return p.SendEncoded(wire.TypeRSM, opts.Encoding, o.Source, capture, b)
-				})
-				t = wire.TypeObjectList // counted as the camera list it carries
-			}
-			if t != 0 || err != nil {
-				if err == nil {
-					st.Std[t].Add(1)
-				}
-			} else {
-				switch o.Type {
-				case sim.MsgBSM:
-					t, err = wire.TypeBSM, p.SendBSM(o.Source, capture, &o.BSM)
-				case sim.MsgSPAT:
-					t, err = wire.TypeSPAT, p.SendSPAT(o.Source, capture, &o.SPAT)
-				case sim.MsgMAP:
-					t, err = wire.TypeMAP, p.SendMap(o.Source, capture, &o.Map)
-				case sim.MsgRSI:
-					t, err = wire.TypeRSI, p.SendRSI(o.Source, capture, &o.RSI)
-				case sim.MsgObjectList:
-					t, err = wire.TypeObjectList, p.SendObjects(o.Source, capture, &o.Objects)
-				default:
-					continue
-				}
+			var isStd bool
+			if t, isStd, err = send(p, o, capture, opts.Encoding, &std); t == 0 {
+				continue
 			}
 			if errors.Is(err, client.ErrDisconnected) {
 				st.Lost.Add(1)
@@ -264,9 +259,32 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				}
 				return fmt.Errorf("feed: %w", err)
 			}
+			if isStd {
+				st.Std[t].Add(1)
+			}
 			st.Sent[t].Add(1)
 			if opts.OnOutput != nil {
 				opts.OnOutput(o, capture-offsets[o.Source])
+			}
+		}
+		if opts.Attack != nil {
+			forged = opts.Attack.Due(forged[:0], s.Now())
+			for i := range forged {
+				o := &forged[i]
+				_, _, err := send(attacker, o, start+int64(o.Capture), opts.Encoding, &std)
+				if errors.Is(err, client.ErrDisconnected) {
+					continue
+				}
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return fmt.Errorf("feed: attacker: %w", err)
+				}
+				st.AttackSent.Add(1)
+				if opts.OnAttack != nil {
+					opts.OnAttack(o, clock.Now())
+				}
 			}
 		}
 	}
@@ -276,4 +294,51 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 // for the standard messages' minute-of-the-year and millisecond fields.
 func wallTime(capture int64) time.Time {
 	return time.Now().Add(-time.Duration(clock.Now() - capture)).UTC()
+}
+
+// send sends one output on p as the frame type it returns, as a standard
+// MessageFrame (isStd) where enc asks for one and the type has one, else
+// native; t is 0 for an output of no known type, which is not sent.
+func send(p *client.Producer, o *sim.Output, capture int64, enc wire.Encoding, std *codec.Encoder) (t wire.Type, isStd bool, err error) {
+	var b []byte
+	switch {
+	case o.Type == sim.MsgBSM && enc != wire.EncodingNative:
+		if b, err = std.BSM(enc, &o.BSM, wallTime(capture)); err == nil {
+			err = p.SendEncoded(wire.TypeBSM, enc, o.Source, capture, b)
+		}
+		return wire.TypeBSM, true, err
+	case o.Type == sim.MsgSPAT && enc != wire.EncodingNative:
+		if b, err = std.SPAT(enc, &o.SPAT, wallTime(capture)); err == nil {
+			err = p.SendEncoded(wire.TypeSPAT, enc, o.Source, capture, b)
+		}
+		return wire.TypeSPAT, true, err
+	case o.Type == sim.MsgMAP && enc != wire.EncodingNative:
+		if b, err = std.Map(enc, &o.Map); err == nil {
+			err = p.SendEncoded(wire.TypeMAP, enc, o.Source, capture, b)
+		}
+		return wire.TypeMAP, true, err
+	case o.Type == sim.MsgRSI && enc == wire.EncodingCSAE53 && len(o.RSI.Events) > 0:
+		if b, err = std.RSI(enc, &o.RSI); err == nil {
+			err = p.SendEncoded(wire.TypeRSI, enc, o.Source, capture, b)
+		}
+		return wire.TypeRSI, true, err
+	case o.Type == sim.MsgObjectList && enc == wire.EncodingCSAE53 && len(o.Objects.Objects) > 0:
+		err = std.RSMs(enc, &o.Objects, wallTime(capture), func(b []byte) error {
+			return p.SendEncoded(wire.TypeRSM, enc, o.Source, capture, b)
+		})
+		return wire.TypeObjectList, true, err // counted as the camera list it carries
+	}
+	switch o.Type {
+	case sim.MsgBSM:
+		return wire.TypeBSM, false, p.SendBSM(o.Source, capture, &o.BSM)
+	case sim.MsgSPAT:
+		return wire.TypeSPAT, false, p.SendSPAT(o.Source, capture, &o.SPAT)
+	case sim.MsgMAP:
+		return wire.TypeMAP, false, p.SendMap(o.Source, capture, &o.Map)
+	case sim.MsgRSI:
+		return wire.TypeRSI, false, p.SendRSI(o.Source, capture, &o.RSI)
+	case sim.MsgObjectList:
+		return wire.TypeObjectList, false, p.SendObjects(o.Source, capture, &o.Objects)
+	}
+	return 0, false, nil
 }

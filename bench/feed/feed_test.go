@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -51,7 +50,7 @@ func TestStandardEncodings(t *testing.T) {
 			defer n.Close()
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
-			opts := client.Options{CAFile: filepath.Join(cfg.DataDir, devca.CAFile)}
+			opts := client.DevOptions(cfg.DataDir, devca.SimIdentity)
 			conn, err := client.Dial(ctx, n.Addr().String(), opts)
 			if err != nil {
 				t.Fatal(err)
@@ -204,4 +203,70 @@ func scrape(t *testing.T, addr string) map[string]float64 {
 		t.Fatal(err)
 	}
 	return m
+}
+
+// TestAttackOwnConnection: an attack's forged messages go out through a
+// producer on the attack connection, none is rejected, and a feed with an
+// attack but no connection for it fails before sending.
+func TestAttackOwnConnection(t *testing.T) {
+	cfg := edge.DefaultConfig()
+	cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "", t.TempDir()
+	n, err := edge.New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	opts := client.DevOptions(cfg.DataDir, devca.SimIdentity)
+	dial := func(ctx context.Context) *client.Conn {
+		c, err := client.Dial(ctx, n.Addr().String(), opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	scfg := sim.Config{Seed: 3}
+	scfg.SetDefaults()
+	s, err := sim.New(scfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := sim.NewAttacker(s, sim.AttackConfig{Kind: sim.AttackGhost, Seed: 3, Start: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn := dial(ctx)
+	var st Stats
+	if err := Run(ctx, conn, s, Options{Attack: a}, &st); err == nil || !strings.Contains(err.Error(), "AttackConn") {
+		t.Fatalf("attack without a connection: %v", err)
+	}
+
+	rctx, rcancel := context.WithTimeout(ctx, 2500*time.Millisecond)
+	defer rcancel()
+	var forged, first atomic.Int64
+	var wrong atomic.Int64
+	err = Run(rctx, conn, s, Options{Attack: a, AttackConn: dial(ctx), OnAttack: func(o *sim.Output, sent int64) {
+		if o.Source != sim.AttackSourceID || o.Type != sim.MsgBSM {
+			wrong.Add(1)
+		}
+		first.CompareAndSwap(0, sent)
+		forged.Add(1)
+	}}, &st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := forged.Load(); f < 15 || uint64(f) != st.AttackSent.Load() {
+		t.Errorf("%d forged messages reported, %d counted; want about 22", f, st.AttackSent.Load())
+	}
+	if wrong.Load() != 0 || st.AttackRejected.Load() != 0 || st.Rejected.Load() != 0 {
+		t.Errorf("%d forged messages not ghost BSMs of the attacker's source; %d forged and %d honest rejected", wrong.Load(), st.AttackRejected.Load(), st.Rejected.Load())
+	}
+	if st.Sent[wire.TypeBSM].Load() == 0 {
+		t.Error("no honest BSM sent")
+	}
 }

@@ -48,7 +48,7 @@ const (
 // is read against it: FloorEven is the best case for any node built on
 // quic-go on this machine, FloorFresh the best case for one that sends
 // each subscriber the first new data of its slot, as ours does.
-func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate float64, size int, nodeAddr, nodeCA string) (SubsResult, float64, error) {
+func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate float64, size int, nodeAddr string, relay client.Options) (SubsResult, float64, error) {
 	dir := filepath.Join(tmp, "floor")
 	cert, err := devca.Ensure(dir)
 	if err != nil {
@@ -92,7 +92,7 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 		defer wg.Done()
 		switch mode {
 		case FloorFresh:
-			relayErr <- floorSendFresh(fctx, &mu, &conns, rate, max(size, 8), nodeAddr, nodeCA)
+			relayErr <- floorSendFresh(fctx, &mu, &conns, rate, max(size, 8), nodeAddr, relay)
 		default: // connection i is due at phase i/n of each period
 			floorSend(fctx, &mu, &conns, n, rate, max(size, 8))
 			relayErr <- nil
@@ -117,9 +117,9 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 // began since its last send one datagram stamped with its send time (the
 // loop calls SendDatagram back to back, microseconds apart). Connection i has the phase a node subscriber with stream
 // session i would have.
-func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, rate float64, size int, nodeAddr, nodeCA string) error {
+func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, rate float64, size int, nodeAddr string, relay client.Options) error {
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
-	c, err := client.Dial(dctx, nodeAddr, client.Options{CAFile: nodeCA})
+	c, err := client.Dial(dctx, nodeAddr, relay)
 	if err != nil {
 		dcancel()
 		return err

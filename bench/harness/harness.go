@@ -52,11 +52,16 @@ type Config struct {
 	// ".N" (the subscriber count) appended.
 	SubsCPUProfile string
 	Node           edge.Config
-	Exe            string // this program, re-executed for the load and subscriber roles
-	OutDir         string // results.json and latency.svg; "" writes nothing
-	Log            *slog.Logger
-	Progress       io.Writer // one line per step
-	Results        io.Writer // one JSON line per phase
+	// ClientCert and ClientKey, if set, are the identity the load and
+	// subscriber processes present (a producer and subscriber the node's
+	// Node.ClientCA trusts); by default they get identities issued from
+	// the node's development CA.
+	ClientCert, ClientKey string
+	Exe                   string // this program, re-executed for the load and subscriber roles
+	OutDir                string // results.json and latency.svg; "" writes nothing
+	Log                   *slog.Logger
+	Progress              io.Writer // one line per step
+	Results               io.Writer // one JSON line per phase
 }
 
 // RateFor returns the per-subscriber rate for n subscribers.
@@ -101,10 +106,15 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	defer node.Close()
 	ca := filepath.Join(tmp, devca.CAFile)
+	loadID, subsID, err := benchIdentities(cfg, tmp)
+	if err != nil {
+		return nil, err
+	}
+	relay := client.Options{CAFile: ca, CertFile: subsID.cert, KeyFile: subsID.key}
 	addr := node.Addr().String()
 	fmt.Fprintf(cfg.Progress, "node on %s (metrics http://%s/metrics)\n", addr, node.HTTPAddr())
 
-	load, err := startChild(ctx, cfg.Exe, "load", cfg.ChildProcs, LoadConfig{Addr: addr, CA: ca, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
+	load, err := startChild(ctx, cfg.Exe, "load", cfg.ChildProcs, LoadConfig{Addr: addr, CA: ca, Cert: loadID.cert, Key: loadID.key, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +145,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	for _, n := range cfg.Subs {
 		rate := cfg.RateFor(n)
 		fmt.Fprintf(cfg.Progress, "v2x-edge: %d subscribers at %.0f Hz ...\n", n, rate)
-		sc := SubsConfig{Addr: addr, CA: ca, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+		sc := SubsConfig{Addr: addr, CA: ca, Cert: subsID.cert, Key: subsID.key, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
 		if cfg.SubsCPUProfile != "" {
 			sc.CPUProfile = fmt.Sprintf("%s.%d", cfg.SubsCPUProfile, n)
 		}
@@ -192,7 +202,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 				how = "on each state with new data to those whose slot began, as the node sends"
 			}
 			fmt.Fprintf(cfg.Progress, "quic-go floor (%s): %d connections, %d-byte datagrams at %.0f Hz, %s ...\n", mode, n, size, rate, how)
-			fl, fcpu, err := runFloor(ctx, cfg, tmp, mode, n, rate, size, addr, ca)
+			fl, fcpu, err := runFloor(ctx, cfg, tmp, mode, n, rate, size, addr, relay)
 			if err != nil {
 				return results, fmt.Errorf("floor %s, %d subscribers: %w", mode, n, err)
 			}
@@ -212,7 +222,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		}
 		if broker != nil {
 			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
-			peer, pcpu, err := runPeer(ctx, cfg, addr, ca, broker, n, rate)
+			peer, pcpu, err := runPeer(ctx, cfg, addr, relay, broker, n, rate)
 			if err != nil {
 				return results, fmt.Errorf("peer, %d subscribers: %w", n, err)
 			}
@@ -257,12 +267,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 // publishes each frame, prefixed with its send time, to one topic; n MQTT
 // subscribers in a child process measure from that send time. So the
 // broker's figure covers the relay hop alone, none of the fusion.
-func runPeer(ctx context.Context, cfg Config, addr, ca string, b *mqtt.Broker, n int, rate float64) (SubsResult, float64, error) {
+func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options, b *mqtt.Broker, n int, rate float64) (SubsResult, float64, error) {
 	const topic = "v2x/intersection/state"
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dctx, dcancel := context.WithTimeout(rctx, 10*time.Second)
-	conn, err := client.Dial(dctx, addr, client.Options{CAFile: ca})
+	conn, err := client.Dial(dctx, addr, relay)
 	if err != nil {
 		dcancel()
 		return SubsResult{}, 0, fmt.Errorf("relay: %w", err)

@@ -31,6 +31,8 @@ const measuringLine = "measuring"
 type SubsConfig struct {
 	Addr     string        `json:"addr"`      // node QUIC address, or broker TCP address for MQTT
 	CA       string        `json:"ca"`        // node CA file
+	Cert     string        `json:"cert"`      // client certificate (a subscriber identity)
+	Key      string        `json:"key"`       // its key
 	MQTT     bool          `json:"mqtt"`      // subscribe through the broker instead
 	Floor    bool          `json:"floor"`     // bare quic-go clients of the transport-floor server instead
 	Topic    string        `json:"topic"`     // MQTT topic
@@ -165,7 +167,7 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 				subs[i] = sub{next: next, close: closeFn}
 				return
 			}
-			opts := client.Options{CAFile: cfg.CA}
+			opts := client.Options{CAFile: cfg.CA, CertFile: cfg.Cert, KeyFile: cfg.Key}
 			if len(transports) > 0 {
 				opts.Transport = transports[i%len(transports)]
 			}
@@ -336,6 +338,8 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 type LoadConfig struct {
 	Addr   string `json:"addr"`
 	CA     string `json:"ca"`
+	Cert   string `json:"cert"` // client certificate (a producer identity)
+	Key    string `json:"key"`
 	Seed   int64  `json:"seed"`
 	Dense  bool   `json:"dense"`
 	Copies int    `json:"copies"` // times the scenario's ingest
@@ -354,7 +358,7 @@ func RunLoad(ctx context.Context, cfg LoadConfig) error {
 		return err
 	}
 	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := client.Dial(dctx, cfg.Addr, client.Options{CAFile: cfg.CA})
+	conn, err := client.Dial(dctx, cfg.Addr, client.Options{CAFile: cfg.CA, CertFile: cfg.Cert, KeyFile: cfg.Key})
 	cancel()
 	if err != nil {
 		return err

@@ -55,6 +55,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cpuProfile := fs.String("cpuprofile", "", "write the node process's CPU profile to `file`")
 	subsProfile := fs.String("subs-cpuprofile", "", "have each node phase's subscriber process write its CPU profile of the measuring window to `file`.N (N: the subscriber count)")
 	traceFile := fs.String("trace", "", "write an execution trace of the node process to `file` (go tool trace; -pprof=sched shows scheduling delay)")
+	certFile := fs.String("cert", "", "client certificate `file` the load and subscriber processes present (a producer and subscriber; needs -client-ca; default: identities issued from the benchmark node's development CA)")
+	keyFile := fs.String("key", "", "client key `file` of -cert")
+	clientCA := fs.String("client-ca", "", "node: PEM `file` of the CA that signed -cert")
 	role := fs.String("role", "", "internal: run as a load or subscriber process")
 	roleConfig := fs.String("role-config", "", "internal: the role's configuration as JSON")
 	fs.Usage = func() {
@@ -118,7 +121,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		defer trace.Stop()
 	}
+	if (*certFile == "") != (*keyFile == "") || (*certFile == "") != (*clientCA == "") {
+		return errors.New("-cert, -key and -client-ca go together")
+	}
 	ncfg := edge.DefaultConfig()
+	ncfg.ClientCA = *clientCA
 	ncfg.Compression = *compression
 	ncfg.KeyframeInterval = *keyframe
 	ncfg.MaxBurst = *maxBurst
@@ -128,7 +135,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := cli.Context(0)
 	defer stop()
 	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
-		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, SubsCPUProfile: *subsProfile, Node: ncfg, Exe: exe, OutDir: *out,
+		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, SubsCPUProfile: *subsProfile, Node: ncfg, ClientCert: *certFile, ClientKey: *keyFile, Exe: exe, OutDir: *out,
 		Log: log, Progress: stderr, Results: stdout})
 	return err
 }

@@ -14,11 +14,16 @@ import (
 	"github.com/v2x-edge/v2x-edge/bpf/bpftest"
 )
 
-func request(t *testing.T, method, url, body string) (int, string) {
+// request sends one HTTP request with the given header name, value
+// pairs.
+func request(t *testing.T, method, url, body string, header ...string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -27,6 +32,17 @@ func request(t *testing.T, method, url, body string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// operator is the header that authorises a request to the control
+// endpoints: the operator token the node wrote to its data directory.
+func operator(t *testing.T, data string) []string {
+	t.Helper()
+	tok, err := os.ReadFile(filepath.Join(data, "operator.token"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"Authorization", "Bearer " + strings.TrimSpace(string(tok))}
 }
 
 // waitHTTP waits until the node's HTTP listener answers /healthz.
@@ -71,13 +87,13 @@ func TestContractXDPControl(t *testing.T) {
 		}
 	}
 	write(`{"xdp_deny": ["198.51.100.0/24"], "xdp_limits": {"prefix_rate": 50, "prefix_burst": 60}}`)
-	_, httpAddr, _, proc := startEdgeProcess(t, bin, "-config", conf, "-workers", "1", "-xdp-iface", iface,
+	_, httpAddr, data, proc := startEdgeProcess(t, bin, "-config", conf, "-workers", "1", "-xdp-iface", iface,
 		"-xdp-allow", "192.0.2.1, 2001:db8:a11::/64", "-xdp-global-rate", "500")
 	base := "http://" + httpAddr
 	waitHTTP(t, base)
 	expect := func(method, path, body string, status int, want string) {
 		t.Helper()
-		if s, b := request(t, method, base+path, body); s != status || b != want {
+		if s, b := request(t, method, base+path, body, operator(t, data)...); s != status || b != want {
 			t.Errorf("%s %s: %d %s\nwant %d %s", method, path, s, b, status, want)
 		}
 	}
@@ -95,7 +111,7 @@ func TestContractXDPControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "reload after SIGHUP", func() string {
-		if _, b := request(t, "GET", base+"/xdp/lists", ""); b != `{"allow":["192.0.2.1/32","2001:db8:a11::/64"],"deny":["10.0.0.0/8","2001:db8:dead::/48"]}` {
+		if _, b := request(t, "GET", base+"/xdp/lists", "", operator(t, data)...); b != `{"allow":["192.0.2.1/32","2001:db8:a11::/64"],"deny":["10.0.0.0/8","2001:db8:dead::/48"]}` {
 			return "lists " + b
 		}
 		return ""
@@ -132,9 +148,9 @@ func TestContractXDPControl(t *testing.T) {
 // stop the node before it starts, naming the flag or field and the value.
 func TestContractXDPWithoutGuard(t *testing.T) {
 	bin := buildCommands(t)
-	_, httpAddr, _ := startEdge(t, bin)
+	_, httpAddr, data := startEdge(t, bin)
 	waitHTTP(t, "http://"+httpAddr)
-	s, b := request(t, "GET", "http://"+httpAddr+"/xdp/lists", "")
+	s, b := request(t, "GET", "http://"+httpAddr+"/xdp/lists", "", operator(t, data)...)
 	if s != http.StatusConflict || !strings.Contains(b, "no xdp guard attached") {
 		t.Errorf("GET /xdp/lists without a guard: %d %s", s, b)
 	}

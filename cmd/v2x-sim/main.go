@@ -2,9 +2,15 @@
 // signalised intersection: SPAT and MAP from the signal controller, BSMs
 // from equipped vehicles and object lists from roadside cameras, each
 // source on its own clock. -truth writes ground truth as JSON lines.
+// -attack injects an attack through a producer connection of its own;
+// -evaluate judges the node; -sweep judges N clean seeds in a row.
 package main
 
 import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,29 +21,52 @@ import (
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
 func main() {
-	if err := run(os.Args[1:], os.Stderr); err != nil {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "v2x-sim:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string, stderr io.Writer) error {
+// runConfig is what one simulated run needs besides the scenario.
+type runConfig struct {
+	addr     string
+	dial     client.Options
+	duration time.Duration
+	evaluate bool
+	feed     feed.Options // Log, Reorder, Seed, Encoding, Truth
+	attack   sim.AttackKind
+	// attackCert is the attacker's client certificate (-attack-cert,
+	// -attack-key) and attackIdentity the identity name in it, by which
+	// the evaluation attributes findings.
+	attackCert     *tls.Certificate
+	attackIdentity string
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
 	var cfg sim.Config
 	cfg.SetDefaults()
 	fs := flag.NewFlagSet("v2x-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`")
 	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem)")
+	certFile := fs.String("cert", "", "client certificate `file` naming this producer's identity (default: identities/sim.pem next to -ca, which a node with the development CA writes)")
+	keyFile := fs.String("key", "", "client key `file` of -cert")
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	truthFile := fs.String("truth", "", "write ground truth to this `file` as JSON lines (10 Hz)")
-	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed, best_single_source_rmse_m, ...)")
+	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed, best_single_source_rmse_m, ..., and the attack's: attack, detected, detect_ms, forged_objects_broadcast, false_findings)")
 	outOfOrder := fs.Float64("reorder", 0, "share of frames held back and sent late, out of order (0..1; up to 150 ms late)")
+	attackName := fs.String("attack", "", "inject an attack `kind` through a producer connection of its own, from 3 s on: ghost, teleport, const-pos, random-speed, sybil, replay, fake-green or map-swap")
+	attackCert := fs.String("attack-cert", "", "PEM `file` of the attacker's client certificate (with -attack-key; its identity is the one findings are attributed to)")
+	attackKey := fs.String("attack-key", "", "PEM `file` of the attacker's private key")
+	sweep := fs.Int("sweep", 0, "judge `N` clean runs, seeds -seed, -seed+1, ..., each for -duration with -evaluate: one JSON line per seed, then a summary line")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed; the same seed gives the same scenario")
 	fs.IntVar(&cfg.Cameras, "cameras", cfg.Cameras, "number of roadside cameras (0..12)")
 	fs.Float64Var(&cfg.EquippedShare, "equipped", cfg.EquippedShare, "share of vehicles sending BSMs (0..1)")
@@ -60,24 +89,53 @@ func run(args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	s, err := sim.New(cfg)
-	if err != nil {
+	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	opts := feed.Options{Log: log}
+	rc := runConfig{addr: *addr, duration: *duration, evaluate: *evaluate,
+		dial: client.Options{CAFile: *ca, ServerName: *serverName}}
+	rc.feed.Log = log
 	// Every flag is checked before dialling.
 	if !(*outOfOrder >= 0 && *outOfOrder <= 1) {
 		return fmt.Errorf("-reorder %v outside 0..1", *outOfOrder)
 	}
-	opts.Reorder, opts.Seed = *outOfOrder, cfg.Seed
+	rc.feed.Reorder = *outOfOrder
 	switch *encoding {
 	case "native":
 	case "csae53":
-		opts.Encoding = wire.EncodingCSAE53
+		rc.feed.Encoding = wire.EncodingCSAE53
 	case "j2735":
-		opts.Encoding = wire.EncodingJ2735
+		rc.feed.Encoding = wire.EncodingJ2735
 	default:
 		return fmt.Errorf("-encoding %q: want native, csae53 or j2735", *encoding)
+	}
+	if rc.attack, err = sim.ParseAttack(*attackName); err != nil {
+		return fmt.Errorf("-attack: %w", err)
+	}
+	if (*attackCert == "") != (*attackKey == "") {
+		return errors.New("-attack-cert and -attack-key go together")
+	}
+	if *attackCert != "" {
+		if rc.attack == sim.AttackNone {
+			return errors.New("-attack-cert: no -attack to use it for")
+		}
+		if rc.attackCert, rc.attackIdentity, err = loadIdentity(*attackCert, *attackKey); err != nil {
+			return fmt.Errorf("-attack-cert: %w", err)
+		}
+	}
+	if *sweep < 0 {
+		return fmt.Errorf("-sweep %d: want a number of runs", *sweep)
+	}
+	if *sweep > 0 {
+		switch {
+		case *duration <= 0:
+			return errors.New("-sweep needs -duration: how long each run lasts")
+		case rc.attack != sim.AttackNone:
+			return errors.New("-sweep runs clean seeds: no -attack")
+		case *truthFile != "":
+			return errors.New("-sweep writes no -truth")
+		}
+		rc.evaluate = true
 	}
 	if *truthFile != "" {
 		f, err := os.Create(*truthFile)
@@ -85,25 +143,103 @@ func run(args []string, stderr io.Writer) error {
 			return fmt.Errorf("-truth: %w", err)
 		}
 		defer f.Close()
-		opts.Truth = f
+		rc.feed.Truth = f
 	}
 
-	ctx, stop := cli.Context(*duration)
-	defer stop()
-	dctx, cancel := client.WithDialTimeout(ctx, 10*time.Second)
-	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName,
-		Reconnect: &client.Reconnect{Context: ctx, Log: log}})
-	cancel()
+	cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
 	if err != nil {
 		return err
 	}
+	if !id.Has(auth.RoleProducer) {
+		return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
+	}
+	if rc.evaluate && !id.Has(auth.RoleSubscriber) {
+		return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
+	}
+	rc.dial.CertFile, rc.dial.KeyFile = cf, kf
+
+	ctx, stop := cli.Context(0)
+	defer stop()
+	if *sweep > 0 {
+		return runSweep(ctx, cfg, rc, *sweep, stdout, stderr)
+	}
+	r, err := simulate(ctx, cfg, rc, stderr)
+	if err != nil || r == nil {
+		return err
+	}
+	return printJSON(stdout, r)
+}
+
+// loadIdentity loads a client certificate and returns it with the
+// v2x-edge identity name it carries.
+func loadIdentity(certFile, keyFile string) (*tls.Certificate, string, error) {
+	c, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, "", err
+	}
+	leaf, err := x509.ParseCertificate(c.Certificate[0])
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", certFile, err)
+	}
+	id, err := auth.FromCert(leaf)
+	if err != nil {
+		return nil, "", fmt.Errorf("%s: %w", certFile, err)
+	}
+	return &c, id.Name, nil
+}
+
+// attackDialOptions returns the options the attacker's own connection is
+// dialled with: those of the honest connection, presenting cert when one
+// was given (-attack-cert), else the honest identity.
+func attackDialOptions(base client.Options, cert *tls.Certificate) client.Options {
+	if cert != nil {
+		base.CertFile, base.KeyFile, base.Certificate = "", "", cert
+	}
+	return base
+}
+
+// simulate runs one scenario for rc.duration (until interrupted if 0) and
+// returns its evaluation, nil without -evaluate.
+func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Writer) (*eval.Result, error) {
+	log := rc.feed.Log
+	s, err := sim.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	opts := rc.feed
+	opts.Seed = cfg.Seed
+	ctx, cancel := parent, context.CancelFunc(func() {})
+	if rc.duration > 0 {
+		ctx, cancel = context.WithTimeout(parent, rc.duration)
+	}
+	defer cancel()
+	dial := func(o client.Options) (*client.Conn, error) {
+		o.Reconnect = &client.Reconnect{Context: ctx, Log: log}
+		dctx, cancel := client.WithDialTimeout(ctx, 10*time.Second)
+		defer cancel()
+		return client.Dial(dctx, rc.addr, o)
+	}
+	conn, err := dial(rc.dial)
+	if err != nil {
+		return nil, err
+	}
 	defer conn.Close()
-	log.Info("simulating", "seed", cfg.Seed, "cameras", cfg.Cameras, "sources", len(s.Sources()), "edge", *addr)
+	if rc.attack != sim.AttackNone {
+		if opts.Attack, err = sim.NewAttacker(s, sim.AttackConfig{Kind: rc.attack, Seed: cfg.Seed}); err != nil {
+			return nil, err
+		}
+		if opts.AttackConn, err = dial(attackDialOptions(rc.dial, rc.attackCert)); err != nil {
+			return nil, fmt.Errorf("attacker: %w", err)
+		}
+		defer opts.AttackConn.Close()
+	}
+	log.Info("simulating", "seed", cfg.Seed, "cameras", cfg.Cameras, "sources", len(s.Sources()), "edge", rc.addr, "attack", rc.attack.String())
 
 	var ev *eval.Live
-	if *evaluate {
-		if ev, err = eval.Attach(ctx, conn, s, &opts, eval.Options{}); err != nil {
-			return err
+	if rc.evaluate {
+		eo := eval.Options{Attack: rc.attack.String(), AttackerIdentity: rc.attackIdentity}
+		if ev, err = eval.Attach(ctx, conn, s, &opts, eo); err != nil {
+			return nil, err
 		}
 	}
 
@@ -120,13 +256,21 @@ func run(args []string, stderr io.Writer) error {
 				time.Since(start).Seconds(), st.Total(), st.Sent[wire.TypeBSM].Load(), st.Sent[wire.TypeObjectList].Load(),
 				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Rejected.Load(),
 				st.Lost.Load(), conn.Reconnects())
+			if opts.Attack != nil {
+				fmt.Fprintf(stderr, "v2x-sim: attack %s: sent %d forged frames, %d rejected by the node\n", rc.attack, st.AttackSent.Load(), st.AttackRejected.Load())
+			}
 			if err != nil {
-				return err
+				return nil, err
 			}
-			if ev != nil {
-				return printResult(os.Stdout, ev)
+			if ev == nil {
+				return nil, nil
 			}
-			return nil
+			r, err := ev.Finish()
+			if err != nil {
+				return nil, err
+			}
+			r.Seed = cfg.Seed
+			return &r, nil
 		case <-tick.C:
 			log.Info("progress", "elapsed", time.Since(start).Round(time.Second), "frames", st.Total(), "rejected", st.Rejected.Load())
 		}

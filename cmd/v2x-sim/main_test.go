@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 )
 
@@ -32,14 +33,56 @@ func TestFlagsCheckedBeforeDialling(t *testing.T) {
 		{[]string{"-reorder", "1.5"}, "-reorder"},
 		{[]string{"-duration", "-1s"}, "-duration"},
 		{[]string{"-log-level", "loud"}, "-log-level"},
+		{[]string{"-attack", "dos"}, "-attack"},
+		{[]string{"-attack", "ghost", "-attack-cert", "a.pem"}, "-attack-key"},
+		{[]string{"-attack", "ghost", "-attack-key", "a-key.pem"}, "-attack-cert"},
+		{[]string{"-attack-cert", "a.pem", "-attack-key", "a-key.pem"}, "-attack"},
+		{[]string{"-attack", "ghost", "-attack-cert", "missing.pem", "-attack-key", "missing-key.pem"}, "-attack-cert"},
+		{[]string{"-sweep", "-1", "-duration", "1s"}, "-sweep"},
+		{[]string{"-sweep", "3"}, "-duration"},
+		{[]string{"-sweep", "3", "-duration", "1s", "-attack", "ghost"}, "-attack"},
+		{[]string{"-sweep", "3", "-duration", "1s", "-truth", "t.json"}, "-truth"},
 	} {
 		begin := time.Now()
-		err := run(append([]string{"-edge", addr, "-ca", filepath.Join(dir, devca.CAFile)}, c.args...), &bytes.Buffer{})
+		err := run(append([]string{"-edge", addr, "-ca", filepath.Join(dir, devca.CAFile)}, c.args...), &bytes.Buffer{}, &bytes.Buffer{})
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want an error naming %s", c.args, err, c.want)
 		}
 		if took := time.Since(begin); took > time.Second {
 			t.Errorf("%q: took %v: it dialled first", c.args, took)
+		}
+	}
+}
+
+// TestIdentityCheckedBeforeDialling: the identity must be a producer, and
+// for -evaluate also a subscriber; with no -cert and no lab identity next
+// to -ca, it says how to get one.
+func TestIdentityCheckedBeforeDialling(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := devca.Ensure(dir, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	ids := t.TempDir()
+	prodCert, prodKey, err := devca.IssueFiles(dir, auth.Identity{Name: "cam", Roles: auth.Roles(auth.RoleProducer), Kinds: auth.AllKinds}, time.Now().Add(time.Hour), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subCert, subKey, err := devca.IssueFiles(dir, auth.Identity{Name: "viewer", Roles: auth.Roles(auth.RoleSubscriber)}, time.Now().Add(time.Hour), ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "v2x-edge cert issue"},
+		{[]string{"-cert", subCert, "-key", subKey}, "not a producer"},
+		{[]string{"-cert", prodCert, "-key", prodKey, "-evaluate"}, "-evaluate needs an identity with both producer and subscriber"},
+		{[]string{"-cert", prodCert}, "-cert and -key"},
+	} {
+		err := run(append([]string{"-edge", "127.0.0.1:9", "-ca", filepath.Join(dir, devca.CAFile)}, c.args...), &bytes.Buffer{}, &bytes.Buffer{})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want an error saying %q", c.args, err, c.want)
 		}
 	}
 }

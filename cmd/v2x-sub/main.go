@@ -15,7 +15,9 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/render"
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/csae53"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -32,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`")
 	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem)")
+	certFile := fs.String("cert", "", "client certificate `file` naming this subscriber's identity (default: identities/sub.pem next to -ca, which a node with the development CA writes)")
+	keyFile := fs.String("key", "", "client key `file` of -cert")
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	asJSON := fs.Bool("json", false, "print one JSON line per state update")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
@@ -65,11 +69,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-compression %q: want node or none", *compression)
 	}
 
+	cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SubIdentity)
+	if err != nil {
+		return err
+	}
+	if !id.Has(auth.RoleSubscriber) {
+		return fmt.Errorf("identity %s (%s) is not a subscriber", id.Name, cf)
+	}
+
 	ctx, stop := cli.Context(*duration)
 	defer stop()
 	log := slog.New(slog.NewTextHandler(stderr, nil)).With("cmd", "v2x-sub")
 	dctx, cancel := client.WithDialTimeout(ctx, 10*time.Second)
-	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, ServerName: *serverName,
+	conn, err := client.Dial(dctx, *addr, client.Options{CAFile: *ca, CertFile: cf, KeyFile: kf, ServerName: *serverName,
 		Reconnect: &client.Reconnect{Context: ctx, Log: log}})
 	if err != nil {
 		cancel()

@@ -107,3 +107,12 @@ func FromCert(c *x509.Certificate) (Identity, error) {
 	}
 	return ParseURI(found)
 }
+
+// ParseURIString reads an identity from its URI as text.
+func ParseURIString(s string) (Identity, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return Identity{}, fmt.Errorf("auth: %w", err)
+	}
+	return ParseURI(u)
+}

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sync"
@@ -25,6 +26,13 @@ type Options struct {
 	// DIR/ca.pem. RootCAs, if set, is used instead.
 	CAFile  string
 	RootCAs *x509.CertPool
+	// CertFile and KeyFile are the client certificate (and its key) the
+	// node requires: one naming this client's identity and roles, as
+	// `v2x-edge cert issue` writes (docs/protocol.md §1.1). Certificate,
+	// if set, is used instead.
+	CertFile    string
+	KeyFile     string
+	Certificate *tls.Certificate
 	// ServerName overrides the name checked in the node's certificate;
 	// by default the host of the address.
 	ServerName string
@@ -116,6 +124,20 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 			return nil, fmt.Errorf("dial %s: %w", addr, err)
 		}
 	}
+	var certs []tls.Certificate
+	switch {
+	case opts.Certificate != nil:
+		certs = []tls.Certificate{*opts.Certificate}
+	case opts.CertFile != "" || opts.KeyFile != "":
+		if opts.CertFile == "" || opts.KeyFile == "" {
+			return nil, fmt.Errorf("dial %s: a client certificate needs both its file and its key file", addr)
+		}
+		cert, err := tls.LoadX509KeyPair(opts.CertFile, opts.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("dial %s: client certificate: %w", addr, err)
+		}
+		certs = []tls.Certificate{cert}
+	}
 	name := opts.ServerName
 	if name == "" {
 		host, _, err := net.SplitHostPort(addr)
@@ -136,7 +158,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 		keepAlive = min(keepAlive, time.Second)
 	}
 	c := &Conn{addr: addr, tr: opts.Transport, rc: opts.Reconnect,
-		tlsConf: &tls.Config{RootCAs: pool, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13},
+		tlsConf: &tls.Config{RootCAs: pool, Certificates: certs, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13},
 		qconf:   &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: keepAlive, EnableDatagrams: true},
 		changed: make(chan struct{}), routes: make(map[routeKey]*Subscription), routing: make(map[*quic.Conn]bool),
 		done: make(chan struct{})}
@@ -173,6 +195,8 @@ func (c *Conn) explain(ctx context.Context, err error) error {
 	var hs *quic.HandshakeTimeoutError
 	var idle *quic.IdleTimeoutError
 	switch {
+	case refusal(err) != nil:
+		return fmt.Errorf("dial %s: %w", c.addr, refusal(err))
 	case errors.As(err, &uae) || errors.As(err, &cve):
 		return fmt.Errorf("dial %s: the node's certificate is not signed by the CA given (pass the node's DIR/ca.pem with -ca): %w", c.addr, err)
 	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &hs) || errors.As(err, &idle):
@@ -183,6 +207,49 @@ func (c *Conn) explain(ctx context.Context, err error) error {
 		return fmt.Errorf("dial %s: no node answered at %s%s (is v2x-edge running and listening there?): %w", c.addr, c.addr, within, err)
 	}
 	return fmt.Errorf("dial %s: %w", c.addr, err)
+}
+
+// errRefused is what a connection the node refused or closed for who the
+// client is ends with.
+type errRefused struct {
+	why string
+	err error
+}
+
+func (e *errRefused) Error() string { return e.why + ": " + e.err.Error() }
+func (e *errRefused) Unwrap() error { return e.err }
+
+// refusal explains err when it is the node refusing this client: a TLS
+// alert from the node (its certificate refused: none given, not signed by
+// the node's client CA, expired, revoked, or naming no identity), or its
+// connection closed because its identity was revoked. Otherwise nil.
+// TLS 1.3 lets a client finish its handshake before the node has checked
+// its certificate, so the refusal may come as the loss of a connection
+// that was dialled successfully.
+func refusal(err error) error {
+	var te *quic.TransportError
+	var ae *quic.ApplicationError
+	switch {
+	case errors.As(err, &te) && te.Remote && te.ErrorCode.IsCryptoError():
+		return &errRefused{"the node refused this client's certificate (none given, not signed by the node's client CA, expired, revoked, or naming no identity: see -cert, -key and v2x-edge cert issue)", err}
+	case errors.As(err, &ae) && ae.Remote && ae.ErrorCode == wire.ConnErrRevoked:
+		return &errRefused{"the node closed the connection: this client's identity or certificate was revoked", err}
+	}
+	return nil
+}
+
+// explainLost is err, explained when the connection was lost because the
+// node refused this client.
+func (c *Conn) explainLost(qc *quic.Conn, err error) error {
+	if r := refusal(err); r != nil {
+		return r
+	}
+	if qc.Context().Err() != nil {
+		if r := refusal(context.Cause(qc.Context())); r != nil {
+			return fmt.Errorf("%w (%w)", r, err)
+		}
+	}
+	return err
 }
 
 // dialTimeoutKey carries the timeout of a context from WithDialTimeout.
@@ -215,6 +282,16 @@ func (c *Conn) keep() {
 			return
 		case <-ctx.Done():
 			c.end(fmt.Errorf("connection to %s: %w", c.addr, ctx.Err()))
+			return
+		}
+		if r := refusal(context.Cause(qc.Context())); r != nil {
+			// Dialling again would be refused the same way.
+			c.log.Error("the node refused this client; not reconnecting", "edge", c.addr, "err", r)
+			c.end(fmt.Errorf("connection to %s: %w", c.addr, r))
+			c.mu.Lock()
+			c.up = false
+			c.signal()
+			c.mu.Unlock()
 			return
 		}
 		c.mu.Lock()
@@ -306,7 +383,8 @@ func (c *Conn) current() *quic.Conn {
 // was lost and the Conn will reconnect: then the stream should be opened
 // again on the connection await returns. A connection error reaches the
 // streams a moment before the connection's context ends, so it waits for
-// that a little; a stream reset by the node is no loss of the connection.
+// that a little; a stream the node reset or ended is no loss of the
+// connection.
 func (c *Conn) lost(qc *quic.Conn, err error) bool {
 	if c.rc == nil {
 		return false
@@ -315,7 +393,9 @@ func (c *Conn) lost(qc *quic.Conn, err error) bool {
 		return true
 	}
 	var se *quic.StreamError
-	if errors.As(err, &se) {
+	if errors.As(err, &se) || errors.Is(err, io.EOF) {
+		// Reset by the node, or ended by it after our end (a clean FIN
+		// only comes from a live node): the connection is not lost.
 		return false
 	}
 	t := time.NewTimer(time.Second)

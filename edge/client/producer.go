@@ -44,7 +44,7 @@ func (c *Conn) OpenProducer(ctx context.Context, clock func() int64) (*Producer,
 	qc := c.current()
 	st, err := qc.OpenStreamSync(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("open producer stream: %w", err)
+		return nil, fmt.Errorf("open producer stream: %w", c.explainLost(qc, err))
 	}
 	p := &Producer{c: c, qc: qc, st: st, fw: wire.NewWriter(st), clock: clock, seq: make(map[uint32]uint64),
 		errs: make(chan *wire.ErrorFrame, 64), done: make(chan struct{}), stop: make(chan struct{})}

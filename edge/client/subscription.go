@@ -149,7 +149,7 @@ func (c *Conn) Subscribe(ctx context.Context, sub wire.Subscribe) (*Subscription
 	qc := c.current()
 	r, err := s.open(ctx, qc)
 	if err != nil {
-		return nil, err
+		return nil, c.explainLost(qc, err)
 	}
 	go s.readLoop(qc, r)
 	go s.clockLoop()

@@ -95,7 +95,7 @@ func ensureCA(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 		Subject:               pkix.Name{Organization: []string{"v2x-edge"}, CommonName: "v2x-edge development CA"},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(validity),
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 		MaxPathLenZero:        true,

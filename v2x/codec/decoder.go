@@ -74,6 +74,9 @@ func (d *Decoder) DecodeFrame(enc wire.Encoding, b []byte) (n int, err error) {
 	default:
 		return 0, fmt.Errorf("%s: %w", name, ErrUnsupported)
 	}
+	if n > 0 && (n == 1 || Padding(b[:n-1])) && (n > 1 || b[0] == 0) {
+		return 0, &Error{Encoding: name, Path: "MessageFrame", Err: ErrAllZero}
+	}
 	d.last = enc
 	return n, nil
 }

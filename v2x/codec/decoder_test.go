@@ -244,3 +244,23 @@ func TestDecodeAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestAllZeroFrameMalformed: a frame read from zero bytes (but perhaps its
+// last) has every field at its schema minimum (36 zero bytes are a CSAE
+// BSM at -90°, -180°): malformed, not a message.
+func TestAllZeroFrameMalformed(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		b    []byte
+	}{
+		{"36 zero bytes then a non-zero byte", append(make([]byte, 36), 1)},
+		{"35 zero bytes then a non-zero byte", append(make([]byte, 35), 1)},
+	} {
+		var d Decoder
+		var m Message
+		n, err := d.Decode(wire.EncodingCSAE53, tc.b, &m)
+		if !errors.Is(err, ErrAllZero) {
+			t.Errorf("%s: %d bytes, type %v, lat %v lon %v, err %v; want ErrAllZero", tc.name, n, m.Type, m.BSM.Lat, m.BSM.Lon, err)
+		}
+	}
+}

@@ -15,6 +15,11 @@ var (
 	// ErrPadding is the cause when the input at a frame's start is zero
 	// bytes only: padding, not a frame.
 	ErrPadding = errors.New("only zero bytes (padding), no frame")
+	// ErrAllZero is the cause when a frame decodes from bytes that are
+	// all zero but perhaps the last: every field at its schema minimum
+	// (36 zero bytes are a CSAE BSM at -90°, -180°). No sender makes
+	// such a frame; it is garbage or forged.
+	ErrAllZero = errors.New("frame of zero bytes: every field at its minimum")
 	// ErrEmpty is the cause when there is no input at all.
 	ErrEmpty = errors.New("no bytes")
 )

@@ -7,22 +7,23 @@ type Code uint16
 
 // Error codes. docs/protocol.md explains each; the values never change.
 const (
-	CodeBadLength           Code = 1 // impossible length field: the stream's framing is lost and its read side is closed
-	CodeUnknownType         Code = 2 // frame type not defined; the frame was skipped
-	CodeBadVersion          Code = 3 // frame version not supported; the frame was skipped
-	CodeUnsupportedEncoding Code = 4 // payload encoding not supported for this type; skipped
-	CodeMalformed           Code = 5 // payload truncated or not decodable; skipped
-	CodeInvalidValue        Code = 6 // payload decodes but a value is impossible (NaN, out of range); skipped
-	CodeUnexpectedFrame     Code = 7 // known type not allowed on this stream or in this state; skipped
-	CodeOverloaded          Code = 8 // the node shed the frame under load
-	CodeInternal            Code = 9 // the node failed; not the sender's fault
+	CodeBadLength           Code = 1  // impossible length field: the stream's framing is lost and its read side is closed
+	CodeUnknownType         Code = 2  // frame type not defined; the frame was skipped
+	CodeBadVersion          Code = 3  // frame version not supported; the frame was skipped
+	CodeUnsupportedEncoding Code = 4  // payload encoding not supported for this type; skipped
+	CodeMalformed           Code = 5  // payload truncated or not decodable; skipped
+	CodeInvalidValue        Code = 6  // payload decodes but a value is impossible (NaN, out of range); skipped
+	CodeUnexpectedFrame     Code = 7  // known type not allowed on this stream or in this state; skipped
+	CodeOverloaded          Code = 8  // the node shed the frame under load
+	CodeInternal            Code = 9  // the node failed; not the sender's fault
+	CodeForbidden           Code = 10 // the connection's identity may not send this (role or source kind); skipped
 )
 
 var codeNames = map[Code]string{
 	CodeBadLength: "bad_length", CodeUnknownType: "unknown_type", CodeBadVersion: "bad_version",
 	CodeUnsupportedEncoding: "unsupported_encoding", CodeMalformed: "malformed",
 	CodeInvalidValue: "invalid_value", CodeUnexpectedFrame: "unexpected_frame",
-	CodeOverloaded: "overloaded", CodeInternal: "internal",
+	CodeOverloaded: "overloaded", CodeInternal: "internal", CodeForbidden: "forbidden",
 }
 
 // String returns the code's snake_case name, as used in metrics labels.
@@ -36,7 +37,7 @@ func (c Code) String() string {
 // AllCodes lists every defined code in numeric order.
 func AllCodes() []Code {
 	return []Code{CodeBadLength, CodeUnknownType, CodeBadVersion, CodeUnsupportedEncoding,
-		CodeMalformed, CodeInvalidValue, CodeUnexpectedFrame, CodeOverloaded, CodeInternal}
+		CodeMalformed, CodeInvalidValue, CodeUnexpectedFrame, CodeOverloaded, CodeInternal, CodeForbidden}
 }
 
 // MaxErrorMessage bounds the message text of an Error frame.

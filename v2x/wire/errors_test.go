@@ -118,6 +118,7 @@ func TestCodes(t *testing.T) {
 		{CodeUnsupportedEncoding, 4, "unsupported_encoding"}, {CodeMalformed, 5, "malformed"},
 		{CodeInvalidValue, 6, "invalid_value"}, {CodeUnexpectedFrame, 7, "unexpected_frame"},
 		{CodeOverloaded, 8, "overloaded"}, {CodeInternal, 9, "internal"},
+		{CodeForbidden, 10, "forbidden"},
 	}
 	all := AllCodes()
 	if len(all) != len(want) {

@@ -115,7 +115,8 @@ func TestSpecTransport(t *testing.T) {
 		t.Error("§1 does not give the ALPN")
 	}
 	checkNamed(t, d.table(t, "1. Transport", "scope", "code", "constant"), "code", "constant",
-		map[string]int64{"ConnErrNone": ConnErrNone, "ConnErrShutdown": ConnErrShutdown, "StreamErrFraming": StreamErrFraming},
+		map[string]int64{"ConnErrNone": ConnErrNone, "ConnErrShutdown": ConnErrShutdown, "ConnErrRevoked": ConnErrRevoked, "ConnErrOverloaded": ConnErrOverloaded,
+			"StreamErrFraming": StreamErrFraming, "StreamErrOverloaded": StreamErrOverloaded},
 		constsLike(t, `^(ConnErr|StreamErr)`))
 }
 

@@ -142,6 +142,9 @@ func DecodeState(p []byte, s *State) error {
 		o.CovEE = d.f32()
 		o.CovEN = d.f32()
 		o.CovNN = d.f32()
+		if h := o.Heading; h == h && !(h >= 0 && h < 360) {
+			return fmt.Errorf("state: %w: object %d heading %v outside [0, 360)", ErrInvalid, o.ID, h)
+		}
 	}
 	s.Signals = grow(s.Signals, ns)
 	for i := range s.Signals {

@@ -19,11 +19,13 @@ import (
 
 // Options configure the demo.
 type Options struct {
-	Addr   string // node QUIC address
-	Client client.Options
-	Sim    sim.Config
-	Out    io.Writer // one progress line a second
-	Log    *slog.Logger
+	Addr   string         // node QUIC address
+	Client client.Options // the producer's connection
+	// Subscriber is the subscriber's connection; by default Client.
+	Subscriber client.Options
+	Sim        sim.Config
+	Out        io.Writer // one progress line a second
+	Log        *slog.Logger
 }
 
 // Run feeds the node and watches its output until ctx ends.
@@ -39,7 +41,11 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("demo: %w", err)
 	}
 	defer prodConn.Close()
-	subConn, err := client.Dial(dctx, o.Addr, o.Client)
+	subOpts := o.Subscriber
+	if subOpts == (client.Options{}) {
+		subOpts = o.Client
+	}
+	subConn, err := client.Dial(dctx, o.Addr, subOpts)
 	if err != nil {
 		return fmt.Errorf("demo: %w", err)
 	}
