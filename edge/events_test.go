@@ -32,3 +32,26 @@ func TestEventSubsNeverBlock(t *testing.T) {
 		t.Fatalf("after remove: sent %d dropped %d", sent, dropped)
 	}
 }
+
+// Only a subscriber whose identity has the operator role may ask for
+// events: anyone else's Subscribe with SubEvents is forbidden.
+func TestSubEventsNeedsOperator(t *testing.T) {
+	s, fs, h, _ := testSubscriber(t)
+	sub := wire.AppendSubscribe(nil, &wire.Subscribe{Flags: wire.SubEvents})
+	if s.handle(frameOf(wire.TypeSubscribe, sub)) {
+		t.Fatal("a non-operator subscription with SubEvents started")
+	}
+	if len(fs.rejected) != 1 || fs.rejected[0] != wire.CodeForbidden {
+		t.Fatalf("rejected %v, want forbidden", fs.rejected)
+	}
+	if p := h.events.qs.Load(); p != nil && len(*p) != 0 {
+		t.Fatal("event queue registered for a non-operator")
+	}
+	s.operator = true
+	if !s.handle(frameOf(wire.TypeSubscribe, sub)) {
+		t.Fatal("an operator's subscription with SubEvents did not start")
+	}
+	if p := h.events.qs.Load(); p == nil || len(*p) != 1 {
+		t.Fatal("no event queue for the operator")
+	}
+}

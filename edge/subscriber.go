@@ -43,6 +43,9 @@ type subscriber struct {
 	needKey atomic.Bool
 	started bool
 	evq     atomic.Pointer[eventQueue] // set once the subscription asks for events
+	// operator says the stream's identity has the operator role: only
+	// then may a Subscribe ask for events (wire.SubEvents).
+	operator bool
 
 	// writer-owned
 	state     wire.State
@@ -138,9 +141,10 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 		s.ss.reject(h, wire.CodeInvalidValue, err.Error())
 		return false
 	}
-	// TODO(mtls): only an identity with the operator role may set
-	// SubEvents; refuse it (forbidden) once the stream carries its
-	// identity.
+	if f.Flags&wire.SubEvents != 0 && !s.operator {
+		s.ss.reject(h, wire.CodeForbidden, "events (SubEvents) need the operator role")
+		return false
+	}
 	if f.Flags&wire.SubEvents != 0 && s.evq.Load() == nil {
 		q := newEventQueue()
 		s.evq.Store(q)
