@@ -12,6 +12,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
@@ -53,6 +54,9 @@ type Config struct {
 	Fusion string `json:"fusion"`
 	// Track tunes the tracker (fields as in track.Config; zero: default).
 	Track track.Config `json:"track"`
+	// Trust tunes the misbehaviour checks, trust scores and quarantine
+	// (fields as in trust.Config; zero: default, checks on).
+	Trust trust.Config `json:"trust"`
 
 	MaxFrame      int           `json:"max_frame"`       // bytes, length field limit
 	InboxSize     int           `json:"inbox_size"`      // measurements queued for fusion before shedding

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
@@ -37,7 +38,7 @@ func TestReferencePointLogRounded(t *testing.T) {
 	m := newMetrics()
 	in := newInbox(cfg.InboxSize)
 	hub := newHub(0, m.bc.hub)
-	w := newWorld(newFusionConfig(&cfg), slog.New(slog.NewTextHandler(&buf, nil)), &m.fusion, in, hub, newTrackFuser(track.Config{}))
+	w := newWorld(newFusionConfig(&cfg), slog.New(slog.NewTextHandler(&buf, nil)), &m.fusion, in, hub, newTrackFuser(track.Config{}, trust.Config{}))
 	w.setMap(&v2x.Map{IntersectionID: 1, RefLat: 22.543083199999998, RefLon: 114.05790000000002})
 	if out := buf.String(); !strings.Contains(out, "lat=22.5430832 lon=114.0579 ") {
 		t.Errorf("log line %q does not give lat=22.5430832 lon=114.0579", out)

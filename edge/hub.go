@@ -28,6 +28,7 @@ type hub struct {
 	// subs is copied on write: publish iterates it without locking.
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*mailbox]
+	events eventSubs // event subscribers (wire.SubEvents)
 
 	// Owned by the publishing goroutine (the fusion loop).
 	maxBurst  int          // 0: automatic; < 0: none; > 0: fixed

@@ -43,17 +43,18 @@ const shareWindow = 8
 
 // batch is what the fusion loop takes from the inbox in one swap.
 type batch struct {
-	meas  []measurement
-	spats []spatUpdate
-	maps  []*v2x.Map
-	rsis  []*v2x.RSI
+	meas   []measurement
+	spats  []spatUpdate
+	maps   []*v2x.Map
+	mapSrc []uint64 // per MAP: the stream that sent it
+	rsis   []*v2x.RSI
 }
 
 func (b *batch) reset() {
 	b.meas, b.spats = b.meas[:0], b.spats[:0]
 	clear(b.maps)
 	clear(b.rsis)
-	b.maps, b.rsis = b.maps[:0], b.rsis[:0]
+	b.maps, b.rsis, b.mapSrc = b.maps[:0], b.rsis[:0], b.mapSrc[:0]
 }
 
 func newInbox(limit int) *inbox {
@@ -110,11 +111,12 @@ func (in *inbox) putSPAT(s *spatUpdate) bool {
 }
 
 // putMap queues a MAP or RSI (cold messages, a few per second at most).
-func (in *inbox) putMap(m *v2x.Map, r *v2x.RSI) bool {
+func (in *inbox) putMap(m *v2x.Map, r *v2x.RSI, stream uint64) bool {
 	in.mu.Lock()
 	ok := len(in.cur.maps)+len(in.cur.rsis) < 64
 	if ok && m != nil {
 		in.cur.maps = append(in.cur.maps, m)
+		in.cur.mapSrc = append(in.cur.mapSrc, stream)
 	}
 	if ok && r != nil {
 		in.cur.rsis = append(in.cur.rsis, r)

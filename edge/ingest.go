@@ -174,7 +174,7 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 		if r := checkMap(mp); r != reasonOK {
 			return s.invalid(h, r, "map")
 		}
-		if !s.env.in.putMap(mp, nil) {
+		if !s.env.in.putMap(mp, nil, s.id) {
 			return s.shed(h, 1)
 		}
 		if s.mapSum != 0 {
@@ -188,7 +188,7 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 		if reason := checkRSI(r); reason != reasonOK {
 			return s.invalid(h, reason, "rsi")
 		}
-		return s.env.in.putMap(nil, r) || s.shed(h, 1)
+		return s.env.in.putMap(nil, r, s.id) || s.shed(h, 1)
 	}
 	return true
 }
@@ -272,7 +272,7 @@ func (s *source) ingestSPAT(h *wire.Header, sp *v2x.SPAT, t, ingest int64) bool 
 	if r := checkSPAT(sp); r != reasonOK {
 		return s.invalid(h, r, "spat")
 	}
-	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID = t, ingest, sp.IntersectionID
+	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID, s.su.Stream = t, ingest, sp.IntersectionID, s.id
 	s.su.N = copy(s.su.Phases[:], sp.Phases)
 	return s.env.in.putSPAT(&s.su) || s.shed(h, 1)
 }

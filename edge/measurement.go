@@ -20,8 +20,9 @@ const (
 
 // spatUpdate is a SPAT as queued for the fusion loop.
 type spatUpdate struct {
-	TimeNS         int64 // capture time on the node clock
-	IngestNS       int64 // node time the SPAT arrived
+	TimeNS         int64  // capture time on the node clock
+	IngestNS       int64  // node time the SPAT arrived
+	Stream         uint64 // the source that sent it
 	IntersectionID uint32
 	N              int
 	Phases         [v2x.MaxPhases]v2x.Phase

@@ -53,6 +53,7 @@ type fusionMetrics struct {
 	noRef         prometheus.Counter // the no_reference child of v2x_values_rejected_total
 	mapsUnchanged prometheus.Counter // v2x_map_unchanged_total: MAPs the same as the current one
 	started       prometheus.Gauge   // boot time; the first state's Seq is this in µs
+	trust         trustMetrics
 }
 
 func newMetrics() *metrics {
@@ -142,4 +143,5 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 	m.started = gauge("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
 	m.outsideMap = outsideMap
 	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started)
+	m.trust.register(reg)
 }

@@ -76,7 +76,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	case FusionLatest:
 		f = newLatestFuser(int64(cfg.StaleAfter))
 	default:
-		f = newTrackFuser(cfg.Track)
+		f = newTrackFuser(cfg.Track, cfg.Trust)
 	}
 	n.w = newWorld(newFusionConfig(&cfg), log, &m.fusion, n.in, n.hub, f)
 	n.bc = broadcast{hub: n.hub, cfg: newBroadcastConfig(&cfg), m: &m.bc}

@@ -142,6 +142,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 				continue
 			}
 			sub = newSubscriber(ss.bc, ss, ss.id, ss.log)
+			sub.operator = ss.ident.Has(auth.RoleOperator)
 			if sub.handle(&h, payload) {
 				go sub.run(ctx)
 			}

@@ -42,6 +42,10 @@ type subscriber struct {
 	filter  atomic.Pointer[wire.Subscribe]
 	needKey atomic.Bool
 	started bool
+	evq     atomic.Pointer[eventQueue] // set once the subscription asks for events
+	// operator says the stream's identity has the operator role: only
+	// then may a Subscribe ask for events (wire.SubEvents).
+	operator bool
 
 	// writer-owned
 	state     wire.State
@@ -137,6 +141,15 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 		s.ss.reject(h, wire.CodeInvalidValue, err.Error())
 		return false
 	}
+	if f.Flags&wire.SubEvents != 0 && !s.operator {
+		s.ss.reject(h, wire.CodeForbidden, "events (SubEvents) need the operator role")
+		return false
+	}
+	if f.Flags&wire.SubEvents != 0 && s.evq.Load() == nil {
+		q := newEventQueue()
+		s.evq.Store(q)
+		s.hub.events.add(q)
+	}
 	s.filter.Store(f)
 	s.mb.rate.Store(math.Float32bits(f.MaxRate))
 	s.needKey.Store(true)
@@ -152,6 +165,9 @@ func (s *subscriber) handle(h *wire.Header, payload []byte) bool {
 }
 
 func (s *subscriber) close() {
+	if q := s.evq.Load(); q != nil {
+		s.hub.events.remove(q)
+	}
 	if s.started {
 		s.hub.removeMailbox(s.mb)
 		s.m.subscribers.Dec()
@@ -195,9 +211,21 @@ func (s *subscriber) run(ctx context.Context) {
 		}
 	}()
 	for {
+		var evc chan wire.Event // nil (never ready) until events are asked for
+		if q := s.evq.Load(); q != nil {
+			evc = q.c
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case ev := <-evc:
+			if err := s.sendEvent(&ev); err != nil {
+				if !errors.Is(err, context.Canceled) {
+					s.log.Debug("subscriber write failed", "err", err)
+				}
+				return
+			}
+			continue
 		case <-s.mb.c:
 		}
 		if err := s.sendCurrent(); err != nil {
@@ -207,6 +235,16 @@ func (s *subscriber) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// sendEvent writes one Event frame on the stream (never as a datagram),
+// while the subscription still asks for events.
+func (s *subscriber) sendEvent(ev *wire.Event) error {
+	if f := s.filter.Load(); f == nil || f.Flags&wire.SubEvents == 0 {
+		return nil
+	}
+	h := wire.Header{Type: wire.TypeEvent, Capture: ev.TimeNS, Source: s.source}
+	return s.fw.WriteFrame(&h, 0, func(b []byte) []byte { return wire.AppendEvent(b, ev) })
 }
 
 // sendCurrent sends the current snapshot if it is worth sending: the work

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -10,12 +11,26 @@ import (
 // trackFuser puts the multi-source tracker (package track) behind the
 // fuser interface.
 type trackFuser struct {
-	tr *track.Tracker
+	tr  *track.Tracker
+	mon *trust.Monitor // misbehaviour checks; nil when disabled
 }
 
-func newTrackFuser(cfg track.Config) *trackFuser { return &trackFuser{tr: track.New(cfg)} }
+// newTrackFuser returns the tracker behind the fuser interface, with the
+// misbehaviour checks of tc unless they are disabled.
+func newTrackFuser(cfg track.Config, tc trust.Config) *trackFuser {
+	f := &trackFuser{tr: track.New(cfg)}
+	if !tc.Disabled {
+		f.mon = trust.New(tc)
+	}
+	return f
+}
 
-func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) { f.tr.UpdateFrame(ms, e, n) }
+func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) {
+	f.tr.UpdateFrame(ms, e, n)
+	if f.mon != nil {
+		f.mon.AfterFrame(f.tr.Tracks(), ms, f.tr.Matched())
+	}
+}
 
 func (f *trackFuser) Reframe(from, to *geo.Frame) {
 	f.tr.Reframe(func(e, n float64) (float64, float64) {
@@ -34,7 +49,12 @@ func (f *trackFuser) SetMap(m *v2x.Map, fr *geo.Frame) {
 	})
 }
 
-func (f *trackFuser) Expire(cutoff int64) { f.tr.Expire(cutoff) }
+func (f *trackFuser) Expire(now int64) {
+	f.tr.Expire(now)
+	if f.mon != nil {
+		f.mon.Cycle(f.tr.Tracks(), now)
+	}
+}
 
 func (f *trackFuser) Len() int { return f.tr.Len() }
 
@@ -43,7 +63,7 @@ func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.Sta
 	ts := f.tr.Tracks()
 	for i := range ts {
 		t := &ts[i]
-		if !t.Confirmed {
+		if !t.Confirmed || f.mon != nil && !f.mon.Broadcastable(t, now) {
 			continue
 		}
 		e, n, _, _ := t.At(now)

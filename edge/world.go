@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -22,6 +23,8 @@ type world struct {
 	in    *inbox
 	hub   *hub
 	fuser fuser
+	mon   *trust.Monitor // misbehaviour checks; nil when disabled
+	ev    eventLog
 
 	batch     batch
 	hasFrame  bool
@@ -42,10 +45,12 @@ type fusionConfig struct {
 	maxRange       float64 // metres from the reference point
 	publishTick    time.Duration
 	signalStale    time.Duration
+	trust          trust.Config
 }
 
 func newFusionConfig(c *Config) fusionConfig {
-	return fusionConfig{refLat: c.RefLat, refLon: c.RefLon, maxRange: c.MaxRange, publishTick: c.PublishTick, signalStale: c.SignalStale}
+	return fusionConfig{refLat: c.RefLat, refLon: c.RefLon, maxRange: c.MaxRange, publishTick: c.PublishTick, signalStale: c.SignalStale,
+		trust: c.Trust}
 }
 
 // hasRef reports whether the configuration fixes the reference point.
@@ -53,6 +58,11 @@ func (c *fusionConfig) hasRef() bool { return !math.IsNaN(c.refLat) && !math.IsN
 
 func newWorld(cfg fusionConfig, log *slog.Logger, m *fusionMetrics, in *inbox, hub *hub, f fuser) *world {
 	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
+	if tf, ok := f.(*trackFuser); ok {
+		w.mon = tf.mon
+	} else if !cfg.trust.Disabled {
+		w.mon = trust.New(cfg.trust)
+	}
 	boot := clock.Now()
 	w.seq = firstSeq(boot) - 1
 	m.started.Set(float64(boot) / 1e9)
@@ -88,8 +98,10 @@ func (w *world) run(ctx context.Context) {
 // cycle drains the inbox, folds it in, expires stale state and publishes.
 func (w *world) cycle(start int64) {
 	w.in.swap(&w.batch)
-	for _, mp := range w.batch.maps {
-		w.setMap(mp)
+	for i, mp := range w.batch.maps {
+		if w.mon == nil || w.mon.Map(mp, w.batch.mapSrc[i], start) {
+			w.setMap(mp)
+		}
 	}
 	if n := len(w.batch.rsis); n > 0 {
 		w.rsi = w.batch.rsis[n-1]
@@ -97,6 +109,9 @@ func (w *world) cycle(start int64) {
 	for i := range w.batch.spats {
 		s := &w.batch.spats[i]
 		if !w.hasSPAT || s.TimeNS >= w.spat.TimeNS {
+			if w.mon != nil && !w.mon.SPAT(s.Stream, s.TimeNS, s.IngestNS, s.Phases[:s.N]) {
+				continue
+			}
 			w.spat, w.hasSPAT = *s, true
 			w.ingestNS = max(w.ingestNS, s.IngestNS)
 		}
@@ -116,6 +131,9 @@ func (w *world) cycle(start int64) {
 		e, n, _ := w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
 		if e*e+n*n > maxR2 {
 			w.m.outsideMap.Inc()
+			continue
+		}
+		if w.mon != nil && !w.mon.Measurement(&ms[i], e, n) {
 			continue
 		}
 		ms[k], w.e[k], w.n[k] = ms[i], e, n
@@ -139,6 +157,9 @@ func (w *world) cycle(start int64) {
 	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.signalStale) {
 		w.hasSPAT = false
 	}
+	if w.mon != nil {
+		w.trustCycle(now)
+	}
 	w.publish(now)
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
 }
@@ -149,7 +170,17 @@ func (w *world) setMap(mp *v2x.Map) {
 		return
 	}
 	w.mapData = mp
-	defer func() { w.fuser.SetMap(mp, &w.frame) }()
+	defer func() {
+		w.fuser.SetMap(mp, &w.frame)
+		if w.mon != nil {
+			mf := geo.NewFrame(mp.RefLat, mp.RefLon, 0)
+			w.mon.SetMap(mp, func(e, n float64) (float64, float64) {
+				lat, lon, h := mf.FromENU(e, n, 0)
+				x, y, _ := w.frame.ToENU(lat, lon, h)
+				return x, y
+			})
+		}
+	}()
 	if w.cfg.hasRef() {
 		return // a configured reference point wins
 	}
@@ -161,6 +192,9 @@ func (w *world) setMap(mp *v2x.Map) {
 	w.frame = geo.NewFrame(mp.RefLat, mp.RefLon, 0)
 	if w.hasFrame {
 		w.fuser.Reframe(&old, &w.frame)
+		if w.mon != nil {
+			w.mon.Reset()
+		}
 	}
 	w.hasFrame = true
 	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", roundDeg(mp.RefLat), "lon", roundDeg(mp.RefLon), "lanes", len(mp.Lanes))

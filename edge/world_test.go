@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -19,14 +20,20 @@ import (
 )
 
 func testWorld(t testing.TB, fusion string) (*world, *inbox, *hub) {
+	return testWorldTrust(t, fusion, trust.Config{})
+}
+
+// testWorldTrust is testWorld with the misbehaviour checks configured.
+func testWorldTrust(t testing.TB, fusion string, tc trust.Config) (*world, *inbox, *hub) {
 	cfg := DefaultConfig()
+	cfg.Trust = tc
 	cfg.RefLat, cfg.RefLon = refLat, refLon
 	m := newMetrics()
 	in := newInbox(cfg.InboxSize)
 	h := newHub(0, m.bc.hub)
 	var f fuser = newLatestFuser(int64(cfg.StaleAfter))
 	if fusion == FusionTrack {
-		f = newTrackFuser(track.Config{})
+		f = newTrackFuser(track.Config{}, cfg.Trust)
 	}
 	return newWorld(newFusionConfig(&cfg), slog.New(slog.DiscardHandler), &m.fusion, in, h, f), in, h
 }
@@ -174,8 +181,20 @@ func (r *cycleRunner) feed() {
 }
 
 func newCycleRunner(t testing.TB, fusion string, objects, sources int) *cycleRunner {
-	w, in, _ := testWorld(t, fusion)
+	return newTrustCycleRunner(t, fusion, objects, sources, trust.Config{}, false)
+}
+
+// newTrustCycleRunner is newCycleRunner with the misbehaviour checks
+// configured; with selfReports the first source sends self-reports (BSMs,
+// every object equipped) instead of detections, so the checks run on them.
+func newTrustCycleRunner(t testing.TB, fusion string, objects, sources int, tc trust.Config, selfReports bool) *cycleRunner {
+	w, in, _ := testWorldTrust(t, fusion, tc)
 	r := &cycleRunner{w: w, in: in, frames: frames(objects, sources, 0, 1), now: clock.Now()}
+	if selfReports {
+		for i := range r.frames[0] {
+			r.frames[0][i].Kind, r.frames[0][i].LocalID = measSelfReport, uint64(1000+i)
+		}
+	}
 	for i := 0; i < 10*sources; i++ { // warm up: confirm tracks, grow every slice
 		r.step()
 	}
@@ -191,6 +210,48 @@ func TestFusionCycleAllocatesNothing(t *testing.T) {
 		if allocs := testing.AllocsPerRun(100, r.step); allocs != 0 {
 			t.Errorf("%s: fusion cycle with 200 objects from 6 sources allocates %v times", fusion, allocs)
 		}
+	}
+}
+
+// The misbehaviour checks allocate nothing either, with self-reports among
+// the sources, and find nothing in honest data.
+func TestFusionCycleWithTrustAllocatesNothing(t *testing.T) {
+	r := newTrustCycleRunner(t, FusionTrack, 200, 6, trust.Config{}, true)
+	if r.w.mon == nil {
+		t.Fatal("trust checks off by default")
+	}
+	if allocs := testing.AllocsPerRun(100, r.step); allocs != 0 {
+		t.Errorf("fusion cycle with trust checks allocates %v times", allocs)
+	}
+	for c, n := range r.w.mon.C.Findings {
+		if n > 0 {
+			t.Errorf("%d findings of check %d in honest data", n, c)
+		}
+	}
+}
+
+// BenchmarkFusionCycleTrust compares the 200-object fusion cycle with the
+// misbehaviour checks on and off in one run (the first source sends
+// self-reports, so the checks run on BSMs and the camera cross-check has
+// work).
+func BenchmarkFusionCycleTrust(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("trust=%v", on), func(b *testing.B) {
+			r := newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: !on}, true)
+			lat := make([]int64, 0, b.N)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				r.feed()
+				t0 := clock.Now()
+				r.w.cycle(r.now)
+				lat = append(lat, clock.Now()-t0)
+			}
+			b.StopTimer()
+			slices.Sort(lat)
+			b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
+			b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+		})
 	}
 }
 
@@ -253,7 +314,7 @@ func TestNoReferenceFromPositions(t *testing.T) {
 		t.Errorf("%d objects published without a reference point", len(s.Objects))
 	}
 	h.Release(s)
-	in.putMap(&v2x.Map{IntersectionID: 1, RefLat: refLat, RefLon: refLon}, nil)
+	in.putMap(&v2x.Map{IntersectionID: 1, RefLat: refLat, RefLon: refLon}, nil, 1)
 	in.putMeas(scene(5, 1, now+1))
 	w.cycle(now + 1)
 	s = h.Acquire()
@@ -264,9 +325,11 @@ func TestNoReferenceFromPositions(t *testing.T) {
 }
 
 // TestSameMapNotReapplied: a MAP equal in content to the current one (in
-// any encoding) is not applied again, and counted; a changed one is.
+// any encoding) is not applied again, and counted; a changed one is (with
+// the misbehaviour checks off: with them, a changed MAP is a map_change
+// finding and refused, TestWorldRefusesForgedSignalsAndMap).
 func TestSameMapNotReapplied(t *testing.T) {
-	w, in, _ := testWorld(t, FusionTrack)
+	w, in, _ := testWorldTrust(t, FusionTrack, trust.Config{Disabled: true})
 	lane := v2x.Lane{ID: 1, Kind: v2x.LaneVehicle, Approach: 1, Ingress: true, Width: 3.5, Nodes: []v2x.Point{{E: 0, N: -10}, {E: 0, N: -100}}}
 	mp := func(e float32) *v2x.Map {
 		l := lane
@@ -274,9 +337,9 @@ func TestSameMapNotReapplied(t *testing.T) {
 		return &v2x.Map{IntersectionID: 3, RefLat: refLat, RefLon: refLon, Lanes: []v2x.Lane{l}}
 	}
 	first := mp(0)
-	in.putMap(first, nil)
+	in.putMap(first, nil, 1)
 	w.cycle(clock.Now())
-	in.putMap(mp(0), nil) // a copy
+	in.putMap(mp(0), nil, 1) // a copy
 	w.cycle(clock.Now())
 	if w.mapData != first {
 		t.Error("an equal MAP replaced the current one")
@@ -285,7 +348,7 @@ func TestSameMapNotReapplied(t *testing.T) {
 		t.Errorf("unchanged MAPs counted %v, want 1", got)
 	}
 	changed := mp(2)
-	in.putMap(changed, nil)
+	in.putMap(changed, nil, 1)
 	w.cycle(clock.Now())
 	if w.mapData != changed {
 		t.Error("a MAP with moved lane nodes was not applied")

@@ -89,7 +89,9 @@ type Track struct {
 	votes                                  [v2x.NumClasses]uint16
 	srcEpoch                               int64
 	Lane, Approach                         uint8
-	laneAt                                 int64 // when Lane was last matched
+	laneAt                                 int64  // when Lane was last matched
+	SelfStream                             uint64 // stream of the newest self-report
+	Trust                                  TrustMark
 }
 
 // Position returns the estimate's east/north position.
@@ -347,6 +349,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	for j := range frame { // births after updates: indices above stay valid
 		if tr.matched[j] < 0 {
 			tr.birth(&frame[j], &tr.ms[j], e[j], n[j])
+			tr.matched[j] = int32(len(tr.tracks) - 1)
 		}
 	}
 }
@@ -557,7 +560,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	switch m.Kind {
 	case MeasSelfReport:
 		trk.LastSelf = max(trk.LastSelf, m.TimeNS)
-		trk.VehicleID = m.LocalID
+		trk.VehicleID, trk.SelfStream = m.LocalID, m.Stream
 		if !trk.Confirmed {
 			trk.Confirmed = true
 			tr.C.Confirmed++
@@ -619,7 +622,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 	trk.Sources = tr.frameSlot
 	trk.vote(m.Class, 1)
 	if m.Kind == MeasSelfReport {
-		trk.Confirmed, trk.LastSelf, trk.VehicleID = true, m.TimeNS, m.LocalID
+		trk.Confirmed, trk.LastSelf, trk.VehicleID, trk.SelfStream = true, m.TimeNS, m.LocalID, m.Stream
 		tr.C.Confirmed++
 	} else {
 		trk.LastCam = m.TimeNS
@@ -738,3 +741,26 @@ func bitsSet(x uint64) int {
 	}
 	return n
 }
+
+// TrustMark is per-track state owned by the caller's misbehaviour checks
+// (package trust): the tracker keeps it with the track and never reads
+// it.
+type TrustMark struct {
+	Flags       uint8
+	Since       int64  // node time the track entered camera coverage; 0 outside
+	CamSeen     int64  // node time a camera detection last updated (or confirmed) the track
+	NearT       int64  // node time of the newest detection seen near it
+	Near        uint8  // detections seen near it since it entered coverage
+	Owner       uint64 // self-report id that updates the track
+	OwnerStream uint64
+	OwnerT      int64
+	Other       uint64 // another self-report id seen updating it
+	OtherStream uint64
+	OtherT      int64
+	Count       uint8 // times the other id coincided with the owner
+}
+
+// Matched returns, per measurement of the frame last folded in, the index
+// of the track it updated or started (-1: dropped); valid until the next
+// call that changes the tracker.
+func (tr *Tracker) Matched() []int32 { return tr.matched }

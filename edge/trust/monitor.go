@@ -1,0 +1,241 @@
+package trust
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Finding is one thing a check found, or a source entering or leaving
+// quarantine (Action).
+type Finding struct {
+	Check    wire.Check
+	Action   wire.EventAction
+	Type     wire.Type // type of the offending message
+	Stream   uint64    // the source
+	LocalID  uint64    // the source's id of the object; 0 if none
+	ObjectID uint32    // fused object; 0 if none
+	TimeNS   int64     // node time (capture time of the offending message)
+	E, N     float64   // where, in the ENU frame of the calls; NaN if nowhere
+	Trust    float32   // the source's trust after the finding
+	Value    float64   // the offending figure (a speed, a distance, an age …), for the log
+}
+
+// weights is how much one finding of each check lowers a source's trust
+// (from 1). Forgery that only a liar produces (a ghost, a replay, a Sybil,
+// conflicting greens, a swapped MAP) quarantines a source at once (≥ 0.5
+// from a perfect 1); physical implausibility, which a faulty sensor also
+// produces, takes two or three findings.
+var weights = [...]float64{
+	wire.CheckRange:            0.05,
+	wire.CheckOffRoad:          0.2,
+	wire.CheckSpeed:            0.2,
+	wire.CheckAccel:            0.2,
+	wire.CheckPosSpeed:         0.3,
+	wire.CheckHeading:          0.1,
+	wire.CheckAppearance:       0.1,
+	wire.CheckOverlap:          0.1,
+	wire.CheckSybil:            0.5,
+	wire.CheckReplay:           0.5,
+	wire.CheckPhaseSequence:    0.5,
+	wire.CheckConflictingGreen: 0.6,
+	wire.CheckMinEndBackwards:  0.3,
+	wire.CheckMapChange:        0.6,
+	wire.CheckGhost:            0.5,
+	wire.CheckSensorMismatch:   0.2,
+}
+
+// source is what the monitor keeps per source (producer stream).
+type source struct {
+	trust       float64
+	quarantined bool
+	first, last int64 // node times of its first and latest message
+	dirty       bool  // trust changed since the last export
+}
+
+// Counters are what the monitor counts, for metrics.
+type Counters struct {
+	Findings    [256]uint64 // by wire.Check
+	Quarantined uint64      // measurements kept out of fusion (quarantined source or blocked object)
+	Refused     uint64      // SPATs and MAPs refused
+}
+
+type camKey struct {
+	stream uint64
+	source uint32
+}
+
+// Monitor runs the checks; one goroutine owns it.
+type Monitor struct {
+	cfg      Config
+	sources  map[uint64]*source
+	msgs     map[msgKey]msgState // per (stream, local id) self-report
+	vehicles map[uint64]vehState // per vehicle id, across streams
+	cov      coverage
+	cam      *camCoverage // cache: the camera of the previous detection
+	camKey   camKey
+	road     road
+	sig      signals
+	mapSum   uint64
+	hasMap   bool
+	findings []Finding
+	lastSrc  *source // cache: the source of the previous call
+	lastKey  uint64
+	hasLast  bool
+	now      int64 // newest node time seen
+	sweptAt  int64
+	C        Counters
+}
+
+// New returns a monitor; cfg's zero fields take their defaults.
+func New(cfg Config) *Monitor {
+	cfg.SetDefaults()
+	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), msgs: make(map[msgKey]msgState, 256),
+		vehicles: make(map[uint64]vehState, 256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64)}
+}
+
+// Config returns the monitor's configuration, defaults filled.
+func (m *Monitor) Config() *Config { return &m.cfg }
+
+// source returns the state of a source, creating it on first sight at
+// node time t.
+func (m *Monitor) source(id uint64, t int64) *source {
+	if m.hasLast && m.lastKey == id {
+		m.lastSrc.last = max(m.lastSrc.last, t)
+		return m.lastSrc
+	}
+	s, ok := m.sources[id]
+	if !ok {
+		s = &source{trust: 1, first: t}
+		m.sources[id] = s
+	}
+	s.last = max(s.last, t)
+	m.lastSrc, m.lastKey, m.hasLast = s, id, true
+	return s
+}
+
+// Trust returns a source's trust score (1 for a source never seen).
+func (m *Monitor) Trust(stream uint64) float64 {
+	if s, ok := m.sources[stream]; ok {
+		return s.trust
+	}
+	return 1
+}
+
+// Quarantined reports whether a source is quarantined.
+func (m *Monitor) Quarantined(stream uint64) bool {
+	s, ok := m.sources[stream]
+	return ok && s.quarantined
+}
+
+// find records a finding against f.Stream and lowers its trust; it
+// quarantines the source when the trust falls below the threshold.
+func (m *Monitor) find(f Finding) {
+	s := m.source(f.Stream, f.TimeNS)
+	s.trust = max(0, s.trust-weights[f.Check])
+	s.dirty = true
+	f.Action, f.Trust = wire.EventFinding, float32(s.trust)
+	m.C.Findings[f.Check]++
+	m.findings = append(m.findings, f)
+	if !s.quarantined && s.trust < m.cfg.QuarantineBelow {
+		s.quarantined = true
+		q := f
+		q.Action, q.Value = wire.EventQuarantine, 0
+		m.findings = append(m.findings, q)
+	}
+}
+
+// Drain returns the findings since the last call and forgets them; the
+// slice is valid until the next call into the monitor.
+func (m *Monitor) Drain() []Finding {
+	f := m.findings
+	m.findings = m.findings[:0]
+	return f
+}
+
+// Pending reports whether findings wait to be drained.
+func (m *Monitor) Pending() bool { return len(m.findings) > 0 }
+
+// recover lets every source regain trust for the time since the last
+// call, releasing those that recovered enough, and forgets what is stale.
+// Called once per fusion cycle at node time now.
+func (m *Monitor) recover(now int64) {
+	dt := float64(now-m.now) / 1e9
+	if m.now == 0 || dt < 0 {
+		dt = 0
+	}
+	m.now = max(m.now, now)
+	if dt > 0 {
+		gain := dt * m.cfg.RecoverPerSecond
+		for id, s := range m.sources {
+			if s.trust >= 1 {
+				continue
+			}
+			s.trust = math.Min(1, s.trust+gain)
+			s.dirty = true
+			if s.quarantined && s.trust >= m.cfg.ReleaseAbove {
+				s.quarantined = false
+				m.findings = append(m.findings, Finding{Action: wire.EventRelease, Stream: id, TimeNS: now,
+					E: math.NaN(), N: math.NaN(), Trust: float32(s.trust)})
+			}
+		}
+	}
+	if now-m.sweptAt < int64(5e9) {
+		return
+	}
+	m.sweptAt = now
+	linger := int64(m.cfg.IDLinger)
+	for k, st := range m.msgs {
+		if now-st.t > linger && now > st.blockedUntil {
+			delete(m.msgs, k)
+		}
+	}
+	for k, v := range m.vehicles {
+		if now-v.t > linger {
+			delete(m.vehicles, k)
+		}
+	}
+	for id, s := range m.sources {
+		if s.trust >= 1 && now-s.last > 10*linger {
+			delete(m.sources, id)
+			if m.hasLast && m.lastKey == id {
+				m.hasLast = false
+			}
+		}
+	}
+}
+
+// SourceTrust is one source's trust score, for metrics.
+type SourceTrust struct {
+	Stream      uint64
+	Trust       float64
+	Quarantined bool
+}
+
+// AppendTrusts appends the sources whose trust is below 1, lowest first
+// up to max entries (bounded metric cardinality), and reports whether any
+// score changed since the last call.
+func (m *Monitor) AppendTrusts(dst []SourceTrust) ([]SourceTrust, bool) {
+	changed := false
+	for id, s := range m.sources {
+		changed = changed || s.dirty
+		s.dirty = false
+		if s.trust < 1 {
+			dst = append(dst, SourceTrust{Stream: id, Trust: s.trust, Quarantined: s.quarantined})
+		}
+	}
+	if len(dst) > m.cfg.MaxExportedTrusts {
+		// partial selection: the lowest scores first
+		for i := 0; i < m.cfg.MaxExportedTrusts; i++ {
+			lo := i
+			for j := i + 1; j < len(dst); j++ {
+				if dst[j].Trust < dst[lo].Trust {
+					lo = j
+				}
+			}
+			dst[i], dst[lo] = dst[lo], dst[i]
+		}
+		dst = dst[:m.cfg.MaxExportedTrusts]
+	}
+	return dst, changed
+}

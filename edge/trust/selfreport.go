@@ -1,0 +1,175 @@
+package trust
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// msgKey names one object of one source.
+type msgKey struct {
+	stream uint64
+	id     uint64
+}
+
+// msgState is the previous self-report of one (stream, id).
+type msgState struct {
+	t            int64 // capture time, node clock
+	e, n         float64
+	lat, lon     float64
+	speed        float64
+	varPos       float64 // m², reported (or default) position variance
+	same         uint8   // consecutive reports at exactly the same position while moving
+	blockedUntil int64   // refused until this capture time
+}
+
+// vehState is the newest self-report of one vehicle id from the stream
+// that owns the id (the first to send it, until it falls silent).
+type vehState struct {
+	stream uint64
+	t      int64
+	e, n   float64
+	ve, vn float64
+	varPos float64
+}
+
+const defaultPosVar = 4.0 // m², when a self-report gives no accuracy
+
+// Measurement checks one measurement before it may enter fusion, with
+// its ENU position e, n; it reports whether the measurement may go on.
+// A measurement of a quarantined source or of a blocked object is kept
+// out and counted. Detections (camera objects) also teach the monitor the
+// cameras' coverage; self-reports (BSMs) run the plausibility and
+// consistency checks, and a self-report with a finding is kept out.
+func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
+	src := m.source(x.Stream, x.IngestNS)
+	if src.quarantined {
+		m.C.Quarantined++
+		return false
+	}
+	if x.Kind != track.MeasSelfReport {
+		if m.camKey != (camKey{x.Stream, x.Source}) || m.cam == nil {
+			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source)
+		}
+		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS)
+		return true
+	}
+	k := msgKey{x.Stream, x.LocalID}
+	prev, seen := m.msgs[k]
+	if seen && x.TimeNS < prev.blockedUntil {
+		m.C.Quarantined++
+		return false
+	}
+	cur := msgState{t: x.TimeNS, e: e, n: n, lat: x.Lat, lon: x.Lon, speed: float64(x.Speed), varPos: defaultPosVar}
+	if x.CovEE > 0 {
+		cur.varPos = float64(max(x.CovEE, x.CovNN))
+	}
+	seen = seen && prev.t != 0
+	if seen && x.TimeNS <= prev.t {
+		// Out of order: a late copy is normal within ReplayAge; older is a
+		// replay.
+		if age := prev.t - x.TimeNS; age > int64(m.cfg.ReplayAge) {
+			return m.reject(x, k, prev, wire.CheckReplay, e, n, float64(age)/1e9)
+		}
+		return true
+	}
+	if c, v := m.selfChecks(x, &cur, &prev, seen, src, e, n); c != wire.CheckNone {
+		return m.reject(x, k, prev, c, e, n, v)
+	}
+	if c, v := m.vehicleCheck(x, &cur); c != wire.CheckNone {
+		return m.reject(x, k, prev, c, e, n, v)
+	}
+	m.msgs[k] = cur
+	return true
+}
+
+// reject records a finding against a self-report and blocks its object.
+func (m *Monitor) reject(x *track.Measurement, k msgKey, prev msgState, c wire.Check, e, n, v float64) bool {
+	// Blocked, and judged afresh when the block ends: no previous report.
+	m.msgs[k] = msgState{blockedUntil: x.TimeNS + int64(m.cfg.BlockFor)}
+	m.find(Finding{Check: c, Type: wire.TypeBSM, Stream: x.Stream, LocalID: x.LocalID, TimeNS: x.TimeNS, E: e, N: n, Value: v})
+	return false
+}
+
+// selfChecks runs the per-message checks of one self-report against the
+// previous one of the same (stream, id).
+func (m *Monitor) selfChecks(x *track.Measurement, cur, prev *msgState, seen bool, src *source, e, n float64) (wire.Check, float64) {
+	cfg := &m.cfg
+	v := cur.speed
+	vehicle := x.Class.Vehicle() || x.Class == v2x.ClassUnknown
+	limit := cfg.MaxSpeedSlow
+	if vehicle {
+		limit = cfg.MaxSpeedVehicle
+		if m.road.speedLimit > 0 {
+			limit = math.Min(limit, cfg.SpeedLimitFactor*m.road.speedLimit+cfg.SpeedLimitMargin)
+		}
+	}
+	if v > limit {
+		return wire.CheckSpeed, v
+	}
+	if vehicle && m.road.known() && !m.road.onRoad(e, n, cfg.PosSigmas*math.Sqrt(cur.varPos)+cfg.OffRoadMargin) {
+		return wire.CheckOffRoad, m.road.distance(e, n)
+	}
+	if !seen {
+		if m.road.known() && x.IngestNS-src.first > int64(cfg.AppearanceWarmup) && m.road.deepInside(e, n) {
+			return wire.CheckAppearance, math.Hypot(e-m.road.boxE, n-m.road.boxN)
+		}
+		return wire.CheckNone, 0
+	}
+	dt := float64(cur.t-prev.t) / 1e9
+	if dt > 3 { // too long a gap to judge consistency
+		return wire.CheckNone, 0
+	}
+	// Acceleration, with the speed noise of two reports over a short gap.
+	if a := math.Abs(v-prev.speed) / math.Max(dt, 0.05); a > cfg.MaxAccel {
+		return wire.CheckAccel, a
+	}
+	// Position against speed: the distance covered must match the mean
+	// speed within the reported position noise and the acceleration
+	// limit.
+	d := math.Hypot(e-prev.e, n-prev.n)
+	want := (v + prev.speed) / 2 * dt
+	tol := cfg.PosSigmas*math.Sqrt(cur.varPos+prev.varPos) + cfg.PosMargin + cfg.MaxAccel*dt*dt/2
+	if d > want+tol {
+		return wire.CheckPosSpeed, d
+	}
+	// A moving vehicle's position changes: the same position to the last
+	// bit three times while claiming speed is a frozen (constant) position.
+	if v > 1 && x.Lat == prev.lat && x.Lon == prev.lon {
+		cur.same = prev.same + 1
+		if cur.same >= 2 {
+			return wire.CheckPosSpeed, 0
+		}
+	}
+	return wire.CheckNone, 0
+}
+
+// vehicleCheck compares a self-report with the newest one of the same
+// vehicle id from the stream that owns the id: a second stream claiming
+// the vehicle elsewhere, or an older report of it, is lying (a teleport
+// or a replay). A stream takes an id over when its owner fell silent.
+func (m *Monitor) vehicleCheck(x *track.Measurement, cur *msgState) (wire.Check, float64) {
+	sin, cos := math.Sincos(float64(x.Heading) * math.Pi / 180)
+	now := vehState{stream: x.Stream, t: x.TimeNS, e: cur.e, n: cur.n, ve: cur.speed * sin, vn: cur.speed * cos, varPos: cur.varPos}
+	v, ok := m.vehicles[x.LocalID]
+	switch {
+	case !ok || v.stream == x.Stream:
+		m.vehicles[x.LocalID] = now
+		return wire.CheckNone, 0
+	case v.t-x.TimeNS > int64(m.cfg.ReplayAge):
+		return wire.CheckReplay, float64(v.t-x.TimeNS) / 1e9
+	case x.TimeNS-v.t > int64(m.cfg.ReplayAge): // the owner fell silent: take over
+		m.vehicles[x.LocalID] = now
+		return wire.CheckNone, 0
+	}
+	dt := float64(x.TimeNS-v.t) / 1e9
+	pe, pn := v.e+v.ve*dt, v.n+v.vn*dt
+	d := math.Hypot(cur.e-pe, cur.n-pn)
+	tol := m.cfg.PosSigmas*math.Sqrt(cur.varPos+v.varPos) + m.cfg.PosMargin + m.cfg.MaxAccel*dt*dt/2
+	if d > tol {
+		return wire.CheckPosSpeed, d
+	}
+	return wire.CheckNone, 0
+}

@@ -1,0 +1,202 @@
+package trust
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Bits of track.TrustMark.Flags.
+const (
+	flagShown uint8 = 1 << iota // reached subscribers once
+	flagGhost                   // found a ghost: never shown again
+)
+
+// AfterFrame runs the checks that need the tracker's association of a
+// frame just folded in (frame, with matched from Tracker.Matched): one
+// vehicle claimed under several ids (Sybil) shows as two self-report ids
+// alternating on one track.
+func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, matched []int32) {
+	for j := range frame {
+		x := &frame[j]
+		i := matched[j]
+		if i < 0 || int(i) >= len(tracks) {
+			continue
+		}
+		t := &tracks[i]
+		if x.Kind != track.MeasSelfReport {
+			t.Trust.CamSeen = max(t.Trust.CamSeen, x.IngestNS)
+			continue
+		}
+		mk := &t.Trust
+		win := int64(m.cfg.SybilWindow)
+		switch {
+		case mk.Owner == 0 || x.TimeNS-mk.OwnerT > win:
+			mk.Owner, mk.OwnerStream, mk.OwnerT = x.LocalID, x.Stream, x.TimeNS
+			mk.Other = 0
+		case mk.Owner == x.LocalID && mk.OwnerStream == x.Stream:
+			mk.OwnerT = max(mk.OwnerT, x.TimeNS)
+			if mk.Other != 0 && x.TimeNS-mk.OtherT <= win && m.coincide(x.LocalID, mk.Other) {
+				mk.Count++
+			} else if mk.Other != 0 && x.TimeNS-mk.OtherT <= win {
+				mk.Count = 0
+			}
+			if mk.Count >= sybilRepeats {
+				// The owner and another id keep updating one track from
+				// the same place with the same motion: one vehicle.
+				k := msgKey{mk.OtherStream, mk.Other}
+				st := m.msgs[k]
+				st.blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
+				m.msgs[k] = st
+				e, n := t.Position()
+				m.find(Finding{Check: wire.CheckSybil, Type: wire.TypeBSM, Stream: mk.OtherStream, LocalID: mk.Other,
+					ObjectID: t.ID, TimeNS: x.TimeNS, E: e, N: n, Value: float64(mk.Count)})
+				mk.Other, mk.Count = 0, 0
+			}
+		default: // another id on a track whose owner is alive: watch
+			mk.Other, mk.OtherStream, mk.OtherT = x.LocalID, x.Stream, x.TimeNS
+		}
+	}
+}
+
+// Cycle runs the checks over the tracks once per fusion cycle at node
+// time now, after expiry: the camera cross-check of every vehicle that
+// claims to be inside camera coverage, and the trust recovery. A track
+// that self-reports put inside coverage and that no camera detection has
+// updated since is a ghost when for GhostAfter no camera detection moving
+// alike arrived within GhostRadius plus half its length of it (a camera
+// sees a bus's centre, a BSM gives its antenna). Once a camera updated it inside
+// coverage it is real, and so is one that nearSupports detections near it
+// and moving alike supported, or that a camera ever updated: missed
+// detections later (a dropped frame, the fringe of a field of view) do
+// not make it a ghost. Coverage counts only with the vehicle's length and
+// position uncertainty around it (covered).
+func (m *Monitor) Cycle(tracks []track.Track, now int64) {
+	m.recover(now)
+	alive := m.cov.alive(now, int64(m.cfg.CameraAlive))
+	m.cov.rebuild(int64(m.cfg.CoverageMemory))
+	after := int64(m.cfg.GhostAfter)
+	for i := range tracks {
+		t := &tracks[i]
+		mk := &t.Trust
+		if t.LastSelf == 0 || mk.Flags&flagGhost != 0 || mk.CamSeen != 0 {
+			continue // no claim, found already, or a camera confirmed it
+		}
+		e, n := t.Position()
+		if !alive || !m.covered(t, e, n) {
+			mk.Since, mk.Near = 0, 0
+			continue
+		}
+		if mk.Since == 0 {
+			mk.Since = now
+		}
+		ve, vn := t.Velocity()
+		near := m.cov.newestNear(e, n, m.cfg.GhostRadius+float64(t.Length)/2, ve, vn, ghostSpeedTol)
+		if near > mk.Since && near > mk.NearT {
+			// A detection that could be this vehicle, which the tracker
+			// kept on a track of its own (a GNSS bias, a long vehicle):
+			// seen that way nearSupports times, it is confirmed.
+			mk.NearT, mk.Near = near, mk.Near+1
+			if mk.Near >= nearSupports {
+				mk.CamSeen = near
+				continue
+			}
+		}
+		if now-max(near, mk.Since) <= after {
+			continue
+		}
+		support := max(near, mk.Since)
+		// Inside coverage, and no camera saw anything near it for
+		// GhostAfter of camera time: nobody is there.
+		mk.Flags |= flagGhost
+		k := msgKey{t.SelfStream, t.VehicleID}
+		st := m.msgs[k]
+		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
+		m.msgs[k] = st
+		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
+			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(now-support) / 1e6})
+	}
+}
+
+// nearSupports is how many detections near a claimed vehicle and moving
+// alike confirm it as well as one the tracker associated.
+const nearSupports = 3
+
+// covered reports whether a claimed vehicle lies inside camera coverage
+// with all of its length and its position's uncertainty: the learned
+// coverage ahead and behind it, along its heading, at half its length
+// plus two sigmas plus a metre. A vehicle whose BSM is just inside a
+// field of view's far edge (where an approach leaves it) may be outside.
+// Sideways, lanes are what taught the coverage, so no margin is needed.
+func (m *Monitor) covered(t *track.Track, e, n float64) bool {
+	ee, _, nn := t.PosCov()
+	r := float64(t.Length)/2 + 2*math.Sqrt(math.Max(ee, nn)) + 1
+	_, h := t.Motion()
+	s, co := math.Sincos(h * math.Pi / 180)
+	c := &m.cov
+	return c.isCovered(e, n) && c.isCovered(e+r*s, n+r*co) && c.isCovered(e-r*s, n-r*co)
+}
+
+// ghostSpeedTol is how far (m/s) a camera object's velocity may differ
+// from a claimed vehicle's and still support it: several times the
+// cameras' velocity noise (0.2 m/s + 0.5 % of the range).
+const ghostSpeedTol = 3.0
+
+// Broadcastable reports whether a confirmed track may reach subscribers
+// as of node time now. A track found a ghost never does; a track that
+// only self-reports support and that was never shown is held while it is
+// inside camera coverage until a camera confirms it; a track whose only
+// support is a quarantined source is not shown.
+func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
+	mk := &t.Trust
+	if mk.Flags&flagGhost != 0 {
+		return false
+	}
+	if t.LastCam == 0 && t.LastSelf > 0 {
+		if m.Quarantined(t.SelfStream) {
+			return false
+		}
+		if mk.Flags&flagShown == 0 && m.cov.alive(now, int64(m.cfg.CameraAlive)) {
+			if e, n := t.Position(); m.covered(t, e, n) {
+				return false
+			}
+		}
+	}
+	mk.Flags |= flagShown
+	return true
+}
+
+// sybilRepeats is how many times in a row two ids must coincide on one
+// track: two honest vehicles' independent position noise does not keep
+// them within sybilDistance for long.
+const (
+	sybilRepeats  = 3
+	sybilDistance = 1.0 // m
+	sybilSpeed    = 0.5 // m/s
+	sybilMoving   = 2.0 // m/s: a stopped queue is not judged
+)
+
+// coincide reports whether the newest reports of two vehicle ids are at
+// the same place with the same velocity, while moving.
+func (m *Monitor) coincide(a, b uint64) bool {
+	va, ok1 := m.vehicles[a]
+	vb, ok2 := m.vehicles[b]
+	if !ok1 || !ok2 || math.Abs(float64(va.t-vb.t)) > float64(m.cfg.SybilWindow) {
+		return false
+	}
+	if math.Hypot(va.ve, va.vn) < sybilMoving {
+		return false
+	}
+	return math.Hypot(va.e-vb.e, va.n-vb.n) < sybilDistance && math.Hypot(va.ve-vb.ve, va.vn-vb.vn) < sybilSpeed
+}
+
+// Reset forgets what depends on the ENU frame (a MAP moved the reference
+// point): coverage and the previous positions.
+func (m *Monitor) Reset() {
+	m.cov.reset()
+	clear(m.msgs)
+	clear(m.vehicles)
+}
+
+var nan = math.NaN()
