@@ -32,7 +32,9 @@ type Node struct {
 	in  *inbox
 	hub *hub
 	w   *world
-	bc  broadcast // what each subscriber gets
+	// names maps producer streams to their clients' identities.
+	names streamNames
+	bc    broadcast // what each subscriber gets
 
 	quotas *quota.Registry // per-identity quotas
 	maps   *mapDigest      // the MAP queued last
@@ -79,6 +81,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		f = newTrackFuser(cfg.Track, cfg.Trust)
 	}
 	n.w = newWorld(newFusionConfig(&cfg), log, &m.fusion, n.in, n.hub, f)
+	n.w.names = &n.names
 	n.bc = broadcast{hub: n.hub, cfg: newBroadcastConfig(&cfg), m: &m.bc}
 	return n, nil
 }

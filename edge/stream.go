@@ -97,6 +97,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 		}
 		if prod != nil {
 			ss.n.m.producerStreams.Dec()
+			ss.n.names.remove(ss.id)
 		}
 	}()
 	ctx, cancel := context.WithCancel(ctx)
@@ -131,6 +132,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 		case h.Type.IsData():
 			prod = newProducer(ss.n.ingestEnv(), ss)
 			ss.n.m.producerStreams.Inc()
+			ss.n.names.add(ss.id, ss.ident.Name)
 			go prod.clockLoop(ctx)
 			prod.handle(&h, payload, now)
 		case h.Type == wire.TypeSubscribe:

@@ -3,7 +3,6 @@ package edge
 import (
 	"fmt"
 	"math"
-	"strconv"
 
 	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -52,7 +51,7 @@ func (w *world) trustCycle(now int64) {
 			tm.sourceTrust.Reset()
 			q := 0
 			for _, s := range w.ev.trusts {
-				tm.sourceTrust.WithLabelValues(sourceLabel(s.Stream)).Set(s.Trust)
+				tm.sourceTrust.WithLabelValues(w.names.label(s.Stream)).Set(s.Trust)
 				if s.Quarantined {
 					q++
 				}
@@ -60,15 +59,6 @@ func (w *world) trustCycle(now int64) {
 			tm.quarantines.Set(float64(q))
 		}
 	}
-}
-
-// sourceLabel names a source in metrics and logs.
-// TODO(mtls): name the source by its identity once streams carry one.
-func sourceLabel(stream uint64) string {
-	if stream == uperSourceID {
-		return "uper"
-	}
-	return "stream-" + strconv.FormatUint(stream, 10)
 }
 
 // emit reports one finding: a counter by check, a log line (at most one a
@@ -80,20 +70,20 @@ func (w *world) emit(f *trust.Finding, now int64) {
 		tm.findings[f.Check].Inc()
 	}
 	ev := wire.Event{TimeNS: now, Check: f.Check, Action: f.Action, Type: f.Type, ObjectID: f.ObjectID, LocalID: f.LocalID,
-		Stream: f.Stream, Lat: math.NaN(), Lon: math.NaN(), Trust: f.Trust}
+		Stream: f.Stream, Lat: math.NaN(), Lon: math.NaN(), Trust: f.Trust, Identity: w.names.identity(f.Stream)}
 	if !math.IsNaN(f.E) && w.hasFrame {
 		ev.Lat, ev.Lon, _ = w.frame.FromENU(f.E, f.N, 0)
 	}
 	if f.Action != wire.EventFinding {
 		ev.Check = wire.CheckNone
 	}
-	ev.Text = fmt.Sprintf("%s %s by %s: value %.4g, trust %.2f", f.Action, f.Check, sourceLabel(f.Stream), f.Value, f.Trust)
+	ev.Text = fmt.Sprintf("%s %s by %s: value %.4g, trust %.2f", f.Action, f.Check, w.names.label(f.Stream), f.Value, f.Trust)
 	k := f.Check
 	if f.Action != wire.EventFinding {
 		k = 0 // quarantines and releases share one limit
 	}
 	if now-w.ev.logged[k] >= logEvery || f.Action != wire.EventFinding {
-		w.log.Warn("misbehaviour", "action", f.Action.String(), "check", f.Check.String(), "source", sourceLabel(f.Stream),
+		w.log.Warn("misbehaviour", "action", f.Action.String(), "check", f.Check.String(), "source", w.names.label(f.Stream),
 			"local_id", f.LocalID, "object", f.ObjectID, "value", f.Value, "trust", f.Trust, "suppressed", w.ev.suppressed[k])
 		w.ev.logged[k], w.ev.suppressed[k] = now, 0
 	} else {

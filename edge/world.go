@@ -25,6 +25,7 @@ type world struct {
 	fuser fuser
 	mon   *trust.Monitor // misbehaviour checks; nil when disabled
 	ev    eventLog
+	names *streamNames // identities of producer streams, for findings
 
 	batch     batch
 	hasFrame  bool

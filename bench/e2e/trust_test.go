@@ -12,6 +12,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -93,6 +94,9 @@ func TestGhostFoundAndNeverBroadcast(t *testing.T) {
 			}
 			if ev.Check == wire.CheckGhost && ev.LocalID == ghostID && found == 0 {
 				found = ev.TimeNS
+				if ev.Identity != devca.SimIdentity { // the identity the ghost was sent with
+					t.Errorf("ghost finding names identity %q, want %q", ev.Identity, devca.SimIdentity)
+				}
 			}
 			continue
 		}
