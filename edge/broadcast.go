@@ -1,9 +1,10 @@
 package edge
 
 import (
-	"cmp"
 	"fmt"
+	"math"
 	"slices"
+	"sort"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -58,8 +59,10 @@ type broadcastCache struct {
 	mu    sync.Mutex
 	views []*view
 	n     int
-	raw   []byte  // scratch for uncompressed bodies
-	idx   []int32 // scratch for selectView
+	raw   []byte    // scratch for uncompressed bodies
+	idx   []int32   // scratch for selectView
+	d2    []float64 // scratch for selectView
+	byID  []uint64  // scratch for viewLocked: ID<<32 | index
 	// cut counts objects left out of views by the per-state cap; set by
 	// the hub (nil in tests that make snapshots by hand).
 	cut prometheus.Counter
@@ -99,11 +102,14 @@ func (s *snapshot) centre(f *wire.Subscribe) (ce, cn float64) {
 }
 
 // selectView appends to idx the indexes of s's objects that subscription f
-// selects, in snapshot order, and returns them with how many were cut: when
-// more than wire.MaxStateObjects pass, the ones nearest the region's centre
-// (the reference point without one) are kept, so a crowd of far objects
-// cannot push out the road users at the intersection.
-func (s *snapshot) selectView(f *wire.Subscribe, idx []int32) ([]int32, int) {
+// selected, in snapshot order, and returns them with how many were cut:
+// when more than wire.MaxStateObjects pass, the ones nearest the region's
+// centre (the reference point without one) are kept, ties by index, so a
+// crowd of far objects cannot push out the road users at the
+// intersection. d2 is scratch (returned for reuse): the cut sorts the
+// squared distances once, not the indexes with a comparator, which a
+// flood of far objects made the node's largest cost.
+func (s *snapshot) selectView(f *wire.Subscribe, idx []int32, d2 []float64) ([]int32, []float64, int) {
 	ce, cn := s.centre(f)
 	idx = idx[:0]
 	for i := range s.Objects {
@@ -113,21 +119,34 @@ func (s *snapshot) selectView(f *wire.Subscribe, idx []int32) ([]int32, int) {
 	}
 	cut := len(idx) - wire.MaxStateObjects
 	if cut <= 0 {
-		return idx, 0
+		return idx, d2, 0
 	}
-	d2 := func(i int32) float64 {
+	// d2[:n] is each selected object's squared distance, d2[n:] the same
+	// sorted; NaN counts as farthest.
+	n := len(idx)
+	d2 = d2[:0]
+	for _, i := range idx {
 		de, dn := float64(s.Objects[i].E)-ce, float64(s.Objects[i].N)-cn
-		return de*de + dn*dn
-	}
-	slices.SortFunc(idx, func(a, b int32) int {
-		if c := cmp.Compare(d2(a), d2(b)); c != 0 {
-			return c
+		d := de*de + dn*dn
+		if d != d {
+			d = math.Inf(1)
 		}
-		return cmp.Compare(a, b)
-	})
-	idx = idx[:wire.MaxStateObjects]
-	slices.Sort(idx)
-	return idx, cut
+		d2 = append(d2, d)
+	}
+	d2 = append(d2, d2...)
+	slices.Sort(d2[n:])
+	limit := d2[n+wire.MaxStateObjects-1] // the farthest kept
+	ties := wire.MaxStateObjects - sort.SearchFloat64s(d2[n:], limit)
+	kept := idx[:0]
+	for k, i := range idx {
+		if d := d2[k]; d < limit || d == limit && ties > 0 {
+			if d == limit {
+				ties--
+			}
+			kept = append(kept, i)
+		}
+	}
+	return kept, d2, cut
 }
 
 // viewLocked returns the view of s for f, building it on first use.
@@ -150,23 +169,21 @@ func (s *snapshot) viewLocked(f *wire.Subscribe) *view {
 	p.IngestNS, p.Intersection, p.Flags = s.IngestNS, s.Intersection, wire.StateKeyframe
 	p.Objects = p.Objects[:0]
 	var cut int
-	c.idx, cut = s.selectView(f, c.idx)
+	c.idx, c.d2, cut = s.selectView(f, c.idx, c.d2)
 	if cut > 0 && c.cut != nil {
 		c.cut.Add(float64(cut))
 	}
+	// Packed in ID order: sorting the IDs with their indexes as integers
+	// is much cheaper than sorting the packed objects.
+	c.byID = c.byID[:0]
 	for _, i := range c.idx {
-		p.Objects = append(p.Objects, wire.PackedObject{})
-		p.Objects[len(p.Objects)-1].Pack(&s.Objects[i])
+		c.byID = append(c.byID, uint64(s.Objects[i].ID)<<32|uint64(uint32(i)))
 	}
-	slices.SortFunc(p.Objects, func(a, b wire.PackedObject) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.Sort(c.byID)
+	for _, k := range c.byID {
+		p.Objects = append(p.Objects, wire.PackedObject{})
+		p.Objects[len(p.Objects)-1].Pack(&s.Objects[uint32(k)])
+	}
 	p.Signals = append(p.Signals[:0], s.Signals...)
 	v.rawLen = wire.StateFrameLen(len(p.Objects), len(p.Signals))
 	return v

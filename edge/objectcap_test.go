@@ -1,7 +1,9 @@
 package edge
 
 import (
+	"cmp"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -90,6 +92,41 @@ func TestStateCapKeepsNearObjects(t *testing.T) {
 		}
 		if got, want := testutil.ToFloat64(m.objectsCut), float64(far+near-wire.MaxStateObjects); got != want {
 			t.Errorf("flags %#x: v2x_state_objects_cut_total %v, want %v", flags, got, want)
+		}
+	}
+}
+
+// TestSelectViewCutSameAsSort: the cut keeps exactly the objects a sort by
+// distance (ties by index) keeps, in snapshot order, with many ties.
+func TestSelectViewCutSameAsSort(t *testing.T) {
+	for _, n := range []int{wire.MaxStateObjects + 1, 6000, 9000} {
+		s := &snapshot{}
+		for i := range n {
+			// Distances on a coarse grid: many objects tie at the limit.
+			d := float32(10 + (i*7919)%500)
+			a := float64(i%8) * math.Pi / 4
+			s.Objects = append(s.Objects, wire.StateObject{ID: uint32(i + 1), E: d * float32(math.Cos(a)), N: d * float32(math.Sin(a))})
+		}
+		f := &wire.Subscribe{}
+		got, _, cut := s.selectView(f, nil, nil)
+		want := make([]int32, n)
+		for i := range want {
+			want[i] = int32(i)
+		}
+		d2 := func(i int32) float64 {
+			e, no := float64(s.Objects[i].E), float64(s.Objects[i].N)
+			return e*e + no*no
+		}
+		slices.SortFunc(want, func(a, b int32) int {
+			if c := cmp.Compare(d2(a), d2(b)); c != 0 {
+				return c
+			}
+			return cmp.Compare(a, b)
+		})
+		want = want[:wire.MaxStateObjects]
+		slices.Sort(want)
+		if cut != n-wire.MaxStateObjects || !slices.Equal(got, want) {
+			t.Fatalf("%d objects: cut %d, kept %d differing from the sort's %d", n, cut, len(got), len(want))
 		}
 	}
 }

@@ -59,7 +59,8 @@ type subscriber struct {
 	base      *snapshot // the state sent last (packed), held
 	baseKey   viewKey
 	dgram     []byte
-	idx       []int32 // scratch for selectView
+	idx       []int32   // scratch for selectView
+	d2        []float64 // scratch for selectView
 	// keySeq and keyView are the snapshot and view of the last keyframe
 	// (or State) sent: a Resync that finds nothing newer is answered by
 	// the keyframe already on the stream, not another.
@@ -385,7 +386,7 @@ func (s *subscriber) fill(snap *snapshot, f *wire.Subscribe) {
 	st.IngestNS, st.Intersection, st.Flags = snap.IngestNS, snap.Intersection, wire.StateKeyframe
 	st.Objects = st.Objects[:0]
 	var cut int
-	s.idx, cut = snap.selectView(f, s.idx)
+	s.idx, s.d2, cut = snap.selectView(f, s.idx, s.d2)
 	if cut > 0 {
 		s.m.objectsCut.Add(float64(cut))
 	}

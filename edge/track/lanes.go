@@ -10,6 +10,17 @@ import (
 // for map matching.
 type laneIndex struct {
 	segs []laneSeg
+	// boxes bound each lane's segments (grown by its half width and the
+	// 1 m allowance along): matchLane tests a lane's segments only when
+	// the point is in its box, so a large MAP costs a track little more
+	// than its lane count.
+	boxes []laneBox
+}
+
+// laneBox bounds segs[first:end], the segments of one lane.
+type laneBox struct {
+	minX, minY, maxX, maxY float64
+	first, end             int
 }
 
 type laneSeg struct {
@@ -28,8 +39,10 @@ const laneRematchNS = 200e6
 // MAP's own east/north offsets to the tracker's ENU frame.
 func (tr *Tracker) SetMap(m *v2x.Map, toFrame func(e, n float64) (float64, float64)) {
 	tr.lanes.segs = tr.lanes.segs[:0]
+	tr.lanes.boxes = tr.lanes.boxes[:0]
 	for i := range m.Lanes {
 		l := &m.Lanes[i]
+		first := len(tr.lanes.segs)
 		for k := 0; k+1 < len(l.Nodes); k++ {
 			// Nodes run from the stop line outwards: ingress traffic moves
 			// from node k+1 to node k, egress from k to k+1.
@@ -47,6 +60,9 @@ func (tr *Tracker) SetMap(m *v2x.Map, toFrame func(e, n float64) (float64, float
 			tr.lanes.segs = append(tr.lanes.segs, laneSeg{lane: l.ID, approach: l.Approach, kind: l.Kind,
 				ax: ax, ay: ay, dx: dx / d, dy: dy / d, length: d, halfWidth: float64(l.Width) / 2})
 		}
+		if first < len(tr.lanes.segs) {
+			tr.lanes.boxes = append(tr.lanes.boxes, boxOf(tr.lanes.segs, first))
+		}
 	}
 	for i := range tr.tracks {
 		tr.tracks[i].laneAt = 0
@@ -59,29 +75,54 @@ func (tr *Tracker) SetMap(m *v2x.Map, toFrame func(e, n float64) (float64, float
 func (li *laneIndex) matchLane(c v2x.Class, e, n, ve, vn float64) (lane, approach uint8) {
 	best := math.Inf(1)
 	speed := math.Hypot(ve, vn)
-	for i := range li.segs {
-		s := &li.segs[i]
-		ped := c == v2x.ClassPedestrian
-		if ped != (s.kind == v2x.LaneCrosswalk) {
+	ped := c == v2x.ClassPedestrian
+	for b := range li.boxes {
+		bx := &li.boxes[b]
+		if e < bx.minX || e > bx.maxX || n < bx.minY || n > bx.maxY {
 			continue
 		}
-		px, py := e-s.ax, n-s.ay
-		along := px*s.dx + py*s.dy
-		if along < -1 || along > s.length+1 {
-			continue
-		}
-		across := math.Abs(px*s.dy - py*s.dx)
-		if across > s.halfWidth+0.5 {
-			continue
-		}
-		if !ped && speed > 1 && (ve*s.dx+vn*s.dy)/speed < 0.7 { // more than ~45° off the lane
-			continue
-		}
-		if across < best {
-			best, lane, approach = across, s.lane, s.approach
+		for i := bx.first; i < bx.end; i++ {
+			if l, a, d, ok := li.segs[i].match(ped, e, n, ve, vn, speed); ok && d < best {
+				best, lane, approach = d, l, a
+			}
 		}
 	}
 	return lane, approach
+}
+
+// boxOf bounds segs[first:]: every point a segment can match lies inside.
+func boxOf(segs []laneSeg, first int) laneBox {
+	b := laneBox{minX: math.Inf(1), minY: math.Inf(1), maxX: math.Inf(-1), maxY: math.Inf(-1), first: first, end: len(segs)}
+	for i := first; i < len(segs); i++ {
+		s := &segs[i]
+		r := s.halfWidth + 0.5 + 1 // across, plus the 1 m allowed along
+		for _, p := range [2][2]float64{{s.ax, s.ay}, {s.ax + s.dx*s.length, s.ay + s.dy*s.length}} {
+			b.minX, b.maxX = min(b.minX, p[0]-r), max(b.maxX, p[0]+r)
+			b.minY, b.maxY = min(b.minY, p[1]-r), max(b.maxY, p[1]+r)
+		}
+	}
+	return b
+}
+
+// match reports whether the point (moving with (ve, vn), speed its norm)
+// lies on segment s, and how far across it.
+func (s *laneSeg) match(ped bool, e, n, ve, vn, speed float64) (lane, approach uint8, across float64, ok bool) {
+	if ped != (s.kind == v2x.LaneCrosswalk) {
+		return 0, 0, 0, false
+	}
+	px, py := e-s.ax, n-s.ay
+	along := px*s.dx + py*s.dy
+	if along < -1 || along > s.length+1 {
+		return 0, 0, 0, false
+	}
+	across = math.Abs(px*s.dy - py*s.dx)
+	if across > s.halfWidth+0.5 {
+		return 0, 0, 0, false
+	}
+	if !ped && speed > 1 && (ve*s.dx+vn*s.dy)/speed < 0.7 { // more than ~45° off the lane
+		return 0, 0, 0, false
+	}
+	return s.lane, s.approach, across, true
 }
 
 // MatchLanes refreshes the lane of every confirmed track whose match is
@@ -112,4 +153,5 @@ func (tr *Tracker) Reframe(conv func(e, n float64) (float64, float64)) {
 		t.laneAt = 0
 	}
 	tr.lanes.segs = tr.lanes.segs[:0]
+	tr.lanes.boxes = tr.lanes.boxes[:0]
 }

@@ -1,6 +1,8 @@
 package track
 
 import (
+	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -40,5 +42,78 @@ func TestMatchLane(t *testing.T) {
 		if lane != 0 && appr != 1 {
 			t.Errorf("%s: approach %d, want 1", tc.name, appr)
 		}
+	}
+}
+
+// largeMap is a MAP of the most lanes and nodes the node takes, its lanes
+// spread over a kilometre, with random widths, directions and kinds.
+func largeMap(rng *rand.Rand) *v2x.Map {
+	m := &v2x.Map{}
+	for id := 1; id <= v2x.MaxLanes; id++ {
+		l := v2x.Lane{ID: uint8(id), Kind: v2x.LaneKind(rng.IntN(2)), Approach: uint8(1 + id%4), Ingress: rng.IntN(2) == 0,
+			Width: float32(2 + rng.Float64()*3)}
+		e, n := rng.Float64()*1000-500, rng.Float64()*1000-500
+		for range v2x.MaxLaneNodes {
+			l.Nodes = append(l.Nodes, v2x.Point{E: float32(e), N: float32(n)})
+			e, n = e+rng.Float64()*10-5, n+rng.Float64()*10-5
+		}
+		m.Lanes = append(m.Lanes, l)
+	}
+	return m
+}
+
+// TestMatchLaneBoxesSameAsScan: testing only the lanes whose box holds the
+// point matches exactly what testing every segment in order matches.
+func TestMatchLaneBoxesSameAsScan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	tr := New(Config{})
+	m := largeMap(rng)
+	tr.SetMap(m, func(e, n float64) (float64, float64) { return e, n })
+	scan := func(c v2x.Class, e, n, ve, vn float64) (lane, approach uint8) {
+		best := math.Inf(1)
+		for i := range tr.lanes.segs {
+			if l, a, d, ok := tr.lanes.segs[i].match(c == v2x.ClassPedestrian, e, n, ve, vn, math.Hypot(ve, vn)); ok && d < best {
+				best, lane, approach = d, l, a
+			}
+		}
+		return lane, approach
+	}
+	matched := 0
+	for i := range 20000 {
+		c := v2x.ClassCar
+		if i%3 == 0 {
+			c = v2x.ClassPedestrian
+		}
+		// Half the points on a lane node, half anywhere.
+		var e, n float64
+		if i%2 == 0 {
+			l := &m.Lanes[rng.IntN(len(m.Lanes))]
+			p := l.Nodes[rng.IntN(len(l.Nodes))]
+			e, n = float64(p.E)+rng.Float64()*4-2, float64(p.N)+rng.Float64()*4-2
+		} else {
+			e, n = rng.Float64()*1200-600, rng.Float64()*1200-600
+		}
+		ve, vn := rng.Float64()*20-10, rng.Float64()*20-10
+		gl, ga := tr.lanes.matchLane(c, e, n, ve, vn)
+		wl, wa := scan(c, e, n, ve, vn)
+		if gl != wl || ga != wa {
+			t.Fatalf("point %.2f,%.2f %s v %.1f,%.1f: lane %d approach %d, want %d %d", e, n, c, ve, vn, gl, ga, wl, wa)
+		}
+		if gl != 0 {
+			matched++
+		}
+	}
+	if matched < 1000 {
+		t.Fatalf("only %d of 20000 points matched a lane: the test says little", matched)
+	}
+}
+
+// BenchmarkMatchLaneLargeMapFar: a track far from every lane of the
+// largest MAP (a flood's parked objects) costs one box test per lane.
+func BenchmarkMatchLaneLargeMapFar(b *testing.B) {
+	tr := New(Config{})
+	tr.SetMap(largeMap(rand.New(rand.NewPCG(1, 2))), func(e, n float64) (float64, float64) { return e, n })
+	for b.Loop() {
+		tr.lanes.matchLane(v2x.ClassCar, 2000, 2000, 0, 0)
 	}
 }
