@@ -41,6 +41,7 @@ type coverage struct {
 type camCoverage struct {
 	stream       uint64
 	source       uint32
+	last         int64 // node arrival time of its newest detection
 	seen         []int64
 	rowLo, rowHi int // rows with any cell seen
 }
@@ -71,13 +72,43 @@ func (c *coverage) index(e, n float64) int {
 	return j*c.w + i
 }
 
-// camera returns the record of a detection source, or nil when there are
-// too many.
-func (c *coverage) camera(stream uint64, source uint32) *camCoverage {
+// camReuseAfter is how long a camera record's stream must have been
+// silent before a new stream may take its place.
+const camReuseAfter = int64(2e9)
+
+// camera returns the record of a detection source (stream and sensor id)
+// at node time now, or nil when there are too many. A sensor that comes
+// back on a new stream, its old stream silent, starts its coverage anew:
+// a camera that reconnects may have been re-aimed, and what it saw
+// before must not count as seen by it now (an area it no longer sees
+// would make every vehicle there a ghost). When the records are full, a
+// new source takes the place of the one silent longest, if it is silent.
+func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage {
+	var same, oldest *camCoverage // silent records: of this sensor, of any
 	for i := range c.cams {
-		if cm := &c.cams[i]; cm.stream == stream && cm.source == source {
+		cm := &c.cams[i]
+		if cm.stream == stream && cm.source == source {
 			return cm
 		}
+		if now-cm.last < camReuseAfter {
+			continue
+		}
+		if cm.source == source {
+			same = cm
+		}
+		if oldest == nil || cm.last < oldest.last {
+			oldest = cm
+		}
+	}
+	take := same
+	if take == nil && len(c.cams) == maxCameras {
+		take = oldest
+	}
+	if take != nil {
+		clear(take.seen)
+		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
+		c.dirty, c.builtAt = true, 0 // forget what it stood for at the next rebuild
+		return take
 	}
 	if len(c.cams) == maxCameras {
 		return nil
@@ -102,6 +133,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		c.seen[k], c.ve[k], c.vn[k] = t, ve, vn
 	}
 	if cm != nil {
+		cm.last = max(cm.last, t)
 		if cm.seen[k] == 0 {
 			c.dirty = true // a new cell: rebuild soon
 		}

@@ -10,7 +10,7 @@ import (
 // are covered, points outside the sector are not.
 func TestCoverageLearnsCameraSector(t *testing.T) {
 	c := newCoverage(4)
-	cm := c.camera(1, 7)
+	cm := c.camera(1, 7, 0)
 	var ts int64 = 1e9
 	for k := 0; k < 200; k++ {
 		ts += 50e6
@@ -31,5 +31,65 @@ func TestCoverageLearnsCameraSector(t *testing.T) {
 		if got := c.isCovered(tc.e, tc.n); got != tc.want {
 			t.Errorf("covered(%v, %v) = %v, want %v", tc.e, tc.n, got, tc.want)
 		}
+	}
+}
+
+// A camera that comes back on a new stream after its old one fell silent
+// starts its coverage anew: what it saw before (here, a sector it no
+// longer sees) is not covered any more. A second stream of the sensor
+// while the first still sends gets a record of its own.
+func TestCoverageCameraReconnectStartsAnew(t *testing.T) {
+	c := newCoverage(4)
+	teach := func(cm *camCoverage, ts int64, deg float64) int64 {
+		for k := 0; k < 200; k++ {
+			ts += 50e6
+			r := float64(k%80) + 1
+			for _, d := range []float64{deg - 40, deg, deg + 40} {
+				s, co := math.Sincos(d * math.Pi / 180)
+				c.mark(cm, r*s, r*co, 0, 0, ts, ts)
+			}
+		}
+		return ts
+	}
+	ts := teach(c.camera(1, 7, 1e9), 1e9, 0) // north
+	c.rebuild(int64(60e9))
+	if !c.isCovered(0, 40) {
+		t.Fatal("north not learned")
+	}
+	if other := c.camera(2, 7, ts+1e8); other == &c.cams[0] || len(c.cams) != 2 {
+		t.Fatalf("a second stream of a sensor that still sends took its record (%d records)", len(c.cams))
+	}
+	c.cams = c.cams[:1]
+	ts += 3e9 // the first stream falls silent
+	cm := c.camera(3, 7, ts)
+	if cm != &c.cams[0] || len(c.cams) != 1 {
+		t.Fatalf("the reconnected sensor got a new record (%d records)", len(c.cams))
+	}
+	teach(cm, ts, 180) // now it looks south
+	c.rebuild(int64(60e9))
+	if c.isCovered(0, 40) {
+		t.Error("north still covered after the camera came back looking south")
+	}
+	if !c.isCovered(0, -40) {
+		t.Error("south not learned")
+	}
+}
+
+// Records of silent streams make room when the records are full.
+func TestCoverageFullTakesSilentRecord(t *testing.T) {
+	c := newCoverage(4)
+	for i := range maxCameras {
+		cm := c.camera(uint64(i+1), uint32(100+i), 1e9)
+		c.mark(cm, 0, float64(i), 0, 0, 1e9+int64(i), 1e9+int64(i))
+	}
+	if cm := c.camera(99, 500, 1e9+1e8); cm != nil {
+		t.Fatal("a full set of live records took a new source")
+	}
+	cm := c.camera(99, 500, 5e9)
+	if cm == nil || cm.source != 500 || cm.stream != 99 {
+		t.Fatalf("no silent record taken: %+v", cm)
+	}
+	if cm != &c.cams[0] { // the one silent longest (newest detection at 1e9+0)
+		t.Error("took another record than the one silent longest")
 	}
 }

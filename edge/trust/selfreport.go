@@ -51,7 +51,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 	}
 	if x.Kind != track.MeasSelfReport {
 		if m.camKey != (camKey{x.Stream, x.Source}) || m.cam == nil {
-			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source)
+			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source, x.IngestNS)
 		}
 		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS)
 		return true
