@@ -230,6 +230,24 @@ func TestFusionCycleWithTrustAllocatesNothing(t *testing.T) {
 	}
 }
 
+// bench times b.N cycles, each after feeding one sensor frame (not
+// timed), and reports their p50 and p99 (p50-ns, p99-ns).
+func (r *cycleRunner) bench(b *testing.B) {
+	lat := make([]int64, 0, b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		r.feed()
+		t0 := clock.Now()
+		r.w.cycle(r.now)
+		lat = append(lat, clock.Now()-t0)
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
+	b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+}
+
 // BenchmarkFusionCycleTrust compares the 200-object fusion cycle with the
 // misbehaviour checks on and off in one run (the first source sends
 // self-reports, so the checks run on BSMs and the camera cross-check has
@@ -237,20 +255,7 @@ func TestFusionCycleWithTrustAllocatesNothing(t *testing.T) {
 func BenchmarkFusionCycleTrust(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("trust=%v", on), func(b *testing.B) {
-			r := newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: !on}, true)
-			lat := make([]int64, 0, b.N)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				r.feed()
-				t0 := clock.Now()
-				r.w.cycle(r.now)
-				lat = append(lat, clock.Now()-t0)
-			}
-			b.StopTimer()
-			slices.Sort(lat)
-			b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
-			b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: !on}, true).bench(b)
 		})
 	}
 }
@@ -266,20 +271,7 @@ func BenchmarkFusionCycle(b *testing.B) {
 		for _, objects := range []int{50, 200, 1000} {
 			for _, sources := range []int{1, 6, 12} {
 				b.Run(fmt.Sprintf("fusion=%s,objects=%d,sources=%d", fusion, objects, sources), func(b *testing.B) {
-					r := newCycleRunner(b, fusion, objects, sources)
-					lat := make([]int64, 0, b.N)
-					b.ReportAllocs()
-					b.ResetTimer()
-					for i := 0; i < b.N; i++ {
-						r.feed()
-						t0 := clock.Now()
-						r.w.cycle(r.now)
-						lat = append(lat, clock.Now()-t0)
-					}
-					b.StopTimer()
-					slices.Sort(lat)
-					b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
-					b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+					newCycleRunner(b, fusion, objects, sources).bench(b)
 					b.ReportMetric(float64(objects)*float64(b.N)/b.Elapsed().Seconds(), "meas/s")
 				})
 			}
