@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,38 +19,18 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/v2x-edge/v2x-edge/cmd/internal/cmdtest"
 )
 
-// buildCommands builds every command into a temporary directory.
 func buildCommands(t *testing.T) string {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and runs the binaries; skipped with -short")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command("go", "build", "-o", dir+string(filepath.Separator), "github.com/v2x-edge/v2x-edge/cmd/...")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return dir
+	return cmdtest.Build(t, "github.com/v2x-edge/v2x-edge/cmd/...")
 }
 
 func freePort(t *testing.T, network string) int {
 	t.Helper()
-	if network == "udp" {
-		c, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		return c.LocalAddr().(*net.UDPAddr).Port
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return cmdtest.FreePort(t, network)
 }
 
 // startEdge starts v2x-edge and returns its QUIC and HTTP addresses and
