@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/internal/modelcmp"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
@@ -13,26 +12,6 @@ import (
 // mapTol is the CSAE 53 MAP's precision: points at 1e-7 degree (at most
 // 0.56 cm on each axis), widths in cm, speeds in 0.02 m/s.
 var mapTol = modelcmp.MapTol{Pos: 0.006, Width: 0.005, SpeedLimit: 0.01}
-
-func simMap(t testing.TB, dense bool) v2x.Map {
-	t.Helper()
-	cfg := sim.Config{Dense: dense}
-	cfg.SetDefaults()
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.Map()
-}
-
-// line returns n points from (e, n) d metres apart towards the east.
-func line(n int, e, north, d float32) []v2x.Point {
-	ps := make([]v2x.Point, n)
-	for i := range ps {
-		ps[i] = v2x.Point{E: e + float32(i)*d, N: north}
-	}
-	return ps
-}
 
 // mapRoundTrip encodes m as a MessageFrame, decodes it and converts it back.
 func mapRoundTrip(t *testing.T, m *v2x.Map) (v2x.Map, error) {
@@ -70,7 +49,7 @@ func TestMAPFromModelRoundTrip(t *testing.T) {
 	}
 	wide := make([]v2x.Lane, 32) // the most lanes one direction of an approach holds
 	for i := range wide {
-		wide[i] = v2x.Lane{ID: uint8(i + 1), Approach: 1, Ingress: true, Width: 3, Nodes: line(31, 10, float32(i)*3, 20)}
+		wide[i] = v2x.Lane{ID: uint8(i + 1), Approach: 1, Ingress: true, Width: 3, Nodes: modelcmp.Line(31, 10, float32(i)*3, 20)}
 	}
 	renumbered := func(m *v2x.Map, approaches ...uint8) *v2x.Map {
 		r := *m
@@ -81,35 +60,35 @@ func TestMAPFromModelRoundTrip(t *testing.T) {
 		return &r
 	}
 	sparse := with(
-		v2x.Lane{ID: 1, Approach: 2, Ingress: true, Width: 3.5, Nodes: line(2, 14, 0, 100)},
-		v2x.Lane{ID: 2, Approach: 3, Width: 3.5, Nodes: line(2, 0, 14, 100)},
-		v2x.Lane{ID: 3, Approach: 5, Ingress: true, Width: 3.5, Nodes: line(2, -14, 0, -100)},
-		v2x.Lane{ID: 4, Approach: 5, Width: 3.5, Nodes: line(2, -14, 5, -100)},
+		v2x.Lane{ID: 1, Approach: 2, Ingress: true, Width: 3.5, Nodes: modelcmp.Line(2, 14, 0, 100)},
+		v2x.Lane{ID: 2, Approach: 3, Width: 3.5, Nodes: modelcmp.Line(2, 0, 14, 100)},
+		v2x.Lane{ID: 3, Approach: 5, Ingress: true, Width: 3.5, Nodes: modelcmp.Line(2, -14, 0, -100)},
+		v2x.Lane{ID: 4, Approach: 5, Width: 3.5, Nodes: modelcmp.Line(2, -14, 5, -100)},
 	)
 	for _, tc := range []struct {
 		name string
 		m    *v2x.Map
 		want *v2x.Map // if not m
 	}{
-		{"simulator", ptr(simMap(t, false)), nil},
-		{"simulator dense", ptr(simMap(t, true)), nil},
+		{"simulator", ptr(modelcmp.SimMap(t, false)), nil},
+		{"simulator dense", ptr(modelcmp.SimMap(t, true)), nil},
 		{"no lanes", with(), nil},
 		{"one lane without points", with(v2x.Lane{ID: 1, Approach: 1, Ingress: true, Width: 3.25}), nil},
 		{"32 lanes of 31 points", with(wide...), nil},
 		{"every kind, far points, no limits", with(
-			v2x.Lane{ID: 1, Kind: v2x.LaneBike, Approach: 1, Ingress: true, Width: 1.5, Nodes: line(2, 5, 5, 5000),
+			v2x.Lane{ID: 1, Kind: v2x.LaneBike, Approach: 1, Ingress: true, Width: 1.5, Nodes: modelcmp.Line(2, 5, 5, 5000),
 				Connections: []v2x.Connection{{ToLane: 2}, {ToLane: 9, SignalGroup: 3, Maneuver: v2x.ManeuverUTurn}}},
-			v2x.Lane{ID: 2, Kind: v2x.LaneSidewalk, Approach: 1, Width: 2, Nodes: line(3, -1000, -200, -1000)},
-			v2x.Lane{ID: 3, Kind: v2x.LaneCrosswalk, Approach: 3, Width: 4, Nodes: line(2, -9, 11, 18)},
+			v2x.Lane{ID: 2, Kind: v2x.LaneSidewalk, Approach: 1, Width: 2, Nodes: modelcmp.Line(3, -1000, -200, -1000)},
+			v2x.Lane{ID: 3, Kind: v2x.LaneCrosswalk, Approach: 3, Width: 4, Nodes: modelcmp.Line(2, -9, 11, 18)},
 			v2x.Lane{ID: 4, Kind: v2x.LaneVehicle, Approach: 2, Ingress: true, Width: 3.5, SpeedLimit: 163.8,
-				Maneuvers: v2x.ManeuverStraight | v2x.ManeuverLeft | v2x.ManeuverRight | v2x.ManeuverUTurn, Nodes: line(2, 0, -14, -150)},
+				Maneuvers: v2x.ManeuverStraight | v2x.ManeuverLeft | v2x.ManeuverRight | v2x.ManeuverUTurn, Nodes: modelcmp.Line(2, 0, -14, -150)},
 		), nil},
 		// CSAE 53 has no approach numbers: ToModel numbers the links
 		// into the intersection, then those out of it from other roads.
 		{"approaches renumbered", sparse, renumbered(sparse, 1, 3, 2, 2)},
 		{"approaches with one direction only", with(
-			v2x.Lane{ID: 1, Approach: 1, Ingress: true, Width: 3.5, Nodes: line(2, 14, 0, 100)},
-			v2x.Lane{ID: 2, Approach: 2, Width: 3.5, Nodes: line(2, -14, 0, -100)},
+			v2x.Lane{ID: 1, Approach: 1, Ingress: true, Width: 3.5, Nodes: modelcmp.Line(2, 14, 0, 100)},
+			v2x.Lane{ID: 2, Approach: 2, Width: 3.5, Nodes: modelcmp.Line(2, -14, 0, -100)},
 		), nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,7 +111,7 @@ func ptr[T any](v T) *T { return &v }
 
 func TestMAPFromModelOutsideTheSchema(t *testing.T) {
 	lane := func(id, approach uint8, ingress bool, points int) v2x.Lane {
-		return v2x.Lane{ID: id, Approach: approach, Ingress: ingress, Width: 3, Nodes: line(points, 0, 0, 10)}
+		return v2x.Lane{ID: id, Approach: approach, Ingress: ingress, Width: 3, Nodes: modelcmp.Line(points, 0, 0, 10)}
 	}
 	many := func(n int, f func(i int) v2x.Lane) []v2x.Lane {
 		ls := make([]v2x.Lane, n)
@@ -164,7 +143,7 @@ func TestMAPFromModelOutsideTheSchema(t *testing.T) {
 }
 
 func TestMAPFromModelReuses(t *testing.T) {
-	m := simMap(t, false)
+	m := modelcmp.SimMap(t, false)
 	var f MessageFrame
 	f.Choice = MessageFrameChoiceMapFrame
 	buf := make([]byte, 0, 4096)

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/internal/modelcmp"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/uper"
@@ -13,26 +12,6 @@ import (
 
 // mapTol is the J2735 MAP's precision with node-XY offsets: cm.
 var mapTol = modelcmp.MapTol{Pos: 0.006, Width: 0.005, SpeedLimit: 0.01}
-
-func simMap(t testing.TB, dense bool) v2x.Map {
-	t.Helper()
-	cfg := sim.Config{Dense: dense}
-	cfg.SetDefaults()
-	s, err := sim.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.Map()
-}
-
-// line returns n points from (e, n) d metres apart towards the east.
-func line(n int, e, north, d float32) []v2x.Point {
-	ps := make([]v2x.Point, n)
-	for i := range ps {
-		ps[i] = v2x.Point{E: e + float32(i)*d, N: north}
-	}
-	return ps
-}
 
 // mapRoundTrip encodes m as a MessageFrame, decodes it and converts it back.
 func mapRoundTrip(t *testing.T, m *v2x.Map) (MapData, v2x.Map) {
@@ -82,24 +61,24 @@ func TestMAPFromModelRoundTrip(t *testing.T) {
 	// fragments and v2x/uper does not (see TestMAPFromModelTooLong).
 	most := make([]v2x.Lane, v2x.MaxLanes)
 	for i := range most {
-		most[i] = v2x.Lane{ID: uint8(i), Approach: uint8(i % 16), Ingress: i%2 == 0, Width: 3, Nodes: line(2+61*(i/254), 14, float32(i), 4)}
+		most[i] = v2x.Lane{ID: uint8(i), Approach: uint8(i % 16), Ingress: i%2 == 0, Width: 3, Nodes: modelcmp.Line(2+61*(i/254), 14, float32(i), 4)}
 	}
-	sm := simMap(t, false)
+	sm := modelcmp.SimMap(t, false)
 	for _, tc := range []struct {
 		name string
 		m    *v2x.Map
 		tol  modelcmp.MapTol
 	}{
 		{"simulator", &sm, mapTol},
-		{"simulator dense", ptr(simMap(t, true)), mapTol},
+		{"simulator dense", ptr(modelcmp.SimMap(t, true)), mapTol},
 		{"255 lanes of 63 nodes", with(most...), mapTol},
 		{"every kind, widths, limits", with(
-			v2x.Lane{ID: 1, Kind: v2x.LaneBike, Approach: 15, Ingress: true, Width: 1.5, SpeedLimit: 163.8, Nodes: line(3, -5.12, 5.11, -10.24),
+			v2x.Lane{ID: 1, Kind: v2x.LaneBike, Approach: 15, Ingress: true, Width: 1.5, SpeedLimit: 163.8, Nodes: modelcmp.Line(3, -5.12, 5.11, -10.24),
 				Connections: []v2x.Connection{{ToLane: 2}, {ToLane: 9, SignalGroup: 255, Maneuver: v2x.ManeuverUTurn | v2x.ManeuverLeft}}},
-			v2x.Lane{ID: 2, Kind: v2x.LaneSidewalk, Width: 6.61, Nodes: line(2, 327.67, -327.68, -327.67)},
-			v2x.Lane{ID: 3, Kind: v2x.LaneCrosswalk, Approach: 2, Width: 0, Nodes: line(2, -9, 11, 18)},
+			v2x.Lane{ID: 2, Kind: v2x.LaneSidewalk, Width: 6.61, Nodes: modelcmp.Line(2, 327.67, -327.68, -327.67)},
+			v2x.Lane{ID: 3, Kind: v2x.LaneCrosswalk, Approach: 2, Width: 0, Nodes: modelcmp.Line(2, -9, 11, 18)},
 			v2x.Lane{ID: 255, Kind: v2x.LaneVehicle, Approach: 3, Ingress: true, Width: 3.5, SpeedLimit: 0.02,
-				Maneuvers: v2x.ManeuverStraight | v2x.ManeuverLeft | v2x.ManeuverRight | v2x.ManeuverUTurn, Nodes: line(2, 0, -14, -150)},
+				Maneuvers: v2x.ManeuverStraight | v2x.ManeuverLeft | v2x.ManeuverRight | v2x.ManeuverUTurn, Nodes: modelcmp.Line(2, 0, -14, -150)},
 		), mapTol},
 		// node-LatLon, then offsets from where ToModel puts it: 1e-7
 		// degree and its truncation to cm.
@@ -136,7 +115,7 @@ func ptr[T any](v T) *T { return &v }
 func TestMAPFromModelTooLong(t *testing.T) {
 	m := v2x.Map{Lanes: make([]v2x.Lane, v2x.MaxLanes)}
 	for i := range m.Lanes {
-		m.Lanes[i] = v2x.Lane{ID: uint8(i), Width: 3, Nodes: line(63, 14, float32(i), 4)}
+		m.Lanes[i] = v2x.Lane{ID: uint8(i), Width: 3, Nodes: modelcmp.Line(63, 14, float32(i), 4)}
 	}
 	var md MapData
 	if err := MAPFromModel(&m, 0, &md); err != nil {
@@ -152,7 +131,7 @@ func TestMAPFromModelTooLong(t *testing.T) {
 }
 
 func TestMAPFromModelOutsideTheSchema(t *testing.T) {
-	lane := v2x.Lane{ID: 1, Width: 3, Nodes: line(2, 0, 0, 10)}
+	lane := v2x.Lane{ID: 1, Width: 3, Nodes: modelcmp.Line(2, 0, 0, 10)}
 	edit := func(f func(l *v2x.Lane)) []v2x.Lane {
 		l := lane
 		f(&l)
@@ -164,7 +143,7 @@ func TestMAPFromModelOutsideTheSchema(t *testing.T) {
 	}{
 		{"no lanes", "0 lanes", nil},
 		{"one node", "1 nodes", edit(func(l *v2x.Lane) { l.Nodes = l.Nodes[:1] })},
-		{"64 nodes", "64 nodes", edit(func(l *v2x.Lane) { l.Nodes = line(64, 0, 0, 1) })},
+		{"64 nodes", "64 nodes", edit(func(l *v2x.Lane) { l.Nodes = modelcmp.Line(64, 0, 0, 1) })},
 		{"approach 16", "approach 16", edit(func(l *v2x.Lane) { l.Approach = 16 })},
 		{"17 connections", "17 connections", edit(func(l *v2x.Lane) { l.Connections = make([]v2x.Connection, 17) })},
 		{"unknown kind", "kind 9", edit(func(l *v2x.Lane) { l.Kind = 9 })},
@@ -181,7 +160,7 @@ func TestMAPFromModelOutsideTheSchema(t *testing.T) {
 }
 
 func TestMAPFromModelReuses(t *testing.T) {
-	m := simMap(t, false)
+	m := modelcmp.SimMap(t, false)
 	var md MapData
 	var f MessageFrame
 	var buf []byte
