@@ -1,6 +1,7 @@
 // Package modelcmp compares the node's MAP and SPAT models within a
 // standard encoding's precision, for the round-trip tests of the csae53
-// and j2735 conversions.
+// and j2735 conversions, and the fixtures they start from (the simulated
+// MAP, straight lanes).
 package modelcmp
 
 import (
