@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -200,30 +198,12 @@ func checkFallback(t *testing.T, workers int, steered bool, logs, reason string)
 // itself refuses the programs.
 func TestGroupFallsBackWithoutCapabilities(t *testing.T) {
 	steertest.RequireRoot(t)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("needs setpriv (Debian package util-linux) to drop capabilities")
-	}
-	cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-all", "--",
-		os.Args[0])
-	cmd.Env = append(os.Environ(), roleEnv+"=unprivileged")
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
 	var res struct {
 		Workers int
 		Steered bool
 		Logs    string
 	}
-	line := out
-	if i := bytes.Index(out, []byte("RESULT ")); i >= 0 {
-		line = out[i+len("RESULT "):]
-		line = line[:bytes.IndexByte(line, '\n')]
-	}
-	if err := json.Unmarshal(line, &res); err != nil {
-		t.Fatalf("child output: %v\n%s", err, out)
-	}
+	steertest.RunUnprivileged(t, &res, roleEnv+"=unprivileged")
 	checkFallback(t, res.Workers, res.Steered, res.Logs, "operation not permitted")
 }
 

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -181,30 +180,13 @@ func checkFallback(t *testing.T, guarded bool, logs string, wantWarn int) {
 // so once.
 func TestAttachFallsBackWithoutCapabilities(t *testing.T) {
 	steertest.RequireRoot(t)
-	setpriv, err := exec.LookPath("setpriv")
-	if err != nil {
-		t.Skip("needs setpriv (Debian package util-linux) to drop capabilities")
-	}
 	for _, workers := range []string{"1", "4"} {
-		cmd := exec.Command(setpriv, "--inh-caps=-all", "--bounding-set=-all", "--", os.Args[0])
-		cmd.Env = append(os.Environ(), roleEnv+"=unprivileged", "V2X_XDPGUARD_TEST_WORKERS="+workers)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("child: %v\n%s", err, out)
-		}
 		var res struct {
 			Workers int
 			Guarded bool
 			Logs    string
 		}
-		line := out
-		if i := bytes.Index(out, []byte("RESULT ")); i >= 0 {
-			line = out[i+len("RESULT "):]
-			line = line[:bytes.IndexByte(line, '\n')]
-		}
-		if err := json.Unmarshal(line, &res); err != nil {
-			t.Fatalf("child output: %v\n%s", err, out)
-		}
+		steertest.RunUnprivileged(t, &res, roleEnv+"=unprivileged", "V2X_XDPGUARD_TEST_WORKERS="+workers)
 		wantWarn := 1
 		if workers == "4" {
 			wantWarn = 2 // the group's and the guard's
