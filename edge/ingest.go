@@ -64,11 +64,11 @@ type source struct {
 	// whose senders are admitted by source prefix).
 	ident *auth.Identity
 	am    *authMetrics // counts scope refusals; nil with ident nil
-	id   uint64         // Measurement.Stream: the stream id, or uperSourceID
-	dec  codec.Decoder
-	msg  codec.Message
-	meas []measurement
-	su   spatUpdate
+	id    uint64       // Measurement.Stream: the stream id, or uperSourceID
+	dec   codec.Decoder
+	msg   codec.Message
+	meas  []measurement
+	su    spatUpdate
 	// mapSum is the digest of the MAP frame being ingested (mapRepeat),
 	// recorded as the last MAP once queued; 0: none.
 	mapSum uint64
