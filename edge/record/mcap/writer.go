@@ -298,7 +298,7 @@ func (w *Writer) Close() error {
 	summaryStart := w.off
 	w.crc = 0 // from here: the summary CRC
 	type group struct {
-		op           byte
+		op            byte
 		start, length uint64
 	}
 	var groups []group
