@@ -113,6 +113,8 @@ func (f *sizeFlag) String() string {
 	return strconv.FormatInt(*f.dst, 10)
 }
 
+func (f *sizeFlag) Get() any { return *f.dst }
+
 func (f *sizeFlag) Set(s string) error {
 	n, err := ParseSize(s)
 	if err != nil {
