@@ -3,12 +3,14 @@ package edge
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -35,6 +37,18 @@ var (
 			"back, perhaps zero padded, of the message set in the channel's metadata (std). log_time and " +
 			"publish_time are its arrival on the node clock."),
 	}
+	recCycleTopic = &record.Topic{
+		Name: "/v2x/cycle", MessageEncoding: "v2x-edge-cycle",
+		SchemaName: "v2x-edge.Cycle", SchemaEncoding: "text/markdown",
+		Schema: []byte("What one fusion cycle took and when (docs/recording.md, layout in edge/cyclerec.go): version 1, " +
+			"start and now (ns, node clock), the seq of the state it published, then the measurements, SPATs, MAPs " +
+			"and RSIs it drained from the inbox in the order it saw them. log_time is now."),
+	}
+	recConfigTopic = &record.Topic{
+		Name: "/v2x/config", MessageEncoding: "json",
+		SchemaName: "v2x-edge.Config", SchemaEncoding: "jsonschema",
+		Schema: []byte(`{"type":"object","description":"The node's configuration (edge.Config as encoding/json writes it: durations in ns), once per file."}`),
+	}
 	recStateTopic = &record.Topic{
 		Name: "/v2x/state", MessageEncoding: "v2x-edge-frame",
 		SchemaName: "v2x-edge.State", SchemaEncoding: "text/markdown",
@@ -56,6 +70,7 @@ type nodeRecorder struct {
 	r      *record.Recorder
 	hub    *hub
 	state  record.Channel
+	cycles record.Channel
 	states chan *snapshot
 	drops  atomic.Uint64 // states dropped before the recorder's queue
 }
@@ -68,6 +83,11 @@ func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
 	}
 	nr := &nodeRecorder{r: r, hub: h, states: make(chan *snapshot, stateQueue)}
 	nr.state = r.AddChannel(recStateTopic, map[string]string{"listen": cfg.Listen})
+	nr.cycles = r.AddChannel(recCycleTopic, nil)
+	if cj, err := json.Marshal(cfg); err == nil {
+		now := clock.Now()
+		r.Sticky(r.AddChannel(recConfigTopic, nil), now, cj)
+	}
 	st := func(f func(record.Stats) float64) func() float64 { return func() float64 { return f(r.Stats()) } }
 	cs := []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_messages_total", Help: "Messages written to recordings (-record)."},
@@ -105,6 +125,12 @@ func (nr *nodeRecorder) frame(ch record.Channel, h *wire.Header, payload []byte,
 	// and the payload.
 	binary.BigEndian.PutUint32(b, uint32(wire.HeaderLen-4+len(payload)))
 	nr.r.Write(ch, uint32(h.Seq), arrival, capture, b, payload)
+}
+
+// cycle records a cycle record, from the fusion loop.
+func (nr *nodeRecorder) cycle(rec []byte) {
+	now := int64(binary.LittleEndian.Uint64(rec[9:]))
+	nr.r.Write(nr.cycles, uint32(binary.LittleEndian.Uint64(rec[17:])), now, now, rec)
 }
 
 // publish hands a published snapshot to the state goroutine, from the

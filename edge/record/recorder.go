@@ -121,6 +121,7 @@ type Recorder struct {
 	mu       sync.RWMutex
 	channels []channelDef // by Channel
 	closed   bool
+	sticky   []entry // written first in every file (Sticky)
 
 	free   chan *[]byte // buffers to reuse (a bounded free list)
 	queued atomic.Int64
@@ -183,6 +184,17 @@ func (r *Recorder) AddChannel(t *Topic, metadata map[string]string) Channel {
 	defer r.mu.Unlock()
 	r.channels = append(r.channels, channelDef{topic: t, meta: m, open: true})
 	return Channel(len(r.channels) - 1)
+}
+
+// Sticky records data on ch at the start of every file from now on
+// (and now), for what a reader of any one file needs, such as the
+// configuration: files are rotated and the oldest deleted.
+func (r *Recorder) Sticky(ch Channel, t int64, data []byte) {
+	b := append([]byte(nil), data...)
+	r.mu.Lock()
+	r.sticky = append(r.sticky, entry{ch: ch, logTime: t, pubTime: t, buf: &b})
+	r.mu.Unlock()
+	r.Write(ch, 0, t, t, data)
 }
 
 // CloseChannel says no more messages come on ch: the next files do not
@@ -407,6 +419,22 @@ func (r *Recorder) openFile(now time.Time) error {
 	r.mu.Unlock()
 	for _, ch := range open {
 		if _, err := r.fileChannel(ch); err != nil {
+			return err
+		}
+	}
+	if r.stats.files.Load() == 1 {
+		return nil // the first file gets them through the queue
+	}
+	r.mu.RLock()
+	sticky := slices.Clone(r.sticky)
+	r.mu.RUnlock()
+	for _, e := range sticky {
+		id, err := r.fileChannel(e.ch)
+		if err != nil {
+			return err
+		}
+		m := mcap.Message{ChannelID: id, LogTime: uint64(e.logTime), PublishTime: uint64(e.pubTime), Data: *e.buf}
+		if err := r.w.WriteMessage(&m); err != nil {
 			return err
 		}
 	}
