@@ -161,8 +161,8 @@ func TestRefuseCommittedRecording(t *testing.T) {
 	var out, errb bytes.Buffer
 	err := run([]string{"-refuse", "testdata/demo-2s.mcap"}, &out, &errb)
 	var rep struct {
-		Compared int  `json:"states_compared"`
-		Matched  int  `json:"states_matched"`
+		Compared int  `json:"states"`
+		Matched  int  `json:"matched"`
 		Complete bool `json:"starts_at_node_start"`
 		Objects  int  `json:"objects_compared"`
 	}
@@ -194,8 +194,8 @@ func TestRefuseDemo20s(t *testing.T) {
 		t.Fatalf("v2x-replay -refuse: %v\n%s", err, res)
 	}
 	var rep struct {
-		Compared   int  `json:"states_compared"`
-		Matched    int  `json:"states_matched"`
+		Compared   int  `json:"states"`
+		Matched    int  `json:"matched"`
 		Unrecorded int  `json:"states_unrecorded"`
 		Complete   bool `json:"starts_at_node_start"`
 	}
