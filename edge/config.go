@@ -81,6 +81,9 @@ type Config struct {
 	HTTPIdleTimeout  time.Duration `json:"http_idle_timeout"`
 	HTTPReadTimeout  time.Duration `json:"http_read_timeout"`
 	HTTPWriteTimeout time.Duration `json:"http_write_timeout"`
+	// LiveViewers bounds the live view feeds (GET /live) open at once
+	// (8); more are refused with 503 and counted.
+	LiveViewers int `json:"live_viewers"`
 
 	// Quotas per identity, with limits per role (edge/quota).
 	Quotas quota.Config `json:"quotas"`
@@ -183,6 +186,9 @@ func (c *Config) SetDefaults() {
 	set(&c.HTTPIdleTimeout, 60*time.Second)
 	set(&c.HTTPReadTimeout, 10*time.Second)
 	set(&c.HTTPWriteTimeout, 30*time.Second)
+	if c.LiveViewers == 0 {
+		c.LiveViewers = 8
+	}
 	c.Quotas.SetDefaults()
 	if c.UPERAllow == nil {
 		c.UPERAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
@@ -318,6 +324,9 @@ func (c *Config) Validate() error {
 	}
 	if c.UPERRcvbuf < 4096 || c.UPERRcvbuf > 1<<30 {
 		errs = append(errs, fmt.Errorf("uper_rcvbuf %d outside 4096..%d", c.UPERRcvbuf, 1<<30))
+	}
+	if c.LiveViewers < 1 || c.LiveViewers > 1000 {
+		errs = append(errs, fmt.Errorf("live_viewers %d outside 1..1000", c.LiveViewers))
 	}
 	if c.MaxStreams < 2 || c.MaxStreams > 10000 {
 		errs = append(errs, fmt.Errorf("max_streams %d outside 2..10000", c.MaxStreams))

@@ -24,7 +24,8 @@ import (
 // over it.
 func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "QUIC UDP listen `address`")
-	fs.StringVar(&c.HTTP, "http", c.HTTP, "`address` for /metrics and /healthz (empty: off)")
+	fs.StringVar(&c.HTTP, "http", c.HTTP, "`address` for the live view (/), /metrics and /healthz (empty: off)")
+	fs.IntVar(&c.LiveViewers, "live-viewers", c.LiveViewers, "live view feeds (GET /live) open at once; more are refused")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory`: development CA (ca.pem for clients) and server certificate")
 	fs.StringVar(&c.CertFile, "cert", c.CertFile, "PEM server certificate `file` (default: development CA in -data)")
 	fs.StringVar(&c.KeyFile, "key", c.KeyFile, "PEM server key `file`")

@@ -17,6 +17,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
+	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
@@ -179,6 +180,9 @@ func (n *Node) Start() error {
 		mux.HandleFunc("/healthz", n.healthz)
 		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
 		mux.Handle("/xdp/", n.operator.wrap(n.guard)) // operator only
+		live := &liveFeed{hub: n.hub, mp: &n.w.mapPub, max: int32(n.cfg.LiveViewers), done: n.closed, now: clock.Now,
+			m: newLiveMetrics(n.m.reg), log: n.log}
+		live.register(mux) // GET / (the live view page) and GET /live
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: n.cfg.HTTPReadTimeout,
 			WriteTimeout: n.cfg.HTTPWriteTimeout, IdleTimeout: n.cfg.HTTPIdleTimeout}
 		n.wg.Add(1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
@@ -30,10 +31,13 @@ type world struct {
 	rc    *recCycle     // the cycle being recorded, or nil
 	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
 
-	batch     batch
-	hasFrame  bool
-	frame     geo.Frame
-	mapData   *v2x.Map
+	batch    batch
+	hasFrame bool
+	frame    geo.Frame
+	mapData  *v2x.Map
+	// mapPub is mapData for readers outside the fusion loop (the live
+	// view); a MAP is never changed once set.
+	mapPub    atomic.Pointer[v2x.Map]
 	rsi       *v2x.RSI
 	spat      spatUpdate // latest SPAT, by node capture time
 	hasSPAT   bool
@@ -187,6 +191,7 @@ func (w *world) setMap(mp *v2x.Map) {
 		return
 	}
 	w.mapData = mp
+	w.mapPub.Store(mp)
 	defer func() {
 		w.fuser.SetMap(mp, &w.frame)
 		if w.mon != nil {
