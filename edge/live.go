@@ -87,7 +87,7 @@ func (lf *liveFeed) servePage(w http.ResponseWriter, _ *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+	h.Set("Content-Security-Policy", "default-src 'self'; img-src data:; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
 	w.Write(livePage)
 }
 
@@ -344,7 +344,11 @@ var liveLaneKinds = [...]string{"vehicle", "crosswalk", "bike", "sidewalk"}
 // appendLiveMap appends a map event: the MAP's lanes with their points
 // in fr (the frame the states' E/N are in), to the decimetre.
 //
-//	{"int":7,"ref":[lat,lon],"lanes":[{"id":1,"kind":"vehicle","ap":1,"in":true,"w":3.5,"sg":[2],"p":[e,n,e,n,…]},…]}
+//	{"int":7,"ref":[lat,lon],"lanes":[{"id":1,"kind":"vehicle","ap":1,"in":true,"w":3.5,
+//	  "cx":[[toLane,signalGroup],…],"p":[e,n,e,n,…]},…]}
+//
+// The first point of a lane is its end at the intersection (an ingress
+// lane's stop line).
 func appendLiveMap(b []byte, mp *v2x.Map, fr *geo.Frame) []byte {
 	lat, lon, _ := fr.Origin()
 	same := lat == mp.RefLat && lon == mp.RefLon
@@ -375,16 +379,16 @@ func appendLiveMap(b []byte, mp *v2x.Map, fr *geo.Frame) []byte {
 		b = strconv.AppendBool(b, ln.Ingress)
 		b = append(b, ",\"w\":"...)
 		b = appendNum(b, float64(ln.Width), 1)
-		b = append(b, ",\"sg\":["...)
-		k := 0
-		for _, c := range ln.Connections {
-			if c.SignalGroup != 0 {
-				if k > 0 {
-					b = append(b, ',')
-				}
-				b = strconv.AppendUint(b, uint64(c.SignalGroup), 10)
-				k++
+		b = append(b, ",\"cx\":["...)
+		for j, c := range ln.Connections {
+			if j > 0 {
+				b = append(b, ',')
 			}
+			b = append(b, '[')
+			b = strconv.AppendUint(b, uint64(c.ToLane), 10)
+			b = append(b, ',')
+			b = strconv.AppendUint(b, uint64(c.SignalGroup), 10)
+			b = append(b, ']')
 		}
 		b = append(b, "],\"p\":["...)
 		for j, p := range ln.Nodes {
