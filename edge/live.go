@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +39,9 @@ const (
 	// liveKeepAlive is the longest a viewer goes without a byte, so a
 	// closed browser is noticed even while no state is due.
 	liveKeepAlive = 5 * time.Second
+	// liveReadEvery is how often a viewer waiting for a new state looks
+	// at the hub.
+	liveReadEvery = 10 * time.Millisecond
 )
 
 // liveFeed serves the built-in page (GET /) and its state feed (GET /live,
@@ -52,8 +57,10 @@ type liveFeed struct {
 	n    atomic.Int32
 	done <-chan struct{} // closed when the node shuts down
 	now  func() int64    // the node clock
-	m    liveMetrics
-	log  *slog.Logger
+	// writeTimeout bounds one write (liveWriteTimeout).
+	writeTimeout time.Duration
+	m            liveMetrics
+	log          *slog.Logger
 }
 
 type liveMetrics struct {
@@ -62,7 +69,7 @@ type liveMetrics struct {
 	badReq  prometheus.Counter // queries refused as malformed
 	states  prometheus.Counter
 	bytes   prometheus.Counter
-	dropped prometheus.Counter // viewers dropped on a failed or timed-out write
+	dropped prometheus.Counter // viewers dropped on a timed-out write
 }
 
 func newLiveMetrics(reg prometheus.Registerer) liveMetrics {
@@ -72,7 +79,7 @@ func newLiveMetrics(reg prometheus.Registerer) liveMetrics {
 		badReq:  counter("v2x_live_bad_requests_total", "Live view feeds refused for a malformed query."),
 		states:  counter("v2x_live_states_total", "States written to live view feeds."),
 		bytes:   counter("v2x_live_bytes_total", "Bytes written to live view feeds."),
-		dropped: counter("v2x_live_dropped_total", "Live view feeds dropped because a write failed or took longer than 10 s."),
+		dropped: counter("v2x_live_dropped_total", "Live view feeds dropped because a write took longer than 10 s (a stalled viewer)."),
 	}
 	reg.MustRegister(m.viewers, m.refused, m.badReq, m.states, m.bytes, m.dropped)
 	return m
@@ -213,65 +220,76 @@ func (lf *liveFeed) stream(r *http.Request, w http.ResponseWriter, q liveQuery) 
 		case <-finished:
 		}
 	}()
-	write := func(b []byte) bool {
+	write := func(b []byte) error {
 		mu.Lock()
 		if closing {
 			mu.Unlock()
-			return false
+			return net.ErrClosed
 		}
-		rc.SetWriteDeadline(time.Now().Add(liveWriteTimeout)) // replaces the server's WriteTimeout
+		rc.SetWriteDeadline(time.Now().Add(lf.writeTimeout)) // replaces the server's WriteTimeout
 		mu.Unlock()
 		if _, err := w.Write(b); err != nil {
-			return false
+			return err
 		}
 		if err := rc.Flush(); err != nil {
-			return false
+			return err
 		}
 		lf.m.bytes.Add(float64(len(b)))
-		return true
+		return nil
 	}
 
 	v := &liveViewer{f: q.sub}
-	if !write(appendLiveHello(nil, &q)) {
+	if write(appendLiveHello(nil, &q)) != nil {
 		return
 	}
-	tick := time.NewTicker(q.interval)
-	defer tick.Stop()
+	// One state per rate slot of the node clock, the first worth sending
+	// in it: after a state, wait for the next slot; while there is nothing
+	// new, look again every liveReadEvery.
+	slotNS := int64(q.interval)
+	poll := min(q.interval, liveReadEvery)
+	timer := time.NewTimer(0)
+	defer timer.Stop()
 	lastWrite := time.Now()
 	for {
-		if b := v.next(lf); len(b) > 0 {
-			if !write(b) {
-				lf.dropped(r)
-				return
-			}
-			lf.m.states.Inc()
-			lastWrite = time.Now()
-		} else if time.Since(lastWrite) >= liveKeepAlive {
-			if !write([]byte(":\n\n")) {
-				lf.dropped(r)
-				return
-			}
-			lastWrite = time.Now()
-		}
 		select {
 		case <-r.Context().Done():
 			return
 		case <-lf.done:
 			return
-		case <-tick.C:
+		case <-timer.C:
 		}
+		wait := poll
+		if b := v.next(lf); len(b) > 0 {
+			if err := write(b); err != nil {
+				lf.dropped(r, err)
+				return
+			}
+			lf.m.states.Inc()
+			lastWrite = time.Now()
+			now := lf.now()
+			wait = max(time.Duration((now/slotNS+1)*slotNS-now), poll)
+		} else if time.Since(lastWrite) >= liveKeepAlive {
+			if err := write([]byte(":\n\n")); err != nil {
+				lf.dropped(r, err)
+				return
+			}
+			lastWrite = time.Now()
+		}
+		timer.Reset(wait)
 	}
 }
 
-func (lf *liveFeed) dropped(r *http.Request) {
-	select {
-	case <-lf.done:
-		return // shutting down: not the viewer's doing
-	default:
-	}
-	if r.Context().Err() == nil {
-		lf.m.dropped.Inc()
-		lf.log.Debug("live viewer dropped: write failed or timed out", "remote", r.RemoteAddr)
+// dropped counts a viewer whose write timed out: too slow, or gone
+// without closing its connection. (A browser that closes it is noticed
+// by the server and not counted.)
+func (lf *liveFeed) dropped(r *http.Request, err error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		select {
+		case <-lf.done: // shutting down: not the viewer's doing
+		default:
+			lf.m.dropped.Inc()
+			lf.log.Debug("live viewer dropped: write timed out", "remote", r.RemoteAddr, "timeout", lf.writeTimeout)
+		}
 	}
 }
 
@@ -342,7 +360,7 @@ func appendLiveHello(b []byte, q *liveQuery) []byte {
 var liveLaneKinds = [...]string{"vehicle", "crosswalk", "bike", "sidewalk"}
 
 // appendLiveMap appends a map event: the MAP's lanes with their points
-// in fr (the frame the states' E/N are in), to the decimetre.
+// in fr (the frame the states' E/N are in), to the centimetre.
 //
 //	{"int":7,"ref":[lat,lon],"lanes":[{"id":1,"kind":"vehicle","ap":1,"in":true,"w":3.5,
 //	  "cx":[[toLane,signalGroup],…],"p":[e,n,e,n,…]},…]}
@@ -400,9 +418,9 @@ func appendLiveMap(b []byte, mp *v2x.Map, fr *geo.Frame) []byte {
 			if j > 0 {
 				b = append(b, ',')
 			}
-			b = appendNum(b, e, 1)
+			b = appendNum(b, e, 2)
 			b = append(b, ',')
-			b = appendNum(b, n, 1)
+			b = appendNum(b, n, 2)
 		}
 		b = append(b, "]}"...)
 	}

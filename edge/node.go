@@ -180,7 +180,7 @@ func (n *Node) Start() error {
 		mux.HandleFunc("/healthz", n.healthz)
 		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
 		mux.Handle("/xdp/", n.operator.wrap(n.guard)) // operator only
-		live := &liveFeed{hub: n.hub, mp: &n.w.mapPub, max: int32(n.cfg.LiveViewers), done: n.closed, now: clock.Now,
+		live := &liveFeed{hub: n.hub, mp: &n.w.mapPub, max: int32(n.cfg.LiveViewers), done: n.closed, now: clock.Now, writeTimeout: liveWriteTimeout,
 			m: newLiveMetrics(n.m.reg), log: n.log}
 		live.register(mux) // GET / (the live view page) and GET /live
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: n.cfg.HTTPReadTimeout,
