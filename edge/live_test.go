@@ -375,10 +375,10 @@ func TestLiveFilters(t *testing.T) {
 		t.Run(fmt.Sprintf("rate=%g", rate), func(t *testing.T) {
 			evs, _ := openLive(t, srv.URL, fmt.Sprintf("rate=%g", rate))
 			nextEvent(t, evs, "state", 5*time.Second)
-			start, k := time.Now(), 0
-			for time.Since(start) < 1500*time.Millisecond {
+			// The time the next k states take (one per slot).
+			start, k := time.Now(), int(rate*1.5)
+			for range k {
 				nextEvent(t, evs, "state", 5*time.Second)
-				k++
 			}
 			got := float64(k) / time.Since(start).Seconds()
 			if got < rate*0.7 || got > rate*1.15 {
