@@ -49,8 +49,8 @@ func TestBindFlags(t *testing.T) {
 			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
 		}
 	})
-	if n != 30 {
-		t.Errorf("%d flags bound, want 30 (update this test with a new flag)", n)
+	if n != 31 {
+		t.Errorf("%d flags bound, want 31 (update this test with a new flag)", n)
 	}
 }
 
