@@ -374,8 +374,10 @@ func TestLiveFilters(t *testing.T) {
 	for _, rate := range []float64{2, 10, 25} {
 		t.Run(fmt.Sprintf("rate=%g", rate), func(t *testing.T) {
 			evs, _ := openLive(t, srv.URL, fmt.Sprintf("rate=%g", rate))
+			// The first state goes at once and the second at the next
+			// slot, however soon; then the time the next k take.
 			nextEvent(t, evs, "state", 5*time.Second)
-			// The time the next k states take (one per slot).
+			nextEvent(t, evs, "state", 5*time.Second)
 			start, k := time.Now(), int(rate*1.5)
 			for range k {
 				nextEvent(t, evs, "state", 5*time.Second)
