@@ -26,9 +26,9 @@ vet: ## go vet, a gofmt check, and cross-builds for darwin and windows (the node
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
-js-deps: ## install the Node.js packages the tests use (other projects' readers of our files; playwright-core for the live page) with npm ci, pinned by lockfiles; skipped without npm
+js-deps: ## install the Node.js packages the tests use (other projects' readers of our files; playwright-core for the live page; the Foxglove client) with npm ci, pinned by lockfiles; skipped without npm
 	@if command -v npm >/dev/null; then \
-	  for d in edge/record/mcap/testdata/js cmd/v2x-edge/testdata/web; do npm ci --prefix $$d --no-audit --no-fund --loglevel=error; done; \
+	  for d in edge/record/mcap/testdata/js cmd/v2x-edge/testdata/web edge/testdata/foxglove; do npm ci --prefix $$d --no-audit --no-fund --loglevel=error; done; \
 	else echo "npm not found: tests that read our files with other projects' readers will skip"; fi
 
 unit: ## go test -race ./...

@@ -84,6 +84,9 @@ type Config struct {
 	// LiveViewers bounds the live view feeds (GET /live) open at once
 	// (8); more are refused with 503 and counted.
 	LiveViewers int `json:"live_viewers"`
+	// Foxglove is the address of the Foxglove WebSocket live view
+	// (foxglove.websocket.v1); "" (default): off.
+	Foxglove string `json:"foxglove"`
 
 	// Quotas per identity, with limits per role (edge/quota).
 	Quotas quota.Config `json:"quotas"`
@@ -324,6 +327,11 @@ func (c *Config) Validate() error {
 	}
 	if c.UPERRcvbuf < 4096 || c.UPERRcvbuf > 1<<30 {
 		errs = append(errs, fmt.Errorf("uper_rcvbuf %d outside 4096..%d", c.UPERRcvbuf, 1<<30))
+	}
+	if c.Foxglove != "" {
+		if _, err := net.ResolveTCPAddr("tcp", c.Foxglove); err != nil {
+			errs = append(errs, fmt.Errorf("foxglove %q: %w", c.Foxglove, err))
+		}
 	}
 	if c.LiveViewers < 1 || c.LiveViewers > 1000 {
 		errs = append(errs, fmt.Errorf("live_viewers %d outside 1..1000", c.LiveViewers))

@@ -25,7 +25,8 @@ import (
 func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Listen, "listen", c.Listen, "QUIC UDP listen `address`")
 	fs.StringVar(&c.HTTP, "http", c.HTTP, "`address` for the live view (/), /metrics and /healthz (empty: off)")
-	fs.IntVar(&c.LiveViewers, "live-viewers", c.LiveViewers, "live view feeds (GET /live) open at once; more are refused")
+	fs.IntVar(&c.LiveViewers, "live-viewers", c.LiveViewers, "live view feeds (GET /live and -foxglove connections) open at once; more are refused")
+	fs.StringVar(&c.Foxglove, "foxglove", c.Foxglove, "`address` for the Foxglove WebSocket live view (foxglove.websocket.v1; empty: off)")
 	fs.StringVar(&c.DataDir, "data", c.DataDir, "data `directory`: development CA (ca.pem for clients) and server certificate")
 	fs.StringVar(&c.CertFile, "cert", c.CertFile, "PEM server certificate `file` (default: development CA in -data)")
 	fs.StringVar(&c.KeyFile, "key", c.KeyFile, "PEM server key `file`")

@@ -49,8 +49,8 @@ func TestBindFlags(t *testing.T) {
 			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
 		}
 	})
-	if n != 31 {
-		t.Errorf("%d flags bound, want 31 (update this test with a new flag)", n)
+	if n != 32 {
+		t.Errorf("%d flags bound, want 32 (update this test with a new flag)", n)
 	}
 }
 

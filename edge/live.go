@@ -529,3 +529,32 @@ func appendNum(b []byte, v float64, prec int) []byte {
 	}
 	return b
 }
+
+// liveLane is a lane with its points in a state's frame.
+type liveLane struct {
+	lane *v2x.Lane
+	pts  [][2]float64
+}
+
+// liveLanePoints returns the MAP's lanes with their points moved from the
+// MAP's reference point into fr.
+func liveLanePoints(mp *v2x.Map, fr *geo.Frame) []liveLane {
+	lat, lon, _ := fr.Origin()
+	same := lat == mp.RefLat && lon == mp.RefLon
+	mf := geo.NewFrame(mp.RefLat, mp.RefLon, 0)
+	out := make([]liveLane, len(mp.Lanes))
+	for i := range mp.Lanes {
+		ln := &mp.Lanes[i]
+		out[i].lane = ln
+		out[i].pts = make([][2]float64, len(ln.Nodes))
+		for j, p := range ln.Nodes {
+			e, n := float64(p.E), float64(p.N)
+			if !same {
+				la, lo, _ := mf.FromENU(e, n, 0)
+				e, n, _ = fr.ToENU(la, lo, 0)
+			}
+			out[i].pts[j] = [2]float64{e, n}
+		}
+	}
+	return out
+}

@@ -135,6 +135,8 @@ func decodeState(t *testing.T, ev sseEvent) liveState {
 	return s
 }
 
+func newDemoSim() (*sim.Sim, error) { return sim.New(demoSimConfig()) }
+
 // demoSimConfig is the simulator as -demo runs it, with another seed.
 func demoSimConfig() sim.Config {
 	c := sim.Config{Seed: 3}

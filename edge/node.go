@@ -46,6 +46,9 @@ type Node struct {
 	uperPC  net.PacketConn // raw UPER listener, or nil
 	rec     *nodeRecorder  // -record, or nil
 	httpSrv *http.Server
+	live    *liveFeed  // the live views' feed (GET /live, -foxglove)
+	fox     *foxServer // -foxglove, or nil
+	foxLn   net.Listener
 
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -170,6 +173,8 @@ func (n *Node) Start() error {
 		n.closeListeners()
 		return fmt.Errorf("edge: register steering metrics: %w", err)
 	}
+	n.live = &liveFeed{hub: n.hub, mp: &n.w.mapPub, max: int32(n.cfg.LiveViewers), done: n.closed, now: clock.Now,
+		writeTimeout: liveWriteTimeout, m: newLiveMetrics(n.m.reg), log: n.log}
 	if n.cfg.HTTP != "" {
 		if n.httpLn, err = net.Listen("tcp", n.cfg.HTTP); err != nil {
 			n.closeListeners()
@@ -180,9 +185,7 @@ func (n *Node) Start() error {
 		mux.HandleFunc("/healthz", n.healthz)
 		mux.HandleFunc("GET "+stateDictPath, serveStateDict)
 		mux.Handle("/xdp/", n.operator.wrap(n.guard)) // operator only
-		live := &liveFeed{hub: n.hub, mp: &n.w.mapPub, max: int32(n.cfg.LiveViewers), done: n.closed, now: clock.Now, writeTimeout: liveWriteTimeout,
-			m: newLiveMetrics(n.m.reg), log: n.log}
-		live.register(mux) // GET / (the live view page) and GET /live
+		n.live.register(mux)                          // GET / (the live view page) and GET /live
 		n.httpSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: n.cfg.HTTPReadTimeout,
 			WriteTimeout: n.cfg.HTTPWriteTimeout, IdleTimeout: n.cfg.HTTPIdleTimeout}
 		n.wg.Add(1)
@@ -212,6 +215,19 @@ func (n *Node) Start() error {
 			n.cancel()
 			if n.httpLn != nil {
 				n.httpLn.Close()
+			}
+			n.closeListeners()
+			return err
+		}
+	}
+	if n.cfg.Foxglove != "" {
+		if err := n.startFoxglove(); err != nil {
+			n.cancel()
+			if n.httpLn != nil {
+				n.httpLn.Close()
+			}
+			if n.uperPC != nil {
+				n.uperPC.Close()
 			}
 			n.closeListeners()
 			return err
@@ -334,6 +350,11 @@ func (n *Node) Close() error {
 		n.cancel()
 		if n.uperPC != nil {
 			n.uperPC.Close()
+		}
+		if n.fox != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
+			n.fox.srv.Shutdown(ctx)
+			cancel()
 		}
 		if n.httpSrv != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)
