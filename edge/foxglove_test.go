@@ -160,3 +160,38 @@ func TestFoxgloveNeedsSubprotocol(t *testing.T) {
 		t.Errorf("read without the subprotocol: %v", err)
 	}
 }
+
+// TestFoxgloveNodeShutdown: a node with a Foxglove client that stopped
+// reading shuts down at once.
+func TestFoxgloveNodeShutdown(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Listen, cfg.HTTP, cfg.DataDir, cfg.Foxglove = "127.0.0.1:0", "", t.TempDir(), "127.0.0.1:0"
+	cfg.RefLat, cfg.RefLon = refLat, refLon
+	n, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(ctx, "ws://"+n.FoxgloveAddr(), &websocket.DialOptions{Subprotocols: []string{foxSubprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, b, err := c.Read(ctx); err != nil || !json.Valid(b) {
+		t.Fatalf("server info: %v %s", err, b)
+	}
+	if got := n.live.n.Load(); got != 1 {
+		t.Errorf("%d viewers, want 1", got)
+	}
+	t0 := time.Now()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(t0); d > 2*time.Second {
+		t.Errorf("close took %v with a Foxglove client open", d)
+	}
+}
