@@ -152,6 +152,7 @@ func (tr *Tracker) Reframe(conv func(e, n float64) (float64, float64)) {
 		t.anchorE, t.anchorN = conv(t.anchorE, t.anchorN)
 		t.laneAt = 0
 	}
+	tr.g.invalidate()
 	tr.lanes.segs = tr.lanes.segs[:0]
 	tr.lanes.boxes = tr.lanes.boxes[:0]
 }

@@ -20,7 +20,7 @@ func (tr *Tracker) merge() {
 	if n < 2 {
 		return
 	}
-	tr.g.build(n, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+	tr.syncGrid()
 	tr.dead = growZero(tr.dead, n)
 	if tr.mergeCursor >= n {
 		tr.mergeCursor = 0
@@ -77,6 +77,7 @@ func (tr *Tracker) merge() {
 			i++
 			continue
 		}
+		tr.g.invalidate()
 		last := len(tr.tracks) - 1
 		tr.tracks[i], tr.dead[i] = tr.tracks[last], tr.dead[last]
 		tr.tracks = tr.tracks[:last]

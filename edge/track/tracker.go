@@ -179,6 +179,12 @@ type Tracker struct {
 	solver  Assigner
 	byID    map[uint32]int32
 	matched []int32 // per frame measurement: track index or -1
+	// touched lists the tracks whose position changed since the grid
+	// was last synchronised (syncGrid).
+	touched []int32
+	// expireAt is a lower bound of every track's deadline: Expire scans
+	// the tracks only after it.
+	expireAt int64
 
 	C Counters
 }
@@ -261,7 +267,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 	nt := len(tr.tracks)
 	tr.pred = grow(tr.pred, nt)
 	tr.predAt = growZero(tr.predAt, nt)
-	tr.g.build(nt, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+	tr.syncGrid()
 
 	// Measurements in filter form.
 	tr.src = tr.source(&frame[0])
@@ -403,6 +409,7 @@ func (tr *Tracker) predicted(i int, t int64) *filter {
 		if t > trk.TimeNS {
 			trk.f.predict(float64(t-trk.TimeNS) / 1e9)
 			trk.TimeNS = t
+			tr.touched = append(tr.touched, int32(i))
 		}
 		return &trk.f
 	}
@@ -546,6 +553,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		tr.C.FilterFailed++
 		return
 	}
+	tr.touched = append(tr.touched, int32(i))
 	tr.C.Measurements++
 	trk.Hits++
 	if m.TimeNS-trk.srcEpoch > 500e6 {
@@ -628,34 +636,37 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		trk.LastCam = m.TimeNS
 	}
 	tr.tracks = append(tr.tracks, trk)
+	tr.expireAt = min(tr.expireAt, tr.deadline(&trk))
 	tr.src.linksOf(m.Kind)[m.LocalID] = link{id: trk.ID, idx: int32(len(tr.tracks) - 1)}
 	tr.C.Born++
 	tr.C.Measurements++
 }
 
-// Expire deletes tracks that no source has seen for long enough, as of now.
+// Expire deletes tracks that no source has seen for long enough, as of
+// now. The scan over every track runs only once the earliest deadline
+// found by the last scan (or of a track born since) has passed: updates
+// only ever push a track's deadline later, so none can have died before.
 func (tr *Tracker) Expire(now int64) {
 	tr.merge()
-	for i := 0; i < len(tr.tracks); {
-		t := &tr.tracks[i]
-		var dead bool
-		if !t.Confirmed || (t.LastSelf == 0 && t.Hits < int32(2*tr.cfg.ConfirmHitsSingle)) {
-			// Tentative, or confirmed on a few camera frames only (as
-			// persistent clutter is): lost as fast as a tentative track.
-			dead = now-max(t.LastCam, t.LastSelf, t.BornNS) > tr.cfg.TentativeLossNS
-		} else {
-			camGone := t.LastCam == 0 || now-t.LastCam > tr.cfg.CameraLossNS
-			selfGone := t.LastSelf == 0 || now-t.LastSelf > tr.cfg.SelfReportLossNS
-			dead = camGone && selfGone
+	if now > tr.expireAt {
+		tr.expireAt = math.MaxInt64
+		deleted := false
+		for i := 0; i < len(tr.tracks); {
+			t := &tr.tracks[i]
+			if d := tr.deadline(t); now <= d {
+				tr.expireAt = min(tr.expireAt, d)
+				i++
+				continue
+			}
+			tr.C.Deleted++
+			deleted = true
+			last := len(tr.tracks) - 1
+			tr.tracks[i] = tr.tracks[last]
+			tr.tracks = tr.tracks[:last]
 		}
-		if !dead {
-			i++
-			continue
+		if deleted {
+			tr.g.invalidate()
 		}
-		tr.C.Deleted++
-		last := len(tr.tracks) - 1
-		tr.tracks[i] = tr.tracks[last]
-		tr.tracks = tr.tracks[:last]
 	}
 	// Links to deleted tracks go when the map has grown well past the
 	// track count (amortised; no per-cycle allocation).
@@ -678,6 +689,45 @@ func (tr *Tracker) Expire(now int64) {
 			}
 		}
 		clear(tr.moved)
+	}
+}
+
+// deadline returns the node time after which track t is deleted unless a
+// source sees it again.
+func (tr *Tracker) deadline(t *Track) int64 {
+	if !t.Confirmed || (t.LastSelf == 0 && t.Hits < int32(2*tr.cfg.ConfirmHitsSingle)) {
+		// Tentative, or confirmed on a few camera frames only (as
+		// persistent clutter is): lost as fast as a tentative track.
+		return max(t.LastCam, t.LastSelf, t.BornNS) + tr.cfg.TentativeLossNS
+	}
+	d := int64(math.MinInt64)
+	if t.LastCam != 0 {
+		d = t.LastCam + tr.cfg.CameraLossNS
+	}
+	if t.LastSelf != 0 {
+		d = max(d, t.LastSelf+tr.cfg.SelfReportLossNS)
+	}
+	return d
+}
+
+// syncGrid brings the spatial grid up to date with the tracks: rebuilt
+// when tracks were deleted or reframed, else the tracks that moved since
+// re-indexed and those born since added.
+func (tr *Tracker) syncGrid() {
+	if !tr.g.valid || tr.g.len() > len(tr.tracks) {
+		tr.g.build(len(tr.tracks), func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+		tr.touched = tr.touched[:0]
+		return
+	}
+	for _, i := range tr.touched {
+		if int(i) < tr.g.len() {
+			x, y := tr.tracks[i].f.position()
+			tr.g.move(int(i), x, y)
+		}
+	}
+	tr.touched = tr.touched[:0]
+	for i := tr.g.len(); i < len(tr.tracks); i++ {
+		tr.g.add(tr.tracks[i].f.position())
 	}
 }
 
