@@ -171,6 +171,8 @@ type Tracker struct {
 	frameSlot   uint64                         // source slot bit of the current frame
 	dead        []bool
 	mergeCursor int
+	mergeAt     int64   // node time of the last merge call
+	mergeDue    float64 // tracks due for a merge check, carried over
 	// moved maps the id of a merged-away track to the one that absorbed
 	// it, so that its sources' links follow; cleaned with the links.
 	moved   map[uint32]uint32
@@ -647,7 +649,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 // found by the last scan (or of a track born since) has passed: updates
 // only ever push a track's deadline later, so none can have died before.
 func (tr *Tracker) Expire(now int64) {
-	tr.merge()
+	tr.merge(now)
 	if now > tr.expireAt {
 		tr.expireAt = math.MaxInt64
 		deleted := false
