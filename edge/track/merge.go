@@ -9,30 +9,15 @@ import "math"
 // tracks that describe one object (close together, moving alike) and
 // folds the younger into the older, which keeps its id.
 const (
-	// Each call checks the tracks due since the last one, so that every
-	// track is checked about every mergePeriodNS however often the loop
-	// cycles (a paced node cycles on every BSM: hundreds of times a
-	// second), at most mergeBatch per call: the pass is spread over
-	// cycles to keep the p99 flat.
-	mergePeriodNS    = 100e6
-	mergeBatch       = 32
+	mergeBatch       = 32  // tracks checked per call: the pass is spread over cycles to keep the p99 flat
 	mergeVehicleDist = 2.0 // m, centre to centre: two vehicles are never this close
 	mergePedDist     = 0.6 // m: pedestrians walk side by side
 	mergeSpeedDiff   = 2.0 // m/s
 )
 
-func (tr *Tracker) merge(now int64) {
+func (tr *Tracker) merge() {
 	n := len(tr.tracks)
 	if n < 2 {
-		return
-	}
-	// The tracks due: n per mergePeriodNS since the last call, the
-	// fraction carried over.
-	due := tr.mergeDue + float64(n)*float64(min(max(now-tr.mergeAt, 0), mergePeriodNS))/mergePeriodNS
-	tr.mergeAt = now
-	batch := min(int(due), mergeBatch, n)
-	tr.mergeDue = min(due-float64(batch), mergeBatch)
-	if batch == 0 {
 		return
 	}
 	tr.syncGrid()
@@ -40,7 +25,7 @@ func (tr *Tracker) merge(now int64) {
 	if tr.mergeCursor >= n {
 		tr.mergeCursor = 0
 	}
-	for c := 0; c < batch; c++ {
+	for c := 0; c < min(mergeBatch, n); c++ {
 		i := tr.mergeCursor
 		tr.mergeCursor = (tr.mergeCursor + 1) % n
 		if tr.dead[i] {

@@ -67,29 +67,32 @@ func (c *Config) SetDefaults() {
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
-// a flat slice.
+// a flat slice. The fields every cycle reads for every track (expiry,
+// lane matching, publishing) come first, then the filter (whose state and
+// leading covariance rows publishing reads), so that a pass over the
+// tracks touches few cache lines of each: the paced loop finds them cold.
 type Track struct {
-	ID        uint32
-	Class     v2x.Class
-	Confirmed bool
-	f         filter
-	TimeNS    int64 // time of the estimate
-	BornNS    int64
-	Hits      int32
-	LastCam   int64 // last update from a detection, 0 if never
-	LastSelf  int64 // last update from a self-report (BSM), 0 if never
-	VehicleID uint64
-	Length    float32
-	Width     float32
+	ID             uint32
+	Class          v2x.Class
+	Confirmed      bool
+	Lane, Approach uint8
+	Length         float32
+	Width          float32
+	Hits           int32
+	TimeNS         int64 // time of the estimate
+	BornNS         int64
+	LastCam        int64  // last update from a detection, 0 if never
+	LastSelf       int64  // last update from a self-report (BSM), 0 if never
+	laneAt         int64  // when Lane was last matched
+	Sources        uint64 // bit per source slot that contributed in the last 0.5-1 s
 	// The last measurement's geodetic position and its ENU coordinates:
 	// the anchor for converting the estimate back to lat/lon locally.
 	anchorLat, anchorLon, anchorE, anchorN float64
-	Sources                                uint64 // bit per source slot that contributed in the last 0.5-1 s
+	f                                      filter
+	VehicleID                              uint64
 	srcCur                                 uint64
 	votes                                  [v2x.NumClasses]uint16
 	srcEpoch                               int64
-	Lane, Approach                         uint8
-	laneAt                                 int64  // when Lane was last matched
 	SelfStream                             uint64 // stream of the newest self-report
 	Trust                                  TrustMark
 }
@@ -171,8 +174,6 @@ type Tracker struct {
 	frameSlot   uint64                         // source slot bit of the current frame
 	dead        []bool
 	mergeCursor int
-	mergeAt     int64   // node time of the last merge call
-	mergeDue    float64 // tracks due for a merge check, carried over
 	// moved maps the id of a merged-away track to the one that absorbed
 	// it, so that its sources' links follow; cleaned with the links.
 	moved   map[uint32]uint32
@@ -649,7 +650,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 // found by the last scan (or of a track born since) has passed: updates
 // only ever push a track's deadline later, so none can have died before.
 func (tr *Tracker) Expire(now int64) {
-	tr.merge(now)
+	tr.merge()
 	if now > tr.expireAt {
 		tr.expireAt = math.MaxInt64
 		deleted := false
