@@ -10,8 +10,14 @@ import (
 // bucket of its current position, with consistent links.
 func checkGrid(t *testing.T, tr *Tracker, when string) {
 	t.Helper()
-	tr.syncGrid()
 	g := &tr.g
+	// The position copies are current even before the grid is synced.
+	for i := 0; g.valid && i < min(g.len(), len(tr.tracks)); i++ {
+		if x, y := tr.tracks[i].f.position(); g.px[i] != x || g.py[i] != y {
+			t.Fatalf("%s: grid holds (%v, %v) for track %d at (%v, %v)", when, g.px[i], g.py[i], i, x, y)
+		}
+	}
+	tr.syncGrid()
 	if g.len() != len(tr.tracks) {
 		t.Fatalf("%s: grid indexes %d tracks of %d", when, g.len(), len(tr.tracks))
 	}

@@ -40,6 +40,13 @@ func (tr *Tracker) merge() {
 			if j == i || tr.dead[j] || tr.dead[i] {
 				return
 			}
+			// Far candidates go on the grid's copy of their position (the
+			// grid is in sync: it is the track's), before the track is
+			// touched; the vehicle limit is the larger.
+			bx, by := tr.g.px[j], tr.g.py[j]
+			if dx, dy := bx-ax, by-ay; dx*dx+dy*dy > (mergeVehicleDist+3)*(mergeVehicleDist+3) {
+				return
+			}
 			b := &tr.tracks[j]
 			if !compatible(a.Class, b.Class) {
 				return
@@ -48,7 +55,6 @@ func (tr *Tracker) merge() {
 			if !a.Class.Vehicle() || !b.Class.Vehicle() {
 				limit = mergePedDist
 			}
-			bx, by := b.f.position()
 			if dx, dy := bx-ax, by-ay; dx*dx+dy*dy > (limit+3)*(limit+3) { // cheap reject before velocities
 				return
 			}

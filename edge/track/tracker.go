@@ -322,12 +322,16 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 			}
 		}
 		tr.g.near(e[j], n[j], func(i int32) {
-			trk := &tr.tracks[i]
-			if tr.used[i] || !compatible(trk.Class, m.Class) {
+			if tr.used[i] {
 				return
 			}
-			px, py := trk.f.position()
-			if dx, dy := px-e[j], py-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction (the grid's reach anyway)
+			// The track's position from the grid's copy (current: setPos),
+			// so that far candidates cost no touch of the track.
+			if dx, dy := tr.g.px[i]-e[j], tr.g.py[i]-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction (the grid's reach anyway)
+				return
+			}
+			trk := &tr.tracks[i]
+			if !compatible(trk.Class, m.Class) {
 				return
 			}
 			p := tr.predicted(int(i), t)
@@ -413,6 +417,7 @@ func (tr *Tracker) predicted(i int, t int64) *filter {
 			trk.f.predict(float64(t-trk.TimeNS) / 1e9)
 			trk.TimeNS = t
 			tr.touched = append(tr.touched, int32(i))
+			tr.setGridPos(i, trk)
 		}
 		return &trk.f
 	}
@@ -557,6 +562,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		return
 	}
 	tr.touched = append(tr.touched, int32(i))
+	tr.setGridPos(i, trk)
 	tr.C.Measurements++
 	trk.Hits++
 	if m.TimeNS-trk.srcEpoch > 500e6 {
@@ -711,6 +717,12 @@ func (tr *Tracker) deadline(t *Track) int64 {
 		d = max(d, t.LastSelf+tr.cfg.SelfReportLossNS)
 	}
 	return d
+}
+
+// setGridPos records a moved track's position in the grid's copy.
+func (tr *Tracker) setGridPos(i int, trk *Track) {
+	x, y := trk.f.position()
+	tr.g.setPos(i, x, y)
 }
 
 // syncGrid brings the spatial grid up to date with the tracks: rebuilt
