@@ -20,7 +20,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/bench/mqtt"
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
-	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -112,6 +111,9 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	relay := client.Options{CAFile: ca, CertFile: subsID.cert, KeyFile: subsID.key}
 	addr := node.Addr().String()
+	// The node stamps with clock.Now in this process; the subscriber
+	// processes convert its stamps to CLOCK_MONOTONIC with this offset.
+	nodeOffset := NodeClockOffset()
 	fmt.Fprintf(cfg.Progress, "node on %s (metrics http://%s/metrics)\n", addr, node.HTTPAddr())
 
 	load, err := startChild(ctx, cfg.Exe, "load", cfg.ChildProcs, LoadConfig{Addr: addr, CA: ca, Cert: loadID.cert, Key: loadID.key, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
@@ -145,7 +147,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	for _, n := range cfg.Subs {
 		rate := cfg.RateFor(n)
 		fmt.Fprintf(cfg.Progress, "v2x-edge: %d subscribers at %.0f Hz ...\n", n, rate)
-		sc := SubsConfig{Addr: addr, CA: ca, Cert: subsID.cert, Key: subsID.key, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+		sc := SubsConfig{Addr: addr, CA: ca, Cert: subsID.cert, Key: subsID.key, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration, NodeOffset: nodeOffset}
 		if cfg.SubsCPUProfile != "" {
 			sc.CPUProfile = fmt.Sprintf("%s.%d", cfg.SubsCPUProfile, n)
 		}
@@ -163,7 +165,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return results, err
 		}
-		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
+		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, Samples: ours.Latency.Count, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
+			FanoutSamples: ours.Fanout.Count, FanoutP50: ours.Fanout.P50, FanoutP99: ours.Fanout.P99, FanoutP999: ours.Fanout.P999,
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
 			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
@@ -184,8 +187,10 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			r.RawBytesPer = float64(ours.RawBytes) / float64(ours.Updates)
 			r.Smaller = r.RawBytesPer / r.BytesPer
 		}
-		fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f; node max RSS %.0f MB, shed %.0f\n",
-			r.P50, r.P99, r.P999, r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU, r.NodeMaxRSSMB, r.Shed)
+		fmt.Fprintf(cfg.Progress, "  end to end (ingest→decoded state): p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)\n", r.P50, r.P99, r.P999, r.Samples)
+		fmt.Fprintf(cfg.Progress, "  fan-out (publication→decoded state): p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)\n", r.FanoutP50, r.FanoutP99, r.FanoutP999, r.FanoutSamples)
+		fmt.Fprintf(cfg.Progress, "  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f; node max RSS %.0f MB, shed %.0f\n",
+			r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU, r.NodeMaxRSSMB, r.Shed)
 		if len(r.StageP50) == 3 {
 			fmt.Fprintf(cfg.Progress, "  stages p50/p99: ingest→publish %.0f/%.0f µs, publish→received %.0f/%.0f µs (of which publish→handed to QUIC ≤%.0f/≤%.0f µs), received→state %.0f/%.0f µs\n",
 				r.StageP50[0], r.StageP99[0], r.StageP50[1], r.StageP99[1], r.NodeSendP50, r.NodeSendP99, r.StageP50[2], r.StageP99[2])
@@ -197,19 +202,19 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			if size == 0 {
 				size = 600
 			}
-			how := "evenly spread"
+			how := "evenly spread, timed from each send"
 			if mode == FloorFresh {
-				how = "on each state with new data to those whose slot began, as the node sends"
+				how = "on each state with new data to those whose slot began, with the node's burst cap, timed from the relay's receipt of the state"
 			}
 			fmt.Fprintf(cfg.Progress, "quic-go floor (%s): %d connections, %d-byte datagrams at %.0f Hz, %s ...\n", mode, n, size, rate, how)
 			fl, fcpu, err := runFloor(ctx, cfg, tmp, mode, n, rate, size, addr, relay)
 			if err != nil {
 				return results, fmt.Errorf("floor %s, %d subscribers: %w", mode, n, err)
 			}
-			f := Floor{P50: fl.Latency.P50, P99: fl.Latency.P99, P999: fl.Latency.P999, Max: fl.Latency.Max,
-				UpdatesPerSec: float64(fl.Updates) / fl.Seconds, CPU: fcpu, SubsCPU: fl.CPU, Curve: fl.Latency.Curve}
+			f := Floor{Samples: fl.Fanout.Count, P50: fl.Fanout.P50, P99: fl.Fanout.P99, P999: fl.Fanout.P999, Max: fl.Fanout.Max,
+				UpdatesPerSec: float64(fl.Updates) / fl.Seconds, CPU: fcpu, SubsCPU: fl.CPU, Curve: fl.Fanout.Curve}
 			if f.P99 > 0 {
-				f.Ratio = r.P99 / f.P99
+				f.Ratio = r.FanoutP99 / f.P99
 			}
 			switch mode {
 			case FloorEven:
@@ -217,8 +222,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			case FloorFresh:
 				r.FreshFloor = &f
 			}
-			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our p99 is %.2fx this floor's\n",
-				f.P50, f.P99, f.P999, f.UpdatesPerSec, f.CPU, f.SubsCPU, f.Ratio)
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our fan-out p99 is %.2fx this floor's\n",
+				f.P50, f.P99, f.P999, f.Samples, f.UpdatesPerSec, f.CPU, f.SubsCPU, f.Ratio)
 		}
 		if broker != nil {
 			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
@@ -226,16 +231,16 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			if err != nil {
 				return results, fmt.Errorf("peer, %d subscribers: %w", n, err)
 			}
-			r.Peer, r.PeerP50, r.PeerP99, r.PeerP999, r.PeerMax = "mosquitto", peer.Latency.P50, peer.Latency.P99, peer.Latency.P999, peer.Latency.Max
-			r.PeerUpdates, r.PeerUpdatesPerSec, r.PeerCPU, r.PeerCurve = peer.Updates, float64(peer.Updates)/peer.Seconds, pcpu, peer.Latency.Curve
+			r.Peer, r.PeerSamples, r.PeerP50, r.PeerP99, r.PeerP999, r.PeerMax = "mosquitto", peer.Fanout.Count, peer.Fanout.P50, peer.Fanout.P99, peer.Fanout.P999, peer.Fanout.Max
+			r.PeerUpdates, r.PeerUpdatesPerSec, r.PeerCPU, r.PeerCurve = peer.Updates, float64(peer.Updates)/peer.Seconds, pcpu, peer.Fanout.Curve
 			if peer.Updates > 0 {
 				r.PeerBytesPer = float64(peer.Bytes) / float64(peer.Updates)
 			}
 			if r.PeerP99 > 0 {
-				r.P99Ratio = r.P99 / r.PeerP99
+				r.P99Ratio = r.FanoutP99 / r.PeerP99
 			}
-			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f updates/s  broker CPU %.2f cores, subscribers' CPU %.2f; our p99 is %.3fx theirs\n",
-				r.PeerP50, r.PeerP99, r.PeerP999, r.PeerUpdatesPerSec, r.PeerCPU, peer.CPU, r.P99Ratio)
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)  %.0f updates/s  broker CPU %.2f cores, subscribers' CPU %.2f; our fan-out p99 is %.3fx theirs\n",
+				r.PeerP50, r.PeerP99, r.PeerP999, r.PeerSamples, r.PeerUpdatesPerSec, r.PeerCPU, peer.CPU, r.P99Ratio)
 		}
 		results = append(results, r)
 		if cfg.Results != nil {
@@ -264,9 +269,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 
 // runPeer relays the node's state stream through the broker: a relay
 // subscribes to the node (uncompressed State frames at the same rate) and
-// publishes each frame, prefixed with its send time, to one topic; n MQTT
-// subscribers in a child process measure from that send time. So the
-// broker's figure covers the relay hop alone, none of the fusion.
+// publishes each frame, prefixed with the time it received it (Mono), to
+// one topic; n MQTT subscribers in a child process decode each state and
+// measure from that receipt. So the broker's figure covers the fan-out
+// span as the node's fanout_* figures do (a state handed to the fan-out
+// to the subscriber holding it decoded), with the relay's re-encoding in
+// it and none of the fusion.
 func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options, b *mqtt.Broker, n int, rate float64) (SubsResult, float64, error) {
 	const topic = "v2x/intersection/state"
 	rctx, cancel := context.WithCancel(ctx)
@@ -294,6 +302,7 @@ func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options,
 		var msg []byte
 		for {
 			u, err := sub.Next()
+			recv := Mono()
 			if err != nil {
 				if rctx.Err() != nil {
 					err = nil
@@ -306,7 +315,7 @@ func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options,
 			msg = wire.AppendHeader(msg, &h)
 			msg = wire.AppendState(msg, &u.State)
 			wire.FinishFrame(msg, 8)
-			binary.BigEndian.PutUint64(msg, uint64(clock.Now()))
+			binary.BigEndian.PutUint64(msg, uint64(recv))
 			if err := pub.Publish(topic, msg); err != nil {
 				relayErr <- err
 				return
