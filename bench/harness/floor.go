@@ -105,7 +105,7 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 	}()
 	sc := SubsConfig{Addr: udp.LocalAddr().String(), CA: filepath.Join(dir, devca.CAFile), Floor: true, Subs: n, Rate: rate,
 		Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
-	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
+	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, cfg.Pin, sc, selfCPU)
 	cancel()
 	wg.Wait() // the accept and send goroutines are done: conns is ours
 	for _, c := range conns {

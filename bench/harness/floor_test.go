@@ -90,7 +90,7 @@ func TestFreshSendsNodePolicy(t *testing.T) {
 		lastSlot[i] = -1
 	}
 	var capped int
-	var left []int // due but left out of the last burst
+	var left []int                     // due but left out of the last burst
 	for k := int64(1); k <= 400; k++ { // 2 s
 		ts := k * gap
 		ref.Fresh(ts)

@@ -148,8 +148,34 @@ type Result struct {
 	Floor      *Floor `json:"floor,omitempty"`
 	FreshFloor *Floor `json:"fresh_floor,omitempty"`
 
-	Curve     []float64 `json:"curve_us,omitempty"`
-	PeerCurve []float64 `json:"peer_curve_us,omitempty"`
+	// Peers has every peer's figures over the fan-out span, in -peer
+	// order; Pinned says the run pinned the node to CPU 0 and the load,
+	// subscriber and broker processes to CPU 1.
+	Peers  []PeerResult `json:"peers,omitempty"`
+	Pinned bool         `json:"pinned"`
+
+	Curve       []float64 `json:"curve_us,omitempty"`
+	FanoutCurve []float64 `json:"fanout_curve_us,omitempty"`
+	PeerCurve   []float64 `json:"peer_curve_us,omitempty"`
+}
+
+// PeerResult is one broker peer at one subscriber count: the node's state
+// stream relayed through it to n subscribers, timed over the fan-out span
+// from the relay's receipt of each state to the subscriber holding it
+// decoded. CPU is the broker process's, SubsCPU its subscribers'.
+type PeerResult struct {
+	Peer          string    `json:"peer"`
+	Samples       int       `json:"samples"`
+	P50           float64   `json:"p50_us"`
+	P99           float64   `json:"p99_us"`
+	P999          float64   `json:"p999_us"`
+	Max           float64   `json:"max_us"`
+	UpdatesPerSec float64   `json:"updates_per_s"`
+	BytesPer      float64   `json:"bytes_per_update"`
+	CPU           float64   `json:"cpu_cores"`
+	SubsCPU       float64   `json:"subs_cpu_cores"`
+	P99Ratio      float64   `json:"p99_ratio"` // the node's fanout_p99_us over this peer's
+	Curve         []float64 `json:"curve_us,omitempty"`
 }
 
 // Floor is one transport-floor phase: bare quic-go datagrams at the node's

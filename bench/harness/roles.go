@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
@@ -32,9 +33,10 @@ type SubsConfig struct {
 	CA       string        `json:"ca"`        // node CA file
 	Cert     string        `json:"cert"`      // client certificate (a subscriber identity)
 	Key      string        `json:"key"`       // its key
-	MQTT     bool          `json:"mqtt"`      // subscribe through the broker instead
+	MQTT     bool          `json:"mqtt"`      // subscribe through the MQTT broker instead
+	NATS     bool          `json:"nats"`      // subscribe through nats-server instead (Addr: its URL)
 	Floor    bool          `json:"floor"`     // bare quic-go clients of the transport-floor server instead
-	Topic    string        `json:"topic"`     // MQTT topic
+	Topic    string        `json:"topic"`     // MQTT topic or NATS subject
 	Subs     int           `json:"subs"`      // how many subscribers
 	Rate     float64       `json:"rate"`      // Hz cap per subscriber (node side)
 	Raw      bool          `json:"raw"`       // State frames instead of packed updates
@@ -149,6 +151,31 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 						return err
 					}
 					return st.relayed(p, &state, measuring.Load())
+				}}
+				return
+			}
+			if cfg.NATS {
+				nc, err := nats.Connect(cfg.Addr, nats.Name(fmt.Sprintf("v2x-bench-%d", i)))
+				if err != nil {
+					errs <- err
+					return
+				}
+				ns, err := nc.SubscribeSync(cfg.Topic)
+				if err == nil {
+					err = nc.Flush() // the subscription is in place
+				}
+				if err != nil {
+					nc.Close()
+					errs <- err
+					return
+				}
+				var state wire.State
+				subs[i] = sub{close: nc.Close, next: func() error {
+					m, err := ns.NextMsgWithContext(ctx)
+					if err != nil {
+						return err
+					}
+					return st.relayed(m.Data, &state, measuring.Load())
 				}}
 				return
 			}
