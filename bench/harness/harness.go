@@ -98,10 +98,10 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			return nil, fmt.Errorf("-pin needs two CPUs, this machine has %d", runtime.NumCPU())
 		}
 		// Before the node starts: its threads inherit CPU 0.
-		if err := PinProcess(0, pinNodeCPU); err != nil {
+		if err := pinSelf(pinNodeCPU); err != nil {
 			return nil, err
 		}
-		fmt.Fprintf(cfg.Progress, "pinned: node (this process) on CPU %d; load, subscribers and brokers on CPU %d\n", pinNodeCPU, pinChildCPU)
+		fmt.Fprintf(cfg.Progress, "pinned: node (this process) on CPU %d, GOMAXPROCS %d; load, subscribers and brokers on CPU %d\n", pinNodeCPU, runtime.GOMAXPROCS(0), pinChildCPU)
 	}
 
 	// The node, in this process: its CPU is this process's CPU while a
@@ -146,7 +146,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 
 	var brokers []*peerBroker
 	for _, name := range cfg.Peers {
-		b, err := startPeer(ctx, name, tmp)
+		b, err := startPeer(ctx, name, tmp, cfg.Pin)
 		if err != nil {
 			return nil, fmt.Errorf("peer %s: %w", name, err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -39,7 +40,22 @@ func PinFromEnv() error {
 	if err != nil {
 		return fmt.Errorf("%s=%q: %w", pinEnv, v, err)
 	}
-	return PinProcess(0, cpu)
+	return pinSelf(cpu)
+}
+
+// pinSelf pins this process to cpu and, unless GOMAXPROCS was set
+// explicitly, gives its scheduler one P: what Go would have chosen had
+// the process started on that one CPU (it reads its affinity at start).
+// Two Ps on one CPU would only add futex wake-ups between threads that
+// cannot run at once.
+func pinSelf(cpu int) error {
+	if err := PinProcess(0, cpu); err != nil {
+		return err
+	}
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	return nil
 }
 
 // relaySubject is the MQTT topic and NATS subject the relay publishes to.
@@ -65,7 +81,9 @@ type relayPub struct {
 
 // startPeer starts the named broker (installing it with apt-get when
 // missing, as root) on a free loopback port.
-func startPeer(ctx context.Context, name, tmp string) (*peerBroker, error) {
+// With pin, a Go broker (nats-server) starts with GOMAXPROCS=1, as it
+// would have on the one CPU it is pinned to.
+func startPeer(ctx context.Context, name, tmp string, pin bool) (*peerBroker, error) {
 	switch name {
 	case PeerMosquitto:
 		bin, err := mqtt.EnsureMosquitto(ctx)
@@ -92,7 +110,11 @@ func startPeer(ctx context.Context, name, tmp string) (*peerBroker, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := natspeer.Start(bin, tmp)
+		var env []string
+		if pin {
+			env = append(env, "GOMAXPROCS=1")
+		}
+		s, err := natspeer.Start(bin, tmp, env...)
 		if err != nil {
 			return nil, err
 		}

@@ -69,9 +69,10 @@ func Ensure(ctx context.Context) (string, error) {
 }
 
 // Start starts nats-server bin on a free loopback port, logging to a file
-// in dir, and waits until it accepts connections. No authentication, no JetStream: core NATS
+// in dir, with env added to its environment, and waits until it accepts
+// connections. No authentication, no JetStream: core NATS
 // publish/subscribe at most once, as the MQTT peer runs at QoS 0.
-func Start(bin, dir string) (*Server, error) {
+func Start(bin, dir string, env ...string) (*Server, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, fmt.Errorf("nats-server: free port: %w", err)
@@ -82,6 +83,7 @@ func Start(bin, dir string) (*Server, error) {
 	s := &Server{Addr: addr, URL: "nats://" + addr, done: make(chan error, 1)}
 	s.cmd = exec.Command(bin, "-a", "127.0.0.1", "-p", strconv.Itoa(port), "-l", filepath.Join(dir, "nats-server.log"))
 	s.cmd.Stderr = os.Stderr
+	s.cmd.Env = append(os.Environ(), env...)
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("nats-server: start: %w", err)
 	}
