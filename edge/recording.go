@@ -47,7 +47,9 @@ var (
 	recConfigTopic = &record.Topic{
 		Name: "/v2x/config", MessageEncoding: "json",
 		SchemaName: "v2x-edge.Config", SchemaEncoding: "jsonschema",
-		Schema: []byte(`{"type":"object","description":"The node's configuration (edge.Config as encoding/json writes it: durations in ns), once per file."}`),
+		Schema: []byte(`{"type":"object","description":"The node's run, at the start of every file.","properties":{` +
+			`"first_seq":{"type":"integer","description":"seq of the first state the node published in this run"},` +
+			`"config":{"type":"object","description":"edge.Config as encoding/json writes it (durations in ns)"}}}`),
 	}
 	recStateTopic = &record.Topic{
 		Name: "/v2x/state", MessageEncoding: "v2x-edge-frame",
@@ -75,6 +77,12 @@ type nodeRecorder struct {
 	drops  atomic.Uint64 // states dropped before the recorder's queue
 }
 
+// recRun is the /v2x/config message.
+type recRun struct {
+	FirstSeq uint64 `json:"first_seq"`
+	Config   Config `json:"config"`
+}
+
 func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
 	r, err := record.New(record.Config{Dir: cfg.RecordDir, MaxFile: cfg.RecordMaxFile, MaxAge: cfg.RecordMaxAge,
 		MaxTotal: cfg.RecordMaxTotal}, n.log)
@@ -84,7 +92,7 @@ func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
 	nr := &nodeRecorder{r: r, hub: h, states: make(chan *snapshot, stateQueue)}
 	nr.state = r.AddChannel(recStateTopic, map[string]string{"listen": cfg.Listen})
 	nr.cycles = r.AddChannel(recCycleTopic, nil)
-	if cj, err := json.Marshal(cfg); err == nil {
+	if cj, err := json.Marshal(recRun{FirstSeq: n.w.seq + 1, Config: *cfg}); err == nil {
 		now := clock.Now()
 		r.Sticky(r.AddChannel(recConfigTopic, nil), now, cj)
 	}

@@ -151,3 +151,59 @@ func TestFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRefuseCommittedRecording re-runs the fusion cycles of a 2-s demo
+// recording (testdata/demo-2s.mcap) with this build and requires every
+// recorded state back: the regression check of the fusion stage. A change
+// that moves the fused output on purpose regenerates it with
+// `make testdata-recording` and says why in its commit.
+func TestRefuseCommittedRecording(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run([]string{"-refuse", "testdata/demo-2s.mcap"}, &out, &errb)
+	var rep struct {
+		Compared int  `json:"states_compared"`
+		Matched  int  `json:"states_matched"`
+		Complete bool `json:"starts_at_node_start"`
+		Objects  int  `json:"objects_compared"`
+	}
+	if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
+		t.Fatalf("%v: %q %s", jerr, out.String(), errb.String())
+	}
+	if err != nil {
+		t.Fatalf("v2x-replay -refuse: %v\n%s\n(if the fusion output changed on purpose: make testdata-recording)", err, out.String())
+	}
+	if rep.Compared < 100 || rep.Matched != rep.Compared || !rep.Complete || rep.Objects < 1000 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// TestRefuseDemo20s: the issue's check. A 20-s demo recording, replayed
+// with -refuse, reproduces every recorded state.
+func TestRefuseDemo20s(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 s of demo")
+	}
+	bin := cmdtest.Build(t, "github.com/v2x-edge/v2x-edge/cmd/v2x-edge", "github.com/v2x-edge/v2x-edge/cmd/v2x-replay")
+	dir := filepath.Join(t.TempDir(), "rec")
+	_, _, _, cmd, out := edgeProc(t, bin, "-demo", "-record", dir, "-duration", "20s")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("v2x-edge -demo -record -duration 20s: %v\n%s", err, out)
+	}
+	res, err := exec.Command(filepath.Join(bin, "v2x-replay"), "-refuse", dir).Output()
+	if err != nil {
+		t.Fatalf("v2x-replay -refuse: %v\n%s", err, res)
+	}
+	var rep struct {
+		Compared   int  `json:"states_compared"`
+		Matched    int  `json:"states_matched"`
+		Unrecorded int  `json:"states_unrecorded"`
+		Complete   bool `json:"starts_at_node_start"`
+	}
+	if err := json.Unmarshal(res, &rep); err != nil {
+		t.Fatalf("%v: %s", err, res)
+	}
+	t.Logf("%s", res)
+	if rep.Compared < 1000 || rep.Matched != rep.Compared || !rep.Complete {
+		t.Errorf("report %+v", rep)
+	}
+}
