@@ -54,7 +54,7 @@ func (b *rsiBoard) update(rsis []*v2x.RSI, now int64) {
 		case !found:
 			b.held = slices.Insert(b.held, i, heldRSI{r, now})
 			changed = true
-		case !sameEvents(b.held[i].rsi.Events, r.Events):
+		case !slices.EqualFunc(b.held[i].rsi.Events, r.Events, sameEvent):
 			b.held[i] = heldRSI{r, now}
 			changed = true
 		default:
@@ -102,12 +102,25 @@ func (b *rsiBoard) update(rsis []*v2x.RSI, now int64) {
 		}
 	}
 	slices.SortStableFunc(set.events, func(x, y v2x.RoadEvent) int { return cmp.Compare(y.Priority, x.Priority) })
-	if old := b.cur.Load(); old != nil && sameEvents(old.events, set.events) {
+	if old := b.cur.Load(); old != nil && slices.Equal(old.events, set.events) {
 		return // e.g. an RSI repeated with an event already ended
 	}
 	b.gen++
 	b.cur.Store(set)
 }
 
-// sameEvents reports whether two event lists are equal, in order.
-func sameEvents(a, b []v2x.RoadEvent) bool { return slices.Equal(a, b) }
+// rsiTimeSlack is how far validity times of a repeated RSI may move and
+// still be the same: the clock correction that shifts them onto the node
+// clock moves by micro- to milliseconds between frames.
+const rsiTimeSlack = int64(100 * time.Millisecond)
+
+// sameEvent reports whether two events are the same, validity times
+// within rsiTimeSlack.
+func sameEvent(a, b v2x.RoadEvent) bool {
+	near := func(x, y int64) bool { return (x == 0) == (y == 0) && max(x-y, y-x) <= rsiTimeSlack }
+	if !near(a.StartNS, b.StartNS) || !near(a.EndNS, b.EndNS) {
+		return false
+	}
+	a.StartNS, a.EndNS = b.StartNS, b.EndNS
+	return a == b
+}
