@@ -67,3 +67,20 @@ func TestSizeVsFull(t *testing.T) {
 		}
 	}
 }
+
+// TestStandardOutputFlags: -j2735-sdsm, -rsi and -csae-rsi ask for what
+// they say, and the node would accept them together.
+func TestStandardOutputFlags(t *testing.T) {
+	sub, err := (&subFlags{j2735SDSM: true, rsi: true, csaeRSI: true, csaeRSM: true}).subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := uint32(wire.SubJ2735SDSM | wire.SubRSI | wire.SubCSAERSI | wire.SubCSAERSM)
+	if sub.Flags&want != want {
+		t.Errorf("flags %#x, want %#x set", sub.Flags, want)
+	}
+	none, _ := (&subFlags{}).subscribe()
+	if none.Flags&want != 0 {
+		t.Errorf("default flags %#x ask for standard output", none.Flags)
+	}
+}
