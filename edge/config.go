@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
@@ -114,7 +115,17 @@ type Config struct {
 	// UPERRcvbuf is the listener socket's receive buffer in bytes (the
 	// kernel may cap it at net.core.rmem_max); 0: 4 MiB.
 	UPERRcvbuf int `json:"uper_rcvbuf"`
+	// UPERIdentity is the identity the listener's senders act as (they
+	// present no certificate): its kinds limit which messages are
+	// ingested and its intersections whose SPAT and MAP; the rest are
+	// dropped and counted (v2x_uper_frames_total{result="forbidden"}).
+	// Default DefaultUPERIdentity: every kind, every intersection.
+	UPERIdentity string `json:"uper_identity"`
 }
+
+// DefaultUPERIdentity is the raw UPER listener's identity by default: a
+// producer of every kind for every intersection.
+const DefaultUPERIdentity = "v2x-edge:uper?roles=producer&kinds=vehicle,rsu,camera,signal,map"
 
 // Fusion stages.
 const (
@@ -167,6 +178,9 @@ func (c *Config) SetDefaults() {
 	c.Quotas.SetDefaults()
 	if c.UPERAllow == nil {
 		c.UPERAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if c.UPERIdentity == "" {
+		c.UPERIdentity = DefaultUPERIdentity
 	}
 	if c.UPERRcvbuf == 0 {
 		c.UPERRcvbuf = 4 << 20
@@ -272,6 +286,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Quotas.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("quotas: %w", err))
+	}
+	if id, err := auth.ParseURIString(c.UPERIdentity); err != nil {
+		errs = append(errs, fmt.Errorf("uper_identity %q: %w", c.UPERIdentity, err))
+	} else if !id.Has(auth.RoleProducer) {
+		errs = append(errs, fmt.Errorf("uper_identity %q: needs the producer role and kinds", c.UPERIdentity))
 	}
 	if c.UPERRcvbuf < 4096 || c.UPERRcvbuf > 1<<30 {
 		errs = append(errs, fmt.Errorf("uper_rcvbuf %d outside 4096..%d", c.UPERRcvbuf, 1<<30))

@@ -45,6 +45,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.UPERListen, "uper-listen", c.UPERListen, "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
 	fs.StringVar(&c.UPERStd, "uper-std", c.UPERStd, "message set of -uper-listen: csae53 or j2735")
 	fs.Var(&prefixesFlag{&c.UPERAllow}, "uper-allow", "comma-separated source `prefixes` (or addresses) -uper-listen accepts datagrams from; the rest are dropped and counted (default loopback)")
+	fs.StringVar(&c.UPERIdentity, "uper-identity", c.UPERIdentity, "identity `URI` the -uper-listen senders act as: its kinds and intersections limit what is ingested (default every kind, every intersection)")
 	fs.IntVar(&c.UPERRcvbuf, "uper-rcvbuf", c.UPERRcvbuf, "receive buffer of the -uper-listen socket in `bytes` (the kernel caps it at net.core.rmem_max)")
 	fs.DurationVar(&c.FrameTimeout, "frame-timeout", c.FrameTimeout, "a frame must arrive whole within this of its first byte, else its stream is reset")
 }

@@ -21,7 +21,9 @@ type producer struct {
 }
 
 func newProducer(env ingestEnv, ss *streamSession) *producer {
-	return &producer{src: newSource(env, ss, ss.acct, ss.id), ss: ss}
+	p := &producer{src: newSource(env, ss, ss.acct, ss.id), ss: ss}
+	p.src.ident, p.src.am = &ss.ident, ss.am
+	return p
 }
 
 // clockLoop starts a clock exchange at once and then every clock
