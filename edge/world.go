@@ -25,7 +25,8 @@ type world struct {
 	fuser fuser
 	mon   *trust.Monitor // misbehaviour checks; nil when disabled
 	ev    eventLog
-	names *streamNames // identities of producer streams, for findings
+	names *streamNames  // identities of producer streams, for findings
+	rec   *nodeRecorder // records each published state; nil: not recording
 
 	batch     batch
 	hasFrame  bool
@@ -231,6 +232,9 @@ func (w *world) publish(now int64) {
 	w.m.signals.Set(float64(len(s.Signals)))
 	w.m.published.Inc()
 	w.hub.publish(s)
+	if w.rec != nil {
+		w.rec.publish()
+	}
 }
 
 // relMS re-bases a phase time given in ms after base to ms after now.
