@@ -116,10 +116,24 @@ func sizeVsFull(bytes, full int64) string {
 // and the active events of the region (none: all withdrawn).
 type rsiLine struct {
 	RSI struct {
-		Seq    uint64          `json:"seq"`
-		RSUID  uint32          `json:"rsu_id"`
-		Events []v2x.RoadEvent `json:"events"`
+		Seq    uint64     `json:"seq"`
+		RSUID  uint32     `json:"rsu_id"`
+		Events []rsiEvent `json:"events"`
 	} `json:"rsi"`
+}
+
+// rsiEvent is one event of an rsiLine (docs/protocol.md §5.7).
+type rsiEvent struct {
+	ID       uint16  `json:"id"`
+	Kind     string  `json:"kind"` // event or sign
+	Type     uint16  `json:"type"`
+	Priority uint8   `json:"priority"`
+	Lat      float64 `json:"lat"`
+	Lon      float64 `json:"lon"`
+	Radius   float32 `json:"radius"`
+	StartNS  int64   `json:"start_ns"` // node clock; 0: open
+	EndNS    int64   `json:"end_ns"`
+	Text     string  `json:"text"`
 }
 
 // writeRSI prints an RSI update: a native set as one JSON line {"rsi":
@@ -133,9 +147,13 @@ func writeRSI(w io.Writer, u *client.Update, f *csae53.MessageFrame) error {
 		return err
 	}
 	var l rsiLine
-	l.RSI.Seq, l.RSI.RSUID, l.RSI.Events = u.RSISeq, u.RSI.RSUID, u.RSI.Events
-	if l.RSI.Events == nil {
-		l.RSI.Events = []v2x.RoadEvent{}
+	l.RSI.Seq, l.RSI.RSUID, l.RSI.Events = u.RSISeq, u.RSI.RSUID, []rsiEvent{}
+	for _, e := range u.RSI.Events {
+		kind := "event"
+		if e.Kind == v2x.KindSign {
+			kind = "sign"
+		}
+		l.RSI.Events = append(l.RSI.Events, rsiEvent{e.ID, kind, e.Type, e.Priority, e.Lat, e.Lon, e.Radius, e.StartNS, e.EndNS, e.Text})
 	}
 	b, err := json.Marshal(&l)
 	if err != nil {

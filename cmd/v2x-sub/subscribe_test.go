@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -82,5 +84,24 @@ func TestStandardOutputFlags(t *testing.T) {
 	none, _ := (&subFlags{}).subscribe()
 	if none.Flags&want != 0 {
 		t.Errorf("default flags %#x ask for standard output", none.Flags)
+	}
+}
+
+// TestWriteRSI: a native RSI set prints as one JSON line with the event
+// fields in snake case; an empty set as "events":[].
+func TestWriteRSI(t *testing.T) {
+	var b strings.Builder
+	u := &client.Update{IsRSI: true, RSISeq: 7, RSI: v2x.RSI{RSUID: 1001, Events: []v2x.RoadEvent{{ID: 1, Kind: v2x.KindSign, Type: 1025, Priority: 3, Radius: 25, EndNS: 5, Text: "road works"}}}}
+	if err := writeRSI(&b, u, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"rsi":{"seq":7,"rsu_id":1001,"events":[{"id":1,"kind":"sign","type":1025,"priority":3,"lat":0,"lon":0,"radius":25,"start_ns":0,"end_ns":5,"text":"road works"}]}}` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
+	}
+	b.Reset()
+	u.RSI.Events = nil
+	if err := writeRSI(&b, u, nil); err != nil || !strings.Contains(b.String(), `"events":[]`) {
+		t.Errorf("empty set: %v %s", err, b.String())
 	}
 }
