@@ -48,7 +48,7 @@ func (s *subscriber) sendRSI(snap *snapshot, f *wire.Subscribe) error {
 		}
 	}
 	if len(r.next) > maxRSIEvents {
-		s.log.Debug("roadside events cut to the lowest priorities", "events", len(r.next), "sent", maxRSIEvents)
+		s.m.rsiCut.Add(float64(len(r.next) - maxRSIEvents))
 		r.next = r.next[:maxRSIEvents] // highest priority first
 	}
 	if slices.Equal(r.next, r.view.Events) && (r.sent || len(r.next) == 0) {
@@ -62,6 +62,7 @@ func (s *subscriber) sendRSI(snap *snapshot, f *wire.Subscribe) error {
 		if err := s.fw.WriteFrame(&h, 0, func(b []byte) []byte { return wire.AppendRSI(b, &r.view) }); err != nil {
 			return err
 		}
+		s.m.rsiFrames.Inc()
 	}
 	if f.Flags&wire.SubCSAERSI == 0 || len(r.view.Events) == 0 {
 		return nil
@@ -99,6 +100,7 @@ func (s *subscriber) sendRSI(snap *snapshot, f *wire.Subscribe) error {
 		if err := s.fw.WriteFrame(&h, 0, func(b []byte) []byte { return append(b, r.buf...) }); err != nil {
 			return err
 		}
+		s.m.rsiFrames.Inc()
 	}
 	return nil
 }
