@@ -133,7 +133,7 @@ func SDSMFromModel(in *v2x.RSM, refLat, refLon float64, msgCnt uint8, at time.Ti
 			PosConfidence:   PositionConfidenceSet{Pos: posConfidence(o), Elevation: ElevationConfidenceUnavailable},
 			Speed:           Speed(clampInt(roundInt(float64(o.Speed())/speedUnit), 0, 8190)),
 			SpeedConfidence: SpeedConfidenceUnavailable,
-			Heading:         Heading(clampInt(roundInt(math.Mod(float64(o.Heading)+360, 360)/headingUnit), 0, 28799)),
+			Heading:         Heading(roundInt(math.Mod(math.Mod(float64(o.Heading), 360)+360, 360)/headingUnit) % 28800), // 360° is 0°
 			HeadingConf:     HeadingConfidenceUnavailable,
 		}
 		d.HasDetObjOptData = true

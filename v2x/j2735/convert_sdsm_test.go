@@ -158,6 +158,12 @@ func TestSDSMFromModelLimits(t *testing.T) {
 	if c.Pos.OffsetX != 32767 || c.Pos.OffsetY != 32767 || c.Speed != 8190 || c.Heading != Heading(roundInt(350/headingUnit)) {
 		t.Errorf("saturation: %+v", c)
 	}
+	// A heading that rounds to 360° is 0° (found on seed 1124 of an
+	// unseen sweep: 359.998° came back as 359.9875°).
+	in.Participants[0].Heading = 359.998
+	if err := SDSMFromModel(&in, 30, 120, 200, at, &m); err != nil || m.Objects[0].DetObjCommon.Heading != 0 {
+		t.Errorf("heading 359.998°: %d, %v", m.Objects[0].DetObjCommon.Heading, err)
+	}
 }
 
 // TestSDSMFromModelAllocs: filling and encoding a reused SDSM allocates
