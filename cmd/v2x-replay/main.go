@@ -28,7 +28,8 @@ func main() {
 	}
 }
 
-const usage = "usage: v2x-replay FILE... -edge ADDR -ca CA [-cert FILE -key FILE] [-speed 1|2|max] [-loop]\n"
+const usage = "usage: v2x-replay FILE... -edge ADDR -ca CA [-cert FILE -key FILE] [-speed 1|2|max] [-loop]\n" +
+	"       v2x-replay -refuse FILE...\n"
 
 // parseInterleaved parses flags and positional arguments in any order
 // ("v2x-replay a.mcap -edge X b.mcap"): the flag package stops at the
@@ -72,12 +73,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	loop := fs.Bool("loop", false, "play the files again from the start until interrupted")
 	duration := fs.Duration("duration", 0, "stop after this long (0: at the end of the files, or when interrupted)")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn or error")
+	refuse := fs.Bool("refuse", false, "re-run the recorded fusion cycles offline, without a network, and compare each state with the recorded one (exit 1 on a difference)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), usage+"\nPlays the ingest frames of MCAP recordings (v2x-edge -record DIR) into a node:\n"+
 			"each recorded producer stream on a producer stream of its own, frames with their type,\n"+
 			"encoding, source and payload, spaced as they arrived. A file cut off by a crash is read up\n"+
 			"to its last complete chunk. Progress goes to stderr every 5 s; the summary is one JSON line\n"+
-			"on stdout.\n\n")
+			"on stdout.\n\n"+
+			"With -refuse it runs the recorded fusion cycles (their batches and times) through this\n"+
+			"build's fusion stage and compares every state with the recorded one: same objects, same ids,\n"+
+			"positions within 1 mm, same signal states. One JSON line on stdout; exit 1 on a difference.\n\n")
 		fs.PrintDefaults()
 	}
 	files, help, err := parseInterleaved(fs, args)
@@ -86,6 +91,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if len(files) == 0 {
 		return errors.New("no recording given\n" + usage)
+	}
+	if *refuse {
+		return runRefuse(files, stdout, stderr, *logLevel)
 	}
 	speed, err := parseSpeed(*speedFlag)
 	if err != nil {

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cmdtest"
+	"github.com/v2x-edge/v2x-edge/edge/record/mcap"
 	"github.com/v2x-edge/v2x-edge/edge/record/replay"
 )
 
@@ -149,5 +151,120 @@ func TestFlagErrors(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error saying %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestRefuseCommittedRecording re-runs the fusion cycles of a 2-s demo
+// recording (testdata/demo-2s.mcap) with this build and requires every
+// recorded state back: the regression check of the fusion stage. A change
+// that moves the fused output on purpose regenerates it with
+// `make testdata-recording` and says why in its commit.
+func TestRefuseCommittedRecording(t *testing.T) {
+	var out, errb bytes.Buffer
+	err := run([]string{"-refuse", "testdata/demo-2s.mcap"}, &out, &errb)
+	var rep struct {
+		Compared int  `json:"states"`
+		Matched  int  `json:"matched"`
+		Complete bool `json:"starts_at_node_start"`
+		Objects  int  `json:"objects_compared"`
+	}
+	if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
+		t.Fatalf("%v: %q %s", jerr, out.String(), errb.String())
+	}
+	if err != nil {
+		t.Fatalf("v2x-replay -refuse: %v\n%s\n(if the fusion output changed on purpose: make testdata-recording)", err, out.String())
+	}
+	if rep.Compared < 100 || rep.Matched != rep.Compared || !rep.Complete || rep.Objects < 1000 {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// TestRefuseDemo20s: the issue's check. A 20-s demo recording, replayed
+// with -refuse, reproduces every recorded state.
+func TestRefuseDemo20s(t *testing.T) {
+	if testing.Short() {
+		t.Skip("20 s of demo")
+	}
+	bin := cmdtest.Build(t, "github.com/v2x-edge/v2x-edge/cmd/v2x-edge", "github.com/v2x-edge/v2x-edge/cmd/v2x-replay")
+	dir := filepath.Join(t.TempDir(), "rec")
+	_, _, _, cmd, out := edgeProc(t, bin, "-demo", "-record", dir, "-duration", "20s")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("v2x-edge -demo -record -duration 20s: %v\n%s", err, out)
+	}
+	res, err := exec.Command(filepath.Join(bin, "v2x-replay"), "-refuse", dir).Output()
+	if err != nil {
+		t.Fatalf("v2x-replay -refuse: %v\n%s", err, res)
+	}
+	var rep struct {
+		Compared   int  `json:"states"`
+		Matched    int  `json:"matched"`
+		Unrecorded int  `json:"states_unrecorded"`
+		Complete   bool `json:"starts_at_node_start"`
+	}
+	if err := json.Unmarshal(res, &rep); err != nil {
+		t.Fatalf("%v: %s", err, res)
+	}
+	t.Logf("%s", res)
+	if rep.Compared < 1000 || rep.Matched != rep.Compared || !rep.Complete {
+		t.Errorf("report %+v", rep)
+	}
+}
+
+// TestNodeRecordingReadByMCAPCore: the node's own recording (the
+// committed 2-s demo) is read by the MCAP project's TypeScript reader,
+// through the index and from start to end with CRCs checked, and both see
+// the messages per channel our scanner counts.
+func TestNodeRecordingReadByMCAPCore(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found: @mcap/core cannot be run")
+	}
+	js := "../../edge/record/mcap/testdata/js"
+	if _, err := os.Stat(js + "/node_modules/@mcap/core"); err != nil {
+		t.Skip("@mcap/core not installed: run `npm ci --prefix edge/record/mcap/testdata/js` (make test does)")
+	}
+	const file = "testdata/demo-2s.mcap"
+	out, err := exec.Command(node, js+"/check.mjs", file).Output()
+	if err != nil {
+		t.Fatalf("@mcap/core: %v", err)
+	}
+	var got struct {
+		MessageCount string `json:"message_count"`
+		Channels     map[string]struct {
+			Topic string `json:"topic"`
+		} `json:"channels"`
+		ViaIndex   []struct{ Channel uint16 } `json:"via_index"`
+		ViaStream  []struct{ Channel uint16 } `json:"via_stream"`
+		StreamDone bool                       `json:"stream_done"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint16]int{}
+	total := 0
+	if _, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		want[c.ID]++
+		total++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for name, ms := range map[string][]struct{ Channel uint16 }{"index": got.ViaIndex, "stream": got.ViaStream} {
+		per := map[uint16]int{}
+		for _, m := range ms {
+			per[m.Channel]++
+		}
+		for id, n := range want {
+			if per[id] != n {
+				t.Errorf("via %s: channel %d (%s): %d messages, our scanner counts %d", name, id, got.Channels[strconv.Itoa(int(id))].Topic, per[id], n)
+			}
+		}
+	}
+	if got.MessageCount != strconv.Itoa(total) || !got.StreamDone {
+		t.Errorf("statistics say %s messages (we count %d); stream read to the footer: %v", got.MessageCount, total, got.StreamDone)
 	}
 }

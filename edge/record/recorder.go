@@ -121,8 +121,10 @@ type Recorder struct {
 	mu       sync.RWMutex
 	channels []channelDef // by Channel
 	closed   bool
+	sticky   []entry // written first in every file (Sticky)
 
-	free   chan *[]byte // buffers to reuse (a bounded free list)
+	freeMu sync.Mutex
+	free   []*[]byte // buffers to reuse, last in first out (the few in use stay warm), at most maxFree
 	queued atomic.Int64
 	stats  struct{ messages, bytes, dropped, files, deleted, errors atomic.Uint64 }
 	done   chan struct{}
@@ -169,8 +171,11 @@ func open(cfg Config, log *slog.Logger) (*Recorder, error) {
 	return r, nil
 }
 
+// maxFree bounds the free list.
+const maxFree = 4096
+
 // newBuffers sizes the free list.
-func (r *Recorder) newBuffers() { r.free = make(chan *[]byte, 4096) }
+func (r *Recorder) newBuffers() { r.free = make([]*[]byte, 0, maxFree) }
 
 // AddChannel registers a channel on topic with metadata (copied); every
 // file from now on has it until CloseChannel.
@@ -183,6 +188,17 @@ func (r *Recorder) AddChannel(t *Topic, metadata map[string]string) Channel {
 	defer r.mu.Unlock()
 	r.channels = append(r.channels, channelDef{topic: t, meta: m, open: true})
 	return Channel(len(r.channels) - 1)
+}
+
+// Sticky records data on ch at the start of every file from now on
+// (and now), for what a reader of any one file needs, such as the
+// configuration: files are rotated and the oldest deleted.
+func (r *Recorder) Sticky(ch Channel, t int64, data []byte) {
+	b := append([]byte(nil), data...)
+	r.mu.Lock()
+	r.sticky = append(r.sticky, entry{ch: ch, logTime: t, pubTime: t, buf: &b})
+	r.mu.Unlock()
+	r.Write(ch, 0, t, t, data)
 }
 
 // CloseChannel says no more messages come on ch: the next files do not
@@ -210,9 +226,13 @@ func (r *Recorder) Write(ch Channel, seq uint32, logTime, pubTime int64, parts .
 		return false
 	}
 	var bp *[]byte
-	select {
-	case bp = <-r.free:
-	default:
+	r.freeMu.Lock()
+	if n := len(r.free); n > 0 {
+		bp = r.free[n-1]
+		r.free = r.free[:n-1]
+	}
+	r.freeMu.Unlock()
+	if bp == nil {
 		bp = new([]byte)
 	}
 	b := (*bp)[:0]
@@ -244,10 +264,11 @@ func (r *Recorder) release(bp *[]byte) {
 	if cap(*bp) > 1<<20 { // keep big one-offs from pinning memory
 		return
 	}
-	select {
-	case r.free <- bp:
-	default:
+	r.freeMu.Lock()
+	if len(r.free) < maxFree {
+		r.free = append(r.free, bp)
 	}
+	r.freeMu.Unlock()
 }
 
 // Stats returns the counters.
@@ -407,6 +428,22 @@ func (r *Recorder) openFile(now time.Time) error {
 	r.mu.Unlock()
 	for _, ch := range open {
 		if _, err := r.fileChannel(ch); err != nil {
+			return err
+		}
+	}
+	if r.stats.files.Load() == 1 {
+		return nil // the first file gets them through the queue
+	}
+	r.mu.RLock()
+	sticky := slices.Clone(r.sticky)
+	r.mu.RUnlock()
+	for _, e := range sticky {
+		id, err := r.fileChannel(e.ch)
+		if err != nil {
+			return err
+		}
+		m := mcap.Message{ChannelID: id, LogTime: uint64(e.logTime), PublishTime: uint64(e.pubTime), Data: *e.buf}
+		if err := r.w.WriteMessage(&m); err != nil {
 			return err
 		}
 	}

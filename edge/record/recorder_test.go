@@ -22,7 +22,7 @@ var (
 
 // readDir scans every file in dir in name order and returns, per file,
 // the messages' sequence numbers and whether the file was complete.
-func readDir(t *testing.T, dir string) (seqs [][]uint32, complete []bool, topics []map[string]bool) {
+func readDir(t *testing.T, dir string, stickyWanted bool) (seqs [][]uint32, complete []bool, topics []map[string]bool) {
 	t.Helper()
 	files, err := filepath.Glob(filepath.Join(dir, "*"+Suffix))
 	if err != nil {
@@ -36,10 +36,21 @@ func readDir(t *testing.T, dir string) (seqs [][]uint32, complete []bool, topics
 		}
 		sc := mcap.NewScanner(bytes.NewReader(b))
 		var s []uint32
+		sticky := 0
 		info, err := sc.Scan(func(c *mcap.Channel, m *mcap.Message) error {
+			if c.Topic == "/config" {
+				if string(m.Data) != `{"k":1}` {
+					t.Errorf("sticky message %q", m.Data)
+				}
+				sticky++
+				return nil
+			}
 			s = append(s, m.Sequence)
 			return nil
 		})
+		if stickyWanted && sticky != 1 {
+			t.Errorf("%s: %d sticky messages, want 1", f, sticky)
+		}
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -69,6 +80,7 @@ func TestRecordAndRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Sticky(r.AddChannel(&Topic{Name: "/config", MessageEncoding: "json"}, nil), 1, []byte(`{"k":1}`))
 	st := r.AddChannel(stateTopic, map[string]string{"node": "a"})
 	in := r.AddChannel(ingestTopic, map[string]string{"stream": "4"})
 	const n = 3000
@@ -84,7 +96,7 @@ func TestRecordAndRotate(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	seqs, complete, topics := readDir(t, dir)
+	seqs, complete, topics := readDir(t, dir, true)
 	if len(seqs) < 3 {
 		t.Fatalf("%d files for 3 MB at 1 MiB each", len(seqs))
 	}
@@ -106,7 +118,7 @@ func TestRecordAndRotate(t *testing.T) {
 			t.Fatalf("message %d has sequence %d", i, s)
 		}
 	}
-	if s := r.Stats(); s.Messages != n || s.Dropped != 0 || s.Files != uint64(len(seqs)) || s.QueuedBytes != 0 {
+	if s := r.Stats(); s.Messages != n+1 || s.Dropped != 0 || s.Files != uint64(len(seqs)) || s.QueuedBytes != 0 {
 		t.Errorf("stats %+v", s)
 	}
 	if r.Write(st, 0, 0, 0, []byte("late")) || r.Stats().Dropped != 1 {
@@ -129,7 +141,7 @@ func TestMaxTotalDeletesOldest(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	seqs, _, _ := readDir(t, dir)
+	seqs, _, _ := readDir(t, dir, false)
 	var total int64
 	files, _ := filepath.Glob(filepath.Join(dir, "*"+Suffix))
 	for _, f := range files {
@@ -176,7 +188,7 @@ func TestDropsWhenFull(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	seqs, _, _ := readDir(t, dir)
+	seqs, _, _ := readDir(t, dir, false)
 	if len(seqs) != 1 || len(seqs[0]) != accepted {
 		t.Errorf("files %v, want one with %d messages", seqs, accepted)
 	}
