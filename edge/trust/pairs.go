@@ -94,6 +94,8 @@ func (m *Monitor) pair(a, b *track.Track, now int64) {
 	bve, bvn := b.Velocity()
 	dv := math.Hypot(ave-bve, avn-bvn)
 	switch {
+	case a.SelfStream == b.SelfStream && a.VehicleID != b.VehicleID:
+		m.lockstep(a, b)
 	case camA != camB:
 		// One is what a camera sees, carrying another id; the other was
 		// never seen by one.
@@ -105,13 +107,6 @@ func (m *Monitor) pair(a, b *track.Track, now int64) {
 			return
 		}
 		m.bump(claim, seen, wire.CheckSybil, pairSybilN, dv)
-	case !camA && a.SelfStream == b.SelfStream:
-		sa, sb := math.Hypot(ave, avn), math.Hypot(bve, bvn)
-		if sa < sybilMoving || sb < sybilMoving || dv > lockstepSpeed || !overlap(a, b, 0) {
-			return
-		}
-		y, o := younger(a, b)
-		m.bump(y, o, wire.CheckSybil, pairSybilN, dv)
 	case !camA:
 		aee, _, ann := a.PosCov()
 		bee, _, bnn := b.PosCov()
@@ -123,6 +118,54 @@ func (m *Monitor) pair(a, b *track.Track, now int64) {
 		m.bump(y, o, wire.CheckOverlap, pairOverlapN, margin)
 	}
 }
+
+// lockstep judges two ids of one source from their newest claims (not
+// the tracks, which cameras pull to where they see): claims of the same
+// capture time, moving alike, whose offset stays the same to within a
+// small share of the position noise they report, for lockstepN reports in
+// a row. Two receivers each have their own noise (GNSS white noise alone
+// moves an honest pair's offset by most of a sigma from one report to the
+// next); one made-up vehicle drawn at fixed offsets from another has
+// none.
+func (m *Monitor) lockstep(a, b *track.Track) {
+	y, o := younger(a, b)
+	vy, ok1 := m.vehicles[y.VehicleID]
+	vo, ok2 := m.vehicles[o.VehicleID]
+	if !ok1 || !ok2 || vy.stream != y.SelfStream || vo.stream != o.SelfStream ||
+		math.Abs(float64(vy.t-vo.t)) > float64(lockstepSameTime) || math.Hypot(vy.ve-vo.ve, vy.vn-vo.vn) > lockstepSpeed {
+		return
+	}
+	de, dn := vy.e-vo.e, vy.n-vo.n
+	if math.Hypot(de, dn) > pairReach {
+		return
+	}
+	mk := &y.Trust
+	if mk.Pair != o.ID || y.LastSelf-mk.PairT > pairGap {
+		mk.Pair, mk.PairN, mk.PairT, mk.OffE, mk.OffN = o.ID, 1, y.LastSelf, float32(de), float32(dn)
+		return
+	}
+	if y.LastSelf <= mk.PairT {
+		return
+	}
+	tol := lockstepShare*math.Sqrt(vy.varPos+vo.varPos) + lockstepFloor
+	d := math.Hypot(de-float64(mk.OffE), dn-float64(mk.OffN))
+	if d > tol {
+		mk.PairN, mk.PairT, mk.OffE, mk.OffN = 1, y.LastSelf, float32(de), float32(dn)
+		return
+	}
+	m.bump(y, o, wire.CheckSybil, lockstepN, d)
+}
+
+// Lockstep bounds: claims within lockstepSameTime are compared; their
+// offset may move by lockstepShare of their combined reported sigma plus
+// lockstepFloor (the wire's position resolution) per report. At 10 Hz,
+// lockstepN reports in a row take 300 ms.
+const (
+	lockstepSameTime = int64(20e6) // ns
+	lockstepShare    = 0.05
+	lockstepFloor    = 0.02 // m
+	lockstepN        = 4
+)
 
 // younger returns the later born of two tracks first.
 func younger(a, b *track.Track) (y, o *track.Track) {
@@ -152,7 +195,9 @@ func (m *Monitor) bump(t, other *track.Track, c wire.Check, need uint8, v float6
 	mk.PairN = 0
 	e, n := t.Position()
 	if c == wire.CheckSybil {
-		mk.Flags |= flagGhost // never shown
+		if t.LastCam == 0 {
+			mk.Flags |= flagGhost // never shown (a track a camera sees stays)
+		}
 		k := msgKey{t.SelfStream, t.VehicleID}
 		st := m.msgs[k]
 		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
