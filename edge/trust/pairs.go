@@ -140,6 +140,9 @@ func (m *Monitor) lockstep(a, b *track.Track) {
 		return
 	}
 	mk := &y.Trust
+	if mk.Pair != o.ID && mk.PairN > 0 && y.LastSelf-mk.PairT <= pairGap {
+		return // counting another pair
+	}
 	if mk.Pair != o.ID || y.LastSelf-mk.PairT > pairGap {
 		mk.Pair, mk.PairN, mk.PairT, mk.OffE, mk.OffN = o.ID, 1, y.LastSelf, float32(de), float32(dn)
 		return
@@ -180,6 +183,9 @@ func younger(a, b *track.Track) (y, o *track.Track) {
 // t's source and id.
 func (m *Monitor) bump(t, other *track.Track, c wire.Check, need uint8, v float64) {
 	mk := &t.Trust
+	if mk.Pair != other.ID && mk.PairN > 0 && t.LastSelf-mk.PairT <= pairGap {
+		return // counting another pair
+	}
 	if mk.Pair != other.ID || t.LastSelf-mk.PairT > pairGap {
 		mk.Pair, mk.PairN, mk.PairT = other.ID, 1, t.LastSelf
 		return
@@ -207,14 +213,23 @@ func (m *Monitor) bump(t, other *track.Track, c wire.Check, need uint8, v float6
 		TimeNS: t.LastSelf, E: e, N: n, Value: v})
 }
 
+// overlapMoving is the speed (m/s) above which a track's heading is its
+// orientation.
+const overlapMoving = 1.0
+
 // overlap reports whether the footprints of two tracks (rectangles along
 // a's heading, each shrunk by margin/2 on every side) overlap.
 func overlap(a, b *track.Track, margin float64) bool {
 	ae, an := a.Position()
 	be, bn := b.Position()
-	_, h := a.Motion()
-	s, c := math.Sincos(h * math.Pi / 180)
+	sp, h := a.Motion()
 	de, dn := be-ae, bn-an
+	if sp < overlapMoving {
+		// Standing, its heading is unknown: only centres nearer than
+		// the bodies' half widths overlap whatever the orientation.
+		return math.Hypot(de, dn) < (size(a.Width, defaultWidth)+size(b.Width, defaultWidth))/2-margin
+	}
+	s, c := math.Sincos(h * math.Pi / 180)
 	along, across := math.Abs(de*s+dn*c), math.Abs(de*c-dn*s)
 	return along < (size(a.Length, defaultLength)+size(b.Length, defaultLength))/2-margin &&
 		across < (size(a.Width, defaultWidth)+size(b.Width, defaultWidth))/2-margin
