@@ -16,9 +16,9 @@ import (
 //     self-report id, and the other has never been seen by a camera: the
 //     camera sees one object where two ids claim one, the unseen id is a
 //     Sybil (CheckSybil);
-//   - both come from one source and move in lockstep (both moving, same
-//     velocity): one source forks one vehicle into several ids, the
-//     younger id is a Sybil (CheckSybil);
+//   - (on the claims, not the tracks) two ids of one source move in
+//     lockstep: one source forks one vehicle into several ids, the
+//     younger id is a Sybil (CheckSybil, see lockstep);
 //   - otherwise, neither seen by a camera, their footprints overlap by
 //     more than their position uncertainty: the younger track's source
 //     gets an overlap finding (CheckOverlap). Two honest vehicles queued
@@ -28,7 +28,7 @@ import (
 // A Sybil id is blocked and its track never shown; an overlap only lowers
 // its source's trust.
 const (
-	pairEvery     = int64(100e6) // ns between passes (BSMs come at 10 Hz)
+	pairEvery     = int64(50e6)  // ns between passes (BSMs come at 10 Hz: every report is seen)
 	pairRecent    = int64(500e6) // a self-report or camera update this recent counts
 	pairGap       = int64(300e6) // overlaps further apart than this are not consecutive
 	pairReach     = 8.0          // m: no two bodies further apart overlap
@@ -51,6 +51,7 @@ func (m *Monitor) pairs(tracks []track.Track, now int64) {
 		return
 	}
 	m.pairAt = now
+	m.claims(tracks, now)
 	m.items = m.items[:0]
 	for i := range tracks {
 		t := &tracks[i]
@@ -94,8 +95,8 @@ func (m *Monitor) pair(a, b *track.Track, now int64) {
 	bve, bvn := b.Velocity()
 	dv := math.Hypot(ave-bve, avn-bvn)
 	switch {
-	case a.SelfStream == b.SelfStream && a.VehicleID != b.VehicleID:
-		m.lockstep(a, b)
+	case a.SelfStream == b.SelfStream:
+		return // one source's ids: judged on their claims (lockstep)
 	case camA != camB:
 		// One is what a camera sees, carrying another id; the other was
 		// never seen by one.
@@ -120,43 +121,101 @@ func (m *Monitor) pair(a, b *track.Track, now int64) {
 }
 
 // lockstep judges two ids of one source from their newest claims (not
-// the tracks, which cameras pull to where they see): claims of the same
-// capture time, moving alike, whose offset stays the same to within a
-// small share of the position noise they report, for lockstepN reports in
-// a row. Two receivers each have their own noise (GNSS white noise alone
-// moves an honest pair's offset by most of a sigma from one report to the
-// next); one made-up vehicle drawn at fixed offsets from another has
-// none.
-func (m *Monitor) lockstep(a, b *track.Track) {
-	y, o := younger(a, b)
-	vy, ok1 := m.vehicles[y.VehicleID]
-	vo, ok2 := m.vehicles[o.VehicleID]
-	if !ok1 || !ok2 || vy.stream != y.SelfStream || vo.stream != o.SelfStream ||
-		math.Abs(float64(vy.t-vo.t)) > float64(lockstepSameTime) || math.Hypot(vy.ve-vo.ve, vy.vn-vo.vn) > lockstepSpeed {
+// the tracks, which cameras pull to where they see, and which a clone
+// may share with the road user it imitates): claims of the same capture
+// time, moving alike, whose offset (along and across the older claim's
+// heading: a clone drawn beside a turning vehicle turns with it) stays
+// the same to within a small share of the position noise they report,
+// for lockstepN reports in a row. Two receivers each have their own
+// noise (GNSS white noise alone moves an honest pair's offset by most of
+// a sigma from one report to the next); one made-up vehicle drawn at
+// fixed offsets from another has none. The younger id (first reported
+// later) is blamed.
+func (m *Monitor) lockstep(tracks []track.Track, ida, idb uint64) {
+	va, vb := m.vehicles[ida], m.vehicles[idb]
+	idy, ido, vy, vo := ida, idb, va, vb
+	if vb.born > va.born || vb.born == va.born && idb > ida {
+		idy, ido, vy, vo = idb, ida, vb, va
+	}
+	if math.Abs(float64(vy.t-vo.t)) > float64(lockstepSameTime) || math.Hypot(vy.ve-vo.ve, vy.vn-vo.vn) > lockstepSpeed {
 		return
 	}
-	de, dn := vy.e-vo.e, vy.n-vo.n
-	if math.Hypot(de, dn) > pairReach {
-		return
-	}
-	mk := &y.Trust
-	if mk.Pair != o.ID && mk.PairN > 0 && y.LastSelf-mk.PairT <= pairGap {
+	if vy.pair != ido && vy.pairN > 0 && vy.t-vy.pairT <= pairGap {
 		return // counting another pair
 	}
-	if mk.Pair != o.ID || y.LastSelf-mk.PairT > pairGap {
-		mk.Pair, mk.PairN, mk.PairT, mk.OffE, mk.OffN = o.ID, 1, y.LastSelf, float32(de), float32(dn)
-		return
+	if vy.t <= vy.pairT && vy.pair == ido {
+		return // no new report since the last comparison
 	}
-	if y.LastSelf <= mk.PairT {
-		return
-	}
+	de, dn := vy.e-vo.e, vy.n-vo.n
+	sh, ch := math.Sincos(vo.h * math.Pi / 180)
+	along, across := de*sh+dn*ch, de*ch-dn*sh
 	tol := lockstepShare*math.Sqrt(vy.varPos+vo.varPos) + lockstepFloor
-	d := math.Hypot(de-float64(mk.OffE), dn-float64(mk.OffN))
-	if d > tol {
-		mk.PairN, mk.PairT, mk.OffE, mk.OffN = 1, y.LastSelf, float32(de), float32(dn)
+	d := math.Hypot(along-float64(vy.offA), across-float64(vy.offX))
+	if vy.pair != ido || vy.t-vy.pairT > pairGap || d > tol {
+		vy.pair, vy.pairN, vy.offA, vy.offX = ido, 1, float32(along), float32(across)
+	} else {
+		vy.pairN++
+	}
+	vy.pairT = vy.t
+	found := vy.pairN >= lockstepN
+	if found {
+		vy.pairN = 0
+	}
+	m.vehicles[idy] = vy
+	if !found {
 		return
 	}
-	m.bump(y, o, wire.CheckSybil, lockstepN, d)
+	k := msgKey{vy.stream, idy}
+	st := m.msgs[k]
+	st.blockedUntil = vy.t + int64(m.cfg.BlockFor)
+	m.msgs[k] = st
+	var obj uint32
+	for i := range tracks {
+		t := &tracks[i]
+		if t.VehicleID == idy && t.SelfStream == vy.stream {
+			obj = t.ID
+			if t.LastCam == 0 {
+				t.Trust.Flags |= flagGhost // never shown (a track a camera sees stays)
+			}
+		}
+	}
+	m.find(Finding{Check: wire.CheckSybil, Type: wire.TypeBSM, Stream: vy.stream, LocalID: idy, ObjectID: obj,
+		TimeNS: vy.t, E: vy.e, N: vy.n, Value: d})
+}
+
+// claims runs the lockstep check over the vehicle ids reported within
+// pairRecent of now, pairs of one stream within pairReach.
+func (m *Monitor) claims(tracks []track.Track, now int64) {
+	m.vitems = m.vitems[:0]
+	for id, v := range m.vehicles {
+		if now-v.t <= pairRecent {
+			m.vitems = append(m.vitems, claimItem{v.e, v.n, id, v.stream})
+		}
+	}
+	slices.SortFunc(m.vitems, func(a, b claimItem) int {
+		switch {
+		case a.e < b.e:
+			return -1
+		case a.e > b.e:
+			return 1
+		}
+		return 0
+	})
+	for x := range m.vitems {
+		p := &m.vitems[x]
+		for y := x + 1; y < len(m.vitems) && m.vitems[y].e-p.e < pairReach; y++ {
+			q := &m.vitems[y]
+			if q.stream == p.stream && math.Abs(q.n-p.n) < pairReach && math.Hypot(q.e-p.e, q.n-p.n) < pairReach {
+				m.lockstep(tracks, p.id, q.id)
+			}
+		}
+	}
+}
+
+type claimItem struct {
+	e, n   float64
+	id     uint64
+	stream uint64
 }
 
 // Lockstep bounds: claims within lockstepSameTime are compared; their

@@ -51,7 +51,16 @@ type vehState struct {
 	t      int64
 	e, n   float64
 	ve, vn float64
+	h      float64 // heading, degrees
 	varPos float64
+	born   int64 // capture time of its first report from this stream
+	// lockstep check state (pairs.go): the other id of this stream being
+	// compared, the capture time of the last comparison, comparisons in a
+	// row within tolerance, and the reference offset along and across
+	pair       uint64
+	pairT      int64
+	pairN      uint8
+	offA, offX float32
 }
 
 const defaultPosVar = 4.0 // m², when a self-report gives no accuracy
@@ -220,8 +229,13 @@ func arcDistance(x, a, b float64) float64 {
 // or a replay). A stream takes an id over when its owner fell silent.
 func (m *Monitor) vehicleCheck(x *track.Measurement, cur *msgState) (wire.Check, float64) {
 	sin, cos := math.Sincos(float64(x.Heading) * math.Pi / 180)
-	now := vehState{stream: x.Stream, t: x.TimeNS, e: cur.e, n: cur.n, ve: cur.speed * sin, vn: cur.speed * cos, varPos: cur.varPos}
+	now := vehState{stream: x.Stream, t: x.TimeNS, e: cur.e, n: cur.n, ve: cur.speed * sin, vn: cur.speed * cos, h: float64(x.Heading),
+		varPos: cur.varPos}
 	v, ok := m.vehicles[x.LocalID]
+	now.born = x.TimeNS
+	if ok && v.stream == x.Stream {
+		now.born, now.pair, now.pairT, now.pairN, now.offA, now.offX = v.born, v.pair, v.pairT, v.pairN, v.offA, v.offX
+	}
 	switch {
 	case !ok || v.stream == x.Stream:
 		m.vehicles[x.LocalID] = now
