@@ -34,8 +34,6 @@ type coverage struct {
 	dirty   bool  // a camera saw a cell for the first time since
 	pts     []pt  // scratch
 	hull    []pt
-	// bounding box of every detection of a known camera since the reset
-	minE, minN, maxE, maxN float64
 }
 
 // camCoverage is one camera's record: the camera time each cell last saw
@@ -137,8 +135,7 @@ func newCoverage(cell float64) coverage {
 	half := int(math.Ceil(coverageSpan / cell))
 	n := 2 * half * 2 * half
 	return coverage{cell: cell, half: half, w: 2 * half, seen: make([]int64, n), ve: make([]float32, n), vn: make([]float32, n),
-		covered: make([]bool, n), cams: make([]camCoverage, 0, maxCameras),
-		minE: math.Inf(1), minN: math.Inf(1), maxE: math.Inf(-1), maxN: math.Inf(-1)}
+		covered: make([]bool, n), cams: make([]camCoverage, 0, maxCameras)}
 }
 
 // index returns the cell of a position, or -1 outside the grid.
@@ -216,8 +213,6 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		if cm.born == 0 {
 			cm.born = t
 		}
-		c.minE, c.maxE = math.Min(c.minE, e), math.Max(c.maxE, e)
-		c.minN, c.maxN = math.Min(c.minN, n), math.Max(c.maxN, n)
 		if cm.seen[k] == 0 {
 			c.dirty = true // a new cell: rebuild soon
 		}
@@ -245,11 +240,11 @@ func (c *coverage) learning(now, alive, learn int64) bool {
 	return false
 }
 
-// mayCover reports whether e, n lies where cameras may see: within the
-// bounding box of their detections, a cell around it.
-func (c *coverage) mayCover(e, n float64) bool {
-	return e >= c.minE-c.cell && e <= c.maxE+c.cell && n >= c.minN-c.cell && n <= c.maxN+c.cell
-}
+// mayCover reports whether e, n lies where cameras may see: anywhere on
+// the grid (coverageSpan of the reference point). Where cameras have
+// shown nothing yet, nothing says they do not see: a camera's range is
+// known only once traffic has passed at its far end.
+func (c *coverage) mayCover(e, n float64) bool { return c.index(e, n) >= 0 }
 
 // isCovered reports whether e, n lies in the learned coverage.
 func (c *coverage) isCovered(e, n float64) bool {
@@ -491,5 +486,4 @@ func (c *coverage) reset() {
 		c.cams[i].apex, c.cams[i].born = apex{}, 0
 	}
 	c.builtAt = 0
-	c.minE, c.minN, c.maxE, c.maxN = math.Inf(1), math.Inf(1), math.Inf(-1), math.Inf(-1)
 }
