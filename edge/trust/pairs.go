@@ -2,7 +2,6 @@ package trust
 
 import (
 	"math"
-	"slices"
 
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -43,6 +42,39 @@ const (
 type pairItem struct {
 	e, n float64
 	i    int32
+	b    int32 // bin of e
+}
+
+// Items are ordered by bins of pairReach metres of east (a counting
+// sort, cheaper than a comparison sort each pass): two items within
+// pairReach lie in the same bin or in neighbouring ones.
+const pairBins = 2*int(coverageSpan/pairReach) + 2
+
+func bin(e float64) int32 {
+	return int32(min(max(int(math.Floor(e/pairReach))+pairBins/2, 0), pairBins-1))
+}
+
+type binned interface{ bin() int32 }
+
+func (p pairItem) bin() int32  { return p.b }
+func (c claimItem) bin() int32 { return c.b }
+
+// byBin appends src to dst in the order of their bins and returns dst.
+func byBin[T binned](src, dst []T, counts *[pairBins + 1]int32) []T {
+	clear(counts[:])
+	for i := range src {
+		counts[src[i].bin()+1]++
+	}
+	for b := 1; b <= pairBins; b++ {
+		counts[b] += counts[b-1]
+	}
+	dst = append(dst, src...) // length; every slot is written below
+	for i := range src {
+		b := src[i].bin()
+		dst[counts[b]] = src[i]
+		counts[b]++
+	}
+	return dst
 }
 
 // pairs runs the pair checks over tracks at node time now.
@@ -59,25 +91,17 @@ func (m *Monitor) pairs(tracks []track.Track, now int64) {
 			continue
 		}
 		e, n := t.Position()
-		m.items = append(m.items, pairItem{e, n, int32(i)})
+		m.items = append(m.items, pairItem{e, n, int32(i), bin(e)})
 	}
 	if len(m.items) < 2 {
 		return
 	}
-	slices.SortFunc(m.items, func(a, b pairItem) int {
-		switch {
-		case a.e < b.e:
-			return -1
-		case a.e > b.e:
-			return 1
-		}
-		return 0
-	})
+	m.items, m.items2 = byBin(m.items, m.items2[:0], &m.bins), m.items
 	for x := range m.items {
 		p := &m.items[x]
-		for y := x + 1; y < len(m.items) && m.items[y].e-p.e < pairReach; y++ {
+		for y := x + 1; y < len(m.items) && m.items[y].b <= p.b+1; y++ {
 			q := &m.items[y]
-			if math.Abs(q.n-p.n) >= pairReach {
+			if math.Abs(q.e-p.e) >= pairReach || math.Abs(q.n-p.n) >= pairReach {
 				continue
 			}
 			m.pair(&tracks[p.i], &tracks[q.i], now)
@@ -189,21 +213,13 @@ func (m *Monitor) claims(tracks []track.Track, now int64) {
 	m.vitems = m.vitems[:0]
 	for id, v := range m.vehicles {
 		if now-v.t <= pairRecent {
-			m.vitems = append(m.vitems, claimItem{v.e, v.n, id, v.stream})
+			m.vitems = append(m.vitems, claimItem{v.e, v.n, id, v.stream, bin(v.e)})
 		}
 	}
-	slices.SortFunc(m.vitems, func(a, b claimItem) int {
-		switch {
-		case a.e < b.e:
-			return -1
-		case a.e > b.e:
-			return 1
-		}
-		return 0
-	})
+	m.vitems, m.vitems2 = byBin(m.vitems, m.vitems2[:0], &m.bins), m.vitems
 	for x := range m.vitems {
 		p := &m.vitems[x]
-		for y := x + 1; y < len(m.vitems) && m.vitems[y].e-p.e < pairReach; y++ {
+		for y := x + 1; y < len(m.vitems) && m.vitems[y].b <= p.b+1; y++ {
 			q := &m.vitems[y]
 			if q.stream == p.stream && math.Abs(q.n-p.n) < pairReach && math.Hypot(q.e-p.e, q.n-p.n) < pairReach {
 				m.lockstep(tracks, p.id, q.id)
@@ -216,6 +232,7 @@ type claimItem struct {
 	e, n   float64
 	id     uint64
 	stream uint64
+	b      int32 // bin of e
 }
 
 // Lockstep bounds: claims within lockstepSameTime are compared; their
