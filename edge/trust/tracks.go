@@ -178,7 +178,7 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 
 // sybilRepeats is how many times in a row two ids must coincide on one
 // track: two honest vehicles' independent position noise does not keep
-// them within sybilDistance for long.
+// their claimed bodies overlapping for long.
 const (
 	sybilRepeats = 3
 	sybilSpeed   = 0.5 // m/s
