@@ -1,0 +1,188 @@
+package edge
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/record"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// What the node records (-record DIR), channel by channel. The binary
+// encodings are the native wire format of docs/protocol.md; each
+// channel's schema record carries the documentation of its encoding
+// (docs/recording.md says the same).
+var (
+	recIngestTopic = &record.Topic{
+		Name: "/v2x/ingest", MessageEncoding: "v2x-edge-frame",
+		SchemaName: "v2x-edge.Frame", SchemaEncoding: "text/markdown",
+		Schema: []byte("A data frame as a producer sent it on one QUIC stream: the 28-byte frame header " +
+			"(docs/protocol.md §3: length, version, type, encoding, flags, source, seq, capture time on the " +
+			"producer's clock) and the payload (native §5, or one UPER MessageFrame). One channel per producer " +
+			"stream; its metadata names the stream and the client's identity. log_time is the arrival on the " +
+			"node clock (ns since the Unix epoch), publish_time the capture time mapped to the node clock " +
+			"(0 when the frame was refused for its capture time)."),
+	}
+	recUPERTopic = &record.Topic{
+		Name: "/v2x/uper", MessageEncoding: "v2x-edge-uper-datagram",
+		SchemaName: "v2x-edge.UPERDatagram", SchemaEncoding: "text/markdown",
+		Schema: []byte("A UDP datagram as the raw UPER listener read it: one or more UPER MessageFrames back to " +
+			"back, perhaps zero padded, of the message set in the channel's metadata (std). log_time and " +
+			"publish_time are its arrival on the node clock."),
+	}
+	recCycleTopic = &record.Topic{
+		Name: "/v2x/cycle", MessageEncoding: "v2x-edge-cycle",
+		SchemaName: "v2x-edge.Cycle", SchemaEncoding: "text/markdown",
+		Schema: []byte("What one fusion cycle took and when (docs/recording.md, layout in edge/cyclerec.go): version 1, " +
+			"start and now (ns, node clock), the seq of the state it published, then the measurements, SPATs, MAPs " +
+			"and RSIs it drained from the inbox in the order it saw them. log_time is now."),
+	}
+	recConfigTopic = &record.Topic{
+		Name: "/v2x/config", MessageEncoding: "json",
+		SchemaName: "v2x-edge.Config", SchemaEncoding: "jsonschema",
+		Schema: []byte(`{"type":"object","description":"The node's run, at the start of every file.","properties":{` +
+			`"first_seq":{"type":"integer","description":"seq of the first state the node published in this run"},` +
+			`"config":{"type":"object","description":"edge.Config as encoding/json writes it (durations in ns)"}}}`),
+	}
+	recStateTopic = &record.Topic{
+		Name: "/v2x/state", MessageEncoding: "v2x-edge-frame",
+		SchemaName: "v2x-edge.State", SchemaEncoding: "text/markdown",
+		Schema: []byte("Every state the fusion loop published, whole (no region filter): a State frame " +
+			"(docs/protocol.md §5.8) with its header: Seq is the state's sequence number, Capture its time on the " +
+			"node clock. log_time is that time; the MCAP sequence is the low 32 bits of Seq."),
+	}
+)
+
+// stateQueue bounds the states waiting to be recorded.
+const stateQueue = 256
+
+// nodeRecorder records what the node received and published. Producer
+// streams write their frames straight into the recorder's queue; the
+// fusion loop hands each published snapshot, with a reference held, to a
+// goroutine of its own that encodes and queues it. Nothing here blocks
+// ingest or fusion: what does not fit is dropped and counted.
+type nodeRecorder struct {
+	r      *record.Recorder
+	hub    *hub
+	state  record.Channel
+	cycles record.Channel
+	states chan *snapshot
+	drops  atomic.Uint64 // states dropped before the recorder's queue
+}
+
+// recRun is the /v2x/config message.
+type recRun struct {
+	FirstSeq uint64 `json:"first_seq"`
+	Config   Config `json:"config"`
+}
+
+func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
+	r, err := record.New(record.Config{Dir: cfg.RecordDir, MaxFile: cfg.RecordMaxFile, MaxAge: cfg.RecordMaxAge,
+		MaxTotal: cfg.RecordMaxTotal}, n.log)
+	if err != nil {
+		return nil, fmt.Errorf("edge: record: %w", err)
+	}
+	nr := &nodeRecorder{r: r, hub: h, states: make(chan *snapshot, stateQueue)}
+	nr.state = r.AddChannel(recStateTopic, map[string]string{"listen": cfg.Listen})
+	nr.cycles = r.AddChannel(recCycleTopic, nil)
+	if cj, err := json.Marshal(recRun{FirstSeq: n.w.seq + 1, Config: *cfg}); err == nil {
+		now := clock.Now()
+		r.Sticky(r.AddChannel(recConfigTopic, nil), now, cj)
+	}
+	st := func(f func(record.Stats) float64) func() float64 { return func() float64 { return f(r.Stats()) } }
+	cs := []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_messages_total", Help: "Messages written to recordings (-record)."},
+			st(func(s record.Stats) float64 { return float64(s.Messages) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_bytes_total", Help: "Message bytes written to recordings, before compression."},
+			st(func(s record.Stats) float64 { return float64(s.Bytes) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_dropped_total", Help: "Messages not recorded because the recorder could not keep up (its queue was full): never waited for."},
+			func() float64 { return float64(r.Stats().Dropped + nr.drops.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_files_total", Help: "Recording files begun (rotation by -record-max-file and -record-max-age)."},
+			st(func(s record.Stats) float64 { return float64(s.Files) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_deleted_files_total", Help: "Oldest recording files deleted to keep the directory under -record-max-total."},
+			st(func(s record.Stats) float64 { return float64(s.Deleted) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_errors_total", Help: "Recording write errors (the file is closed and a new one begun)."},
+			st(func(s record.Stats) float64 { return float64(s.Errors) })),
+	}
+	for _, c := range cs {
+		if err := n.m.reg.Register(c); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("edge: register recording metrics: %w", err)
+		}
+	}
+	return nr, nil
+}
+
+// openStream declares the channel of a producer stream.
+func (nr *nodeRecorder) openStream(stream uint64, identity string) record.Channel {
+	return nr.r.AddChannel(recIngestTopic, map[string]string{"stream": strconv.FormatUint(stream, 10), "identity": identity})
+}
+
+// frame records a data frame as received, from the stream's goroutine.
+func (nr *nodeRecorder) frame(ch record.Channel, h *wire.Header, payload []byte, arrival, capture int64) {
+	var hb [wire.HeaderLen]byte
+	b := wire.AppendHeader(hb[:0], h)
+	// The length field counts what follows it: the rest of the header
+	// and the payload.
+	binary.BigEndian.PutUint32(b, uint32(wire.HeaderLen-4+len(payload)))
+	nr.r.Write(ch, uint32(h.Seq), arrival, capture, b, payload)
+}
+
+// cycle records a cycle record, from the fusion loop.
+func (nr *nodeRecorder) cycle(rec []byte) {
+	now := int64(binary.LittleEndian.Uint64(rec[9:]))
+	nr.r.Write(nr.cycles, uint32(binary.LittleEndian.Uint64(rec[17:])), now, now, rec)
+}
+
+// publish hands a published snapshot to the state goroutine, from the
+// fusion loop; it never blocks.
+func (nr *nodeRecorder) publish() {
+	s := nr.hub.Acquire()
+	if s == nil {
+		return
+	}
+	select {
+	case nr.states <- s:
+	default:
+		nr.hub.Release(s)
+		nr.drops.Add(1)
+	}
+}
+
+// runStates encodes and records the states handed over until ctx ends.
+func (nr *nodeRecorder) runStates(ctx context.Context) {
+	var b []byte
+	var st wire.State
+	for {
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case s := <-nr.states:
+					nr.hub.Release(s)
+				default:
+					return
+				}
+			}
+		case s := <-nr.states:
+			h := wire.Header{Type: wire.TypeState, Seq: s.Seq, Capture: s.TimeNS}
+			st = wire.State{IngestNS: s.IngestNS, Intersection: s.Intersection, Flags: wire.StateKeyframe, Objects: s.Objects, Signals: s.Signals}
+			b = wire.AppendHeader(b[:0], &h)
+			b = wire.AppendState(b, &st)
+			wire.FinishFrame(b, 0)
+			t := s.TimeNS
+			nr.hub.Release(s)
+			nr.r.Write(nr.state, uint32(h.Seq), t, t, b)
+		}
+	}
+}
+
+// close writes the last file's footer.
+func (nr *nodeRecorder) close() error { return nr.r.Close() }
