@@ -27,7 +27,7 @@ import (
 // A Sybil id is blocked and its track never shown; an overlap only lowers
 // its source's trust.
 const (
-	pairEvery     = int64(50e6)  // ns between passes (BSMs come at 10 Hz: every report is seen)
+	pairEvery     = int64(100e6) // ns between passes (BSMs come at 10 Hz)
 	pairRecent    = int64(500e6) // a self-report or camera update this recent counts
 	pairGap       = int64(300e6) // overlaps further apart than this are not consecutive
 	pairReach     = 8.0          // m: no two bodies further apart overlap
@@ -221,7 +221,8 @@ func (m *Monitor) claims(tracks []track.Track, now int64) {
 		p := &m.vitems[x]
 		for y := x + 1; y < len(m.vitems) && m.vitems[y].b <= p.b+1; y++ {
 			q := &m.vitems[y]
-			if q.stream == p.stream && math.Abs(q.n-p.n) < pairReach && math.Hypot(q.e-p.e, q.n-p.n) < pairReach {
+			if math.Abs(q.e-p.e) < pairReach && math.Abs(q.n-p.n) < pairReach && q.stream == p.stream &&
+				math.Hypot(q.e-p.e, q.n-p.n) < pairReach {
 				m.lockstep(tracks, p.id, q.id)
 			}
 		}
