@@ -27,7 +27,7 @@ import (
 // A Sybil id is blocked and its track never shown; an overlap only lowers
 // its source's trust.
 const (
-	pairEvery     = int64(100e6) // ns between passes (BSMs come at 10 Hz)
+	pairEvery     = int64(50e6)  // ns between passes (BSMs come at 10 Hz: every report is seen)
 	pairRecent    = int64(500e6) // a self-report or camera update this recent counts
 	pairGap       = int64(300e6) // overlaps further apart than this are not consecutive
 	pairReach     = 8.0          // m: no two bodies further apart overlap
