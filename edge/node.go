@@ -201,7 +201,7 @@ func (n *Node) Start() error {
 		}
 		n.w.rec = n.rec
 		n.wg.Add(1)
-		go func() { defer n.wg.Done(); n.rec.runStates(n.ctx) }()
+		go func() { defer n.wg.Done(); n.rec.run(n.ctx) }()
 	}
 	if n.cfg.UPERListen != "" {
 		if err := n.startUPER(); err != nil {

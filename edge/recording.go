@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,21 +61,44 @@ var (
 	}
 )
 
-// stateQueue bounds the states waiting to be recorded.
-const stateQueue = 256
+// cycleQueue bounds the fusion cycles waiting to be recorded.
+const cycleQueue = 256
+
+// recCycle is one fusion cycle handed to the recorder: a copy of the
+// batch it drained (made before the cycle filters it in place), its times,
+// and the snapshot it published, with a reference held.
+type recCycle struct {
+	start, now int64
+	seq        uint64
+	b          batch
+	snap       *snapshot
+}
 
 // nodeRecorder records what the node received and published. Producer
 // streams write their frames straight into the recorder's queue; the
-// fusion loop hands each published snapshot, with a reference held, to a
-// goroutine of its own that encodes and queues it. Nothing here blocks
-// ingest or fusion: what does not fit is dropped and counted.
+// fusion loop copies each cycle's batch into a recCycle from a free list
+// and hands it, with the snapshot it published, to a goroutine of its own
+// that encodes both and queues them. Nothing here blocks ingest or fusion:
+// what does not fit is dropped and counted.
 type nodeRecorder struct {
 	r      *record.Recorder
 	hub    *hub
 	state  record.Channel
 	cycles record.Channel
-	states chan *snapshot
-	drops  atomic.Uint64 // states dropped before the recorder's queue
+	items  chan *recCycle // to the encoding goroutine, in cycle order
+	freeMu sync.Mutex
+	free   []*recCycle   // last in first out: the few in use stay warm
+	drops  atomic.Uint64 // cycles (and their states) dropped before the recorder's queue
+	// busy counts the cycles handed over and not yet written (for tests
+	// that wait for the recorder to catch up).
+	busy atomic.Int32
+}
+
+func newRecorderQueues(nr *nodeRecorder) {
+	nr.items, nr.free = make(chan *recCycle, cycleQueue), make([]*recCycle, 0, cycleQueue+2)
+	for range cycleQueue + 2 {
+		nr.free = append(nr.free, new(recCycle))
+	}
 }
 
 // recRun is the /v2x/config message.
@@ -89,7 +113,8 @@ func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("edge: record: %w", err)
 	}
-	nr := &nodeRecorder{r: r, hub: h, states: make(chan *snapshot, stateQueue)}
+	nr := &nodeRecorder{r: r, hub: h}
+	newRecorderQueues(nr)
 	nr.state = r.AddChannel(recStateTopic, map[string]string{"listen": cfg.Listen})
 	nr.cycles = r.AddChannel(recCycleTopic, nil)
 	if cj, err := json.Marshal(recRun{FirstSeq: n.w.seq + 1, Config: *cfg}); err == nil {
@@ -135,51 +160,92 @@ func (nr *nodeRecorder) frame(ch record.Channel, h *wire.Header, payload []byte,
 	nr.r.Write(ch, uint32(h.Seq), arrival, capture, b, payload)
 }
 
-// cycle records a cycle record, from the fusion loop.
-func (nr *nodeRecorder) cycle(rec []byte) {
-	now := int64(binary.LittleEndian.Uint64(rec[9:]))
-	nr.r.Write(nr.cycles, uint32(binary.LittleEndian.Uint64(rec[17:])), now, now, rec)
+// begin copies the batch a cycle starting at start drained, from the
+// fusion loop; nil when every recCycle is in use (the cycle is dropped and
+// counted).
+func (nr *nodeRecorder) begin(start int64, b *batch) *recCycle {
+	var rc *recCycle
+	nr.freeMu.Lock()
+	if n := len(nr.free); n > 0 {
+		rc = nr.free[n-1]
+		nr.free = nr.free[:n-1]
+	}
+	nr.freeMu.Unlock()
+	if rc == nil {
+		nr.drops.Add(1)
+		return nil
+	}
+	rc.start = start
+	rc.b.meas = append(rc.b.meas[:0], b.meas...)
+	rc.b.spats = append(rc.b.spats[:0], b.spats...)
+	rc.b.maps = append(rc.b.maps[:0], b.maps...) // MAPs and RSIs are immutable once queued
+	rc.b.mapSrc = append(rc.b.mapSrc[:0], b.mapSrc...)
+	rc.b.rsis = append(rc.b.rsis[:0], b.rsis...)
+	return rc
 }
 
-// publish hands a published snapshot to the state goroutine, from the
-// fusion loop; it never blocks.
-func (nr *nodeRecorder) publish() {
-	s := nr.hub.Acquire()
-	if s == nil {
+// end hands the cycle, with the state it published as seq at now, to
+// the encoding goroutine, from the fusion loop; it never blocks.
+func (nr *nodeRecorder) end(rc *recCycle, now int64, seq uint64) {
+	if rc == nil {
 		return
 	}
+	rc.now, rc.seq = now, seq
+	rc.snap = nr.hub.Acquire()
+	nr.busy.Add(1)
 	select {
-	case nr.states <- s:
+	case nr.items <- rc:
 	default:
-		nr.hub.Release(s)
 		nr.drops.Add(1)
+		nr.recycle(rc)
 	}
 }
 
-// runStates encodes and records the states handed over until ctx ends.
-func (nr *nodeRecorder) runStates(ctx context.Context) {
-	var b []byte
+func (nr *nodeRecorder) recycle(rc *recCycle) {
+	if rc.snap != nil {
+		nr.hub.Release(rc.snap)
+		rc.snap = nil
+	}
+	clear(rc.b.maps)
+	clear(rc.b.rsis)
+	nr.busy.Add(-1)
+	nr.freeMu.Lock()
+	nr.free = append(nr.free, rc) // within its capacity: there are only as many
+	nr.freeMu.Unlock()
+}
+
+// run encodes and records the cycles handed over until ctx ends, and
+// then those still queued.
+func (nr *nodeRecorder) run(ctx context.Context) {
+	var rec, b []byte
 	var st wire.State
-	for {
-		select {
-		case <-ctx.Done():
-			for {
-				select {
-				case s := <-nr.states:
-					nr.hub.Release(s)
-				default:
-					return
-				}
-			}
-		case s := <-nr.states:
+	write := func(rc *recCycle) {
+		rec = appendCycleRec(rec[:0], rc.start, &rc.b)
+		finishCycleRec(rec, rc.now, rc.seq)
+		nr.r.Write(nr.cycles, uint32(rc.seq), rc.now, rc.now, rec)
+		if s := rc.snap; s != nil {
 			h := wire.Header{Type: wire.TypeState, Seq: s.Seq, Capture: s.TimeNS}
 			st = wire.State{IngestNS: s.IngestNS, Intersection: s.Intersection, Flags: wire.StateKeyframe, Objects: s.Objects, Signals: s.Signals}
 			b = wire.AppendHeader(b[:0], &h)
 			b = wire.AppendState(b, &st)
 			wire.FinishFrame(b, 0)
-			t := s.TimeNS
-			nr.hub.Release(s)
-			nr.r.Write(nr.state, uint32(h.Seq), t, t, b)
+			nr.r.Write(nr.state, uint32(h.Seq), s.TimeNS, s.TimeNS, b)
+		}
+		nr.recycle(rc)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case rc := <-nr.items:
+					write(rc)
+				default:
+					return
+				}
+			}
+		case rc := <-nr.items:
+			write(rc)
 		}
 	}
 }

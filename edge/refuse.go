@@ -25,9 +25,9 @@ type RefuseReport struct {
 	Truncated   int             `json:"files_truncated"` // cut off (a crash): read up to their last chunk
 	Cycles      int             `json:"cycles"`          // fusion cycles re-run
 	States      int             `json:"states_recorded"`
-	Compared    int             `json:"states_compared"` // cycles whose recorded state was found
-	Matched     int             `json:"states_matched"`
-	Mismatched  int             `json:"states_mismatched"`
+	Compared    int             `json:"states"` // cycles whose recorded state was found and compared
+	Matched     int             `json:"matched"`
+	Mismatched  int             `json:"mismatched"`
 	Unrecorded  int             `json:"states_unrecorded"` // cycles whose state the recorder dropped
 	Objects     int             `json:"objects_compared"`
 	MaxPosDiffM float64         `json:"max_position_diff_m"`

@@ -27,7 +27,7 @@ type world struct {
 	ev    eventLog
 	names *streamNames  // identities of producer streams, for findings
 	rec   *nodeRecorder // records each published state; nil: not recording
-	cyc   []byte        // the cycle record being made, when recording
+	rc    *recCycle     // the cycle being recorded, or nil
 	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
 
 	batch     batch
@@ -109,7 +109,7 @@ func (w *world) cycle(start int64) {
 // cycle's start on the node clock.
 func (w *world) fold(start int64) {
 	if w.rec != nil {
-		w.cyc = appendCycleRec(w.cyc[:0], start, &w.batch)
+		w.rc = w.rec.begin(start, &w.batch)
 	}
 	for i, mp := range w.batch.maps {
 		if w.mon == nil || w.mon.Map(mp, w.batch.mapSrc[i], start) {
@@ -175,8 +175,8 @@ func (w *world) fold(start int64) {
 	}
 	w.publish(now)
 	if w.rec != nil {
-		finishCycleRec(w.cyc, now, w.seq)
-		w.rec.cycle(w.cyc)
+		w.rec.end(w.rc, now, w.seq)
+		w.rc = nil
 	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
 }
@@ -246,9 +246,6 @@ func (w *world) publish(now int64) {
 	w.m.signals.Set(float64(len(s.Signals)))
 	w.m.published.Inc()
 	w.hub.publish(s)
-	if w.rec != nil {
-		w.rec.publish()
-	}
 }
 
 // relMS re-bases a phase time given in ms after base to ms after now.

@@ -8,12 +8,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cmdtest"
+	"github.com/v2x-edge/v2x-edge/edge/record/mcap"
 	"github.com/v2x-edge/v2x-edge/edge/record/replay"
 )
 
@@ -161,8 +163,8 @@ func TestRefuseCommittedRecording(t *testing.T) {
 	var out, errb bytes.Buffer
 	err := run([]string{"-refuse", "testdata/demo-2s.mcap"}, &out, &errb)
 	var rep struct {
-		Compared int  `json:"states_compared"`
-		Matched  int  `json:"states_matched"`
+		Compared int  `json:"states"`
+		Matched  int  `json:"matched"`
 		Complete bool `json:"starts_at_node_start"`
 		Objects  int  `json:"objects_compared"`
 	}
@@ -194,8 +196,8 @@ func TestRefuseDemo20s(t *testing.T) {
 		t.Fatalf("v2x-replay -refuse: %v\n%s", err, res)
 	}
 	var rep struct {
-		Compared   int  `json:"states_compared"`
-		Matched    int  `json:"states_matched"`
+		Compared   int  `json:"states"`
+		Matched    int  `json:"matched"`
 		Unrecorded int  `json:"states_unrecorded"`
 		Complete   bool `json:"starts_at_node_start"`
 	}
@@ -205,5 +207,64 @@ func TestRefuseDemo20s(t *testing.T) {
 	t.Logf("%s", res)
 	if rep.Compared < 1000 || rep.Matched != rep.Compared || !rep.Complete {
 		t.Errorf("report %+v", rep)
+	}
+}
+
+// TestNodeRecordingReadByMCAPCore: the node's own recording (the
+// committed 2-s demo) is read by the MCAP project's TypeScript reader,
+// through the index and from start to end with CRCs checked, and both see
+// the messages per channel our scanner counts.
+func TestNodeRecordingReadByMCAPCore(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Skip("node not found: @mcap/core cannot be run")
+	}
+	js := "../../edge/record/mcap/testdata/js"
+	if _, err := os.Stat(js + "/node_modules/@mcap/core"); err != nil {
+		t.Skip("@mcap/core not installed: run `npm ci --prefix edge/record/mcap/testdata/js` (make test does)")
+	}
+	const file = "testdata/demo-2s.mcap"
+	out, err := exec.Command(node, js+"/check.mjs", file).Output()
+	if err != nil {
+		t.Fatalf("@mcap/core: %v", err)
+	}
+	var got struct {
+		MessageCount string `json:"message_count"`
+		Channels     map[string]struct {
+			Topic string `json:"topic"`
+		} `json:"channels"`
+		ViaIndex   []struct{ Channel uint16 } `json:"via_index"`
+		ViaStream  []struct{ Channel uint16 } `json:"via_stream"`
+		StreamDone bool                       `json:"stream_done"`
+	}
+	if err := json.Unmarshal(out, &got); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint16]int{}
+	total := 0
+	if _, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		want[c.ID]++
+		total++
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for name, ms := range map[string][]struct{ Channel uint16 }{"index": got.ViaIndex, "stream": got.ViaStream} {
+		per := map[uint16]int{}
+		for _, m := range ms {
+			per[m.Channel]++
+		}
+		for id, n := range want {
+			if per[id] != n {
+				t.Errorf("via %s: channel %d (%s): %d messages, our scanner counts %d", name, id, got.Channels[strconv.Itoa(int(id))].Topic, per[id], n)
+			}
+		}
+	}
+	if got.MessageCount != strconv.Itoa(total) || !got.StreamDone {
+		t.Errorf("statistics say %s messages (we count %d); stream read to the footer: %v", got.MessageCount, total, got.StreamDone)
 	}
 }

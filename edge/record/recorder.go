@@ -123,7 +123,8 @@ type Recorder struct {
 	closed   bool
 	sticky   []entry // written first in every file (Sticky)
 
-	free   chan *[]byte // buffers to reuse (a bounded free list)
+	freeMu sync.Mutex
+	free   []*[]byte // buffers to reuse, last in first out (the few in use stay warm), at most maxFree
 	queued atomic.Int64
 	stats  struct{ messages, bytes, dropped, files, deleted, errors atomic.Uint64 }
 	done   chan struct{}
@@ -170,8 +171,11 @@ func open(cfg Config, log *slog.Logger) (*Recorder, error) {
 	return r, nil
 }
 
+// maxFree bounds the free list.
+const maxFree = 4096
+
 // newBuffers sizes the free list.
-func (r *Recorder) newBuffers() { r.free = make(chan *[]byte, 4096) }
+func (r *Recorder) newBuffers() { r.free = make([]*[]byte, 0, maxFree) }
 
 // AddChannel registers a channel on topic with metadata (copied); every
 // file from now on has it until CloseChannel.
@@ -222,9 +226,13 @@ func (r *Recorder) Write(ch Channel, seq uint32, logTime, pubTime int64, parts .
 		return false
 	}
 	var bp *[]byte
-	select {
-	case bp = <-r.free:
-	default:
+	r.freeMu.Lock()
+	if n := len(r.free); n > 0 {
+		bp = r.free[n-1]
+		r.free = r.free[:n-1]
+	}
+	r.freeMu.Unlock()
+	if bp == nil {
 		bp = new([]byte)
 	}
 	b := (*bp)[:0]
@@ -256,10 +264,11 @@ func (r *Recorder) release(bp *[]byte) {
 	if cap(*bp) > 1<<20 { // keep big one-offs from pinning memory
 		return
 	}
-	select {
-	case r.free <- bp:
-	default:
+	r.freeMu.Lock()
+	if len(r.free) < maxFree {
+		r.free = append(r.free, bp)
 	}
+	r.freeMu.Unlock()
 }
 
 // Stats returns the counters.
