@@ -12,6 +12,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -46,6 +47,14 @@ type Subscription struct {
 	stop chan struct{}
 	once sync.Once
 
+	// While Next reads datagrams itself (Conn.direct), it waits in
+	// quic-go's ReceiveDatagram with wctx; a frame queued by the stream
+	// reader, or Close, closes wake to end that wait.
+	wakeMu sync.Mutex
+	wake   chan struct{} // nil, or open until closed by kick
+	armed  bool          // Next waits on wake
+	wctx   wakeCtx       // owned by Next
+
 	// owned by Next
 	up            Update
 	cur, next     wire.PackedState
@@ -58,7 +67,7 @@ type Subscription struct {
 	failed        error // the node rejected the subscription
 
 	stats struct {
-		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed, events atomic.Uint64
+		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed, events, rsis atomic.Uint64
 	}
 }
 
@@ -117,6 +126,17 @@ type Update struct {
 	// the last state.
 	IsEvent bool
 	Event   wire.Event
+	// IsRSI says that this is not a state but an RSI frame (a
+	// subscription with wire.SubRSI or wire.SubCSAERSI receives the
+	// active roadside events of its region whenever they change): RSISeq
+	// is the node's RSI generation, RecvNS says when it came; a native
+	// frame (Encoding native) is decoded into RSI, whose Events replace
+	// what the subscriber held (none: all withdrawn); a CSAE 53 one is in
+	// Encoded (frames with the same RSISeq form one set). The other
+	// fields keep the last state.
+	IsRSI  bool
+	RSISeq uint64
+	RSI    v2x.RSI
 }
 
 // Stats counts what a subscription received.
@@ -129,6 +149,7 @@ type Stats struct {
 	Dropped   uint64 // datagrams dropped because Next fell behind
 	Resumed   uint64 // times the subscription resumed on a new connection
 	Events    uint64 // Event frames returned by Next (wire.SubEvents)
+	RSIs      uint64 // RSI frames returned by Next (wire.SubRSI, wire.SubCSAERSI)
 }
 
 // ErrRejected is matched (errors.Is) by what Next returns when the node
@@ -327,6 +348,7 @@ func (s *Subscription) isClosed() bool {
 func (s *Subscription) push(it item) bool {
 	select {
 	case s.in <- it:
+		s.kick()
 		return true
 	case <-s.stop:
 		return false
@@ -337,8 +359,106 @@ func (s *Subscription) push(it item) bool {
 func (s *Subscription) offer(it item) {
 	select {
 	case s.in <- it:
+		s.kick()
 	default:
 		s.stats.dropped.Add(1)
+	}
+}
+
+// kick ends Next's wait in ReceiveDatagram, if it waits there.
+func (s *Subscription) kick() {
+	s.wakeMu.Lock()
+	if s.armed {
+		close(s.wake)
+		s.wake, s.armed = nil, false
+	}
+	s.wakeMu.Unlock()
+}
+
+// arm readies the wake channel for a wait in ReceiveDatagram. A channel
+// is made only after one was closed (a stream frame, about once a
+// second), so waiting allocates nothing otherwise.
+func (s *Subscription) arm() chan struct{} {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	if s.wake == nil {
+		s.wake = make(chan struct{})
+	}
+	s.armed = true
+	return s.wake
+}
+
+func (s *Subscription) disarm() {
+	s.wakeMu.Lock()
+	s.armed = false
+	s.wakeMu.Unlock()
+}
+
+// wakeCtx is the context of Next's wait in ReceiveDatagram: done when
+// kick closes its channel.
+type wakeCtx struct{ done chan struct{} }
+
+func (w *wakeCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (w *wakeCtx) Done() <-chan struct{}       { return w.done }
+func (w *wakeCtx) Value(any) any               { return nil }
+func (w *wakeCtx) Err() error {
+	select {
+	case <-w.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// wait returns the next item for Next, false once the subscription is
+// closed. While s is its connection's only subscription it reads the
+// connection's datagrams itself, in Next's goroutine, and takes the stream
+// reader's frames from the queue in between; otherwise everything comes
+// through the queue.
+func (s *Subscription) wait() (item, bool) {
+	for {
+		var qc *quic.Conn
+		if s.c != nil {
+			s.mu.Lock()
+			cur := s.qc
+			s.mu.Unlock()
+			qc = s.c.directConn(s, cur)
+		}
+		if qc == nil {
+			select {
+			case it := <-s.in:
+				return it, true
+			case <-s.stop:
+				return item{}, false
+			}
+		}
+		s.wctx.done = s.arm()
+		select { // armed first: a frame queued from now on ends the wait
+		case it := <-s.in:
+			s.disarm()
+			return it, true
+		case <-s.stop:
+			s.disarm()
+			return item{}, false
+		default:
+		}
+		b, err := qc.ReceiveDatagram(&s.wctx)
+		now := clock.Now()
+		s.disarm()
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				// The connection failed: the stream reader reports it, or
+				// resumes on the next one, through the queue.
+				s.c.undirect(qc, s)
+			}
+			continue
+		}
+		if to, it, ok := s.c.dispatch(qc, b, now); ok {
+			if to == s {
+				return it, true
+			}
+			to.offer(it)
+		}
 	}
 }
 
@@ -377,10 +497,8 @@ func (s *Subscription) Next() (*Update, error) {
 		return nil, s.failed
 	}
 	for {
-		var it item
-		select {
-		case it = <-s.in:
-		case <-s.stop:
+		it, ok := s.wait()
+		if !ok {
 			return nil, errClosed
 		}
 		if it.err != nil {
@@ -408,8 +526,22 @@ func (s *Subscription) Next() (*Update, error) {
 			if err := wire.DecodeEvent(it.p, &u.Event); err != nil {
 				return nil, fmt.Errorf("event %d: %w", it.h.Seq, err)
 			}
-			u.IsEvent, u.RecvNS = true, it.recv
+			u.IsEvent, u.IsRSI, u.RecvNS = true, false, it.recv
 			s.stats.events.Add(1)
+			return u, nil
+		case wire.TypeRSI:
+			u := &s.up
+			u.IsRSI, u.IsEvent, u.RecvNS, u.RSISeq = true, false, it.recv, it.h.Seq
+			u.Encoding, u.Encoded = it.h.Encoding, u.Encoded[:0]
+			u.RSI.Events = u.RSI.Events[:0]
+			if it.h.Encoding == wire.EncodingNative {
+				if err := wire.DecodeRSI(it.p, &u.RSI); err != nil {
+					return nil, fmt.Errorf("rsi %d: %w", it.h.Seq, err)
+				}
+			} else {
+				u.Encoded = append(u.Encoded, it.p...)
+			}
+			s.stats.rsis.Add(1)
 			return u, nil
 		case wire.TypeRSM:
 			u := &s.up
@@ -528,7 +660,7 @@ func (s *Subscription) resync() {
 // finish fills the timing fields of the update for frame it.
 func (s *Subscription) finish(it *item) *Update {
 	u := &s.up
-	u.IsEvent = false
+	u.IsEvent, u.IsRSI = false, false
 	u.Seq, u.TimeNS, u.IngestNS, u.RecvNS, u.Bytes = it.h.Seq, it.h.Capture, u.State.IngestNS, it.recv, it.bytes
 	s.clkMu.Lock()
 	u.OffsetNS, u.RTTNS, u.Synced = s.clk.Offset()
@@ -547,7 +679,7 @@ func (s *Subscription) finish(it *item) *Update {
 func (s *Subscription) Stats() Stats {
 	return Stats{Updates: s.stats.updates.Load(), Keyframes: s.stats.keyframes.Load(), Deltas: s.stats.deltas.Load(),
 		Datagrams: s.stats.datagrams.Load(), Resyncs: s.stats.resyncs.Load(), Dropped: s.stats.dropped.Load(),
-		Resumed: s.stats.resumed.Load(), Events: s.stats.events.Load()}
+		Resumed: s.stats.resumed.Load(), Events: s.stats.events.Load(), RSIs: s.stats.rsis.Load()}
 }
 
 // IsNodeError reports whether err is an Error frame from the node after
@@ -560,6 +692,7 @@ func IsNodeError(err error) bool {
 // Close ends the subscription.
 func (s *Subscription) Close() error {
 	s.once.Do(func() { close(s.stop) })
+	s.kick()
 	s.mu.Lock()
 	s.closed = true
 	qc, st, sid := s.qc, s.st, s.sid
