@@ -290,7 +290,7 @@ func TestLiveFeedCarriesTheDemo(t *testing.T) {
 
 // newTestLiveFeed returns a feed over its own hub, served by an httptest
 // server; publish puts objects into it.
-func newTestLiveFeed(t *testing.T, maxViewers int) (lf *liveFeed, srv *httptest.Server, publish func(objs []wire.StateObject, fresh bool)) {
+func newTestLiveFeed(t testing.TB, maxViewers int) (lf *liveFeed, srv *httptest.Server, publish func(objs []wire.StateObject, fresh bool)) {
 	t.Helper()
 	mm := newMetrics()
 	h := newHub(0, mm.bc.hub)
@@ -614,5 +614,27 @@ func TestAppendNum(t *testing.T) {
 		if got := string(appendNum(nil, c.v, c.prec)); got != c.want {
 			t.Errorf("appendNum(%v, %d) = %s, want %s", c.v, c.prec, got, c.want)
 		}
+	}
+}
+
+// BenchmarkLiveState is one viewer's cost per state: select, encode.
+func BenchmarkLiveState(b *testing.B) {
+	for _, n := range []int{50, 200, 1000} {
+		b.Run(fmt.Sprintf("objects=%d", n), func(b *testing.B) {
+			lf, _, publish := newTestLiveFeed(b, 8)
+			var objs []wire.StateObject
+			for i := range n {
+				objs = append(objs, obj(uint32(i+1), v2x.Class(i%v2x.NumClasses), float32(i%100), -float32(i/100)))
+			}
+			publish(objs, true)
+			v := &liveViewer{}
+			b.ReportAllocs()
+			var bytes int
+			for b.Loop() {
+				v.lastSeq = 0
+				bytes = len(v.next(lf))
+			}
+			b.ReportMetric(float64(bytes), "bytes/state")
+		})
 	}
 }
