@@ -429,7 +429,7 @@ func appendLiveMap(b []byte, mp *v2x.Map, fr *geo.Frame) []byte {
 
 // appendState appends a state event: the objects the viewer's filter
 // selects and the signal states. Objects are arrays, to keep a state
-// small (about 60 bytes an object):
+// small (about 50 bytes a state per object on the demo):
 //
 //	{"seq":…,"int":7,"age":ms,"iage":ms,"all":30,"cut":0,
 //	 "o":[[id,class,e,n,heading,speed,length,width,lane,sources],…],
