@@ -164,6 +164,33 @@ func (c foxColor) MarshalJSON() ([]byte, error) {
 	return fmt.Appendf(nil, `{"r":%s,"g":%s,"b":%s,"a":%s}`, fnum(c.R), fnum(c.G), fnum(c.B), fnum(c.A)), nil
 }
 
+// MarshalJSON writes every list of the entity, empty ones as [] (the
+// Foxglove schemas want arrays, never null).
+func (e foxEntity) MarshalJSON() ([]byte, error) {
+	type plain foxEntity
+	p := plain(e)
+	p.Metadata = orEmpty(p.Metadata)
+	p.Arrows, p.Spheres, p.Cylinders, p.Triangles, p.Models = orEmpty(p.Arrows), orEmpty(p.Spheres), orEmpty(p.Cylinders), orEmpty(p.Triangles), orEmpty(p.Models)
+	p.Cubes, p.Lines, p.Texts = orEmpty(p.Cubes), orEmpty(p.Lines), orEmpty(p.Texts)
+	return json.Marshal(p)
+}
+
+// MarshalJSON writes the line's per-point colours and indices as [] when
+// there are none.
+func (l foxLine) MarshalJSON() ([]byte, error) {
+	type plain foxLine
+	p := plain(l)
+	p.Points, p.Colors, p.Indices = orEmpty(p.Points), orEmpty(p.Colors), orEmpty(p.Indices)
+	return json.Marshal(p)
+}
+
+func orEmpty[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
 func fnum(v float64) string { return string(appendNum(nil, v, 4)) }
 
 func foxTimeOf(ns int64) foxTime { return foxTime{ns / 1e9, ns % 1e9} }

@@ -80,13 +80,19 @@ func TestFoxgloveWithTheirClient(t *testing.T) {
 			Latitude  float64 `json:"latitude"`
 			Longitude float64 `json:"longitude"`
 		} `json:"reference"`
-		Errors []string `json:"errors"`
+		Errors    []string          `json:"errors"`
+		Validated int               `json:"validated"`
+		Invalid   []json.RawMessage `json:"invalid"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
 	if len(got.Errors) > 0 || got.ServerInfo.Name != "v2x-edge" {
 		t.Fatalf("errors %q, server %q", got.Errors, got.ServerInfo.Name)
+	}
+	// Checked by the client against @foxglove/schemas' JSON Schemas.
+	if len(got.Invalid) > 0 || got.Validated < 2*15 {
+		t.Errorf("%d messages checked against Foxglove's schemas; invalid: %s", got.Validated, got.Invalid)
 	}
 	want := map[string]string{"/v2x/lanes": "foxglove.SceneUpdate", "/v2x/objects": "foxglove.SceneUpdate", "/v2x/signals": "foxglove.SceneUpdate",
 		"/v2x/reference": "foxglove.LocationFix", "/v2x/state": "v2x.State"}

@@ -6,12 +6,18 @@
 //   node check.mjs ws://HOST:PORT STATES
 import wsProtocol from "@foxglove/ws-protocol";
 import WebSocket from "ws";
+import schemas from "@foxglove/schemas/jsonschema.js";
+import Ajv from "ajv";
 
 const { FoxgloveClient } = wsProtocol;
+// Every SceneUpdate and LocationFix is checked against the Foxglove
+// project's own JSON Schemas (@foxglove/schemas).
+const ajv = new Ajv({ strict: false, allErrors: true });
+const validators = { "foxglove.SceneUpdate": ajv.compile(schemas.SceneUpdate), "foxglove.LocationFix": ajv.compile(schemas.LocationFix) };
 
 const [url, want] = [process.argv[2], Number(process.argv[3] || 10)];
 const client = new FoxgloveClient({ ws: new WebSocket(url, [FoxgloveClient.SUPPORTED_SUBPROTOCOL]) });
-const out = { serverInfo: null, channels: [], objects: [], states: [], lanes: null, signals: [], reference: null, errors: [] };
+const out = { validated: 0, invalid: [], serverInfo: null, channels: [], objects: [], states: [], lanes: null, signals: [], reference: null, errors: [] };
 const byChannel = new Map();
 const topicOf = new Map();
 const dec = new TextDecoder();
@@ -38,6 +44,11 @@ client.on("advertise", (channels) => {
 client.on("message", ({ subscriptionId, timestamp, data }) => {
   const topic = topicOf.get(subscriptionId);
   const msg = JSON.parse(dec.decode(data));
+  const validate = validators[byChannel.get(subscriptionId).schemaName];
+  if (validate) {
+    out.validated++;
+    if (!validate(msg) && out.invalid.length < 5) out.invalid.push({ topic, errors: validate.errors.slice(0, 3) });
+  }
   switch (topic) {
     case "/v2x/objects": {
       const seqs = new Set(msg.entities.map((e) => e.metadata.find((kv) => kv.key === "seq")?.value));
