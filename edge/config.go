@@ -14,6 +14,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
+	"github.com/v2x-edge/v2x-edge/edge/uplink"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
@@ -121,6 +122,10 @@ type Config struct {
 	// dropped and counted (v2x_uper_frames_total{result="forbidden"}).
 	// Default DefaultUPERIdentity: every kind, every intersection.
 	UPERIdentity string `json:"uper_identity"`
+
+	// NATS is the uplink to a NATS cluster (edge/uplink): the fused state
+	// and the events of this node for city platforms. Off without URLs.
+	NATS uplink.Config `json:"nats"`
 }
 
 // DefaultUPERIdentity is the raw UPER listener's identity by default: a
@@ -198,6 +203,7 @@ func (c *Config) SetDefaults() {
 		c.Workers = runtime.NumCPU()
 	}
 	c.XDPLimits = c.XDPLimits.WithDefaults()
+	c.NATS.SetDefaults()
 }
 
 // DefaultConfig returns a Config with every default set and no reference
@@ -308,6 +314,9 @@ func (c *Config) Validate() error {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, is %v", d.name, d.v))
 		}
+	}
+	if err := c.NATS.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }
