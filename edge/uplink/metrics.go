@@ -26,7 +26,7 @@ type metrics struct {
 func newMetrics() metrics {
 	m := metrics{
 		published: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "v2x_nats_published_total",
-			Help: "Messages the NATS uplink published: states (core NATS) and events (acknowledged by the JetStream stream)."}, []string{"kind"}),
+			Help: "Messages the NATS uplink published: states (core NATS) and events (acknowledged by the JetStream stream, once each, duplicates of a retry included)."}, []string{"kind"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "v2x_nats_dropped_total",
 			Help: "Messages the NATS uplink dropped: events that found the buffer full (or were left at shutdown), states the bus could not take or that were superseded."}, []string{"kind"}),
 		bytes: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "v2x_nats_published_bytes_total",

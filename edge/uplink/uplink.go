@@ -427,7 +427,7 @@ func (u *Uplink) eventLoop() {
 		}
 		if acked > 0 {
 			u.pop(acked)
-			u.m.eventPublished.Add(float64(acked - dups))
+			u.m.eventPublished.Add(float64(acked)) // a duplicate's first copy is in the stream
 			u.m.eventDuplicates.Add(float64(dups))
 			u.m.eventBytes.Add(float64(size))
 		}

@@ -63,13 +63,14 @@ func Binary() (string, error) {
 }
 
 // Require returns the nats-server binary, or skips t when there is none,
-// unless $CI is set: CI installs nats-server (.ci/run), so there a missing
-// binary fails the test instead of hiding it.
+// unless $V2X_REQUIRE_NATS or $CI is set: CI installs nats-server
+// (.ci/run sets V2X_REQUIRE_NATS), so there a missing binary fails the
+// test instead of hiding it.
 func Require(t testing.TB) string {
 	t.Helper()
 	b, err := Binary()
 	if err != nil {
-		if os.Getenv("CI") != "" {
+		if os.Getenv("V2X_REQUIRE_NATS") != "" || os.Getenv("CI") != "" {
 			t.Fatalf("%v (CI must install it: .ci/run)", err)
 		}
 		t.Skipf("skipping: %v", err)
