@@ -55,6 +55,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.NATS.Stream, "nats-stream", c.NATS.Stream, "JetStream stream of the events (created with subjects v2x.*.*.events when missing)")
 	fs.IntVar(&c.NATS.Replicas, "nats-replicas", c.NATS.Replicas, "replicas of the events stream when the node creates it")
 	fs.Float64Var(&c.NATS.StateRate, "nats-state-rate", c.NATS.StateRate, "states published on NATS per second at most")
+	fs.DurationVar(&c.NATS.KeyframeInterval, "nats-keyframe-interval", c.NATS.KeyframeInterval, "a state keyframe on NATS at least this often, deltas between")
 	fs.IntVar(&c.NATS.Window, "nats-window", c.NATS.Window, "events awaiting the stream's acknowledgement at once (1: the stream keeps the node's order under faults; more: faster)")
 	fs.IntVar(&c.NATS.Buffer, "nats-buffer", c.NATS.Buffer, "events buffered while NATS is unreachable; more are dropped and counted")
 }

@@ -65,6 +65,9 @@ type natsSub struct {
 	bad      int
 	nodes    map[string]bool
 	lastWarn time.Time
+	// bytes of the state messages decoded, and of the full State frames
+	// of the same states
+	bytes, full int64
 }
 
 // runNATS subscribes to o.subject on the NATS servers o.urls and prints
@@ -109,8 +112,16 @@ func runNATS(ctx context.Context, o natsOptions, stdout, stderr io.Writer, log *
 	for {
 		select {
 		case <-ctx.Done():
-			fmt.Fprintf(stderr, "v2x-sub: %d states and %d events from %d nodes over NATS; %d messages undecodable\n",
-				s.states, s.events, len(s.nodes), s.bad)
+			var keys, deltas, waiting uint64
+			for _, d := range s.decs {
+				keys, deltas, waiting = keys+d.Keyframes, deltas+d.Deltas, waiting+d.Waiting
+			}
+			per := 0.0
+			if s.states > 0 {
+				per = float64(s.bytes) / float64(s.states)
+			}
+			fmt.Fprintf(stderr, "v2x-sub: %d states and %d events from %d nodes over NATS; %.0f bytes/state (%s); %d keyframes, %d deltas, %d deltas waiting for a keyframe; %d messages undecodable\n",
+				s.states, s.events, len(s.nodes), per, sizeVsFull(s.bytes, s.full), keys, deltas, waiting, s.bad)
 			if s.states+s.events == 0 {
 				return errors.New("no state received")
 			}
@@ -155,6 +166,8 @@ func (s *natsSub) handle(m *nats.Msg) error {
 		return nil
 	}
 	s.states++
+	s.bytes += int64(len(m.Data))
+	s.full += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
 	now := time.Now().UnixNano()
 	// No clock exchange over NATS: ages are against this host's clock
 	// (clock_synced false).
