@@ -2,6 +2,7 @@ package edge
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"net/http"
@@ -467,4 +468,44 @@ func TestNATSUplinkClusterDown(t *testing.T) {
 		t.Errorf("stream out of order at %d: %d after %d", i, seqs[i], seqs[i-1])
 	}
 	t.Logf("events: %d emitted, %d in the stream, %v dropped (buffer %d)", total, len(seqs), dropped, buffer)
+}
+
+// BenchmarkUplinkCost is the fusion cycle (200 objects from 6 sources,
+// the tracker) without and with the NATS uplink attached to its hub, in
+// one run: the uplink's pump takes the snapshots (10 Hz of node time,
+// which the benchmark runs faster than real time, so the pump works
+// harder than it would) and publishes them to a real nats-server.
+func BenchmarkUplinkCost(b *testing.B) {
+	bin := natsproc.Require(b)
+	c := natsproc.Start(b, natsproc.Options{Servers: 1, Binary: bin})
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("uplink=%v", on), func(b *testing.B) {
+			r := newCycleRunner(b, FusionTrack, 200, 6)
+			var up *uplink.Uplink
+			if on {
+				cfg := uplink.Config{URLs: []string{c.URL()}, NodeID: "bench"}
+				cfg.SetDefaults()
+				var err error
+				if up, err = uplink.New(cfg, nil, nil); err != nil {
+					b.Fatal(err)
+				}
+				if err := up.Start(); err != nil {
+					b.Fatal(err)
+				}
+				comp, _ := wire.ParseCompression(DefaultConfig().Compression)
+				p := newUplinkPump(r.w.hub, up, cfg, comp)
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { p.run(ctx); close(done) }()
+				defer func() { cancel(); <-done; up.Close() }()
+				time.Sleep(200 * time.Millisecond) // connected, pump subscribed
+			}
+			r.bench(b)
+			if up != nil {
+				st := up.Stats()
+				b.ReportMetric(float64(st.States), "states")
+				b.ReportMetric(float64(st.StatesDropped), "dropped")
+			}
+		})
+	}
 }

@@ -104,6 +104,8 @@ type Uplink struct {
 	evReady chan struct{}
 	closing atomic.Bool
 
+	stats struct{ states, stateBytes, statesDropped, events, eventsDropped atomic.Uint64 }
+
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -221,6 +223,19 @@ func (u *Uplink) wake() {
 	}
 }
 
+// Stats counts what the uplink did (its metrics say the same).
+type Stats struct {
+	States, StateBytes, StatesDropped uint64 // states published, their bytes, states dropped
+	Events, EventsDropped             uint64 // events acknowledged by the stream, events dropped
+	Buffered                          int    // events awaiting acknowledgement
+}
+
+// Stats returns the uplink's counters.
+func (u *Uplink) Stats() Stats {
+	return Stats{States: u.stats.states.Load(), StateBytes: u.stats.stateBytes.Load(), StatesDropped: u.stats.statesDropped.Load(),
+		Events: u.stats.events.Load(), EventsDropped: u.stats.eventsDropped.Load(), Buffered: u.buffered()}
+}
+
 // NeedKeyframe reports whether the next state handed to State should be a
 // keyframe (the first, after a disconnection, or after a delta whose base
 // was not published), and clears the request.
@@ -235,6 +250,7 @@ func (u *Uplink) State(payload []byte, seq, base uint64, capture int64, key bool
 	u.stMu.Lock()
 	if u.stFull {
 		u.m.stateDropped.Inc() // superseded before it went out
+		u.stats.statesDropped.Add(1)
 		if u.st.key && !key {
 			// The delta's base is the keyframe replaced: keep it a keyframe.
 			u.needKey.Store(true)
@@ -274,16 +290,20 @@ func (u *Uplink) stateLoop() {
 		u.stMu.Unlock()
 		if !st.key && st.base != last {
 			u.m.stateDropped.Inc()
+			u.stats.statesDropped.Add(1)
 			u.needKey.Store(true)
 			continue
 		}
 		if err := u.nc.Publish(u.stateSubj, out); err != nil {
 			u.m.stateDropped.Inc()
+			u.stats.statesDropped.Add(1)
 			u.needKey.Store(true)
 			last = 0
 			continue
 		}
 		last = st.seq
+		u.stats.states.Add(1)
+		u.stats.stateBytes.Add(uint64(len(out)))
 		u.m.statePublished.Inc()
 		u.m.stateBytes.Add(float64(len(out)))
 		if st.key {
@@ -304,6 +324,7 @@ func (u *Uplink) Event(payload []byte, capture int64) {
 	if u.evLen == len(u.evq) || u.closing.Load() {
 		u.evMu.Unlock()
 		u.m.eventDropped.Inc()
+		u.stats.eventsDropped.Add(1)
 		return
 	}
 	e := &u.evq[(u.evHead+u.evLen)%len(u.evq)]
@@ -428,6 +449,7 @@ func (u *Uplink) eventLoop() {
 		if acked > 0 {
 			u.pop(acked)
 			u.m.eventPublished.Add(float64(acked)) // a duplicate's first copy is in the stream
+			u.stats.events.Add(uint64(acked))
 			u.m.eventDuplicates.Add(float64(dups))
 			u.m.eventBytes.Add(float64(size))
 		}
@@ -526,6 +548,7 @@ func (u *Uplink) Close() error {
 	u.m.connected.Set(0)
 	if left > 0 {
 		u.m.eventDropped.Add(float64(left))
+		u.stats.eventsDropped.Add(uint64(left))
 		return fmt.Errorf("nats: %d events not published within the flush timeout %v", left, u.cfg.FlushTimeout)
 	}
 	return nil
