@@ -11,6 +11,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
+	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
@@ -123,6 +124,13 @@ type Config struct {
 	// Default DefaultUPERIdentity: every kind, every intersection.
 	UPERIdentity string `json:"uper_identity"`
 
+	// Recording (docs/recording.md): every frame received, every state
+	// published, into rotating MCAP files under RecordDir ("": off).
+	RecordDir      string        `json:"record_dir"`
+	RecordMaxFile  int64         `json:"record_max_file"`  // bytes: a new file begins at this size (256 MiB)
+	RecordMaxAge   time.Duration `json:"record_max_age"`   // ... or at this age (10 min)
+	RecordMaxTotal int64         `json:"record_max_total"` // bytes: the oldest files are deleted to keep the directory under it (4 GiB)
+
 	// NATS is the uplink to a NATS cluster (edge/uplink): the fused state
 	// and the events of this node for city platforms. Off without URLs.
 	NATS uplink.Config `json:"nats"`
@@ -183,6 +191,15 @@ func (c *Config) SetDefaults() {
 	c.Quotas.SetDefaults()
 	if c.UPERAllow == nil {
 		c.UPERAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if c.RecordMaxFile == 0 {
+		c.RecordMaxFile = 256 << 20
+	}
+	if c.RecordMaxAge == 0 {
+		c.RecordMaxAge = 10 * time.Minute
+	}
+	if c.RecordMaxTotal == 0 {
+		c.RecordMaxTotal = 4 << 30
 	}
 	if c.UPERIdentity == "" {
 		c.UPERIdentity = DefaultUPERIdentity
@@ -292,6 +309,13 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Quotas.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("quotas: %w", err))
+	}
+	if c.RecordDir != "" {
+		rc := record.Config{Dir: c.RecordDir, MaxFile: c.RecordMaxFile, MaxAge: c.RecordMaxAge, MaxTotal: c.RecordMaxTotal}
+		rc.SetDefaults()
+		if err := rc.Validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if id, err := auth.ParseURIString(c.UPERIdentity); err != nil {
 		errs = append(errs, fmt.Errorf("uper_identity %q: %w", c.UPERIdentity, err))

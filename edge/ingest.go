@@ -23,12 +23,13 @@ type ingestEnv struct {
 	errorWriteTTL time.Duration // for frames written to a producer
 	in            *inbox
 	m             *metrics
-	maps          *mapDigest // the MAP queued last, to recognise repeats; nil: none
+	maps          *mapDigest    // the MAP queued last, to recognise repeats; nil: none
+	rec           *nodeRecorder // records frames as received; nil: not recording
 }
 
 func (n *Node) ingestEnv() ingestEnv {
 	return ingestEnv{maxFuture: n.cfg.MaxFuture, maxClockSkew: n.cfg.MaxClockSkew, clockInterval: n.cfg.ClockInterval,
-		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps}
+		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps, rec: n.rec}
 }
 
 // mapDigest recognises a MAP frame identical to the one queued last (same

@@ -12,6 +12,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -33,6 +34,7 @@ type uperSource struct {
 	frames *prometheus.CounterVec // by result
 	denied prometheus.Counter     // frames{result="denied"}: datagrams from sources not allowed
 	ident  auth.Identity          // what the senders may send (uper_identity)
+	recCh  record.Channel         // the recording channel of its datagrams, when recording
 	// forbidden is set by reject when it refused a frame with forbidden,
 	// so that handle counts it as such.
 	forbidden bool
@@ -61,6 +63,9 @@ func newUPERSource(env ingestEnv, pc *net.UDPConn, enc wire.Encoding, allow []ne
 	u.src = newSource(env, u, nil, uperSourceID)
 	u.ident = ident
 	u.src.ident, u.src.am = &u.ident, am
+	if env.rec != nil {
+		u.recCh = env.rec.r.AddChannel(recUPERTopic, map[string]string{"listen": pc.LocalAddr().String(), "std": uperStdName(enc)})
+	}
 	return u
 }
 
@@ -106,6 +111,9 @@ func (u *uperSource) allowed(a netip.Addr) bool {
 // After a frame that does not decode the rest of the datagram is dropped
 // and counted with it: frame boundaries are only known by decoding.
 func (u *uperSource) handle(b []byte, from netip.AddrPort, ingest int64) {
+	if u.src.env.rec != nil {
+		u.src.env.rec.r.Write(u.recCh, 0, ingest, ingest, b)
+	}
 	for off := 0; !codec.End(b, off); {
 		n, err := u.src.dec.Decode(u.enc, b[off:], &u.src.msg)
 		switch {
@@ -189,4 +197,12 @@ func (n *Node) UPERAddr() net.Addr {
 		return nil
 	}
 	return n.uperPC.LocalAddr()
+}
+
+// uperStdName names the listener's message set as -uper-std does.
+func uperStdName(enc wire.Encoding) string {
+	if enc == wire.EncodingJ2735 {
+		return "j2735"
+	}
+	return "csae53"
 }
