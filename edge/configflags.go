@@ -75,6 +75,8 @@ func (f *listFlag) String() string {
 	return strings.Join(*f.p, ",")
 }
 
+func (f *listFlag) Get() any { return *f.p }
+
 func (f *listFlag) Set(s string) error {
 	*f.p = nil
 	for _, v := range strings.Split(s, ",") {
