@@ -25,11 +25,12 @@ func newTrackFuser(cfg track.Config, tc trust.Config) *trackFuser {
 	return f
 }
 
-func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) {
-	f.tr.UpdateFrame(ms, e, n)
+func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) (capped int) {
+	capped = f.tr.UpdateFrame(ms, e, n)
 	if f.mon != nil {
 		f.mon.AfterFrame(f.tr.Tracks(), ms, f.tr.Matched())
 	}
+	return capped
 }
 
 func (f *trackFuser) Reframe(from, to *geo.Frame) {

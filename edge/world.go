@@ -26,6 +26,9 @@ type world struct {
 	mon   *trust.Monitor // misbehaviour checks; nil when disabled
 	ev    eventLog
 	names *streamNames // identities of producer streams, for findings
+	// ownerCapped counts n measurements of owner that started no object
+	// (its live-objects quota); nil: not counted.
+	ownerCapped func(owner uint64, n int)
 
 	batch     batch
 	hasFrame  bool
@@ -149,7 +152,9 @@ func (w *world) cycle(start int64) {
 		for hi < len(ms) && ms[hi].Stream == ms[lo].Stream && ms[hi].Source == ms[lo].Source && ms[hi].TimeNS == ms[lo].TimeNS {
 			hi++
 		}
-		w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi])
+		if c := w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi]); c > 0 && w.ownerCapped != nil {
+			w.ownerCapped(ms[lo].Owner, c)
+		}
 		lo = hi
 	}
 	w.m.measuresIn.Add(float64(len(w.batch.meas)))

@@ -77,6 +77,7 @@ func (tr *Tracker) merge() {
 			i++
 			continue
 		}
+		tr.release(&tr.tracks[i])
 		last := len(tr.tracks) - 1
 		tr.tracks[i], tr.dead[i] = tr.tracks[last], tr.dead[last]
 		tr.tracks = tr.tracks[:last]
