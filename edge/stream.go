@@ -35,9 +35,10 @@ type streamSession struct {
 	acct  *quota.Account // the identity's quotas (nil: none)
 	// backoff is how long to wait before reading the next frame: a rate
 	// quota refused the last one (quota.Account.Backoff); refusals counts
-	// the refusals in a row, each doubling the wait (streams of one
-	// identity wake together and would otherwise share each token out
-	// among refusals).
+	// the refusals in a row, each doubling the wait up to 8 times the
+	// quota's own (streams of one identity wake together and would
+	// otherwise share each token out among refusals; more would make an
+	// identity that overloads itself bursty).
 	backoff  time.Duration
 	refusals int
 }
@@ -210,7 +211,7 @@ func (ss *streamSession) allowSubscribe(h *wire.Header, now int64) bool {
 // waits in the stream's flow-control window, and then in the sender.
 func (ss *streamSession) wait(ctx context.Context) bool {
 	ss.m.backoffs.Inc()
-	d := min(ss.backoff<<min(ss.refusals, 16), quota.MaxBackoff)
+	d := min(ss.backoff<<min(ss.refusals, 3), quota.MaxBackoff)
 	ss.refusals++
 	t := time.NewTimer(d)
 	defer t.Stop()
