@@ -41,13 +41,13 @@ func newLatestFuser(staleNS int64) *latestFuser {
 
 func (f *latestFuser) Len() int { return len(f.entries) }
 
-func (f *latestFuser) UpdateFrame(ms []measurement, e, n []float64) (capped int) {
+func (f *latestFuser) UpdateFrame(ms []measurement, e, n []float64) (capped int, visible bool) {
 	for i := range ms {
 		if !f.update(&ms[i], e[i], n[i]) {
 			capped++
 		}
 	}
-	return capped
+	return capped, capped < len(ms) // every object it holds is broadcast
 }
 
 // SetMap is a no-op: the first stage does no map matching.

@@ -141,7 +141,6 @@ func (w *world) cycle(start int64) {
 			continue
 		}
 		ms[k], w.e[k], w.n[k] = ms[i], e, n
-		w.ingestNS = max(w.ingestNS, ms[i].IngestNS)
 		k++
 	}
 	ms = ms[:k]
@@ -152,8 +151,16 @@ func (w *world) cycle(start int64) {
 		for hi < len(ms) && ms[hi].Stream == ms[lo].Stream && ms[hi].Source == ms[lo].Source && ms[hi].TimeNS == ms[lo].TimeNS {
 			hi++
 		}
-		if c := w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi]); c > 0 && w.ownerCapped != nil {
+		c, visible := w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi])
+		if c > 0 && w.ownerCapped != nil {
 			w.ownerCapped(ms[lo].Owner, c)
+		}
+		// A frame that changed no object subscribers get (it only fed or
+		// started tentative tracks, or the live-objects quota refused it)
+		// does not make the next state fresh: fresh states go to every
+		// subscriber at once, others only as heartbeats.
+		if visible {
+			w.ingestNS = max(w.ingestNS, ms[lo].IngestNS)
 		}
 		lo = hi
 	}
