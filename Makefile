@@ -8,7 +8,7 @@ DEMO_DATA ?= .v2x-demo
 BENCHTIME ?= 1s
 
 .DEFAULT_GOAL := help
-.PHONY: help build test vet unit fuzz accuracy bench bench-e2e demo generate generate-check clean
+.PHONY: help build test vet js-deps testdata-recording unit fuzz accuracy bench bench-e2e demo generate generate-check clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ help: ## list the targets
 build: ## build every command into bin/
 	$(GO) build -o $(BIN)/ ./cmd/...
 
-test: vet fuzz accuracy unit ## everything CI runs: go vet, gofmt, darwin and windows cross-builds, a short run of every fuzz target, the accuracy judgement, go test -race
+test: vet js-deps fuzz accuracy unit ## everything CI runs: go vet, gofmt, darwin and windows cross-builds, a short run of every fuzz target, the accuracy judgement, go test -race
 
 vet: ## go vet, a gofmt check, and cross-builds for darwin and windows (the node runs there without eBPF)
 	$(GO) vet ./...
@@ -25,6 +25,11 @@ vet: ## go vet, a gofmt check, and cross-builds for darwin and windows (the node
 	GOOS=windows $(GO) vet ./edge/client ./cmd/v2x-sub ./cmd/v2x-decode
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+js-deps: ## install the Node.js readers the tests check our files with (npm ci, pinned by lockfiles); skipped without npm
+	@if command -v npm >/dev/null; then \
+	  for d in edge/record/mcap/testdata/js; do npm ci --prefix $$d --no-audit --no-fund --loglevel=error; done; \
+	else echo "npm not found: tests that read our files with other projects' readers will skip"; fi
 
 unit: ## go test -race ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
@@ -51,6 +56,11 @@ demo: ## run a node fed by the built-in simulated intersection (Ctrl-C to stop)
 	@$(GO) build -o $(BIN)/ ./cmd/v2x-edge
 	@echo "starting $(BIN)/v2x-edge -demo -data $(DEMO_DATA): a node on 127.0.0.1:4433, metrics on 127.0.0.1:9464; Ctrl-C to stop"
 	$(BIN)/v2x-edge -demo -data $(DEMO_DATA)
+
+testdata-recording: build ## re-record cmd/v2x-replay/testdata/demo-2s.mcap (the fusion regression check) after a change that moves the fused output on purpose
+	rm -rf /tmp/v2x-rec && $(BIN)/v2x-edge -demo -data /tmp/v2x-rec/data -listen 127.0.0.1:0 -http '' -record /tmp/v2x-rec/rec -duration 2s
+	cp /tmp/v2x-rec/rec/*.mcap cmd/v2x-replay/testdata/demo-2s.mcap
+	$(BIN)/v2x-replay -refuse cmd/v2x-replay/testdata/demo-2s.mcap
 
 generate: ## regenerate the bpf2go output (needs clang, llvm, libbpf-dev) and the ASN.1 codecs
 	$(GO) generate ./...

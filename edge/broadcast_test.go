@@ -448,3 +448,41 @@ func TestBurstLimitStarvesNobody(t *testing.T) {
 		t.Errorf("no subscriber deferred: the limit of one never engaged (states per subscriber %v)", counts)
 	}
 }
+
+// TestSharedConnDatagrams: a subscription alone on its connection reads
+// the datagrams in its own Next; a second one on the same connection
+// hands the reading to the connection's router goroutine. Either way each
+// gets its own delta datagrams, and after the first closes the second
+// goes on getting them.
+func TestSharedConnDatagrams(t *testing.T) {
+	n, opts := startNode(t, nil)
+	c := dial(t, n, opts)
+	first := subscribe(t, c, wire.Subscribe{Flags: wire.SubPacked})
+	p, err := dial(t, n, opts).OpenProducer(context.Background(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	driveBSMs(t, ctx, p, 40, 20*time.Millisecond)
+	datagrams := func(s *client.Subscription, want uint64) {
+		t.Helper()
+		base := s.Stats().Datagrams
+		nextUntil(t, s, 5*time.Second, func(u *client.Update) bool {
+			return u.Packed && s.Stats().Datagrams >= base+want
+		})
+	}
+	datagrams(first, 5) // alone: read in its own Next
+	second := subscribe(t, c, wire.Subscribe{Flags: wire.SubPacked, Radius: 500})
+	var wg sync.WaitGroup
+	for _, s := range []*client.Subscription{first, second} {
+		wg.Add(1)
+		go func() { defer wg.Done(); datagrams(s, 5) }()
+	}
+	wg.Wait()
+	first.Close()
+	datagrams(second, 5)
+	if st := second.Stats(); st.Resyncs > st.Keyframes {
+		t.Errorf("second: %+v: deltas lost their bases", st)
+	}
+}

@@ -9,7 +9,9 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
+	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
@@ -114,7 +116,24 @@ type Config struct {
 	// UPERRcvbuf is the listener socket's receive buffer in bytes (the
 	// kernel may cap it at net.core.rmem_max); 0: 4 MiB.
 	UPERRcvbuf int `json:"uper_rcvbuf"`
+	// UPERIdentity is the identity the listener's senders act as (they
+	// present no certificate): its kinds limit which messages are
+	// ingested and its intersections whose SPAT and MAP; the rest are
+	// dropped and counted (v2x_uper_frames_total{result="forbidden"}).
+	// Default DefaultUPERIdentity: every kind, every intersection.
+	UPERIdentity string `json:"uper_identity"`
+
+	// Recording (docs/recording.md): every frame received, every state
+	// published, into rotating MCAP files under RecordDir ("": off).
+	RecordDir      string        `json:"record_dir"`
+	RecordMaxFile  int64         `json:"record_max_file"`  // bytes: a new file begins at this size (256 MiB)
+	RecordMaxAge   time.Duration `json:"record_max_age"`   // ... or at this age (10 min)
+	RecordMaxTotal int64         `json:"record_max_total"` // bytes: the oldest files are deleted to keep the directory under it (4 GiB)
 }
+
+// DefaultUPERIdentity is the raw UPER listener's identity by default: a
+// producer of every kind for every intersection.
+const DefaultUPERIdentity = "v2x-edge:uper?roles=producer&kinds=vehicle,rsu,camera,signal,map"
 
 // Fusion stages.
 const (
@@ -167,6 +186,18 @@ func (c *Config) SetDefaults() {
 	c.Quotas.SetDefaults()
 	if c.UPERAllow == nil {
 		c.UPERAllow = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	if c.RecordMaxFile == 0 {
+		c.RecordMaxFile = 256 << 20
+	}
+	if c.RecordMaxAge == 0 {
+		c.RecordMaxAge = 10 * time.Minute
+	}
+	if c.RecordMaxTotal == 0 {
+		c.RecordMaxTotal = 4 << 30
+	}
+	if c.UPERIdentity == "" {
+		c.UPERIdentity = DefaultUPERIdentity
 	}
 	if c.UPERRcvbuf == 0 {
 		c.UPERRcvbuf = 4 << 20
@@ -272,6 +303,18 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Quotas.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("quotas: %w", err))
+	}
+	if c.RecordDir != "" {
+		rc := record.Config{Dir: c.RecordDir, MaxFile: c.RecordMaxFile, MaxAge: c.RecordMaxAge, MaxTotal: c.RecordMaxTotal}
+		rc.SetDefaults()
+		if err := rc.Validate(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if id, err := auth.ParseURIString(c.UPERIdentity); err != nil {
+		errs = append(errs, fmt.Errorf("uper_identity %q: %w", c.UPERIdentity, err))
+	} else if !id.Has(auth.RoleProducer) {
+		errs = append(errs, fmt.Errorf("uper_identity %q: needs the producer role and kinds", c.UPERIdentity))
 	}
 	if c.UPERRcvbuf < 4096 || c.UPERRcvbuf > 1<<30 {
 		errs = append(errs, fmt.Errorf("uper_rcvbuf %d outside 4096..%d", c.UPERRcvbuf, 1<<30))

@@ -2,6 +2,7 @@ package edge
 
 import (
 	"flag"
+	"fmt"
 	"math"
 	"net/netip"
 	"strconv"
@@ -45,7 +46,12 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.UPERListen, "uper-listen", c.UPERListen, "accept raw UPER MessageFrames (as RSUs forward them) on this UDP `address` (empty: off)")
 	fs.StringVar(&c.UPERStd, "uper-std", c.UPERStd, "message set of -uper-listen: csae53 or j2735")
 	fs.Var(&prefixesFlag{&c.UPERAllow}, "uper-allow", "comma-separated source `prefixes` (or addresses) -uper-listen accepts datagrams from; the rest are dropped and counted (default loopback)")
+	fs.StringVar(&c.UPERIdentity, "uper-identity", c.UPERIdentity, "identity `URI` the -uper-listen senders act as: its kinds and intersections limit what is ingested (default every kind, every intersection)")
 	fs.IntVar(&c.UPERRcvbuf, "uper-rcvbuf", c.UPERRcvbuf, "receive buffer of the -uper-listen socket in `bytes` (the kernel caps it at net.core.rmem_max)")
+	fs.StringVar(&c.RecordDir, "record", c.RecordDir, "record every frame received and every state published into rotating MCAP files in this `directory` (empty: off)")
+	fs.Var(&sizeFlag{&c.RecordMaxFile}, "record-max-file", "begin a new recording file at this `size` (256MiB; units B, KB, MB, GB, KiB, MiB, GiB)")
+	fs.DurationVar(&c.RecordMaxAge, "record-max-age", c.RecordMaxAge, "begin a new recording file at this age")
+	fs.Var(&sizeFlag{&c.RecordMaxTotal}, "record-max-total", "delete the oldest recording files to keep the directory under this `size` (4GiB)")
 	fs.DurationVar(&c.FrameTimeout, "frame-timeout", c.FrameTimeout, "a frame must arrive whole within this of its first byte, else its stream is reset")
 }
 
@@ -94,4 +100,48 @@ func (f *prefixesFlag) Set(s string) error {
 	}
 	*f.dst = ps
 	return nil
+}
+
+// sizeFlag is a byte size: a number with an optional unit, B, KB, MB, GB
+// (powers of 1000) or KiB, MiB, GiB (powers of 1024): "256MB", "1GiB".
+type sizeFlag struct{ dst *int64 }
+
+func (f *sizeFlag) String() string {
+	if f.dst == nil {
+		return ""
+	}
+	return strconv.FormatInt(*f.dst, 10)
+}
+
+func (f *sizeFlag) Get() any { return *f.dst }
+
+func (f *sizeFlag) Set(s string) error {
+	n, err := ParseSize(s)
+	if err != nil {
+		return err
+	}
+	*f.dst = n
+	return nil
+}
+
+// ParseSize reads a byte size such as "256MB", "1GiB" or "4096".
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := 0
+	for i < len(t) && (t[i] >= '0' && t[i] <= '9' || t[i] == '.') {
+		i++
+	}
+	v, err := strconv.ParseFloat(t[:i], 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("size %q: want a number of bytes with an optional unit (B, KB, MB, GB, KiB, MiB, GiB)", s)
+	}
+	mult := map[string]float64{"": 1, "b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+	m, ok := mult[strings.ToLower(strings.TrimSpace(t[i:]))]
+	if !ok {
+		return 0, fmt.Errorf("size %q: unknown unit %q (want B, KB, MB, GB, KiB, MiB or GiB)", s, t[i:])
+	}
+	if v*m > math.MaxInt64/2 {
+		return 0, fmt.Errorf("size %q: too large", s)
+	}
+	return int64(v * m), nil
 }

@@ -11,7 +11,8 @@ import (
 // and its default is that field's value.
 func TestBindFlags(t *testing.T) {
 	sample := map[string]string{"ref": "22.5,114.1", "xdp-allow": "192.0.2.0/24", "xdp-deny": "2001:db8::/32", "uper-allow": "192.0.2.0/24",
-		"uper-rcvbuf": "65536"}
+		"uper-rcvbuf": "65536", "record-max-file": "3145728", "record-max-total": "1073741824",
+		"uper-identity": "v2x-edge:rsu?roles=producer&kinds=vehicle"}
 	probe := flag.NewFlagSet("probe", flag.ContinueOnError)
 	base := DefaultConfig()
 	base.BindFlags(probe)
@@ -48,7 +49,28 @@ func TestBindFlags(t *testing.T) {
 			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
 		}
 	})
-	if n != 25 {
-		t.Errorf("%d flags bound, want 25 (update this test with a new flag)", n)
+	if n != 30 {
+		t.Errorf("%d flags bound, want 30 (update this test with a new flag)", n)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64 // -1: an error
+	}{
+		{"4096", 4096}, {"256MB", 256e6}, {"256MiB", 256 << 20}, {"1GiB", 1 << 30}, {"1.5 KB", 1500},
+		{"2g", 2 << 30}, {"10B", 10}, {"", -1}, {"MB", -1}, {"-5MB", -1}, {"5 parsecs", -1}, {"1e3", -1},
+	} {
+		got, err := ParseSize(c.in)
+		if c.want < 0 {
+			if err == nil {
+				t.Errorf("%q: accepted as %d", c.in, got)
+			}
+			continue
+		}
+		if err != nil || got != c.want {
+			t.Errorf("%q: %d %v, want %d", c.in, got, err, c.want)
+		}
 	}
 }

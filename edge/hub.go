@@ -31,10 +31,8 @@ type hub struct {
 	events eventSubs // event subscribers (wire.SubEvents)
 
 	// Owned by the publishing goroutine (the fusion loop).
-	maxBurst  int          // 0: automatic; < 0: none; > 0: fixed
-	pend      []pendingSub // scratch: due subscribers of one publication
-	lastFresh int64        // TimeNS of the last publication with new data
-	freshGap  float64      // mean ns between publications with new data (EWMA)
+	burst BurstCap
+	pend  []pendingSub // scratch: due subscribers of one publication
 
 	m hubMetrics
 }
@@ -51,6 +49,43 @@ const (
 	minBurst      = 16
 	burstHeadroom = 2
 )
+
+// BurstCap is the node's burst limit: how many rate-capped subscribers one
+// publication may wake. The hub keeps one; v2x-bench's fresh transport
+// floor keeps another, so that the floor sends as the node does.
+type BurstCap struct {
+	MaxBurst  int     // as Config.MaxBurst: 0 automatic; < 0 none; > 0 fixed
+	lastFresh int64   // time (ns) of the last publication with new data
+	freshGap  float64 // mean ns between publications with new data (EWMA)
+}
+
+// Fresh records a publication with new data at node time t (ns).
+func (b *BurstCap) Fresh(t int64) {
+	if b.lastFresh != 0 {
+		gap := float64(min(t-b.lastFresh, int64(1e9)))
+		if b.freshGap == 0 {
+			b.freshGap = gap
+		} else {
+			b.freshGap += (gap - b.freshGap) / 16
+		}
+	}
+	b.lastFresh = t
+}
+
+// Limit returns how many rate-capped subscribers one publication may
+// wake, for rate caps asking for demand updates a second.
+func (b *BurstCap) Limit(demand float64) int {
+	switch {
+	case b.MaxBurst < 0:
+		return math.MaxInt
+	case b.MaxBurst > 0:
+		return b.MaxBurst
+	case b.freshGap == 0:
+		return math.MaxInt // no rate of new data known yet
+	}
+	perPublication := demand * b.freshGap / 1e9
+	return max(minBurst, int(math.Ceil(burstHeadroom*perPublication)))
+}
 
 // mailbox is a subscriber's latest-wins wakeup: a publish while one is
 // pending coalesces into it; the subscriber then reads the newest snapshot.
@@ -76,7 +111,7 @@ func (m *mailbox) signal() bool {
 }
 
 func newHub(maxBurst int, m hubMetrics) *hub {
-	h := &hub{maxBurst: maxBurst, m: m}
+	h := &hub{burst: BurstCap{MaxBurst: maxBurst}, m: m}
 	h.subs.Store(&[]*mailbox{})
 	return h
 }
@@ -108,15 +143,7 @@ func (h *hub) publish(s *snapshot) {
 		h.Release(old)
 	}
 	if s.Fresh {
-		if h.lastFresh != 0 {
-			gap := float64(min(s.TimeNS-h.lastFresh, int64(1e9)))
-			if h.freshGap == 0 {
-				h.freshGap = gap
-			} else {
-				h.freshGap += (gap - h.freshGap) / 16
-			}
-		}
-		h.lastFresh = s.TimeNS
+		h.burst.Fresh(s.TimeNS)
 	}
 	var woken, missed int
 	var demand float64 // updates per second the rate caps ask for
@@ -132,7 +159,7 @@ func (h *hub) publish(s *snapshot) {
 		case len(m.c) > 0: // woken already and not yet run: it will read s
 			woken++
 			missed++
-		case rate == 0 || h.maxBurst < 0: // uncapped subscribers take every state
+		case rate == 0 || h.burst.MaxBurst < 0: // uncapped subscribers take every state
 			woken++
 			if !m.signal() {
 				missed++
@@ -141,7 +168,7 @@ func (h *hub) publish(s *snapshot) {
 			pend = append(pend, pendingSub{due, m})
 		}
 	}
-	if limit := h.burstLimit(demand); len(pend) > limit {
+	if limit := h.burst.Limit(demand); len(pend) > limit {
 		slices.SortFunc(pend, func(a, b pendingSub) int { return cmp.Compare(a.due, b.due) })
 		h.m.deferred.Add(float64(len(pend) - limit))
 		clear(pend[limit:])
@@ -161,21 +188,6 @@ func (h *hub) publish(s *snapshot) {
 	if s.Fresh {
 		h.m.wakeups.Observe(float64(woken))
 	}
-}
-
-// burstLimit returns how many rate-capped subscribers one publication may
-// wake, for rate caps asking for demand updates a second.
-func (h *hub) burstLimit(demand float64) int {
-	switch {
-	case h.maxBurst < 0:
-		return math.MaxInt
-	case h.maxBurst > 0:
-		return h.maxBurst
-	case h.freshGap == 0:
-		return math.MaxInt // no rate of new data known yet
-	}
-	perPublication := demand * h.freshGap / 1e9
-	return max(minBurst, int(math.Ceil(burstHeadroom*perPublication)))
 }
 
 // Acquire returns the current snapshot with a reference held, or nil

@@ -124,7 +124,7 @@ func TestHubAutomaticBurstLimit(t *testing.T) {
 	for _, tc := range tests {
 		mm := newMetrics()
 		hub := newHub(0, mm.bc.hub)
-		if got := hub.burstLimit(1e6); got != math.MaxInt {
+		if got := hub.burst.Limit(1e6); got != math.MaxInt {
 			t.Errorf("limit before any publication with new data: %d, want none", got)
 		}
 		for i := 0; i < 20; i++ {
@@ -132,7 +132,7 @@ func TestHubAutomaticBurstLimit(t *testing.T) {
 			s.TimeNS, s.Fresh = int64(i)*tc.gapMS*1e6+1, true
 			hub.publish(s)
 		}
-		if got := hub.burstLimit(float64(tc.subs) * float64(tc.rate)); got != tc.want {
+		if got := hub.burst.Limit(float64(tc.subs) * float64(tc.rate)); got != tc.want {
 			t.Errorf("%d subscribers at %v Hz, new data every %d ms: limit %d, want %d", tc.subs, tc.rate, tc.gapMS, got, tc.want)
 		}
 	}

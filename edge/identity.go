@@ -54,7 +54,7 @@ func (m *authMetrics) register(reg *prometheus.Registry) {
 		m.handshakeFailures[i] = hs.WithLabelValues(n)
 	}
 	fb := prometheus.NewCounterVec(prometheus.CounterOpts{
-		Name: "v2x_forbidden_total", Help: "Frames refused with forbidden: data frames of a source kind the identity may not send, by kind, and Subscribes from identities without the subscriber role (kind \"subscribe\").",
+		Name: "v2x_forbidden_total", Help: "Frames refused with forbidden: data frames of a source kind the identity may not send (or SPAT and MAP of an intersection outside its scope), by kind, and Subscribes from identities without the subscriber role (kind \"subscribe\").",
 	}, []string{"kind"})
 	for i, n := range forbidLabelNames {
 		m.forbidden[i] = fb.WithLabelValues(n)

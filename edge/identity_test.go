@@ -150,10 +150,16 @@ func TestRolesAndKindsEnforced(t *testing.T) {
 	camera := issue(t, n, "v2x-edge:cam-1?roles=producer&kinds=camera", time.Now().Add(time.Hour))
 	subscriber := issue(t, n, "v2x-edge:viewer?roles=subscriber", time.Now().Add(time.Hour))
 	vehicle := issue(t, n, "v2x-edge:obu-7?roles=producer&kinds=vehicle", time.Now().Add(time.Hour))
+	// A controller and a MAP server responsible for intersections 7 and 9 only.
+	controller := issue(t, n, "v2x-edge:ctl-7?roles=producer&kinds=signal&intersections=7,9", time.Now().Add(time.Hour))
+	mapServer := issue(t, n, "v2x-edge:maps-7?roles=producer&kinds=map&intersections=7", time.Now().Add(time.Hour))
 
 	b := bsmAt(1, 10, 0)
 	spat := v2x.SPAT{IntersectionID: 7, Phases: []v2x.Phase{{ID: 1, State: v2x.LightGreen, Start: -1000, MinEnd: 4000, LikelyEnd: 5000, MaxEnd: 9000, Confidence: 90}}}
 	mapMsg := v2x.Map{IntersectionID: 7, RefLat: refLat, RefLon: refLon}
+	spat8 := spat
+	spat8.IntersectionID = 8
+	map8 := v2x.Map{IntersectionID: 8, RefLat: refLat, RefLon: refLon}
 	objs := v2x.ObjectList{SensorID: 2, Objects: []v2x.DetectedObject{{LocalID: 3, Class: v2x.ClassCar, Lat: refLat, Lon: refLon, Length: 4, Width: 2, Confidence: 90}}}
 
 	for _, c := range []struct {
@@ -169,6 +175,10 @@ func TestRolesAndKindsEnforced(t *testing.T) {
 		{"vehicle sends MAP", vehicle, func(p *client.Producer) error { return p.SendMap(3, clock.Now(), &mapMsg) }, auth.KindMap, false},
 		{"camera sends objects", camera, func(p *client.Producer) error { return p.SendObjects(2, clock.Now(), &objs) }, auth.KindCamera, true},
 		{"vehicle sends a BSM", vehicle, func(p *client.Producer) error { return p.SendBSM(3, clock.Now(), &b) }, auth.KindVehicle, true},
+		{"controller sends SPAT of its intersection", controller, func(p *client.Producer) error { return p.SendSPAT(4, clock.Now(), &spat) }, auth.KindSignal, true},
+		{"controller sends SPAT of another intersection", controller, func(p *client.Producer) error { return p.SendSPAT(4, clock.Now(), &spat8) }, auth.KindSignal, false},
+		{"map server sends MAP of another intersection", mapServer, func(p *client.Producer) error { return p.SendMap(5, clock.Now(), &map8) }, auth.KindMap, false},
+		{"map server sends MAP of its intersection", mapServer, func(p *client.Producer) error { return p.SendMap(5, clock.Now(), &mapMsg) }, auth.KindMap, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			idx := 0

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
@@ -23,12 +24,13 @@ type ingestEnv struct {
 	errorWriteTTL time.Duration // for frames written to a producer
 	in            *inbox
 	m             *metrics
-	maps          *mapDigest // the MAP queued last, to recognise repeats; nil: none
+	maps          *mapDigest    // the MAP queued last, to recognise repeats; nil: none
+	rec           *nodeRecorder // records frames as received; nil: not recording
 }
 
 func (n *Node) ingestEnv() ingestEnv {
 	return ingestEnv{maxFuture: n.cfg.MaxFuture, maxClockSkew: n.cfg.MaxClockSkew, clockInterval: n.cfg.ClockInterval,
-		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps}
+		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps, rec: n.rec}
 }
 
 // mapDigest recognises a MAP frame identical to the one queued last (same
@@ -59,11 +61,16 @@ type source struct {
 	env  ingestEnv
 	rej  rejecter
 	acct *quota.Account // the sender's quotas; nil: none
-	id   uint64         // Measurement.Stream: the stream id, or uperSourceID
-	dec  codec.Decoder
-	msg  codec.Message
-	meas []measurement
-	su   spatUpdate
+	// ident is the sender's identity, scoping the intersections whose
+	// SPAT and MAP it may send; nil: unscoped (the raw UPER listener,
+	// whose senders are admitted by source prefix).
+	ident *auth.Identity
+	am    *authMetrics // counts scope refusals; nil with ident nil
+	id    uint64       // Measurement.Stream: the stream id, or uperSourceID
+	dec   codec.Decoder
+	msg   codec.Message
+	meas  []measurement
+	su    spatUpdate
 	// mapSum is the digest of the MAP frame being ingested (mapRepeat),
 	// recorded as the last MAP once queued; 0: none.
 	mapSum uint64
@@ -182,6 +189,9 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 	case wire.TypeMAP:
 		mp := m.Map
 		m.Map = nil // handed over
+		if !s.mayGovern(h, auth.KindMap, mp.IntersectionID) {
+			return false
+		}
 		if r := checkMap(mp); r != reasonOK {
 			return s.invalid(h, r, "map")
 		}
@@ -280,7 +290,24 @@ func (s *source) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, ing
 	return bad == 0
 }
 
+// mayGovern reports whether the sender may send kind k (signal or map)
+// for intersection ix, refusing the message with forbidden and counting
+// it when not.
+func (s *source) mayGovern(h *wire.Header, k auth.Kind, ix uint32) bool {
+	if s.ident == nil || s.ident.MayGovern(k, ix) {
+		return true
+	}
+	if s.am != nil {
+		s.am.forbid(k, false)
+	}
+	s.rej.reject(h, wire.CodeForbidden, fmt.Sprintf("identity %q may not send %s for intersection %d (its intersections: %s)", s.ident.Name, k, ix, s.ident.Intersections))
+	return false
+}
+
 func (s *source) ingestSPAT(h *wire.Header, sp *v2x.SPAT, t, ingest int64) bool {
+	if !s.mayGovern(h, auth.KindSignal, sp.IntersectionID) {
+		return false
+	}
 	if r := checkSPAT(sp); r != reasonOK {
 		return s.invalid(h, r, "spat")
 	}

@@ -43,6 +43,7 @@ type Node struct {
 	guard   *xdpguard.Guard // the XDP guard in front of them, and its control
 	httpLn  net.Listener
 	uperPC  net.PacketConn // raw UPER listener, or nil
+	rec     *nodeRecorder  // -record, or nil
 	httpSrv *http.Server
 
 	ctx      context.Context
@@ -190,6 +191,19 @@ func (n *Node) Start() error {
 		}()
 	}
 	n.ctx, n.cancel = context.WithCancel(context.Background())
+	if n.cfg.RecordDir != "" {
+		if n.rec, err = newNodeRecorder(&n.cfg, n.hub, n); err != nil {
+			n.cancel()
+			if n.httpLn != nil {
+				n.httpLn.Close()
+			}
+			n.closeListeners()
+			return err
+		}
+		n.w.rec = n.rec
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); n.rec.run(n.ctx) }()
+	}
 	if n.cfg.UPERListen != "" {
 		if err := n.startUPER(); err != nil {
 			n.cancel()
@@ -331,6 +345,13 @@ func (n *Node) Close() error {
 			err = errors.New("edge: shutdown grace period expired with goroutines still running")
 		}
 		n.closeListeners()
+		if n.rec != nil {
+			// Every writer of the recording has stopped (or the grace
+			// expired): the last file gets its summary and footer.
+			if rerr := n.rec.close(); rerr != nil {
+				err = errors.Join(err, rerr)
+			}
+		}
 	})
 	return err
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -18,10 +19,23 @@ type producer struct {
 	clk    wire.ClockFilter
 	offset int64 // producer clock minus node clock
 	synced bool
+	recCh  record.Channel // the stream's recording channel, when recording
 }
 
 func newProducer(env ingestEnv, ss *streamSession) *producer {
-	return &producer{src: newSource(env, ss, ss.acct, ss.id), ss: ss}
+	p := &producer{src: newSource(env, ss, ss.acct, ss.id), ss: ss}
+	p.src.ident, p.src.am = &ss.ident, ss.am
+	if env.rec != nil {
+		p.recCh = env.rec.openStream(ss.id, ss.ident.Name)
+	}
+	return p
+}
+
+// close ends the producer: its stream has ended.
+func (p *producer) close() {
+	if p.src.env.rec != nil {
+		p.src.env.rec.r.CloseChannel(p.recCh)
+	}
 }
 
 // clockLoop starts a clock exchange at once and then every clock
@@ -63,6 +77,9 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		return
 	}
 	t, reason := p.captureTime(h.Capture, ingest)
+	if p.src.env.rec != nil {
+		p.src.env.rec.frame(p.recCh, h, payload, ingest, t)
+	}
 	if reason != reasonOK {
 		p.src.invalid(h, reason, h.Type.String()+" capture time")
 		return

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -352,4 +353,51 @@ func TestUPERListenerAllowAndDrops(t *testing.T) {
 	if !found && runtime.GOOS == "linux" {
 		t.Error("v2x_uper_socket_drops_total not exported")
 	}
+}
+
+// TestUPERListenerIdentity: the listener's senders act as uper_identity.
+// One limited to vehicles and to signals of intersection 1 has a BSM
+// ingested, the ODE's SPaT (intersection 12111) refused as forbidden and
+// counted; one allowed that intersection has it ingested.
+func TestUPERListenerIdentity(t *testing.T) {
+	for _, c := range []struct {
+		ident string
+		spat  string // its result
+	}{
+		{"v2x-edge:rsu-fwd?roles=producer&kinds=vehicle,signal&intersections=1", uperForbidden},
+		{"v2x-edge:rsu-fwd?roles=producer&kinds=vehicle", uperForbidden},
+		{"v2x-edge:rsu-fwd?roles=producer&kinds=vehicle,signal&intersections=1,12111", uperOK},
+	} {
+		t.Run(c.ident, func(t *testing.T) {
+			n, _ := startNode(t, func(cfg *Config) {
+				cfg.UPERListen, cfg.UPERStd, cfg.UPERIdentity = "127.0.0.1:0", "j2735", c.ident
+			})
+			conn, err := net.Dial("udp", n.UPERAddr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			before := testutil.ToFloat64(n.m.auth.forbidden[3]) // signal
+			if _, err := conn.Write(odeSPaT(t)); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]float64{uperOK: 0, uperForbidden: 0, uperRejected: 0}
+			want[c.spat] = 1
+			waitUPERFrames(t, n, want)
+			wantForbid := before
+			if c.spat == uperForbidden {
+				wantForbid++
+			}
+			if got := testutil.ToFloat64(n.m.auth.forbidden[3]); got != wantForbid {
+				t.Errorf("v2x_forbidden_total{kind=\"signal\"} %v -> %v, want %v", before, got, wantForbid)
+			}
+		})
+	}
+	t.Run("invalid", func(t *testing.T) {
+		c := Config{UPERIdentity: "v2x-edge:sub?roles=subscriber"}
+		c.SetDefaults()
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "uper_identity") {
+			t.Errorf("Validate with a subscriber uper_identity: %v", err)
+		}
+	})
 }

@@ -104,6 +104,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 			ss.acct.CloseSubscription()
 		}
 		if prod != nil {
+			prod.close()
 			ss.n.m.producerStreams.Dec()
 			ss.n.names.remove(ss.id)
 		}

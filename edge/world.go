@@ -25,7 +25,10 @@ type world struct {
 	fuser fuser
 	mon   *trust.Monitor // misbehaviour checks; nil when disabled
 	ev    eventLog
-	names *streamNames // identities of producer streams, for findings
+	names *streamNames  // identities of producer streams, for findings
+	rec   *nodeRecorder // records each published state; nil: not recording
+	rc    *recCycle     // the cycle being recorded, or nil
+	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
 	// ownerCapped counts n measurements of owner that started no object
 	// (its live-objects quota); nil: not counted.
 	ownerCapped func(owner uint64, n int)
@@ -61,7 +64,7 @@ func newFusionConfig(c *Config) fusionConfig {
 func (c *fusionConfig) hasRef() bool { return !math.IsNaN(c.refLat) && !math.IsNaN(c.refLon) }
 
 func newWorld(cfg fusionConfig, log *slog.Logger, m *fusionMetrics, in *inbox, hub *hub, f fuser) *world {
-	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f}
+	w := &world{cfg: cfg, log: log, m: m, in: in, hub: hub, fuser: f, now: clock.Now}
 	if tf, ok := f.(*trackFuser); ok {
 		w.mon = tf.mon
 	} else if !cfg.trust.Disabled {
@@ -102,6 +105,15 @@ func (w *world) run(ctx context.Context) {
 // cycle drains the inbox, folds it in, expires stale state and publishes.
 func (w *world) cycle(start int64) {
 	w.in.swap(&w.batch)
+	w.fold(start)
+}
+
+// fold folds w.batch in, expires stale state and publishes; start is the
+// cycle's start on the node clock.
+func (w *world) fold(start int64) {
+	if w.rec != nil {
+		w.rc = w.rec.begin(start, &w.batch)
+	}
 	for i, mp := range w.batch.maps {
 		if w.mon == nil || w.mon.Map(mp, w.batch.mapSrc[i], start) {
 			w.setMap(mp)
@@ -165,7 +177,7 @@ func (w *world) cycle(start int64) {
 		lo = hi
 	}
 	w.m.measuresIn.Add(float64(len(w.batch.meas)))
-	now := clock.Now()
+	now := w.now()
 	w.fuser.Expire(now)
 	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.signalStale) {
 		w.hasSPAT = false
@@ -174,6 +186,10 @@ func (w *world) cycle(start int64) {
 		w.trustCycle(now)
 	}
 	w.publish(now)
+	if w.rec != nil {
+		w.rec.end(w.rc, now, w.seq)
+		w.rc = nil
+	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
 }
 

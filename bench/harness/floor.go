@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"encoding/binary"
@@ -9,13 +10,14 @@ import (
 	"math"
 	"net"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
-	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -33,10 +35,13 @@ const (
 	// connections spread evenly over it: the transport alone.
 	FloorEven = "even"
 	// FloorFresh sends like the node: a relay subscribes to the node, and
-	// each state with new measurements goes to every connection whose rate
-	// slot (in the node's 16 phases) has begun since it was last sent. So
-	// the sends come in the same bursts as the node's, driven by the same
-	// data, with none of the fusion, filtering, encoding or reassembly.
+	// each state with new measurements goes to the connections whose rate
+	// slot (in the node's 16 phases) has begun since they were last sent,
+	// at most the node's burst cap of them, longest due first. So the
+	// sends come in the same bursts as the node's, driven by the same
+	// data, with none of the fusion, filtering, encoding or reassembly,
+	// and are timed over the same fan-out span: from the relay's receipt
+	// of the state.
 	FloorFresh = "fresh"
 )
 
@@ -92,7 +97,7 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 		defer wg.Done()
 		switch mode {
 		case FloorFresh:
-			relayErr <- floorSendFresh(fctx, &mu, &conns, rate, max(size, 8), nodeAddr, relay)
+			relayErr <- floorSendFresh(fctx, &mu, &conns, rate, max(size, 8), cfg.Node.MaxBurst, nodeAddr, relay)
 		default: // connection i is due at phase i/n of each period
 			floorSend(fctx, &mu, &conns, n, rate, max(size, 8))
 			relayErr <- nil
@@ -100,7 +105,7 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 	}()
 	sc := SubsConfig{Addr: udp.LocalAddr().String(), CA: filepath.Join(dir, devca.CAFile), Floor: true, Subs: n, Rate: rate,
 		Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
-	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
+	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, cfg.Pin, sc, selfCPU)
 	cancel()
 	wg.Wait() // the accept and send goroutines are done: conns is ours
 	for _, c := range conns {
@@ -112,12 +117,17 @@ func runFloor(ctx context.Context, cfg Config, tmp, mode string, n int, rate flo
 	return res, cpu, err
 }
 
-// floorSendFresh relays the node's states: on each with newer
-// measurements than the last, it sends every connection whose rate slot
-// began since its last send one datagram stamped with its send time (the
-// loop calls SendDatagram back to back, microseconds apart). Connection i has the phase a node subscriber with stream
-// session i would have.
-func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, rate float64, size int, nodeAddr string, relay client.Options) error {
+// floorSendFresh relays the node's states with the node's send policy
+// and burst cap: on each state with newer measurements than the last, the
+// connections whose rate slot has begun (in the node's 16 phases, on the
+// state's node time, as the node's subscribers' slots) are due; at most
+// the node's burst limit of them (edge.BurstCap, with the node's
+// MaxBurst), those due longest first, get one datagram, the rest wait for
+// the next state. Every datagram carries the relay's receipt of the state
+// (Mono), so the floor is timed from the state's handing to the fan-out,
+// as the node is from its publication, and each burst's last datagram
+// counts its wait behind the others.
+func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, rate float64, size, maxBurst int, nodeAddr string, relay client.Options) error {
 	dctx, dcancel := context.WithTimeout(ctx, 10*time.Second)
 	c, err := client.Dial(dctx, nodeAddr, relay)
 	if err != nil {
@@ -133,8 +143,11 @@ func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, ra
 	stop := sub.WaitContext(ctx)
 	defer stop()
 	payload := make([]byte, size)
-	var lastIngest int64
-	var lastSlot []int64
+	var (
+		lastIngest int64
+		fs         freshSends
+	)
+	fs.cap.MaxBurst = maxBurst
 	for {
 		u, err := sub.Next()
 		if err != nil {
@@ -143,27 +156,59 @@ func floorSendFresh(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, ra
 			}
 			return err
 		}
+		recv := Mono()
 		if u.IngestNS <= lastIngest {
 			continue
 		}
 		lastIngest = u.IngestNS
-		now := clock.Now() // the slots are those of the state's arrival
 		mu.Lock()
 		cs := *conns
 		mu.Unlock()
-		for len(lastSlot) < len(cs) {
-			lastSlot = append(lastSlot, -1)
-		}
-		for i, qc := range cs {
-			sl := floorSlot(now, rate, i)
-			if sl == lastSlot[i] {
-				continue
-			}
-			lastSlot[i] = sl
-			binary.BigEndian.PutUint64(payload, uint64(clock.Now()))
-			_ = qc.SendDatagram(payload)
+		binary.BigEndian.PutUint64(payload, uint64(recv))
+		for _, i := range fs.due(u.TimeNS, rate, len(cs)) {
+			_ = cs[i].SendDatagram(payload) // a full queue drops it: the receiver's count shows that
 		}
 	}
+}
+
+// freshSends is the fresh floor's send policy, the node's (edge/hub.go
+// publish and edge/subscriber.go worthSending): per connection, the node
+// time its next slot begins; the node's burst cap.
+type freshSends struct {
+	cap  edge.BurstCap
+	next []int64 // per connection: node time (ns) its next slot begins
+	pend []int   // scratch
+}
+
+// due returns the connections to send to for a state with new data at
+// node time t, n connections capped at rate Hz each.
+func (f *freshSends) due(t int64, rate float64, n int) []int {
+	f.cap.Fresh(t)
+	for len(f.next) < n {
+		f.next = append(f.next, 0)
+	}
+	f.pend = f.pend[:0]
+	for i := range n {
+		if t >= f.next[i] {
+			f.pend = append(f.pend, i)
+		}
+	}
+	if limit := f.cap.Limit(rate * float64(n)); len(f.pend) > limit {
+		slices.SortStableFunc(f.pend, func(a, b int) int { return cmp.Compare(f.next[a], f.next[b]) })
+		f.pend = f.pend[:limit]
+	}
+	for _, i := range f.pend {
+		f.next[i] = floorSlotEnd(t, rate, i)
+	}
+	return f.pend
+}
+
+// floorSlotEnd is the node time at which connection i's slot holding t
+// ends (the next begins).
+func floorSlotEnd(t int64, rate float64, i int) int64 {
+	const phases = 16
+	ph := float64(i%phases) / phases
+	return int64((float64(floorSlot(t, rate, i)+1) - ph) * 1e9 / rate)
 }
 
 // floorSlot is the rate slot of time t (ns) for connection i: slots of
@@ -174,7 +219,7 @@ func floorSlot(t int64, rate float64, i int) int64 {
 }
 
 // floorSend sends every floorTick to the connections whose turn has come.
-// A datagram carries its send time (node clock, ns) in its first 8 bytes.
+// A datagram carries its send time (Mono, ns) in its first 8 bytes.
 func floorSend(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, n int, rate float64, size int) {
 	period := float64(time.Second) / rate
 	payload := make([]byte, size)
@@ -198,7 +243,7 @@ func floorSend(ctx context.Context, mu *sync.Mutex, conns *[]*quic.Conn, n int, 
 				continue
 			}
 			sent[i] = k + 1
-			binary.BigEndian.PutUint64(payload, uint64(clock.Now()))
+			binary.BigEndian.PutUint64(payload, uint64(Mono()))
 			_ = c.SendDatagram(payload) // a full queue drops it: the receiver's count shows that
 		}
 	}
@@ -234,7 +279,7 @@ func dialFloor(ctx context.Context, cfg SubsConfig, tr *quic.Transport, st *subS
 	}
 	next = func() error {
 		b, err := c.ReceiveDatagram(context.Background())
-		now := clock.Now()
+		now := Mono()
 		if err != nil {
 			return err
 		}
@@ -242,7 +287,7 @@ func dialFloor(ctx context.Context, cfg SubsConfig, tr *quic.Transport, st *subS
 			return errors.New("floor datagram shorter than its timestamp")
 		}
 		if measuring() {
-			st.samples = append(st.samples, now-int64(binary.BigEndian.Uint64(b)))
+			st.fanout = append(st.fanout, now-int64(binary.BigEndian.Uint64(b)))
 			st.bytes += int64(len(b))
 			st.raw += int64(len(b))
 			st.seen++

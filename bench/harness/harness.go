@@ -13,14 +13,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/v2x-edge/v2x-edge/bench/mqtt"
 	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/client"
-	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -31,14 +31,19 @@ type Config struct {
 	Rate     float64       // Hz per subscriber; 0: 20 Hz up to 500 subscribers, 10 Hz above
 	Duration time.Duration // measuring window per phase
 	Warmup   time.Duration // per phase, after every subscriber is connected
-	Peer     string        // "mosquitto" or "none"
-	Seed     int64
-	Dense    bool          // the simulator's congested scenario (200+ objects)
-	Copies   int           // load: times the scenario's ingest
-	SimStep  time.Duration // load: simulator step and send tick
-	Raw      bool          // subscribers take uncompressed State frames
-	NoDgram  bool          // packed updates on streams only
-	Sockets  int           // UDP sockets the subscriber process's connections share (0: one per connection)
+	Peers    []string      // broker peers, in order: "mosquitto", "nats"
+	// Pin puts this process (the node, its QUIC workers, the floors'
+	// server and the relays) on CPU 0 and the load, subscriber and broker
+	// processes on CPU 1 (sched_setaffinity), so that the node's cost is
+	// not the subscribers'.
+	Pin     bool
+	Seed    int64
+	Dense   bool          // the simulator's congested scenario (200+ objects)
+	Copies  int           // load: times the scenario's ingest
+	SimStep time.Duration // load: simulator step and send tick
+	Raw     bool          // subscribers take uncompressed State frames
+	NoDgram bool          // packed updates on streams only
+	Sockets int           // UDP sockets the subscriber process's connections share (0: one per connection)
 	// ChildProcs is GOMAXPROCS of the load and subscriber processes (0:
 	// Go's default, every CPU). They stand in for remote vehicles and
 	// sensors; on a small machine their schedulers compete with the node's.
@@ -88,6 +93,16 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
+	if cfg.Pin {
+		if runtime.NumCPU() < 2 {
+			return nil, fmt.Errorf("-pin needs two CPUs, this machine has %d", runtime.NumCPU())
+		}
+		// Before the node starts: its threads inherit CPU 0.
+		if err := pinSelf(pinNodeCPU); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(cfg.Progress, "pinned: node (this process) on CPU %d, GOMAXPROCS %d; load, subscribers and brokers on CPU %d\n", pinNodeCPU, runtime.GOMAXPROCS(0), pinChildCPU)
+	}
 
 	// The node, in this process: its CPU is this process's CPU while a
 	// phase measures (the load and the subscribers run elsewhere).
@@ -112,9 +127,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	}
 	relay := client.Options{CAFile: ca, CertFile: subsID.cert, KeyFile: subsID.key}
 	addr := node.Addr().String()
+	// The node stamps with clock.Now in this process; the subscriber
+	// processes convert its stamps to CLOCK_MONOTONIC with this offset.
+	nodeOffset := NodeClockOffset()
 	fmt.Fprintf(cfg.Progress, "node on %s (metrics http://%s/metrics)\n", addr, node.HTTPAddr())
 
-	load, err := startChild(ctx, cfg.Exe, "load", cfg.ChildProcs, LoadConfig{Addr: addr, CA: ca, Cert: loadID.cert, Key: loadID.key, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
+	load, err := startChild(ctx, cfg.Exe, "load", cfg.ChildProcs, cfg.Pin, LoadConfig{Addr: addr, CA: ca, Cert: loadID.cert, Key: loadID.key, Seed: cfg.Seed, Dense: cfg.Dense, Copies: max(cfg.Copies, 1), Step: cfg.SimStep})
 	if err != nil {
 		return nil, err
 	}
@@ -126,26 +144,36 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	case <-time.After(3 * time.Second):
 	}
 
-	var broker *mqtt.Broker
-	if cfg.Peer == "mosquitto" {
-		bin, err := mqtt.EnsureMosquitto(ctx)
+	var brokers []*peerBroker
+	for _, name := range cfg.Peers {
+		b, err := startPeer(ctx, name, tmp, cfg.Pin)
 		if err != nil {
-			return nil, fmt.Errorf("peer: %w", err)
+			return nil, fmt.Errorf("peer %s: %w", name, err)
 		}
-		if broker, err = mqtt.StartMosquitto(bin, tmp); err != nil {
-			return nil, fmt.Errorf("peer: %w", err)
+		defer b.stop()
+		brokers = append(brokers, b)
+		fmt.Fprintf(cfg.Progress, "%s %s on %s (pid %d)\n", name, b.bin, b.addr, b.pid())
+	}
+	pinBrokers := func() error {
+		if !cfg.Pin {
+			return nil
 		}
-		defer broker.Stop()
-		fmt.Fprintf(cfg.Progress, "mosquitto %s on %s (pid %d)\n", bin, broker.Addr, broker.Pid())
-	} else if cfg.Peer != "none" && cfg.Peer != "" {
-		return nil, fmt.Errorf("unknown peer %q (want mosquitto or none)", cfg.Peer)
+		for _, b := range brokers {
+			if err := PinProcess(b.pid(), pinChildCPU); err != nil {
+				return fmt.Errorf("peer %s: %w", b.name, err)
+			}
+		}
+		return nil
+	}
+	if err := pinBrokers(); err != nil {
+		return nil, err
 	}
 
 	var results []Result
 	for _, n := range cfg.Subs {
 		rate := cfg.RateFor(n)
 		fmt.Fprintf(cfg.Progress, "v2x-edge: %d subscribers at %.0f Hz ...\n", n, rate)
-		sc := SubsConfig{Addr: addr, CA: ca, Cert: subsID.cert, Key: subsID.key, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration}
+		sc := SubsConfig{Addr: addr, CA: ca, Cert: subsID.cert, Key: subsID.key, Subs: n, Rate: rate, Raw: cfg.Raw, NoDgram: cfg.NoDgram, Sockets: cfg.Sockets, Warmup: cfg.Warmup, Duration: cfg.Duration, NodeOffset: nodeOffset}
 		if cfg.SubsCPUProfile != "" {
 			sc.CPUProfile = fmt.Sprintf("%s.%d", cfg.SubsCPUProfile, n)
 		}
@@ -154,7 +182,10 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			return results, err
 		}
 		rss := watchRSS()
-		ours, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, selfCPU)
+		if err := pinBrokers(); err != nil { // threads they started since
+			return results, err
+		}
+		ours, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, cfg.Pin, sc, selfCPU)
 		maxRSS := rss()
 		if err != nil {
 			return results, fmt.Errorf("%d subscribers: %w", n, err)
@@ -163,11 +194,12 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return results, err
 		}
-		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
+		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, Samples: ours.Latency.Count, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
+			FanoutSamples: ours.Fanout.Count, FanoutP50: ours.Fanout.P50, FanoutP99: ours.Fanout.P99, FanoutP999: ours.Fanout.P999,
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
 			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
-			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, Peer: "none"}
+			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, FanoutCurve: ours.Fanout.Curve, Peer: "none", Pinned: cfg.Pin}
 		r.BurstP50, r.BurstP99 = quantile(m0, m1, "v2x_broadcast_wakeups", 0.5), quantile(m0, m1, "v2x_broadcast_wakeups", 0.99)
 		if ours.Seconds > 0 {
 			r.FreshPublishesPerS = (m1.sum("v2x_broadcast_wakeups_count") - m0.sum("v2x_broadcast_wakeups_count")) / ours.Seconds
@@ -184,8 +216,10 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			r.RawBytesPer = float64(ours.RawBytes) / float64(ours.Updates)
 			r.Smaller = r.RawBytesPer / r.BytesPer
 		}
-		fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f; node max RSS %.0f MB, shed %.0f\n",
-			r.P50, r.P99, r.P999, r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU, r.NodeMaxRSSMB, r.Shed)
+		fmt.Fprintf(cfg.Progress, "  end to end (ingest→decoded state): p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)\n", r.P50, r.P99, r.P999, r.Samples)
+		fmt.Fprintf(cfg.Progress, "  fan-out (publication→decoded state): p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)\n", r.FanoutP50, r.FanoutP99, r.FanoutP999, r.FanoutSamples)
+		fmt.Fprintf(cfg.Progress, "  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f; node max RSS %.0f MB, shed %.0f\n",
+			r.UpdatesPerSec, r.BytesPer, r.Smaller, r.NodeCPU, r.SubsCPU, r.NodeMaxRSSMB, r.Shed)
 		if len(r.StageP50) == 3 {
 			fmt.Fprintf(cfg.Progress, "  stages p50/p99: ingest→publish %.0f/%.0f µs, publish→received %.0f/%.0f µs (of which publish→handed to QUIC ≤%.0f/≤%.0f µs), received→state %.0f/%.0f µs\n",
 				r.StageP50[0], r.StageP99[0], r.StageP50[1], r.StageP99[1], r.NodeSendP50, r.NodeSendP99, r.StageP50[2], r.StageP99[2])
@@ -197,19 +231,19 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			if size == 0 {
 				size = 600
 			}
-			how := "evenly spread"
+			how := "evenly spread, timed from each send"
 			if mode == FloorFresh {
-				how = "on each state with new data to those whose slot began, as the node sends"
+				how = "on each state with new data to those whose slot began, with the node's burst cap, timed from the relay's receipt of the state"
 			}
 			fmt.Fprintf(cfg.Progress, "quic-go floor (%s): %d connections, %d-byte datagrams at %.0f Hz, %s ...\n", mode, n, size, rate, how)
 			fl, fcpu, err := runFloor(ctx, cfg, tmp, mode, n, rate, size, addr, relay)
 			if err != nil {
 				return results, fmt.Errorf("floor %s, %d subscribers: %w", mode, n, err)
 			}
-			f := Floor{P50: fl.Latency.P50, P99: fl.Latency.P99, P999: fl.Latency.P999, Max: fl.Latency.Max,
-				UpdatesPerSec: float64(fl.Updates) / fl.Seconds, CPU: fcpu, SubsCPU: fl.CPU, Curve: fl.Latency.Curve}
+			f := Floor{Samples: fl.Fanout.Count, P50: fl.Fanout.P50, P99: fl.Fanout.P99, P999: fl.Fanout.P999, Max: fl.Fanout.Max,
+				UpdatesPerSec: float64(fl.Updates) / fl.Seconds, CPU: fcpu, SubsCPU: fl.CPU, Curve: fl.Fanout.Curve}
 			if f.P99 > 0 {
-				f.Ratio = r.P99 / f.P99
+				f.Ratio = r.FanoutP99 / f.P99
 			}
 			switch mode {
 			case FloorEven:
@@ -217,30 +251,39 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			case FloorFresh:
 				r.FreshFloor = &f
 			}
-			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our p99 is %.2fx this floor's\n",
-				f.P50, f.P99, f.P999, f.UpdatesPerSec, f.CPU, f.SubsCPU, f.Ratio)
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)  %.0f datagrams/s  server CPU %.2f cores (node idling beside it), clients' CPU %.2f; our fan-out p99 is %.2fx this floor's\n",
+				f.P50, f.P99, f.P999, f.Samples, f.UpdatesPerSec, f.CPU, f.SubsCPU, f.Ratio)
 		}
-		if broker != nil {
-			fmt.Fprintf(cfg.Progress, "mosquitto: %d subscribers at %.0f Hz ...\n", n, rate)
-			peer, pcpu, err := runPeer(ctx, cfg, addr, relay, broker, n, rate)
+		for k, b := range brokers {
+			fmt.Fprintf(cfg.Progress, "%s: %d subscribers at %.0f Hz ...\n", b.name, n, rate)
+			peer, pcpu, err := runPeer(ctx, cfg, addr, relay, b, n, rate)
 			if err != nil {
-				return results, fmt.Errorf("peer, %d subscribers: %w", n, err)
+				return results, fmt.Errorf("peer %s, %d subscribers: %w", b.name, n, err)
 			}
-			r.Peer, r.PeerP50, r.PeerP99, r.PeerP999, r.PeerMax = "mosquitto", peer.Latency.P50, peer.Latency.P99, peer.Latency.P999, peer.Latency.Max
-			r.PeerUpdates, r.PeerUpdatesPerSec, r.PeerCPU, r.PeerCurve = peer.Updates, float64(peer.Updates)/peer.Seconds, pcpu, peer.Latency.Curve
+			pr := PeerResult{Peer: b.name, Samples: peer.Fanout.Count, P50: peer.Fanout.P50, P99: peer.Fanout.P99, P999: peer.Fanout.P999, Max: peer.Fanout.Max,
+				UpdatesPerSec: float64(peer.Updates) / peer.Seconds, CPU: pcpu, SubsCPU: peer.CPU, Curve: peer.Fanout.Curve}
 			if peer.Updates > 0 {
-				r.PeerBytesPer = float64(peer.Bytes) / float64(peer.Updates)
+				pr.BytesPer = float64(peer.Bytes) / float64(peer.Updates)
 			}
-			if r.PeerP99 > 0 {
-				r.P99Ratio = r.P99 / r.PeerP99
+			if pr.P99 > 0 {
+				pr.P99Ratio = r.FanoutP99 / pr.P99
 			}
-			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  %.0f updates/s  broker CPU %.2f cores, subscribers' CPU %.2f; our p99 is %.3fx theirs\n",
-				r.PeerP50, r.PeerP99, r.PeerP999, r.PeerUpdatesPerSec, r.PeerCPU, peer.CPU, r.P99Ratio)
+			r.Peers = append(r.Peers, pr)
+			if k == 0 {
+				r.Peer, r.PeerSamples, r.PeerP50, r.PeerP99, r.PeerP999, r.PeerMax = pr.Peer, pr.Samples, pr.P50, pr.P99, pr.P999, pr.Max
+				r.PeerUpdates, r.PeerUpdatesPerSec, r.PeerCPU, r.PeerCurve, r.PeerBytesPer, r.P99Ratio = peer.Updates, pr.UpdatesPerSec, pcpu, pr.Curve, pr.BytesPer, pr.P99Ratio
+			}
+			fmt.Fprintf(cfg.Progress, "  p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)  %.0f updates/s  broker CPU %.2f cores, subscribers' CPU %.2f; our fan-out p50 %.2fx, p99 %.2fx theirs\n",
+				pr.P50, pr.P99, pr.P999, pr.Samples, pr.UpdatesPerSec, pr.CPU, pr.SubsCPU, r.FanoutP50/pr.P50, pr.P99Ratio)
 		}
 		results = append(results, r)
 		if cfg.Results != nil {
 			line := r
-			line.Curve, line.PeerCurve = nil, nil
+			line.Curve, line.FanoutCurve, line.PeerCurve = nil, nil, nil
+			line.Peers = slices.Clone(r.Peers)
+			for i := range line.Peers {
+				line.Peers[i].Curve = nil
+			}
 			for _, f := range []**Floor{&line.Floor, &line.FreshFloor} {
 				if *f != nil {
 					c := **f
@@ -262,13 +305,15 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 	return results, nil
 }
 
-// runPeer relays the node's state stream through the broker: a relay
+// runPeer relays the node's state stream through broker b: a relay
 // subscribes to the node (uncompressed State frames at the same rate) and
-// publishes each frame, prefixed with its send time, to one topic; n MQTT
-// subscribers in a child process measure from that send time. So the
-// broker's figure covers the relay hop alone, none of the fusion.
-func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options, b *mqtt.Broker, n int, rate float64) (SubsResult, float64, error) {
-	const topic = "v2x/intersection/state"
+// publishes each frame, prefixed with the time it received it (Mono), to
+// one subject; n subscribers of the broker in a child process decode each
+// state and measure from that receipt. So the broker's figure covers the
+// fan-out span as the node's fanout_* figures do (a state handed to the
+// fan-out to the subscriber holding it decoded), with the relay's
+// re-encoding in it and none of the fusion.
+func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options, b *peerBroker, n int, rate float64) (SubsResult, float64, error) {
 	rctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	dctx, dcancel := context.WithTimeout(rctx, 10*time.Second)
@@ -283,17 +328,18 @@ func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options,
 	if err != nil {
 		return SubsResult{}, 0, fmt.Errorf("relay: %w", err)
 	}
-	pub, err := mqtt.Dial(b.Addr, "v2x-bench-relay", 5*time.Second)
+	pub, err := b.publisher()
 	if err != nil {
 		return SubsResult{}, 0, fmt.Errorf("relay: %w", err)
 	}
-	defer pub.Close()
+	defer pub.close()
 	relayErr := make(chan error, 1)
 	go func() {
 		defer sub.WaitContext(rctx)()
 		var msg []byte
 		for {
 			u, err := sub.Next()
+			recv := Mono()
 			if err != nil {
 				if rctx.Err() != nil {
 					err = nil
@@ -302,19 +348,18 @@ func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options,
 				return
 			}
 			h := wire.Header{Type: wire.TypeState, Seq: u.Seq, Capture: u.TimeNS}
-			msg = binary.BigEndian.AppendUint64(msg[:0], 0)
+			msg = binary.BigEndian.AppendUint64(msg[:0], uint64(recv))
 			msg = wire.AppendHeader(msg, &h)
 			msg = wire.AppendState(msg, &u.State)
 			wire.FinishFrame(msg, 8)
-			binary.BigEndian.PutUint64(msg, uint64(clock.Now()))
-			if err := pub.Publish(topic, msg); err != nil {
+			if err := pub.publish(msg); err != nil {
 				relayErr <- err
 				return
 			}
 		}
 	}()
-	sc := SubsConfig{Addr: b.Addr, MQTT: true, Topic: topic, Subs: n, Warmup: cfg.Warmup, Duration: cfg.Duration, Rate: rate}
-	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, sc, func() (time.Duration, error) { return procCPU(b.Pid()) })
+	sc := b.subsConfig(n, rate, cfg.Warmup, cfg.Duration)
+	res, cpu, err := runPhase(ctx, cfg.Exe, cfg.ChildProcs, cfg.Pin, sc, func() (time.Duration, error) { return procCPU(b.pid()) })
 	cancel()
 	if rerr := <-relayErr; err == nil && rerr != nil {
 		err = fmt.Errorf("relay: %w", rerr)
@@ -324,8 +369,8 @@ func runPeer(ctx context.Context, cfg Config, addr string, relay client.Options,
 
 // runPhase runs a subscriber process and measures cpu() over its
 // measuring window, in cores.
-func runPhase(ctx context.Context, exe string, procs int, sc SubsConfig, cpu func() (time.Duration, error)) (SubsResult, float64, error) {
-	ch, err := startChild(ctx, exe, "subs", procs, sc)
+func runPhase(ctx context.Context, exe string, procs int, pin bool, sc SubsConfig, cpu func() (time.Duration, error)) (SubsResult, float64, error) {
+	ch, err := startChild(ctx, exe, "subs", procs, pin, sc)
 	if err != nil {
 		return SubsResult{}, 0, err
 	}
@@ -372,7 +417,7 @@ type child struct {
 	done chan error
 }
 
-func startChild(ctx context.Context, exe, role string, procs int, cfg any) (*child, error) {
+func startChild(ctx context.Context, exe, role string, procs int, pin bool, cfg any) (*child, error) {
 	js, err := json.Marshal(cfg)
 	if err != nil {
 		return nil, err
@@ -381,6 +426,9 @@ func startChild(ctx context.Context, exe, role string, procs int, cfg any) (*chi
 	cmd.Env = append(os.Environ(), "QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING=true")
 	if procs > 0 {
 		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", procs))
+	}
+	if pin {
+		cmd.Env = append(cmd.Env, fmt.Sprintf("%s=%d", pinEnv, pinChildCPU))
 	}
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 5 * time.Second

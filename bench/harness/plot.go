@@ -25,7 +25,8 @@ func writeOutputs(dir string, results []Result) error {
 }
 
 // PlotSVG draws latency by percentile, one line per subscriber count:
-// solid for the node, dashed for the peer. The x axis spreads the tail
+// solid for the node, dashed for the first peer, dotted for the fresh
+// floor, all over the fan-out span. The x axis spreads the tail
 // (position -log10(1-p)), the y axis is logarithmic.
 func PlotSVG(results []Result) string {
 	const w, h, left, right, top, bottom = 760, 440, 70, 170, 30, 50
@@ -36,7 +37,7 @@ func PlotSVG(results []Result) string {
 	}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range results {
-		for _, c := range [][]float64{r.Curve, r.PeerCurve, floorCurve(r.FreshFloor)} {
+		for _, c := range [][]float64{r.FanoutCurve, r.PeerCurve, floorCurve(r.FreshFloor)} {
 			for _, v := range c {
 				if v > 0 {
 					lo, hi = math.Min(lo, v), math.Max(hi, v)
@@ -58,7 +59,7 @@ func PlotSVG(results []Result) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="sans-serif" font-size="12">`+"\n", w, h)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
-	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14">Ingest-to-subscriber latency by percentile (v2x-edge solid, Mosquitto relay dashed, bare quic-go fan-out of the same fresh states dotted)</text>`+"\n", left)
+	fmt.Fprintf(&b, `<text x="%d" y="18" font-size="14">Fan-out latency by percentile, state handed to fan-out to decoded at the subscriber (v2x-edge solid, first peer dashed, fresh quic-go floor dotted)</text>`+"\n", left)
 	for e := ylo; e <= yhi; e++ {
 		y := yOf(math.Pow(10, e))
 		fmt.Fprintf(&b, `<line x1="%d" x2="%.0f" y1="%.1f" y2="%.1f" stroke="#ddd"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n",
@@ -73,7 +74,7 @@ func PlotSVG(results []Result) string {
 	colors := []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b"}
 	for i, r := range results {
 		col := colors[i%len(colors)]
-		for k, c := range [][]float64{r.Curve, r.PeerCurve, floorCurve(r.FreshFloor)} {
+		for k, c := range [][]float64{r.FanoutCurve, r.PeerCurve, floorCurve(r.FreshFloor)} {
 			if len(c) != len(CurvePercentiles) {
 				continue
 			}
@@ -94,8 +95,8 @@ func PlotSVG(results []Result) string {
 		fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2"/><text x="%d" y="%d">%d subs, %.0f Hz</text>`+"\n",
 			w-right+10, w-right+34, y, y, col, w-right+40, y+4, r.Subs, r.RateHz)
 		if len(r.PeerCurve) > 0 {
-			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="6,4"/><text x="%d" y="%d">mosquitto</text>`+"\n",
-				w-right+10, w-right+34, y+16, y+16, col, w-right+40, y+20)
+			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="6,4"/><text x="%d" y="%d">%s</text>`+"\n",
+				w-right+10, w-right+34, y+16, y+16, col, w-right+40, y+20, r.Peer)
 		}
 		if r.FreshFloor != nil && len(r.FreshFloor.Curve) > 0 {
 			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="2,3"/><text x="%d" y="%d">quic-go floor</text>`+"\n",

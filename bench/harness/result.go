@@ -61,6 +61,11 @@ type SubsResult struct {
 	StalledSubs     int     `json:"stalled_subs"`      // subscribers that got nothing while measuring
 	ObjectsPerState float64 `json:"objects_per_state"` // mean
 	CPU             float64 `json:"cpu_cores"`         // the subscriber process's own CPU while measuring
+	// Fanout is every contender's figure over the same span: the state
+	// handed to the fan-out to the subscriber holding it decoded. Latency
+	// is the node's end to end (ingest to decoded state); for the peers
+	// and floors it is Fanout.
+	Fanout Latency `json:"fanout"`
 	// Stages splits the node's latency: ingest to publish (fusion and
 	// queueing), publish to the frame's arrival in the client library
 	// (broadcast, QUIC, the network), arrival to the reassembled state.
@@ -70,13 +75,23 @@ type SubsResult struct {
 // Result is one line of v2x-bench output: our node and the peer at one
 // subscriber count, measured in the same run.
 type Result struct {
-	Subs          int     `json:"subs"`
-	RateHz        float64 `json:"rate_hz"`
-	Seconds       float64 `json:"seconds"`
-	P50           float64 `json:"p50_us"`
-	P99           float64 `json:"p99_us"`
-	P999          float64 `json:"p999_us"`
-	Max           float64 `json:"max_us"`
+	Subs    int     `json:"subs"`
+	RateHz  float64 `json:"rate_hz"`
+	Seconds float64 `json:"seconds"`
+	// End to end, the headline: a measurement's arrival at the node to the
+	// subscriber holding the decoded state; Samples latencies.
+	Samples int     `json:"samples"`
+	P50     float64 `json:"p50_us"`
+	P99     float64 `json:"p99_us"`
+	P999    float64 `json:"p999_us"`
+	Max     float64 `json:"max_us"`
+	// The fan-out span, the same for every contender (peers, floors): the
+	// node's snapshot publication to the subscriber holding the decoded
+	// state; FanoutSamples latencies.
+	FanoutSamples int     `json:"fanout_samples"`
+	FanoutP50     float64 `json:"fanout_p50_us"`
+	FanoutP99     float64 `json:"fanout_p99_us"`
+	FanoutP999    float64 `json:"fanout_p999_us"`
 	Updates       int     `json:"updates"`
 	UpdatesPerSec float64 `json:"updates_per_s"`
 	BytesPer      float64 `json:"bytes_per_update"`
@@ -115,7 +130,9 @@ type Result struct {
 	// measuring (the node runs inside the v2x-bench process).
 	NodeMaxRSSMB float64 `json:"node_max_rss_mb"`
 
+	// The first peer's figures (fan-out span; Peers has every peer's).
 	Peer              string  `json:"peer"`
+	PeerSamples       int     `json:"peer_samples,omitempty"`
 	PeerP50           float64 `json:"peer_p50_us,omitempty"`
 	PeerP99           float64 `json:"peer_p99_us,omitempty"`
 	PeerP999          float64 `json:"peer_p999_us,omitempty"`
@@ -124,22 +141,52 @@ type Result struct {
 	PeerUpdatesPerSec float64 `json:"peer_updates_per_s,omitempty"`
 	PeerCPU           float64 `json:"peer_cpu_cores,omitempty"`
 	PeerBytesPer      float64 `json:"peer_bytes_per_update,omitempty"`
-	P99Ratio          float64 `json:"p99_ratio,omitempty"` // ours / peer
+	P99Ratio          float64 `json:"p99_ratio,omitempty"` // our fanout_p99_us / peer_p99_us
 
 	// The transport floors (Config.Floors), measured in the same run:
 	// Floor sends evenly spread, FreshFloor as the node does (see runFloor).
 	Floor      *Floor `json:"floor,omitempty"`
 	FreshFloor *Floor `json:"fresh_floor,omitempty"`
 
-	Curve     []float64 `json:"curve_us,omitempty"`
-	PeerCurve []float64 `json:"peer_curve_us,omitempty"`
+	// Peers has every peer's figures over the fan-out span, in -peer
+	// order; Pinned says the run pinned the node to CPU 0 and the load,
+	// subscriber and broker processes to CPU 1.
+	Peers  []PeerResult `json:"peers,omitempty"`
+	Pinned bool         `json:"pinned"`
+
+	Curve       []float64 `json:"curve_us,omitempty"`
+	FanoutCurve []float64 `json:"fanout_curve_us,omitempty"`
+	PeerCurve   []float64 `json:"peer_curve_us,omitempty"`
+}
+
+// PeerResult is one broker peer at one subscriber count: the node's state
+// stream relayed through it to n subscribers, timed over the fan-out span
+// from the relay's receipt of each state to the subscriber holding it
+// decoded. CPU is the broker process's, SubsCPU its subscribers'.
+type PeerResult struct {
+	Peer          string    `json:"peer"`
+	Samples       int       `json:"samples"`
+	P50           float64   `json:"p50_us"`
+	P99           float64   `json:"p99_us"`
+	P999          float64   `json:"p999_us"`
+	Max           float64   `json:"max_us"`
+	UpdatesPerSec float64   `json:"updates_per_s"`
+	BytesPer      float64   `json:"bytes_per_update"`
+	CPU           float64   `json:"cpu_cores"`
+	SubsCPU       float64   `json:"subs_cpu_cores"`
+	P99Ratio      float64   `json:"p99_ratio"` // the node's fanout_p99_us over this peer's
+	Curve         []float64 `json:"curve_us,omitempty"`
 }
 
 // Floor is one transport-floor phase: bare quic-go datagrams at the node's
 // fan-out, rate and mean update size. CPU is the bench process's (the
 // floor server, with the node idling beside it), SubsCPU the clients'
-// process, in cores; Ratio is the node's p99 over this floor's.
+// process, in cores; Ratio is the node's fan-out p99 over this floor's.
+// The fresh floor is timed over the fan-out span (from the relay's receipt
+// of a state); the even floor, which sends on its own schedule, from each
+// send. Samples is how many latencies the percentiles come from.
 type Floor struct {
+	Samples       int       `json:"samples"`
 	P50           float64   `json:"p50_us"`
 	P99           float64   `json:"p99_us"`
 	P999          float64   `json:"p999_us"`

@@ -41,11 +41,11 @@ func TestQuantileFromScrapes(t *testing.T) {
 }
 
 func TestPlotSVG(t *testing.T) {
-	rs := []Result{{Subs: 10, RateHz: 20, Curve: []float64{100, 120, 150, 200, 250, 300, 350, 500, 600, 800, 900, 1000, 1200},
+	rs := []Result{{Subs: 10, RateHz: 20, Peer: "nats", FanoutCurve: []float64{100, 120, 150, 200, 250, 300, 350, 500, 600, 800, 900, 1000, 1200},
 		PeerCurve:  []float64{300, 400, 500, 800, 900, 1000, 1200, 3000, 3500, 5000, 6000, 7000, 9000},
 		FreshFloor: &Floor{Curve: []float64{50, 60, 70, 80, 90, 100, 120, 200, 250, 300, 350, 400, 500}}}}
 	svg := PlotSVG(rs)
-	if strings.Count(svg, "<polyline") != 3 || !strings.Contains(svg, "quic-go floor") || !strings.Contains(svg, "10 subs, 20 Hz") || !strings.HasSuffix(svg, "</svg>\n") {
+	if strings.Count(svg, "<polyline") != 3 || !strings.Contains(svg, "quic-go floor") || !strings.Contains(svg, "10 subs, 20 Hz") || !strings.Contains(svg, ">nats<") || !strings.HasSuffix(svg, "</svg>\n") {
 		t.Fatalf("unexpected plot:\n%s", svg)
 	}
 }

@@ -13,13 +13,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/mqtt"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/client"
-	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -33,9 +33,10 @@ type SubsConfig struct {
 	CA       string        `json:"ca"`        // node CA file
 	Cert     string        `json:"cert"`      // client certificate (a subscriber identity)
 	Key      string        `json:"key"`       // its key
-	MQTT     bool          `json:"mqtt"`      // subscribe through the broker instead
+	MQTT     bool          `json:"mqtt"`      // subscribe through the MQTT broker instead
+	NATS     bool          `json:"nats"`      // subscribe through nats-server instead (Addr: its URL)
 	Floor    bool          `json:"floor"`     // bare quic-go clients of the transport-floor server instead
-	Topic    string        `json:"topic"`     // MQTT topic
+	Topic    string        `json:"topic"`     // MQTT topic or NATS subject
 	Subs     int           `json:"subs"`      // how many subscribers
 	Rate     float64       `json:"rate"`      // Hz cap per subscriber (node side)
 	Raw      bool          `json:"raw"`       // State frames instead of packed updates
@@ -44,13 +45,18 @@ type SubsConfig struct {
 	Duration time.Duration `json:"duration"`  // measuring window
 	Sockets  int           `json:"sockets"`   // UDP sockets the QUIC subscribers share (0: one each)
 	DialConc int           `json:"dial_conc"` // concurrent dials
+	// NodeOffset is the node's clock.Now() − Mono() (NodeClockOffset in
+	// the bench process): a node time stamp minus it is a CLOCK_MONOTONIC
+	// reading this process compares with its own Mono.
+	NodeOffset int64 `json:"node_offset"`
 	// CPUProfile, if set, is where the process writes its CPU profile of
 	// the measuring window.
 	CPUProfile string `json:"cpu_profile,omitempty"`
 }
 
 type subStats struct {
-	samples       []int64
+	samples       []int64    // end to end: the node's ingest to the decoded state (the node only)
+	fanout        []int64    // handed to fan-out to the decoded state (every contender)
 	stages        [3][]int64 // ingest→publish, publish→received, received→reassembled
 	bytes, raw    int64
 	objects, seen int64
@@ -79,9 +85,13 @@ func startProfile(file string) (stop func() error, err error) {
 
 // RunSubs is the subscriber process: it connects cfg.Subs subscribers,
 // waits out the warm-up, measures for cfg.Duration and prints the result.
-// Latency is the time from the newest measurement's arrival at the node
-// (or, for MQTT, from the relay's publish) to the moment the subscriber
-// holds the reassembled state; all processes share the machine's clock.
+// Every contender is timed over the same fan-out span: from the moment a
+// state is handed to the fan-out (the node's snapshot publication; the
+// bench relay's receipt of that state from the node for the brokers and
+// the floors) to the moment the subscriber holds the decoded state. For
+// the node, the end-to-end span (the newest measurement's arrival at the
+// node to the decoded state) is measured too. All times are
+// CLOCK_MONOTONIC (Mono), one clock for every process.
 func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 	if cfg.DialConc <= 0 {
 		cfg.DialConc = 32
@@ -94,6 +104,7 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 	}
 	for i := range stats {
 		stats[i].samples = make([]int64, 0, capHint)
+		stats[i].fanout = make([]int64, 0, capHint)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -133,22 +144,38 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 					errs <- err
 					return
 				}
+				var state wire.State
 				subs[i] = sub{close: func() { c.Close() }, next: func() error {
 					_, p, err := c.ReadMessage()
-					now := clock.Now()
 					if err != nil {
 						return err
 					}
-					if len(p) < 8 {
-						return fmt.Errorf("short relay message: %d bytes", len(p))
+					return st.relayed(p, &state, measuring.Load())
+				}}
+				return
+			}
+			if cfg.NATS {
+				nc, err := nats.Connect(cfg.Addr, nats.Name(fmt.Sprintf("v2x-bench-%d", i)))
+				if err != nil {
+					errs <- err
+					return
+				}
+				ns, err := nc.SubscribeSync(cfg.Topic)
+				if err == nil {
+					err = nc.Flush() // the subscription is in place
+				}
+				if err != nil {
+					nc.Close()
+					errs <- err
+					return
+				}
+				var state wire.State
+				subs[i] = sub{close: nc.Close, next: func() error {
+					m, err := ns.NextMsgWithContext(ctx)
+					if err != nil {
+						return err
 					}
-					if measuring.Load() {
-						st.samples = append(st.samples, now-int64(binary.BigEndian.Uint64(p)))
-						st.bytes += int64(len(p))
-						st.raw += int64(len(p) - 8)
-						st.seen++
-					}
-					return nil
+					return st.relayed(m.Data, &state, measuring.Load())
 				}}
 				return
 			}
@@ -191,7 +218,7 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 			}
 			subs[i] = sub{close: func() { s.Close(); conn.Close() }, stats: s.Stats, next: func() error {
 				u, err := s.Next()
-				now := clock.Now()
+				now := Mono() + cfg.NodeOffset // in node time
 				if err != nil {
 					if client.IsNodeError(err) {
 						st.errs++
@@ -201,6 +228,7 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 				}
 				if measuring.Load() && u.IngestNS > 0 {
 					st.samples = append(st.samples, now-u.IngestNS)
+					st.fanout = append(st.fanout, now-u.TimeNS)
 					st.stages[0] = append(st.stages[0], u.TimeNS-u.IngestNS)
 					st.stages[1] = append(st.stages[1], u.RecvNS-u.TimeNS)
 					st.stages[2] = append(st.stages[2], now-u.RecvNS)
@@ -294,11 +322,12 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 
 	r := SubsResult{Subs: cfg.Subs, Seconds: elapsed.Seconds(), ConnectSeconds: connectTime.Seconds(), MinSubUpdates: -1,
 		CPU: (cpu1 - cpu0).Seconds() / elapsed.Seconds()}
-	var all []int64
+	var all, fanout []int64
 	var stages [3][]int64
 	var objects int64
 	for i, st := range stats {
 		all = append(all, st.samples...)
+		fanout = append(fanout, st.fanout...)
 		for k := range stages {
 			stages[k] = append(stages[k], st.stages[k]...)
 		}
@@ -306,10 +335,10 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		r.RawBytes += st.raw
 		r.Errors += st.errs
 		objects += st.objects
-		if n := len(st.samples); r.MinSubUpdates < 0 || n < r.MinSubUpdates {
+		if n := len(st.fanout); r.MinSubUpdates < 0 || n < r.MinSubUpdates {
 			r.MinSubUpdates = n
 		}
-		if len(st.samples) == 0 {
+		if len(st.fanout) == 0 {
 			r.StalledSubs++
 		}
 		a, b := stats0[i], stats1[i]
@@ -319,11 +348,16 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		r.Resyncs += b.Resyncs - a.Resyncs
 		r.Dropped += b.Dropped - a.Dropped
 	}
-	r.Updates = len(all)
+	r.Updates = len(fanout)
 	if r.Updates > 0 {
 		r.ObjectsPerState = float64(objects) / float64(r.Updates)
 	}
-	r.Latency = Summarize(all)
+	r.Fanout = Summarize(fanout)
+	if len(all) > 0 {
+		r.Latency = Summarize(all)
+	} else { // the peers and floors: the fan-out span is their only one
+		r.Latency = r.Fanout
+	}
 	if len(stages[0]) > 0 {
 		for k := range stages {
 			l := Summarize(stages[k])
@@ -366,4 +400,34 @@ func RunLoad(ctx context.Context, cfg LoadConfig) error {
 	defer conn.Close()
 	var st feed.Stats
 	return feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies, Step: cfg.Step}, &st)
+}
+
+// relayed records one message of the bench relay (the brokers' peers): an
+// 8-byte CLOCK_MONOTONIC stamp of the relay's receipt of the state from
+// the node, then the state as a State frame, which is decoded into state
+// before the clock is read, as the node's client decodes before Next
+// returns.
+func (st *subStats) relayed(p []byte, state *wire.State, measuring bool) error {
+	if len(p) < 8 {
+		return fmt.Errorf("short relay message: %d bytes", len(p))
+	}
+	h, err := wire.ParseHeader(p[8:], wire.DefaultMaxFrame)
+	if err != nil {
+		return fmt.Errorf("relay message: %w", err)
+	}
+	if h.Type != wire.TypeState || len(p) < 8+wire.HeaderLen+h.Length {
+		return fmt.Errorf("relay message: %s frame of %d bytes in %d", h.Type, h.Length, len(p)-8)
+	}
+	if err := wire.DecodeState(p[8+wire.HeaderLen:8+wire.HeaderLen+h.Length], state); err != nil {
+		return fmt.Errorf("relay message: %w", err)
+	}
+	now := Mono()
+	if measuring {
+		st.fanout = append(st.fanout, now-int64(binary.BigEndian.Uint64(p)))
+		st.bytes += int64(len(p))
+		st.raw += int64(len(p) - 8)
+		st.objects += int64(len(state.Objects))
+		st.seen++
+	}
+	return nil
 }

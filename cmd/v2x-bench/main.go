@@ -1,7 +1,8 @@
 // Command v2x-bench measures the node end to end: ingest-to-subscriber
 // latency, delivered rate, bytes per update and node CPU for N
-// subscribers, and in the same run the same payload stream relayed through
-// a real Mosquitto broker to N MQTT subscribers.
+// subscribers, and in the same run the same state stream relayed through
+// real brokers (Mosquitto, nats-server) to N subscribers each and sent by
+// bare quic-go (the transport floors).
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os"
 	"runtime/pprof"
 	"runtime/trace"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,7 +38,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	duration := fs.Duration("duration", 10*time.Second, "measuring window per phase")
 	warmup := fs.Duration("warmup", 2*time.Second, "wait after every subscriber is connected, before measuring")
 	rate := fs.Float64("rate", 0, "updates per second per subscriber (0: 20 Hz up to 500 subscribers, 10 Hz above)")
-	peer := fs.String("peer", "mosquitto", "peer to relay the same stream through: mosquitto (installed with apt-get when missing) or none")
+	peer := fs.String("peer", "mosquitto", "broker peers to relay the same stream through, comma-separated, in order: mosquitto, nats (a nats-server process; each installed with apt-get when missing) or none")
+	pin := fs.Bool("pin", false, "pin the node (this process, with its QUIC workers) to CPU 0 and the load, subscriber and broker processes to CPU 1 (sched_setaffinity)")
 	seed := fs.Int64("seed", 1, "simulator seed")
 	dense := fs.Bool("dense", false, "congested scenario: 200+ objects")
 	simStep := fs.Duration("sim-step", 2*time.Millisecond, "simulator step and send tick of the load process: messages reach the node in clumps of up to this")
@@ -77,6 +80,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-subs: %q is not a count in 1..5000", s)
 		}
 		counts = append(counts, n)
+	}
+	var peers []string
+	for _, p := range strings.Split(*peer, ",") {
+		switch p = strings.TrimSpace(p); p {
+		case harness.PeerMosquitto, harness.PeerNATS:
+			if slices.Contains(peers, p) {
+				return fmt.Errorf("-peer: %s twice", p)
+			}
+			peers = append(peers, p)
+		case "none", "":
+		default:
+			return fmt.Errorf("-peer: unknown peer %q (want mosquitto, nats or none)", p)
+		}
 	}
 	var floorModes []string
 	for _, m := range strings.Split(*floors, ",") {
@@ -134,13 +150,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := cli.Context(0)
 	defer stop()
-	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peer: *peer,
+	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peers: peers, Pin: *pin,
 		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, SubsCPUProfile: *subsProfile, Node: ncfg, ClientCert: *certFile, ClientKey: *keyFile, Exe: exe, OutDir: *out,
 		Log: log, Progress: stderr, Results: stdout})
 	return err
 }
 
 func runRole(role, config string, stdout io.Writer) error {
+	if err := harness.PinFromEnv(); err != nil {
+		return err
+	}
 	ctx, stop := cli.Context(0)
 	defer stop()
 	switch role {

@@ -17,7 +17,7 @@ import (
 // identity, signed by the development CA under -data.
 func runCert(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "issue" {
-		return errors.New("usage: v2x-edge cert issue -data DIR -name NAME -role ROLE[,ROLE] [-kinds KIND,...] [-days N] -out DIR2")
+		return errors.New("usage: v2x-edge cert issue -data DIR -name NAME -role ROLE[,ROLE] [-kinds KIND,...] [-intersections ID,...] [-days N] -out DIR2")
 	}
 	fs := flag.NewFlagSet("v2x-edge cert issue", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -25,17 +25,18 @@ func runCert(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "identity `name`: 1 to 64 letters, digits, '.', '_' or '-'")
 	roles := fs.String("role", "", "comma-separated `roles`: producer, subscriber, operator")
 	kinds := fs.String("kinds", "", "comma-separated source `kinds` a producer may send: vehicle, rsu, camera, signal, map")
+	inters := fs.String("intersections", "", "comma-separated intersection `ids` whose SPAT and MAP a signal or map producer may send (default: every intersection)")
 	days := fs.Int("days", devca.DefaultDays, "validity in `days`")
 	out := fs.String("out", "", "`directory` to write NAME.pem and NAME-key.pem to")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: v2x-edge cert issue -data DIR -name NAME -role ROLE[,ROLE] [-kinds KIND,...] [-days N] -out DIR2\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: v2x-edge cert issue -data DIR -name NAME -role ROLE[,ROLE] [-kinds KIND,...] [-intersections ID,...] [-days N] -out DIR2\n\n"+
 			"Writes DIR2/NAME.pem (a client certificate naming the identity) and DIR2/NAME-key.pem,\nsigned by the development CA in DIR.\n\n")
 		fs.PrintDefaults()
 	}
 	if help, err := cli.Parse(fs, args[1:]); help || err != nil {
 		return err
 	}
-	id, err := certIdentity(*name, *roles, *kinds)
+	id, err := certIdentity(*name, *roles, *kinds, *inters)
 	if err != nil {
 		return err
 	}
@@ -56,7 +57,7 @@ func runCert(args []string, stdout, stderr io.Writer) error {
 }
 
 // certIdentity checks the identity asked for.
-func certIdentity(name, roles, kinds string) (auth.Identity, error) {
+func certIdentity(name, roles, kinds, inters string) (auth.Identity, error) {
 	if !auth.ValidName(name) {
 		return auth.Identity{}, fmt.Errorf("cert issue: -name %q: want 1 to 64 letters, digits, '.', '_' or '-'", name)
 	}
@@ -77,5 +78,12 @@ func certIdentity(name, roles, kinds string) (auth.Identity, error) {
 	case !r.Has(auth.RoleProducer) && k != 0:
 		return auth.Identity{}, errors.New("cert issue: -kinds is only for the producer role")
 	}
-	return auth.Identity{Name: name, Roles: r, Kinds: k}, nil
+	ix, err := auth.ParseIntersections(inters)
+	if err != nil {
+		return auth.Identity{}, fmt.Errorf("cert issue: -intersections: %w", err)
+	}
+	if !ix.Any() && !k.Has(auth.KindSignal) && !k.Has(auth.KindMap) {
+		return auth.Identity{}, errors.New("cert issue: -intersections scopes the signal and map kinds: add signal or map to -kinds")
+	}
+	return auth.Identity{Name: name, Roles: r, Kinds: k, Intersections: ix}, nil
 }

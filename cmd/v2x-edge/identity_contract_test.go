@@ -66,6 +66,8 @@ func TestContractCertIssueErrors(t *testing.T) {
 		{[]string{"-name", "x", "-role", "producer", "-kinds", "truck"}, "unknown source kind"},
 		{[]string{"-name", "bad/name", "-role", "subscriber"}, "-name"},
 		{[]string{"-name", "x", "-role", "subscriber", "-days", "0"}, "-days"},
+		{[]string{"-name", "x", "-role", "producer", "-kinds", "signal", "-intersections", "70000"}, "-intersections"},
+		{[]string{"-name", "x", "-role", "producer", "-kinds", "camera", "-intersections", "7"}, "add signal or map"},
 	} {
 		cmd := exec.Command(filepath.Join(bin, "v2x-edge"), append([]string{"cert", "issue", "-data", data, "-out", out}, c.args...)...)
 		b, err := cmd.CombinedOutput()

@@ -51,7 +51,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: v2x-edge [flags]\n       v2x-edge cert issue -data DIR -name NAME -role ROLE[,ROLE] [-kinds KIND,...] [-days N] -out DIR2\n\n"+
+		fmt.Fprintf(fs.Output(), "usage: v2x-edge [flags]\n       v2x-edge cert issue -data DIR -name NAME -role ROLE[,ROLE] [-kinds KIND,...] [-intersections ID,...] [-days N] -out DIR2\n\n"+
 			"Runs a v2x-edge node. Clients trust DIR/ca.pem unless -cert is given, and present a client\ncertificate signed by the client CA (-client-ca; by default the development CA in DIR).\n\n")
 		fs.PrintDefaults()
 	}

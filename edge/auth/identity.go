@@ -17,6 +17,9 @@ type Identity struct {
 	Name  string
 	Roles Roles
 	Kinds Kinds
+	// Intersections scopes the signal and map kinds: the intersections
+	// whose SPAT and MAP the identity may send. Empty: every intersection.
+	Intersections Intersections
 }
 
 // Has reports whether the identity holds role r.
@@ -25,6 +28,12 @@ func (id Identity) Has(r Role) bool { return id.Roles.Has(r) }
 // MaySend reports whether the identity may send messages of kind k: it
 // must be a producer allowed that kind.
 func (id Identity) MaySend(k Kind) bool { return id.Roles.Has(RoleProducer) && id.Kinds.Has(k) }
+
+// MayGovern reports whether the identity may send signal state or a MAP
+// (kind k, KindSignal or KindMap) for intersection id.
+func (id Identity) MayGovern(k Kind, intersection uint32) bool {
+	return id.MaySend(k) && id.Intersections.Has(intersection)
+}
 
 // String renders the identity as its URI.
 func (id Identity) String() string { return id.URI().String() }
@@ -37,6 +46,9 @@ func (id Identity) URI() *url.URL {
 	}
 	if id.Kinds != 0 {
 		q.Set("kinds", id.Kinds.String())
+	}
+	if !id.Intersections.Any() {
+		q.Set("intersections", id.Intersections.String())
 	}
 	// url.Values.Encode escapes the commas; they are legal in a query.
 	return &url.URL{Scheme: URIScheme, Opaque: id.Name, RawQuery: strings.ReplaceAll(q.Encode(), "%2C", ",")}
@@ -73,8 +85,8 @@ func ParseURI(u *url.URL) (Identity, error) {
 		return Identity{}, fmt.Errorf("auth: uri %q: %w", u, err)
 	}
 	for k := range q {
-		if k != "roles" && k != "kinds" {
-			return Identity{}, fmt.Errorf("auth: uri %q: unknown parameter %q (want roles and kinds)", u, k)
+		if k != "roles" && k != "kinds" && k != "intersections" {
+			return Identity{}, fmt.Errorf("auth: uri %q: unknown parameter %q (want roles, kinds and intersections)", u, k)
 		}
 	}
 	if id.Roles, err = ParseRoles(q.Get("roles")); err != nil {
@@ -82,6 +94,17 @@ func ParseURI(u *url.URL) (Identity, error) {
 	}
 	if id.Kinds, err = ParseKinds(q.Get("kinds")); err != nil {
 		return Identity{}, fmt.Errorf("auth: uri %q: %w", u, err)
+	}
+	if q.Has("intersections") {
+		if id.Intersections, err = ParseIntersections(q.Get("intersections")); err != nil {
+			return Identity{}, fmt.Errorf("auth: uri %q: %w", u, err)
+		}
+		if id.Intersections.Any() {
+			return Identity{}, fmt.Errorf("auth: uri %q: intersections is empty (leave it out for every intersection)", u)
+		}
+		if !id.Kinds.Has(KindSignal) && !id.Kinds.Has(KindMap) {
+			return Identity{}, fmt.Errorf("auth: uri %q: intersections scopes the signal and map kinds, and the identity has neither", u)
+		}
 	}
 	return id, nil
 }

@@ -97,7 +97,12 @@ type Conn struct {
 	ended   error      // set once the Conn will not reconnect any more
 	changed chan struct{}
 	routes  map[routeKey]*Subscription // for Update datagrams
-	routing map[*quic.Conn]bool        // connections whose datagrams are read
+	routing map[*quic.Conn]bool        // connections whose datagrams the router goroutine reads
+	// direct names, per connection, the subscription whose Next reads
+	// the connection's datagrams itself, in its own goroutine: while it is
+	// the connection's only subscription, no router goroutine hands them
+	// over (one goroutine wake-up less per update).
+	direct map[*quic.Conn]*Subscription
 
 	reconnects atomic.Uint64
 	done       chan struct{}
@@ -160,7 +165,7 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	c := &Conn{addr: addr, tr: opts.Transport, rc: opts.Reconnect,
 		tlsConf: &tls.Config{RootCAs: pool, Certificates: certs, ServerName: name, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13},
 		qconf:   &quic.Config{MaxIdleTimeout: idle, KeepAlivePeriod: keepAlive, EnableDatagrams: true},
-		changed: make(chan struct{}), routes: make(map[routeKey]*Subscription), routing: make(map[*quic.Conn]bool),
+		changed: make(chan struct{}), routes: make(map[routeKey]*Subscription), routing: make(map[*quic.Conn]bool), direct: make(map[*quic.Conn]*Subscription),
 		done: make(chan struct{})}
 	qc, err := c.dial(ctx)
 	if err != nil {
@@ -434,16 +439,23 @@ func (c *Conn) await(old *quic.Conn, stop <-chan struct{}) (*quic.Conn, error) {
 func (c *Conn) Reconnects() uint64 { return c.reconnects.Load() }
 
 // route registers s, subscribed on stream sid of qc, for the Update
-// datagrams the node addresses to its stream, starting qc's datagram
-// reader on first use.
+// datagrams the node addresses to its stream. The first subscription on
+// qc reads qc's datagrams in its own Next; a second one starts qc's
+// router goroutine, which then reads them for all.
 func (c *Conn) route(qc *quic.Conn, sid uint32, s *Subscription) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.routes[routeKey{qc, sid}] = s
-	if !c.routing[qc] && qc.ConnectionState().SupportsDatagrams.Remote {
-		c.routing[qc] = true
-		go c.readDatagrams(qc)
+	if c.routing[qc] || !qc.ConnectionState().SupportsDatagrams.Remote {
+		return
 	}
+	if d := c.direct[qc]; d == nil || d == s {
+		c.direct[qc] = s
+		return
+	}
+	delete(c.direct, qc) // its Next goes back to the queue
+	c.routing[qc] = true
+	go c.readDatagrams(qc)
 }
 
 func (c *Conn) unroute(qc *quic.Conn, sid uint32, s *Subscription) {
@@ -451,12 +463,48 @@ func (c *Conn) unroute(qc *quic.Conn, sid uint32, s *Subscription) {
 	if k := (routeKey{qc, sid}); c.routes[k] == s {
 		delete(c.routes, k)
 	}
+	if c.direct[qc] == s {
+		delete(c.direct, qc)
+	}
 	c.mu.Unlock()
 }
 
-// readDatagrams hands each Update datagram to its subscription. Datagrams
-// that are not a whole Update frame are ignored: they carry nothing a
-// subscription could use, and a stream will not be confused by them.
+// directConn returns qc if s reads qc's datagrams itself, else nil.
+func (c *Conn) directConn(s *Subscription, qc *quic.Conn) *quic.Conn {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if qc != nil && c.direct[qc] == s {
+		return qc
+	}
+	return nil
+}
+
+// undirect stops s reading qc's datagrams (qc failed).
+func (c *Conn) undirect(qc *quic.Conn, s *Subscription) {
+	c.mu.Lock()
+	if c.direct[qc] == s {
+		delete(c.direct, qc)
+	}
+	c.mu.Unlock()
+}
+
+// dispatch parses datagram b of qc, received at now, and returns the
+// subscription it is for with its item; ok is false for a datagram that
+// is not a whole Update frame (it carries nothing a subscription could
+// use, and a stream will not be confused by it) or has no subscription.
+func (c *Conn) dispatch(qc *quic.Conn, b []byte, now int64) (to *Subscription, it item, ok bool) {
+	h, err := wire.ParseHeader(b, len(b))
+	if err != nil || h.Type != wire.TypeUpdate || wire.HeaderLen+h.Length != len(b) {
+		return nil, it, false
+	}
+	c.mu.Lock()
+	to = c.routes[routeKey{qc, h.Source}]
+	c.mu.Unlock()
+	return to, item{h: h, p: b[wire.HeaderLen:], recv: now, bytes: len(b), dgram: true}, to != nil
+}
+
+// readDatagrams hands each Update datagram to its subscription (see
+// dispatch).
 func (c *Conn) readDatagrams(qc *quic.Conn) {
 	defer func() {
 		c.mu.Lock()
@@ -473,16 +521,8 @@ func (c *Conn) readDatagrams(qc *quic.Conn) {
 		if err != nil {
 			return
 		}
-		now := clock.Now()
-		h, err := wire.ParseHeader(b, len(b))
-		if err != nil || h.Type != wire.TypeUpdate || wire.HeaderLen+h.Length != len(b) {
-			continue
-		}
-		c.mu.Lock()
-		s := c.routes[routeKey{qc, h.Source}]
-		c.mu.Unlock()
-		if s != nil {
-			s.offer(item{h: h, p: b[wire.HeaderLen:], recv: now, bytes: len(b), dgram: true})
+		if s, it, ok := c.dispatch(qc, b, clock.Now()); ok {
+			s.offer(it)
 		}
 	}
 }

@@ -46,6 +46,14 @@ type Subscription struct {
 	stop chan struct{}
 	once sync.Once
 
+	// While Next reads datagrams itself (Conn.direct), it waits in
+	// quic-go's ReceiveDatagram with wctx; a frame queued by the stream
+	// reader, or Close, closes wake to end that wait.
+	wakeMu sync.Mutex
+	wake   chan struct{} // nil, or open until closed by kick
+	armed  bool          // Next waits on wake
+	wctx   wakeCtx       // owned by Next
+
 	// owned by Next
 	up            Update
 	cur, next     wire.PackedState
@@ -327,6 +335,7 @@ func (s *Subscription) isClosed() bool {
 func (s *Subscription) push(it item) bool {
 	select {
 	case s.in <- it:
+		s.kick()
 		return true
 	case <-s.stop:
 		return false
@@ -337,8 +346,106 @@ func (s *Subscription) push(it item) bool {
 func (s *Subscription) offer(it item) {
 	select {
 	case s.in <- it:
+		s.kick()
 	default:
 		s.stats.dropped.Add(1)
+	}
+}
+
+// kick ends Next's wait in ReceiveDatagram, if it waits there.
+func (s *Subscription) kick() {
+	s.wakeMu.Lock()
+	if s.armed {
+		close(s.wake)
+		s.wake, s.armed = nil, false
+	}
+	s.wakeMu.Unlock()
+}
+
+// arm readies the wake channel for a wait in ReceiveDatagram. A channel
+// is made only after one was closed (a stream frame, about once a
+// second), so waiting allocates nothing otherwise.
+func (s *Subscription) arm() chan struct{} {
+	s.wakeMu.Lock()
+	defer s.wakeMu.Unlock()
+	if s.wake == nil {
+		s.wake = make(chan struct{})
+	}
+	s.armed = true
+	return s.wake
+}
+
+func (s *Subscription) disarm() {
+	s.wakeMu.Lock()
+	s.armed = false
+	s.wakeMu.Unlock()
+}
+
+// wakeCtx is the context of Next's wait in ReceiveDatagram: done when
+// kick closes its channel.
+type wakeCtx struct{ done chan struct{} }
+
+func (w *wakeCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (w *wakeCtx) Done() <-chan struct{}       { return w.done }
+func (w *wakeCtx) Value(any) any               { return nil }
+func (w *wakeCtx) Err() error {
+	select {
+	case <-w.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// wait returns the next item for Next, false once the subscription is
+// closed. While s is its connection's only subscription it reads the
+// connection's datagrams itself, in Next's goroutine, and takes the stream
+// reader's frames from the queue in between; otherwise everything comes
+// through the queue.
+func (s *Subscription) wait() (item, bool) {
+	for {
+		var qc *quic.Conn
+		if s.c != nil {
+			s.mu.Lock()
+			cur := s.qc
+			s.mu.Unlock()
+			qc = s.c.directConn(s, cur)
+		}
+		if qc == nil {
+			select {
+			case it := <-s.in:
+				return it, true
+			case <-s.stop:
+				return item{}, false
+			}
+		}
+		s.wctx.done = s.arm()
+		select { // armed first: a frame queued from now on ends the wait
+		case it := <-s.in:
+			s.disarm()
+			return it, true
+		case <-s.stop:
+			s.disarm()
+			return item{}, false
+		default:
+		}
+		b, err := qc.ReceiveDatagram(&s.wctx)
+		now := clock.Now()
+		s.disarm()
+		if err != nil {
+			if !errors.Is(err, context.Canceled) {
+				// The connection failed: the stream reader reports it, or
+				// resumes on the next one, through the queue.
+				s.c.undirect(qc, s)
+			}
+			continue
+		}
+		if to, it, ok := s.c.dispatch(qc, b, now); ok {
+			if to == s {
+				return it, true
+			}
+			to.offer(it)
+		}
 	}
 }
 
@@ -377,10 +484,8 @@ func (s *Subscription) Next() (*Update, error) {
 		return nil, s.failed
 	}
 	for {
-		var it item
-		select {
-		case it = <-s.in:
-		case <-s.stop:
+		it, ok := s.wait()
+		if !ok {
 			return nil, errClosed
 		}
 		if it.err != nil {
@@ -560,6 +665,7 @@ func IsNodeError(err error) bool {
 // Close ends the subscription.
 func (s *Subscription) Close() error {
 	s.once.Do(func() { close(s.stop) })
+	s.kick()
 	s.mu.Lock()
 	s.closed = true
 	qc, st, sid := s.qc, s.st, s.sid

@@ -1,0 +1,225 @@
+package replay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/record/mcap"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// Topics of the recordings this package reads.
+const (
+	TopicIngest = "/v2x/ingest"
+	TopicUPER   = "/v2x/uper"
+	TopicState  = "/v2x/state"
+)
+
+// SendOptions tune Send.
+type SendOptions struct {
+	// Speed scales time: 1 keeps the recorded spacing, 2 halves it; 0
+	// sends as fast as the node takes frames ("max").
+	Speed float64
+	// Loop plays the files again from the start until ctx ends.
+	Loop bool
+	// Progress, when set, is called about every ProgressEvery (5 s) and
+	// at the end.
+	Progress      func(SendStats)
+	ProgressEvery time.Duration
+	Log           *slog.Logger
+}
+
+// FileInfo is what a file gave.
+type FileInfo struct {
+	Name      string `json:"name"`
+	Messages  uint64 `json:"messages"`
+	Frames    uint64 `json:"frames"` // ingest frames among them
+	Complete  bool   `json:"complete"`
+	Truncated bool   `json:"truncated"` // cut off (a crash): read up to its last complete chunk
+	Bytes     int64  `json:"bytes_read"`
+	Size      int64  `json:"size"`
+}
+
+// SendStats counts what Send did.
+type SendStats struct {
+	Files    []FileInfo `json:"files"`
+	Frames   uint64     `json:"frames_sent"`
+	Streams  int        `json:"streams"`
+	Rejected uint64     `json:"frames_rejected"` // Error frames the node answered with
+	Skipped  uint64     `json:"frames_skipped"`  // recorded frames that could not be sent (damaged)
+	Loops    int        `json:"loops"`
+	Elapsed  float64    `json:"elapsed_s"`
+	Lag      float64    `json:"max_lag_ms"` // how far behind the recorded schedule sending fell at most
+}
+
+// Send plays the files' ingest frames to the node conn is connected to.
+// Each recorded producer stream gets a producer stream of its own; frames
+// keep their type, encoding, source and payload, and their capture time
+// keeps the age it had on arrival. Files are read in the order given.
+func Send(ctx context.Context, conn *client.Conn, files []string, o SendOptions) (SendStats, error) {
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 5 * time.Second
+	}
+	s := &sender{ctx: ctx, conn: conn, o: o, producers: map[string]*client.Producer{}, start: time.Now(), lastProgress: time.Now()}
+	defer s.closeAll()
+	for {
+		s.base, s.wallBase = 0, time.Time{}
+		for _, f := range files {
+			if err := s.file(f); err != nil {
+				s.finish()
+				return s.st, err
+			}
+		}
+		s.st.Loops++
+		if !o.Loop || ctx.Err() != nil {
+			break
+		}
+	}
+	s.finish()
+	return s.st, ctx.Err()
+}
+
+type sender struct {
+	ctx          context.Context
+	conn         *client.Conn
+	o            SendOptions
+	producers    map[string]*client.Producer // by recorded stream
+	st           SendStats
+	start        time.Time
+	lastProgress time.Time
+	base         uint64 // first log time of this loop
+	wallBase     time.Time
+}
+
+func (s *sender) finish() {
+	s.st.Elapsed = time.Since(s.start).Seconds()
+	s.collectErrors()
+	if s.o.Progress != nil {
+		s.o.Progress(s.st)
+	}
+}
+
+func (s *sender) closeAll() {
+	for _, p := range s.producers {
+		p.Close()
+	}
+}
+
+// collectErrors counts the Error frames the node sent so far.
+func (s *sender) collectErrors() {
+	for _, p := range s.producers {
+		for {
+			select {
+			case e := <-p.Errors():
+				s.st.Rejected++
+				if s.st.Rejected <= 10 {
+					s.o.Log.Warn("node refused a replayed frame", "code", e.Code.String(), "msg", e.Message)
+				}
+				continue
+			default:
+			}
+			break
+		}
+	}
+}
+
+func (s *sender) file(name string) error {
+	b, err := os.ReadFile(name)
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	fi := FileInfo{Name: name, Size: int64(len(b))}
+	info, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		fi.Messages++
+		if c.Topic != TopicIngest {
+			return nil
+		}
+		fi.Frames++
+		return s.frame(c, m)
+	})
+	fi.Complete, fi.Truncated, fi.Bytes = info.Complete, info.Truncated, info.Bytes
+	s.st.Files = append(s.st.Files, fi)
+	if fi.Truncated {
+		s.o.Log.Warn("recording cut off: read up to its last complete chunk", "file", name, "bytes_read", info.Bytes, "size", len(b), "messages", fi.Messages)
+	}
+	if err != nil && !errors.Is(err, context.Canceled) && s.ctx.Err() == nil {
+		return fmt.Errorf("replay: %s: %w", name, err)
+	}
+	return s.ctx.Err()
+}
+
+func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
+	if err := s.ctx.Err(); err != nil {
+		return err
+	}
+	h, err := wire.ParseHeader(m.Data, len(m.Data))
+	if err != nil || h.Length != len(m.Data)-wire.HeaderLen || !h.Type.IsData() {
+		s.st.Skipped++
+		return nil
+	}
+	// The schedule: the recorded spacing of arrivals, scaled.
+	if s.wallBase.IsZero() {
+		s.base, s.wallBase = m.LogTime, time.Now()
+	}
+	if s.o.Speed > 0 && m.LogTime > s.base {
+		due := s.wallBase.Add(time.Duration(float64(m.LogTime-s.base) / s.o.Speed))
+		if d := time.Until(due); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-s.ctx.Done():
+				t.Stop()
+				return s.ctx.Err()
+			case <-t.C:
+			}
+		} else if lag := float64(-d) / 1e6; lag > s.st.Lag {
+			s.st.Lag = lag
+		}
+	}
+	stream := c.Metadata["stream"]
+	if stream == "" {
+		stream = strconv.Itoa(int(c.ID))
+	}
+	p := s.producers[stream]
+	if p == nil {
+		if p, err = s.conn.OpenProducer(s.ctx, clock.Now); err != nil {
+			return fmt.Errorf("replay: open a producer stream for recorded stream %s: %w", stream, err)
+		}
+		s.producers[stream] = p
+		s.st.Streams = len(s.producers)
+	}
+	// Keep the age the frame had when it arrived.
+	capture := clock.Now()
+	if m.PublishTime != 0 && m.PublishTime <= m.LogTime {
+		capture -= int64(m.LogTime - m.PublishTime)
+	}
+	payload := m.Data[wire.HeaderLen:]
+	if h.Encoding == wire.EncodingNative {
+		err = p.Send(h.Type, h.Source, capture, func(b []byte) []byte { return append(b, payload...) })
+	} else {
+		err = p.SendEncoded(h.Type, h.Encoding, h.Source, capture, payload)
+	}
+	if err != nil {
+		return fmt.Errorf("replay: %w", err)
+	}
+	s.st.Frames++
+	if time.Since(s.lastProgress) >= s.o.ProgressEvery {
+		s.lastProgress = time.Now()
+		s.collectErrors()
+		s.st.Elapsed = time.Since(s.start).Seconds()
+		if s.o.Progress != nil {
+			s.o.Progress(s.st)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,254 @@
+package edge
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/record"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// What the node records (-record DIR), channel by channel. The binary
+// encodings are the native wire format of docs/protocol.md; each
+// channel's schema record carries the documentation of its encoding
+// (docs/recording.md says the same).
+var (
+	recIngestTopic = &record.Topic{
+		Name: "/v2x/ingest", MessageEncoding: "v2x-edge-frame",
+		SchemaName: "v2x-edge.Frame", SchemaEncoding: "text/markdown",
+		Schema: []byte("A data frame as a producer sent it on one QUIC stream: the 28-byte frame header " +
+			"(docs/protocol.md §3: length, version, type, encoding, flags, source, seq, capture time on the " +
+			"producer's clock) and the payload (native §5, or one UPER MessageFrame). One channel per producer " +
+			"stream; its metadata names the stream and the client's identity. log_time is the arrival on the " +
+			"node clock (ns since the Unix epoch), publish_time the capture time mapped to the node clock " +
+			"(0 when the frame was refused for its capture time)."),
+	}
+	recUPERTopic = &record.Topic{
+		Name: "/v2x/uper", MessageEncoding: "v2x-edge-uper-datagram",
+		SchemaName: "v2x-edge.UPERDatagram", SchemaEncoding: "text/markdown",
+		Schema: []byte("A UDP datagram as the raw UPER listener read it: one or more UPER MessageFrames back to " +
+			"back, perhaps zero padded, of the message set in the channel's metadata (std). log_time and " +
+			"publish_time are its arrival on the node clock."),
+	}
+	recCycleTopic = &record.Topic{
+		Name: "/v2x/cycle", MessageEncoding: "v2x-edge-cycle",
+		SchemaName: "v2x-edge.Cycle", SchemaEncoding: "text/markdown",
+		Schema: []byte("What one fusion cycle took and when (docs/recording.md, layout in edge/cyclerec.go): version 1, " +
+			"start and now (ns, node clock), the seq of the state it published, then the measurements, SPATs, MAPs " +
+			"and RSIs it drained from the inbox in the order it saw them. log_time is now."),
+	}
+	recConfigTopic = &record.Topic{
+		Name: "/v2x/config", MessageEncoding: "json",
+		SchemaName: "v2x-edge.Config", SchemaEncoding: "jsonschema",
+		Schema: []byte(`{"type":"object","description":"The node's run, at the start of every file.","properties":{` +
+			`"first_seq":{"type":"integer","description":"seq of the first state the node published in this run"},` +
+			`"config":{"type":"object","description":"edge.Config as encoding/json writes it (durations in ns)"}}}`),
+	}
+	recStateTopic = &record.Topic{
+		Name: "/v2x/state", MessageEncoding: "v2x-edge-frame",
+		SchemaName: "v2x-edge.State", SchemaEncoding: "text/markdown",
+		Schema: []byte("Every state the fusion loop published, whole (no region filter): a State frame " +
+			"(docs/protocol.md §5.8) with its header: Seq is the state's sequence number, Capture its time on the " +
+			"node clock. log_time is that time; the MCAP sequence is the low 32 bits of Seq."),
+	}
+)
+
+// cycleQueue bounds the fusion cycles waiting to be recorded.
+const cycleQueue = 256
+
+// recCycle is one fusion cycle handed to the recorder: a copy of the
+// batch it drained (made before the cycle filters it in place), its times,
+// and the snapshot it published, with a reference held.
+type recCycle struct {
+	start, now int64
+	seq        uint64
+	b          batch
+	snap       *snapshot
+}
+
+// nodeRecorder records what the node received and published. Producer
+// streams write their frames straight into the recorder's queue; the
+// fusion loop copies each cycle's batch into a recCycle from a free list
+// and hands it, with the snapshot it published, to a goroutine of its own
+// that encodes both and queues them. Nothing here blocks ingest or fusion:
+// what does not fit is dropped and counted.
+type nodeRecorder struct {
+	r      *record.Recorder
+	hub    *hub
+	state  record.Channel
+	cycles record.Channel
+	items  chan *recCycle // to the encoding goroutine, in cycle order
+	freeMu sync.Mutex
+	free   []*recCycle   // last in first out: the few in use stay warm
+	drops  atomic.Uint64 // cycles (and their states) dropped before the recorder's queue
+	// busy counts the cycles handed over and not yet written (for tests
+	// that wait for the recorder to catch up).
+	busy atomic.Int32
+}
+
+func newRecorderQueues(nr *nodeRecorder) {
+	nr.items, nr.free = make(chan *recCycle, cycleQueue), make([]*recCycle, 0, cycleQueue+2)
+	for range cycleQueue + 2 {
+		nr.free = append(nr.free, new(recCycle))
+	}
+}
+
+// recRun is the /v2x/config message.
+type recRun struct {
+	FirstSeq uint64 `json:"first_seq"`
+	Config   Config `json:"config"`
+}
+
+func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
+	r, err := record.New(record.Config{Dir: cfg.RecordDir, MaxFile: cfg.RecordMaxFile, MaxAge: cfg.RecordMaxAge,
+		MaxTotal: cfg.RecordMaxTotal}, n.log)
+	if err != nil {
+		return nil, fmt.Errorf("edge: record: %w", err)
+	}
+	nr := &nodeRecorder{r: r, hub: h}
+	newRecorderQueues(nr)
+	nr.state = r.AddChannel(recStateTopic, map[string]string{"listen": cfg.Listen})
+	nr.cycles = r.AddChannel(recCycleTopic, nil)
+	if cj, err := json.Marshal(recRun{FirstSeq: n.w.seq + 1, Config: *cfg}); err == nil {
+		now := clock.Now()
+		r.Sticky(r.AddChannel(recConfigTopic, nil), now, cj)
+	}
+	st := func(f func(record.Stats) float64) func() float64 { return func() float64 { return f(r.Stats()) } }
+	cs := []prometheus.Collector{
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_messages_total", Help: "Messages written to recordings (-record)."},
+			st(func(s record.Stats) float64 { return float64(s.Messages) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_bytes_total", Help: "Message bytes written to recordings, before compression."},
+			st(func(s record.Stats) float64 { return float64(s.Bytes) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_dropped_total", Help: "Messages not recorded because the recorder could not keep up (its queue was full): never waited for."},
+			func() float64 { return float64(r.Stats().Dropped + nr.drops.Load()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_files_total", Help: "Recording files begun (rotation by -record-max-file and -record-max-age)."},
+			st(func(s record.Stats) float64 { return float64(s.Files) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_deleted_files_total", Help: "Oldest recording files deleted to keep the directory under -record-max-total."},
+			st(func(s record.Stats) float64 { return float64(s.Deleted) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "v2x_record_errors_total", Help: "Recording write errors (the file is closed and a new one begun)."},
+			st(func(s record.Stats) float64 { return float64(s.Errors) })),
+	}
+	for _, c := range cs {
+		if err := n.m.reg.Register(c); err != nil {
+			r.Close()
+			return nil, fmt.Errorf("edge: register recording metrics: %w", err)
+		}
+	}
+	return nr, nil
+}
+
+// openStream declares the channel of a producer stream.
+func (nr *nodeRecorder) openStream(stream uint64, identity string) record.Channel {
+	return nr.r.AddChannel(recIngestTopic, map[string]string{"stream": strconv.FormatUint(stream, 10), "identity": identity})
+}
+
+// frame records a data frame as received, from the stream's goroutine.
+func (nr *nodeRecorder) frame(ch record.Channel, h *wire.Header, payload []byte, arrival, capture int64) {
+	var hb [wire.HeaderLen]byte
+	b := wire.AppendHeader(hb[:0], h)
+	// The length field counts what follows it: the rest of the header
+	// and the payload.
+	binary.BigEndian.PutUint32(b, uint32(wire.HeaderLen-4+len(payload)))
+	nr.r.Write(ch, uint32(h.Seq), arrival, capture, b, payload)
+}
+
+// begin copies the batch a cycle starting at start drained, from the
+// fusion loop; nil when every recCycle is in use (the cycle is dropped and
+// counted).
+func (nr *nodeRecorder) begin(start int64, b *batch) *recCycle {
+	var rc *recCycle
+	nr.freeMu.Lock()
+	if n := len(nr.free); n > 0 {
+		rc = nr.free[n-1]
+		nr.free = nr.free[:n-1]
+	}
+	nr.freeMu.Unlock()
+	if rc == nil {
+		nr.drops.Add(1)
+		return nil
+	}
+	rc.start = start
+	rc.b.meas = append(rc.b.meas[:0], b.meas...)
+	rc.b.spats = append(rc.b.spats[:0], b.spats...)
+	rc.b.maps = append(rc.b.maps[:0], b.maps...) // MAPs and RSIs are immutable once queued
+	rc.b.mapSrc = append(rc.b.mapSrc[:0], b.mapSrc...)
+	rc.b.rsis = append(rc.b.rsis[:0], b.rsis...)
+	return rc
+}
+
+// end hands the cycle, with the state it published as seq at now, to
+// the encoding goroutine, from the fusion loop; it never blocks.
+func (nr *nodeRecorder) end(rc *recCycle, now int64, seq uint64) {
+	if rc == nil {
+		return
+	}
+	rc.now, rc.seq = now, seq
+	rc.snap = nr.hub.Acquire()
+	nr.busy.Add(1)
+	select {
+	case nr.items <- rc:
+	default:
+		nr.drops.Add(1)
+		nr.recycle(rc)
+	}
+}
+
+func (nr *nodeRecorder) recycle(rc *recCycle) {
+	if rc.snap != nil {
+		nr.hub.Release(rc.snap)
+		rc.snap = nil
+	}
+	clear(rc.b.maps)
+	clear(rc.b.rsis)
+	nr.busy.Add(-1)
+	nr.freeMu.Lock()
+	nr.free = append(nr.free, rc) // within its capacity: there are only as many
+	nr.freeMu.Unlock()
+}
+
+// run encodes and records the cycles handed over until ctx ends, and
+// then those still queued.
+func (nr *nodeRecorder) run(ctx context.Context) {
+	var rec, b []byte
+	var st wire.State
+	write := func(rc *recCycle) {
+		rec = appendCycleRec(rec[:0], rc.start, &rc.b)
+		finishCycleRec(rec, rc.now, rc.seq)
+		nr.r.Write(nr.cycles, uint32(rc.seq), rc.now, rc.now, rec)
+		if s := rc.snap; s != nil {
+			h := wire.Header{Type: wire.TypeState, Seq: s.Seq, Capture: s.TimeNS}
+			st = wire.State{IngestNS: s.IngestNS, Intersection: s.Intersection, Flags: wire.StateKeyframe, Objects: s.Objects, Signals: s.Signals}
+			b = wire.AppendHeader(b[:0], &h)
+			b = wire.AppendState(b, &st)
+			wire.FinishFrame(b, 0)
+			nr.r.Write(nr.state, uint32(h.Seq), s.TimeNS, s.TimeNS, b)
+		}
+		nr.recycle(rc)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			for {
+				select {
+				case rc := <-nr.items:
+					write(rc)
+				default:
+					return
+				}
+			}
+		case rc := <-nr.items:
+			write(rc)
+		}
+	}
+}
+
+// close writes the last file's footer.
+func (nr *nodeRecorder) close() error { return nr.r.Close() }

@@ -1,0 +1,158 @@
+package edge
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/record"
+	"github.com/v2x-edge/v2x-edge/edge/record/mcap"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// TestRecording: a node with -record keeps every BSM frame a producer
+// sent, as sent, on a channel naming its stream and identity, and the
+// states it published, in order; closing the node completes the file.
+func TestRecording(t *testing.T) {
+	dir := t.TempDir()
+	n, opts := startNode(t, func(c *Config) { c.RecordDir = dir })
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	p, err := dial(t, n, opts).OpenProducer(context.Background(), clock.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const frames = 20
+	for i := 0; i < frames; i++ {
+		b := bsmAt(uint64(i+1), float64(i), 5)
+		if err := p.SendBSM(7, clock.Now(), &b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nextUntil(t, sub, 5*time.Second, func(u *client.Update) bool { return len(u.State.Objects) == frames })
+	p.Close()
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	files, _ := filepath.Glob(filepath.Join(dir, "*.mcap"))
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	b, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bsms, states int
+	var lastSeq uint64
+	var maxObjects int
+	info, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		if c.Topic != "/v2x/ingest" && c.Topic != "/v2x/state" {
+			return nil
+		}
+		h, err := wire.ParseHeader(m.Data, 1<<24)
+		if err != nil {
+			t.Fatalf("%s: %v", c.Topic, err)
+		}
+		if h.Length != len(m.Data)-wire.HeaderLen {
+			t.Fatalf("%s: header says %d payload bytes, the message has %d", c.Topic, h.Length, len(m.Data)-wire.HeaderLen)
+		}
+		switch c.Topic {
+		case "/v2x/ingest":
+			if h.Type != wire.TypeBSM || h.Source != 7 || c.Metadata["identity"] != "sim" {
+				t.Errorf("ingest frame %+v on channel %v", h, c.Metadata)
+			}
+			if _, err := strconv.ParseUint(c.Metadata["stream"], 10, 64); err != nil {
+				t.Errorf("stream metadata %q", c.Metadata["stream"])
+			}
+			if m.LogTime == 0 || m.PublishTime > m.LogTime {
+				t.Errorf("ingest times log %d publish %d", m.LogTime, m.PublishTime)
+			}
+			bsms++
+		case "/v2x/state":
+			var st wire.State
+			if err := wire.DecodeState(m.Data[wire.HeaderLen:], &st); err != nil {
+				t.Fatal(err)
+			}
+			if h.Type != wire.TypeState || h.Seq <= lastSeq || uint64(m.LogTime) != uint64(h.Capture) {
+				t.Errorf("state seq %d after %d, time %d log %d", h.Seq, lastSeq, h.Capture, m.LogTime)
+			}
+			lastSeq = h.Seq
+			maxObjects = max(maxObjects, len(st.Objects))
+			states++
+		}
+		return nil
+	})
+	if err != nil || !info.Complete {
+		t.Fatalf("scan: %+v %v", info, err)
+	}
+	if bsms != frames || states == 0 || maxObjects != frames {
+		t.Errorf("%d BSM frames (want %d), %d states, at most %d objects", bsms, frames, states, maxObjects)
+	}
+}
+
+// recordingRunner is a 200-object, 6-source cycle runner (self-reports
+// among the sources, trust checks on) whose world records, as -record does.
+func recordingRunner(tb testing.TB, on bool) (*cycleRunner, func()) {
+	r := newTrustCycleRunner(tb, FusionTrack, 200, 6, trust.Config{}, true)
+	if !on {
+		return r, func() {}
+	}
+	rec, err := record.New(record.Config{Dir: tb.TempDir()}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nr := &nodeRecorder{r: rec, hub: r.w.hub}
+	newRecorderQueues(nr)
+	nr.state, nr.cycles = rec.AddChannel(recStateTopic, nil), rec.AddChannel(recCycleTopic, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { nr.run(ctx); close(done) }()
+	r.w.rec = nr
+	for i := 0; i < 60; i++ { // grow the recording buffers
+		r.step()
+	}
+	drain := func() {
+		for nr.busy.Load() > 0 || rec.Stats().QueuedBytes > 0 {
+			runtime.Gosched()
+		}
+	}
+	drain()
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		rec.Close()
+	})
+	return r, drain
+}
+
+// TestFusionCycleRecordingAllocatesNothing: recording the cycles and the
+// states costs the fusion loop (and the recorder, which keeps up here) no
+// allocation.
+func TestFusionCycleRecordingAllocatesNothing(t *testing.T) {
+	r, drain := recordingRunner(t, true)
+	if allocs := testing.AllocsPerRun(100, func() { r.step(); drain() }); allocs != 0 {
+		t.Errorf("fusion cycle with recording allocates %v times", allocs)
+	}
+}
+
+// BenchmarkFusionCycleRecord compares the 200-object fusion cycle with
+// and without -record in one run: the cost to the fusion goroutine of
+// encoding the cycle record and handing over the state (the recorder's
+// own goroutine encodes states and writes files, off this path).
+func BenchmarkFusionCycleRecord(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("record=%v", on), func(b *testing.B) {
+			r, _ := recordingRunner(b, on)
+			r.bench(b)
+		})
+	}
+}
