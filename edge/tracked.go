@@ -65,12 +65,17 @@ func (f *trackFuser) Expire(now int64) {
 
 func (f *trackFuser) Len() int { return f.tr.Len() }
 
+// AppendObjects publishes the confirmed tracks, matching each to its lane
+// on the way (one pass over the tracks).
 func (f *trackFuser) AppendObjects(dst []wire.StateObject, now int64) []wire.StateObject {
-	f.tr.MatchLanes(now)
 	ts := f.tr.Tracks()
 	for i := range ts {
 		t := &ts[i]
-		if !t.Confirmed || f.mon != nil && !f.mon.Broadcastable(t, now) {
+		if !t.Confirmed {
+			continue
+		}
+		f.tr.MatchLane(t, now)
+		if f.mon != nil && !f.mon.Broadcastable(t, now) {
 			continue
 		}
 		e, n, _, _ := t.At(now)

@@ -34,41 +34,95 @@ func states(f geo.Frame, ids []uint32, pts [][2]float64) []wire.StateObject {
 	return out
 }
 
+// TestCLEARMOTCounts judges a hand-made scenario of seven frames and
+// checks every count against the hand computation below.
+//
+// Truth, still for the whole run (metres from the MAP reference point):
+// cars A (id 1) at (0, 5), B (2) at (5, -5), C (3) at (-5, -5), all in
+// camera coverage, and U (4) at (0, 300), beyond every camera: U is never
+// ground truth, never a miss, and a fused object on it is no false track.
+//
+//	frame  fused objects (id @ position)              GT  miss  FP  switch  matched  squared error
+//	1      none                                        3   3     0   0       0        0
+//	2      10 @ A+(0.3, 0.4), 20 @ B, 30 @ C           3   0     0   0       3        0.25
+//	       (a state 50 ms later, with three strays: inside Every, not judged)
+//	3      10 @ A, 21 @ B, 30 @ C+(0, 1)               3   0     0   1 (B)   3        1
+//	4      10 @ A, 30 @ C, 40 @ (-20, 0)               3   1 (B) 1   0       2        0
+//	5      10 @ A, 21 @ B, 30 @ C, 50 @ U, 60 @ (0, 500)
+//	                                                   3   0     0   0       3        0
+//	6      10 @ A+(3, 0), 21 @ B, 30 @ C               3   1 (A) 1   0       2        0
+//	7      30 @ A, 21 @ B, 10 @ C                      3   0     0   2 (A,C) 3        0
+//	total                                              21  5     2   3       16       1.25
+//
+// Notes on the rows: frame 1 is judged (the evaluator's clock starts with
+// the first truth, 100 ms before it, and the warm-up is 1 ns). In frame 4
+// B is missed and its last match stays 21, so 21 on B in frame 5 is no
+// switch. 50 in frame 5 matches U, so it is not false although U is not
+// counted; 60 is outside coverage and unmatched: not counted either. In
+// frame 6, 10 lies 3 m from A, beyond the 2.5 m match distance: A is
+// missed and 10 is a false track in coverage, within 5 m of a true object
+// (near truth) and fed by two sources (multi-source); frame 4's false
+// track 40 is 15.8 m from C, the nearest truth. In frame 7, A (last
+// matched to 10) now matches 30 and C (last 30) matches 10: two switches.
+//
+// So MOTA = 1 - (5 + 2 + 3) / 21 = 11/21 and RMSE = sqrt(1.25 / 16).
 func TestCLEARMOTCounts(t *testing.T) {
 	e, f := newTestEval(t)
-	// Two true cars near the centre (inside camera coverage).
-	truth := []sim.TruthObject{{ID: 1, Class: v2x.ClassCar, E: 0, N: 5}, {ID: 2, Class: v2x.ClassCar, E: 5, N: -5}}
-	for _, tr := range truth {
-		if !e.Covered(tr.E, tr.N) {
-			t.Fatalf("test truth at %v,%v not in coverage", tr.E, tr.N)
+	A, B, C, U := [2]float64{0, 5}, [2]float64{5, -5}, [2]float64{-5, -5}, [2]float64{0, 300}
+	truth := []sim.TruthObject{{ID: 1, Class: v2x.ClassCar, E: A[0], N: A[1]}, {ID: 2, Class: v2x.ClassCar, E: B[0], N: B[1]},
+		{ID: 3, Class: v2x.ClassCar, E: C[0], N: C[1]}, {ID: 4, Class: v2x.ClassCar, E: U[0], N: U[1]}}
+	for _, p := range [][2]float64{A, B, C, {-20, 0}, {3, 5}} {
+		if !e.Covered(p[0], p[1]) {
+			t.Fatalf("%v should be in coverage", p)
 		}
 	}
+	for _, p := range [][2]float64{U, {0, 500}} {
+		if e.Covered(p[0], p[1]) {
+			t.Fatalf("%v should be outside coverage", p)
+		}
+	}
+	off := func(p [2]float64, de, dn float64) [2]float64 { return [2]float64{p[0] + de, p[1] + dn} }
 	step := int64(100 * time.Millisecond)
 	var now int64 = 1e12
-	add := func(objs []wire.StateObject) {
+	e.AddTruth(now, truth) // the evaluator's clock starts here
+	frame := func(ids []uint32, pts [][2]float64) []wire.StateObject {
 		now += step
 		e.AddTruth(now, truth)
+		objs := states(f, ids, pts)
 		e.AddState(now, objs)
+		return objs
 	}
-	add(nil)                                                                      // two misses
-	add(states(f, []uint32{10, 20}, [][2]float64{{0.3, 5.4}, {5, -5}}))           // 2 matches, error 0.5 m on one
-	add(states(f, []uint32{10, 21}, [][2]float64{{0, 5}, {5, -5}}))               // id switch on truth 2
-	add(states(f, []uint32{10}, [][2]float64{{0, 5}}))                            // one miss
-	add(states(f, []uint32{10, 21, 99}, [][2]float64{{0, 5}, {5, -5}, {-20, 0}})) // one false track
+	frame(nil, nil)
+	frame([]uint32{10, 20, 30}, [][2]float64{off(A, 0.3, 0.4), B, C})
+	e.AddTruth(now+step/2, truth)
+	e.AddState(now+step/2, states(f, []uint32{91, 92, 93}, [][2]float64{{-20, 0}, {20, 0}, {0, -20}})) // within Every: ignored
+	frame([]uint32{10, 21, 30}, [][2]float64{A, B, off(C, 0, 1)})
+	frame([]uint32{10, 30, 40}, [][2]float64{A, C, {-20, 0}})
+	frame([]uint32{10, 21, 30, 50, 60}, [][2]float64{A, B, C, U, {0, 500}})
+	now += step // frame 6, with the false track fed by two sources
+	e.AddTruth(now, truth)
+	objs := states(f, []uint32{10, 21, 30}, [][2]float64{off(A, 3, 0), B, C})
+	objs[0].Sources = 2
+	e.AddState(now, objs)
+	frame([]uint32{30, 21, 10}, [][2]float64{A, B, C})
+
 	r := e.Result()
-	if r.IDSwitches != 1 || r.FalseTracks != 1 || r.Missed < 1 {
-		t.Fatalf("result %+v: want 1 id switch, 1 false track, >= 1 miss", r)
+	got := []int{r.Frames, r.GroundTruth, r.Missed, r.FalseTracks, r.IDSwitches, r.Matches, r.FalseNearTruth, r.FalseMultiSource}
+	want := []int{7, 21, 5, 2, 3, 16, 1, 1}
+	names := []string{"frames", "ground truth", "missed", "false tracks", "id switches", "matches", "false near truth", "false multi-source"}
+	for i := range got {
+		if got[i] != want[i] {
+			t.Errorf("%s = %d, want %d", names[i], got[i], want[i])
+		}
 	}
-	if r.Matches != 7 {
-		t.Fatalf("%d matches, want 7", r.Matches)
+	if w := 0.5238; r.MOTA != w { // 11/21 = 0.523809..., rounded to 4 places as Result does
+		t.Errorf("mota %v, want %v", r.MOTA, w)
 	}
-	wantRMSE := math.Sqrt(0.25 / 7)
-	if math.Abs(r.RMSE-wantRMSE) > 1e-3 {
-		t.Errorf("rmse %v, want %v", r.RMSE, wantRMSE)
+	if w := 0.2795; r.RMSE != w { // sqrt(1.25/16) = 0.279508...
+		t.Errorf("rmse %v, want %v", r.RMSE, w)
 	}
-	wantMOTA := 1 - float64(r.Missed+1+1)/float64(r.GroundTruth)
-	if math.Abs(r.MOTA-wantMOTA) > 1e-3 {
-		t.Errorf("mota %v, want %v", r.MOTA, wantMOTA)
+	if w := 3.0; r.CoveredObjectsPerFrame != w {
+		t.Errorf("covered objects per frame %v, want %v", r.CoveredObjectsPerFrame, w)
 	}
 }
 

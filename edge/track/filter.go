@@ -36,14 +36,16 @@ type (
 
 // filter is one track's state estimate.
 type filter struct {
-	m model
-	x vec
-	P mat
+	m    model
+	nyaw uint8
 	// sy, cy are sin and cos of the CTRV yaw x[3], kept in step with it
 	// (advanced by small-angle updates, resynchronised every yawResync
-	// changes) so that prediction and update need no Sincos.
+	// changes) so that prediction and update need no Sincos. They come
+	// before x and P so that what publishing reads (state, velocity, the
+	// position covariance) lies in the filter's first two cache lines.
 	sy, cy float64
-	nyaw   uint8
+	x      vec
+	P      mat
 }
 
 // yawResync bounds how many incremental updates sy, cy take before they

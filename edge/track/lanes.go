@@ -2,6 +2,7 @@ package track
 
 import (
 	"math"
+	"slices"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
@@ -15,6 +16,7 @@ type laneIndex struct {
 	// the point is in its box, so a large MAP costs a track little more
 	// than its lane count.
 	boxes []laneBox
+	spare []laneSeg // the next SetMap builds here, to compare with segs
 }
 
 // laneBox bounds segs[first:end], the segments of one lane.
@@ -36,13 +38,15 @@ type laneSeg struct {
 const laneRematchNS = 200e6
 
 // SetMap installs the MAP's lanes. toFrame converts a point given in the
-// MAP's own east/north offsets to the tracker's ENU frame.
+// MAP's own east/north offsets to the tracker's ENU frame. A MAP whose
+// lane geometry in the tracker's frame is the one installed (the same MAP
+// re-sent, or one that changed only attributes map matching does not use)
+// keeps every track's lane; a changed one has every track re-matched.
 func (tr *Tracker) SetMap(m *v2x.Map, toFrame func(e, n float64) (float64, float64)) {
-	tr.lanes.segs = tr.lanes.segs[:0]
-	tr.lanes.boxes = tr.lanes.boxes[:0]
+	li := &tr.lanes
+	segs := li.spare[:0]
 	for i := range m.Lanes {
 		l := &m.Lanes[i]
-		first := len(tr.lanes.segs)
 		for k := 0; k+1 < len(l.Nodes); k++ {
 			// Nodes run from the stop line outwards: ingress traffic moves
 			// from node k+1 to node k, egress from k to k+1.
@@ -57,12 +61,23 @@ func (tr *Tracker) SetMap(m *v2x.Map, toFrame func(e, n float64) (float64, float
 			if d < 0.01 {
 				continue
 			}
-			tr.lanes.segs = append(tr.lanes.segs, laneSeg{lane: l.ID, approach: l.Approach, kind: l.Kind,
+			segs = append(segs, laneSeg{lane: l.ID, approach: l.Approach, kind: l.Kind,
 				ax: ax, ay: ay, dx: dx / d, dy: dy / d, length: d, halfWidth: float64(l.Width) / 2})
 		}
-		if first < len(tr.lanes.segs) {
-			tr.lanes.boxes = append(tr.lanes.boxes, boxOf(tr.lanes.segs, first))
+	}
+	if slices.Equal(segs, li.segs) {
+		li.spare = segs
+		return
+	}
+	li.spare, li.segs = li.segs[:0], segs
+	li.boxes = li.boxes[:0]
+	for first := 0; first < len(segs); {
+		end := first + 1
+		for end < len(segs) && segs[end].lane == segs[first].lane {
+			end++
 		}
+		li.boxes = append(li.boxes, boxOf(segs[:end], first))
+		first = end
 	}
 	for i := range tr.tracks {
 		tr.tracks[i].laneAt = 0
@@ -128,18 +143,21 @@ func (s *laneSeg) match(ped bool, e, n, ve, vn, speed float64) (lane, approach u
 // MatchLanes refreshes the lane of every confirmed track whose match is
 // older than laneRematchNS.
 func (tr *Tracker) MatchLanes(now int64) {
-	if len(tr.lanes.segs) == 0 {
+	for i := range tr.tracks {
+		tr.MatchLane(&tr.tracks[i], now)
+	}
+}
+
+// MatchLane refreshes the lane of track t (one of Tracks) if it is
+// confirmed and its match is older than laneRematchNS: callers that walk
+// the tracks anyway (to publish them) match them on the way.
+func (tr *Tracker) MatchLane(t *Track, now int64) {
+	if !t.Confirmed || now-t.laneAt < laneRematchNS || len(tr.lanes.segs) == 0 {
 		return
 	}
-	for i := range tr.tracks {
-		t := &tr.tracks[i]
-		if !t.Confirmed || now-t.laneAt < laneRematchNS {
-			continue
-		}
-		e, n, ve, vn := t.At(now)
-		t.Lane, t.Approach = tr.lanes.matchLane(t.Class, e, n, ve, vn)
-		t.laneAt = now
-	}
+	e, n, ve, vn := t.At(now)
+	t.Lane, t.Approach = tr.lanes.matchLane(t.Class, e, n, ve, vn)
+	t.laneAt = now
 }
 
 // Reframe moves every track into a new ENU frame; conv maps a point of the
@@ -152,6 +170,7 @@ func (tr *Tracker) Reframe(conv func(e, n float64) (float64, float64)) {
 		t.anchorE, t.anchorN = conv(t.anchorE, t.anchorN)
 		t.laneAt = 0
 	}
+	tr.g.invalidate()
 	tr.lanes.segs = tr.lanes.segs[:0]
 	tr.lanes.boxes = tr.lanes.boxes[:0]
 }

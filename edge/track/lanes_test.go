@@ -3,6 +3,7 @@ package track
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -115,5 +116,55 @@ func BenchmarkMatchLaneLargeMapFar(b *testing.B) {
 	tr.SetMap(largeMap(rand.New(rand.NewPCG(1, 2))), func(e, n float64) (float64, float64) { return e, n })
 	for b.Loop() {
 		tr.lanes.matchLane(v2x.ClassCar, 2000, 2000, 0, 0)
+	}
+}
+
+// A MAP re-sent with the same lane geometry (a fresh copy, or with only
+// attributes map matching does not use changed) keeps every track's lane
+// match; a MAP whose lanes moved has every track re-matched; and the boxes
+// built for a changed MAP are those of a first SetMap of it.
+func TestSetMapSameGeometryKeepsLanes(t *testing.T) {
+	mp := func(laneE float32, speed float32) *v2x.Map {
+		return &v2x.Map{Lanes: []v2x.Lane{
+			{ID: 11, Kind: v2x.LaneVehicle, Approach: 1, Ingress: true, Width: 3.5, SpeedLimit: speed,
+				Nodes: []v2x.Point{{E: laneE, N: -1.75}, {E: laneE + 45, N: -1.75}, {E: laneE + 90, N: -1.75}}},
+			{ID: 21, Kind: v2x.LaneVehicle, Approach: 1, Width: 3.5, SpeedLimit: speed, Nodes: []v2x.Point{{E: 10, N: 1.75}, {E: 100, N: 1.75}}},
+		}}
+	}
+	id := func(e, n float64) (float64, float64) { return e, n }
+	tr := New(Config{})
+	tr.SetMap(mp(10, 13.9), id)
+	// A confirmed westbound car on lane 11, matched at time 1 s.
+	tr.UpdateFrame([]Measurement{{Kind: MeasSelfReport, Class: v2x.ClassCar, Stream: 1, Source: 1, LocalID: 1, TimeNS: 1e9, VelE: -10}},
+		[]float64{50}, []float64{-1.75})
+	tr.MatchLanes(1e9)
+	trk := &tr.tracks[0]
+	if trk.Lane != 11 || trk.laneAt != 1e9 {
+		t.Fatalf("lane %d matched at %d, want 11 at 1e9", trk.Lane, trk.laneAt)
+	}
+	for _, c := range []struct {
+		name string
+		m    *v2x.Map
+	}{{"the same MAP again", mp(10, 13.9)}, {"a new speed limit", mp(10, 16.7)}} {
+		tr.SetMap(c.m, id)
+		if trk.laneAt != 1e9 || trk.Lane != 11 {
+			t.Errorf("%s: lane %d matched at %d: the match was reset", c.name, trk.Lane, trk.laneAt)
+		}
+	}
+	moved := mp(12, 13.9)
+	tr.SetMap(moved, id)
+	if trk.laneAt != 0 {
+		t.Error("a MAP with moved lanes kept the old match")
+	}
+	fresh := New(Config{})
+	fresh.SetMap(moved, id)
+	if !slices.Equal(tr.lanes.segs, fresh.lanes.segs) || !slices.Equal(tr.lanes.boxes, fresh.lanes.boxes) {
+		t.Errorf("lanes after a change differ from a first SetMap:\n%+v\n%+v", tr.lanes.boxes, fresh.lanes.boxes)
+	}
+	if len(tr.lanes.boxes) != 2 || tr.lanes.boxes[0].end != 2 || tr.lanes.boxes[1].first != 2 {
+		t.Errorf("boxes %+v, want one per lane (lane 11: segments 0-1, lane 21: 2)", tr.lanes.boxes)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { tr.SetMap(moved, id) }); allocs != 0 {
+		t.Errorf("re-setting an unchanged MAP allocates %v times", allocs)
 	}
 }

@@ -20,7 +20,7 @@ func (tr *Tracker) merge() {
 	if n < 2 {
 		return
 	}
-	tr.g.build(n, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+	tr.syncGrid()
 	tr.dead = growZero(tr.dead, n)
 	if tr.mergeCursor >= n {
 		tr.mergeCursor = 0
@@ -40,6 +40,13 @@ func (tr *Tracker) merge() {
 			if j == i || tr.dead[j] || tr.dead[i] {
 				return
 			}
+			// Far candidates go on the grid's copy of their position (the
+			// grid is in sync: it is the track's), before the track is
+			// touched; the vehicle limit is the larger.
+			bx, by := tr.g.px[j], tr.g.py[j]
+			if dx, dy := bx-ax, by-ay; dx*dx+dy*dy > (mergeVehicleDist+3)*(mergeVehicleDist+3) {
+				return
+			}
 			b := &tr.tracks[j]
 			if !compatible(a.Class, b.Class) {
 				return
@@ -48,7 +55,6 @@ func (tr *Tracker) merge() {
 			if !a.Class.Vehicle() || !b.Class.Vehicle() {
 				limit = mergePedDist
 			}
-			bx, by := b.f.position()
 			if dx, dy := bx-ax, by-ay; dx*dx+dy*dy > (limit+3)*(limit+3) { // cheap reject before velocities
 				return
 			}
@@ -78,6 +84,7 @@ func (tr *Tracker) merge() {
 			continue
 		}
 		tr.release(&tr.tracks[i])
+		tr.g.invalidate()
 		last := len(tr.tracks) - 1
 		tr.tracks[i], tr.dead[i] = tr.tracks[last], tr.dead[last]
 		tr.tracks = tr.tracks[:last]

@@ -67,29 +67,32 @@ func (c *Config) SetDefaults() {
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
-// a flat slice.
+// a flat slice. The fields every cycle reads for every track (expiry,
+// lane matching, publishing) come first, then the filter (whose state and
+// leading covariance rows publishing reads), so that a pass over the
+// tracks touches few cache lines of each: the paced loop finds them cold.
 type Track struct {
-	ID        uint32
-	Class     v2x.Class
-	Confirmed bool
-	f         filter
-	TimeNS    int64 // time of the estimate
-	BornNS    int64
-	Hits      int32
-	LastCam   int64 // last update from a detection, 0 if never
-	LastSelf  int64 // last update from a self-report (BSM), 0 if never
-	VehicleID uint64
-	Length    float32
-	Width     float32
+	ID             uint32
+	Class          v2x.Class
+	Confirmed      bool
+	Lane, Approach uint8
+	Length         float32
+	Width          float32
+	Hits           int32
+	TimeNS         int64 // time of the estimate
+	BornNS         int64
+	LastCam        int64  // last update from a detection, 0 if never
+	LastSelf       int64  // last update from a self-report (BSM), 0 if never
+	laneAt         int64  // when Lane was last matched
+	Sources        uint64 // bit per source slot that contributed in the last 0.5-1 s
 	// The last measurement's geodetic position and its ENU coordinates:
 	// the anchor for converting the estimate back to lat/lon locally.
 	anchorLat, anchorLon, anchorE, anchorN float64
-	Sources                                uint64 // bit per source slot that contributed in the last 0.5-1 s
+	f                                      filter
+	VehicleID                              uint64
 	srcCur                                 uint64
 	votes                                  [v2x.NumClasses]uint16
 	srcEpoch                               int64
-	Lane, Approach                         uint8
-	laneAt                                 int64  // when Lane was last matched
 	SelfStream                             uint64 // stream of the newest self-report
 	Owner                                  uint64 // Measurement.Owner of the measurement that started it
 	Trust                                  TrustMark
@@ -184,6 +187,12 @@ type Tracker struct {
 	// owned counts the live tracks each owner's measurements started
 	// (owners with none are deleted).
 	owned map[uint64]int32
+	// touched lists the tracks whose position changed since the grid
+	// was last synchronised (syncGrid).
+	touched []int32
+	// expireAt is a lower bound of every track's deadline: Expire scans
+	// the tracks only after it.
+	expireAt int64
 
 	C Counters
 }
@@ -268,7 +277,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int)
 	nt := len(tr.tracks)
 	tr.pred = grow(tr.pred, nt)
 	tr.predAt = growZero(tr.predAt, nt)
-	tr.g.build(nt, func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+	tr.syncGrid()
 
 	// Measurements in filter form.
 	tr.src = tr.source(&frame[0])
@@ -320,12 +329,16 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int)
 			}
 		}
 		tr.g.near(e[j], n[j], func(i int32) {
-			trk := &tr.tracks[i]
-			if tr.used[i] || !compatible(trk.Class, m.Class) {
+			if tr.used[i] {
 				return
 			}
-			px, py := trk.f.position()
-			if dx, dy := px-e[j], py-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction (the grid's reach anyway)
+			// The track's position from the grid's copy (current: setPos),
+			// so that far candidates cost no touch of the track.
+			if dx, dy := tr.g.px[i]-e[j], tr.g.py[i]-n[j]; dx*dx+dy*dy > 4*maxD2 { // generous before prediction (the grid's reach anyway)
+				return
+			}
+			trk := &tr.tracks[i]
+			if !compatible(trk.Class, m.Class) {
 				return
 			}
 			p := tr.predicted(int(i), t)
@@ -432,6 +445,8 @@ func (tr *Tracker) predicted(i int, t int64) *filter {
 		if t > trk.TimeNS {
 			trk.f.predict(float64(t-trk.TimeNS) / 1e9)
 			trk.TimeNS = t
+			tr.touched = append(tr.touched, int32(i))
+			tr.setGridPos(i, trk)
 		}
 		return &trk.f
 	}
@@ -575,6 +590,8 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		tr.C.FilterFailed++
 		return
 	}
+	tr.touched = append(tr.touched, int32(i))
+	tr.setGridPos(i, trk)
 	tr.C.Measurements++
 	trk.Hits++
 	if m.TimeNS-trk.srcEpoch > 500e6 {
@@ -660,35 +677,38 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 	if m.Owner != 0 {
 		tr.owned[m.Owner]++
 	}
+	tr.expireAt = min(tr.expireAt, tr.deadline(&trk))
 	tr.src.linksOf(m.Kind)[m.LocalID] = link{id: trk.ID, idx: int32(len(tr.tracks) - 1)}
 	tr.C.Born++
 	tr.C.Measurements++
 }
 
-// Expire deletes tracks that no source has seen for long enough, as of now.
+// Expire deletes tracks that no source has seen for long enough, as of
+// now. The scan over every track runs only once the earliest deadline
+// found by the last scan (or of a track born since) has passed: updates
+// only ever push a track's deadline later, so none can have died before.
 func (tr *Tracker) Expire(now int64) {
 	tr.merge()
-	for i := 0; i < len(tr.tracks); {
-		t := &tr.tracks[i]
-		var dead bool
-		if !t.Confirmed || (t.LastSelf == 0 && t.Hits < int32(2*tr.cfg.ConfirmHitsSingle)) {
-			// Tentative, or confirmed on a few camera frames only (as
-			// persistent clutter is): lost as fast as a tentative track.
-			dead = now-max(t.LastCam, t.LastSelf, t.BornNS) > tr.cfg.TentativeLossNS
-		} else {
-			camGone := t.LastCam == 0 || now-t.LastCam > tr.cfg.CameraLossNS
-			selfGone := t.LastSelf == 0 || now-t.LastSelf > tr.cfg.SelfReportLossNS
-			dead = camGone && selfGone
+	if now > tr.expireAt {
+		tr.expireAt = math.MaxInt64
+		deleted := false
+		for i := 0; i < len(tr.tracks); {
+			t := &tr.tracks[i]
+			if d := tr.deadline(t); now <= d {
+				tr.expireAt = min(tr.expireAt, d)
+				i++
+				continue
+			}
+			tr.C.Deleted++
+			tr.release(t)
+			deleted = true
+			last := len(tr.tracks) - 1
+			tr.tracks[i] = tr.tracks[last]
+			tr.tracks = tr.tracks[:last]
 		}
-		if !dead {
-			i++
-			continue
+		if deleted {
+			tr.g.invalidate()
 		}
-		tr.C.Deleted++
-		tr.release(t)
-		last := len(tr.tracks) - 1
-		tr.tracks[i] = tr.tracks[last]
-		tr.tracks = tr.tracks[:last]
 	}
 	// Links to deleted tracks go when the map has grown well past the
 	// track count (amortised; no per-cycle allocation).
@@ -711,6 +731,51 @@ func (tr *Tracker) Expire(now int64) {
 			}
 		}
 		clear(tr.moved)
+	}
+}
+
+// deadline returns the node time after which track t is deleted unless a
+// source sees it again.
+func (tr *Tracker) deadline(t *Track) int64 {
+	if !t.Confirmed || (t.LastSelf == 0 && t.Hits < int32(2*tr.cfg.ConfirmHitsSingle)) {
+		// Tentative, or confirmed on a few camera frames only (as
+		// persistent clutter is): lost as fast as a tentative track.
+		return max(t.LastCam, t.LastSelf, t.BornNS) + tr.cfg.TentativeLossNS
+	}
+	d := int64(math.MinInt64)
+	if t.LastCam != 0 {
+		d = t.LastCam + tr.cfg.CameraLossNS
+	}
+	if t.LastSelf != 0 {
+		d = max(d, t.LastSelf+tr.cfg.SelfReportLossNS)
+	}
+	return d
+}
+
+// setGridPos records a moved track's position in the grid's copy.
+func (tr *Tracker) setGridPos(i int, trk *Track) {
+	x, y := trk.f.position()
+	tr.g.setPos(i, x, y)
+}
+
+// syncGrid brings the spatial grid up to date with the tracks: rebuilt
+// when tracks were deleted or reframed, else the tracks that moved since
+// re-indexed and those born since added.
+func (tr *Tracker) syncGrid() {
+	if !tr.g.valid || tr.g.len() > len(tr.tracks) {
+		tr.g.build(len(tr.tracks), func(i int) (float64, float64) { return tr.tracks[i].f.position() })
+		tr.touched = tr.touched[:0]
+		return
+	}
+	for _, i := range tr.touched {
+		if int(i) < tr.g.len() {
+			x, y := tr.tracks[i].f.position()
+			tr.g.move(int(i), x, y)
+		}
+	}
+	tr.touched = tr.touched[:0]
+	for i := tr.g.len(); i < len(tr.tracks); i++ {
+		tr.g.add(tr.tracks[i].f.position())
 	}
 }
 
