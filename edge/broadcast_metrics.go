@@ -34,6 +34,8 @@ type broadcastMetrics struct {
 	resyncsCoalesced prometheus.Counter   // Resyncs answered by the keyframe already sent
 	objectsCut       prometheus.Counter   // objects left out of states by the per-state cap
 	delay            prometheus.Histogram // publish to handed to QUIC
+	rsiFrames        prometheus.Counter   // RSI frames to subscribers (rsiout.go)
+	rsiCut           prometheus.Counter   // roadside events left out of a subscriber's set (rsiout.go)
 
 	hub hubMetrics
 }
@@ -84,6 +86,8 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 		prometheus.ExponentialBuckets(1, 2, 12))
 	b.hub.deferred = counter("v2x_broadcast_deferred_total",
 		"Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data.")
+	b.rsiFrames = counter("v2x_rsi_frames_sent_total", "RSI frames (native and CSAE 53) sent to subscribers with SubRSI or SubCSAERSI: a changed set of active roadside events, or its withdrawal.")
+	b.rsiCut = counter("v2x_rsi_events_cut_total", "Active roadside events left out of a subscriber's RSI because more than 64 touched its region (the lowest priorities).")
 	reg.MustRegister(b.subscribers, b.delivered, b.stateBytes, updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.resyncsCoalesced, b.objectsCut, b.delay,
-		b.hub.superseded, b.hub.wakeups, b.hub.deferred)
+		b.hub.superseded, b.hub.wakeups, b.hub.deferred, b.rsiFrames, b.rsiCut)
 }

@@ -29,6 +29,7 @@ type hub struct {
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*mailbox]
 	events eventSubs // event subscribers (wire.SubEvents)
+	rsi    rsiBoard  // active roadside events (wire.SubRSI, wire.SubCSAERSI)
 
 	// Owned by the publishing goroutine (the fusion loop).
 	burst BurstCap

@@ -209,6 +209,17 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 		if reason := checkRSI(r); reason != reasonOK {
 			return s.invalid(h, reason, "rsi")
 		}
+		// Validity times are on the producer's clock, like Capture: shift
+		// them by the correction the capture time got.
+		for i := range r.Events {
+			e := &r.Events[i]
+			if e.StartNS != 0 {
+				e.StartNS += t - h.Capture
+			}
+			if e.EndNS != 0 {
+				e.EndNS += t - h.Capture
+			}
+		}
 		return s.env.in.putMap(nil, r, s.id) || s.shed(h, 1)
 	}
 	return true

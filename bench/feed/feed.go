@@ -221,6 +221,15 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 				return fmt.Errorf("feed: output from unknown source %d", o.Source)
 			}
 			capture := start + int64(o.Capture)
+			if o.Type == sim.MsgRSI {
+				// Event validity is on the source's clock from the start,
+				// like Capture.
+				for k := range o.RSI.Events {
+					if e := &o.RSI.Events[k]; e.StartNS != 0 || e.EndNS != 0 {
+						e.StartNS, e.EndNS = shiftOpen(e.StartNS, start), shiftOpen(e.EndNS, start)
+					}
+				}
+			}
 			var t wire.Type
 			var err error
 			for k := 1; k < opts.Copies && (o.Type == sim.MsgBSM || o.Type == sim.MsgObjectList); k++ {
@@ -292,6 +301,14 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 
 // wallTime converts a capture time on the node-comparable clock to UTC,
 // for the standard messages' minute-of-the-year and millisecond fields.
+// shiftOpen adds start to a validity time, leaving 0 (open) as it is.
+func shiftOpen(t, start int64) int64 {
+	if t == 0 {
+		return 0
+	}
+	return t + start
+}
+
 func wallTime(capture int64) time.Time {
 	return time.Now().Add(-time.Duration(clock.Now() - capture)).UTC()
 }

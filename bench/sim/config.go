@@ -31,6 +31,10 @@ type Config struct {
 	// DenseVehiclesPerMin and pedestrian arrivals to at least
 	// DensePedestriansPerMin, and a longer warm-up.
 	Dense bool
+	// RoadWorksEnd makes the roadside unit's road-works event end this
+	// long after the start (its RSI then carries the end; the node
+	// withdraws the event from subscribers when it passes); 0: open-ended.
+	RoadWorksEnd time.Duration
 }
 
 // Defaults.
@@ -106,6 +110,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sim: gnss sigma %v m outside 0..%v", c.GNSSSigma, MaxGNSSSigma)
 	case !in(c.CameraDropRate, 0, 1):
 		return fmt.Errorf("sim: camera drop rate %v outside 0..1", c.CameraDropRate)
+	case c.RoadWorksEnd < 0:
+		return fmt.Errorf("sim: road works end %v before the start", c.RoadWorksEnd)
 	}
 	return nil
 }

@@ -101,6 +101,9 @@ func New(cfg Config) (*Sim, error) {
 	s.peds = newPedestrians(s.lay, &s.plan, stream(streamPedestrians), pedPerMin, s.t, &s.nextID)
 	s.traffic.blocked = s.peds.blocked
 	s.rsi = roadsideRSI(&s.frame)
+	if cfg.RoadWorksEnd > 0 {
+		s.rsi.Events[0].EndNS = int64(cfg.RoadWorksEnd) // on the roadside clock, from the start; the feed makes it absolute
+	}
 	s.sources = []Source{
 		{ID: SignalSourceID, Kind: SourceSignal, Name: "signal", RateHz: float64(time.Second / spatPeriod)},
 		{ID: VehiclesSourceID, Kind: SourceVehicles, Name: "vehicles", RateHz: float64(time.Second / bsmPeriod)},

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/v2x-edge/v2x-edge/v2x/j2735"
 )
 
 func TestDecodeConcatenatedCSAE(t *testing.T) {
@@ -179,5 +181,46 @@ func TestHexWithoutHexFlag(t *testing.T) {
 	out.Reset()
 	if err := run([]string{"-std", "j2735", "-hex", f}, &out, &out); err != nil || strings.Count(out.String(), "\n") != 1 {
 		t.Errorf("with -hex: %v, %q", err, out.String())
+	}
+}
+
+// TestDecodeJ2735SDSM: an SDSM MessageFrame (jpo-asn-pojos' sdsm.bin)
+// prints as JSON with ASN.1 names and as XER, and a truncated one is an
+// error naming where it ends.
+func TestDecodeJ2735SDSM(t *testing.T) {
+	const file = "../../v2x/j2735/testdata/sdsm/sdsm.bin"
+	var out bytes.Buffer
+	if err := run([]string{"-std", "j2735", file}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"messageId":41`, `"SensorDataSharingMessage":{"msgCnt":24,"sourceID":"4f435445","equipmentType":"rsu"`, `"detObst":{"obstSize"`} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("JSON lacks %s:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	if err := run([]string{"-std", "j2735", "-xer", file}, &out, &out); err != nil || !strings.Contains(out.String(), "<objectID>48405</objectID>") {
+		t.Errorf("XER: %v\n%s", err, out.String())
+	}
+	raw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A whole frame whose SDSM ends early.
+	var f j2735.MessageFrame
+	if _, err := j2735.DecodeFrame(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	f.Value = f.Value[:len(f.Value)-30]
+	short, err := j2735.AppendFrame(nil, &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.uper")
+	os.WriteFile(cut, short, 0o644)
+	out.Reset()
+	err = run([]string{"-std", "j2735", cut}, &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "SensorDataSharingMessage") {
+		t.Errorf("truncated SDSM: %v", err)
 	}
 }

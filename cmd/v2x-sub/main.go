@@ -19,6 +19,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/v2x/csae53"
+	"github.com/v2x-edge/v2x-edge/v2x/j2735"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -48,6 +49,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&f.rate, "rate", 0, "maximum updates per second (0: every update; at most 1000)")
 	fs.BoolVar(&f.raw, "raw", false, "receive uncompressed full State frames instead of keyframes and compressed deltas")
 	fs.BoolVar(&f.csaeRSM, "csae-rsm", false, "receive the fused objects as CSAE 53 RSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
+	fs.BoolVar(&f.j2735SDSM, "j2735-sdsm", false, "receive the fused objects as SAE J2735 SDSM MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
+	fs.BoolVar(&f.rsi, "rsi", false, "also receive the active roadside events that touch the region, and print each set as a JSON line {\"rsi\": ...} when it changes")
+	fs.BoolVar(&f.csaeRSI, "csae-rsi", false, "also receive the active roadside events as CSAE 53 RSI MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
 	fs.BoolVar(&f.noDatagrams, "no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
 	compression := fs.String("compression", "node", "compression of keyframes and deltas: node (the node's -compression) or none (uncompressed, for clients without zstd and its dictionary)")
 	fs.Usage = func() {
@@ -101,7 +105,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var bytes, rawBytes int64
 	var lastPrint time.Time
 	var rsm csae53.MessageFrame
+	var jf j2735.MessageFrame
 	var line []byte
+	var rsis int
 	start := time.Now()
 	for {
 		u, err := s.Next()
@@ -118,6 +124,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 			}
 			return fmt.Errorf("subscription ended: %w", err)
 		}
+		if u.IsRSI {
+			rsis++
+			if err := writeRSI(out, u, &rsm); err != nil {
+				return err
+			}
+			out.Flush()
+			continue
+		}
+		if u.IsEvent {
+			continue
+		}
 		ages = append(ages, u.AgeNS)
 		bytes += int64(u.Bytes)
 		rawBytes += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
@@ -126,6 +143,15 @@ func run(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("rsm frame %d: %w", u.Seq, err)
 			}
 			line = append(csae53.AppendJSON(line[:0], &rsm), '\n')
+			out.Write(line)
+			out.Flush()
+			continue
+		}
+		if u.Encoding == wire.EncodingJ2735 {
+			if _, err := j2735.DecodeFrame(u.Encoded, &jf); err != nil {
+				return fmt.Errorf("sdsm frame %d: %w", u.Seq, err)
+			}
+			line = append(j2735.AppendJSON(line[:0], &jf), '\n')
 			out.Write(line)
 			out.Flush()
 			continue
@@ -143,13 +169,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	elapsed := time.Since(start)
 	if len(ages) == 0 {
+		if rsis > 0 {
+			fmt.Fprintf(stderr, "v2x-sub: %d RSI frames and no state in %.1fs\n", rsis, elapsed.Seconds())
+			return nil
+		}
 		return errors.New("no state update received")
 	}
 	slices.Sort(ages)
 	pct := func(p float64) float64 { return float64(ages[int(p*float64(len(ages)-1))]) / 1e3 }
 	st := s.Stats()
-	if f.csaeRSM {
-		fmt.Fprintf(stderr, "v2x-sub: %d CSAE RSM frames in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/frame\n",
+	if f.csaeRSM || f.j2735SDSM {
+		fmt.Fprintf(stderr, "v2x-sub: %d CSAE RSM / J2735 SDSM frames in %.1fs (%.1f/s); age p50 %.0fµs p99 %.0fµs max %.0fµs; %.0f bytes/frame\n",
 			len(ages), elapsed.Seconds(), float64(len(ages))/elapsed.Seconds(), pct(0.5), pct(0.99), pct(1), float64(bytes)/float64(len(ages)))
 		return nil
 	}

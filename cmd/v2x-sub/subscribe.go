@@ -1,11 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"strings"
 
+	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/csae53"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -14,6 +18,7 @@ type subFlags struct {
 	radius, rate                       float64
 	center, classes, approaches, lanes string
 	raw, csaeRSM, noDatagrams          bool
+	j2735SDSM, rsi, csaeRSI            bool
 }
 
 // Limits of the Subscribe fields (docs/protocol.md §5.8).
@@ -35,6 +40,15 @@ func (f *subFlags) subscribe() (wire.Subscribe, error) {
 	sub.Radius, sub.MaxRate = float32(f.radius), float32(f.rate)
 	if f.csaeRSM {
 		sub.Flags |= wire.SubCSAERSM
+	}
+	if f.j2735SDSM {
+		sub.Flags |= wire.SubJ2735SDSM
+	}
+	if f.rsi {
+		sub.Flags |= wire.SubRSI
+	}
+	if f.csaeRSI {
+		sub.Flags |= wire.SubCSAERSI
 	}
 	if !f.raw {
 		sub.Flags |= wire.SubPacked
@@ -96,4 +110,55 @@ func sizeVsFull(bytes, full int64) string {
 		return fmt.Sprintf("%.1fx smaller than full states", r)
 	}
 	return fmt.Sprintf("%.1fx larger than full states", 1/r)
+}
+
+// rsiLine is the JSON line of a native RSI set: the node's RSI generation
+// and the active events of the region (none: all withdrawn).
+type rsiLine struct {
+	RSI struct {
+		Seq    uint64     `json:"seq"`
+		RSUID  uint32     `json:"rsu_id"`
+		Events []rsiEvent `json:"events"`
+	} `json:"rsi"`
+}
+
+// rsiEvent is one event of an rsiLine (docs/protocol.md §5.7).
+type rsiEvent struct {
+	ID       uint16  `json:"id"`
+	Kind     string  `json:"kind"` // event or sign
+	Type     uint16  `json:"type"`
+	Priority uint8   `json:"priority"`
+	Lat      float64 `json:"lat"`
+	Lon      float64 `json:"lon"`
+	Radius   float32 `json:"radius"`
+	StartNS  int64   `json:"start_ns"` // node clock; 0: open
+	EndNS    int64   `json:"end_ns"`
+	Text     string  `json:"text"`
+}
+
+// writeRSI prints an RSI update: a native set as one JSON line {"rsi":
+// ...}, a CSAE 53 RSI MessageFrame as JSON with ASN.1 names.
+func writeRSI(w io.Writer, u *client.Update, f *csae53.MessageFrame) error {
+	if u.Encoding == wire.EncodingCSAE53 {
+		if _, err := csae53.DecodeFrame(u.Encoded, f); err != nil {
+			return fmt.Errorf("rsi frame %d: %w", u.RSISeq, err)
+		}
+		_, err := w.Write(append(csae53.AppendJSON(nil, f), '\n'))
+		return err
+	}
+	var l rsiLine
+	l.RSI.Seq, l.RSI.RSUID, l.RSI.Events = u.RSISeq, u.RSI.RSUID, []rsiEvent{}
+	for _, e := range u.RSI.Events {
+		kind := "event"
+		if e.Kind == v2x.KindSign {
+			kind = "sign"
+		}
+		l.RSI.Events = append(l.RSI.Events, rsiEvent{e.ID, kind, e.Type, e.Priority, e.Lat, e.Lon, e.Radius, e.StartNS, e.EndNS, e.Text})
+	}
+	b, err := json.Marshal(&l)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -65,5 +67,41 @@ func TestSizeVsFull(t *testing.T) {
 		if got := sizeVsFull(c.bytes, c.full); got != c.want {
 			t.Errorf("sizeVsFull(%d, %d) = %q, want %q", c.bytes, c.full, got, c.want)
 		}
+	}
+}
+
+// TestStandardOutputFlags: -j2735-sdsm, -rsi and -csae-rsi ask for what
+// they say, and the node would accept them together.
+func TestStandardOutputFlags(t *testing.T) {
+	sub, err := (&subFlags{j2735SDSM: true, rsi: true, csaeRSI: true, csaeRSM: true}).subscribe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := uint32(wire.SubJ2735SDSM | wire.SubRSI | wire.SubCSAERSI | wire.SubCSAERSM)
+	if sub.Flags&want != want {
+		t.Errorf("flags %#x, want %#x set", sub.Flags, want)
+	}
+	none, _ := (&subFlags{}).subscribe()
+	if none.Flags&want != 0 {
+		t.Errorf("default flags %#x ask for standard output", none.Flags)
+	}
+}
+
+// TestWriteRSI: a native RSI set prints as one JSON line with the event
+// fields in snake case; an empty set as "events":[].
+func TestWriteRSI(t *testing.T) {
+	var b strings.Builder
+	u := &client.Update{IsRSI: true, RSISeq: 7, RSI: v2x.RSI{RSUID: 1001, Events: []v2x.RoadEvent{{ID: 1, Kind: v2x.KindSign, Type: 1025, Priority: 3, Radius: 25, EndNS: 5, Text: "road works"}}}}
+	if err := writeRSI(&b, u, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"rsi":{"seq":7,"rsu_id":1001,"events":[{"id":1,"kind":"sign","type":1025,"priority":3,"lat":0,"lon":0,"radius":25,"start_ns":0,"end_ns":5,"text":"road works"}]}}` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %s\nwant %s", b.String(), want)
+	}
+	b.Reset()
+	u.RSI.Events = nil
+	if err := writeRSI(&b, u, nil); err != nil || !strings.Contains(b.String(), `"events":[]`) {
+		t.Errorf("empty set: %v %s", err, b.String())
 	}
 }

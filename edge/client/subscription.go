@@ -12,6 +12,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -66,7 +67,7 @@ type Subscription struct {
 	failed        error // the node rejected the subscription
 
 	stats struct {
-		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed, events atomic.Uint64
+		updates, keyframes, deltas, datagrams, resyncs, dropped, resumed, events, rsis atomic.Uint64
 	}
 }
 
@@ -125,6 +126,17 @@ type Update struct {
 	// the last state.
 	IsEvent bool
 	Event   wire.Event
+	// IsRSI says that this is not a state but an RSI frame (a
+	// subscription with wire.SubRSI or wire.SubCSAERSI receives the
+	// active roadside events of its region whenever they change): RSISeq
+	// is the node's RSI generation, RecvNS says when it came; a native
+	// frame (Encoding native) is decoded into RSI, whose Events replace
+	// what the subscriber held (none: all withdrawn); a CSAE 53 one is in
+	// Encoded (frames with the same RSISeq form one set). The other
+	// fields keep the last state.
+	IsRSI  bool
+	RSISeq uint64
+	RSI    v2x.RSI
 }
 
 // Stats counts what a subscription received.
@@ -137,6 +149,7 @@ type Stats struct {
 	Dropped   uint64 // datagrams dropped because Next fell behind
 	Resumed   uint64 // times the subscription resumed on a new connection
 	Events    uint64 // Event frames returned by Next (wire.SubEvents)
+	RSIs      uint64 // RSI frames returned by Next (wire.SubRSI, wire.SubCSAERSI)
 }
 
 // ErrRejected is matched (errors.Is) by what Next returns when the node
@@ -513,8 +526,22 @@ func (s *Subscription) Next() (*Update, error) {
 			if err := wire.DecodeEvent(it.p, &u.Event); err != nil {
 				return nil, fmt.Errorf("event %d: %w", it.h.Seq, err)
 			}
-			u.IsEvent, u.RecvNS = true, it.recv
+			u.IsEvent, u.IsRSI, u.RecvNS = true, false, it.recv
 			s.stats.events.Add(1)
+			return u, nil
+		case wire.TypeRSI:
+			u := &s.up
+			u.IsRSI, u.IsEvent, u.RecvNS, u.RSISeq = true, false, it.recv, it.h.Seq
+			u.Encoding, u.Encoded = it.h.Encoding, u.Encoded[:0]
+			u.RSI.Events = u.RSI.Events[:0]
+			if it.h.Encoding == wire.EncodingNative {
+				if err := wire.DecodeRSI(it.p, &u.RSI); err != nil {
+					return nil, fmt.Errorf("rsi %d: %w", it.h.Seq, err)
+				}
+			} else {
+				u.Encoded = append(u.Encoded, it.p...)
+			}
+			s.stats.rsis.Add(1)
 			return u, nil
 		case wire.TypeRSM:
 			u := &s.up
@@ -633,7 +660,7 @@ func (s *Subscription) resync() {
 // finish fills the timing fields of the update for frame it.
 func (s *Subscription) finish(it *item) *Update {
 	u := &s.up
-	u.IsEvent = false
+	u.IsEvent, u.IsRSI = false, false
 	u.Seq, u.TimeNS, u.IngestNS, u.RecvNS, u.Bytes = it.h.Seq, it.h.Capture, u.State.IngestNS, it.recv, it.bytes
 	s.clkMu.Lock()
 	u.OffsetNS, u.RTTNS, u.Synced = s.clk.Offset()
@@ -652,7 +679,7 @@ func (s *Subscription) finish(it *item) *Update {
 func (s *Subscription) Stats() Stats {
 	return Stats{Updates: s.stats.updates.Load(), Keyframes: s.stats.keyframes.Load(), Deltas: s.stats.deltas.Load(),
 		Datagrams: s.stats.datagrams.Load(), Resyncs: s.stats.resyncs.Load(), Dropped: s.stats.dropped.Load(),
-		Resumed: s.stats.resumed.Load(), Events: s.stats.events.Load()}
+		Resumed: s.stats.resumed.Load(), Events: s.stats.events.Load(), RSIs: s.stats.rsis.Load()}
 }
 
 // IsNodeError reports whether err is an Error frame from the node after

@@ -123,12 +123,13 @@ type Recorder struct {
 	closed   bool
 	sticky   []entry // written first in every file (Sticky)
 
-	freeMu sync.Mutex
-	free   []*[]byte // buffers to reuse, last in first out (the few in use stay warm), at most maxFree
-	queued atomic.Int64
-	stats  struct{ messages, bytes, dropped, files, deleted, errors atomic.Uint64 }
-	done   chan struct{}
-	err    error
+	freeMu  sync.Mutex
+	free    []*[]byte // buffers to reuse, last in first out (the few in use stay warm), at most maxFree
+	queued  atomic.Int64
+	stats   struct{ messages, bytes, dropped, files, deleted, errors atomic.Uint64 }
+	done    chan struct{}
+	closing chan struct{} // closed by Close
+	err     error
 	// writer state, owned by run
 	w       *mcap.Writer
 	f       *os.File
@@ -163,7 +164,7 @@ func open(cfg Config, log *slog.Logger) (*Recorder, error) {
 	}
 	// The queue holds at most QueueBytes of messages; its length bounds
 	// the number of entries (small messages) as well.
-	r := &Recorder{cfg: cfg, log: log, q: make(chan entry, 1<<16), done: make(chan struct{})}
+	r := &Recorder{cfg: cfg, log: log, q: make(chan entry, 1<<16), done: make(chan struct{}), closing: make(chan struct{})}
 	r.newBuffers()
 	if err := r.openFile(time.Now()); err != nil {
 		return nil, err
@@ -288,23 +289,35 @@ func (r *Recorder) Close() error {
 	}
 	r.closed = true
 	close(r.q)
+	close(r.closing)
 	r.mu.Unlock()
 	<-r.done
 	return r.err
 }
 
+// PollEvery is how often the writer takes what was queued. It polls
+// rather than waits on the queue so that a Write never wakes it: on a
+// small machine, waking a goroutine per message costs the writers (the
+// node's ingest and fusion goroutines) more than the message itself.
+const PollEvery = 10 * time.Millisecond
+
 func (r *Recorder) run() {
 	defer close(r.done)
 	t := time.NewTicker(r.cfg.FlushEvery)
 	defer t.Stop()
+	poll := time.NewTicker(PollEvery)
+	defer poll.Stop()
 	for {
 		select {
-		case e, ok := <-r.q:
-			if !ok {
+		case <-poll.C:
+			if r.drain() {
 				r.err = r.closeFile()
 				return
 			}
-			r.writeEntry(e)
+		case <-r.closing:
+			r.drain() // the queue is closed: all of it
+			r.err = r.closeFile()
+			return
 		case now := <-t.C:
 			if r.w != nil {
 				if err := r.w.Flush(); err != nil {
@@ -314,6 +327,21 @@ func (r *Recorder) run() {
 			if now.Sub(r.opened) >= r.cfg.MaxAge {
 				r.rotate(now)
 			}
+		}
+	}
+}
+
+// drain writes what is queued; it reports whether the queue is closed.
+func (r *Recorder) drain() (closed bool) {
+	for {
+		select {
+		case e, ok := <-r.q:
+			if !ok {
+				return true
+			}
+			r.writeEntry(e)
+		default:
+			return false
 		}
 	}
 }

@@ -855,7 +855,10 @@ type TrustMark struct {
 	Other       uint64 // another self-report id seen updating it
 	OtherStream uint64
 	OtherT      int64
-	Count       uint8 // times the other id coincided with the owner
+	Count       uint8  // times the other id coincided with the owner
+	Pair        uint32 // track whose footprint this one's claims overlap
+	PairT       int64  // self-report time of the last overlap counted
+	PairN       uint8  // overlaps counted in a row
 }
 
 // Matched returns, per measurement of the frame last folded in, the index

@@ -42,8 +42,83 @@ type camCoverage struct {
 	stream       uint64
 	source       uint32
 	last         int64 // node arrival time of its newest detection
+	born         int64 // node arrival time of its first detection
 	seen         []int64
 	rowLo, rowHi int // rows with any cell seen
+	apex         apex
+}
+
+// apex estimates where a camera stands from the shape of its detections'
+// position uncertainty. A camera measures bearing better than range, so
+// the error ellipse of a detection is longer along the line of sight:
+// the lines through the detections along their ellipses' major axes meet
+// at the camera. The point nearest to all of them (least squares, each
+// line weighted by how elongated its ellipse is) is the camera's position
+// once the lines come from several directions and pass close to it. A
+// field of view is a sector with the camera at its apex, so the apex
+// belongs to the convex hull of what the camera sees: with it the hull
+// covers the ground between the camera and its detections at once,
+// instead of after traffic has passed everywhere.
+type apex struct {
+	a11, a12, a22 float64 // Σ w (I - u uᵀ)
+	b1, b2        float64 // Σ w (I - u uᵀ) p
+	c             float64 // Σ w pᵀ (I - u uᵀ) p
+	w             float64 // Σ w
+	n             int     // lines
+}
+
+// Apex acceptance: enough lines, from directions spread enough that the
+// estimate is determined in both axes, meeting within apexResidual (RMS,
+// metres) of the estimate; detections whose ellipse is rounder than
+// apexMinElongation say nothing about the line of sight.
+const (
+	apexMinLines      = 30
+	apexMinSpread     = 0.05 // smallest eigenvalue of Σ w (I - u uᵀ), per unit of weight
+	apexResidual      = 1.5
+	apexMinElongation = 0.2 // (λ1-λ2)/(λ1+λ2)
+)
+
+// add takes the line through e, n along the major axis of the covariance.
+func (a *apex) add(e, n float64, ee, en, nn float32) {
+	if ee <= 0 || nn <= 0 {
+		return
+	}
+	d, tr := float64(ee)-float64(nn), float64(ee)+float64(nn)
+	r := math.Sqrt(d*d + 4*float64(en)*float64(en))
+	w := r / tr // (λ1-λ2)/(λ1+λ2)
+	if w < apexMinElongation {
+		return
+	}
+	th := 0.5 * math.Atan2(2*float64(en), d) // major axis, from east
+	ux, uy := math.Cos(th), math.Sin(th)
+	m11, m12, m22 := 1-ux*ux, -ux*uy, 1-uy*uy
+	a.a11 += w * m11
+	a.a12 += w * m12
+	a.a22 += w * m22
+	a.b1 += w * (m11*e + m12*n)
+	a.b2 += w * (m12*e + m22*n)
+	a.c += w * (e*(m11*e+m12*n) + n*(m12*e+m22*n))
+	a.w += w
+	a.n++
+}
+
+// estimate returns the camera's position when the lines determine it.
+func (a *apex) estimate() (e, n float64, ok bool) {
+	if a.n < apexMinLines {
+		return 0, 0, false
+	}
+	tr, det := a.a11+a.a22, a.a11*a.a22-a.a12*a.a12
+	lmin := tr/2 - math.Sqrt(math.Max(0, tr*tr/4-det))
+	if lmin < apexMinSpread*a.w || det <= 0 {
+		return 0, 0, false
+	}
+	e = (a.a22*a.b1 - a.a12*a.b2) / det
+	n = (a.a11*a.b2 - a.a12*a.b1) / det
+	res := a.c - 2*(e*a.b1+n*a.b2) + e*(a.a11*e+a.a12*n) + n*(a.a12*e+a.a22*n)
+	if res/a.w > apexResidual*apexResidual {
+		return 0, 0, false
+	}
+	return e, n, true
 }
 
 type pt struct{ x, y float64 }
@@ -107,6 +182,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 	if take != nil {
 		clear(take.seen)
 		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
+		take.apex, take.born = apex{}, 0
 		c.dirty, c.builtAt = true, 0 // forget what it stood for at the next rebuild
 		return take
 	}
@@ -121,7 +197,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 // at t (camera, on the node clock) and arrived at ingest. The cells keep
 // arrival times: capture times of different cameras are only as
 // consistent as their clock corrections, arrival times share one clock.
-func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64) {
+func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn float32) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
 	k := c.index(e, n)
@@ -134,10 +210,14 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)
+		if cm.born == 0 {
+			cm.born = t
+		}
 		if cm.seen[k] == 0 {
 			c.dirty = true // a new cell: rebuild soon
 		}
 		cm.seen[k] = max(cm.seen[k], t)
+		cm.apex.add(e, n, ee, en, nn)
 		cm.rowLo, cm.rowHi = min(cm.rowLo, k/c.w), max(cm.rowHi, k/c.w)
 	}
 }
@@ -146,6 +226,25 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 func (c *coverage) alive(now int64, within int64) bool {
 	return c.camLast > 0 && now-c.camLast <= within
 }
+
+// learning reports whether some running camera (a detection within
+// alive) sent its first detection less than learn ago: its coverage is
+// still being learned.
+func (c *coverage) learning(now, alive, learn int64) bool {
+	for i := range c.cams {
+		cm := &c.cams[i]
+		if cm.born != 0 && now-cm.last <= alive && now-cm.born < learn {
+			return true
+		}
+	}
+	return false
+}
+
+// mayCover reports whether e, n lies where cameras may see: anywhere on
+// the grid (coverageSpan of the reference point). Where cameras have
+// shown nothing yet, nothing says they do not see: a camera's range is
+// known only once traffic has passed at its far end.
+func (c *coverage) mayCover(e, n float64) bool { return c.index(e, n) >= 0 }
 
 // isCovered reports whether e, n lies in the learned coverage.
 func (c *coverage) isCovered(e, n float64) bool {
@@ -186,13 +285,88 @@ func (c *coverage) rebuild(memory int64) {
 			y0 := float64(j-c.half) + 0.5
 			c.pts = append(c.pts, pt{float64(lo-c.half) + 0.5, y0}, pt{float64(hi-c.half) + 0.5, y0})
 		}
-		if len(c.pts) < 6 { // fewer than three rows: no area yet
+		if e, n, ok := cm.apex.estimate(); ok && len(c.pts) >= 4 {
+			c.pts = append(c.pts, pt{e / c.cell, n / c.cell})
+		} else if len(c.pts) < 6 { // fewer than three rows: no area yet
 			continue
 		}
 		c.hull = convexHull(c.pts, c.hull[:0])
 		c.fill(c.hull)
 	}
+	for i := range c.cams {
+		c.fillSector(&c.cams[i], since)
+	}
 }
+
+// fillSector marks the cells inside the sector a camera whose position
+// is known (apex) has shown it sees: from its position, between the
+// outermost bearings of the cells it saw within memory, out to the
+// farthest of them. A field of view is such a sector, wider and deeper
+// than what was seen, so the estimate lies inside it. Cell centres stand
+// for detections anywhere in the cell: each bearing and range is taken
+// at the cell's worst corner, so the margin is half a cell's diagonal.
+func (c *coverage) fillSector(cm *camCoverage, since int64) {
+	ae, an, ok := cm.apex.estimate()
+	if !ok {
+		return
+	}
+	half := c.cell * math.Sqrt2 / 2
+	var ref, lo, hi, far float64
+	first := true
+	for j := cm.rowLo; j <= cm.rowHi; j++ {
+		row := cm.seen[j*c.w : (j+1)*c.w]
+		for x, t := range row {
+			if t == 0 || t <= since {
+				continue
+			}
+			de := (float64(x-c.half)+0.5)*c.cell - ae
+			dn := (float64(j-c.half)+0.5)*c.cell - an
+			r := math.Hypot(de, dn)
+			if r < sectorMinRange {
+				continue
+			}
+			b := math.Atan2(de, dn)
+			if first {
+				ref, lo, hi, first = b, math.Inf(1), math.Inf(-1), false
+			}
+			d := math.Remainder(b-ref, 2*math.Pi)
+			m := math.Asin(half/r) + sectorBearingMargin
+			lo, hi = math.Min(lo, d+m), math.Max(hi, d-m)
+			far = math.Max(far, r-half-sectorRangeMargin)
+		}
+	}
+	if first || hi-lo <= 0 || hi-lo > sectorMaxSpan || far < sectorMinRange {
+		return
+	}
+	// Rasterise: cells whose centre lies within the sector.
+	i0, i1 := int(math.Floor((ae-far)/c.cell))+c.half, int(math.Floor((ae+far)/c.cell))+c.half
+	j0, j1 := int(math.Floor((an-far)/c.cell))+c.half, int(math.Floor((an+far)/c.cell))+c.half
+	for j := max(j0, 0); j <= min(j1, c.w-1); j++ {
+		dn := (float64(j-c.half)+0.5)*c.cell - an
+		for i := max(i0, 0); i <= min(i1, c.w-1); i++ {
+			de := (float64(i-c.half)+0.5)*c.cell - ae
+			if de*de+dn*dn > far*far {
+				continue
+			}
+			if d := math.Remainder(math.Atan2(de, dn)-ref, 2*math.Pi); d >= lo && d <= hi {
+				c.covered[j*c.w+i] = true
+			}
+		}
+	}
+}
+
+// Sector bounds: cells nearer the camera than sectorMinRange say little
+// about its bearings; a span wider than sectorMaxSpan is no camera's.
+// Detections lie off their objects by the camera's noise, most along the
+// line of sight and growing with range (about a metre at 100 m): the
+// sector's depth and bearings keep margins of several sigmas inside what
+// was seen.
+const (
+	sectorRangeMargin   = 5.0                 // m
+	sectorBearingMargin = 1.5 * math.Pi / 180 // rad
+	sectorMinRange      = 8.0                 // m
+	sectorMaxSpan       = 150 * math.Pi / 180 // rad
+)
 
 // fill marks the cells whose centre lies inside (or on) a convex polygon
 // (counter-clockwise, in cell units): per row of cells, the span of the
@@ -309,6 +483,7 @@ func (c *coverage) reset() {
 	for i := range c.cams {
 		clear(c.cams[i].seen)
 		c.cams[i].rowLo, c.cams[i].rowHi = c.w, -1
+		c.cams[i].apex, c.cams[i].born = apex{}, 0
 	}
 	c.builtAt = 0
 }

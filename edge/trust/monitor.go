@@ -84,6 +84,13 @@ type Monitor struct {
 	hasLast  bool
 	now      int64 // newest node time seen
 	sweptAt  int64
+	pairAt   int64       // node time of the last pair pass
+	items    []pairItem  // scratch of the pair pass
+	vitems   []claimItem // scratch of the lockstep pass
+	items2   []pairItem  // ... and their sorted copies
+	vitems2  []claimItem
+	bins     [pairBins + 1]int32
+	learning bool // camera coverage is still being learned (as of the last Cycle)
 	C        Counters
 }
 
@@ -91,7 +98,9 @@ type Monitor struct {
 func New(cfg Config) *Monitor {
 	cfg.SetDefaults()
 	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), msgs: make(map[msgKey]msgState, 256),
-		vehicles: make(map[uint64]vehState, 256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64)}
+		vehicles: make(map[uint64]vehState, 256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64),
+		items: make([]pairItem, 0, 256), vitems: make([]claimItem, 0, 256),
+		items2: make([]pairItem, 0, 256), vitems2: make([]claimItem, 0, 256)}
 }
 
 // Config returns the monitor's configuration, defaults filled.

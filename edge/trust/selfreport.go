@@ -23,7 +23,26 @@ type msgState struct {
 	varPos       float64 // m², reported (or default) position variance
 	same         uint8   // consecutive reports at exactly the same position while moving
 	blockedUntil int64   // refused until this capture time
+	heading      float64 // degrees
+	// The anchor of the heading check: an earlier report, at least
+	// headingBase before the newest, its position, heading and variance.
+	at             int64
+	ae, an, ah, av float64
 }
+
+// The heading check compares the reported heading with the direction of
+// travel over at least headingBase (at 10 Hz, consecutive positions lie
+// closer than their noise). It judges only a vehicle moving at least
+// headingMinSpeed at both ends (below, heading is noise) that covered
+// enough ground for its direction to be known within 90° at PosSigmas/2
+// sigmas of the reported position noise. The direction of travel must lie
+// on the arc between the two reported headings (a turning vehicle's chord
+// does), within headingSlack plus the angle the position noise allows.
+const (
+	headingBase     = int64(1e9) // ns
+	headingMinSpeed = 3.0        // m/s
+	headingSlack    = 10.0       // degrees: heading sensor noise and the arc's curvature
+)
 
 // vehState is the newest self-report of one vehicle id from the stream
 // that owns the id (the first to send it, until it falls silent).
@@ -32,7 +51,16 @@ type vehState struct {
 	t      int64
 	e, n   float64
 	ve, vn float64
+	h      float64 // heading, degrees
 	varPos float64
+	born   int64 // capture time of its first report from this stream
+	// lockstep check state (pairs.go): the other id of this stream being
+	// compared, the capture time of the last comparison, comparisons in a
+	// row within tolerance, and the reference offset along and across
+	pair       uint64
+	pairT      int64
+	pairN      uint8
+	offA, offX float32
 }
 
 const defaultPosVar = 4.0 // m², when a self-report gives no accuracy
@@ -53,7 +81,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		if m.camKey != (camKey{x.Stream, x.Source}) || m.cam == nil {
 			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source, x.IngestNS)
 		}
-		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS)
+		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS, x.CovEE, x.CovEN, x.CovNN)
 		return true
 	}
 	k := msgKey{x.Stream, x.LocalID}
@@ -62,7 +90,8 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		m.C.Quarantined++
 		return false
 	}
-	cur := msgState{t: x.TimeNS, e: e, n: n, lat: x.Lat, lon: x.Lon, speed: float64(x.Speed), varPos: defaultPosVar}
+	cur := msgState{t: x.TimeNS, e: e, n: n, lat: x.Lat, lon: x.Lon, speed: float64(x.Speed), varPos: defaultPosVar,
+		heading: float64(x.Heading)}
 	if x.CovEE > 0 {
 		cur.varPos = float64(max(x.CovEE, x.CovNN))
 	}
@@ -135,6 +164,9 @@ func (m *Monitor) selfChecks(x *track.Measurement, cur, prev *msgState, seen boo
 	if d > want+tol {
 		return wire.CheckPosSpeed, d
 	}
+	if c, v := m.headingCheck(cur, prev, vehicle); c != wire.CheckNone {
+		return c, v
+	}
 	// A moving vehicle's position changes: the same position to the last
 	// bit three times while claiming speed is a frozen (constant) position.
 	if v > 1 && x.Lat == prev.lat && x.Lon == prev.lon {
@@ -146,14 +178,64 @@ func (m *Monitor) selfChecks(x *track.Measurement, cur, prev *msgState, seen boo
 	return wire.CheckNone, 0
 }
 
+// headingCheck runs the heading check of cur against the anchor kept in
+// prev, and moves the anchor forward into cur.
+func (m *Monitor) headingCheck(cur, prev *msgState, vehicle bool) (wire.Check, float64) {
+	cur.at, cur.ae, cur.an, cur.ah, cur.av = prev.at, prev.ae, prev.an, prev.ah, prev.av
+	if prev.at == 0 || cur.t-prev.at > 3*headingBase || prev.speed < headingMinSpeed {
+		// no anchor, too old, or the vehicle slowed: anchor afresh
+		cur.at, cur.ae, cur.an, cur.ah, cur.av = prev.t, prev.e, prev.n, prev.heading, prev.varPos
+		if prev.speed < headingMinSpeed {
+			cur.at = 0
+		}
+		return wire.CheckNone, 0
+	}
+	if cur.t-cur.at < headingBase {
+		return wire.CheckNone, 0
+	}
+	// Judge, then re-anchor here.
+	defer func() { cur.at, cur.ae, cur.an, cur.ah, cur.av = cur.t, cur.e, cur.n, cur.heading, cur.varPos }()
+	if !vehicle || cur.speed < headingMinSpeed {
+		return wire.CheckNone, 0
+	}
+	d := math.Hypot(cur.e-cur.ae, cur.n-cur.an)
+	noise := m.cfg.PosSigmas / 2 * math.Sqrt(cur.varPos+cur.av)
+	if d <= noise {
+		return wire.CheckNone, 0
+	}
+	course := math.Atan2(cur.e-cur.ae, cur.n-cur.an) * 180 / math.Pi
+	tol := math.Asin(noise/d)*180/math.Pi + headingSlack
+	if off := arcDistance(course, cur.ah, cur.heading); off > tol {
+		return wire.CheckHeading, off
+	}
+	return wire.CheckNone, 0
+}
+
+// arcDistance returns how far (degrees) angle x lies from the shorter arc
+// between headings a and b.
+func arcDistance(x, a, b float64) float64 {
+	w := func(v float64) float64 { return math.Remainder(v, 360) }
+	span := w(b - a) // signed, -180..180
+	off := w(x - a)
+	if (span >= 0 && off >= 0 && off <= span) || (span < 0 && off <= 0 && off >= span) {
+		return 0
+	}
+	return math.Min(math.Abs(off), math.Abs(w(x-b)))
+}
+
 // vehicleCheck compares a self-report with the newest one of the same
 // vehicle id from the stream that owns the id: a second stream claiming
 // the vehicle elsewhere, or an older report of it, is lying (a teleport
 // or a replay). A stream takes an id over when its owner fell silent.
 func (m *Monitor) vehicleCheck(x *track.Measurement, cur *msgState) (wire.Check, float64) {
 	sin, cos := math.Sincos(float64(x.Heading) * math.Pi / 180)
-	now := vehState{stream: x.Stream, t: x.TimeNS, e: cur.e, n: cur.n, ve: cur.speed * sin, vn: cur.speed * cos, varPos: cur.varPos}
+	now := vehState{stream: x.Stream, t: x.TimeNS, e: cur.e, n: cur.n, ve: cur.speed * sin, vn: cur.speed * cos, h: float64(x.Heading),
+		varPos: cur.varPos}
 	v, ok := m.vehicles[x.LocalID]
+	now.born = x.TimeNS
+	if ok && v.stream == x.Stream {
+		now.born, now.pair, now.pairT, now.pairN, now.offA, now.offX = v.born, v.pair, v.pairT, v.pairN, v.offA, v.offX
+	}
 	switch {
 	case !ok || v.stream == x.Stream:
 		m.vehicles[x.LocalID] = now

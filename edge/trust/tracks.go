@@ -37,7 +37,7 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 			mk.Other = 0
 		case mk.Owner == x.LocalID && mk.OwnerStream == x.Stream:
 			mk.OwnerT = max(mk.OwnerT, x.TimeNS)
-			if mk.Other != 0 && x.TimeNS-mk.OtherT <= win && m.coincide(x.LocalID, mk.Other) {
+			if mk.Other != 0 && x.TimeNS-mk.OtherT <= win && m.coincide(x.LocalID, mk.Other, size(t.Length, defaultLength), size(t.Width, defaultWidth)) {
 				mk.Count++
 			} else if mk.Other != 0 && x.TimeNS-mk.OtherT <= win {
 				mk.Count = 0
@@ -76,6 +76,8 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 	m.recover(now)
 	alive := m.cov.alive(now, int64(m.cfg.CameraAlive))
 	m.cov.rebuild(int64(m.cfg.CoverageMemory))
+	m.learning = alive && m.cov.learning(now, int64(m.cfg.CameraAlive), int64(m.cfg.CoverageLearn))
+	m.pairs(tracks, now)
 	after := int64(m.cfg.GhostAfter)
 	for i := range tracks {
 		t := &tracks[i]
@@ -158,7 +160,14 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 			return false
 		}
 		if mk.Flags&flagShown == 0 && m.cov.alive(now, int64(m.cfg.CameraAlive)) {
-			if e, n := t.Position(); m.covered(t, e, n) {
+			e, n := t.Position()
+			if m.covered(t, e, n) {
+				return false
+			}
+			// While a camera's coverage is still being learned, a claim
+			// where cameras may see waits for a camera to confirm it or
+			// for the coverage to leave it outside.
+			if m.learning && m.cov.mayCover(e, n) {
 				return false
 			}
 		}
@@ -169,17 +178,17 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 
 // sybilRepeats is how many times in a row two ids must coincide on one
 // track: two honest vehicles' independent position noise does not keep
-// them within sybilDistance for long.
+// their claimed bodies overlapping for long.
 const (
-	sybilRepeats  = 3
-	sybilDistance = 1.0 // m
-	sybilSpeed    = 0.5 // m/s
-	sybilMoving   = 2.0 // m/s: a stopped queue is not judged
+	sybilRepeats = 3
+	sybilSpeed   = 0.5 // m/s
+	sybilMoving  = 2.0 // m/s: a stopped queue is not judged
 )
 
 // coincide reports whether the newest reports of two vehicle ids are at
-// the same place with the same velocity, while moving.
-func (m *Monitor) coincide(a, b uint64) bool {
+// the same place (their bodies, length by width, overlap) with the same
+// velocity, while moving.
+func (m *Monitor) coincide(a, b uint64, length, width float64) bool {
 	va, ok1 := m.vehicles[a]
 	vb, ok2 := m.vehicles[b]
 	if !ok1 || !ok2 || math.Abs(float64(va.t-vb.t)) > float64(m.cfg.SybilWindow) {
@@ -188,7 +197,15 @@ func (m *Monitor) coincide(a, b uint64) bool {
 	if math.Hypot(va.ve, va.vn) < sybilMoving {
 		return false
 	}
-	return math.Hypot(va.e-vb.e, va.n-vb.n) < sybilDistance && math.Hypot(va.ve-vb.ve, va.vn-vb.vn) < sybilSpeed
+	if math.Hypot(va.ve-vb.ve, va.vn-vb.vn) >= sybilSpeed {
+		return false
+	}
+	// Same place: the two claimed bodies overlap (along the heading,
+	// within a length; across it, within a width).
+	sp := math.Hypot(va.ve, va.vn)
+	s, c := va.ve/sp, va.vn/sp
+	de, dn := vb.e-va.e, vb.n-va.n
+	return math.Abs(de*s+dn*c) < length && math.Abs(de*c-dn*s) < width
 }
 
 // Reset forgets what depends on the ENU frame (a MAP moved the reference

@@ -127,13 +127,25 @@ func TestHonestVehicleSeenByCameraIsNoGhost(t *testing.T) {
 	}
 }
 
+// A vehicle outside camera coverage is held while the camera's coverage
+// is being learned (trust.coverage_learn after its first detection) and
+// shown once it is learned.
 func TestSelfReportOutsideCoverageShown(t *testing.T) {
 	w := newTestWorld()
 	t0 := w.learn(0)
 	w.selfReport(t0+100e6, 2, 7, 0, -60) // behind the camera
 	w.m.Cycle(w.tr.Tracks(), t0+100e6)
-	if !w.shown(7, t0+100e6) {
-		t.Fatal("a vehicle outside camera coverage was held")
+	if w.shown(7, t0+100e6) {
+		t.Fatal("a self-report shown while the coverage is being learned")
+	}
+	now := t0 + 100e6
+	for ; now < int64(w.m.Config().CoverageLearn)+200e6; now += 100e6 {
+		w.camera(now, [2]float64{0, 30})
+		w.selfReport(now+1e6, 2, 7, 0, -60)
+		w.m.Cycle(w.tr.Tracks(), now+1e6)
+	}
+	if !w.shown(7, now) {
+		t.Fatal("a vehicle outside camera coverage was held after the coverage was learned")
 	}
 }
 

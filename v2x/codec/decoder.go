@@ -34,6 +34,7 @@ type j2735Codec struct {
 	bsm  j2735.BSM
 	spat j2735.SPAT
 	mp   j2735.MapData
+	sdsm j2735.SensorDataSharingMessage
 }
 
 func (d *Decoder) now() time.Time {
@@ -94,6 +95,8 @@ func (j *j2735Codec) decode(b []byte) (int, error) {
 		err = frameError("j2735", "value.SPAT.", f.ValueBit, j.d.DecodeSPAT(f.Value, &j.spat))
 	case j2735.IDMap:
 		err = frameError("j2735", "value.MapData.", f.ValueBit, j.d.DecodeMapData(f.Value, &j.mp))
+	case j2735.IDSDSM:
+		err = frameError("j2735", "value.SensorDataSharingMessage.", f.ValueBit, j.d.DecodeSDSM(f.Value, &j.sdsm))
 	}
 	if err != nil {
 		return 0, err

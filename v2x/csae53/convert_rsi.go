@@ -72,7 +72,8 @@ func b2i(b bool) int {
 // 8 events and 16 signs (the schema's limits; an error beyond), located
 // relative to the first one's position, radius in 0.1 m, priority in the
 // top three bits, text as an IA5 textString (non-ASCII bytes become '?'),
-// validity as minutes of the year (UTC).
+// validity as minutes of the year (UTC; the start rounded down, the end
+// up).
 func RSIFromModel(in *v2x.RSI, msgCnt uint8, out *RoadSideInformation) error {
 	var nev, nsign int
 	for i := range in.Events {
@@ -113,7 +114,8 @@ func RSIFromModel(in *v2x.RSI, msgCnt uint8, out *RoadSideInformation) error {
 			td.HasStartTime, td.StartTime = true, moy(e.StartNS)
 		}
 		if e.EndNS != 0 {
-			td.HasEndTime, td.EndTime = true, moy(e.EndNS)
+			// Rounded up: minutes never end an event early.
+			td.HasEndTime, td.EndTime = true, moy(e.EndNS+int64(time.Minute)-1)
 		}
 		hasTD := td.HasStartTime || td.HasEndTime
 		prio := RSIPriority{min(e.Priority, 7) << 5}

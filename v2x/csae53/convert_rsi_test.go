@@ -52,6 +52,15 @@ func TestRSIRoundTrip(t *testing.T) {
 			t.Errorf("event %d: %+v, want %+v", i, e, w)
 		}
 	}
+	// An end within a minute is rounded up, never early.
+	in.Events[0].EndNS = start + int64(90*time.Second)
+	if err := RSIFromModel(&in, 7, &m); err != nil {
+		t.Fatal(err)
+	}
+	m.ToModel(start, &out)
+	if got := out.Events[0].EndNS; got != start+int64(2*time.Minute) {
+		t.Errorf("end %v after the start, want 2m0s", time.Duration(got-start))
+	}
 	if err := RSIFromModel(&v2x.RSI{}, 0, &m); err == nil {
 		t.Error("an RSI without events encoded")
 	}

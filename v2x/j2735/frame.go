@@ -16,6 +16,7 @@ const (
 	IDSSM  = 30
 	IDTIM  = 31
 	IDPSM  = 32
+	IDSDSM = 41
 )
 
 // MessageFrame is a decoded MessageFrame: its message id and the UPER of
@@ -71,6 +72,12 @@ func (dec *Decoder) value(b []byte, v interface{ DecodeUPER(*uper.Decoder) }, wh
 	return nil
 }
 
+// DecodeSDSM decodes a SensorDataSharingMessage value (a MessageFrame's
+// Value with id IDSDSM) into m, reusing its slices.
+func (dec *Decoder) DecodeSDSM(b []byte, m *SensorDataSharingMessage) error {
+	return dec.value(b, m, "sdsm")
+}
+
 // DecodeFrame decodes one MessageFrame from b into f; see Decoder.Decode.
 func DecodeFrame(b []byte, f *MessageFrame) (int, error) {
 	var d Decoder
@@ -87,6 +94,12 @@ func DecodeSPAT(b []byte, s *SPAT) error {
 func DecodeMapData(b []byte, m *MapData) error {
 	var d Decoder
 	return d.DecodeMapData(b, m)
+}
+
+// DecodeSDSM decodes an SDSM value into m; see Decoder.DecodeSDSM.
+func DecodeSDSM(b []byte, m *SensorDataSharingMessage) error {
+	var d Decoder
+	return d.DecodeSDSM(b, m)
 }
 
 // AppendFrame appends the UPER of a MessageFrame.
@@ -126,8 +139,21 @@ func AppendMapData(b []byte, m *MapData) ([]byte, error) {
 	return append(b, out...), nil
 }
 
+// AppendSDSM appends the UPER of a SensorDataSharingMessage, the value of
+// a MessageFrame with id IDSDSM.
+func AppendSDSM(b []byte, m *SensorDataSharingMessage) ([]byte, error) {
+	var e uper.Encoder
+	e.Reset(b[len(b):])
+	m.EncodeUPER(&e)
+	out, err := e.Bytes()
+	if err != nil {
+		return b, fmt.Errorf("j2735 sdsm: %w", err)
+	}
+	return append(b, out...), nil
+}
+
 // WriteText writes f under name: its messageId and its value, decoded
-// for the messages this package knows (BSM, SPAT, MapData), else (also
+// for the messages this package knows (BSM, SPAT, MapData, SDSM), else (also
 // when the value does not decode) as its octets.
 func (f *MessageFrame) WriteText(w asn1text.Writer, name string) {
 	w.Begin(name, asn1text.Sequence)
@@ -148,6 +174,9 @@ func (f *MessageFrame) WriteText(w asn1text.Writer, name string) {
 	case IDMap:
 		m := new(MapData)
 		v, vname, err = m, "MapData", d.DecodeMapData(f.Value, m)
+	case IDSDSM:
+		m := new(SensorDataSharingMessage)
+		v, vname, err = m, "SensorDataSharingMessage", d.DecodeSDSM(f.Value, m)
 	}
 	if v != nil && err == nil {
 		w.Begin("value", asn1text.Choice)

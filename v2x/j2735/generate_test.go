@@ -13,7 +13,7 @@ import (
 // generate does, and fails if the committed file differs.
 func TestGeneratedUpToDate(t *testing.T) {
 	var mods []*asn1spec.Module
-	for _, f := range []string{"asn/spat-map.asn", "asn/bsm-partii.asn"} {
+	for _, f := range []string{"asn/spat-map.asn", "asn/bsm-partii.asn", "asn/sdsm.asn"} {
 		m, err := asn1spec.ParseFile(f)
 		if err != nil {
 			t.Fatal(err)
@@ -24,8 +24,8 @@ func TestGeneratedUpToDate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := asn1gen.Generate(spec, asn1gen.Options{Package: "j2735", Roots: []string{"SPAT", "MapData", "VehicleSafetyExtensions"},
-		Source: "asn/spat-map.asn asn/bsm-partii.asn", Command: "v2x-asn1gen -pkg j2735 -root SPAT,MapData,VehicleSafetyExtensions"})
+	got, err := asn1gen.Generate(spec, asn1gen.Options{Package: "j2735", Roots: []string{"SPAT", "MapData", "VehicleSafetyExtensions", "SensorDataSharingMessage"},
+		Source: "asn/spat-map.asn asn/bsm-partii.asn asn/sdsm.asn", Command: "v2x-asn1gen -pkg j2735 -root SPAT,MapData,VehicleSafetyExtensions,SensorDataSharingMessage"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -303,6 +303,7 @@ func TestSpecFlags(t *testing.T) {
 	tb := d.table(t, "6.7 Flags", "field", "bit", "name")
 	flags := map[string]int64{"HasCov": objHasCov, "Ingress": laneIngress, "SubCenter": SubCenter, "SubPacked": SubPacked,
 		"SubNoDatagram": SubNoDatagram, "SubCSAERSM": SubCSAERSM, "SubUncompressed": SubUncompressed, "SubEvents": SubEvents,
+		"SubJ2735SDSM": SubJ2735SDSM, "SubRSI": SubRSI, "SubCSAERSI": SubCSAERSI,
 		"Keyframe": StateKeyframe, "UpdateKeyframe": UpdateKeyframe}
 	seen := map[string]bool{}
 	for i, r := range tb.rows {

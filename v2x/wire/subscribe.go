@@ -38,6 +38,22 @@ const (
 	// quarantines) on the subscriber stream besides the states. Only an
 	// identity with the operator role may ask for them.
 	SubEvents = 1 << 5
+	// SubJ2735SDSM asks for the fused objects as SAE J2735 (2024)
+	// SensorDataSharingMessage MessageFrames (frame type RSM, encoding
+	// J2735, at most 256 objects each) instead of State or Update frames,
+	// for an RSU to broadcast. It overrides SubPacked; with SubCSAERSM
+	// both are sent.
+	SubJ2735SDSM = 1 << 6
+	// SubRSI asks for the active roadside events and signs that touch the
+	// subscription's region as native RSI frames (type RSI, encoding
+	// native), besides the states: the whole set again whenever it
+	// changes, an RSI with no events when none is left.
+	SubRSI = 1 << 7
+	// SubCSAERSI asks for the same sets as CSAE 53-2017 RSI MessageFrames
+	// (type RSI, encoding CSAE53; at most 8 events and 16 signs each, one
+	// set in frames of the same Seq), for an RSU to broadcast; an empty
+	// set comes as a native RSI with no events.
+	SubCSAERSI = 1 << 8
 )
 
 // Subscribe asks the node for state updates. It is the first frame on a
