@@ -86,6 +86,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.w = newWorld(newFusionConfig(&cfg), log, &m.fusion, n.in, n.hub, f)
 	n.w.names = &n.names
+	n.w.ownerCapped = func(owner uint64, c int) { n.quotas.ExceededOwner(owner, quota.LiveObjects, c) }
 	n.bc = broadcast{hub: n.hub, cfg: newBroadcastConfig(&cfg), m: &m.bc}
 	if cfg.NATS.Enabled() {
 		up, err := uplink.New(cfg.NATS, log, m.reg)
