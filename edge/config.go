@@ -15,6 +15,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
+	"github.com/v2x-edge/v2x-edge/edge/uplink"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
@@ -135,6 +136,10 @@ type Config struct {
 	RecordMaxFile  int64         `json:"record_max_file"`  // bytes: a new file begins at this size (256 MiB)
 	RecordMaxAge   time.Duration `json:"record_max_age"`   // ... or at this age (10 min)
 	RecordMaxTotal int64         `json:"record_max_total"` // bytes: the oldest files are deleted to keep the directory under it (4 GiB)
+
+	// NATS is the uplink to a NATS cluster (edge/uplink): the fused state
+	// and the events of this node for city platforms. Off without URLs.
+	NATS uplink.Config `json:"nats"`
 }
 
 // DefaultUPERIdentity is the raw UPER listener's identity by default: a
@@ -224,6 +229,7 @@ func (c *Config) SetDefaults() {
 		c.Workers = runtime.NumCPU()
 	}
 	c.XDPLimits = c.XDPLimits.WithDefaults()
+	c.NATS.SetDefaults()
 }
 
 // DefaultConfig returns a Config with every default set and no reference
@@ -349,6 +355,9 @@ func (c *Config) Validate() error {
 		if d.v <= 0 {
 			errs = append(errs, fmt.Errorf("%s must be positive, is %v", d.name, d.v))
 		}
+	}
+	if err := c.NATS.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

@@ -55,6 +55,38 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.RecordMaxAge, "record-max-age", c.RecordMaxAge, "begin a new recording file at this age")
 	fs.Var(&sizeFlag{&c.RecordMaxTotal}, "record-max-total", "delete the oldest recording files to keep the directory under this `size` (4GiB)")
 	fs.DurationVar(&c.FrameTimeout, "frame-timeout", c.FrameTimeout, "a frame must arrive whole within this of its first byte, else its stream is reset")
+	fs.Var(&listFlag{&c.NATS.URLs}, "nats", "publish the fused state and the events to these NATS servers: comma-separated `urls` (empty: off; needs -node-id)")
+	fs.StringVar(&c.NATS.NodeID, "node-id", c.NATS.NodeID, "this node's `id` in the NATS subjects v2x.REGION.ID.state and .events")
+	fs.StringVar(&c.NATS.Region, "region", c.NATS.Region, "this node's `region` in its NATS subjects")
+	fs.StringVar(&c.NATS.CredsFile, "nats-creds", c.NATS.CredsFile, "NATS credentials `file` (user JWT and NKey seed)")
+	fs.StringVar(&c.NATS.Stream, "nats-stream", c.NATS.Stream, "JetStream stream of the events (created with subjects v2x.*.*.events when missing)")
+	fs.IntVar(&c.NATS.Replicas, "nats-replicas", c.NATS.Replicas, "replicas of the events stream when the node creates it")
+	fs.Float64Var(&c.NATS.StateRate, "nats-state-rate", c.NATS.StateRate, "states published on NATS per second at most")
+	fs.DurationVar(&c.NATS.KeyframeInterval, "nats-keyframe-interval", c.NATS.KeyframeInterval, "a state keyframe on NATS at least this often, deltas between")
+	fs.IntVar(&c.NATS.Window, "nats-window", c.NATS.Window, "events awaiting the stream's acknowledgement at once (1: the stream keeps the node's order under faults; more: faster)")
+	fs.IntVar(&c.NATS.Buffer, "nats-buffer", c.NATS.Buffer, "events buffered while NATS is unreachable; more are dropped and counted")
+}
+
+// listFlag is a comma-separated list of strings; "" is none.
+type listFlag struct{ p *[]string }
+
+func (f *listFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	return strings.Join(*f.p, ",")
+}
+
+func (f *listFlag) Get() any { return *f.p }
+
+func (f *listFlag) Set(s string) error {
+	*f.p = nil
+	for _, v := range strings.Split(s, ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			*f.p = append(*f.p, v)
+		}
+	}
+	return nil
 }
 
 // refFlag is -ref: RefLat and RefLon as "lat,lon"; "" while unset (NaN).

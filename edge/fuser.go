@@ -12,8 +12,11 @@ import (
 type fuser interface {
 	// UpdateFrame folds in one sensor frame: measurements of one source
 	// captured at one time (node clock), with their positions in the
-	// current ENU frame in e and n.
-	UpdateFrame(ms []measurement, e, n []float64)
+	// current ENU frame in e and n. It returns how many measurements it
+	// refused to start an object for, because their owner already holds
+	// its Measurement.OwnerLimit of objects, and whether the frame changed
+	// an object subscribers get (a confirmed one).
+	UpdateFrame(ms []measurement, e, n []float64) (capped int, visible bool)
 	// Reframe moves every object from one ENU frame into another (a MAP
 	// arrived with a new reference point).
 	Reframe(from, to *geo.Frame)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
 	"sync/atomic"
 	"time"
 
@@ -73,10 +74,18 @@ type source struct {
 	// mapSum is the digest of the MAP frame being ingested (mapRepeat),
 	// recorded as the last MAP once queued; 0: none.
 	mapSum uint64
+	// ownerKey and ownerLimit are the sender's Account.Owner and
+	// LiveObjects, given to every measurement.
+	ownerKey   uint64
+	ownerLimit uint32
+	// backoff is set when a rate quota refused the frame: how long the
+	// stream should wait before reading on (quota.Account.Backoff).
+	backoff time.Duration
 }
 
 func newSource(env ingestEnv, rej rejecter, acct *quota.Account, id uint64) source {
-	return source{env: env, rej: rej, acct: acct, id: id, meas: make([]measurement, 0, 256)}
+	return source{env: env, rej: rej, acct: acct, id: id, meas: make([]measurement, 0, 256),
+		ownerKey: acct.Owner(), ownerLimit: uint32(min(acct.LiveObjects(), math.MaxUint32))}
 }
 
 // owner is the name the inbox shares are kept by: the sender's identity.
@@ -107,6 +116,7 @@ func (s *source) allowObjects(h *wire.Header, n int, now int64) bool {
 		return true
 	}
 	s.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("objects-per-second quota of %s exceeded: %d measurements refused", s.acct.Name(), n))
+	s.backoff = s.acct.Backoff(quota.Objects, now, n)
 	return false
 }
 
@@ -125,6 +135,7 @@ func (s *source) mapRepeat(h *wire.Header, payload []byte, now int64) bool {
 	}
 	if !s.acct.AllowMap(now) {
 		s.rej.reject(h, wire.CodeOverloaded, fmt.Sprintf("MAP-per-second quota of %s exceeded", s.acct.Name()))
+		s.backoff = s.acct.Backoff(quota.Maps, now, 1)
 		return true
 	}
 	return false
@@ -249,7 +260,7 @@ func (s *source) ingestBSM(h *wire.Header, b *v2x.BSM, t, ingest int64) bool {
 		Kind: measSelfReport, Class: class, Stream: s.id, Source: h.Source, LocalID: b.VehicleID,
 		TimeNS: t, IngestNS: ingest, Lat: b.Lat, Lon: b.Lon,
 		VelE: b.Speed * float32(sin), VelN: b.Speed * float32(cos), Speed: b.Speed, Heading: b.Heading,
-		Length: b.Length, Width: b.Width, CovEE: cov, CovNN: cov,
+		Length: b.Length, Width: b.Width, CovEE: cov, CovNN: cov, Owner: s.ownerKey, OwnerLimit: s.ownerLimit,
 	})
 	return s.put(h)
 }
@@ -274,6 +285,7 @@ func (s *source) ingestObjects(h *wire.Header, objs []v2x.DetectedObject, t, ing
 			Kind: measDetection, Class: o.Class, Stream: s.id, Source: h.Source, LocalID: uint64(o.LocalID),
 			TimeNS: t, IngestNS: ingest, Lat: o.Lat, Lon: o.Lon, VelE: o.VelE, VelN: o.VelN,
 			Speed: o.Speed(), Heading: o.Heading, Length: o.Length, Width: o.Width,
+			Owner: s.ownerKey, OwnerLimit: s.ownerLimit,
 		}
 		if o.HasCov {
 			m.CovEE, m.CovEN, m.CovNN = o.CovEE, o.CovEN, o.CovNN

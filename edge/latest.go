@@ -17,6 +17,7 @@ type latestFuser struct {
 	index   map[objKey]int32
 	entries []latestEntry // flat, swap-removed
 	nextID  uint32
+	owned   map[uint64]int32 // entries per measurement owner (owners with none deleted)
 }
 
 type objKey struct {
@@ -34,29 +35,41 @@ type latestEntry struct {
 }
 
 func newLatestFuser(staleNS int64) *latestFuser {
-	return &latestFuser{staleNS: staleNS, index: make(map[objKey]int32, 1024), entries: make([]latestEntry, 0, 1024)}
+	return &latestFuser{staleNS: staleNS, index: make(map[objKey]int32, 1024), entries: make([]latestEntry, 0, 1024),
+		owned: make(map[uint64]int32)}
 }
 
 func (f *latestFuser) Len() int { return len(f.entries) }
 
-func (f *latestFuser) UpdateFrame(ms []measurement, e, n []float64) {
+func (f *latestFuser) UpdateFrame(ms []measurement, e, n []float64) (capped int, visible bool) {
 	for i := range ms {
-		f.update(&ms[i], e[i], n[i])
+		if !f.update(&ms[i], e[i], n[i]) {
+			capped++
+		}
 	}
+	return capped, capped < len(ms) // every object it holds is broadcast
 }
 
 // SetMap is a no-op: the first stage does no map matching.
 func (f *latestFuser) SetMap(*v2x.Map, *geo.Frame) {}
 
-func (f *latestFuser) update(m *measurement, e, n float64) {
+// update folds in one measurement; false when it would start an object
+// its owner has no room for (Measurement.OwnerLimit).
+func (f *latestFuser) update(m *measurement, e, n float64) bool {
 	k := objKey{stream: m.Stream, source: m.Source, kind: m.Kind, localID: m.LocalID}
 	if i, ok := f.index[k]; ok {
 		en := &f.entries[i]
 		if m.TimeNS < en.m.TimeNS { // older than what we hold: out of order
-			return
+			return true
 		}
 		en.m, en.e, en.n = *m, e, n
-		return
+		return true
+	}
+	if m.Owner != 0 {
+		if m.OwnerLimit > 0 && f.owned[m.Owner] >= int32(m.OwnerLimit) {
+			return false
+		}
+		f.owned[m.Owner]++
 	}
 	f.nextID++
 	if f.nextID == 0 {
@@ -64,6 +77,7 @@ func (f *latestFuser) update(m *measurement, e, n float64) {
 	}
 	f.index[k] = int32(len(f.entries))
 	f.entries = append(f.entries, latestEntry{key: k, id: f.nextID, m: *m, e: e, n: n})
+	return true
 }
 
 func (f *latestFuser) Reframe(_, to *geo.Frame) {
@@ -81,6 +95,11 @@ func (f *latestFuser) Expire(now int64) {
 			continue
 		}
 		delete(f.index, f.entries[i].key)
+		if o := f.entries[i].m.Owner; o != 0 {
+			if f.owned[o]--; f.owned[o] <= 0 {
+				delete(f.owned, o)
+			}
+		}
 		last := len(f.entries) - 1
 		if i != last {
 			f.entries[i] = f.entries[last]

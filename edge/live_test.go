@@ -22,7 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/v2x-edge/v2x-edge/bench/feed"
+	simfeed "github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
@@ -163,8 +163,8 @@ func startDemoNode(t *testing.T, mod func(*Config)) (*Node, client.Options) {
 	conn := dial(t, n, opts)
 	go func() {
 		defer close(done)
-		var st feed.Stats
-		feed.Run(ctx, conn, s, feed.Options{}, &st)
+		var st simfeed.Stats
+		simfeed.Run(ctx, conn, s, simfeed.Options{}, &st)
 	}()
 	return n, opts
 }

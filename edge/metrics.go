@@ -40,6 +40,7 @@ type frameMetrics struct {
 	errorsUnsent   prometheus.Counter
 	stalled        prometheus.Counter // streams reset for a frame that stopped mid-way
 	overBudget     prometheus.Counter // streams reset for a frame over the identity's bytes in flight
+	backoffs       prometheus.Counter // waits of a stream after a rate quota refused a frame
 }
 
 // fusionMetrics counts what the fusion loop does.
@@ -113,7 +114,8 @@ func (m *frameMetrics) register(reg *prometheus.Registry) {
 	m.errorsUnsent = counter("v2x_error_frames_unsent_total", "Error frames that could not be written to a stream that does not read.")
 	m.stalled = counter("v2x_frames_stalled_total", "Streams reset because a frame did not arrive whole within frame_timeout of its first byte.")
 	m.overBudget = counter("v2x_frames_over_budget_total", "Streams reset because a frame needed more buffer than its identity's bytes_in_flight quota left.")
-	reg.MustRegister(frames, rejected, m.errorsUnsent, m.stalled, m.overBudget)
+	m.backoffs = counter("v2x_stream_backoffs_total", "Times a stream stopped reading for a while because a rate quota (frames, objects, Subscribe/Resync, MAPs per second) refused a frame: the sender waits on flow control.")
+	reg.MustRegister(frames, rejected, m.errorsUnsent, m.stalled, m.overBudget, m.backoffs)
 }
 
 func (m *frameMetrics) frame(t wire.Type) {

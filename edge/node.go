@@ -21,6 +21,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/uplink"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -36,6 +37,8 @@ type Node struct {
 	// names maps producer streams to their clients' identities.
 	names streamNames
 	bc    broadcast // what each subscriber gets
+
+	up *uplink.Uplink // the NATS uplink, or nil
 
 	quotas *quota.Registry // per-identity quotas
 	maps   *mapDigest      // the MAP queued last
@@ -87,7 +90,15 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	}
 	n.w = newWorld(newFusionConfig(&cfg), log, &m.fusion, n.in, n.hub, f)
 	n.w.names = &n.names
+	n.w.ownerCapped = func(owner uint64, c int) { n.quotas.ExceededOwner(owner, quota.LiveObjects, c) }
 	n.bc = broadcast{hub: n.hub, cfg: newBroadcastConfig(&cfg), m: &m.bc}
+	if cfg.NATS.Enabled() {
+		up, err := uplink.New(cfg.NATS, log, m.reg)
+		if err != nil {
+			return nil, fmt.Errorf("edge: %w", err)
+		}
+		n.up = up
+	}
 	return n, nil
 }
 
@@ -233,6 +244,23 @@ func (n *Node) Start() error {
 			return err
 		}
 	}
+	if n.up != nil {
+		if err := n.up.Start(); err != nil {
+			n.cancel()
+			if n.httpLn != nil {
+				n.httpLn.Close()
+			}
+			if n.fox != nil {
+				n.fox.srv.Close()
+			}
+			n.closeListeners()
+			return fmt.Errorf("edge: %w", err)
+		}
+		p := newUplinkPump(n.hub, n.up, n.cfg.NATS, n.bc.cfg.comp)
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); p.run(n.ctx) }()
+		n.log.Info("nats uplink", "urls", n.cfg.NATS.URLs, "state", n.up.StateSubject(), "events", n.up.EventSubject(), "stream", n.cfg.NATS.Stream)
+	}
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.w.run(n.ctx) }()
 	go func() { defer n.wg.Done(); n.acceptLoop() }()
@@ -374,6 +402,13 @@ func (n *Node) Close() error {
 			// expired): the last file gets its summary and footer.
 			if rerr := n.rec.close(); rerr != nil {
 				err = errors.Join(err, rerr)
+			}
+		}
+		if n.up != nil {
+			// After the fusion loop: the events it emitted last are in
+			// the buffer; publishing them is bounded by the flush timeout.
+			if uerr := n.up.Close(); uerr != nil {
+				n.log.Warn("nats uplink closed with events unpublished", "err", uerr)
 			}
 		}
 	})

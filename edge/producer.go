@@ -70,6 +70,9 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		p.ss.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a producer stream", h.Type))
 		return
 	}
+	defer func() { // a rate quota refused it: the stream waits
+		p.ss.backoff, p.src.backoff = max(p.ss.backoff, p.src.backoff), 0
+	}()
 	if h.Type == wire.TypeMAP && p.src.mapRepeat(h, payload, ingest) {
 		return
 	}
@@ -83,6 +86,11 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 	}
 	if p.src.decode(h, payload) {
 		p.src.ingest(h, t, ingest)
+	}
+	if n := p.src.acct.TakeUntracked(); n > 0 {
+		// Counted by the fusion loop; said here, on the next frame.
+		p.ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("live-objects quota of %s: %d measurements started no object (it holds %d)",
+			p.src.acct.Name(), n, p.src.acct.LiveObjects()))
 	}
 }
 

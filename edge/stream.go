@@ -33,6 +33,14 @@ type streamSession struct {
 	ident auth.Identity
 	am    *authMetrics
 	acct  *quota.Account // the identity's quotas (nil: none)
+	// backoff is how long to wait before reading the next frame: a rate
+	// quota refused the last one (quota.Account.Backoff); refusals counts
+	// the refusals in a row, each doubling the wait up to 8 times the
+	// quota's own (streams of one identity wake together and would
+	// otherwise share each token out among refusals; more would make an
+	// identity that overloads itself bursty).
+	backoff  time.Duration
+	refusals int
 }
 
 // streamConfig is what a stream session needs of the node's
@@ -104,6 +112,13 @@ func (ss *streamSession) serve(ctx context.Context) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	for {
+		if ss.backoff > 0 {
+			if !ss.wait(ctx) {
+				return
+			}
+		} else {
+			ss.refusals = 0
+		}
 		h, payload, err := r.Next()
 		now := clock.Now()
 		if err != nil {
@@ -115,6 +130,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 		ss.m.frame(h.Type)
 		if !ss.acct.AllowFrame(now) {
 			ss.reject(&h, wire.CodeOverloaded, fmt.Sprintf("frames-per-second quota of %s exceeded", ss.ident.Name))
+			ss.backoff = ss.acct.Backoff(quota.Frames, now, 1)
 			continue
 		}
 		switch {
@@ -187,7 +203,26 @@ func (ss *streamSession) allowSubscribe(h *wire.Header, now int64) bool {
 		return true
 	}
 	ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("Subscribe/Resync-per-second quota of %s exceeded", ss.ident.Name))
+	ss.backoff = ss.acct.Backoff(quota.Subscribes, now, 1)
 	return false
+}
+
+// wait holds the stream for its backoff without reading, and reports
+// whether to go on (false: ctx ended). What the sender writes meanwhile
+// waits in the stream's flow-control window, and then in the sender.
+func (ss *streamSession) wait(ctx context.Context) bool {
+	ss.m.backoffs.Inc()
+	d := min(ss.backoff<<min(ss.refusals, 3), quota.MaxBackoff)
+	ss.refusals++
+	t := time.NewTimer(d)
+	defer t.Stop()
+	ss.backoff = 0
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }
 
 // readError handles a failed read and reports whether the stream can go on.

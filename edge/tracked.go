@@ -25,11 +25,18 @@ func newTrackFuser(cfg track.Config, tc trust.Config) *trackFuser {
 	return f
 }
 
-func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) {
-	f.tr.UpdateFrame(ms, e, n)
+func (f *trackFuser) UpdateFrame(ms []measurement, e, n []float64) (capped int, visible bool) {
+	capped = f.tr.UpdateFrame(ms, e, n)
+	ts, matched := f.tr.Tracks(), f.tr.Matched()
 	if f.mon != nil {
-		f.mon.AfterFrame(f.tr.Tracks(), ms, f.tr.Matched())
+		f.mon.AfterFrame(ts, ms, matched)
 	}
+	for _, i := range matched {
+		if i >= 0 && int(i) < len(ts) && ts[i].Confirmed {
+			return capped, true
+		}
+	}
+	return capped, false
 }
 
 func (f *trackFuser) Reframe(from, to *geo.Frame) {

@@ -30,6 +30,9 @@ type world struct {
 	rec   *nodeRecorder // records each published state; nil: not recording
 	rc    *recCycle     // the cycle being recorded, or nil
 	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
+	// ownerCapped counts n measurements of owner that started no object
+	// (its live-objects quota); nil: not counted.
+	ownerCapped func(owner uint64, n int)
 
 	batch    batch
 	hasFrame bool
@@ -155,7 +158,6 @@ func (w *world) fold(start int64) {
 			continue
 		}
 		ms[k], w.e[k], w.n[k] = ms[i], e, n
-		w.ingestNS = max(w.ingestNS, ms[i].IngestNS)
 		k++
 	}
 	ms = ms[:k]
@@ -166,7 +168,17 @@ func (w *world) fold(start int64) {
 		for hi < len(ms) && ms[hi].Stream == ms[lo].Stream && ms[hi].Source == ms[lo].Source && ms[hi].TimeNS == ms[lo].TimeNS {
 			hi++
 		}
-		w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi])
+		c, visible := w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi])
+		if c > 0 && w.ownerCapped != nil {
+			w.ownerCapped(ms[lo].Owner, c)
+		}
+		// A frame that changed no object subscribers get (it only fed or
+		// started tentative tracks, or the live-objects quota refused it)
+		// does not make the next state fresh: fresh states go to every
+		// subscriber at once, others only as heartbeats.
+		if visible {
+			w.ingestNS = max(w.ingestNS, ms[lo].IngestNS)
+		}
 		lo = hi
 	}
 	w.m.measuresIn.Add(float64(len(w.batch.meas)))

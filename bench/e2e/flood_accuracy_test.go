@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -33,7 +34,8 @@ type floodRun struct {
 	rejected uint64 // Error frames the honest simulator got
 	p99      time.Duration
 	updates  int
-	maxRSS   uint64 // bytes, the test process's VmRSS at its highest
+	maxRSS   uint64        // bytes, the test process's VmRSS at its highest
+	cpu      time.Duration // the test process's CPU time (user and system) over the run
 }
 
 // floodSeed and floodRunFor: one seed for both runs, long enough for the
@@ -56,10 +58,10 @@ func TestAccuracyUnderFloods(t *testing.T) {
 	}
 	clean := evaluateFlooded(t, false)
 	flooded := evaluateFlooded(t, true)
-	t.Logf("clean:   mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, honest frames refused %d",
-		clean.mota, clean.frames, clean.p99, clean.updates, float64(clean.maxRSS)/1e6, clean.rejected)
-	t.Logf("flooded: mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, honest frames refused %d",
-		flooded.mota, flooded.frames, flooded.p99, flooded.updates, float64(flooded.maxRSS)/1e6, flooded.rejected)
+	t.Logf("clean:   mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, CPU %.1f s, honest frames refused %d",
+		clean.mota, clean.frames, clean.p99, clean.updates, float64(clean.maxRSS)/1e6, clean.cpu.Seconds(), clean.rejected)
+	t.Logf("flooded: mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, CPU %.1f s, honest frames refused %d",
+		flooded.mota, flooded.frames, flooded.p99, flooded.updates, float64(flooded.maxRSS)/1e6, flooded.cpu.Seconds(), flooded.rejected)
 	if clean.frames < 50 || flooded.frames < 50 {
 		t.Fatalf("judged %d and %d frames, want 50 or more each", clean.frames, flooded.frames)
 	}
@@ -72,19 +74,20 @@ func TestAccuracyUnderFloods(t *testing.T) {
 	if clean.updates < 50 || flooded.updates < 50 {
 		t.Fatalf("the honest subscriber got %d and %d updates, want 50 or more each", clean.updates, flooded.updates)
 	}
-	// Issue 13's goals for these two are not met yet: under the floods the
-	// honest subscriber's p99 rose from 0.5–1.8 ms to 20–30 ms, and the
-	// process peaked at 200–210 MB, a live heap of about 80 MB (see the
-	// README's "Floods"). The
-	// fusion loop and every unfiltered view still carry the attacker's
-	// thousands of objects; bounding an identity's share of the world is
-	// what is left. V2X_FLOOD_GOALS=1 asserts the goals; by default the
-	// test holds the node to what it does now, so that it cannot get worse
-	// unnoticed.
+	// The p99 goal is judged only with V2X_FLOOD_GOALS=1: on a shared
+	// two-core machine the clean run's own p99 ranges 0.7–13 ms from run to
+	// run, and other processes' bursts stall the honest flow for 100–700
+	// ms in either run (V2X_FLOOD_TIMELINE=1 logs the worst age of each
+	// second), so 2× of one clean run says more about the machine than
+	// about the floods (see the README's "Floods"). By default the test
+	// holds the p99 to max(2× clean, 100 ms). MOTA and RSS are judged
+	// against the goals always.
 	p99Max, rssMax := 2*clean.p99, uint64(200e6)
 	if os.Getenv("V2X_FLOOD_GOALS") == "" {
-		p99Max, rssMax = max(p99Max, 100*time.Millisecond), 300e6
+		p99Max = max(p99Max, 100*time.Millisecond)
 	}
+	t.Logf("judged: MOTA >= %.4f, honest frames refused 0, subscriber p99 <= %v, RSS < %.0f MB",
+		clean.mota-0.01, p99Max, float64(rssMax)/1e6)
 	if flooded.p99 > p99Max {
 		t.Errorf("honest subscriber's ingest-age p99 %v under the floods, want <= %v (clean %v)", flooded.p99, p99Max, clean.p99)
 	}
@@ -130,6 +133,7 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 	defer cancel()
 	var bg sync.WaitGroup
 	defer bg.Wait()
+	cpu0 := cpuTime()
 	var maxRSS atomic.Uint64
 	bg.Go(func() { sampleRSS(ctx, &maxRSS) })
 	var ages []time.Duration
@@ -155,6 +159,9 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 			if attackOut, err = cmd.CombinedOutput(); err != nil {
 				t.Errorf("attacker process: %v\n%s", err, attackOut)
 			}
+			if ps := cmd.ProcessState; ps != nil {
+				t.Logf("attacker process CPU %.1f s", (ps.UserTime() + ps.SystemTime()).Seconds())
+			}
 		})
 	}
 	var st feed.Stats
@@ -171,7 +178,9 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 			t.Log(strings.TrimSpace(l))
 		}
 	}
-	out := floodRun{mota: r.MOTA, frames: r.Frames, rejected: st.Rejected.Load(), updates: len(ages), maxRSS: maxRSS.Load()}
+	t.Logf("flood %v: ground truth %d, missed %d, false tracks %d, id switches %d", flood, r.GroundTruth, r.Missed, r.FalseTracks, r.IDSwitches)
+	out := floodRun{mota: r.MOTA, frames: r.Frames, rejected: st.Rejected.Load(), updates: len(ages), maxRSS: maxRSS.Load(),
+		cpu: cpuTime() - cpu0}
 	if len(ages) > 0 {
 		slices.Sort(ages)
 		out.p99 = ages[len(ages)*99/100]
@@ -213,7 +222,12 @@ func ingestAges(ctx context.Context, t *testing.T, sub *client.Subscription, fro
 	stop := sub.WaitContext(ctx)
 	defer stop()
 	defer sub.Close()
-	var ages []time.Duration
+	var ages, timeline []time.Duration
+	defer func() {
+		if len(timeline) > 0 {
+			t.Logf("max ingest age per second: %v", timeline)
+		}
+	}()
 	for {
 		u, err := sub.Next()
 		if err != nil {
@@ -226,6 +240,13 @@ func ingestAges(ctx context.Context, t *testing.T, sub *client.Subscription, fro
 			continue
 		}
 		ages = append(ages, time.Duration(u.IngestAgeNS))
+		if os.Getenv("V2X_FLOOD_TIMELINE") != "" {
+			sec := int(time.Since(from) / time.Second)
+			for len(timeline) <= sec {
+				timeline = append(timeline, 0)
+			}
+			timeline[sec] = max(timeline[sec], time.Duration(u.IngestAgeNS))
+		}
 	}
 }
 
@@ -244,6 +265,15 @@ func sampleRSS(ctx context.Context, max *atomic.Uint64) {
 		case <-tick.C:
 		}
 	}
+}
+
+// cpuTime is this process's CPU time so far, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // vmRSS reads the resident set size of this process (bytes) from

@@ -53,13 +53,23 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.rsi, "rsi", false, "also receive the active roadside events that touch the region, and print each set as a JSON line {\"rsi\": ...} when it changes")
 	fs.BoolVar(&f.csaeRSI, "csae-rsi", false, "also receive the active roadside events as CSAE 53 RSI MessageFrames (as an RSU would broadcast them) and print each as JSON with ASN.1 names")
 	fs.BoolVar(&f.noDatagrams, "no-datagrams", false, "receive every update on the stream, never as a QUIC datagram")
+	var no natsOptions
+	fs.StringVar(&no.urls, "nats", "", "subscribe over NATS to these servers (comma-separated `urls`) instead of a node over QUIC: the states (and events) nodes publish with v2x-edge -nats, from many nodes at once, each line with its node_id")
+	fs.StringVar(&no.subject, "subject", "v2x.*.*.state", "NATS `subject` for -nats: v2x.REGION.NODE.state or .events, with * or > wildcards")
+	fs.StringVar(&no.creds, "nats-creds", "", "NATS credentials `file` for -nats")
 	compression := fs.String("compression", "node", "compression of keyframes and deltas: node (the node's -compression) or none (uncompressed, for clients without zstd and its dictionary)")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\nIf the node goes away, v2x-sub reconnects and subscribes again.\n\n")
+		fmt.Fprintf(fs.Output(), "usage: v2x-sub [flags]\n       v2x-sub -nats URL[,URL...] [-subject 'v2x.*.*.state'] [-json]\n\nSubscribes to a v2x-edge node and prints the fused intersection state.\nIf the node goes away, v2x-sub reconnects and subscribes again.\nWith -nats it follows every node publishing on the subject instead.\n\n")
 		fs.PrintDefaults()
 	}
 	if help, err := cli.Parse(fs, args); help || err != nil {
 		return err
+	}
+	if no.urls != "" {
+		no.asJSON = *asJSON
+		ctx, stop := cli.Context(*duration)
+		defer stop()
+		return runNATS(ctx, no, stdout, stderr, slog.New(slog.NewTextHandler(stderr, nil)).With("cmd", "v2x-sub"))
 	}
 	sub, err := f.subscribe()
 	if err != nil {

@@ -3,6 +3,7 @@ package quota
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -20,12 +21,13 @@ const (
 	Subscriptions
 	Subscribes // Subscribe and Resync frames
 	Maps
-	InboxShare // measurements shed because the identity exceeded its share of the fusion inbox
+	InboxShare  // measurements shed because the identity exceeded its share of the fusion inbox
+	LiveObjects // measurements that started no object because the identity holds its LiveObjects
 	numKinds
 )
 
 var kindNames = [numKinds]string{"frames", "objects", "bytes_in_flight", "connections", "streams", "subscriptions",
-	"subscribes", "maps", "inbox_share"}
+	"subscribes", "maps", "inbox_share", "live_objects"}
 
 // String returns the quota's label value.
 func (k Kind) String() string {
@@ -42,6 +44,7 @@ func (k Kind) String() string {
 type Account struct {
 	name  string
 	label string
+	owner uint64 // Owner
 	lim   Limits
 	reg   *Registry
 	refs  int // connections holding it; guarded by reg.mu
@@ -51,6 +54,9 @@ type Account struct {
 
 	conns, streams, subscriptions atomic.Int64
 	inFlight                      atomic.Int64
+	// untracked is how many measurements started no object (LiveObjects)
+	// since the identity's producer streams last said so (TakeUntracked).
+	untracked atomic.Int64
 
 	exceeded [numKinds]prometheus.Counter
 }
@@ -64,11 +70,43 @@ func (a *Account) Label() string { return a.label }
 // Limits returns the account's limits.
 func (a *Account) Limits() Limits { return a.lim }
 
+// Owner returns the identity's owner key for the fusion loop's per-identity
+// bookkeeping (LiveObjects): a hash of its name, never 0, the same for
+// every account of the name in the registry's life, so that reconnecting
+// does not give an identity a fresh allowance; 0 for a nil account.
+func (a *Account) Owner() uint64 {
+	if a == nil {
+		return 0
+	}
+	return a.owner
+}
+
+// LiveObjects returns the identity's LiveObjects limit (0: none).
+func (a *Account) LiveObjects() int {
+	if a == nil {
+		return 0
+	}
+	return a.lim.LiveObjects
+}
+
 // Exceeded counts n refusals under quota k.
 func (a *Account) Exceeded(k Kind, n int) {
 	if a != nil && n > 0 {
 		a.exceeded[k].Add(float64(n))
+		if k == LiveObjects {
+			a.untracked.Add(int64(n))
+		}
 	}
+}
+
+// TakeUntracked returns how many of the identity's measurements started no
+// object for its LiveObjects limit since the last call, and resets it: a
+// producer stream tells its sender.
+func (a *Account) TakeUntracked() int64 {
+	if a == nil || a.untracked.Load() == 0 {
+		return 0
+	}
+	return a.untracked.Swap(0)
 }
 
 func (a *Account) allow(b *Bucket, k Kind, now int64, n float64) bool {
@@ -83,6 +121,39 @@ func (a *Account) allow(b *Bucket, k Kind, now int64, n float64) bool {
 	}
 	return ok
 }
+
+// Backoff returns how long a stream of the identity should wait before
+// reading on, after quota k (Frames, Objects, Subscribes or Maps) refused
+// n at time now: until the bucket holds n again, at most MaxBackoff. A
+// stream that waits instead of reading and refusing what follows leaves
+// the sender to QUIC flow control: a flood then costs the node what the
+// quota allows and not what the sender can write. 0 for other quotas and
+// a nil account.
+func (a *Account) Backoff(k Kind, now int64, n int) time.Duration {
+	if a == nil {
+		return 0
+	}
+	var b *Bucket
+	switch k {
+	case Frames:
+		b = &a.frames
+	case Objects:
+		b = &a.objects
+	case Subscribes:
+		b = &a.subs
+	case Maps:
+		b = &a.m
+	default:
+		return 0
+	}
+	a.mu.Lock()
+	d := b.Need(now, float64(n))
+	a.mu.Unlock()
+	return min(time.Duration(d), MaxBackoff)
+}
+
+// MaxBackoff bounds Backoff.
+const MaxBackoff = time.Second
 
 // AllowFrame takes one frame at time now (monotonic ns).
 func (a *Account) AllowFrame(now int64) bool {

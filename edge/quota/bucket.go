@@ -45,3 +45,21 @@ func (b *Bucket) Allow(now int64, n float64) bool {
 	b.tokens -= n
 	return true
 }
+
+// Need returns how long from now (ns) until the bucket holds n tokens, as
+// it stands at time now; 0 when it does already. A request larger than
+// the burst can never be met: it gets the time to fill the bucket.
+func (b *Bucket) Need(now int64, n float64) int64 {
+	if b.rate == 0 {
+		return 0
+	}
+	tokens := b.tokens
+	if b.last >= 0 && now > b.last {
+		tokens = min(b.burst, tokens+float64(now-b.last)*b.rate)
+	}
+	n = min(n, b.burst)
+	if tokens >= n {
+		return 0
+	}
+	return int64((n-tokens)/b.rate) + 1
+}

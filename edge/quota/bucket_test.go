@@ -56,3 +56,24 @@ func TestAccountAllocs(t *testing.T) {
 		t.Errorf("%v allocs per frame's checks, want 0", allocs)
 	}
 }
+
+func TestBucketNeed(t *testing.T) {
+	b := NewBucket(2, 2) // 2 a second, burst 2
+	if b.Need(0, 1) != 0 {
+		t.Fatal("full bucket needs time")
+	}
+	b.Allow(0, 2)
+	if d := b.Need(0, 1); d < 499e6 || d > 501e6 {
+		t.Errorf("empty bucket of 2/s needs %d ns for a token, want 500 ms", d)
+	}
+	if d := b.Need(250e6, 1); d < 249e6 || d > 251e6 {
+		t.Errorf("a quarter second later it needs %d ns, want 250 ms", d)
+	}
+	if d := b.Need(0, 10); d < 999e6 || d > 1001e6 {
+		t.Errorf("more than the burst needs %d ns, want the time to fill it (1 s)", d)
+	}
+	var free Bucket
+	if free.Need(0, 1e9) != 0 {
+		t.Error("an unlimited bucket needs time")
+	}
+}

@@ -15,6 +15,12 @@ type Limits struct {
 	Subscriptions    int     `json:"subscriptions"`      // open at once
 	SubscribesPerSec float64 `json:"subscribes_per_sec"` // Subscribe and Resync frames; bursts of up to max(this, subscriptions)
 	MapsPerSec       float64 `json:"maps_per_sec"`       // MAP frames
+	// LiveObjects is how many objects the identity's measurements may
+	// keep in the fused world at once: tracks they started that are still
+	// alive. Past it, its measurements still update the objects it holds,
+	// but start no new ones, so that one identity cannot fill the world
+	// (and every subscriber's state) with objects of its own.
+	LiveObjects int `json:"live_objects"`
 }
 
 // Union is the most generous of a and b, field by field (0, no limit,
@@ -37,6 +43,7 @@ func (a Limits) Union(b Limits) Limits {
 		BytesInFlight: i(a.BytesInFlight, b.BytesInFlight), Connections: int(i(int64(a.Connections), int64(b.Connections))),
 		Streams: int(i(int64(a.Streams), int64(b.Streams))), Subscriptions: int(i(int64(a.Subscriptions), int64(b.Subscriptions))),
 		SubscribesPerSec: f(a.SubscribesPerSec, b.SubscribesPerSec), MapsPerSec: f(a.MapsPerSec, b.MapsPerSec),
+		LiveObjects: int(i(int64(a.LiveObjects), int64(b.LiveObjects))),
 	}
 }
 
@@ -48,7 +55,7 @@ func (a Limits) Validate() error {
 		v    float64
 	}{{"frames_per_sec", a.FramesPerSec}, {"objects_per_sec", a.ObjectsPerSec}, {"bytes_in_flight", float64(a.BytesInFlight)},
 		{"connections", float64(a.Connections)}, {"streams", float64(a.Streams)}, {"subscriptions", float64(a.Subscriptions)},
-		{"subscribes_per_sec", a.SubscribesPerSec}, {"maps_per_sec", a.MapsPerSec}} {
+		{"subscribes_per_sec", a.SubscribesPerSec}, {"maps_per_sec", a.MapsPerSec}, {"live_objects", float64(a.LiveObjects)}} {
 		if !(v.v >= 0) {
 			errs = append(errs, fmt.Errorf("%s must be 0 (no limit) or positive, is %v", v.name, v.v))
 		}
@@ -78,11 +85,11 @@ type Config struct {
 // storms, connection and stream hoarding, large frames held half-sent.
 func DefaultConfig() Config {
 	producer := Limits{FramesPerSec: 10000, ObjectsPerSec: 50000, BytesInFlight: 32 << 20, Connections: 64, Streams: 1024,
-		Subscriptions: 64, SubscribesPerSec: 50, MapsPerSec: 2}
+		Subscriptions: 64, SubscribesPerSec: 50, MapsPerSec: 2, LiveObjects: 1000}
 	subscriber := Limits{FramesPerSec: 2000, ObjectsPerSec: 1, BytesInFlight: 4 << 20, Connections: 2048, Streams: 4096,
-		Subscriptions: 4096, SubscribesPerSec: 200, MapsPerSec: 1}
+		Subscriptions: 4096, SubscribesPerSec: 200, MapsPerSec: 1, LiveObjects: 1}
 	operator := Limits{FramesPerSec: 100, ObjectsPerSec: 1, BytesInFlight: 1 << 20, Connections: 16, Streams: 64,
-		Subscriptions: 16, SubscribesPerSec: 10, MapsPerSec: 1}
+		Subscriptions: 16, SubscribesPerSec: 10, MapsPerSec: 1, LiveObjects: 1}
 	return Config{
 		Producer:   producer,
 		Subscriber: subscriber,

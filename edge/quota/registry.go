@@ -1,6 +1,7 @@
 package quota
 
 import (
+	"hash/maphash"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,14 +13,17 @@ type Registry struct {
 	labels   *labels
 	exceeded *prometheus.CounterVec
 
+	seed     maphash.Seed // of owner keys
 	mu       sync.Mutex
 	accounts map[string]*Account
+	owners   map[uint64]*Account // the accounts of connected identities, by owner key
 }
 
 // NewRegistry returns a registry applying cfg (defaults filled).
 func NewRegistry(cfg Config) *Registry {
 	cfg.SetDefaults()
 	return &Registry{cfg: cfg, labels: newLabels(cfg.LabelLimit), accounts: make(map[string]*Account),
+		seed: maphash.MakeSeed(), owners: make(map[uint64]*Account),
 		exceeded: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "v2x_quota_exceeded_total",
 			Help: "Requests refused (frames, objects, streams, ...) or measurements shed because an identity exceeded a quota, by identity (the first label_limit identities seen, the rest as \"other\") and quota.",
@@ -72,11 +76,12 @@ func (r *Registry) Connect(name string, roles uint8) (*Account, bool) {
 	if a == nil {
 		a = r.newAccount(name, r.LimitsFor(roles))
 		r.accounts[name] = a
+		r.owners[a.owner] = a
 	}
 	if a.lim.Connections > 0 && a.conns.Load() >= int64(a.lim.Connections) {
 		a.exceeded[Connections].Inc()
 		if a.refs == 0 {
-			delete(r.accounts, name)
+			r.forget(a)
 		}
 		return nil, false
 	}
@@ -96,20 +101,48 @@ func (r *Registry) Disconnect(a *Account) {
 	a.conns.Add(-1)
 	a.refs--
 	if a.refs == 0 && r.accounts[a.name] == a {
-		delete(r.accounts, a.name)
+		r.forget(a)
 	}
 }
 
+// forget drops a from the connected accounts; r.mu held.
+func (r *Registry) forget(a *Account) {
+	delete(r.accounts, a.name)
+	if r.owners[a.owner] == a {
+		delete(r.owners, a.owner)
+	}
+}
+
+// ExceededOwner counts n refusals under quota k for the identity of owner
+// key owner (Account.Owner): the fusion loop's refusals, which it knows by
+// owner key only. An identity no longer connected is counted as Other.
+func (r *Registry) ExceededOwner(owner uint64, k Kind, n int) {
+	if n <= 0 {
+		return
+	}
+	r.mu.Lock()
+	a := r.owners[owner]
+	r.mu.Unlock()
+	if a == nil {
+		r.exceeded.WithLabelValues(Other, k.String()).Add(float64(n))
+		return
+	}
+	a.Exceeded(k, n)
+}
+
 // Account returns an account not tied to connections (a listener's own
-// source, such as the raw UPER listener), with the given limits.
+// source, such as the raw UPER listener), with the given limits. It stays
+// known to ExceededOwner for the registry's life.
 func (r *Registry) Account(name string, lim Limits) *Account {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.newAccount(name, lim)
+	a := r.newAccount(name, lim)
+	r.owners[a.owner] = a
+	return a
 }
 
 func (r *Registry) newAccount(name string, lim Limits) *Account {
-	a := &Account{name: name, label: r.labels.of(name), lim: lim, reg: r,
+	a := &Account{name: name, label: r.labels.of(name), owner: maphash.String(r.seed, name) | 1, lim: lim, reg: r,
 		frames: NewBucket(lim.FramesPerSec, 0), objects: NewBucket(lim.ObjectsPerSec, 0),
 		subs: NewBucket(lim.SubscribesPerSec, max(lim.SubscribesPerSec, float64(lim.Subscriptions))), m: NewBucket(lim.MapsPerSec, 0)}
 	for k := Kind(0); k < numKinds; k++ {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -113,5 +114,56 @@ func TestLabelsBounded(t *testing.T) {
 		if id != Other && !strings.HasPrefix(id, "car-") {
 			t.Errorf("unexpected label %q", id)
 		}
+	}
+}
+
+// TestOwnerAndLiveObjects: an identity's owner key survives reconnecting
+// (a fresh account must not mean a fresh live-objects allowance); the
+// fusion loop's refusals are counted by owner key under the identity and
+// reported once to its producer streams; backoff follows the bucket.
+func TestOwnerAndLiveObjects(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Producer.LiveObjects, cfg.Producer.MapsPerSec = 7, 2
+	r := NewRegistry(cfg)
+	a, _ := r.Connect("cam", RoleProducer)
+	owner := a.Owner()
+	if owner == 0 || a.LiveObjects() != 7 {
+		t.Fatalf("owner %x, live objects %d; want non-zero and 7", owner, a.LiveObjects())
+	}
+	r.ExceededOwner(owner, LiveObjects, 3)
+	if got := testutil.ToFloat64(r.exceeded.WithLabelValues("cam", "live_objects")); got != 3 {
+		t.Errorf("live_objects exceeded for cam = %v, want 3", got)
+	}
+	if n, again := a.TakeUntracked(), a.TakeUntracked(); n != 3 || again != 0 {
+		t.Errorf("TakeUntracked %d then %d, want 3 then 0", n, again)
+	}
+	r.Disconnect(a)
+	b, _ := r.Connect("cam", RoleProducer)
+	if b == a || b.Owner() != owner {
+		t.Errorf("reconnected: same account %v, owner %x; want a new account with owner %x", b == a, b.Owner(), owner)
+	}
+	if o, _ := r.Connect("other", RoleProducer); o.Owner() == owner {
+		t.Error("two identities share an owner key")
+	}
+	r.Disconnect(b)
+	r.ExceededOwner(owner, LiveObjects, 2) // gone: counted as other
+	if got := testutil.ToFloat64(r.exceeded.WithLabelValues(Other, "live_objects")); got != 2 {
+		t.Errorf("live_objects exceeded for a gone identity counted %v as other, want 2", got)
+	}
+	c, _ := r.Connect("mapper", RoleProducer)
+	c.AllowMap(0)
+	c.AllowMap(0)
+	if c.AllowMap(0) {
+		t.Fatal("third MAP at once allowed under 2/s")
+	}
+	if d := c.Backoff(Maps, 0, 1); d < 499*time.Millisecond || d > 501*time.Millisecond {
+		t.Errorf("backoff %v after the MAP quota refused, want 500 ms", d)
+	}
+	if d := c.Backoff(Connections, 0, 1); d != 0 {
+		t.Errorf("backoff %v for a quota that is not a rate", d)
+	}
+	var none *Account
+	if none.Owner() != 0 || none.Backoff(Maps, 0, 1) != 0 || none.TakeUntracked() != 0 {
+		t.Error("a nil account has an owner, a backoff or untracked measurements")
 	}
 }

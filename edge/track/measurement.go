@@ -31,4 +31,10 @@ type Measurement struct {
 	Width    float32
 	// Position covariance (m²) in the east/north plane; zero when unknown.
 	CovEE, CovEN, CovNN float32
+	// Owner names the identity that sent it (0: none) and OwnerLimit how
+	// many live tracks that identity's measurements may have started (0: no
+	// limit). A measurement whose owner holds its limit updates a track
+	// but starts none.
+	Owner      uint64
+	OwnerLimit uint32
 }

@@ -83,6 +83,7 @@ func (tr *Tracker) merge() {
 			i++
 			continue
 		}
+		tr.release(&tr.tracks[i])
 		tr.g.invalidate()
 		last := len(tr.tracks) - 1
 		tr.tracks[i], tr.dead[i] = tr.tracks[last], tr.dead[last]

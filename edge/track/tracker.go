@@ -94,6 +94,7 @@ type Track struct {
 	votes                                  [v2x.NumClasses]uint16
 	srcEpoch                               int64
 	SelfStream                             uint64 // stream of the newest self-report
+	Owner                                  uint64 // Measurement.Owner of the measurement that started it
 	Trust                                  TrustMark
 }
 
@@ -116,6 +117,7 @@ type Counters struct {
 	Deleted       uint64
 	FilterFailed  uint64 // numerically unusable updates, skipped
 	Merged        uint64 // duplicate tracks folded into another
+	OwnerCapped   uint64 // measurements that started no track: their owner held its OwnerLimit
 }
 
 // link is the track a source object was last assigned to: its id, and
@@ -182,6 +184,9 @@ type Tracker struct {
 	solver  Assigner
 	byID    map[uint32]int32
 	matched []int32 // per frame measurement: track index or -1
+	// owned counts the live tracks each owner's measurements started
+	// (owners with none are deleted).
+	owned map[uint64]int32
 	// touched lists the tracks whose position changed since the grid
 	// was last synchronised (syncGrid).
 	touched []int32
@@ -204,7 +209,7 @@ func New(cfg Config) *Tracker {
 	// merge distance plus its margin): a 3×3 query then sees every
 	// candidate.
 	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
-		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32)}
+		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32), owned: make(map[uint64]int32)}
 }
 
 // Len returns the number of tracks, confirmed or not.
@@ -256,10 +261,12 @@ func (t *Track) vote(c v2x.Class, weight uint16) {
 }
 
 // UpdateFrame folds in one sensor frame: measurements from one source
-// captured at one time, with their ENU positions in e and n.
-func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
+// captured at one time, with their ENU positions in e and n. It returns
+// how many measurements started no track because their owner held its
+// OwnerLimit (Matched says -1 for them).
+func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int) {
 	if len(frame) == 0 {
-		return
+		return 0
 	}
 	t := frame[0].TimeNS
 	tr.stamp++
@@ -360,10 +367,32 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) {
 		}
 	}
 	for j := range frame { // births after updates: indices above stay valid
-		if tr.matched[j] < 0 {
-			tr.birth(&frame[j], &tr.ms[j], e[j], n[j])
-			tr.matched[j] = int32(len(tr.tracks) - 1)
+		if tr.matched[j] >= 0 {
+			continue
 		}
+		if m := &frame[j]; m.Owner != 0 && m.OwnerLimit > 0 && tr.owned[m.Owner] >= int32(m.OwnerLimit) {
+			capped++
+			continue
+		}
+		tr.birth(&frame[j], &tr.ms[j], e[j], n[j])
+		tr.matched[j] = int32(len(tr.tracks) - 1)
+	}
+	tr.C.OwnerCapped += uint64(capped)
+	return capped
+}
+
+// OwnerTracks returns how many live tracks owner's measurements started.
+func (tr *Tracker) OwnerTracks(owner uint64) int { return int(tr.owned[owner]) }
+
+// release forgets a track being deleted from its owner's count.
+func (tr *Tracker) release(t *Track) {
+	if t.Owner == 0 {
+		return
+	}
+	if c := tr.owned[t.Owner] - 1; c > 0 {
+		tr.owned[t.Owner] = c
+	} else {
+		delete(tr.owned, t.Owner)
 	}
 }
 
@@ -616,7 +645,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 	if tr.nextID == 0 {
 		tr.nextID = 1
 	}
-	trk := Track{ID: tr.nextID, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1,
+	trk := Track{ID: tr.nextID, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1, Owner: m.Owner,
 		Length: m.Length, Width: m.Width, anchorLat: m.Lat, anchorLon: m.Lon, anchorE: e, anchorN: n}
 	f := &trk.f
 	f.m = modelFor(m.Class)
@@ -645,6 +674,9 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		trk.LastCam = m.TimeNS
 	}
 	tr.tracks = append(tr.tracks, trk)
+	if m.Owner != 0 {
+		tr.owned[m.Owner]++
+	}
 	tr.expireAt = min(tr.expireAt, tr.deadline(&trk))
 	tr.src.linksOf(m.Kind)[m.LocalID] = link{id: trk.ID, idx: int32(len(tr.tracks) - 1)}
 	tr.C.Born++
@@ -668,6 +700,7 @@ func (tr *Tracker) Expire(now int64) {
 				continue
 			}
 			tr.C.Deleted++
+			tr.release(t)
 			deleted = true
 			last := len(tr.tracks) - 1
 			tr.tracks[i] = tr.tracks[last]

@@ -1,7 +1,9 @@
 package trust
 
 import (
+	"cmp"
 	"math"
+	"slices"
 
 	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -216,6 +218,12 @@ func (m *Monitor) claims(tracks []track.Track, now int64) {
 			m.vitems = append(m.vitems, claimItem{v.e, v.n, id, v.stream, bin(v.e)})
 		}
 	}
+	// Map order is random; the pairs are judged in a fixed order (the
+	// bin sort is stable), so that a re-run of the same inputs finds the
+	// same (v2x-replay -refuse).
+	slices.SortFunc(m.vitems, func(a, b claimItem) int {
+		return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.stream, b.stream))
+	})
 	m.vitems, m.vitems2 = byBin(m.vitems, m.vitems2[:0], &m.bins), m.vitems
 	for x := range m.vitems {
 		p := &m.vitems[x]
