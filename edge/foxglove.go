@@ -25,7 +25,8 @@ import (
 // channels below on connection, Subscribe and Unsubscribe from the client,
 // and Message Data frames (opcode 1, subscription id and timestamp little
 // endian, then the JSON message). A connection is a live view viewer
-// (liveFeed): it counts against live_viewers and reads the hub the same way.
+// (liveFeed): it counts against live_viewers, reads the hub the same way,
+// and takes the same query (ws://ADDR/?rate=5&radius=50&classes=car,bus).
 const foxSubprotocol = "foxglove.websocket.v1"
 
 // foxFrame is the frame every scene entity is in: east, north, up metres
@@ -224,11 +225,11 @@ func foxLightColour(l v2x.LightState) foxColor {
 
 // foxObjectsUpdate is the objects of s as boxes with a label each, after
 // a deletion of all the entities before them (objects that left go).
-func foxObjectsUpdate(s *snapshot) foxSceneUpdate {
+func foxObjectsUpdate(s *snapshot, idx []int32) foxSceneUpdate {
 	ts := foxTimeOf(s.TimeNS)
-	u := foxSceneUpdate{Deletions: []foxDeletion{{Timestamp: ts, Type: 1}}, Entities: make([]foxEntity, 0, len(s.Objects))}
+	u := foxSceneUpdate{Deletions: []foxDeletion{{Timestamp: ts, Type: 1}}, Entities: make([]foxEntity, 0, len(idx))}
 	seq := strconv.FormatUint(s.Seq, 10)
-	for i := range s.Objects {
+	for _, i := range idx {
 		o := &s.Objects[i]
 		h := foxClassHeight[o.Class]
 		if h == 0 {
@@ -308,7 +309,7 @@ func foxSignalsUpdate(s *snapshot, mp *v2x.Map, fr *geo.Frame) foxSceneUpdate {
 }
 
 // foxStateJSON is the state as self-describing JSON (schema v2x.State).
-func foxStateJSON(s *snapshot) ([]byte, error) {
+func foxStateJSON(s *snapshot, idx []int32) ([]byte, error) {
 	type o struct {
 		ID      uint32  `json:"id"`
 		Class   string  `json:"class"`
@@ -342,8 +343,9 @@ func foxStateJSON(s *snapshot) ([]byte, error) {
 		Intersection uint32 `json:"intersection"`
 		Objects      []o    `json:"objects"`
 		Signals      []sig  `json:"signals"`
-	}{Seq: s.Seq, TimeNS: s.TimeNS, Intersection: s.Intersection, Objects: make([]o, 0, len(s.Objects)), Signals: make([]sig, 0, len(s.Signals))}
-	for _, x := range s.Objects {
+	}{Seq: s.Seq, TimeNS: s.TimeNS, Intersection: s.Intersection, Objects: make([]o, 0, len(idx)), Signals: make([]sig, 0, len(s.Signals))}
+	for _, i := range idx {
+		x := &s.Objects[i]
 		st.Objects = append(st.Objects, o{x.ID, x.Class.String(), x.E, x.N, x.Lat, x.Lon, x.Speed, x.Heading, x.Length, x.Width, x.Lane, x.Sources})
 	}
 	for _, g := range s.Signals {
@@ -354,12 +356,17 @@ func foxStateJSON(s *snapshot) ([]byte, error) {
 
 // foxServer serves -foxglove.
 type foxServer struct {
-	lf   *liveFeed
-	rate float64 // states a second
-	srv  *http.Server
+	lf  *liveFeed
+	srv *http.Server
 }
 
 func (fs *foxServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	q, err := parseLiveQuery(r.URL.Query())
+	if err != nil {
+		fs.lf.m.badReq.Inc()
+		http.Error(w, "foxglove: "+err.Error(), http.StatusBadRequest)
+		return
+	}
 	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{foxSubprotocol}, InsecureSkipVerify: true})
 	if err != nil {
 		return // Accept answered
@@ -383,7 +390,7 @@ func (fs *foxServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case <-ctx.Done():
 		}
 	}()
-	err = fs.session(ctx, c)
+	err = fs.session(ctx, c, &q)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
 		fs.lf.m.dropped.Inc()
@@ -397,7 +404,7 @@ func (fs *foxServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // session runs one client: it reads Subscribe and Unsubscribe on a
 // goroutine, and writes the subscribed channels of each new state.
-func (fs *foxServer) session(ctx context.Context, c *websocket.Conn) error {
+func (fs *foxServer) session(ctx context.Context, c *websocket.Conn, q *liveQuery) error {
 	send := func(typ websocket.MessageType, b []byte) error {
 		wctx, cancel := context.WithTimeout(ctx, fs.lf.writeTimeout)
 		defer cancel()
@@ -466,12 +473,13 @@ func (fs *foxServer) session(ctx context.Context, c *websocket.Conn) error {
 		}
 	}()
 
-	interval := time.Duration(float64(time.Second) / fs.rate)
-	tick := time.NewTicker(interval)
+	tick := time.NewTicker(q.interval)
 	defer tick.Stop()
 	var lastSeq uint64
 	var mapSent *v2x.Map
 	var buf []byte
+	var idx []int32
+	var d2 []float64
 	for {
 		select {
 		case <-ctx.Done():
@@ -489,6 +497,7 @@ func (fs *foxServer) session(ctx context.Context, c *websocket.Conn) error {
 			continue
 		}
 		mp := fs.lf.mp.Load()
+		idx, d2, _ = s.selectView(&q.sub, idx, d2) // the query's region and classes
 		mu.Lock()
 		cur := make(map[int]uint32, len(subs))
 		newSub := make(map[int]bool, len(fresh))
@@ -513,14 +522,14 @@ func (fs *foxServer) session(ctx context.Context, c *websocket.Conn) error {
 			outs = append(outs, out{foxReference, foxLocationFix{Timestamp: foxTimeOf(s.TimeNS), FrameID: foxFrame, Latitude: lat, Longitude: lon, Altitude: h}})
 		}
 		if _, ok := cur[foxObjects]; ok {
-			outs = append(outs, out{foxObjects, foxObjectsUpdate(s)})
+			outs = append(outs, out{foxObjects, foxObjectsUpdate(s, idx)})
 		}
 		if _, ok := cur[foxSignals]; ok {
 			outs = append(outs, out{foxSignals, foxSignalsUpdate(s, mp, &s.Frame)})
 		}
 		var stateJSON []byte
 		if _, ok := cur[foxState]; ok {
-			stateJSON, _ = foxStateJSON(s)
+			stateJSON, _ = foxStateJSON(s, idx)
 		}
 		ts := s.TimeNS
 		lastSeq = s.Seq
@@ -562,7 +571,7 @@ func (n *Node) startFoxglove() error {
 		return fmt.Errorf("edge: foxglove listen %s: %w", n.cfg.Foxglove, err)
 	}
 	n.foxLn = ln
-	n.fox = &foxServer{lf: n.live, rate: liveDefaultRate}
+	n.fox = &foxServer{lf: n.live}
 	n.fox.srv = &http.Server{Handler: n.fox, ReadHeaderTimeout: 5 * time.Second}
 	n.wg.Add(1)
 	go func() {

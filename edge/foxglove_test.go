@@ -2,10 +2,12 @@ package edge
 
 import (
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"math"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -199,5 +201,77 @@ func TestFoxgloveNodeShutdown(t *testing.T) {
 	}
 	if d := time.Since(t0); d > 2*time.Second {
 		t.Errorf("close took %v with a Foxglove client open", d)
+	}
+}
+
+// TestFoxgloveFilters: the connection's query selects objects as /live's
+// does; a malformed one is refused before the upgrade.
+func TestFoxgloveFilters(t *testing.T) {
+	n, _ := startDemoNode(t, func(c *Config) { c.Foxglove = "127.0.0.1:0" })
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if _, resp, err := websocket.Dial(ctx, "ws://"+n.FoxgloveAddr()+"/?classes=tank", &websocket.DialOptions{Subprotocols: []string{foxSubprotocol}}); err == nil || resp == nil || resp.StatusCode != 400 {
+		t.Errorf("classes=tank: %v", err)
+	}
+	c, _, err := websocket.Dial(ctx, "ws://"+n.FoxgloveAddr()+"/?classes=car&radius=60", &websocket.DialOptions{Subprotocols: []string{foxSubprotocol}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	sub := `{"op":"subscribe","subscriptions":[{"id":7,"channelId":` + strconv.Itoa(foxObjects) + `},{"id":9,"channelId":` + strconv.Itoa(foxState) + `}]}`
+	if err := c.Write(ctx, websocket.MessageText, []byte(sub)); err != nil {
+		t.Fatal(err)
+	}
+	objects, cars := 0, 0
+	for objects < 10 {
+		typ, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("after %d object updates: %v", objects, err)
+		}
+		if typ != websocket.MessageBinary || b[0] != 1 {
+			continue
+		}
+		id, payload := binary.LittleEndian.Uint32(b[1:]), b[13:]
+		switch id {
+		case 7:
+			var u struct {
+				Entities []struct {
+					Metadata []struct{ Key, Value string } `json:"metadata"`
+					Cubes    []struct {
+						Pose struct{ Position struct{ X, Y float64 } } `json:"pose"`
+					} `json:"cubes"`
+				} `json:"entities"`
+			}
+			if err := json.Unmarshal(payload, &u); err != nil {
+				t.Fatal(err)
+			}
+			objects++
+			for _, e := range u.Entities {
+				cars++
+				p := e.Cubes[0].Pose.Position
+				if e.Metadata[1].Key != "class" || e.Metadata[1].Value != "car" || math.Hypot(p.X, p.Y) > 60.01 {
+					t.Fatalf("entity %+v at %v,%v passed classes=car&radius=60", e.Metadata, p.X, p.Y)
+				}
+			}
+		case 9:
+			var st struct {
+				Objects []struct {
+					Class string `json:"class"`
+				} `json:"objects"`
+			}
+			if err := json.Unmarshal(payload, &st); err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range st.Objects {
+				if o.Class != "car" {
+					t.Fatalf("state object %+v passed classes=car", o)
+				}
+			}
+		default:
+			t.Fatalf("message for subscription %d", id)
+		}
+	}
+	if cars == 0 {
+		t.Error("no car in 10 updates of the demo")
 	}
 }
