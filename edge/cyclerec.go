@@ -16,20 +16,23 @@ import (
 // of the state it published. Recorded on /v2x/cycle, it lets
 // v2x-replay -refuse run the same cycles offline (docs/recording.md).
 //
-// Layout, little endian, version 1:
+// Layout, little endian, version 2 (version 1, without the owner fields,
+// is still read):
 //
 //	u8 version, i64 start, i64 now, u64 seq,
 //	u32 measurements, u32 spats, u32 maps, u32 rsis, then each:
 //	measurement: u8 kind, u8 class, u64 stream, u32 source, u64 local id,
 //	  i64 time, i64 ingest, f64 lat, f64 lon, f32 velE, velN, speed,
-//	  heading, length, width, covEE, covEN, covNN (97 bytes)
+//	  heading, length, width, covEE, covEN, covNN, u64 owner,
+//	  u32 owner limit (102 bytes; 90 in version 1)
 //	spat: i64 time, i64 ingest, u64 stream, u32 length, native SPAT (§5.3)
 //	map:  u64 stream, u32 length, native MAP (§5.4)
 //	rsi:  u32 length, native RSI (§5.5)
 const (
-	cycleRecVersion = 1
+	cycleRecVersion = 2
 	cycleRecHead    = 1 + 8 + 8 + 8 + 16
-	cycleRecMeasLen = 2 + 8 + 4 + 8 + 8 + 8 + 8 + 8 + 9*4
+	cycleRecMeasV1  = 2 + 8 + 4 + 8 + 8 + 8 + 8 + 8 + 9*4
+	cycleRecMeasLen = cycleRecMeasV1 + 8 + 4
 )
 
 // cycleRec is a decoded cycle record.
@@ -65,6 +68,8 @@ func appendCycleRec(dst []byte, start int64, b *batch) []byte {
 		for _, v := range [9]float32{m.VelE, m.VelN, m.Speed, m.Heading, m.Length, m.Width, m.CovEE, m.CovEN, m.CovNN} {
 			dst = f32(dst, v)
 		}
+		dst = le.AppendUint64(dst, m.Owner)
+		dst = le.AppendUint32(dst, m.OwnerLimit)
 	}
 	for i := range b.spats {
 		s := &b.spats[i]
@@ -106,14 +111,19 @@ func decodeCycleRec(p []byte, c *cycleRec) error {
 	if len(p) < cycleRecHead {
 		return fmt.Errorf("%w: %d bytes, shorter than its head", errCycleRec, len(p))
 	}
-	if p[0] != cycleRecVersion {
-		return fmt.Errorf("%w: version %d (this build reads %d)", errCycleRec, p[0], cycleRecVersion)
+	version := p[0]
+	if version < 1 || version > cycleRecVersion {
+		return fmt.Errorf("%w: version %d (this build reads 1 to %d)", errCycleRec, p[0], cycleRecVersion)
+	}
+	measLen := cycleRecMeasLen
+	if version == 1 {
+		measLen = cycleRecMeasV1
 	}
 	le := binary.LittleEndian
 	c.start, c.now, c.seq = int64(le.Uint64(p[1:])), int64(le.Uint64(p[9:])), le.Uint64(p[17:])
 	nm, ns, nmap, nrsi := le.Uint32(p[25:]), le.Uint32(p[29:]), le.Uint32(p[33:]), le.Uint32(p[37:])
 	p = p[cycleRecHead:]
-	if uint64(nm)*cycleRecMeasLen > uint64(len(p)) {
+	if uint64(nm)*uint64(measLen) > uint64(len(p)) {
 		return fmt.Errorf("%w: %d measurements in %d bytes", errCycleRec, nm, len(p))
 	}
 	c.b.reset()
@@ -125,8 +135,11 @@ func decodeCycleRec(p []byte, c *cycleRec) error {
 		f := p[54:]
 		m.VelE, m.VelN, m.Speed, m.Heading, m.Length, m.Width = f32(f), f32(f[4:]), f32(f[8:]), f32(f[12:]), f32(f[16:]), f32(f[20:])
 		m.CovEE, m.CovEN, m.CovNN = f32(f[24:]), f32(f[28:]), f32(f[32:])
+		if version >= 2 {
+			m.Owner, m.OwnerLimit = le.Uint64(f[36:]), le.Uint32(f[44:])
+		}
 		c.b.meas = append(c.b.meas, m)
-		p = p[cycleRecMeasLen:]
+		p = p[measLen:]
 	}
 	next := func(head int) ([]byte, []byte, error) {
 		if len(p) < head+4 {

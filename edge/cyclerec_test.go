@@ -13,7 +13,7 @@ func sampleBatch() batch {
 	for i := 0; i < 3; i++ {
 		b.meas = append(b.meas, measurement{Kind: measDetection, Class: v2x.ClassCar, Stream: 4, Source: 9, LocalID: uint64(i),
 			TimeNS: 1e18 + int64(i), IngestNS: 1e18 + 5, Lat: 22.5 + float64(i)*1e-6, Lon: 114.05, VelE: 1.5, VelN: -2, Speed: 2.5,
-			Heading: 143, Length: 4.5, Width: 1.8, CovEE: 0.2, CovEN: 0.01, CovNN: 0.3})
+			Heading: 143, Length: 4.5, Width: 1.8, CovEE: 0.2, CovEN: 0.01, CovNN: 0.3, Owner: 0xfeedbeef12345678, OwnerLimit: 1000})
 	}
 	su := spatUpdate{TimeNS: 7, IngestNS: 8, Stream: 12, IntersectionID: 3, N: 2}
 	su.Phases[0] = v2x.Phase{ID: 1, State: v2x.LightGreen, Confidence: 90, Start: -1000, MinEnd: 2000, LikelyEnd: 3000, MaxEnd: 5000}

@@ -42,7 +42,7 @@ var (
 	recCycleTopic = &record.Topic{
 		Name: "/v2x/cycle", MessageEncoding: "v2x-edge-cycle",
 		SchemaName: "v2x-edge.Cycle", SchemaEncoding: "text/markdown",
-		Schema: []byte("What one fusion cycle took and when (docs/recording.md, layout in edge/cyclerec.go): version 1, " +
+		Schema: []byte("What one fusion cycle took and when (docs/recording.md, layout in edge/cyclerec.go): version 2, " +
 			"start and now (ns, node clock), the seq of the state it published, then the measurements, SPATs, MAPs " +
 			"and RSIs it drained from the inbox in the order it saw them. log_time is now."),
 	}

@@ -180,7 +180,7 @@ func (c *Cluster) spawn(s *Server) error {
 	}
 	cmd := exec.Command(c.bin, "-c", s.conf)
 	cmd.Stdout, cmd.Stderr = lf, lf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the test
+	cmd.SysProcAttr = dieWithParent() // never outlive the test (Linux)
 	if err := cmd.Start(); err != nil {
 		lf.Close()
 		return fmt.Errorf("start %s: %w", s.Name, err)
