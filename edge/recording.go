@@ -14,6 +14,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/record"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -93,6 +94,32 @@ type nodeRecorder struct {
 	// busy counts the cycles handed over and not yet written (for tests
 	// that wait for the recorder to catch up).
 	busy atomic.Int32
+
+	// The live view's Foxglove channels, at foxEvery of state time, so
+	// that a recording opened in Foxglove looks like -foxglove live; off
+	// when mp is nil.
+	mp      *atomic.Pointer[v2x.Map]
+	fox     [foxState + 1]record.Channel
+	lanesAt int64 // state time the lanes were last recorded (the run goroutine's)
+}
+
+// foxEvery is the rate of the Foxglove channels in a recording (10 Hz,
+// the live view's default).
+const foxEvery = int64(100e6)
+
+// recFoxTopics are the recording's Foxglove channels: the live view's
+// topics and schemas, but the state as JSON on /v2x/state_json
+// (/v2x/state holds the native states).
+func recFoxTopics() [foxState + 1]*record.Topic {
+	var t [foxState + 1]*record.Topic
+	for _, c := range foxChannels {
+		name := c.Topic
+		if c.ID == foxState {
+			name = "/v2x/state_json"
+		}
+		t[c.ID] = &record.Topic{Name: name, MessageEncoding: "json", SchemaName: c.SchemaName, SchemaEncoding: "jsonschema", Schema: []byte(c.Schema)}
+	}
+	return t
 }
 
 func newRecorderQueues(nr *nodeRecorder) {
@@ -114,8 +141,13 @@ func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("edge: record: %w", err)
 	}
-	nr := &nodeRecorder{r: r, hub: h}
+	nr := &nodeRecorder{r: r, hub: h, mp: &n.w.mapPub}
 	newRecorderQueues(nr)
+	for i, t := range recFoxTopics() {
+		if t != nil {
+			nr.fox[i] = r.AddChannel(t, map[string]string{"frame_id": foxFrame})
+		}
+	}
 	nr.state = r.AddChannel(recStateTopic, map[string]string{"listen": cfg.Listen})
 	nr.cycles = r.AddChannel(recCycleTopic, nil)
 	if cj, err := json.Marshal(recRun{FirstSeq: n.w.seq + 1, Config: *cfg}); err == nil {
@@ -220,6 +252,8 @@ func (nr *nodeRecorder) recycle(rc *recCycle) {
 func (nr *nodeRecorder) run(ctx context.Context) {
 	var rec, b []byte
 	var st wire.State
+	var lastFox int64
+	var lastMap *v2x.Map
 	write := func(rc *recCycle) {
 		rec = appendCycleRec(rec[:0], rc.start, &rc.b)
 		finishCycleRec(rec, rc.now, rc.seq)
@@ -231,6 +265,10 @@ func (nr *nodeRecorder) run(ctx context.Context) {
 			b = wire.AppendState(b, &st)
 			wire.FinishFrame(b, 0)
 			nr.r.Write(nr.state, uint32(h.Seq), s.TimeNS, s.TimeNS, b)
+		}
+		if s := rc.snap; s != nil && nr.mp != nil && s.HasFrame && s.TimeNS-lastFox >= foxEvery {
+			lastFox = s.TimeNS
+			lastMap = nr.foxglove(s, lastMap)
 		}
 		nr.recycle(rc)
 	}
@@ -257,6 +295,37 @@ func (nr *nodeRecorder) run(ctx context.Context) {
 			drain()
 		}
 	}
+}
+
+// foxglove records s on the Foxglove channels (and the MAP's lanes and
+// the reference when the MAP is not last's); it returns the MAP drawn.
+// It runs on the recorder's goroutine, at foxEvery: the JSON allocates,
+// off the fusion loop.
+func (nr *nodeRecorder) foxglove(s *snapshot, last *v2x.Map) *v2x.Map {
+	put := func(ch int, v any) {
+		if b, err := json.Marshal(v); err == nil {
+			nr.r.Write(nr.fox[ch], uint32(s.Seq), s.TimeNS, s.TimeNS, b)
+		}
+	}
+	mp := nr.mp.Load()
+	// The lanes on a new MAP, and every 10 s so that every file (they
+	// rotate) has them.
+	if mp != nil && (mp != last || s.TimeNS-nr.lanesAt >= 10e9) {
+		nr.lanesAt = s.TimeNS
+		put(foxLanes, foxLanesUpdate(mp, &s.Frame, s.TimeNS))
+		lat, lon, h := s.Frame.Origin()
+		put(foxReference, foxLocationFix{Timestamp: foxTimeOf(s.TimeNS), FrameID: foxFrame, Latitude: lat, Longitude: lon, Altitude: h})
+	}
+	idx := make([]int32, len(s.Objects))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	put(foxObjects, foxObjectsUpdate(s, idx))
+	put(foxSignals, foxSignalsUpdate(s, mp, &s.Frame))
+	if b, err := foxStateJSON(s, idx); err == nil {
+		nr.r.Write(nr.fox[foxState], uint32(s.Seq), s.TimeNS, s.TimeNS, b)
+	}
+	return mp
 }
 
 // close writes the last file's footer.

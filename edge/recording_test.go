@@ -3,6 +3,7 @@ package edge
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,6 +39,7 @@ func TestRecording(t *testing.T) {
 		}
 	}
 	nextUntil(t, sub, 5*time.Second, func(u *client.Update) bool { return len(u.State.Objects) == frames })
+	time.Sleep(300 * time.Millisecond) // the Foxglove channels are recorded at 10 Hz
 	p.Close()
 	if err := n.Close(); err != nil {
 		t.Fatal(err)
@@ -53,8 +55,21 @@ func TestRecording(t *testing.T) {
 	}
 	var bsms, states int
 	var lastSeq uint64
-	var maxObjects int
+	var maxObjects, foxObjects int
 	info, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		if c.Topic == "/v2x/objects" {
+			var u struct {
+				Entities []struct {
+					ID    string            `json:"id"`
+					Cubes []json.RawMessage `json:"cubes"`
+				} `json:"entities"`
+			}
+			if err := json.Unmarshal(m.Data, &u); err != nil || c.SchemaID == 0 {
+				t.Fatalf("/v2x/objects: %v (schema %d)", err, c.SchemaID)
+			}
+			foxObjects = max(foxObjects, len(u.Entities))
+			return nil
+		}
 		if c.Topic != "/v2x/ingest" && c.Topic != "/v2x/state" {
 			return nil
 		}
@@ -96,6 +111,9 @@ func TestRecording(t *testing.T) {
 	}
 	if bsms != frames || states == 0 || maxObjects != frames {
 		t.Errorf("%d BSM frames (want %d), %d states, at most %d objects", bsms, frames, states, maxObjects)
+	}
+	if foxObjects != frames {
+		t.Errorf("the Foxglove objects channel drew at most %d boxes, want %d", foxObjects, frames)
 	}
 }
 
