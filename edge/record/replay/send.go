@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -174,15 +175,10 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 	}
 	if s.o.Speed > 0 && m.LogTime > s.base {
 		due := s.wallBase.Add(time.Duration(float64(m.LogTime-s.base) / s.o.Speed))
-		if d := time.Until(due); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-s.ctx.Done():
-				t.Stop()
-				return s.ctx.Err()
-			case <-t.C:
-			}
-		} else if lag := float64(-d) / 1e6; lag > s.st.Lag {
+		if err := waitUntil(s.ctx, due); err != nil {
+			return err
+		}
+		if lag := float64(time.Since(due)) / 1e6; lag > s.st.Lag {
 			s.st.Lag = lag
 		}
 	}
@@ -222,4 +218,28 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 		}
 	}
 	return nil
+}
+
+// spinWindow is how close to its due time a frame is waited for by
+// yielding in a loop rather than on a timer: a timer wakes up to a
+// millisecond late here, which would merge frames the node received a
+// fraction of a millisecond apart (and ran a fusion cycle for each) into
+// one.
+const spinWindow = 1500 * time.Microsecond
+
+// waitUntil returns at due, or with ctx's error.
+func waitUntil(ctx context.Context, due time.Time) error {
+	if d := time.Until(due) - spinWindow; d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	for time.Now().Before(due) {
+		runtime.Gosched()
+	}
+	return ctx.Err()
 }
