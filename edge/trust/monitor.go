@@ -49,9 +49,21 @@ var weights = [...]float64{
 type source struct {
 	trust       float64
 	quarantined bool
-	first, last int64 // node times of its first and latest message
-	dirty       bool  // trust changed since the last export
+	first, last int64  // node times of its first and latest message
+	dirty       bool   // trust changed since the last export
+	stream      uint64 // the stream it spoke on last (to name it)
 }
+
+// owned is what the monitor knows of a stream's sender: its identity key
+// (track.Measurement.Owner) and when the stream was last seen.
+type owned struct {
+	owner uint64
+	last  int64
+}
+
+// ownerBit marks a source key that is an identity, not a stream (stream
+// ids stay below it).
+const ownerBit = 1 << 63
 
 // Counters are what the monitor counts, for metrics.
 type Counters struct {
@@ -67,37 +79,39 @@ type camKey struct {
 
 // Monitor runs the checks; one goroutine owns it.
 type Monitor struct {
-	cfg      Config
-	sources  map[uint64]*source
-	msgs     map[msgKey]msgState // per (stream, local id) self-report
-	vehicles map[uint64]vehState // per vehicle id, across streams
-	cov      coverage
-	cam      *camCoverage // cache: the camera of the previous detection
-	camKey   camKey
-	road     road
-	sig      signals
-	mapSum   uint64
-	hasMap   bool
-	findings []Finding
-	lastSrc  *source // cache: the source of the previous call
-	lastKey  uint64
-	hasLast  bool
-	now      int64 // newest node time seen
-	sweptAt  int64
-	pairAt   int64       // node time of the last pair pass
-	items    []pairItem  // scratch of the pair pass
-	vitems   []claimItem // scratch of the lockstep pass
-	items2   []pairItem  // ... and their sorted copies
-	vitems2  []claimItem
-	bins     [pairBins + 1]int32
-	learning bool // camera coverage is still being learned (as of the last Cycle)
-	C        Counters
+	cfg        Config
+	sources    map[uint64]*source  // by key: the sender's identity, else the stream
+	owners     map[uint64]owned    // stream -> its sender's identity, once a measurement told
+	msgs       map[msgKey]msgState // per (stream, local id) self-report
+	vehicles   map[uint64]vehState // per vehicle id, across streams
+	cov        coverage
+	cam        *camCoverage // cache: the camera of the previous detection
+	camKey     camKey
+	road       road
+	sig        signals
+	mapSum     uint64
+	hasMap     bool
+	findings   []Finding
+	lastSrc    *source // cache: the source of the previous call
+	lastKey    uint64
+	lastStream uint64
+	hasLast    bool
+	now        int64 // newest node time seen
+	sweptAt    int64
+	pairAt     int64       // node time of the last pair pass
+	items      []pairItem  // scratch of the pair pass
+	vitems     []claimItem // scratch of the lockstep pass
+	items2     []pairItem  // ... and their sorted copies
+	vitems2    []claimItem
+	bins       [pairBins + 1]int32
+	learning   bool // camera coverage is still being learned (as of the last Cycle)
+	C          Counters
 }
 
 // New returns a monitor; cfg's zero fields take their defaults.
 func New(cfg Config) *Monitor {
 	cfg.SetDefaults()
-	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), msgs: make(map[msgKey]msgState, 256),
+	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), owners: make(map[uint64]owned), msgs: make(map[msgKey]msgState, 256),
 		vehicles: make(map[uint64]vehState, 256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64),
 		items: make([]pairItem, 0, 256), vitems: make([]claimItem, 0, 256),
 		items2: make([]pairItem, 0, 256), vitems2: make([]claimItem, 0, 256)}
@@ -106,26 +120,52 @@ func New(cfg Config) *Monitor {
 // Config returns the monitor's configuration, defaults filled.
 func (m *Monitor) Config() *Config { return &m.cfg }
 
-// source returns the state of a source, creating it on first sight at
-// node time t.
-func (m *Monitor) source(id uint64, t int64) *source {
-	if m.hasLast && m.lastKey == id {
+// key is the key of stream's source: its sender's identity once known,
+// so that trust and quarantine follow an identity across its streams and
+// reconnections, else the stream.
+func (m *Monitor) key(stream uint64) uint64 {
+	if o, ok := m.owners[stream]; ok {
+		return o.owner | ownerBit
+	}
+	return stream
+}
+
+// own records that stream carries identity owner's messages, at node time
+// t (track.Measurement.Owner; 0: unknown).
+func (m *Monitor) own(stream, owner uint64, t int64) {
+	if owner == 0 {
+		return
+	}
+	if o, ok := m.owners[stream]; ok && o.owner == owner && t-o.last < int64(1e9) {
+		return // known, and refreshed within the second
+	}
+	m.owners[stream] = owned{owner, t}
+	m.hasLast = false // the stream's key may have changed
+}
+
+// source returns the state of stream's source, creating it on first
+// sight at node time t.
+func (m *Monitor) source(stream uint64, t int64) *source {
+	if m.hasLast && m.lastStream == stream {
 		m.lastSrc.last = max(m.lastSrc.last, t)
+		m.lastSrc.stream = stream
 		return m.lastSrc
 	}
+	id := m.key(stream)
 	s, ok := m.sources[id]
 	if !ok {
 		s = &source{trust: 1, first: t}
 		m.sources[id] = s
 	}
 	s.last = max(s.last, t)
-	m.lastSrc, m.lastKey, m.hasLast = s, id, true
+	s.stream = stream
+	m.lastSrc, m.lastKey, m.lastStream, m.hasLast = s, id, stream, true
 	return s
 }
 
 // Trust returns a source's trust score (1 for a source never seen).
 func (m *Monitor) Trust(stream uint64) float64 {
-	if s, ok := m.sources[stream]; ok {
+	if s, ok := m.sources[m.key(stream)]; ok {
 		return s.trust
 	}
 	return 1
@@ -133,7 +173,7 @@ func (m *Monitor) Trust(stream uint64) float64 {
 
 // Quarantined reports whether a source is quarantined.
 func (m *Monitor) Quarantined(stream uint64) bool {
-	s, ok := m.sources[stream]
+	s, ok := m.sources[m.key(stream)]
 	return ok && s.quarantined
 }
 
@@ -176,7 +216,7 @@ func (m *Monitor) recover(now int64) {
 	m.now = max(m.now, now)
 	if dt > 0 {
 		gain := dt * m.cfg.RecoverPerSecond
-		for id, s := range m.sources {
+		for _, s := range m.sources {
 			if s.trust >= 1 {
 				continue
 			}
@@ -184,7 +224,7 @@ func (m *Monitor) recover(now int64) {
 			s.dirty = true
 			if s.quarantined && s.trust >= m.cfg.ReleaseAbove {
 				s.quarantined = false
-				m.findings = append(m.findings, Finding{Action: wire.EventRelease, Stream: id, TimeNS: now,
+				m.findings = append(m.findings, Finding{Action: wire.EventRelease, Stream: s.stream, TimeNS: now,
 					E: math.NaN(), N: math.NaN(), Trust: float32(s.trust)})
 			}
 		}
@@ -202,6 +242,12 @@ func (m *Monitor) recover(now int64) {
 	for k, v := range m.vehicles {
 		if now-v.t > linger {
 			delete(m.vehicles, k)
+		}
+	}
+	for st, o := range m.owners {
+		if now-o.last > 10*linger {
+			delete(m.owners, st)
+			m.hasLast = false
 		}
 	}
 	for id, s := range m.sources {
@@ -226,11 +272,11 @@ type SourceTrust struct {
 // score changed since the last call.
 func (m *Monitor) AppendTrusts(dst []SourceTrust) ([]SourceTrust, bool) {
 	changed := false
-	for id, s := range m.sources {
+	for _, s := range m.sources {
 		changed = changed || s.dirty
 		s.dirty = false
 		if s.trust < 1 {
-			dst = append(dst, SourceTrust{Stream: id, Trust: s.trust, Quarantined: s.quarantined})
+			dst = append(dst, SourceTrust{Stream: s.stream, Trust: s.trust, Quarantined: s.quarantined})
 		}
 	}
 	if len(dst) > m.cfg.MaxExportedTrusts {

@@ -72,6 +72,7 @@ const defaultPosVar = 4.0 // m², when a self-report gives no accuracy
 // cameras' coverage; self-reports (BSMs) run the plausibility and
 // consistency checks, and a self-report with a finding is kept out.
 func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
+	m.own(x.Stream, x.Owner, x.IngestNS)
 	src := m.source(x.Stream, x.IngestNS)
 	if src.quarantined {
 		m.C.Quarantined++

@@ -184,3 +184,41 @@ func TestBlockedThenJudgedAfresh(t *testing.T) {
 		}
 	}
 }
+
+// Trust follows the identity, not the stream: a producer quarantined on
+// one stream is still quarantined when it speaks on another (it
+// reconnected), and its release is told under the stream it used last;
+// another identity is not touched, and without an identity the stream is
+// the source.
+func TestQuarantineFollowsIdentity(t *testing.T) {
+	m := New(Config{})
+	const owner, other = 0xabc, 0xdef
+	for _, b := range []bsm{{2, 1, 1000, 3.5, -90, 99, 0}, {2, 2, 1000, 3.5, -80, 99, 0}, {2, 3, 1000, 3.5, -70, 99, 0}} {
+		x, e, n := b.meas()
+		x.Owner = owner
+		m.Measurement(&x, e, n)
+	}
+	m.Drain()
+	if !m.Quarantined(2) {
+		t.Fatal("not quarantined after three speed findings")
+	}
+	// The same identity on a new stream 5 (a reconnect): still kept out.
+	x, e, n := bsm{5, 4, 1100, 3.5, -60, 10, 0}.meas()
+	x.Owner = owner
+	if m.Measurement(&x, e, n) || !m.Quarantined(5) {
+		t.Fatal("the quarantined identity's new stream was let through")
+	}
+	// Another identity on stream 6, and a stream without one: not touched.
+	y, e, n := bsm{6, 9, 1100, 3.5, -60, 10, 0}.meas()
+	y.Owner = other
+	z, _, _ := bsm{7, 9, 1100, 3.5, -60, 10, 0}.meas()
+	if !m.Measurement(&y, e, n) || !m.Measurement(&z, e, n) || m.Quarantined(6) || m.Quarantined(7) {
+		t.Fatal("another identity's or an anonymous stream's measurement kept out")
+	}
+	m.Cycle(nil, 1e9)
+	m.Cycle(nil, 31e9)
+	fs := m.Drain()
+	if m.Quarantined(2) || m.Quarantined(5) || len(fs) != 1 || fs[0].Action != wire.EventRelease || fs[0].Stream != 5 {
+		t.Fatalf("after 30 s: quarantined %v/%v, findings %+v", m.Quarantined(2), m.Quarantined(5), fs)
+	}
+}
