@@ -2,7 +2,6 @@ package mqtt
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/v2x-edge/v2x-edge/internal/debbin"
 )
 
 // Broker is a Mosquitto broker started for a benchmark run, listening on a
@@ -20,50 +21,14 @@ type Broker struct {
 	done chan error
 }
 
-// mosquittoPaths are where Debian puts the broker.
-var mosquittoPaths = []string{"/usr/sbin/mosquitto", "/usr/bin/mosquitto"}
-
 // FindMosquitto returns the broker binary's path, or "" when it is not
 // installed.
-func FindMosquitto() string {
-	if p, err := exec.LookPath("mosquitto"); err == nil {
-		return p
-	}
-	for _, p := range mosquittoPaths {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+func FindMosquitto() string { return debbin.Find("mosquitto") }
 
 // EnsureMosquitto returns the broker binary, installing Debian's mosquitto
 // package with apt-get when it is missing (which needs root).
 func EnsureMosquitto(ctx context.Context) (string, error) {
-	if p := FindMosquitto(); p != "" {
-		return p, nil
-	}
-	if os.Geteuid() != 0 {
-		return "", errors.New("mosquitto is not installed and installing it needs root: run apt-get install mosquitto")
-	}
-	cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "mosquitto")
-	cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		// The package lists may be missing on a fresh machine.
-		upd := exec.CommandContext(ctx, "apt-get", "update")
-		if uout, uerr := upd.CombinedOutput(); uerr != nil {
-			return "", fmt.Errorf("apt-get update: %w\n%s", uerr, uout)
-		}
-		cmd = exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "mosquitto")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		if out, err = cmd.CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get install mosquitto: %w\n%s", err, out)
-		}
-	}
-	if p := FindMosquitto(); p != "" {
-		return p, nil
-	}
-	return "", errors.New("apt-get installed mosquitto but the binary is not in " + fmt.Sprint(mosquittoPaths))
+	return debbin.Ensure(ctx, "mosquitto", "mosquitto")
 }
 
 // StartMosquitto starts the broker bin on a free loopback port with a

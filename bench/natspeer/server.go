@@ -4,7 +4,6 @@ package natspeer
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/v2x-edge/v2x-edge/internal/debbin"
 )
 
 // Server is a nats-server process listening on a free loopback port.
@@ -22,50 +23,14 @@ type Server struct {
 	done chan error
 }
 
-// serverPaths are where Debian's nats-server package puts the binary.
-var serverPaths = []string{"/usr/sbin/nats-server", "/usr/bin/nats-server"}
-
 // Find returns the nats-server binary's path, or "" when it is not
 // installed.
-func Find() string {
-	if p, err := exec.LookPath("nats-server"); err == nil {
-		return p
-	}
-	for _, p := range serverPaths {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	return ""
-}
+func Find() string { return debbin.Find("nats-server") }
 
 // Ensure returns the nats-server binary, installing Debian's nats-server
 // package with apt-get when it is missing (which needs root).
 func Ensure(ctx context.Context) (string, error) {
-	if p := Find(); p != "" {
-		return p, nil
-	}
-	if os.Geteuid() != 0 {
-		return "", errors.New("nats-server is not installed and installing it needs root: run apt-get install nats-server")
-	}
-	install := func() ([]byte, error) {
-		cmd := exec.CommandContext(ctx, "apt-get", "install", "-y", "--no-install-recommends", "nats-server")
-		cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return cmd.CombinedOutput()
-	}
-	if _, err := install(); err != nil {
-		// The package lists may be missing on a fresh machine.
-		if out, err := exec.CommandContext(ctx, "apt-get", "update").CombinedOutput(); err != nil {
-			return "", fmt.Errorf("apt-get update: %w\n%s", err, out)
-		}
-		if out, err := install(); err != nil {
-			return "", fmt.Errorf("apt-get install nats-server: %w\n%s", err, out)
-		}
-	}
-	if p := Find(); p != "" {
-		return p, nil
-	}
-	return "", fmt.Errorf("apt-get installed nats-server but the binary is not in %v", serverPaths)
+	return debbin.Ensure(ctx, "nats-server", "nats-server")
 }
 
 // Start starts nats-server bin on a free loopback port, logging to a file
