@@ -40,6 +40,10 @@ func TestStandardEncodings(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := edge.DefaultConfig()
 			cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "127.0.0.1:0", t.TempDir()
+			// The reference comes from configuration, as on a deployed node:
+			// the simulator's first BSMs and RSMs may otherwise reach the node
+			// before its first MAP (other streams) and be refused no_reference.
+			cfg.RefLat, cfg.RefLon = sim.DefaultRefLat, sim.DefaultRefLon
 			n, err := edge.New(cfg, nil)
 			if err != nil {
 				t.Fatal(err)
