@@ -190,9 +190,9 @@ func (w *world) fold(start int64) {
 	if w.mon != nil {
 		w.trustCycle(now)
 	}
-	w.publish(now)
+	s := w.publish(now)
 	if w.rec != nil {
-		w.rec.end(w.rc, now, w.seq)
+		w.rec.end(w.rc, now, w.seq, s)
 		w.rc = nil
 	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
@@ -235,7 +235,9 @@ func (w *world) setMap(mp *v2x.Map) {
 	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", roundDeg(mp.RefLat), "lon", roundDeg(mp.RefLon), "lanes", len(mp.Lanes))
 }
 
-func (w *world) publish(now int64) {
+// publish makes and publishes the snapshot of the world at now, and
+// returns it (the hub's until the next publication).
+func (w *world) publish(now int64) *snapshot {
 	s := w.hub.newSnapshot()
 	w.seq++
 	s.Seq, s.TimeNS, s.IngestNS = w.seq, now, w.ingestNS
@@ -264,6 +266,7 @@ func (w *world) publish(now int64) {
 	w.m.signals.Set(float64(len(s.Signals)))
 	w.m.published.Inc()
 	w.hub.publish(s)
+	return s
 }
 
 // relMS re-bases a phase time given in ms after base to ms after now.
