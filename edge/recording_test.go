@@ -169,7 +169,7 @@ func BenchmarkFusionCyclePacedRecord(b *testing.B) {
 		r.step()
 	}
 	drain()
-	const block, settle = 100, 10
+	const block, settle = 20, 5
 	var lat [2][]int64
 	b.ReportAllocs()
 	b.ResetTimer()
