@@ -66,9 +66,9 @@ var (
 // takes, and it leaves room for the writer's stalls (a file rotated).
 const cycleQueue = 128
 
-// recCycle is one fusion cycle handed to the recorder: a copy of the
-// batch it drained (made before the cycle filters it in place), its times,
-// and the snapshot it published, with a reference held.
+// recCycle is one fusion cycle handed to the recorder: the batch it
+// drained, its times, and the snapshot it published, with a reference
+// held.
 type recCycle struct {
 	start, now int64
 	seq        uint64
@@ -78,9 +78,10 @@ type recCycle struct {
 
 // nodeRecorder records what the node received and published. Producer
 // streams write their frames straight into the recorder's queue. The
-// fusion loop only copies each cycle's batch into the next slot of a
-// ring, takes a reference to the snapshot it published (immutable), and
-// advances the ring's head: no lock, no channel, no wakeup, no encoding.
+// fusion loop only hands each cycle's batch (its buffers, not a copy) and
+// a reference to the snapshot it published (immutable) to the next slot
+// of a ring and advances the ring's head: no copy, lock, channel, wakeup
+// or encoding.
 // The recorder's writer goroutine, which polls anyway, pumps the ring:
 // it encodes each cycle record, state and Foxglove message straight into
 // the recorder's buffers. Nothing here blocks ingest or fusion: a cycle
@@ -195,10 +196,10 @@ func (nr *nodeRecorder) frame(ch record.Channel, h *wire.Header, payload []byte,
 	nr.r.Write(ch, uint32(h.Seq), arrival, capture, b, payload)
 }
 
-// begin copies the batch a cycle starting at start drained into the
-// ring's next slot, from the fusion loop; nil when the ring is full (the
-// cycle is dropped and counted).
-func (nr *nodeRecorder) begin(start int64, b *batch) *recCycle {
+// begin takes the ring's next slot for the cycle starting at start,
+// from the fusion loop; nil when the ring is full (the cycle is dropped
+// and counted).
+func (nr *nodeRecorder) begin(start int64) *recCycle {
 	h := nr.head.Load() // only this goroutine writes it
 	if h-nr.tail.Load() >= cycleQueue {
 		nr.drops.Add(1)
@@ -206,23 +207,22 @@ func (nr *nodeRecorder) begin(start int64, b *batch) *recCycle {
 	}
 	rc := &nr.ring[h%cycleQueue]
 	rc.start = start
-	rc.b.meas = append(rc.b.meas[:0], b.meas...)
-	rc.b.spats = append(rc.b.spats[:0], b.spats...)
-	rc.b.maps = append(rc.b.maps[:0], b.maps...) // MAPs and RSIs are immutable once queued
-	rc.b.mapSrc = append(rc.b.mapSrc[:0], b.mapSrc...)
-	rc.b.rsis = append(rc.b.rsis[:0], b.rsis...)
 	return rc
 }
 
-// end hands rc over with the snapshot s the cycle published as seq at
-// now, from the fusion loop right after publishing s (the hub holds its
-// reference to s until the next publication, by this goroutine, so
-// taking one more needs no lock); it never blocks.
-func (nr *nodeRecorder) end(rc *recCycle, now int64, seq uint64, s *snapshot) {
+// end hands rc over with the batch b the cycle drained (untouched: the
+// cycle kept its measurements elsewhere) and the snapshot s it published
+// as seq at now, from the fusion loop right after publishing s. Nothing
+// is copied: b's buffers and the slot's (which pump is done with) trade
+// places, and the hub holds its reference to s until the next
+// publication, by this goroutine, so taking one more needs no lock. It
+// never blocks.
+func (nr *nodeRecorder) end(rc *recCycle, b *batch, now int64, seq uint64, s *snapshot) {
 	if rc == nil {
 		return
 	}
 	rc.now, rc.seq = now, seq
+	rc.b, *b = *b, rc.b // the slot's old batch is the inbox's next (swap resets it)
 	if s != nil {
 		s.refs.Add(1)
 	}
