@@ -212,7 +212,7 @@ func (s *sender) slotOf(arrival int64) int64 {
 // than sending the backlog at once, which the node would take in one
 // cycle.
 const (
-	minSlotGap = 200 * time.Microsecond
+	minSlotGap = 500 * time.Microsecond
 	maxSlotGap = time.Millisecond
 )
 
