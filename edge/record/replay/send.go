@@ -204,13 +204,15 @@ func (s *sender) slotOf(arrival int64) int64 {
 	return arrival
 }
 
-// Spacing of slots sent behind schedule (the sender was descheduled on a
-// loaded machine, or the node was slow to take frames): the schedule is
-// absolute, on the monotonic clock, so such a lag does not accumulate,
-// but catching up keeps each slot's recorded spacing from the previous
-// one, bounded to [minSlotGap, maxSlotGap] (scaled by the speed), rather
-// than sending the backlog at once, which the node would take in one
-// cycle.
+// Spacing of slots. The schedule is absolute, on the monotonic clock, so
+// a lag (the sender descheduled on a loaded machine, or the node slow to
+// take frames) does not accumulate; but a slot is never sent less than
+// its recorded gap after the previous one, bounded to [minSlotGap,
+// maxSlotGap] (scaled by the speed): catching up goes slot by slot
+// instead of sending the backlog at once, which the node would take in
+// one cycle, and cycles the recorded node ran back to back (a frame came
+// in during a cycle) are sent far enough apart that the node fed, with
+// its own scheduling delays, runs a cycle for each too.
 const (
 	minSlotGap = 500 * time.Microsecond
 	maxSlotGap = time.Millisecond
