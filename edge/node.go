@@ -21,6 +21,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/mqttin"
 	"github.com/v2x-edge/v2x-edge/edge/uplink"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -47,6 +48,7 @@ type Node struct {
 	guard   *xdpguard.Guard // the XDP guard in front of them, and its control
 	httpLn  net.Listener
 	uperPC  net.PacketConn // raw UPER listener, or nil
+	mqtt    *mqttin.Client // MQTT ingest, or nil
 	rec     *nodeRecorder  // -record, or nil
 	httpSrv *http.Server
 	live    *liveFeed  // the live views' feed (GET /live, -foxglove)
@@ -231,6 +233,19 @@ func (n *Node) Start() error {
 			return err
 		}
 	}
+	if n.cfg.MQTT.Enabled() {
+		if err := n.startMQTT(); err != nil {
+			n.cancel()
+			if n.httpLn != nil {
+				n.httpLn.Close()
+			}
+			if n.uperPC != nil {
+				n.uperPC.Close()
+			}
+			n.closeListeners()
+			return err
+		}
+	}
 	if n.cfg.Foxglove != "" {
 		if err := n.startFoxglove(); err != nil {
 			n.cancel()
@@ -378,6 +393,9 @@ func (n *Node) Close() error {
 		n.cancel()
 		if n.uperPC != nil {
 			n.uperPC.Close()
+		}
+		if n.mqtt != nil {
+			n.mqtt.Close()
 		}
 		if n.fox != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)

@@ -115,8 +115,8 @@ func TestDecodeParticipantsSamples(t *testing.T) {
 func TestDecodeSPAT(t *testing.T) {
 	for _, tc := range []struct {
 		name, in string
-		want []v2x.Phase
-		err  string
+		want     []v2x.Phase
+		err      string
 	}{
 		{"dandelion", `{"name": "spat", "intersections": [{"intersectionId": 19, "status": 1, "phases": [
 			{"phaseId": 1, "phaseStates": {"light": "red", "timing": "2022-05-20 11:19:43"}},
