@@ -73,19 +73,33 @@ func StartMosquitto(bin, dir string) (*Broker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mosquitto: free port: %w", err)
 	}
-	port := l.Addr().(*net.TCPAddr).Port
+	addr := l.Addr().String()
 	l.Close()
+	return StartMosquittoOn(bin, dir, addr)
+}
+
+// StartMosquittoOn is StartMosquitto on the loopback address addr
+// (127.0.0.1:PORT), for a broker that comes back where it was.
+func StartMosquittoOn(bin, dir, addr string) (*Broker, error) {
+	host, ps, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("mosquitto: %w", err)
+	}
+	port, err := strconv.Atoi(ps)
+	if err != nil {
+		return nil, fmt.Errorf("mosquitto: port %q: %w", ps, err)
+	}
 	conf := filepath.Join(dir, "mosquitto.conf")
 	// No persistence, no per-client queue limit below what a 10 s run at
 	// 20 Hz needs, QoS 0 throughout; TCP_NODELAY on its sockets, as the
 	// relay and the subscribers have (Go sets it), so Nagle does not hold
 	// back its small messages.
-	text := "listener " + strconv.Itoa(port) + " 127.0.0.1\nallow_anonymous true\npersistence false\n" +
+	text := "listener " + strconv.Itoa(port) + " " + host + "\nallow_anonymous true\npersistence false\n" +
 		"max_queued_messages 1000\nmax_connections -1\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\n"
 	if err := os.WriteFile(conf, []byte(text), 0o644); err != nil {
 		return nil, fmt.Errorf("mosquitto: %w", err)
 	}
-	b := &Broker{Addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), done: make(chan error, 1)}
+	b := &Broker{Addr: net.JoinHostPort(host, strconv.Itoa(port)), done: make(chan error, 1)}
 	b.cmd = exec.Command(bin, "-c", conf)
 	b.cmd.Stderr = os.Stderr
 	if err := b.cmd.Start(); err != nil {

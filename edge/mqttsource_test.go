@@ -1,0 +1,205 @@
+package edge
+
+import (
+	"context"
+	"math"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	benchmqtt "github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/mqttin"
+	"github.com/v2x-edge/v2x-edge/v2x"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
+)
+
+// mqttPublisher publishes to the broker at addr until the test ends:
+// every payload of the current round, each 50 ms, so that whatever the
+// node missed while it connected and subscribed comes again, as RSUs
+// repeat theirs.
+func mqttPublisher(t *testing.T, addr string) func(msgs ...[2]string) {
+	t.Helper()
+	pub, err := benchmqtt.Dial(addr, "openv2x-rsu", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	round := make(chan [][2]string, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var cur [][2]string
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case cur = <-round:
+			case <-tick.C:
+			}
+			for _, m := range cur {
+				if err := pub.Publish(m[0], []byte(m[1])); err != nil {
+					t.Errorf("publish %s: %v", m[0], err)
+					return
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; pub.Close() })
+	return func(msgs ...[2]string) { round <- msgs }
+}
+
+func readOpenV2X(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile("../v2x/openv2x/testdata/" + name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestMQTTOpenV2XThroughMosquitto is the MQTT ingest end to end with a
+// real Mosquitto: OpenV2X's MAP (cerebrum's config/map.json) on
+// V2X/RSU/+/MAP/UP gives the node its intersection and reference point;
+// its SPAT/UP gives signal state; participants in the dawnline and the
+// standard RSM JSON on RSM/UP/# and a CSAE 53 UPER BSM on a uper topic
+// appear in the fused state a QUIC subscriber receives.
+func TestMQTTOpenV2XThroughMosquitto(t *testing.T) {
+	b := benchmqtt.StartTest(t)
+	n, opts := startNode(t, func(c *Config) {
+		c.RefLat, c.RefLon = math.NaN(), math.NaN() // from the MAP
+		c.MQTT.URL = "tcp://" + b.Addr
+		c.MQTT.Topics = append(c.MQTT.Topics, "uper=rsu/+/uper")
+		c.MQTT.ConnectRetry = time.Second
+	})
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	publish := mqttPublisher(t, b.Addr)
+	publish([2]string{"V2X/RSU/R328328/MAP/UP", readOpenV2X(t, "map.json")})
+	const ix = 10<<16 | 19
+	nextUntil(t, sub, 10*time.Second, func(u *client.Update) bool { return u.State.Intersection == ix })
+
+	std := `{"id": "328328", "content": {"rsms": [{"participants": [{"ptcType": "pedestrian", "ptcId": 7, "source": 3,
+		"pos": {"lat": 319350000, "lon": 1188220000}, "speed": 50, "heading": 7200, "size": {"width": 50, "length": 50}}]}]}}`
+	bsmLat, bsmLon := 31.9346, 118.8210
+	publish(
+		[2]string{"V2X/RSU/R328328/MAP/UP", readOpenV2X(t, "map.json")},
+		[2]string{"V2X/RSU/R328328/RSM/UP/DAWNLINE", readOpenV2X(t, "rsm_dawnline.json")},
+		[2]string{"V2X/RSU/328328/RSM/UP", std},
+		[2]string{"V2X/RSU/328328/SPAT/UP", `{"intersections": [{"intersectionId": {"region": 10, "id": 19}, "phases": [
+			{"phaseId": 1, "phaseStates": {"light": "red"}}, {"phaseId": 2, "phaseStates": {"light": "protected-green"}}]}]}`},
+		[2]string{"rsu/328328/uper", string(csaeBSMAt(t, bsmLat, bsmLon, 9))},
+	)
+	objectsNear(t, sub, [][2]float64{{31.935221261941393, 118.82304885831456}, {31.935, 118.822}, {bsmLat, bsmLon}})
+	nextUntil(t, sub, 5*time.Second, func(u *client.Update) bool {
+		var red, green bool
+		for _, s := range u.State.Signals {
+			red = red || s.Phase == 1 && s.State == v2x.LightRed
+			green = green || s.Phase == 2 && s.State == v2x.LightGreen
+		}
+		return red && green
+	})
+	for _, k := range []mqttin.Kind{mqttin.KindRSM, mqttin.KindMap, mqttin.KindSPAT, mqttin.KindUPER} {
+		if got := testutil.ToFloat64(n.mqtt.Counts.WithLabelValues(k.String(), mqttin.ResultOK)); got < 1 {
+			t.Errorf("v2x_mqtt_messages_total{kind=%q,result=ok} = %v", k, got)
+		}
+	}
+}
+
+// TestMQTTParticipantTracks: cerebrum's participant tracks sample (18
+// tracks of RSU 100001, all at the same fake position) ingests as 18
+// objects.
+func TestMQTTParticipantTracks(t *testing.T) {
+	b := benchmqtt.StartTest(t)
+	n, opts := startNode(t, func(c *Config) {
+		c.RefLat, c.RefLon = 40.1234567, 116.1234567 // the sample's device position
+		c.MQTT.URL = "tcp://" + b.Addr
+		c.MQTT.Topics = []string{"rsm=edge/tracks"}
+		c.MQTT.ConnectRetry = time.Second
+	})
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	publish := mqttPublisher(t, b.Addr)
+	publish([2]string{"edge/tracks", readOpenV2X(t, "participants_tracks.json")})
+	nextUntil(t, sub, 10*time.Second, func(u *client.Update) bool {
+		near := 0
+		for _, o := range u.State.Objects {
+			if math.Abs(o.Lat-40.1234567) < 1e-6 && math.Abs(o.Lon-116.1234565) < 1e-6 {
+				near++
+			}
+		}
+		return near == 18
+	})
+}
+
+// TestMQTTIdentityAndRefusals: the identity's kinds hold for MQTT; what
+// does not decode is counted malformed, not ingested.
+func TestMQTTIdentityAndRefusals(t *testing.T) {
+	b := benchmqtt.StartTest(t)
+	n, opts := startNode(t, func(c *Config) {
+		c.MQTT.URL = "tcp://" + b.Addr
+		c.MQTT.Identity = "v2x-edge:rsu-42?roles=producer&kinds=rsu,map"
+		c.MQTT.ConnectRetry = time.Second
+	})
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	lat, lon := refLat+0.0002, refLon+0.0001
+	rsm := `[{"content": [{"ptcType": "motor", "ptcId": 3, "pos_lat": ` + ftoa(lat) + `, "pos_lon": ` + ftoa(lon) + `, "heading": 90, "speed": 5}]}]`
+	publish := mqttPublisher(t, b.Addr)
+	publish(
+		[2]string{"V2X/RSU/1/RSM/UP", rsm},
+		[2]string{"V2X/RSU/1/SPAT/UP", `{"intersections": [{"intersectionId": 1, "phases": [{"phaseId": 1, "phaseStates": {"light": "red"}}]}]}`},
+		[2]string{"V2X/RSU/1/MAP/UP", `{"nodes": "not a list"}`},
+	)
+	objectsNear(t, sub, [][2]float64{{lat, lon}})
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		forbidden := testutil.ToFloat64(n.mqtt.Counts.WithLabelValues("spat", mqttin.ResultForbidden))
+		malformed := testutil.ToFloat64(n.mqtt.Counts.WithLabelValues("map", mqttin.ResultMalformed))
+		spatOK := testutil.ToFloat64(n.mqtt.Counts.WithLabelValues("spat", mqttin.ResultOK))
+		if forbidden > 0 && malformed > 0 {
+			if spatOK != 0 {
+				t.Errorf("%v SPATs ingested from an identity without kind signal", spatOK)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("spat forbidden %v, map malformed %v", forbidden, malformed)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestMQTTBrokerAbsentAtStart: the node starts while the broker is not there, keeps
+// trying, and ingests once it comes (the broker on a port chosen before).
+func TestMQTTBrokerAbsentAtStart(t *testing.T) {
+	bin := benchmqtt.Require(t)
+	dir := t.TempDir()
+	b, err := benchmqtt.StartMosquitto(bin, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := b.Addr
+	b.Stop() // free the port: the node starts with no broker there
+	n, opts := startNode(t, func(c *Config) {
+		c.MQTT.URL = "tcp://" + addr
+		c.MQTT.ConnectRetry = time.Second
+	})
+	if n.mqtt.IsConnected() {
+		t.Fatal("connected with no broker")
+	}
+	b2, err := benchmqtt.StartMosquittoOn(bin, t.TempDir(), addr)
+	if err != nil {
+		t.Skipf("the broker's port was taken in between: %v", err)
+	}
+	t.Cleanup(b2.Stop)
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	lat, lon := refLat-0.0002, refLon+0.0001
+	publish := mqttPublisher(t, addr)
+	publish([2]string{"V2X/RSU/1/RSM/UP/DAWNLINE", `[{"content": [{"ptcType": "motor", "ptcId": 4, "pos_lat": ` + ftoa(lat) + `, "pos_lon": ` + ftoa(lon) + `}]}]`})
+	objectsNear(t, sub, [][2]float64{{lat, lon}})
+}
+
+func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
