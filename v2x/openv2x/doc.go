@@ -1,7 +1,7 @@
 // Package openv2x decodes the JSON that OpenV2X roadside units and edge
 // services publish over MQTT (open-v2x/cerebrum and open-v2x/dandelion,
 // Apache-2.0) into the node's message model: participants (RSM), the
-// intersection MAP and signal state (SPAT). docs/protocol.md §8 gives the
+// intersection MAP and signal state (SPAT). docs/protocol.md §13 gives the
 // topics, the payloads and the mapping field by field, with the
 // provenance of each format.
 //

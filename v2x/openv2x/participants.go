@@ -23,7 +23,7 @@ const (
 )
 
 // DecodeParticipants decodes OpenV2X participant JSON into out, reusing
-// its Participants. Three shapes are read (docs/protocol.md §8.2):
+// its Participants. Three shapes are read (docs/protocol.md §13.2):
 //
 //   - the standard RSM JSON of RSM/UP: {"content": {"rsms": [{"refPos":
 //     …, "participants": [{"ptcType", "ptcId", "source", "secMark",
