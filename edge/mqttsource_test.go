@@ -4,6 +4,8 @@ import (
 	"context"
 	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -11,8 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	benchmqtt "github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
+	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/edge/mqttin"
+	"github.com/v2x-edge/v2x-edge/internal/debbin"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
@@ -203,3 +208,119 @@ func TestMQTTBrokerAbsentAtStart(t *testing.T) {
 }
 
 func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+
+// TestMQTTReconnects: the broker goes away and comes back on the same
+// port; the node reconnects, subscribes again and ingests, and counts
+// the lost connection.
+func TestMQTTReconnects(t *testing.T) {
+	bin := benchmqtt.Require(t)
+	b, err := benchmqtt.StartMosquitto(bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, opts := startNode(t, func(c *Config) {
+		c.MQTT.URL = "tcp://" + b.Addr
+		c.MQTT.ConnectRetry = time.Second
+		c.MQTT.MaxReconnectInterval = 2 * time.Second
+	})
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	rsm := func(id int, lat, lon float64) [2]string {
+		return [2]string{"V2X/RSU/1/RSM/UP/DAWNLINE", `[{"content": [{"ptcType": "motor", "ptcId": ` + strconv.Itoa(id) +
+			`, "pos_lat": ` + ftoa(lat) + `, "pos_lon": ` + ftoa(lon) + `}]}]`}
+	}
+	pub, err := benchmqtt.Dial(b.Addr, "rsu-before", 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lat1, lon1 := refLat+0.0003, refLon
+	deadline := time.Now().Add(10 * time.Second)
+	for testutil.ToFloat64(n.mqtt.Counts.WithLabelValues("rsm", mqttin.ResultOK)) == 0 {
+		m := rsm(1, lat1, lon1)
+		if err := pub.Publish(m[0], []byte(m[1])); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("nothing ingested before the broker stopped")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	pub.Close()
+	addr := b.Addr
+	b.Stop()
+	b2, err := benchmqtt.StartMosquittoOn(bin, t.TempDir(), addr)
+	if err != nil {
+		t.Skipf("the broker's port was taken in between: %v", err)
+	}
+	t.Cleanup(b2.Stop)
+	lat2, lon2 := refLat-0.0003, refLon
+	mqttPublisher(t, addr)(rsm(2, lat2, lon2))
+	objectsNear(t, sub, [][2]float64{{lat2, lon2}})
+	if lost, conns := metricValue(t, n, "v2x_mqtt_connection_lost_total"), metricValue(t, n, "v2x_mqtt_connects_total"); lost < 1 || conns < 2 {
+		t.Errorf("connection lost %v times, %v connections; want at least 1 and 2", lost, conns)
+	}
+}
+
+// TestMQTTTLSAndPassword: the node reaches a broker over TLS, verifying it
+// against -mqtt-ca, presenting -mqtt-cert (the broker requires one) and a
+// user name and password from -mqtt-password-file; with a wrong password
+// the broker refuses it and nothing is ingested.
+func TestMQTTTLSAndPassword(t *testing.T) {
+	bin := benchmqtt.Require(t)
+	passwd := debbinFind(t, "mosquitto_passwd")
+	dir := t.TempDir()
+	if _, err := devca.Ensure(dir, "127.0.0.1"); err != nil {
+		t.Fatal(err)
+	}
+	cert, key, err := devca.IssueFiles(dir, auth.Identity{Name: "edge-mqtt", Roles: auth.Roles(auth.RoleProducer), Kinds: auth.AllKinds},
+		time.Now().Add(time.Hour), filepath.Join(dir, "client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pwDB := filepath.Join(dir, "mosquitto.passwd")
+	if out, err := exec.Command(passwd, "-c", "-b", pwDB, "edge", "s3cret").CombinedOutput(); err != nil {
+		t.Fatalf("mosquitto_passwd: %v\n%s", err, out)
+	}
+	l := &benchmqtt.SecureListener{CA: filepath.Join(dir, devca.CAFile), Cert: filepath.Join(dir, devca.CertFile),
+		Key: filepath.Join(dir, devca.KeyFile), RequireCertificate: true, PasswordFile: pwDB}
+	b, err := benchmqtt.StartMosquittoSecure(bin, t.TempDir(), l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Stop)
+	writePW := func(name, pw string) string {
+		f := filepath.Join(dir, name)
+		if err := os.WriteFile(f, []byte(pw+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	node := func(pwFile string) (*Node, client.Options) {
+		return startNode(t, func(c *Config) {
+			c.MQTT.URL = "ssl://" + l.Addr
+			c.MQTT.CA, c.MQTT.Cert, c.MQTT.Key = l.CA, cert, key
+			c.MQTT.Username, c.MQTT.PasswordFile = "edge", pwFile
+			c.MQTT.ConnectRetry = time.Second
+		})
+	}
+	good, opts := node(writePW("good.pw", "s3cret"))
+	bad, _ := node(writePW("bad.pw", "guess"))
+	sub := subscribe(t, dial(t, good, opts), wire.Subscribe{})
+	lat, lon := refLat+0.0001, refLon+0.0002
+	mqttPublisher(t, b.Addr)([2]string{"V2X/RSU/1/RSM/UP", `{"content": {"rsms": [{"participants": [{"ptcType": "motor", "ptcId": 5, "pos": {"lat": ` +
+		strconv.Itoa(int(math.Round(lat*1e7))) + `, "lon": ` + strconv.Itoa(int(math.Round(lon*1e7))) + `}}]}]}}`})
+	objectsNear(t, sub, [][2]float64{{lat, lon}})
+	if bad.mqtt.IsConnected() || testutil.ToFloat64(bad.mqtt.Counts.WithLabelValues("rsm", mqttin.ResultOK)) != 0 {
+		t.Error("the node with the wrong password is connected or ingested")
+	}
+}
+
+// debbinFind returns the path of a Debian package's binary, or fails
+// the test (the package that has it is installed by Require).
+func debbinFind(t *testing.T, name string) string {
+	t.Helper()
+	p := debbin.Find(name)
+	if p == "" {
+		t.Fatalf("%s not found (it comes with Debian's mosquitto package)", name)
+	}
+	return p
+}
