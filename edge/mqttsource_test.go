@@ -108,9 +108,14 @@ func TestMQTTOpenV2XThroughMosquitto(t *testing.T) {
 		}
 		return red && green
 	})
+	// Counted once ingested, which may be after the state showed it.
+	deadline := time.Now().Add(5 * time.Second)
 	for _, k := range []mqttin.Kind{mqttin.KindRSM, mqttin.KindMap, mqttin.KindSPAT, mqttin.KindUPER} {
-		if got := testutil.ToFloat64(n.mqtt.Counts.WithLabelValues(k.String(), mqttin.ResultOK)); got < 1 {
-			t.Errorf("v2x_mqtt_messages_total{kind=%q,result=ok} = %v", k, got)
+		for testutil.ToFloat64(n.mqtt.Counts.WithLabelValues(k.String(), mqttin.ResultOK)) < 1 {
+			if time.Now().After(deadline) {
+				t.Fatalf("v2x_mqtt_messages_total{kind=%q,result=ok} stays 0", k)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 }
