@@ -90,7 +90,7 @@ func (m *mqttSource) handle(msg *mqttin.Message) {
 			return
 		}
 		if m.src.mapRepeat(&h, msg.Payload, msg.Arrival) {
-			m.count(msg.Kind, mqttin.ResultOK) // the MAP in force already, or its quota
+			m.count(msg.Kind, mqttin.ResultOK) // the MAP queued last, again: normal
 			return
 		}
 		mp := new(v2x.Map)
