@@ -67,7 +67,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.NATS.Buffer, "nats-buffer", c.NATS.Buffer, "events buffered while NATS is unreachable; more are dropped and counted")
 	fs.StringVar(&c.MQTT.URL, "mqtt", c.MQTT.URL, "ingest OpenV2X JSON and UPER from this MQTT broker `url` (tcp://, ssl://, ws://, wss://; empty: off)")
 	fs.Var(&listFlag{&c.MQTT.Topics}, "mqtt-topics", "comma-separated MQTT subscriptions, each `KIND=FILTER` with KIND rsm, map, spat or uper (default OpenV2X's V2X/RSU/+/RSM/UP/#, MAP/UP, SPAT/UP)")
-	fs.StringVar(&c.MQTT.ClientID, "mqtt-client-id", c.MQTT.ClientID, "MQTT client `id` (default v2x-edge-HOSTNAME)")
+	fs.StringVar(&c.MQTT.ClientID, "mqtt-client-id", c.MQTT.ClientID, "MQTT client `id` (default v2x-edge-HOSTNAME-PID; a fixed one where the broker's ACLs name clients)")
 	fs.StringVar(&c.MQTT.Username, "mqtt-user", c.MQTT.Username, "MQTT user `name`")
 	fs.StringVar(&c.MQTT.PasswordFile, "mqtt-password-file", c.MQTT.PasswordFile, "`file` whose first line is the MQTT password (needs -mqtt-user)")
 	fs.StringVar(&c.MQTT.CA, "mqtt-ca", c.MQTT.CA, "PEM `file` of the CA certificates the MQTT broker's certificate must chain to (default: the system's)")

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,8 +79,10 @@ type Config struct {
 	// rsm, map, spat, uper; default DefaultTopics. Filters should not
 	// overlap (a message matching two is ingested twice).
 	Topics []string `json:"topics"`
-	// ClientID is the node's MQTT client id; default "v2x-edge-" and the
-	// host name. Two clients with one id take turns at the broker.
+	// ClientID is the node's MQTT client id; default "v2x-edge-HOST-PID"
+	// (the host name and process id), so that nodes on one host do not
+	// take turns at the broker, as two clients with one id do. Give a
+	// fixed one where the broker's ACLs name clients.
 	ClientID string `json:"client_id"`
 	// Username, and PasswordFile, a file whose first line is the
 	// password; "" (default): none.
@@ -128,7 +131,7 @@ func (c *Config) SetDefaults() {
 	}
 	if c.ClientID == "" {
 		h, _ := os.Hostname()
-		c.ClientID = "v2x-edge-" + h
+		c.ClientID = "v2x-edge-" + h + "-" + strconv.Itoa(os.Getpid())
 	}
 	if c.Identity == "" {
 		c.Identity = DefaultIdentity
