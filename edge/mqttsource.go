@@ -10,6 +10,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/mqttin"
+	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/openv2x"
@@ -36,10 +37,21 @@ type mqttSource struct {
 	// forbidden is set by reject when it refused a message with
 	// forbidden, so that it is counted as such.
 	forbidden bool
+	// recChs are the recording channels by MQTT topic name (the first
+	// maxRecTopics), and by kind (NUL and the kind) for later names;
+	// nil: not recording.
+	recChs map[string]record.Channel
+	recURL string
 }
 
-func newMQTTSource(env ingestEnv, cl *mqttin.Client, enc wire.Encoding, ident auth.Identity, am *authMetrics, log *slog.Logger) *mqttSource {
-	m := &mqttSource{cl: cl, enc: enc, ident: ident, log: log}
+// maxRecTopics bounds the recording channels of MQTT topic names.
+const maxRecTopics = 256
+
+func newMQTTSource(env ingestEnv, cl *mqttin.Client, url string, enc wire.Encoding, ident auth.Identity, am *authMetrics, log *slog.Logger) *mqttSource {
+	m := &mqttSource{cl: cl, enc: enc, ident: ident, log: log, recURL: url}
+	if env.rec != nil {
+		m.recChs = map[string]record.Channel{}
+	}
 	m.src = newSource(env, m, nil, mqttSourceID)
 	m.src.ident, m.src.am = &m.ident, am
 	for _, k := range mqttin.Kinds() {
@@ -70,8 +82,27 @@ func (m *mqttSource) run(ctx context.Context) {
 	}
 }
 
+// record writes msg to its recording channel.
+func (m *mqttSource) record(msg *mqttin.Message) {
+	key, topic := msg.Topic, msg.Topic
+	ch, ok := m.recChs[key]
+	if !ok && len(m.recChs) >= maxRecTopics {
+		key, topic = "\x00"+msg.Kind.String(), "*" // no topic name holds NUL
+		ch, ok = m.recChs[key]
+	}
+	if !ok {
+		ch = m.src.env.rec.r.AddChannel(recMQTTTopic, map[string]string{"url": m.recURL, "topic": topic,
+			"kind": msg.Kind.String(), "std": uperStdName(m.enc)})
+		m.recChs[key] = ch
+	}
+	m.src.env.rec.r.Write(ch, 0, msg.Arrival, msg.Arrival, msg.Payload)
+}
+
 // handle ingests one message.
 func (m *mqttSource) handle(msg *mqttin.Message) {
+	if m.recChs != nil {
+		m.record(msg)
+	}
 	if msg.Kind == mqttin.KindUPER {
 		m.handleUPER(msg)
 		return
@@ -193,7 +224,7 @@ func (n *Node) startMQTT() error {
 			return fmt.Errorf("edge: register mqtt metrics: %w", err)
 		}
 	}
-	m := newMQTTSource(n.ingestEnv(), cl, enc, ident, &n.m.auth, n.log.With("mqtt", cfg.URL))
+	m := newMQTTSource(n.ingestEnv(), cl, cfg.URL, enc, ident, &n.m.auth, n.log.With("mqtt", cfg.URL))
 	n.mqtt = cl
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); m.run(n.ctx) }()

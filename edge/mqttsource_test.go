@@ -1,6 +1,7 @@
 package edge
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 	"github.com/v2x-edge/v2x-edge/edge/mqttin"
+	"github.com/v2x-edge/v2x-edge/edge/record/mcap"
 	"github.com/v2x-edge/v2x-edge/internal/debbin"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -328,4 +330,50 @@ func debbinFind(t *testing.T, name string) string {
 		t.Fatalf("%s not found (it comes with Debian's mosquitto package)", name)
 	}
 	return p
+}
+
+// TestMQTTRecorded: with -record, every MQTT message is recorded as
+// received on /v2x/mqtt, a channel per topic name with its kind.
+func TestMQTTRecorded(t *testing.T) {
+	b := benchmqtt.StartTest(t)
+	dir := t.TempDir()
+	n, opts := startNode(t, func(c *Config) {
+		c.RecordDir = dir
+		c.MQTT.URL = "tcp://" + b.Addr
+		c.MQTT.ConnectRetry = time.Second
+	})
+	sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
+	lat, lon := refLat+0.0001, refLon-0.0001
+	payload := `[{"content": [{"ptcType": "pedestrian", "ptcId": 8, "pos_lat": ` + ftoa(lat) + `, "pos_lon": ` + ftoa(lon) + `}]}]`
+	mqttPublisher(t, b.Addr)([2]string{"V2X/RSU/9/RSM/UP/DAWNLINE", payload})
+	objectsNear(t, sub, [][2]float64{{lat, lon}})
+	if err := n.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.mcap"))
+	if len(files) != 1 {
+		t.Fatalf("files %v", files)
+	}
+	data, err := os.ReadFile(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := 0
+	info, err := mcap.NewScanner(bytes.NewReader(data)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		if c.Topic != "/v2x/mqtt" {
+			return nil
+		}
+		if c.Metadata["topic"] != "V2X/RSU/9/RSM/UP/DAWNLINE" || c.Metadata["kind"] != "rsm" || c.Metadata["url"] != "tcp://"+b.Addr ||
+			string(m.Data) != payload || m.LogTime == 0 || m.PublishTime != m.LogTime {
+			t.Errorf("recorded %q at %d/%d on channel %v", m.Data, m.LogTime, m.PublishTime, c.Metadata)
+		}
+		got++
+		return nil
+	})
+	if err != nil || !info.Complete {
+		t.Fatalf("scan: %+v %v", info, err)
+	}
+	if got == 0 {
+		t.Error("no MQTT message recorded")
+	}
 }
