@@ -1,7 +1,10 @@
 package mqttin
 
 import (
+	"net"
+	"runtime"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 )
@@ -46,5 +49,41 @@ func TestRouteBoundedQueue(t *testing.T) {
 	m := <-c.Queue()
 	if m.Kind != KindRSM || m.Topic != "a/1" || string(m.Payload) != "{}" || m.Arrival == 0 {
 		t.Errorf("queued %+v", m)
+	}
+}
+
+// TestCloseWhileConnecting: closing a client that is still trying to
+// reach an absent broker stops its attempts.
+func TestCloseWhileConnecting(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nobody listens there now
+	before := runtime.NumGoroutine()
+	cfg := Config{URL: "tcp://" + addr, ConnectRetry: time.Second}
+	cfg.SetDefaults()
+	c, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Start()
+	time.Sleep(300 * time.Millisecond)
+	start := time.Now()
+	c.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v", d)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > before {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<16)
+			t.Fatalf("%d goroutines left after Close (%d before)\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if c.IsConnected() {
+		t.Error("connected")
 	}
 }
