@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	benchmqtt "github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/bench/mqtt/mqtttest"
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
@@ -77,7 +78,7 @@ func readOpenV2X(t *testing.T, name string) string {
 // standard RSM JSON on RSM/UP/# and a CSAE 53 UPER BSM on a uper topic
 // appear in the fused state a QUIC subscriber receives.
 func TestMQTTOpenV2XThroughMosquitto(t *testing.T) {
-	b := benchmqtt.StartTest(t)
+	b := mqtttest.StartTest(t)
 	n, opts := startNode(t, func(c *Config) {
 		c.RefLat, c.RefLon = math.NaN(), math.NaN() // from the MAP
 		c.MQTT.URL = "tcp://" + b.Addr
@@ -126,7 +127,7 @@ func TestMQTTOpenV2XThroughMosquitto(t *testing.T) {
 // tracks of RSU 100001, all at the same fake position) ingests as 18
 // objects.
 func TestMQTTParticipantTracks(t *testing.T) {
-	b := benchmqtt.StartTest(t)
+	b := mqtttest.StartTest(t)
 	n, opts := startNode(t, func(c *Config) {
 		c.RefLat, c.RefLon = 40.1234567, 116.1234567 // the sample's device position
 		c.MQTT.URL = "tcp://" + b.Addr
@@ -150,7 +151,7 @@ func TestMQTTParticipantTracks(t *testing.T) {
 // TestMQTTIdentityAndRefusals: the identity's kinds hold for MQTT; what
 // does not decode is counted malformed, not ingested.
 func TestMQTTIdentityAndRefusals(t *testing.T) {
-	b := benchmqtt.StartTest(t)
+	b := mqtttest.StartTest(t)
 	n, opts := startNode(t, func(c *Config) {
 		c.MQTT.URL = "tcp://" + b.Addr
 		c.MQTT.Identity = "v2x-edge:rsu-42?roles=producer&kinds=rsu,map"
@@ -187,7 +188,7 @@ func TestMQTTIdentityAndRefusals(t *testing.T) {
 // TestMQTTBrokerAbsentAtStart: the node starts while the broker is not there, keeps
 // trying, and ingests once it comes (the broker on a port chosen before).
 func TestMQTTBrokerAbsentAtStart(t *testing.T) {
-	bin := benchmqtt.Require(t)
+	bin := mqtttest.Require(t)
 	dir := t.TempDir()
 	b, err := benchmqtt.StartMosquitto(bin, dir)
 	if err != nil {
@@ -220,7 +221,7 @@ func ftoa(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 // port; the node reconnects, subscribes again and ingests, and counts
 // the lost connection.
 func TestMQTTReconnects(t *testing.T) {
-	bin := benchmqtt.Require(t)
+	bin := mqtttest.Require(t)
 	b, err := benchmqtt.StartMosquitto(bin, t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -272,7 +273,7 @@ func TestMQTTReconnects(t *testing.T) {
 // user name and password from -mqtt-password-file; with a wrong password
 // the broker refuses it and nothing is ingested.
 func TestMQTTTLSAndPassword(t *testing.T) {
-	bin := benchmqtt.Require(t)
+	bin := mqtttest.Require(t)
 	passwd := debbinFind(t, "mosquitto_passwd")
 	dir := t.TempDir()
 	if _, err := devca.Ensure(dir, "127.0.0.1"); err != nil {
@@ -335,7 +336,7 @@ func debbinFind(t *testing.T, name string) string {
 // TestMQTTRecorded: with -record, every MQTT message is recorded as
 // received on /v2x/mqtt, a channel per topic name with its kind.
 func TestMQTTRecorded(t *testing.T) {
-	b := benchmqtt.StartTest(t)
+	b := mqtttest.StartTest(t)
 	dir := t.TempDir()
 	n, opts := startNode(t, func(c *Config) {
 		c.RecordDir = dir

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"testing"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/internal/debbin"
@@ -30,40 +29,6 @@ func FindMosquitto() string { return debbin.Find("mosquitto") }
 // package with apt-get when it is missing (which needs root).
 func EnsureMosquitto(ctx context.Context) (string, error) {
 	return debbin.Ensure(ctx, "mosquitto", "mosquitto")
-}
-
-// Require returns the broker binary for a test that runs a real
-// Mosquitto, installing Debian's package when missing and running as
-// root. Without it the test is skipped, saying what is missing, unless
-// $V2X_REQUIRE_MOSQUITTO or $CI is set (.ci/run sets the first): there a
-// missing broker fails the test instead of hiding it.
-func Require(t testing.TB) string {
-	t.Helper()
-	if FindMosquitto() == "" && os.Geteuid() != 0 {
-		msg := "mosquitto is not installed (apt-get install mosquitto), and installing it needs root"
-		if os.Getenv("V2X_REQUIRE_MOSQUITTO") != "" || os.Getenv("CI") != "" {
-			t.Fatal(msg + " (CI must install it: .ci/run)")
-		}
-		t.Skip("skipping: " + msg)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	bin, err := EnsureMosquitto(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bin
-}
-
-// StartTest starts a broker for t (Require), stopped when t ends.
-func StartTest(t testing.TB) *Broker {
-	t.Helper()
-	b, err := StartMosquitto(Require(t), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(b.Stop)
-	return b
 }
 
 // StartMosquitto starts the broker bin on a free loopback port with a

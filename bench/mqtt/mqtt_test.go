@@ -1,19 +1,22 @@
-package mqtt
+package mqtt_test
 
 import (
 	"encoding/binary"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/bench/mqtt/mqtttest"
 )
 
 // TestRelayThroughMosquitto publishes numbered messages through a real
 // broker to three subscribers; each gets every message, in order, intact.
 func TestRelayThroughMosquitto(t *testing.T) {
-	b := StartTest(t)
-	var subs []*Conn
+	b := mqtttest.StartTest(t)
+	var subs []*mqtt.Conn
 	for i := range 3 {
-		c, err := Dial(b.Addr, fmt.Sprintf("sub-%d", i), 5*time.Second)
+		c, err := mqtt.Dial(b.Addr, fmt.Sprintf("sub-%d", i), 5*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -23,7 +26,7 @@ func TestRelayThroughMosquitto(t *testing.T) {
 		}
 		subs = append(subs, c)
 	}
-	pub, err := Dial(b.Addr, "pub", 5*time.Second)
+	pub, err := mqtt.Dial(b.Addr, "pub", 5*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	benchmqtt "github.com/v2x-edge/v2x-edge/bench/mqtt"
+	"github.com/v2x-edge/v2x-edge/bench/mqtt/mqtttest"
 )
 
 // TestContractMQTT: v2x-edge -mqtt URL -mqtt-topics … against a real
@@ -16,7 +17,7 @@ import (
 // and an RSU's participants from their topics, and v2x-sub sees the
 // participant in the fused state.
 func TestContractMQTT(t *testing.T) {
-	b := benchmqtt.StartTest(t)
+	b := mqtttest.StartTest(t)
 	bin := buildCommands(t)
 	addr, httpAddr, data := startEdge(t, bin, "-mqtt", "tcp://"+b.Addr,
 		"-mqtt-topics", "rsm=V2X/RSU/+/RSM/UP/#,map=V2X/RSU/+/MAP/UP,spat=V2X/RSU/+/SPAT/UP")
