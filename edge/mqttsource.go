@@ -202,9 +202,10 @@ func (m *mqttSource) ingest(h *wire.Header, t int64) string {
 
 func (m *mqttSource) count(k mqttin.Kind, result string) { m.results[k][result].Inc() }
 
-// startMQTT builds the MQTT client, registers its metrics, starts the
-// ingest goroutine and connects in the background (the node starts
-// whether or not the broker is there, and keeps trying).
+// startMQTT builds the MQTT client, registers its metrics and starts the
+// ingest goroutine; connectMQTT, once nothing else in Start can fail,
+// connects in the background (the node starts whether or not the broker
+// is there, and keeps trying).
 func (n *Node) startMQTT() error {
 	cfg := n.cfg.MQTT
 	enc, err := codec.ParseEncoding(cfg.UPERStd)
@@ -228,7 +229,13 @@ func (n *Node) startMQTT() error {
 	n.mqtt = cl
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); m.run(n.ctx) }()
-	cl.Start()
 	n.log.Info("mqtt ingest", "url", cfg.URL, "topics", cfg.Topics, "identity", ident.String())
 	return nil
+}
+
+// connectMQTT starts connecting the MQTT client, if there is one.
+func (n *Node) connectMQTT() {
+	if n.mqtt != nil {
+		n.mqtt.Start()
+	}
 }

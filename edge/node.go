@@ -276,6 +276,7 @@ func (n *Node) Start() error {
 		go func() { defer n.wg.Done(); p.run(n.ctx) }()
 		n.log.Info("nats uplink", "urls", n.cfg.NATS.URLs, "state", n.up.StateSubject(), "events", n.up.EventSubject(), "stream", n.cfg.NATS.Stream)
 	}
+	n.connectMQTT() // last: nothing after it fails, so nothing is left connecting
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.w.run(n.ctx) }()
 	go func() { defer n.wg.Done(); n.acceptLoop() }()
