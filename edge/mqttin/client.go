@@ -83,7 +83,7 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	c.lost = prometheus.NewCounter(prometheus.CounterOpts{Name: "v2x_mqtt_connection_lost_total", Help: "Connections to the MQTT broker lost."})
 
 	o := paho.NewClientOptions().AddBroker(cfg.URL).SetClientID(cfg.ClientID).
-		SetCleanSession(true).SetOrderMatters(false).
+		SetCleanSession(true).SetOrderMatters(true). // in order; route never blocks
 		SetKeepAlive(cfg.KeepAlive).SetConnectTimeout(cfg.ConnectTimeout).
 		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(cfg.ConnectRetry).
 		SetMaxReconnectInterval(cfg.MaxReconnectInterval).
