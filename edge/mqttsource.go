@@ -78,6 +78,7 @@ func (m *mqttSource) run(ctx context.Context) {
 			return
 		case msg := <-q:
 			m.handle(&msg)
+			m.cl.Done(&msg)
 		}
 	}
 }

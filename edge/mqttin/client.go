@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	paho "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
@@ -45,6 +46,7 @@ type Client struct {
 	log    *slog.Logger
 	c      paho.Client
 	q      chan Message
+	qBytes atomic.Int64 // payload bytes in q and being ingested (Done)
 
 	// Counts counts messages by kind and result.
 	Counts    *prometheus.CounterVec
@@ -213,12 +215,22 @@ func (c *Client) route(_ paho.Client, m paho.Message) {
 		c.tooLarge[k].Inc()
 		return
 	}
+	if c.qBytes.Add(int64(len(p))) > int64(c.cfg.QueueBytes) {
+		c.qBytes.Add(-int64(len(p)))
+		c.dropped[k].Inc()
+		return
+	}
 	select {
 	case c.q <- Message{Kind: k, Topic: m.Topic(), Payload: p, Arrival: now}:
 	default:
+		c.qBytes.Add(-int64(len(p)))
 		c.dropped[k].Inc()
 	}
 }
+
+// Done says the receiver of m from Queue is through with it: its bytes
+// no longer count against queue_bytes.
+func (c *Client) Done(m *Message) { c.qBytes.Add(-int64(len(m.Payload))) }
 
 // kindOf returns the kind of the first subscription whose filter matches
 // topic.
@@ -257,7 +269,8 @@ func Match(filter, topic string) bool {
 	}
 }
 
-// Queue returns the queue of received messages.
+// Queue returns the queue of received messages; call Done with each
+// when through with it.
 func (c *Client) Queue() <-chan Message { return c.q }
 
 // Close disconnects, waiting up to 250 ms for work in flight.

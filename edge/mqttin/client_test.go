@@ -50,6 +50,27 @@ func TestRouteBoundedQueue(t *testing.T) {
 	if m.Kind != KindRSM || m.Topic != "a/1" || string(m.Payload) != "{}" || m.Arrival == 0 {
 		t.Errorf("queued %+v", m)
 	}
+	c.Done(&m)
+	<-c.Queue() // Done not called: its bytes still count
+
+	// The bytes bound: 8 bytes a message, 16 in all.
+	cfg.Queue, cfg.QueueBytes = 10, 16
+	c, err = New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c.route(nil, fakeMessage{"a/2", []byte("01234567")})
+	}
+	if got := testutil.ToFloat64(c.Counts.WithLabelValues("rsm", ResultDropped)); got != 1 || len(c.Queue()) != 2 {
+		t.Fatalf("%v dropped, %d queued; want 1 and 2", got, len(c.Queue()))
+	}
+	m = <-c.Queue()
+	c.Done(&m)
+	c.route(nil, fakeMessage{"a/2", []byte("01234567")})
+	if len(c.Queue()) != 2 {
+		t.Errorf("%d queued after one was done, want 2", len(c.Queue()))
+	}
 }
 
 // TestCloseWhileConnecting: closing a client that is still trying to

@@ -107,6 +107,9 @@ type Config struct {
 	// Queue is how many messages wait for ingest; more are dropped and
 	// counted (v2x_mqtt_messages_total{result="dropped"}). Default 1024.
 	Queue int `json:"queue"`
+	// QueueBytes bounds the payload bytes waiting for ingest, the same
+	// way. Default 64 MiB.
+	QueueBytes int `json:"queue_bytes"`
 	// MaxPayload bounds a message's payload in bytes; larger ones are
 	// dropped and counted (result "too_large"). Default 1 MiB.
 	MaxPayload int `json:"max_payload"`
@@ -141,6 +144,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.Queue == 0 {
 		c.Queue = 1024
+	}
+	if c.QueueBytes == 0 {
+		c.QueueBytes = 64 << 20
 	}
 	if c.MaxPayload == 0 {
 		c.MaxPayload = 1 << 20
@@ -263,6 +269,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxPayload < 1 || c.MaxPayload > 256<<20 {
 		errs = append(errs, fmt.Errorf("mqtt max_payload %d: want 1..%d bytes", c.MaxPayload, 256<<20))
+	}
+	if c.QueueBytes < c.MaxPayload || c.QueueBytes > 4<<30 {
+		errs = append(errs, fmt.Errorf("mqtt queue_bytes %d: want max_payload (%d) .. %d bytes", c.QueueBytes, c.MaxPayload, 4<<30))
 	}
 	for _, d := range []struct {
 		name string

@@ -82,6 +82,7 @@ func TestValidate(t *testing.T) {
 		{"identity", func(c *Config) { c.Identity = "rsu" }, "mqtt identity"},
 		{"uper std", func(c *Config) { c.UPERStd = "etsi" }, "uper_std"},
 		{"queue", func(c *Config) { c.Queue = -1 }, "queue -1"},
+		{"queue bytes", func(c *Config) { c.QueueBytes = 1000 }, "queue_bytes 1000"},
 		{"keep alive", func(c *Config) { c.KeepAlive = time.Millisecond }, "keep_alive"},
 	} {
 		c := Config{URL: "tcp://127.0.0.1:1883"}
