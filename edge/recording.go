@@ -38,6 +38,14 @@ var (
 			"back, perhaps zero padded, of the message set in the channel's metadata (std). log_time and " +
 			"publish_time are its arrival on the node clock."),
 	}
+	recMQTTTopic = &record.Topic{
+		Name: "/v2x/mqtt", MessageEncoding: "v2x-edge-mqtt-message",
+		SchemaName: "v2x-edge.MQTTMessage", SchemaEncoding: "text/markdown",
+		Schema: []byte("An MQTT message as the node received it (-mqtt, docs/protocol.md §13): its payload, of the " +
+			"kind in the channel's metadata (rsm, map, spat: OpenV2X JSON; uper: MessageFrames back to back of the " +
+			"message set std). One channel per MQTT topic name (metadata topic), for the first 256 names; later " +
+			"ones share a channel per kind with topic \"*\". log_time and publish_time are its arrival on the node clock."),
+	}
 	recCycleTopic = &record.Topic{
 		Name: "/v2x/cycle", MessageEncoding: "v2x-edge-cycle",
 		SchemaName: "v2x-edge.Cycle", SchemaEncoding: "text/markdown",
