@@ -244,21 +244,21 @@ func TestDeclaredSectorReproject(t *testing.T) {
 }
 
 // The ghost support counts a detection by its own position, not its
-// cell's: a real stopped car 10 m from a claimed one does not support it.
+// cell's: a stopped car 10.6 m from a claimed one, in a cell that reaches
+// within the support radius, does not support it; one 6 m away does.
 func TestGhostSupportByDistance(t *testing.T) {
-	w, t0 := declaredWorld(t)
-	var found bool
-	for k := 1; k <= 10; k++ {
-		now := t0 + int64(k)*100e6
-		w.selfReport(now, 2, 0xdead, 0, 50)
-		w.camera(now, [2]float64{0, 30}, [2]float64{0, 60}) // a stopped car 10 m ahead of the claim
-		w.m.Cycle(w.tr.Tracks(), now)
-		for _, f := range w.m.Drain() {
-			found = found || (f.Check == wire.CheckGhost && f.LocalID == 0xdead)
-		}
+	c := newCoverage(4)
+	cm := c.camera(50, 1, 1e9)
+	c.mark(cm, 7.5, 57.5, 0, 0, 1e9, 1e9, 0.25, 0, 0.25)
+	if got := c.newestNear(0, 50, 7.25, 0, 0, ghostSpeedTol); got != 0 {
+		t.Errorf("a detection 10.6 m away supports a claim within 7.25 m (at %d)", got)
 	}
-	if !found {
-		t.Fatal("a ghost 10 m behind a real stopped car was not found")
+	c.mark(cm, 3, 55, 0, 0, 2e9, 2e9, 0.25, 0, 0.25)
+	if got := c.newestNear(0, 50, 7.25, 0, 0, ghostSpeedTol); got != 2e9 {
+		t.Errorf("a detection 5.8 m away does not support a claim within 7.25 m (%d)", got)
+	}
+	if got := c.newestNear(0, 50, 7.25, 10, 0, ghostSpeedTol); got != 0 {
+		t.Errorf("a stopped detection supports a claim moving at 10 m/s (%d)", got)
 	}
 }
 
