@@ -276,6 +276,9 @@ func (c *coverage) rebuild(memory int64) {
 	since := c.camNow - memory
 	for i := range c.cams {
 		cm := &c.cams[i]
+		if cm.hasDecl && cm.declBelieved() {
+			continue // what it declares replaces what it is learned to see
+		}
 		// Hull candidates: the centres of the outermost seen cells of each
 		// row; a cell counts when its centre lies in the hull, so coverage
 		// reaches at most half a cell beyond the outermost cells seen.
@@ -306,7 +309,9 @@ func (c *coverage) rebuild(memory int64) {
 		c.fill(c.hull)
 	}
 	for i := range c.cams {
-		c.fillSector(&c.cams[i], since)
+		if cm := &c.cams[i]; !cm.hasDecl || !cm.declBelieved() {
+			c.fillSector(cm, since)
+		}
 	}
 }
 

@@ -85,6 +85,7 @@ func (c *coverage) declare(cm *camCoverage, s Sector) {
 	}
 	cm.decl, cm.declRaw, cm.hasDecl = p, s, true
 	cm.declIn, cm.declOut = 0, 0
+	c.dirty = true // its learned coverage gives way at the next rebuild
 }
 
 // judgeDecl counts a camera's detection at e, n (position covariance ee,
