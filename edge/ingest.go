@@ -25,8 +25,8 @@ type ingestEnv struct {
 	errorWriteTTL time.Duration // for frames written to a producer
 	in            *inbox
 	m             *metrics
-	maps          *mapDigest    // the MAP queued last, to recognise repeats; nil: none
-	rec           *nodeRecorder // records frames as received; nil: not recording
+	maps          *mapDigest     // the MAP queued last, to recognise repeats; nil: none
+	rec           *nodeRecorder  // records frames as received; nil: not recording
 	cameras       []trust.Camera // detection areas the operator declares for cameras
 }
 

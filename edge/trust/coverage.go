@@ -191,7 +191,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
 		take.apex, take.born = apex{}, 0
 		take.hasDecl, take.declIn, take.declOut = false, 0, 0 // a new stream declares anew
-		c.dirty, c.builtAt = true, 0 // forget what it stood for at the next rebuild
+		c.dirty, c.builtAt = true, 0                          // forget what it stood for at the next rebuild
 		return take
 	}
 	if len(c.cams) == maxCameras {
