@@ -104,9 +104,9 @@ type camera struct {
 	clutter   []clutter
 	lastPrune time.Duration
 	scratch   []v2x.DetectedObject
-	falseMean float64 // false positives per frame
+	falseMean float64       // false positives per frame
 	declared  time.Duration // true time of its last SensorInfo
-	frames    int     // frames captured (sent or dropped)
+	frames    int           // frames captured (sent or dropped)
 	dropped   int
 }
 
