@@ -254,9 +254,9 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 	for {
 		select {
 		case err := <-done:
-			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d; %d rejected by the node; %d lost while disconnected, %d reconnects\n",
+			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d, sensor %d; %d rejected by the node; %d lost while disconnected, %d reconnects\n",
 				time.Since(start).Seconds(), st.Total(), st.Sent[wire.TypeBSM].Load(), st.Sent[wire.TypeObjectList].Load(),
-				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Rejected.Load(),
+				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Sent[wire.TypeSensorInfo].Load(), st.Rejected.Load(),
 				st.Lost.Load(), conn.Reconnects())
 			if opts.Attack != nil {
 				fmt.Fprintf(stderr, "v2x-sim: attack %s: sent %d forged frames, %d rejected by the node\n", rc.attack, st.AttackSent.Load(), st.AttackRejected.Load())
