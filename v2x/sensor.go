@@ -3,8 +3,9 @@ package v2x
 // SensorInfo is a roadside sensor's declaration of where it detects road
 // users: a radial detection area (a sector of an annulus) around its
 // position, after the radial shape of the ETSI CPM Sensor Information
-// Container (ETSI TS 103 324). A camera that sends it claims that a road
-// user whose centre lies in the area shows in its object lists.
+// Container (ETSI TR 103 562 StationarySensorRadial; TS 103 324). A camera
+// that sends it claims that a road user whose centre lies in the area
+// shows in its object lists.
 type SensorInfo struct {
 	SensorID uint32
 	Lat, Lon float64 // the sensor's position (the apex of the sector), degrees
