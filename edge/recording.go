@@ -214,6 +214,7 @@ func (nr *nodeRecorder) begin(start int64, b *batch) *recCycle {
 	rc.b.maps = append(rc.b.maps[:0], b.maps...) // MAPs and RSIs are immutable once queued
 	rc.b.mapSrc = append(rc.b.mapSrc[:0], b.mapSrc...)
 	rc.b.rsis = append(rc.b.rsis[:0], b.rsis...)
+	rc.b.sensors = append(rc.b.sensors[:0], b.sensors...)
 	return rc
 }
 
