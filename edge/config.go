@@ -323,6 +323,9 @@ func (c *Config) Validate() error {
 	if err := c.XDPLimits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("xdp_limits: %w", err))
 	}
+	if err := c.Trust.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("trust: %w", err))
+	}
 	if err := c.Quotas.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("quotas: %w", err))
 	}

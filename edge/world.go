@@ -124,6 +124,9 @@ func (w *world) fold(start int64) {
 			w.setMap(mp)
 		}
 	}
+	for i := range w.batch.sensors {
+		w.declareSensor(&w.batch.sensors[i])
+	}
 	if n := len(w.batch.rsis); n > 0 {
 		w.rsi = w.batch.rsis[n-1]
 	}
@@ -238,10 +241,36 @@ func (w *world) setMap(mp *v2x.Map) {
 		w.fuser.Reframe(&old, &w.frame)
 		if w.mon != nil {
 			w.mon.Reset()
+			w.mon.Reproject(func(e, n float64) (float64, float64) {
+				lat, lon, h := old.FromENU(e, n, 0)
+				x, y, _ := w.frame.ToENU(lat, lon, h)
+				return x, y
+			})
 		}
 	}
 	w.hasFrame = true
 	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", roundDeg(mp.RefLat), "lon", roundDeg(mp.RefLon), "lanes", len(mp.Lanes))
+}
+
+// declareSensor gives the misbehaviour checks a camera's declared
+// detection area, in the current ENU frame. Without a reference point it
+// cannot be placed and is dropped (counted as no_reference): cameras
+// repeat their declarations.
+func (w *world) declareSensor(d *sensorDecl) {
+	if w.mon == nil {
+		return
+	}
+	if !w.hasFrame {
+		w.m.noRef.Inc()
+		return
+	}
+	s := &d.Info
+	e, n, _ := w.frame.ToENU(s.Lat, s.Lon, 0)
+	if !w.mon.DeclareSensor(d.Stream, d.Source, trust.Sector{E: e, N: n, Heading: float64(s.Heading), Opening: float64(s.Opening),
+		Range: float64(s.Range), MinRange: float64(s.MinRange)}, d.IngestNS) {
+		return
+	}
+	w.m.sensorsDeclared.Inc()
 }
 
 // publish makes and publishes the snapshot of the world at now, and

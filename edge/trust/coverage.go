@@ -26,6 +26,7 @@ type coverage struct {
 	w       int // 2·half
 	seen    []int64
 	ve, vn  []float32 // velocity of the newest detection in the cell
+	pe, pn  []float32 // ... and its position
 	covered []bool
 	cams    []camCoverage
 	camNow  int64 // newest camera arrival time (node clock)
@@ -46,6 +47,12 @@ type camCoverage struct {
 	seen         []int64
 	rowLo, rowHi int // rows with any cell seen
 	apex         apex
+	// The detection area the camera declared (declared.go), and how many
+	// of its detections lay inside and outside it.
+	decl            sector
+	declRaw         Sector
+	hasDecl         bool
+	declIn, declOut int
 }
 
 // apex estimates where a camera stands from the shape of its detections'
@@ -135,7 +142,7 @@ func newCoverage(cell float64) coverage {
 	half := int(math.Ceil(coverageSpan / cell))
 	n := 2 * half * 2 * half
 	return coverage{cell: cell, half: half, w: 2 * half, seen: make([]int64, n), ve: make([]float32, n), vn: make([]float32, n),
-		covered: make([]bool, n), cams: make([]camCoverage, 0, maxCameras)}
+		pe: make([]float32, n), pn: make([]float32, n), covered: make([]bool, n), cams: make([]camCoverage, 0, maxCameras)}
 }
 
 // index returns the cell of a position, or -1 outside the grid.
@@ -183,7 +190,8 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 		clear(take.seen)
 		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
 		take.apex, take.born = apex{}, 0
-		c.dirty, c.builtAt = true, 0 // forget what it stood for at the next rebuild
+		take.hasDecl, take.declIn, take.declOut = false, 0, 0 // a new stream declares anew
+		c.dirty, c.builtAt = true, 0                          // forget what it stood for at the next rebuild
 		return take
 	}
 	if len(c.cams) == maxCameras {
@@ -206,7 +214,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 	}
 	t = ingest // one clock for every camera: arrival on the node clock
 	if t >= c.seen[k] {
-		c.seen[k], c.ve[k], c.vn[k] = t, ve, vn
+		c.seen[k], c.ve[k], c.vn[k], c.pe[k], c.pn[k] = t, ve, vn, float32(e), float32(n)
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)
@@ -218,6 +226,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		}
 		cm.seen[k] = max(cm.seen[k], t)
 		cm.apex.add(e, n, ee, en, nn)
+		cm.judgeDecl(e, n, ee, nn)
 		cm.rowLo, cm.rowHi = min(cm.rowLo, k/c.w), max(cm.rowHi, k/c.w)
 	}
 }
@@ -233,6 +242,9 @@ func (c *coverage) alive(now int64, within int64) bool {
 func (c *coverage) learning(now, alive, learn int64) bool {
 	for i := range c.cams {
 		cm := &c.cams[i]
+		if cm.hasDecl && cm.declBelieved() {
+			continue // it said what it sees
+		}
 		if cm.born != 0 && now-cm.last <= alive && now-cm.born < learn {
 			return true
 		}
@@ -264,6 +276,9 @@ func (c *coverage) rebuild(memory int64) {
 	since := c.camNow - memory
 	for i := range c.cams {
 		cm := &c.cams[i]
+		if cm.hasDecl && cm.declBelieved() {
+			continue // what it declares replaces what it is learned to see
+		}
 		// Hull candidates: the centres of the outermost seen cells of each
 		// row; a cell counts when its centre lies in the hull, so coverage
 		// reaches at most half a cell beyond the outermost cells seen.
@@ -294,7 +309,9 @@ func (c *coverage) rebuild(memory int64) {
 		c.fill(c.hull)
 	}
 	for i := range c.cams {
-		c.fillSector(&c.cams[i], since)
+		if cm := &c.cams[i]; !cm.hasDecl || !cm.declBelieved() {
+			c.fillSector(cm, since)
+		}
 	}
 }
 
@@ -457,10 +474,13 @@ func convexHull(ps []pt, dst []pt) []pt {
 	return dst[:len(dst)-1]
 }
 
-// newestNear returns the newest time of a detection within r metres (by
-// cells) of e, n whose velocity is within dv of ve, vn: a camera object
-// that could be the claimed vehicle (a car crossing the spot where a
-// stopped ghost is claimed does not support it).
+// newestNear returns the newest time of a detection within r metres of
+// e, n whose velocity is within dv of ve, vn: a camera object that could
+// be the claimed vehicle (a car crossing the spot where a stopped ghost is
+// claimed does not support it). Each cell keeps its newest detection
+// only, whose position must lie within r (not the cell: a 4 m cell's
+// corner reaches 5.7 m beyond the radius, and a ghost parked beside a
+// real car would be supported by it).
 func (c *coverage) newestNear(e, n, r, ve, vn, dv float64) int64 {
 	i0, i1 := int(math.Floor((e-r)/c.cell))+c.half, int(math.Floor((e+r)/c.cell))+c.half
 	j0, j1 := int(math.Floor((n-r)/c.cell))+c.half, int(math.Floor((n+r)/c.cell))+c.half
@@ -468,7 +488,8 @@ func (c *coverage) newestNear(e, n, r, ve, vn, dv float64) int64 {
 	for j := max(j0, 0); j <= min(j1, c.w-1); j++ {
 		for i := max(i0, 0); i <= min(i1, c.w-1); i++ {
 			k := j*c.w + i
-			if c.seen[k] > t && math.Hypot(float64(c.ve[k])-ve, float64(c.vn[k])-vn) <= dv {
+			if c.seen[k] > t && math.Hypot(float64(c.ve[k])-ve, float64(c.vn[k])-vn) <= dv &&
+				math.Hypot(float64(c.pe[k])-e, float64(c.pn[k])-n) <= r {
 				t = c.seen[k]
 			}
 		}
@@ -484,6 +505,7 @@ func (c *coverage) reset() {
 		clear(c.cams[i].seen)
 		c.cams[i].rowLo, c.cams[i].rowHi = c.w, -1
 		c.cams[i].apex, c.cams[i].born = apex{}, 0
+		c.cams[i].declIn, c.cams[i].declOut = 0, 0 // the sectors stay: Monitor.Reproject moves them
 	}
 	c.builtAt = 0
 }
