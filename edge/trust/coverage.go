@@ -152,6 +152,13 @@ func newCoverage(cell float64) coverage {
 
 // index returns the cell of a position, or -1 outside the grid.
 func (c *coverage) index(e, n float64) int {
+	k, _ := c.cellOf(e, n)
+	return k
+}
+
+// cellOf returns the cell of a position and its row, or -1 outside the
+// grid.
+func (c *coverage) cellOf(e, n float64) (k, row int) {
 	if c.inv != 0 {
 		e, n = e*c.inv, n*c.inv // the same as dividing, without two divisions per detection
 	} else {
@@ -159,9 +166,9 @@ func (c *coverage) index(e, n float64) int {
 	}
 	i, j := int(math.Floor(e))+c.half, int(math.Floor(n))+c.half
 	if i < 0 || j < 0 || i >= c.w || j >= c.w {
-		return -1
+		return -1, -1
 	}
-	return j*c.w + i
+	return j*c.w + i, j
 }
 
 // camReuseAfter is how long a camera record's stream must have been
@@ -217,7 +224,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn float32) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
-	k := c.index(e, n)
+	k, row := c.cellOf(e, n)
 	if k < 0 {
 		return
 	}
@@ -235,7 +242,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		}
 		cm.seen[k] = max(cm.seen[k], t)
 		cm.apex.add(e, n, ee, en, nn)
-		cm.rowLo, cm.rowHi = min(cm.rowLo, k/c.w), max(cm.rowHi, k/c.w)
+		cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
 	}
 }
 
