@@ -80,10 +80,10 @@ type camKey struct {
 // Monitor runs the checks; one goroutine owns it.
 type Monitor struct {
 	cfg      Config
-	sources  map[uint64]*source  // by key: the sender's identity, else the stream
-	owners   map[uint64]owned    // stream -> its sender's identity, once a measurement told
-	msgs     map[msgKey]msgState // per (stream, local id) self-report
-	vehicles map[uint64]vehState // per vehicle id, across streams
+	sources  map[uint64]*source      // by key: the sender's identity, else the stream
+	owners   map[uint64]owned        // stream -> its sender's identity, once a measurement told
+	msgs     slots[msgKey, msgState] // per (stream, local id) self-report
+	vehicles slots[uint64, vehState] // per vehicle id, across streams
 	cov      coverage
 	cam      *camCoverage // cache: the camera of the previous detection
 	camKey   camKey
@@ -119,8 +119,8 @@ type Monitor struct {
 // New returns a monitor; cfg's zero fields take their defaults.
 func New(cfg Config) *Monitor {
 	cfg.SetDefaults()
-	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), owners: make(map[uint64]owned), msgs: make(map[msgKey]msgState, 256),
-		vehicles: make(map[uint64]vehState, 256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64),
+	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), owners: make(map[uint64]owned), msgs: newSlots[msgKey, msgState](256),
+		vehicles: newSlots[uint64, vehState](256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64),
 		items: make([]pairItem, 0, 256), vitems: make([]claimItem, 0, 256),
 		items2: make([]pairItem, 0, 256), vitems2: make([]claimItem, 0, 256)}
 }
@@ -253,14 +253,14 @@ func (m *Monitor) recover(now int64) {
 	}
 	m.sweptAt = now
 	linger := int64(m.cfg.IDLinger)
-	for k, st := range m.msgs {
-		if now-st.t > linger && now > st.blockedUntil {
-			delete(m.msgs, k)
+	for k, i := range m.msgs.idx {
+		if st := &m.msgs.vals[i]; now-st.t > linger && now > st.blockedUntil {
+			m.msgs.del(k)
 		}
 	}
-	for k, v := range m.vehicles {
-		if now-v.t > linger {
-			delete(m.vehicles, k)
+	for k, i := range m.vehicles.idx {
+		if now-m.vehicles.vals[i].t > linger {
+			m.vehicles.del(k)
 		}
 	}
 	for st, o := range m.owners {
