@@ -218,8 +218,6 @@ func (n *Node) Start() error {
 			return err
 		}
 		n.w.rec = n.rec
-		n.wg.Add(1)
-		go func() { defer n.wg.Done(); n.rec.run(n.ctx) }()
 	}
 	if n.cfg.UPERListen != "" {
 		if err := n.startUPER(); err != nil {

@@ -29,6 +29,7 @@ type world struct {
 	names *streamNames  // identities of producer streams, for findings
 	rec   *nodeRecorder // records each published state; nil: not recording
 	rc    *recCycle     // the cycle being recorded, or nil
+	kept  []measurement // a recorded cycle's measurements that go on to fusion
 	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
 	// ownerCapped counts n measurements of owner that started no object
 	// (its live-objects quota); nil: not counted.
@@ -116,7 +117,7 @@ func (w *world) cycle(start int64) {
 // cycle's start on the node clock.
 func (w *world) fold(start int64) {
 	if w.rec != nil {
-		w.rc = w.rec.begin(start, &w.batch)
+		w.rc = w.rec.begin(start)
 	}
 	for i, mp := range w.batch.maps {
 		if w.mon == nil || w.mon.Map(mp, w.batch.mapSrc[i], start) {
@@ -145,9 +146,14 @@ func (w *world) fold(start int64) {
 		ms = ms[:0]
 	}
 	// Positions far outside the intersection never reach a track: drop
-	// them (in place) and count.
+	// them and count. The rest are kept in place, or, when the batch goes
+	// to the recorder as drained, in w.kept.
 	w.e, w.n = grow(w.e, len(ms)), grow(w.n, len(ms))
-	maxR2, k := w.cfg.maxRange*w.cfg.maxRange, 0
+	kept := ms[:0]
+	if w.rc != nil {
+		kept = w.kept[:0]
+	}
+	maxR2 := w.cfg.maxRange * w.cfg.maxRange
 	for i := range ms {
 		e, n, _ := w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
 		if e*e+n*n > maxR2 {
@@ -157,10 +163,13 @@ func (w *world) fold(start int64) {
 		if w.mon != nil && !w.mon.Measurement(&ms[i], e, n) {
 			continue
 		}
-		ms[k], w.e[k], w.n[k] = ms[i], e, n
-		k++
+		w.e[len(kept)], w.n[len(kept)] = e, n
+		kept = append(kept, ms[i])
 	}
-	ms = ms[:k]
+	if w.rc != nil {
+		w.kept = kept
+	}
+	ms = kept
 	// Frames arrive whole and in one piece (one putMeas per frame), so a
 	// frame is a run of measurements with the same stream, source and time.
 	for lo := 0; lo < len(ms); {
@@ -190,9 +199,9 @@ func (w *world) fold(start int64) {
 	if w.mon != nil {
 		w.trustCycle(now)
 	}
-	w.publish(now)
+	s := w.publish(now)
 	if w.rec != nil {
-		w.rec.end(w.rc, now, w.seq)
+		w.rec.end(w.rc, &w.batch, now, w.seq, s)
 		w.rc = nil
 	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
@@ -235,7 +244,9 @@ func (w *world) setMap(mp *v2x.Map) {
 	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", roundDeg(mp.RefLat), "lon", roundDeg(mp.RefLon), "lanes", len(mp.Lanes))
 }
 
-func (w *world) publish(now int64) {
+// publish makes and publishes the snapshot of the world at now, and
+// returns it (the hub's until the next publication).
+func (w *world) publish(now int64) *snapshot {
 	s := w.hub.newSnapshot()
 	w.seq++
 	s.Seq, s.TimeNS, s.IngestNS = w.seq, now, w.ingestNS
@@ -264,6 +275,7 @@ func (w *world) publish(now int64) {
 	w.m.signals.Set(float64(len(s.Signals)))
 	w.m.published.Inc()
 	w.hub.publish(s)
+	return s
 }
 
 // relMS re-bases a phase time given in ms after base to ms after now.
