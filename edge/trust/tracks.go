@@ -46,9 +46,7 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 				// The owner and another id keep updating one track from
 				// the same place with the same motion: one vehicle.
 				k := msgKey{mk.OtherStream, mk.Other}
-				st := m.msgs[k]
-				st.blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
-				m.msgs[k] = st
+				m.msgs.put(k).blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
 				e, n := t.Position()
 				m.find(Finding{Check: wire.CheckSybil, Type: wire.TypeBSM, Stream: mk.OtherStream, LocalID: mk.Other,
 					ObjectID: t.ID, TimeNS: x.TimeNS, E: e, N: n, Value: float64(mk.Count)})
@@ -113,9 +111,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		// GhostAfter of camera time: nobody is there.
 		mk.Flags |= flagGhost
 		k := msgKey{t.SelfStream, t.VehicleID}
-		st := m.msgs[k]
-		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
-		m.msgs[k] = st
+		m.msgs.put(k).blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
 		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
 			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(now-support) / 1e6})
 	}
@@ -205,8 +201,8 @@ const (
 // the same place (their bodies, length by width, overlap) with the same
 // velocity, while moving.
 func (m *Monitor) coincide(a, b uint64, length, width float64) bool {
-	va, ok1 := m.vehicles[a]
-	vb, ok2 := m.vehicles[b]
+	va, ok1 := m.vehicles.get(a)
+	vb, ok2 := m.vehicles.get(b)
 	if !ok1 || !ok2 || math.Abs(float64(va.t-vb.t)) > float64(m.cfg.SybilWindow) {
 		return false
 	}
@@ -228,8 +224,8 @@ func (m *Monitor) coincide(a, b uint64, length, width float64) bool {
 // point): coverage and the previous positions.
 func (m *Monitor) Reset() {
 	m.cov.reset()
-	clear(m.msgs)
-	clear(m.vehicles)
+	m.msgs.clear()
+	m.vehicles.clear()
 }
 
 var nan = math.NaN()
