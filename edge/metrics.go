@@ -54,6 +54,7 @@ type fusionMetrics struct {
 	noRef         prometheus.Counter // the no_reference child of v2x_values_rejected_total
 	mapsUnchanged prometheus.Counter // v2x_map_unchanged_total: MAPs the same as the current one
 	started       prometheus.Gauge   // boot time; the first state's Seq is this in µs
+	handovers     prometheus.Counter // objects handed over to a neighbour (corridor.go)
 	trust         trustMetrics
 }
 
@@ -143,7 +144,8 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 	m.cycle = histogram("v2x_fusion_cycle_seconds", "Time of one fusion cycle (drain inbox, update, publish).",
 		prometheus.ExponentialBuckets(1e-6, 2, 18))
 	m.started = gauge("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
+	m.handovers = counter("v2x_handovers_total", "Confirmed objects handed over to a neighbouring node on NATS as they left towards it.")
 	m.outsideMap = outsideMap
-	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started)
+	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started, m.handovers)
 	m.trust.register(reg)
 }
