@@ -138,7 +138,7 @@ func (c *Corridor) advance(h time.Duration) {
 		c.t += d
 		for _, s := range c.sims {
 			s.advance(d)
-			if s.t >= 0 {
+			if s.t > 0 { // as Step: the first messages are captured at time 0 and emitted after the first substep
 				s.emit()
 			}
 		}
