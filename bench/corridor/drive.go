@@ -43,6 +43,18 @@ type Judged struct {
 	HandoverLatencyMS  float64 `json:"handover_latency_ms"` // median, from the vehicle's first frame in the entered node's camera coverage to the first state showing it under the corridor id (0: it was there before)
 	HandoverLatencyP95 float64 `json:"handover_latency_p95_ms"`
 	MinNodeMOTA        float64 `json:"min_node_mota"`
+	// Broken lists the judged crossings that did not keep one id.
+	Broken []BrokenCrossing `json:"broken"`
+}
+
+// BrokenCrossing is a vehicle that changed id crossing a boundary: the
+// last id the node it left had for it, and the first the next node had.
+type BrokenCrossing struct {
+	Vehicle  uint32 `json:"vehicle"`
+	From, To int    `json:"-"`
+	Left     uint32 `json:"left_id"`
+	Entered  uint32 `json:"entered_id"`
+	Path     string `json:"path"` // e.g. "n1>n2"
 }
 
 // DriveOptions configure Drive.
@@ -128,11 +140,7 @@ func Drive(ctx context.Context, c *sim.Corridor, conns []*client.Conn, o DriveOp
 		if err != nil {
 			return nil, fmt.Errorf("corridor: node %d: %w", i+1, err)
 		}
-		name := fmt.Sprintf("n%d", i+1)
-		if i < len(o.Names) {
-			name = o.Names[i]
-		}
-		j.Nodes = append(j.Nodes, NodeResult{Node: name, Result: r, Frames: stats[i].Total()})
+		j.Nodes = append(j.Nodes, NodeResult{Node: name(o.Names, i), Result: r, Frames: stats[i].Total()})
 		j.MinNodeMOTA = math.Min(j.MinNodeMOTA, r.MOTA)
 	}
 	var lat []float64
@@ -144,6 +152,8 @@ func Drive(ctx context.Context, c *sim.Corridor, conns []*client.Conn, o DriveOp
 		}
 		j.JudgedCrossings++
 		if b.firstID != a.lastID {
+			j.Broken = append(j.Broken, BrokenCrossing{Vehicle: x.VehicleID, From: x.From, To: x.To, Left: a.lastID, Entered: b.firstID,
+				Path: name(o.Names, x.From) + ">" + name(o.Names, x.To)})
 			continue
 		}
 		j.KeptID++
@@ -163,6 +173,14 @@ func Drive(ctx context.Context, c *sim.Corridor, conns []*client.Conn, o DriveOp
 		j.MinNodeMOTA = 0
 	}
 	return j, nil
+}
+
+// name returns node i's name.
+func name(names []string, i int) string {
+	if i < len(names) {
+		return names[i]
+	}
+	return fmt.Sprintf("n%d", i+1)
 }
 
 func round(x float64) float64 { return math.Round(x*1e4) / 1e4 }

@@ -22,19 +22,28 @@ type Seed struct {
 	VehicleID uint64  // BSM temporary id, 0 if none
 }
 
-// Seed matching.
+// Seed matching. Between two intersections a vehicle may slow down,
+// queue or speed up, so a seed's constant-velocity prediction is a poor
+// guide to where it reappears; its order is a good one (vehicles keep
+// their order on a road between intersections, but for overtaking). A
+// new track takes, of the seeds whose window holds its first
+// measurement, the one handed over first. The window runs along the
+// seed's direction of travel from a little behind where it was handed
+// over to as far as it could have driven at seedMaxSpeed, and across it
+// the width of the carriageway's lanes in that direction. A
+// self-report (BSM) takes the seed of its own vehicle id, if there is
+// one, before any other.
 const (
 	// MaxSeeds is how many seeds wait at once; more drop the oldest.
-	MaxSeeds   = 256
-	seedMemory = 512 // ids remembered to ignore repeated handovers
-	// The gate around a seed's prediction: along its velocity the
-	// uncertainty grows with the prediction horizon (drivers slow down
-	// and speed up between intersections), across it stays about a lane.
-	seedAlong0    = 4.0 // m
-	seedAlongRate = 1.5 // m per second of prediction
-	seedCross     = 1.5 // m, one sigma across
-	seedGate      = 9.0 // squared normalised distance (3 sigma)
-	seedMinSpeed  = 0.5 // m/s: slower seeds are gated in a circle
+	MaxSeeds      = 256
+	seedMemory    = 512  // ids remembered to ignore repeated handovers
+	seedMaxSpeed  = 20.0 // m/s (72 km/h): the farthest a seed can have come
+	seedBack      = 5.0  // m behind the handover point
+	seedAhead     = 10.0 // m beyond the farthest reach
+	seedCross     = 4.5  // m across the direction of travel
+	seedMinSpeed  = 0.5  // m/s: slower seeds (no direction) get a circle
+	seedSameVeh   = 60.0 // m: a BSM of the seed's vehicle id is that vehicle within this of the window
+	seedMovingFor = 1.0  // m/s: a measurement this fast must move the seed's way
 )
 
 // newID returns the next id of the tracker's own.
@@ -93,29 +102,32 @@ func (tr *Tracker) remember(id uint32) {
 	tr.seedNext = (tr.seedNext + 1) % seedMemory
 }
 
-// takeSeed finds the seed a new track from measurement m at (e, n) is:
-// the one whose prediction to m's time is nearest within the gate, of a
-// compatible class. It removes the seed and returns its id.
+// takeSeed finds the seed a new track from measurement m at (e, n) is,
+// removes it and returns its id.
 func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
-	best, bestCost := -1, seedGate
+	best := -1
 	for i := range tr.seeds {
 		s := &tr.seeds[i]
 		if !compatible(s.Class, m.Class) {
 			continue
 		}
-		dt := max(float64(m.TimeNS-s.TimeNS)/1e9, 0)
-		dx, dy := e-(s.E+s.VE*dt), n-(s.N+s.VN*dt)
-		sa := seedAlong0 + seedAlongRate*dt + math.Sqrt(max(s.PosVar, 0))
-		var cost float64
-		if sp := math.Hypot(s.VE, s.VN); sp >= seedMinSpeed {
-			ux, uy := s.VE/sp, s.VN/sp
-			along, cross := dx*ux+dy*uy, -dx*uy+dy*ux
-			cost = (along/sa)*(along/sa) + (cross/seedCross)*(cross/seedCross)
-		} else {
-			cost = (dx*dx + dy*dy) / (sa * sa)
+		same := m.Kind == MeasSelfReport && s.VehicleID != 0 && s.VehicleID == m.LocalID
+		slack := 0.0
+		if same {
+			slack = seedSameVeh
 		}
-		if cost < bestCost {
-			best, bestCost = i, cost
+		if !s.holds(m, e, n, slack) {
+			continue
+		}
+		if same {
+			best = i
+			break
+		}
+		// A seed with a BSM id waits for its vehicle's BSM unless nothing
+		// else fits.
+		if best < 0 || (s.VehicleID == 0) != (tr.seeds[best].VehicleID == 0) && s.VehicleID == 0 ||
+			(s.VehicleID == 0) == (tr.seeds[best].VehicleID == 0) && s.TimeNS < tr.seeds[best].TimeNS {
+			best = i
 		}
 	}
 	if best < 0 {
@@ -126,6 +138,27 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 	tr.remember(id)
 	tr.C.SeedsTaken++
 	return id, true
+}
+
+// holds reports whether a measurement at (e, n) lies in the seed's
+// window, grown by slack metres.
+func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
+	dt := max(float64(m.TimeNS-s.TimeNS)/1e9, 0)
+	reach := seedMaxSpeed*dt + seedAhead + slack
+	dx, dy := e-s.E, n-s.N
+	sp := math.Hypot(s.VE, s.VN)
+	if sp < seedMinSpeed {
+		return dx*dx+dy*dy <= reach*reach
+	}
+	ux, uy := s.VE/sp, s.VN/sp
+	along, cross := dx*ux+dy*uy, -dx*uy+dy*ux
+	if along < -seedBack-slack || along > reach || math.Abs(cross) > seedCross+slack {
+		return false
+	}
+	if float64(m.Speed) >= seedMovingFor && float64(m.VelE)*ux+float64(m.VelN)*uy <= 0 {
+		return false // moving the other way
+	}
+	return true
 }
 
 // expireSeeds drops seeds older than SeedStaleNS as of now.

@@ -109,3 +109,34 @@ func TestSeedsAllocateNothing(t *testing.T) {
 		t.Fatalf("%v allocations per handover and frame, want 0", allocs)
 	}
 }
+
+// TestSeedOrder: seeds are taken in the order they were handed over
+// (vehicles keep their order between intersections, whatever their
+// speed did), except that a BSM takes its own vehicle's seed.
+func TestSeedOrder(t *testing.T) {
+	a := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+	b := Seed{ID: 1<<24 | 2, Class: v2x.ClassCar, TimeNS: 3e9, E: -160, N: -5, VE: 9, VehicleID: 77}
+	c := Seed{ID: 1<<24 | 3, Class: v2x.ClassCar, TimeNS: 4e9, E: -160, N: -5, VE: 12}
+	tr := New(Config{IDNamespace: 2})
+	tr.AddSeed(a)
+	tr.AddSeed(b)
+	tr.AddSeed(c)
+	// The first camera detection, where c's prediction lies (a slowed
+	// down): a, the first handed over without a BSM id.
+	m, e, n := detection(5, 6e9, -136, -5)
+	tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
+	// b's BSM, wherever its prediction is.
+	bsm := Measurement{Kind: MeasSelfReport, Class: v2x.ClassCar, Stream: 2, Source: 1, LocalID: 77, TimeNS: 6e9, VelE: 9, Speed: 9, CovEE: 1, CovNN: 1}
+	tr.UpdateFrame([]Measurement{bsm}, []float64{-150}, []float64{-5})
+	// The next detection: c.
+	m, e, n = detection(6, 7e9, -150, -8.5) // in the other lane
+	tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
+	var got []uint32
+	for _, trk := range tr.Tracks() {
+		got = append(got, trk.ID)
+	}
+	want := []uint32{a.ID, b.ID, c.ID}
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("ids %#x, want %#x", got, want)
+	}
+}
