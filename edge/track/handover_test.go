@@ -129,8 +129,12 @@ func TestSeedOrder(t *testing.T) {
 	bsm := Measurement{Kind: MeasSelfReport, Class: v2x.ClassCar, Stream: 2, Source: 1, LocalID: 77, TimeNS: 6e9, VelE: 9, Speed: 9, CovEE: 1, CovNN: 1}
 	tr.UpdateFrame([]Measurement{bsm}, []float64{-150}, []float64{-5})
 	// The next detection: c.
-	m, e, n = detection(6, 7e9, -150, -8.5) // in the other lane
+	m, e, n = detection(6, 8e9, -158, -8.5) // behind, in the other lane
 	tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
+	for _, trk := range tr.Tracks() {
+		x, y := trk.Position()
+		t.Logf("%#x at %.1f,%.1f hits %d", trk.ID, x, y, trk.Hits)
+	}
 	var got []uint32
 	for _, trk := range tr.Tracks() {
 		got = append(got, trk.ID)
