@@ -140,6 +140,22 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 	return id, true
 }
 
+// confirmSeed gives a track confirmed just now, on measurement m at
+// (e, n), the id of the neighbour's seed it is, if any: it was
+// tentative, so nobody saw its own id; its sources' links follow the
+// new id as after a merge.
+func (tr *Tracker) confirmSeed(trk *Track, m *Measurement, e, n float64) {
+	if trk.Seeded || len(tr.seeds) == 0 {
+		return
+	}
+	id, ok := tr.takeSeed(m, e, n)
+	if !ok {
+		return
+	}
+	tr.moved[trk.ID] = id
+	trk.ID, trk.Seeded = id, true
+}
+
 // holds reports whether a measurement at (e, n) lies in the seed's
 // window, grown by slack metres.
 func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {

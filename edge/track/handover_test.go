@@ -6,6 +6,26 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
+// confirm feeds a camera's detections of one object moving east at 12
+// m/s, from (e, n) at time t, until the tracker confirms its track; it
+// returns the track.
+func confirm(t *testing.T, tr *Tracker, local uint64, at int64, e, n float64) Track {
+	t.Helper()
+	for k := range 20 {
+		m, x, y := detection(local, at+int64(k)*100e6, e+1.2*float64(k), n)
+		tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+		for _, trk := range tr.Tracks() {
+			if trk.Confirmed && trk.VehicleID == 0 {
+				if px, _ := trk.Position(); px-x < 3 && x-px < 3 {
+					return trk
+				}
+			}
+		}
+	}
+	t.Fatalf("no confirmed track near %v,%v", e, n)
+	return Track{}
+}
+
 // detection is one camera measurement at (e, n) moving east at 12 m/s.
 func detection(local uint64, t int64, e, n float64) (Measurement, float64, float64) {
 	return Measurement{Kind: MeasDetection, Class: v2x.ClassCar, Stream: 1, Source: 10, LocalID: local, TimeNS: t,
@@ -24,15 +44,13 @@ func TestSeedTakesCorridorID(t *testing.T) {
 		{"on time", 4e9, -124, -5, true},       // predicted -124
 		{"slowed down", 4e9, -135, -5.5, true}, // 11 m behind after 3 s: inside the along-track gate
 		{"other lane", 4e9, -124, -12, false},  // 7 m across
-		{"far behind", 4e9, -170, -5, false},   // 46 m behind the prediction
+		{"behind the handover point", 4e9, -185, -5, false},
 		{"opposite side of the box", 4e9, 124, -5, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tr := New(Config{IDNamespace: 2})
 			tr.AddSeed(seed)
-			m, e, n := detection(5, tc.at, tc.e, tc.n)
-			tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
-			got := tr.Tracks()[0]
+			got := confirm(t, tr, 5, tc.at, tc.e, tc.n)
 			if got.Seeded != tc.seeded || (tc.seeded && got.ID != handed) || (!tc.seeded && got.ID>>24 != 2) {
 				t.Fatalf("track id %#x seeded %v, want seeded %v", got.ID, got.Seeded, tc.seeded)
 			}
@@ -62,10 +80,8 @@ func TestSeedRepeatsAndStaleness(t *testing.T) {
 	}
 	// A measurement where the stale seed would be predicted starts a
 	// track of the tracker's own.
-	m, e, n := detection(1, 8e9, 70, 0)
-	tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
-	if tr.Tracks()[0].ID == 9 || tr.Tracks()[0].Seeded {
-		t.Fatalf("track %d took a stale seed", tr.Tracks()[0].ID)
+	if got := confirm(t, tr, 1, 8e9, 70, 0); got.ID == 9 || got.Seeded {
+		t.Fatalf("track %d took a stale seed", got.ID)
 	}
 }
 
@@ -123,14 +139,12 @@ func TestSeedOrder(t *testing.T) {
 	tr.AddSeed(c)
 	// The first camera detection, where c's prediction lies (a slowed
 	// down): a, the first handed over without a BSM id.
-	m, e, n := detection(5, 6e9, -136, -5)
-	tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
+	confirm(t, tr, 5, 6e9, -136, -5)
 	// b's BSM, wherever its prediction is.
 	bsm := Measurement{Kind: MeasSelfReport, Class: v2x.ClassCar, Stream: 2, Source: 1, LocalID: 77, TimeNS: 6e9, VelE: 9, Speed: 9, CovEE: 1, CovNN: 1}
 	tr.UpdateFrame([]Measurement{bsm}, []float64{-150}, []float64{-5})
 	// The next detection: c.
-	m, e, n = detection(6, 8e9, -158, -8.5) // behind, in the other lane
-	tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
+	confirm(t, tr, 6, 8e9, -170, -8.5) // behind, in the other lane
 	for _, trk := range tr.Tracks() {
 		x, y := trk.Position()
 		t.Logf("%#x at %.1f,%.1f hits %d", trk.ID, x, y, trk.Hits)

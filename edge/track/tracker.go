@@ -631,6 +631,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		if !trk.Confirmed {
 			trk.Confirmed = true
 			tr.C.Confirmed++
+			tr.confirmSeed(trk, m, e, n)
 		}
 		trk.vote(m.Class, 10) // the vehicle knows what it is
 	default:
@@ -644,6 +645,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	if !trk.Confirmed && trk.Hits >= int32(need) && m.TimeNS-trk.BornNS <= tr.cfg.ConfirmWindowNS {
 		trk.Confirmed = true
 		tr.C.Confirmed++
+		tr.confirmSeed(trk, m, e, n)
 	}
 	if l := (link{id: trk.ID, idx: int32(i)}); tr.linked[j] != l {
 		tr.src.linksOf(m.Kind)[m.LocalID] = l
@@ -662,7 +664,14 @@ func velVar(f *filter) float64 {
 // birth starts a track from an unassigned measurement. A BSM creates a
 // confirmed track; a detection a tentative one.
 func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
-	id, seeded := tr.takeSeed(m, e, n)
+	// A BSM's vehicle is known at once: it takes a neighbour's seed now;
+	// a detection only once it is confirmed (confirmSeed), so that clutter
+	// never takes one.
+	var id uint32
+	seeded := false
+	if m.Kind == MeasSelfReport {
+		id, seeded = tr.takeSeed(m, e, n)
+	}
 	if !seeded {
 		id = tr.newID()
 	}
