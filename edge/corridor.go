@@ -1,6 +1,8 @@
 package edge
 
 import (
+	"context"
+	"log/slog"
 	"math"
 	"sync"
 
@@ -17,6 +19,7 @@ import (
 // changes, road events) for the events stream. The fusion loop calls
 // cycle once per cycle; the NATS client's goroutine calls receive.
 type corridorLink struct {
+	log *slog.Logger
 	up  *uplink.Uplink
 	cfg uplink.Config
 
@@ -60,6 +63,7 @@ const (
 	handoverLateral  = 20.0 // m
 	handoverMinSpeed = 1.0  // m/s along the line
 	inboundMax       = 1024 // received handovers waiting for the next cycle; more are dropped
+	selfFreshNS      = 1e9  // a handover names the BSM id of a track its BSMs updated within this
 )
 
 func newCorridorLink(up *uplink.Uplink, cfg uplink.Config) *corridorLink {
@@ -123,7 +127,21 @@ func (c *corridorLink) seed(f *geo.Frame, tr *track.Tracker) {
 	for i := range c.inWork {
 		h := &c.inWork[i]
 		e, n, _ := f.ToENU(h.Lat, h.Lon, 0)
-		tr.AddSeed(track.Seed{ID: h.ID, Class: v2x.Class(h.Class), TimeNS: h.TimeNS, E: e, N: n, VE: h.VelE, VN: h.VelN,
+		ve, vn := h.VelE, h.VelN
+		// The road between neighbours runs along the line between their
+		// reference points: a seed travels along it towards this node.
+		// (A heading a degree off puts a seed a lane off 100 m on.)
+		for _, nb := range c.nbs {
+			if nb.id != h.From {
+				continue
+			}
+			if along := -(ve*nb.ux + vn*nb.uy); along > 0 {
+				sp := math.Hypot(ve, vn)
+				ve, vn = -nb.ux*sp, -nb.uy*sp
+			}
+			break
+		}
+		tr.AddSeed(track.Seed{ID: h.ID, Class: v2x.Class(h.Class), TimeNS: h.TimeNS, E: e, N: n, VE: ve, VN: vn,
 			PosVar: (h.CovEE + h.CovNN) / 2, VehicleID: h.VehicleID})
 	}
 }
@@ -142,6 +160,9 @@ func (c *corridorLink) tracks(w *world, tr *track.Tracker, now int64) {
 		if s, ok := c.seen[t.ID]; !ok {
 			lat, lon := tr.LatLon(t, e, n)
 			c.event(wire.EventObjectEnter, t.ID, uint64(t.Class), lat, lon, "", now)
+			if c.log != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
+				c.log.Debug("corridor: object entered", "id", t.ID, "seeded", t.Seeded, "e", e, "n", n, "vehicle_id", t.VehicleID, "born_ns", t.BornNS, "seeds", len(tr.Seeds()))
+			}
 		} else if s.stamp == c.stamp {
 			continue // merged duplicates share nothing, but be safe
 		}
@@ -159,10 +180,20 @@ func (c *corridorLink) tracks(w *world, tr *track.Tracker, now int64) {
 			}
 			lat, lon := tr.LatLon(t, e, n)
 			ee, en, nn := t.PosCov()
+			// The BSM id only while the vehicle's own BSMs keep the track
+			// (a one-off association with a neighbour's BSM would make the
+			// neighbour node give this id to that other vehicle).
+			var vid uint64
+			if t.LastSelf != 0 && t.TimeNS-t.LastSelf <= selfFreshNS {
+				vid = t.VehicleID
+			}
 			c.up.Handover(uplink.Handover{To: nb.id, ID: t.ID, Class: uint8(t.Class), TimeNS: t.TimeNS, Lat: lat, Lon: lon,
-				VelE: ve, VelN: vn, CovEE: ee, CovEN: en, CovNN: nn, Length: t.Length, Width: t.Width, VehicleID: t.VehicleID})
+				VelE: ve, VelN: vn, CovEE: ee, CovEN: en, CovNN: nn, Length: t.Length, Width: t.Width, VehicleID: vid})
 			t.HandedOver = true
 			w.m.handovers.Inc()
+			if c.log != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
+				c.log.Debug("corridor: handover", "id", t.ID, "to", nb.id, "e", e, "n", n, "ve", ve, "vn", vn, "vehicle_id", vid, "time_ns", t.TimeNS)
+			}
 			break
 		}
 	}

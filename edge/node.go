@@ -103,6 +103,7 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		}
 		n.up = up
 		n.w.corr = newCorridorLink(up, cfg.NATS)
+		n.w.corr.log = log
 		up.SetHandoverSink(n.w.corr.receive)
 	}
 	return n, nil

@@ -44,6 +44,9 @@ const (
 	seedMinSpeed  = 0.5  // m/s: slower seeds (no direction) get a circle
 	seedSameVeh   = 60.0 // m: a BSM of the seed's vehicle id is that vehicle within this of the window
 	seedMovingFor = 1.0  // m/s: a measurement this fast must move the seed's way
+	// seedBeforeCentre: a seed's window ends this far before the point of
+	// its line nearest this node's reference point.
+	seedBeforeCentre = 10.0
 )
 
 // newID returns the next id of the tracker's own.
@@ -168,6 +171,11 @@ func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
 	}
 	ux, uy := s.VE/sp, s.VN/sp
 	along, cross := dx*ux+dy*uy, -dx*uy+dy*ux
+	// A vehicle coming in is confirmed before it reaches the box: a track
+	// first confirmed nearer the centre (split off, re-found) is not it.
+	if centre := -(s.E*ux + s.N*uy); centre > 0 {
+		reach = min(reach, centre-seedBeforeCentre+slack)
+	}
 	if along < -seedBack-slack || along > reach || math.Abs(cross) > seedCross+slack {
 		return false
 	}
