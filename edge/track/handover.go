@@ -40,7 +40,7 @@ const (
 	seedMaxSpeed  = 20.0 // m/s (72 km/h): the farthest a seed can have come
 	seedBack      = 5.0  // m behind the handover point
 	seedAhead     = 10.0 // m beyond the farthest reach
-	seedCross     = 4.5  // m across the direction of travel
+	seedCross     = 5.5  // m across the direction of travel: both lanes of a direction, a lane change, noise
 	seedMinSpeed  = 0.5  // m/s: slower seeds (no direction) get a circle
 	seedSameVeh   = 60.0 // m: a BSM of the seed's vehicle id is that vehicle within this of the window
 	seedMovingFor = 1.0  // m/s: a measurement this fast must move the seed's way
