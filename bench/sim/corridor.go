@@ -35,6 +35,10 @@ type CorridorConfig struct {
 	Base    Config  // the first (westmost) intersection; the others are shifted east
 	N       int     // intersections, 1..MaxCorridors
 	Spacing float64 // metres between reference points; default DefaultCorridorSpacing
+	// PlanStart is the time into the signal cycle (DefaultPlan, the same
+	// at every intersection) at which the run starts: 0 starts with the
+	// north-south green, 55s in the arterial's (east-west) green.
+	PlanStart time.Duration
 }
 
 // Validate checks the corridor (the base configuration included).
@@ -47,6 +51,9 @@ func (c *CorridorConfig) Validate() error {
 	}
 	if c.Base.Dense {
 		return fmt.Errorf("sim: a corridor runs without -dense")
+	}
+	if c.PlanStart < 0 || c.PlanStart > 24*time.Hour {
+		return fmt.Errorf("sim: corridor plan start %v outside 0..24h", c.PlanStart)
 	}
 	return c.Base.Validate()
 }
@@ -95,6 +102,9 @@ func NewCorridor(cfg CorridorConfig) (*Corridor, error) {
 		s, err := newScene(sc, uint32(i)*corridorIDBlock, closed)
 		if err != nil {
 			return nil, err
+		}
+		for k := range s.plan.Groups {
+			s.plan.Groups[k].GreenStart -= cfg.PlanStart
 		}
 		if i > 0 {
 			s.traffic.exitAt[legWest] = exit

@@ -15,7 +15,7 @@ import (
 
 // runCorridor is v2x-bench -corridor N: the corridor on a NATS cluster,
 // one JSON line.
-func runCorridor(n int, spacing string, duration, kill time.Duration, seed int64, logLevel string, stdout, stderr io.Writer) error {
+func runCorridor(n int, spacing string, planStart, duration, kill time.Duration, seed int64, logLevel string, stdout, stderr io.Writer) error {
 	sp, err := parseMetres(spacing)
 	if err != nil {
 		return fmt.Errorf("-spacing: %w", err)
@@ -29,7 +29,7 @@ func runCorridor(n int, spacing string, duration, kill time.Duration, seed int64
 	}
 	base := sim.Config{Seed: seed}
 	base.SetDefaults()
-	cc := sim.CorridorConfig{Base: base, N: n, Spacing: sp}
+	cc := sim.CorridorConfig{Base: base, N: n, Spacing: sp, PlanStart: planStart}
 	if err := cc.Validate(); err != nil {
 		return err
 	}

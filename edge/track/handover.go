@@ -106,41 +106,63 @@ func (tr *Tracker) remember(id uint32) {
 }
 
 // takeSeed finds the seed a new track from measurement m at (e, n) is,
-// removes it and returns its id.
+// removes it and returns its id. Of the seeds whose window holds it, it
+// takes the one furthest ahead on the road: each carried along its line
+// at its own speed to the time of the newest of them (the first handed
+// over, or of those handed over at once the one further on, is ahead).
+// It allocates nothing.
 func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
-	best := -1
+	var ref int64
+	held := false
 	for i := range tr.seeds {
 		s := &tr.seeds[i]
 		if !compatible(s.Class, m.Class) {
 			continue
 		}
-		same := m.Kind == MeasSelfReport && s.VehicleID != 0 && s.VehicleID == m.LocalID
-		slack := 0.0
-		if same {
-			slack = seedSameVeh
+		if m.Kind == MeasSelfReport && s.VehicleID != 0 && s.VehicleID == m.LocalID && s.holds(m, e, n, seedSameVeh) {
+			return tr.take(i), true
 		}
-		if !s.holds(m, e, n, slack) {
+		if s.holds(m, e, n, 0) {
+			ref, held = max(ref, s.TimeNS), true
+		}
+	}
+	if !held {
+		return 0, false
+	}
+	best, bestKey := -1, 0.0
+	for i := range tr.seeds {
+		s := &tr.seeds[i]
+		if !compatible(s.Class, m.Class) || !s.holds(m, e, n, 0) {
 			continue
 		}
-		if same {
-			best = i
-			break
-		}
+		key := s.ahead(ref)
 		// A seed with a BSM id waits for its vehicle's BSM unless nothing
 		// else fits.
 		if best < 0 || (s.VehicleID == 0) != (tr.seeds[best].VehicleID == 0) && s.VehicleID == 0 ||
-			(s.VehicleID == 0) == (tr.seeds[best].VehicleID == 0) && s.TimeNS < tr.seeds[best].TimeNS {
-			best = i
+			(s.VehicleID == 0) == (tr.seeds[best].VehicleID == 0) && key > bestKey {
+			best, bestKey = i, key
 		}
 	}
-	if best < 0 {
-		return 0, false
-	}
-	id := tr.seeds[best].ID
-	tr.seeds = append(tr.seeds[:best], tr.seeds[best+1:]...)
+	return tr.take(best), true
+}
+
+// take removes seed i and returns its id.
+func (tr *Tracker) take(i int) uint32 {
+	id := tr.seeds[i].ID
+	tr.seeds = append(tr.seeds[:i], tr.seeds[i+1:]...)
 	tr.remember(id)
 	tr.C.SeedsTaken++
-	return id, true
+	return id
+}
+
+// ahead returns how far along its line the seed is at time ref, carried
+// at its own speed.
+func (s *Seed) ahead(ref int64) float64 {
+	sp := math.Hypot(s.VE, s.VN)
+	if sp < seedMinSpeed {
+		return 0
+	}
+	return (s.E*s.VE+s.N*s.VN)/sp + sp*float64(ref-s.TimeNS)/1e9
 }
 
 // confirmSeed gives a track confirmed just now, on measurement m at
