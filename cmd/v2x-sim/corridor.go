@@ -18,19 +18,23 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 )
 
+// corridorConfig checks the corridor flags.
+func corridorConfig(base sim.Config, n int, spacing string) (sim.CorridorConfig, error) {
+	sp, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(spacing), "m"), 64)
+	if err != nil {
+		return sim.CorridorConfig{}, fmt.Errorf("-spacing %q: want metres, e.g. 250m", spacing)
+	}
+	cc := sim.CorridorConfig{Base: base, N: n, Spacing: sp}
+	return cc, cc.Validate()
+}
+
 // runCorridor is v2x-sim -corridor N: intersection i of the corridor
 // feeds the i-th node of addrs, every node is judged, and with evaluate
 // the judgement is printed as one JSON line.
-func runCorridor(ctx context.Context, base sim.Config, n int, spacing, addrs, cas, cert, key, serverName string,
+func runCorridor(ctx context.Context, cc sim.CorridorConfig, addrs, cas, cert, key, serverName string,
 	duration time.Duration, evaluate bool, log *slog.Logger, stdout io.Writer) error {
-	sp, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(spacing), "m"), 64)
-	if err != nil {
-		return fmt.Errorf("-spacing %q: want metres, e.g. 250m", spacing)
-	}
-	cc := sim.CorridorConfig{Base: base, N: n, Spacing: sp}
-	if err := cc.Validate(); err != nil {
-		return err
-	}
+	n, sp, base := cc.N, cc.Spacing, cc.Base
+	var err error
 	as, cs := strings.Split(addrs, ","), strings.Split(cas, ",")
 	if len(as) == 1 && n > 1 {
 		if as, err = consecutivePorts(as[0], n); err != nil {

@@ -140,6 +140,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 		rc.evaluate = true
 	}
+	if *corridorN != 0 {
+		// Every corridor flag is checked before the identities and dialling.
+		if *sweep > 0 || rc.attack != sim.AttackNone || *truthFile != "" || *outOfOrder != 0 || *encoding != "native" {
+			return errors.New("-corridor runs without -sweep, -attack, -truth, -reorder and -encoding")
+		}
+		cc, err := corridorConfig(cfg, *corridorN, *spacing)
+		if err != nil {
+			return err
+		}
+		ctx, stop := cli.Context(0)
+		defer stop()
+		return runCorridor(ctx, cc, *addr, *ca, *certFile, *keyFile, *serverName, *duration, *evaluate, log, stdout)
+	}
 	if *truthFile != "" {
 		f, err := os.Create(*truthFile)
 		if err != nil {
@@ -163,12 +176,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	ctx, stop := cli.Context(0)
 	defer stop()
-	if *corridorN != 0 {
-		if *sweep > 0 || rc.attack != sim.AttackNone || *truthFile != "" || *outOfOrder != 0 || *encoding != "native" {
-			return errors.New("-corridor runs without -sweep, -attack, -truth, -reorder and -encoding")
-		}
-		return runCorridor(ctx, cfg, *corridorN, *spacing, *addr, *ca, *certFile, *keyFile, *serverName, *duration, *evaluate, log, stdout)
-	}
 	if *sweep > 0 {
 		return runSweep(ctx, cfg, rc, *sweep, stdout, stderr)
 	}
