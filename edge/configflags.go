@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/v2x-edge/v2x-edge/edge/uplink"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x"
 )
@@ -77,6 +78,62 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.MQTT.Identity, "mqtt-identity", c.MQTT.Identity, "identity `URI` MQTT-ingested messages act as: its kinds and intersections limit what is ingested (default every kind, every intersection)")
 	fs.StringVar(&c.MQTT.UPERStd, "mqtt-uper-std", c.MQTT.UPERStd, "message set of the MQTT uper topics: csae53 or j2735")
 	fs.IntVar(&c.MQTT.Queue, "mqtt-queue", c.MQTT.Queue, "MQTT messages queued for ingest; more are dropped and counted")
+	fs.Var(&neighboursFlag{&c.NATS.Neighbours}, "neighbours", "the corridor's adjacent nodes, `ID@LAT,LON[/APPROACH];...`: objects leaving towards one (by this node's approach APPROACH, 0 any) are handed over on v2x.REGION.NODE.handover, and their handovers seed tracks here (needs -nats)")
+	fs.Float64Var(&c.NATS.HandoverDistance, "handover-distance", c.NATS.HandoverDistance, "hand an object over once this many `metres` from the reference point towards a neighbour (default 50)")
+	fs.DurationVar(&c.NATS.HandoverStale, "handover-stale", c.NATS.HandoverStale, "drop a neighbour's handover no own sensor confirmed within this (default 20s)")
+	fs.Var(&uint8Flag{&c.Track.IDNamespace}, "id-namespace", "put this `number` (1..255) in the top byte of every object id, unique per node of a corridor, so ids never collide across nodes (0: plain ids)")
+}
+
+// neighboursFlag is a ';'-separated list of uplink.ParseNeighbour.
+type neighboursFlag struct{ p *[]uplink.Neighbour }
+
+func (f *neighboursFlag) String() string {
+	if f.p == nil {
+		return ""
+	}
+	var parts []string
+	for _, nb := range *f.p {
+		parts = append(parts, fmt.Sprintf("%s@%v,%v/%d", nb.NodeID, nb.Lat, nb.Lon, nb.Approach))
+	}
+	return strings.Join(parts, ";")
+}
+
+func (f *neighboursFlag) Get() any { return *f.p }
+
+func (f *neighboursFlag) Set(s string) error {
+	*f.p = nil
+	for _, v := range strings.Split(s, ";") {
+		if v = strings.TrimSpace(v); v == "" {
+			continue
+		}
+		nb, err := uplink.ParseNeighbour(v)
+		if err != nil {
+			return err
+		}
+		*f.p = append(*f.p, nb)
+	}
+	return nil
+}
+
+// uint8Flag is a number 0..255.
+type uint8Flag struct{ p *uint8 }
+
+func (f *uint8Flag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(int(*f.p))
+}
+
+func (f *uint8Flag) Get() any { return *f.p }
+
+func (f *uint8Flag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 0 || n > 255 {
+		return fmt.Errorf("%q: want 0..255", s)
+	}
+	*f.p = uint8(n)
+	return nil
 }
 
 // listFlag is a comma-separated list of strings; "" is none.

@@ -57,6 +57,7 @@ type fusionMetrics struct {
 	// sensorsDeclared counts cameras' detection areas given to the checks
 	// (SensorInfo frames and the operator's declarations; repeats too).
 	sensorsDeclared prometheus.Counter
+	handovers       prometheus.Counter // objects handed over to a neighbour (corridor.go)
 	trust           trustMetrics
 }
 
@@ -147,7 +148,8 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 		prometheus.ExponentialBuckets(1e-6, 2, 18))
 	m.started = gauge("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
 	m.sensorsDeclared = counter("v2x_sensor_declarations_total", "Cameras' declared detection areas (SensorInfo frames, and trust.cameras of the configuration on a camera's behalf) given to the misbehaviour checks, repeats included.")
+	m.handovers = counter("v2x_handovers_total", "Confirmed objects handed over to a neighbouring node on NATS as they left towards it.")
 	m.outsideMap = outsideMap
-	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started, m.sensorsDeclared)
+	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started, m.sensorsDeclared, m.handovers)
 	m.trust.register(reg)
 }

@@ -109,3 +109,12 @@ func (p *uplinkPump) sendCurrent() {
 	}
 	p.base, p.lastSeq, p.lastSent = snap, snap.Seq, snap.TimeNS
 }
+
+// UplinkStats returns the NATS uplink's counters; ok is false without
+// an uplink. After Close, events left unpublished count as dropped.
+func (n *Node) UplinkStats() (s uplink.Stats, ok bool) {
+	if n.up == nil {
+		return s, false
+	}
+	return n.up.Stats(), true
+}

@@ -88,7 +88,11 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 	case FusionLatest:
 		f = newLatestFuser(int64(cfg.StaleAfter))
 	default:
-		f = newTrackFuser(cfg.Track, cfg.Trust)
+		tc := cfg.Track
+		if cfg.NATS.HandoverStale > 0 {
+			tc.SeedStaleNS = int64(cfg.NATS.HandoverStale)
+		}
+		f = newTrackFuser(tc, cfg.Trust)
 	}
 	n.w = newWorld(newFusionConfig(&cfg), log, &m.fusion, n.in, n.hub, f)
 	n.w.names = &n.names
@@ -100,6 +104,9 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 			return nil, fmt.Errorf("edge: %w", err)
 		}
 		n.up = up
+		n.w.corr = newCorridorLink(up, cfg.NATS)
+		n.w.corr.log = log
+		up.SetHandoverSink(n.w.corr.receive)
 	}
 	return n, nil
 }

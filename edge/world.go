@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/clock"
+	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
@@ -28,6 +29,7 @@ type world struct {
 	ev    eventLog
 	names *streamNames  // identities of producer streams, for findings
 	rec   *nodeRecorder // records each published state; nil: not recording
+	corr  *corridorLink // handovers and events for the NATS uplink; nil: no uplink
 	rc    *recCycle     // the cycle being recorded, or nil
 	kept  []measurement // a recorded cycle's measurements that go on to fusion
 	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
@@ -196,6 +198,13 @@ func (w *world) fold(start int64) {
 	w.m.measuresIn.Add(float64(len(w.batch.meas)))
 	now := w.now()
 	w.fuser.Expire(now)
+	if w.corr != nil {
+		var tr *track.Tracker
+		if tf, ok := w.fuser.(*trackFuser); ok {
+			tr = tf.tr
+		}
+		w.corr.cycle(w, tr, now)
+	}
 	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.signalStale) {
 		w.hasSPAT = false
 	}

@@ -32,6 +32,11 @@ type Options struct {
 	// AddEvent).
 	Attack           string
 	AttackerIdentity string
+	// OnFrame, if set, is called for every true object of every judged
+	// state: the state's time, the true id, whether it lies in camera
+	// coverage, and the fused id matched to it (0: none). The corridor
+	// evaluation follows identities across nodes with it.
+	OnFrame func(t int64, trueID uint32, covered bool, fusedID uint32)
 }
 
 // Result is the evaluation, printed as one JSON line by v2x-sim -evaluate.
@@ -250,6 +255,13 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 	for i, j := range m {
 		if j >= 0 {
 			taken[j] = true
+		}
+		if e.opt.OnFrame != nil {
+			var fid uint32
+			if j >= 0 {
+				fid = cp[j].id
+			}
+			e.opt.OnFrame(t, tp[i].id, covered[i], fid)
 		}
 		if !covered[i] {
 			continue

@@ -44,7 +44,7 @@ func Attach(ctx context.Context, conn *client.Conn, s *sim.Sim, opts *feed.Optio
 	}
 	l := &Live{ev: New(s, o), sub: sub, events: events, done: make(chan struct{})}
 	attack := opts.Attack
-	opts.OnStep = func(t int64, s *sim.Sim) {
+	opts.OnStep = func(t int64, s feed.Scene) {
 		l.truth = s.Truth(l.truth[:0])
 		if attack != nil {
 			l.forged = attack.Forged(l.forged[:0])

@@ -34,7 +34,7 @@ type Options struct {
 	Log        *slog.Logger
 	// OnStep, if set, is called after every simulator step with the true
 	// time (ns since the Unix epoch, node-comparable).
-	OnStep func(t int64, s *sim.Sim)
+	OnStep func(t int64, s Scene)
 	// OnOutput, if set, is called for every message sent, with its true
 	// capture time.
 	OnOutput func(o *sim.Output, trueCapture int64)
@@ -98,11 +98,21 @@ type heldOutput struct {
 	o  sim.Output
 }
 
+// Scene is what a feed drives: a *sim.Sim, or one intersection of a
+// corridor (*sim.View).
+type Scene interface {
+	Sources() []sim.Source
+	Now() time.Duration
+	Step(dt time.Duration)
+	Due(dst []sim.Output) []sim.Output
+	Truth(dst []sim.TruthObject) []sim.TruthObject
+}
+
 // Run feeds the node on conn from s until ctx ends. Simulated time 0 is
 // the moment Run starts. On a reconnecting conn (client.Reconnect), frames
 // due while the connection is down are counted in Stats.Lost and the feed
 // goes on; the producers resume on the new connection.
-func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *Stats) error {
+func Run(ctx context.Context, conn *client.Conn, s Scene, opts Options, st *Stats) error {
 	log := opts.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -112,6 +122,10 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 	}
 	if opts.Attack != nil && opts.AttackConn == nil {
 		return errors.New("feed: an attack needs a connection of its own (Options.AttackConn)")
+	}
+	single, _ := s.(*sim.Sim)
+	if opts.Attack != nil && single == nil {
+		return errors.New("feed: attacks run on a single intersection (*sim.Sim)")
 	}
 	start := clock.Now()
 	producers := map[uint32]*client.Producer{}
@@ -177,7 +191,7 @@ func Run(ctx context.Context, conn *client.Conn, s *sim.Sim, opts Options, st *S
 			s.Step(step)
 			st.Steps.Add(1)
 			if opts.Attack != nil {
-				opts.Attack.Step(s)
+				opts.Attack.Step(single)
 			}
 			if opts.OnStep != nil {
 				opts.OnStep(start+int64(s.Now()), s)

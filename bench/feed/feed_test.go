@@ -71,7 +71,7 @@ func TestStandardEncodings(t *testing.T) {
 			var st Stats
 			done := make(chan error, 1)
 			go func() {
-				done <- Run(ctx, conn, s, Options{Encoding: tc.enc, OnStep: func(at int64, s *sim.Sim) { start.Store(at - int64(s.Now())) }}, &st)
+				done <- Run(ctx, conn, s, Options{Encoding: tc.enc, OnStep: func(at int64, s Scene) { start.Store(at - int64(s.Now())) }}, &st)
 			}()
 
 			sconn, err := client.Dial(ctx, n.Addr().String(), opts)

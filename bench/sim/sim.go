@@ -78,6 +78,20 @@ type Sim struct {
 // before time 0: vehicles and pedestrians are already there, and the first
 // messages are captured at time 0.
 func New(cfg Config) (*Sim, error) {
+	s, err := newScene(cfg, 0, [4]bool{})
+	if err != nil {
+		return nil, err
+	}
+	for s.t < 0 {
+		s.advance(min(warmupStep, -s.t))
+	}
+	s.startBSMs()
+	return s, nil
+}
+
+// newScene returns a simulator at the start of its warm-up: vehicle ids
+// count from idBase, and legs marked closed get no arrivals of their own.
+func newScene(cfg Config, idBase uint32, closed [4]bool) (*Sim, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -96,8 +110,10 @@ func New(cfg Config) (*Sim, error) {
 		t:         -warm,
 		gnssRand:  stream(streamGNSS),
 		infraRand: stream(streamInfra),
+		nextID:    idBase,
 	}
 	s.traffic = newTraffic(s.lay, &s.plan, stream(streamTraffic), vehPerMin, cfg.EquippedShare, cfg.GNSSSigma, s.t, &s.nextID)
+	s.traffic.closed = closed
 	s.peds = newPedestrians(s.lay, &s.plan, stream(streamPedestrians), pedPerMin, s.t, &s.nextID)
 	s.traffic.blocked = s.peds.blocked
 	s.rsi = roadsideRSI(&s.frame)
@@ -115,17 +131,17 @@ func New(cfg Config) (*Sim, error) {
 		s.sources = append(s.sources, Source{ID: c.Source, Kind: SourceCamera, Name: fmt.Sprintf("camera-%d", i+1),
 			ClockOffset: c.ClockOffset, RateHz: c.RateHz})
 	}
-	for s.t < 0 {
-		s.advance(min(warmupStep, -s.t))
-	}
-	// Vehicles that entered during the warm-up send their first BSM in
-	// their own phase after time 0.
+	return s, nil
+}
+
+// startBSMs makes vehicles that entered during the warm-up send their
+// first BSM in their own phase after time 0.
+func (s *Sim) startBSMs() {
 	for _, v := range s.traffic.vehicles {
 		if v.bsm != nil && v.bsm.next < 0 {
 			v.bsm.start(0)
 		}
 	}
-	return s, nil
 }
 
 // Map returns the intersection MAP (a fresh copy).

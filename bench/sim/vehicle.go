@@ -72,7 +72,13 @@ type vehicle struct {
 	minGap                float64
 	gone                  bool
 	bsm                   *bsmState // nil when not equipped
+	// handed is set on a vehicle that came from a neighbouring
+	// intersection of a corridor: it keeps its id, speed and BSM phase.
+	handed bool
 }
+
+// outLeg returns the leg the vehicle's movement leaves by.
+func (v *vehicle) outLeg() int { return int(v.mv.outLane)/10 - 1 }
 
 // local returns the vehicle's position within its current section.
 func (v *vehicle) local() float64 { return v.s - v.mv.secStart[v.sec] }
@@ -128,6 +134,15 @@ type traffic struct {
 	blocked func(cw int, lo, hi, horizon float64) bool
 
 	spawned, left, dropped int
+
+	// Corridor links (corridor.go): legs without arrivals of their own
+	// (their traffic comes from the neighbour), and per leg the distance
+	// from the centre at which a vehicle's rear leaving by it passes to
+	// the neighbour (0: never), collected in exits.
+	closed    [4]bool
+	exitAt    [4]float64
+	exits     []*vehicle
+	handedOut int
 }
 
 func newTraffic(lay *layout, plan *Plan, r *rand.Rand, perMin, equipShare, gnssSigma float64, start time.Duration, nextID *uint32) *traffic {
@@ -189,6 +204,9 @@ func (tr *traffic) step(t time.Duration, h float64) {
 // arrive draws the arrivals up to t and queues them at their lanes.
 func (tr *traffic) arrive(t time.Duration) {
 	for leg := range tr.nextArrival {
+		for tr.nextArrival[leg] <= t && tr.closed[leg] {
+			tr.nextArrival[leg] = 1 << 62
+		}
 		for tr.nextArrival[leg] <= t {
 			tr.nextArrival[leg] += tr.interArrival()
 			m := moveRight
@@ -232,12 +250,17 @@ func (tr *traffic) spawn(t time.Duration) {
 		copy(tr.pending[lane], tr.pending[lane][1:])
 		tr.pending[lane][len(tr.pending[lane])-1] = nil
 		tr.pending[lane] = tr.pending[lane][:len(tr.pending[lane])-1]
-		*tr.nextID++
-		v.id = *tr.nextID
-		v.v = v.v0
+		speed := v.v0
+		if v.handed {
+			speed = v.v
+		} else {
+			*tr.nextID++
+			v.id = *tr.nextID
+		}
+		v.v = speed
 		if back != nil {
 			eq := math.Max(0, (gap-v.minGap)/v.T) // equilibrium speed for the gap
-			v.v = math.Min(v.v0, math.Max(eq, back.v))
+			v.v = math.Min(speed, math.Max(eq, back.v))
 		}
 		if v.bsm != nil {
 			v.bsm.start(t)
@@ -246,6 +269,25 @@ func (tr *traffic) spawn(t time.Duration) {
 		tr.sections[lane] = append(tr.sections[lane], v)
 		tr.spawned++
 	}
+}
+
+// handIn queues a vehicle coming from a neighbouring intersection at leg's
+// ingress lane of a movement drawn as for arrivals. It keeps its id, size,
+// driver, speed and BSM sender; it enters when its lane has room.
+func (tr *traffic) handIn(v *vehicle, leg int) {
+	m := moveRight
+	switch u := tr.r.Float64(); {
+	case u < shareLeft:
+		m = moveLeft
+	case u < shareLeft+shareStraight:
+		m = moveStraight
+	}
+	mv := &tr.lay.moves[leg*3+m]
+	*v = vehicle{id: v.id, vid: v.vid, class: v.class, length: v.length, width: v.width, height: v.height,
+		mv: mv, v: v.v, hold: math.Inf(1), v0: v.v0, aMax: v.aMax, bComf: v.bComf, T: v.T, minGap: v.minGap,
+		bsm: v.bsm, handed: true}
+	lane := mv.sections[0]
+	tr.pending[lane] = append(tr.pending[lane], v) // never dropped: it is already on the road
 }
 
 // newVehicle draws an arriving vehicle; it gets its id when it enters.
@@ -377,6 +419,13 @@ func (tr *traffic) advanceSections() {
 			}
 			v.sec++
 			tr.enqueue(v.mv.sections[v.sec], v)
+		}
+		if leg := v.outLeg(); v.sec == 2 && tr.exitAt[leg] > 0 && stopLine+v.s-v.mv.connEnd-v.length >= tr.exitAt[leg] {
+			tr.unqueue(v.mv.sections[v.sec], v)
+			v.gone = true
+			tr.handedOut++
+			tr.exits = append(tr.exits, v)
+			continue
 		}
 		if v.s >= v.mv.path.total {
 			tr.unqueue(v.mv.sections[v.sec], v)

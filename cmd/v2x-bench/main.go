@@ -62,6 +62,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	certFile := fs.String("cert", "", "client certificate `file` the load and subscriber processes present (a producer and subscriber; needs -client-ca; default: identities issued from the benchmark node's development CA)")
 	keyFile := fs.String("key", "", "client key `file` of -cert")
 	clientCA := fs.String("client-ca", "", "node: PEM `file` of the CA that signed -cert")
+	corridorN := fs.Int("corridor", 0, "run a corridor of `N` intersections instead (1..16): a three-server NATS cluster with JetStream (nats-server processes on free loopback ports), N nodes with the NATS uplink and handover, and the corridor simulator for -duration; ends with one JSON line (handover_continuity, min_node_mota, events_published, events_in_stream, events_lost, duplicates, state_subjects_seen, ...)")
+	spacing := fs.String("spacing", "250m", "corridor: distance between neighbouring intersections (metres; 'm' optional)")
+	planStart := fs.Duration("plan-start", 0, "corridor: start this far into the signal cycle (55s: in the arterial's green)")
+	killNATS := fs.Duration("kill-nats", 0, "corridor: kill one NATS server (SIGKILL) this long after the start (0: none)")
 	role := fs.String("role", "", "internal: run as a load or subscriber process")
 	roleConfig := fs.String("role-config", "", "internal: the role's configuration as JSON")
 	fs.Usage = func() {
@@ -73,6 +77,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if *role != "" {
 		return runRole(*role, *roleConfig, stdout)
+	}
+	if *corridorN != 0 {
+		return runCorridor(*corridorN, *spacing, *planStart, *duration, *killNATS, *seed, *logLevel, stdout, stderr)
 	}
 	var counts []int
 	for _, s := range strings.Split(*subs, ",") {

@@ -54,8 +54,10 @@ func run(args []string, stdout, stderr io.Writer) error {
 	cfg.SetDefaults()
 	fs := flag.NewFlagSet("v2x-sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`")
-	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem)")
+	addr := fs.String("edge", "127.0.0.1:4433", "node QUIC `address`; with -corridor N, N comma-separated addresses, west to east")
+	ca := fs.String("ca", "v2x-data/ca.pem", "PEM `file` of the CA to trust (the node's DIR/ca.pem); with -corridor, one for all nodes or one per -edge address, comma-separated")
+	corridorN := fs.Int("corridor", 0, "simulate a corridor of `N` signalised intersections in a row along one arterial (1..16), -spacing apart, vehicles driving from one to the next, intersection i fed to the i-th -edge node; with -evaluate, one JSON line: per-node results, handover_continuity and handover_latency_ms")
+	spacing := fs.String("spacing", "250m", "corridor: distance between neighbouring intersections' reference points (metres, 'm' optional; 194..328)")
 	certFile := fs.String("cert", "", "client certificate `file` naming this producer's identity (default: identities/sim.pem next to -ca, which a node with the development CA writes)")
 	keyFile := fs.String("key", "", "client key `file` of -cert")
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
@@ -138,6 +140,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("-sweep writes no -truth")
 		}
 		rc.evaluate = true
+	}
+	if *corridorN != 0 {
+		// Every corridor flag is checked before the identities and dialling.
+		if *sweep > 0 || rc.attack != sim.AttackNone || *truthFile != "" || *outOfOrder != 0 || *encoding != "native" {
+			return errors.New("-corridor runs without -sweep, -attack, -truth, -reorder and -encoding")
+		}
+		cc, err := corridorConfig(cfg, *corridorN, *spacing)
+		if err != nil {
+			return err
+		}
+		ctx, stop := cli.Context(0)
+		defer stop()
+		return runCorridor(ctx, cc, *addr, *ca, *certFile, *keyFile, *serverName, *duration, *evaluate, log, stdout)
 	}
 	if *truthFile != "" {
 		f, err := os.Create(*truthFile)

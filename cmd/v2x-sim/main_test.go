@@ -42,6 +42,11 @@ func TestFlagsCheckedBeforeDialling(t *testing.T) {
 		{[]string{"-sweep", "3"}, "-duration"},
 		{[]string{"-sweep", "3", "-duration", "1s", "-attack", "ghost"}, "-attack"},
 		{[]string{"-sweep", "3", "-duration", "1s", "-truth", "t.json"}, "-truth"},
+		{[]string{"-corridor", "3", "-spacing", "100m"}, "spacing"},
+		{[]string{"-corridor", "3", "-spacing", "fast"}, "-spacing"},
+		{[]string{"-corridor", "17"}, "corridor of 17"},
+		{[]string{"-corridor", "3", "-attack", "ghost"}, "-corridor"},
+		{[]string{"-corridor", "2", "-edge", "127.0.0.1:1,127.0.0.1:2,127.0.0.1:3"}, "-edge"},
 	} {
 		begin := time.Now()
 		err := run(append([]string{"-edge", addr, "-ca", filepath.Join(dir, devca.CAFile)}, c.args...), &bytes.Buffer{}, &bytes.Buffer{})

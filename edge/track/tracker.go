@@ -29,6 +29,13 @@ type Config struct {
 	// CorrelationInflation (2); see fusionRule.
 	CovarianceIntersection bool
 	CorrelationInflation   float64
+	// IDNamespace, when not 0, puts it in the top byte of every id the
+	// tracker gives out (the low 24 bits count), so that the nodes of a
+	// corridor, each with its own namespace, never give out the same id.
+	IDNamespace uint8
+	// SeedStaleNS: a handed-over seed (AddSeed) no own measurement has
+	// taken within this of its time is dropped (20 s).
+	SeedStaleNS int64
 }
 
 // SetDefaults fills zero fields.
@@ -64,6 +71,7 @@ func (c *Config) SetDefaults() {
 	deff(&c.InitialYawVar, 0.5)
 	deff(&c.InitialYawRateVar, 0.1)
 	deff(&c.CorrelationInflation, 2)
+	def(&c.SeedStaleNS, 20e9)
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
@@ -99,6 +107,10 @@ type Track struct {
 	srcEpoch                               int64
 	SelfStream                             uint64 // stream of the newest self-report
 	Owner                                  uint64 // Measurement.Owner of the measurement that started it
+	// HandedOver is set by the node once it published the track to the
+	// neighbour it drives towards; Seeded when the track took its id from
+	// a neighbour's handover.
+	HandedOver, Seeded bool
 }
 
 // Position returns the estimate's east/north position.
@@ -121,6 +133,10 @@ type Counters struct {
 	FilterFailed  uint64 // numerically unusable updates, skipped
 	Merged        uint64 // duplicate tracks folded into another
 	OwnerCapped   uint64 // measurements that started no track: their owner held its OwnerLimit
+	SeedsAdded    uint64 // handovers from neighbours taken as seeds
+	SeedsTaken    uint64 // seeds whose id a new track took
+	SeedsExpired  uint64 // seeds dropped unclaimed after SeedStaleNS
+	SeedsDropped  uint64 // seeds dropped because MaxSeeds were pending
 }
 
 // link is the track a source object was last assigned to: its id, and
@@ -196,6 +212,11 @@ type Tracker struct {
 	// expireAt is a lower bound of every track's deadline: Expire scans
 	// the tracks only after it.
 	expireAt int64
+	// Handovers from neighbours awaiting an own measurement (handover.go).
+	seeds    []Seed
+	seedIDs  [seedMemory]uint32 // ids recently taken or added, to ignore repeats
+	seedNext int
+	idCount  uint32
 
 	C Counters
 }
@@ -212,7 +233,7 @@ func New(cfg Config) *Tracker {
 	// merge distance plus its margin): a 3×3 query then sees every
 	// candidate.
 	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
-		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), moved: make(map[uint32]uint32), owned: make(map[uint64]int32)}
+		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), seeds: make([]Seed, 0, MaxSeeds), moved: make(map[uint32]uint32), owned: make(map[uint64]int32)}
 }
 
 // Len returns the number of tracks, confirmed or not.
@@ -613,6 +634,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		if !trk.Confirmed {
 			trk.Confirmed = true
 			tr.C.Confirmed++
+			tr.confirmSeed(trk, m, e, n)
 		}
 		trk.vote(m.Class, 10) // the vehicle knows what it is
 	default:
@@ -626,6 +648,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	if !trk.Confirmed && trk.Hits >= int32(need) && m.TimeNS-trk.BornNS <= tr.cfg.ConfirmWindowNS {
 		trk.Confirmed = true
 		tr.C.Confirmed++
+		tr.confirmSeed(trk, m, e, n)
 	}
 	if l := (link{id: trk.ID, idx: int32(i)}); tr.linked[j] != l {
 		tr.src.linksOf(m.Kind)[m.LocalID] = l
@@ -644,11 +667,18 @@ func velVar(f *filter) float64 {
 // birth starts a track from an unassigned measurement. A BSM creates a
 // confirmed track; a detection a tentative one.
 func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
-	tr.nextID++
-	if tr.nextID == 0 {
-		tr.nextID = 1
+	// A BSM's vehicle is known at once: it takes a neighbour's seed now;
+	// a detection only once it is confirmed (confirmSeed), so that clutter
+	// never takes one.
+	var id uint32
+	seeded := false
+	if m.Kind == MeasSelfReport {
+		id, seeded = tr.takeSeed(m, e, n)
 	}
-	trk := Track{ID: tr.nextID, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1, Owner: m.Owner,
+	if !seeded {
+		id = tr.newID()
+	}
+	trk := Track{ID: id, Seeded: seeded, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1, Owner: m.Owner,
 		Length: m.Length, Width: m.Width, anchorLat: m.Lat, anchorLon: m.Lon, anchorE: e, anchorN: n}
 	f := &trk.f
 	f.m = modelFor(m.Class)
@@ -692,6 +722,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 // only ever push a track's deadline later, so none can have died before.
 func (tr *Tracker) Expire(now int64) {
 	tr.merge()
+	tr.expireSeeds(now)
 	if now > tr.expireAt {
 		tr.expireAt = math.MaxInt64
 		deleted := false

@@ -55,6 +55,52 @@ type Config struct {
 	// FlushTimeout bounds how long shutdown waits to publish buffered
 	// events; default 2s.
 	FlushTimeout time.Duration `json:"flush_timeout"`
+
+	// Neighbours are the nodes of the adjacent intersections along a
+	// corridor: an object leaving towards one is handed over on
+	// v2x.REGION.NODE.handover, and this node subscribes to theirs
+	// (docs/protocol.md §12).
+	Neighbours []Neighbour `json:"neighbours"`
+	// HandoverDistance is how far from this node's reference point,
+	// along the direction to a neighbour, a confirmed object is handed
+	// over to it; default 50 m (inside camera coverage, so that an
+	// object goes over while tracked).
+	HandoverDistance float64 `json:"handover_distance"`
+	// HandoverStale: a neighbour's handover no own sensor confirmed
+	// within this is dropped; default 20s.
+	HandoverStale time.Duration `json:"handover_stale"`
+}
+
+// Neighbour is an adjacent node of a corridor.
+type Neighbour struct {
+	NodeID string  `json:"node_id"`
+	Lat    float64 `json:"lat"` // its reference point
+	Lon    float64 `json:"lon"`
+	// Approach is this node's approach (MAP leg number) whose egress
+	// lanes lead there; 0: any (the direction alone decides).
+	Approach uint8 `json:"approach"`
+}
+
+// ParseNeighbour parses ID@LAT,LON[/APPROACH], the -neighbour flag.
+func ParseNeighbour(s string) (Neighbour, error) {
+	id, rest, ok := strings.Cut(s, "@")
+	if !ok {
+		return Neighbour{}, fmt.Errorf("neighbour %q: want ID@LAT,LON[/APPROACH]", s)
+	}
+	pos, appr, hasAppr := strings.Cut(rest, "/")
+	var nb Neighbour
+	nb.NodeID = id
+	if _, err := fmt.Sscanf(pos, "%g,%g", &nb.Lat, &nb.Lon); err != nil {
+		return Neighbour{}, fmt.Errorf("neighbour %q: position %q: want LAT,LON", s, pos)
+	}
+	if hasAppr {
+		var a int
+		if _, err := fmt.Sscanf(appr, "%d", &a); err != nil || a < 0 || a > 255 {
+			return Neighbour{}, fmt.Errorf("neighbour %q: approach %q: want 0..255", s, appr)
+		}
+		nb.Approach = uint8(a)
+	}
+	return nb, nil
 }
 
 // Enabled reports whether the uplink is configured.
@@ -91,6 +137,12 @@ func (c *Config) SetDefaults() {
 	}
 	if c.FlushTimeout == 0 {
 		c.FlushTimeout = 2 * time.Second
+	}
+	if c.HandoverDistance == 0 {
+		c.HandoverDistance = 50
+	}
+	if c.HandoverStale == 0 {
+		c.HandoverStale = 20 * time.Second
 	}
 }
 
@@ -152,6 +204,22 @@ func (c *Config) Validate() error {
 	}
 	if c.FlushTimeout < 0 {
 		errs = append(errs, fmt.Errorf("nats: flush_timeout %v is negative", c.FlushTimeout))
+	}
+	for _, nb := range c.Neighbours {
+		switch {
+		case !token.MatchString(nb.NodeID):
+			errs = append(errs, fmt.Errorf("nats: neighbour id %q: want 1 to 64 letters, digits, '-' or '_'", nb.NodeID))
+		case nb.NodeID == c.NodeID:
+			errs = append(errs, fmt.Errorf("nats: neighbour %q is this node", nb.NodeID))
+		case !(nb.Lat >= -90 && nb.Lat <= 90 && nb.Lon >= -180 && nb.Lon <= 180):
+			errs = append(errs, fmt.Errorf("nats: neighbour %s: position %v,%v out of range", nb.NodeID, nb.Lat, nb.Lon))
+		}
+	}
+	if !(c.HandoverDistance > 0 && c.HandoverDistance <= 10000) {
+		errs = append(errs, fmt.Errorf("nats: handover_distance %v m outside (0, 10000]", c.HandoverDistance))
+	}
+	if c.HandoverStale < time.Second {
+		errs = append(errs, fmt.Errorf("nats: handover_stale %v below 1s", c.HandoverStale))
 	}
 	return errors.Join(errs...)
 }

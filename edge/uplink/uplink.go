@@ -104,7 +104,17 @@ type Uplink struct {
 	evReady chan struct{}
 	closing atomic.Bool
 
-	stats struct{ states, stateBytes, statesDropped, events, eventsDropped atomic.Uint64 }
+	stats struct {
+		states, stateBytes, statesDropped, events, eventsDropped  atomic.Uint64
+		handoversOut, handoversDropped, handoversIn, handoversBad atomic.Uint64
+	}
+
+	// Handovers (handover.go).
+	hoSubj  string
+	hoSink  func(Handover)
+	hoMu    sync.Mutex
+	hoq     []pendingHandover
+	hoReady chan struct{}
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -140,7 +150,8 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*Uplink, erro
 	}
 	u := &Uplink{cfg: cfg, log: log.With("nats", cfg.NodeID), m: newMetrics(),
 		stateSubj: Subject(cfg.Region, cfg.NodeID, StateSuffix), eventSubj: Subject(cfg.Region, cfg.NodeID, EventsSuffix),
-		run:     strconv.FormatInt(time.Now().UnixNano(), 36),
+		run:    strconv.FormatInt(time.Now().UnixNano(), 36),
+		hoSubj: Subject(cfg.Region, cfg.NodeID, HandoverSuffix), hoReady: make(chan struct{}, 1),
 		stReady: make(chan struct{}, 1), evReady: make(chan struct{}, 1), evq: make([]eventMsg, cfg.Buffer),
 		flushed: make(chan struct{})}
 	if reg != nil {
@@ -209,8 +220,13 @@ func (u *Uplink) Start() error {
 		return fmt.Errorf("nats: jetstream: %w", err)
 	}
 	u.nc, u.js = nc, js
+	if err := u.subscribeHandovers(); err != nil {
+		nc.Close()
+		return err
+	}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
-	u.wg.Add(2)
+	u.wg.Add(3)
+	go func() { defer u.wg.Done(); u.handoverLoop() }()
 	go func() { defer u.wg.Done(); u.stateLoop() }()
 	go func() { defer u.wg.Done(); defer close(u.flushed); u.eventLoop() }()
 	return nil
@@ -228,12 +244,18 @@ type Stats struct {
 	States, StateBytes, StatesDropped uint64 // states published, their bytes, states dropped
 	Events, EventsDropped             uint64 // events acknowledged by the stream, events dropped
 	Buffered                          int    // events awaiting acknowledgement
+	// Handovers published (both copies out, or the first before the
+	// second timed out), dropped unpublished, received from neighbours
+	// (repeats included), and received undecodable.
+	HandoversOut, HandoversDropped, HandoversIn, HandoversBad uint64
 }
 
 // Stats returns the uplink's counters.
 func (u *Uplink) Stats() Stats {
 	return Stats{States: u.stats.states.Load(), StateBytes: u.stats.stateBytes.Load(), StatesDropped: u.stats.statesDropped.Load(),
-		Events: u.stats.events.Load(), EventsDropped: u.stats.eventsDropped.Load(), Buffered: u.buffered()}
+		Events: u.stats.events.Load(), EventsDropped: u.stats.eventsDropped.Load(), Buffered: u.buffered(),
+		HandoversOut: u.stats.handoversOut.Load(), HandoversDropped: u.stats.handoversDropped.Load(),
+		HandoversIn: u.stats.handoversIn.Load(), HandoversBad: u.stats.handoversBad.Load()}
 }
 
 // NeedKeyframe reports whether the next state handed to State should be a

@@ -92,7 +92,6 @@ func (s *Server) URL() string { return "nats://127.0.0.1:" + strconv.Itoa(s.Port
 
 // Cluster is a set of running nats-server processes.
 type Cluster struct {
-	t       testing.TB
 	bin     string
 	ready   time.Duration
 	mu      sync.Mutex
@@ -103,22 +102,46 @@ type Cluster struct {
 // on each; it fails t if they do not come up. t.Cleanup stops them.
 func Start(t testing.TB, opts Options) *Cluster {
 	t.Helper()
+	if opts.Binary == "" {
+		opts.Binary = Require(t)
+	}
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	c, err := StartCluster(opts)
+	if c != nil {
+		t.Cleanup(c.StopAll)
+	}
+	if err != nil {
+		t.Fatalf("%v", err)
+	}
+	return c
+}
+
+// StartCluster is Start outside tests (v2x-bench -corridor): opts.Dir is
+// required, and the caller stops the servers with StopAll (also after an
+// error, when the Cluster returned is not nil).
+func StartCluster(opts Options) (*Cluster, error) {
 	bin := opts.Binary
 	if bin == "" {
-		bin = Require(t)
+		b, err := Binary()
+		if err != nil {
+			return nil, err
+		}
+		bin = b
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("natsproc: no directory for the servers' stores")
 	}
 	n := max(opts.Servers, 1)
 	dir := opts.Dir
-	if dir == "" {
-		dir = t.TempDir()
-	}
-	c := &Cluster{t: t, bin: bin, ready: opts.Ready}
+	c := &Cluster{bin: bin, ready: opts.Ready}
 	if c.ready == 0 {
 		c.ready = 20 * time.Second
 	}
 	ports, err := freePorts(3 * n)
 	if err != nil {
-		t.Fatalf("natsproc: %v", err)
+		return nil, fmt.Errorf("natsproc: %w", err)
 	}
 	for i := range n {
 		s := &Server{Name: fmt.Sprintf("n%d", i), Port: ports[3*i], ClusterPort: ports[3*i+1], HTTP: ports[3*i+2]}
@@ -129,22 +152,21 @@ func Start(t testing.TB, opts Options) *Cluster {
 	}
 	for _, s := range c.Servers {
 		if err := os.MkdirAll(s.dir, 0o755); err != nil {
-			t.Fatalf("natsproc: %v", err)
+			return nil, fmt.Errorf("natsproc: %w", err)
 		}
 		if err := os.WriteFile(s.conf, []byte(c.config(s)), 0o644); err != nil {
-			t.Fatalf("natsproc: %v", err)
+			return nil, fmt.Errorf("natsproc: %w", err)
 		}
 	}
-	t.Cleanup(c.StopAll)
 	for _, s := range c.Servers {
 		if err := c.spawn(s); err != nil {
-			t.Fatalf("natsproc: %v", err)
+			return c, fmt.Errorf("natsproc: %w", err)
 		}
 	}
 	if err := c.WaitReady(c.Servers...); err != nil {
-		t.Fatalf("natsproc: %v", err)
+		return c, fmt.Errorf("natsproc: %w", err)
 	}
-	return c
+	return c, nil
 }
 
 // config is server s's configuration file: JetStream with its own store,

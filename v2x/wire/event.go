@@ -60,9 +60,15 @@ const (
 	EventFinding    EventAction = 0 // a check found something
 	EventQuarantine EventAction = 1 // the source's measurements are kept out of fusion from now on
 	EventRelease    EventAction = 2 // the source left quarantine
+	// Events of the intersection, published on the NATS uplink (§12):
+	EventObjectEnter  EventAction = 3 // a fused object confirmed (ObjectID, Lat/Lon, Type 0)
+	EventObjectLeave  EventAction = 4 // a fused object dropped (ObjectID, last Lat/Lon)
+	EventSignalChange EventAction = 5 // a signal group changed state (LocalID: group, Trust: 0, Text: state)
+	EventRoadEvent    EventAction = 6 // a roadside event appeared in the RSI (LocalID: its id, Lat/Lon, Text)
+	maxEventAction                = EventRoadEvent
 )
 
-var actionNames = [...]string{"finding", "quarantine", "release"}
+var actionNames = [...]string{"finding", "quarantine", "release", "object_enter", "object_leave", "signal_change", "road_event"}
 
 func (a EventAction) String() string {
 	if int(a) < len(actionNames) {
@@ -137,7 +143,7 @@ func DecodeEvent(p []byte, e *Event) error {
 		return fmt.Errorf("event: %w: identity of %d bytes (max %d)", ErrInvalid, idLen, MaxEventIdentity)
 	case textLen > MaxEventText:
 		return fmt.Errorf("event: %w: text of %d bytes (max %d)", ErrInvalid, textLen, MaxEventText)
-	case e.Action > EventRelease:
+	case e.Action > maxEventAction:
 		return fmt.Errorf("event: %w: action %d", ErrInvalid, e.Action)
 	case math.IsInf(e.Lat, 0) || math.IsInf(e.Lon, 0) || math.IsNaN(float64(e.Trust)):
 		return fmt.Errorf("event: %w: position or trust not finite", ErrInvalid)

@@ -98,7 +98,7 @@ func TestDecodeEventErrors(t *testing.T) {
 		name string
 		off  int
 		v    byte
-	}{{"identity too long", 11, MaxEventIdentity + 1}, {"action", 9, 3}, {"text too long", 52, 0x02}} {
+	}{{"identity too long", 11, MaxEventIdentity + 1}, {"action", 9, byte(maxEventAction + 1)}, {"text too long", 52, 0x02}} {
 		q := cloneBytes(p)
 		q[c.off] = c.v
 		if err := DecodeEvent(q, new(Event)); !errors.Is(err, ErrInvalid) {

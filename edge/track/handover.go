@@ -1,0 +1,223 @@
+package track
+
+import (
+	"math"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+// Seed is an object a neighbouring node handed over as it drove towards
+// this one: its corridor-wide id and its state at TimeNS, in this
+// tracker's ENU frame. A seed is a tentative track no sensor has seen
+// yet: it is not published; the first new track whose own measurement
+// lies where the seed is predicted to be takes its id (and confirms as
+// any track does).
+type Seed struct {
+	ID        uint32
+	Class     v2x.Class
+	TimeNS    int64
+	E, N      float64 // position, m
+	VE, VN    float64 // velocity, m/s
+	PosVar    float64 // position variance, m² (mean of the two axes)
+	VehicleID uint64  // BSM temporary id, 0 if none
+}
+
+// Seed matching. Between two intersections a vehicle may slow down,
+// queue or speed up, so a seed's constant-velocity prediction is a poor
+// guide to where it reappears; its order is a good one (vehicles keep
+// their order on a road between intersections, but for overtaking). A
+// new track takes, of the seeds whose window holds its first
+// measurement, the one handed over first. The window runs along the
+// seed's direction of travel from a little behind where it was handed
+// over to as far as it could have driven at seedMaxSpeed, and across it
+// the width of the carriageway's lanes in that direction. A
+// self-report (BSM) takes the seed of its own vehicle id, if there is
+// one, before any other.
+const (
+	// MaxSeeds is how many seeds wait at once; more drop the oldest.
+	MaxSeeds      = 256
+	seedMemory    = 512  // ids remembered to ignore repeated handovers
+	seedMaxSpeed  = 20.0 // m/s (72 km/h): the farthest a seed can have come
+	seedBack      = 5.0  // m behind the handover point
+	seedAhead     = 10.0 // m beyond the farthest reach
+	seedCross     = 5.5  // m across the direction of travel: both lanes of a direction, a lane change, noise
+	seedMinSpeed  = 0.5  // m/s: slower seeds (no direction) get a circle
+	seedSameVeh   = 60.0 // m: a BSM of the seed's vehicle id is that vehicle within this of the window
+	seedMovingFor = 1.0  // m/s: a measurement this fast must move the seed's way
+	// seedBeforeCentre: a seed's window ends this far before the point of
+	// its line nearest this node's reference point.
+	seedBeforeCentre = 10.0
+)
+
+// newID returns the next id of the tracker's own.
+func (tr *Tracker) newID() uint32 {
+	if ns := tr.cfg.IDNamespace; ns != 0 {
+		tr.idCount = (tr.idCount + 1) & 0xffffff
+		if tr.idCount == 0 {
+			tr.idCount = 1
+		}
+		return uint32(ns)<<24 | tr.idCount
+	}
+	tr.nextID++
+	if tr.nextID == 0 {
+		tr.nextID = 1
+	}
+	return tr.nextID
+}
+
+// AddSeed takes a handover. A repeated one (the same id, as a neighbour
+// re-sends them) updates the waiting seed, and is ignored once a track
+// took the id or while a live track has it. It allocates nothing.
+func (tr *Tracker) AddSeed(s Seed) {
+	for i := range tr.seeds {
+		if tr.seeds[i].ID == s.ID {
+			if s.TimeNS >= tr.seeds[i].TimeNS {
+				tr.seeds[i] = s
+			}
+			return
+		}
+	}
+	for _, id := range tr.seedIDs {
+		if id == s.ID && id != 0 {
+			return
+		}
+	}
+	for i := range tr.tracks {
+		if tr.tracks[i].ID == s.ID {
+			return
+		}
+	}
+	if len(tr.seeds) == MaxSeeds {
+		copy(tr.seeds, tr.seeds[1:])
+		tr.seeds = tr.seeds[:MaxSeeds-1]
+		tr.C.SeedsDropped++
+	}
+	tr.seeds = append(tr.seeds, s)
+	tr.C.SeedsAdded++
+}
+
+// Seeds returns the seeds waiting; valid until the tracker changes.
+func (tr *Tracker) Seeds() []Seed { return tr.seeds }
+
+// remember records an id so that repeated handovers of it are ignored.
+func (tr *Tracker) remember(id uint32) {
+	tr.seedIDs[tr.seedNext] = id
+	tr.seedNext = (tr.seedNext + 1) % seedMemory
+}
+
+// takeSeed finds the seed a new track from measurement m at (e, n) is,
+// removes it and returns its id. Of the seeds whose window holds it, it
+// takes the one furthest ahead on the road: each carried along its line
+// at its own speed to the time of the newest of them (the first handed
+// over, or of those handed over at once the one further on, is ahead).
+// It allocates nothing.
+func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
+	var ref int64
+	held := false
+	for i := range tr.seeds {
+		s := &tr.seeds[i]
+		if !compatible(s.Class, m.Class) {
+			continue
+		}
+		if m.Kind == MeasSelfReport && s.VehicleID != 0 && s.VehicleID == m.LocalID && s.holds(m, e, n, seedSameVeh) {
+			return tr.take(i), true
+		}
+		if s.holds(m, e, n, 0) {
+			ref, held = max(ref, s.TimeNS), true
+		}
+	}
+	if !held {
+		return 0, false
+	}
+	best, bestKey := -1, 0.0
+	for i := range tr.seeds {
+		s := &tr.seeds[i]
+		if !compatible(s.Class, m.Class) || !s.holds(m, e, n, 0) {
+			continue
+		}
+		key := s.ahead(ref)
+		// A seed with a BSM id waits for its vehicle's BSM unless nothing
+		// else fits.
+		if best < 0 || (s.VehicleID == 0) != (tr.seeds[best].VehicleID == 0) && s.VehicleID == 0 ||
+			(s.VehicleID == 0) == (tr.seeds[best].VehicleID == 0) && key > bestKey {
+			best, bestKey = i, key
+		}
+	}
+	return tr.take(best), true
+}
+
+// take removes seed i and returns its id.
+func (tr *Tracker) take(i int) uint32 {
+	id := tr.seeds[i].ID
+	tr.seeds = append(tr.seeds[:i], tr.seeds[i+1:]...)
+	tr.remember(id)
+	tr.C.SeedsTaken++
+	return id
+}
+
+// ahead returns how far along its line the seed is at time ref, carried
+// at its own speed.
+func (s *Seed) ahead(ref int64) float64 {
+	sp := math.Hypot(s.VE, s.VN)
+	if sp < seedMinSpeed {
+		return 0
+	}
+	return (s.E*s.VE+s.N*s.VN)/sp + sp*float64(ref-s.TimeNS)/1e9
+}
+
+// confirmSeed gives a track confirmed just now, on measurement m at
+// (e, n), the id of the neighbour's seed it is, if any: it was
+// tentative, so nobody saw its own id; its sources' links follow the
+// new id as after a merge.
+func (tr *Tracker) confirmSeed(trk *Track, m *Measurement, e, n float64) {
+	if trk.Seeded || len(tr.seeds) == 0 {
+		return
+	}
+	id, ok := tr.takeSeed(m, e, n)
+	if !ok {
+		return
+	}
+	tr.moved[trk.ID] = id
+	trk.ID, trk.Seeded = id, true
+}
+
+// holds reports whether a measurement at (e, n) lies in the seed's
+// window, grown by slack metres.
+func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
+	dt := max(float64(m.TimeNS-s.TimeNS)/1e9, 0)
+	reach := seedMaxSpeed*dt + seedAhead + slack
+	dx, dy := e-s.E, n-s.N
+	sp := math.Hypot(s.VE, s.VN)
+	if sp < seedMinSpeed {
+		return dx*dx+dy*dy <= reach*reach
+	}
+	ux, uy := s.VE/sp, s.VN/sp
+	along, cross := dx*ux+dy*uy, -dx*uy+dy*ux
+	// A vehicle coming in is confirmed before it reaches the box: a track
+	// first confirmed nearer the centre (split off, re-found) is not it.
+	if centre := -(s.E*ux + s.N*uy); centre > 0 {
+		reach = min(reach, centre-seedBeforeCentre+slack)
+	}
+	if along < -seedBack-slack || along > reach || math.Abs(cross) > seedCross+slack {
+		return false
+	}
+	if float64(m.Speed) >= seedMovingFor && float64(m.VelE)*ux+float64(m.VelN)*uy <= 0 {
+		return false // moving the other way
+	}
+	return true
+}
+
+// expireSeeds drops seeds older than SeedStaleNS as of now.
+func (tr *Tracker) expireSeeds(now int64) {
+	k := 0
+	for _, s := range tr.seeds {
+		if now-s.TimeNS > tr.cfg.SeedStaleNS {
+			tr.C.SeedsExpired++
+			tr.remember(s.ID)
+			continue
+		}
+		tr.seeds[k] = s
+		k++
+	}
+	tr.seeds = tr.seeds[:k]
+}

@@ -1,0 +1,160 @@
+package track
+
+import (
+	"testing"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
+)
+
+// confirm feeds a camera's detections of one object moving east at 12
+// m/s, from (e, n) at time t, until the tracker confirms its track; it
+// returns the track.
+func confirm(t *testing.T, tr *Tracker, local uint64, at int64, e, n float64) Track {
+	t.Helper()
+	for k := range 20 {
+		m, x, y := detection(local, at+int64(k)*100e6, e+1.2*float64(k), n)
+		tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+		for _, trk := range tr.Tracks() {
+			if trk.Confirmed && trk.VehicleID == 0 {
+				if px, _ := trk.Position(); px-x < 3 && x-px < 3 {
+					return trk
+				}
+			}
+		}
+	}
+	t.Fatalf("no confirmed track near %v,%v", e, n)
+	return Track{}
+}
+
+// detection is one camera measurement at (e, n) moving east at 12 m/s.
+func detection(local uint64, t int64, e, n float64) (Measurement, float64, float64) {
+	return Measurement{Kind: MeasDetection, Class: v2x.ClassCar, Stream: 1, Source: 10, LocalID: local, TimeNS: t,
+		VelE: 12, Speed: 12, Heading: 90, CovEE: 0.5, CovNN: 0.5}, e, n
+}
+
+func TestSeedTakesCorridorID(t *testing.T) {
+	const handed = 1<<24 | 77 // node 1's id space
+	seed := Seed{ID: handed, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12, PosVar: 1}
+	for _, tc := range []struct {
+		name   string
+		at     int64   // measurement time, ns
+		e, n   float64 // measurement position
+		seeded bool
+	}{
+		{"on time", 4e9, -124, -5, true},       // predicted -124
+		{"slowed down", 4e9, -135, -5.5, true}, // 11 m behind after 3 s: inside the along-track gate
+		{"other lane", 4e9, -124, -12, false},  // 7 m across
+		{"behind the handover point", 4e9, -185, -5, false},
+		{"opposite side of the box", 4e9, 124, -5, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Config{IDNamespace: 2})
+			tr.AddSeed(seed)
+			got := confirm(t, tr, 5, tc.at, tc.e, tc.n)
+			if got.Seeded != tc.seeded || (tc.seeded && got.ID != handed) || (!tc.seeded && got.ID>>24 != 2) {
+				t.Fatalf("track id %#x seeded %v, want seeded %v", got.ID, got.Seeded, tc.seeded)
+			}
+			if tc.seeded && len(tr.Seeds()) != 0 {
+				t.Fatalf("seed still waiting after it was taken")
+			}
+		})
+	}
+}
+
+func TestSeedRepeatsAndStaleness(t *testing.T) {
+	tr := New(Config{SeedStaleNS: 5e9})
+	s := Seed{ID: 9, Class: v2x.ClassCar, TimeNS: 1e9, E: 0, N: 0, VE: 10}
+	tr.AddSeed(s)
+	s.TimeNS, s.E = 2e9, 10
+	tr.AddSeed(s) // a repeat updates
+	if len(tr.Seeds()) != 1 || tr.Seeds()[0].E != 10 {
+		t.Fatalf("seeds %+v after a repeat, want one updated", tr.Seeds())
+	}
+	tr.Expire(8e9) // 6 s after the seed's time: stale
+	if len(tr.Seeds()) != 0 || tr.C.SeedsExpired != 1 {
+		t.Fatalf("%d seeds, %d expired after stale_after, want 0 and 1", len(tr.Seeds()), tr.C.SeedsExpired)
+	}
+	tr.AddSeed(s) // the same handover again, later: stale, ignored
+	if len(tr.Seeds()) != 0 {
+		t.Fatalf("a stale handover's repeat was seeded again")
+	}
+	// A measurement where the stale seed would be predicted starts a
+	// track of the tracker's own.
+	if got := confirm(t, tr, 1, 8e9, 70, 0); got.ID == 9 || got.Seeded {
+		t.Fatalf("track %d took a stale seed", got.ID)
+	}
+}
+
+func TestNamespaceIDs(t *testing.T) {
+	tr := New(Config{IDNamespace: 3})
+	for i := range 3 {
+		m, e, n := detection(uint64(i), 1e9, float64(i)*30, 0)
+		tr.UpdateFrame([]Measurement{m}, []float64{e}, []float64{n})
+	}
+	for _, trk := range tr.Tracks() {
+		if trk.ID>>24 != 3 || trk.ID&0xffffff == 0 {
+			t.Fatalf("id %#x outside namespace 3", trk.ID)
+		}
+	}
+}
+
+func TestSeedsAllocateNothing(t *testing.T) {
+	tr := New(Config{})
+	ms := make([]Measurement, 1)
+	es, ns := make([]float64, 1), make([]float64, 1)
+	now := int64(1e9)
+	id := uint32(1 << 24)
+	// Warm up the maps and workspaces.
+	for range 200 {
+		now += 100e6
+		id++
+		tr.AddSeed(Seed{ID: id, Class: v2x.ClassCar, TimeNS: now, E: -150, VE: 12})
+		ms[0], es[0], ns[0] = detection(uint64(id), now, -150, 0)
+		tr.UpdateFrame(ms, es, ns)
+		tr.Expire(now)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		now += 100e6
+		id++
+		tr.AddSeed(Seed{ID: id, Class: v2x.ClassCar, TimeNS: now, E: -150, VE: 12})
+		ms[0], es[0], ns[0] = detection(uint64(id%300), now, -150, 0)
+		tr.UpdateFrame(ms, es, ns)
+		tr.Expire(now)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per handover and frame, want 0", allocs)
+	}
+}
+
+// TestSeedOrder: seeds are taken in the order they were handed over
+// (vehicles keep their order between intersections, whatever their
+// speed did), except that a BSM takes its own vehicle's seed.
+func TestSeedOrder(t *testing.T) {
+	a := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+	b := Seed{ID: 1<<24 | 2, Class: v2x.ClassCar, TimeNS: 3e9, E: -160, N: -5, VE: 9, VehicleID: 77}
+	c := Seed{ID: 1<<24 | 3, Class: v2x.ClassCar, TimeNS: 4e9, E: -160, N: -5, VE: 12}
+	tr := New(Config{IDNamespace: 2})
+	tr.AddSeed(a)
+	tr.AddSeed(b)
+	tr.AddSeed(c)
+	// The first camera detection, where c's prediction lies (a slowed
+	// down): a, the first handed over without a BSM id.
+	confirm(t, tr, 5, 6e9, -136, -5)
+	// b's BSM, wherever its prediction is.
+	bsm := Measurement{Kind: MeasSelfReport, Class: v2x.ClassCar, Stream: 2, Source: 1, LocalID: 77, TimeNS: 6e9, VelE: 9, Speed: 9, CovEE: 1, CovNN: 1}
+	tr.UpdateFrame([]Measurement{bsm}, []float64{-150}, []float64{-5})
+	// The next detection: c.
+	confirm(t, tr, 6, 8e9, -170, -8.5) // behind, in the other lane
+	for _, trk := range tr.Tracks() {
+		x, y := trk.Position()
+		t.Logf("%#x at %.1f,%.1f hits %d", trk.ID, x, y, trk.Hits)
+	}
+	var got []uint32
+	for _, trk := range tr.Tracks() {
+		got = append(got, trk.ID)
+	}
+	want := []uint32{a.ID, b.ID, c.ID}
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("ids %#x, want %#x", got, want)
+	}
+}
