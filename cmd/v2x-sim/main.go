@@ -21,6 +21,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
@@ -47,6 +48,9 @@ type runConfig struct {
 	// the evaluation attributes findings.
 	attackCert     *tls.Certificate
 	attackIdentity string
+	// local: a sweep without -edge, judging a fresh in-process node per
+	// seed (addr and dial are set per run).
+	local bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -61,12 +65,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	truthFile := fs.String("truth", "", "write ground truth to this `file` as JSON lines (10 Hz)")
-	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed, best_single_source_rmse_m, ..., and the attack's: attack, detected, detect_ms, forged_objects_broadcast, false_findings)")
+	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed; on clean runs the tracked single-source baseline from in-process shadow nodes, one per source: multi_source_rmse_m, best_single_tracked_rmse_m, rmse_ratio_tracked, ...; raw_best_single_source_rmse_m, ...; and the attack's: attack, detected, detect_ms, forged_objects_broadcast, false_findings)")
 	outOfOrder := fs.Float64("reorder", 0, "share of frames held back and sent late, out of order (0..1; up to 150 ms late)")
 	attackName := fs.String("attack", "", "inject an attack `kind` through a producer connection of its own, from 3 s on: ghost, teleport, const-pos, random-speed, sybil, replay, fake-green or map-swap")
 	attackCert := fs.String("attack-cert", "", "PEM `file` of the attacker's client certificate (with -attack-key; its identity is the one findings are attributed to)")
 	attackKey := fs.String("attack-key", "", "PEM `file` of the attacker's private key")
-	sweep := fs.Int("sweep", 0, "judge `N` clean runs, seeds -seed, -seed+1, ..., each for -duration with -evaluate: one JSON line per seed, then a summary line")
+	sweep := fs.Int("sweep", 0, "judge `N` clean runs, seeds -seed, -seed+1, ..., each for -duration with -evaluate: one JSON line per seed, then a summary line (min_mota, median_mota, max_rmse_ratio_tracked, worst_seed, seeds); without -edge each seed runs on a fresh in-process node, with -edge the node must hold no object before each seed")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed; the same seed gives the same scenario")
 	fs.IntVar(&cfg.Cameras, "cameras", cfg.Cameras, "number of roadside cameras (0..12)")
 	fs.Float64Var(&cfg.EquippedShare, "equipped", cfg.EquippedShare, "share of vehicles sending BSMs (0..1)")
@@ -86,6 +90,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if help, err := cli.Parse(fs, args); help || err != nil {
 		return err
 	}
+	edgeSet := false
+	fs.Visit(func(f *flag.Flag) { edgeSet = edgeSet || f.Name == "edge" })
 	log, err := cli.Logger(stderr, *logLevel, "text")
 	if err != nil {
 		return err
@@ -137,6 +143,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("-sweep writes no -truth")
 		}
 		rc.evaluate = true
+		rc.local = !edgeSet
 	}
 	if *truthFile != "" {
 		f, err := os.Create(*truthFile)
@@ -147,17 +154,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		rc.feed.Truth = f
 	}
 
-	cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
-	if err != nil {
-		return err
+	if !rc.local {
+		cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
+		if err != nil {
+			return err
+		}
+		if !id.Has(auth.RoleProducer) {
+			return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
+		}
+		if rc.evaluate && !id.Has(auth.RoleSubscriber) {
+			return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
+		}
+		rc.dial.CertFile, rc.dial.KeyFile = cf, kf
 	}
-	if !id.Has(auth.RoleProducer) {
-		return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
-	}
-	if rc.evaluate && !id.Has(auth.RoleSubscriber) {
-		return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
-	}
-	rc.dial.CertFile, rc.dial.KeyFile = cf, kf
 
 	ctx, stop := cli.Context(0)
 	defer stop()
@@ -241,6 +250,14 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 		eo := eval.Options{Attack: rc.attack.String(), AttackerIdentity: rc.attackIdentity}
 		if ev, err = eval.Attach(ctx, conn, s, &opts, eo); err != nil {
 			return nil, err
+		}
+		if rc.attack == sim.AttackNone {
+			// The tracked single-source baseline: one in-process shadow
+			// node per source, with the default configuration.
+			if err := ev.AddShadows(ctx, s, edge.DefaultConfig(), &opts); err != nil {
+				ev.Finish()
+				return nil, err
+			}
 		}
 	}
 
