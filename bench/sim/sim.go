@@ -35,7 +35,8 @@ const (
 	streamPedestrians
 	streamGNSS
 	streamInfra
-	streamCamera uint64 = 100
+	streamCamera      uint64 = 100
+	streamCameraNoise uint64 = 200 // + index: the cameras' error models
 )
 
 // Timing.
@@ -110,7 +111,7 @@ func New(cfg Config) (*Sim, error) {
 		{ID: RoadsideSourceID, Kind: SourceRoadside, Name: "roadside", RateHz: float64(time.Second / rsiPeriod)},
 	}
 	for i := range cfg.Cameras {
-		c := newCamera(i, cfg.Seed, cfg.CameraClockOffsetMax)
+		c := newCamera(i, cfg.Seed, cfg.CameraClockOffsetMax, cfg.CameraNoise)
 		s.cams = append(s.cams, c)
 		s.sources = append(s.sources, Source{ID: c.Source, Kind: SourceCamera, Name: fmt.Sprintf("camera-%d", i+1),
 			ClockOffset: c.ClockOffset, RateHz: c.RateHz})

@@ -79,6 +79,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.CameraClockOffsetMax, "camera-clock-offset", cfg.CameraClockOffsetMax, "camera clock offsets are drawn uniformly within ±this")
 	fs.Float64Var(&cfg.GNSSSigma, "gnss-sigma", cfg.GNSSSigma, "BSM position noise, one sigma in `metres`")
 	fs.Float64Var(&cfg.CameraDropRate, "camera-drop", cfg.CameraDropRate, "share of camera frames dropped (0..1)")
+	cameraNoise := fs.String("camera-noise", cfg.CameraNoise.String(), "camera error `model`: correlated (calibration bias drifting per camera, noise correlated in time per object, optimistic reported covariance, occlusion behind tall vehicles; docs/fusion.md) or white (independent errors, exact covariance)")
 	fs.BoolVar(&cfg.Dense, "dense", cfg.Dense, "dense traffic: 200+ simultaneous objects")
 	fs.DurationVar(&cfg.RoadWorksEnd, "roadworks-end", cfg.RoadWorksEnd, "the roadside unit's road-works event ends this long after the start (its RSI carries the end); 0: open-ended")
 	encoding := fs.String("encoding", "native", "send messages as `std` MessageFrames: native, csae53 (BSM, SPAT, MAP, RSI, camera lists as RSMs) or j2735 (BSM, SPaT, MAP; RSIs and camera lists stay native)")
@@ -95,6 +96,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	log, err := cli.Logger(stderr, *logLevel, "text")
 	if err != nil {
 		return err
+	}
+	if cfg.CameraNoise, err = sim.ParseCameraNoise(*cameraNoise); err != nil {
+		return fmt.Errorf("-camera-noise: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -32,6 +32,7 @@ func TestFlagsCheckedBeforeDialling(t *testing.T) {
 	}{
 		{[]string{"-encoding", "asn1"}, "-encoding"},
 		{[]string{"-reorder", "1.5"}, "-reorder"},
+		{[]string{"-camera-noise", "pink"}, "-camera-noise"},
 		{[]string{"-duration", "-1s"}, "-duration"},
 		{[]string{"-log-level", "loud"}, "-log-level"},
 		{[]string{"-attack", "dos"}, "-attack"},
