@@ -265,14 +265,15 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 	frame := int32((t - base + every/2) / every)
 	e.nextFrame = base + int64(frame)*every + every/2
 	// Everything is matched with everything; only covered truth counts
-	// (misses, matches), and a fused object counts as false only when it
+	// (misses, matches), and not what no sensor can see (sim's Hidden:
+	// behind a tall vehicle from every camera, and no BSM), and a fused object counts as false only when it
 	// lies in coverage and matches no true object at all: the edge of
 	// coverage is a don't-care zone, as in CLEAR-MOT practice.
 	var tp, cp []point
 	var covered []bool
 	for _, o := range truth {
 		tp = append(tp, point{id: o.ID, x: o.E, y: o.N})
-		covered = append(covered, e.Covered(o.E, o.N))
+		covered = append(covered, !o.Hidden && e.Covered(o.E, o.N))
 	}
 	for _, o := range objs {
 		x, y, _ := e.frame.ToENU(o.Lat, o.Lon, 0)
@@ -345,7 +346,7 @@ func (e *Evaluator) AddMeasurements(source uint32, t int64, lats, lons []float64
 	}
 	var tp, cp []point
 	for _, o := range truth {
-		if e.Covered(o.E, o.N) {
+		if !o.Hidden && e.Covered(o.E, o.N) {
 			tp = append(tp, point{id: o.ID, x: o.E, y: o.N})
 		}
 	}

@@ -118,6 +118,8 @@ type camera struct {
 	nr    *rand.Rand
 	bias  camBias
 	occ   []occluder
+	// truthOcc: the occluders at the current true time, for Sim.Truth.
+	truthOcc []occluder
 }
 
 func newCamera(i int, seed int64, offsetMax time.Duration, model CameraNoise) *camera {

@@ -179,16 +179,41 @@ func (s *Sim) Due(dst []Output) []Output { return s.queue.popDue(dst, s.t) }
 
 // Truth appends the current true objects to dst.
 func (s *Sim) Truth(dst []TruthObject) []TruthObject {
-	for _, o := range s.snapshot() {
+	snap := s.snapshot()
+	if s.cfg.CameraNoise == CameraNoiseCorrelated {
+		for _, c := range s.cams {
+			c.truthOcc = c.occluders(c.truthOcc[:0], snap, 0)
+		}
+	}
+	for _, o := range snap {
 		lat, lon, _ := s.frame.FromENU(o.e, o.n, 0)
 		dst = append(dst, TruthObject{
 			ID: o.id, Class: o.class, Lat: lat, Lon: lon, E: o.e, N: o.n,
 			Speed: float32(o.speed), Heading: float32(o.heading),
 			Length: float32(o.length), Width: float32(o.width), Height: float32(o.height),
 			VehicleID: o.vid, Equipped: o.equipped, Lane: o.lane,
+			Hidden: s.cfg.CameraNoise == CameraNoiseCorrelated && !o.equipped && s.hidden(&o),
 		})
 	}
 	return dst
+}
+
+// hidden reports whether o is in some camera's view and hidden behind a
+// tall object from every camera that has it in view (occluders as last
+// computed by Truth).
+func (s *Sim) hidden(o *objState) bool {
+	inView := false
+	for _, c := range s.cams {
+		rng, bearing, ok := c.sees(o.e, o.n)
+		if !ok {
+			continue
+		}
+		if !occluded(c.truthOcc, rng, bearing, o.height) {
+			return false
+		}
+		inView = true
+	}
+	return inView
 }
 
 // Stats counts what happened since New (including the warm-up).

@@ -96,6 +96,37 @@ type Track struct {
 	SelfStream                             uint64 // stream of the newest self-report
 	Owner                                  uint64 // Measurement.Owner of the measurement that started it
 	Trust                                  TrustMark
+	// seen: the frames (source slot, capture time) of the last detections
+	// from the two sources that detected it last; two tracks one frame
+	// updated are two objects to that source, and are not merged.
+	seen [2]frameMark
+}
+
+// frameMark names one source's frame: its source slot bit and capture
+// time.
+type frameMark struct {
+	slot uint64
+	ns   int64
+}
+
+// note records a detection from the frame mk.
+func (t *Track) note(mk frameMark) {
+	if t.seen[0].slot != mk.slot {
+		t.seen[1] = t.seen[0]
+	}
+	t.seen[0] = mk
+}
+
+// seenApart reports whether one source's frame updated both a and b.
+func seenApart(a, b *Track) bool {
+	for _, x := range a.seen {
+		for _, y := range b.seen {
+			if x.slot != 0 && x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Position returns the estimate's east/north position.
@@ -615,6 +646,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	default:
 		trk.LastCam = max(trk.LastCam, m.TimeNS)
 		trk.vote(m.Class, 1)
+		trk.note(frameMark{tr.frameSlot, m.TimeNS})
 	}
 	need := tr.cfg.ConfirmHitsSingle
 	if bitsSet(trk.Sources) > 1 {
@@ -672,6 +704,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		tr.C.Confirmed++
 	} else {
 		trk.LastCam = m.TimeNS
+		trk.note(frameMark{tr.frameSlot, m.TimeNS})
 	}
 	tr.tracks = append(tr.tracks, trk)
 	if m.Owner != 0 {
