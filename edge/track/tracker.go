@@ -29,6 +29,10 @@ type Config struct {
 	// CorrelationInflation (2); see fusionRule.
 	CovarianceIntersection bool
 	CorrelationInflation   float64
+	// DetectionBiasVar (m² per axis) is added to every detection's
+	// position covariance: the sensor's calibration bias, which a camera's
+	// reported covariance leaves out (0.09: 0.3 m; negative: none).
+	DetectionBiasVar float64
 }
 
 // SetDefaults fills zero fields.
@@ -64,6 +68,7 @@ func (c *Config) SetDefaults() {
 	deff(&c.InitialYawVar, 0.5)
 	deff(&c.InitialYawRateVar, 0.1)
 	deff(&c.CorrelationInflation, 2)
+	deff(&c.DetectionBiasVar, 0.09)
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
@@ -570,6 +575,10 @@ func (tr *Tracker) toMeas(m *Measurement, e, n float64) meas {
 	mm := meas{z: [4]float64{e, n, float64(m.VelE), float64(m.VelN)}, hasVel: true}
 	if m.CovEE > 0 && m.CovNN > 0 && float64(m.CovEE)*float64(m.CovNN) > float64(m.CovEN)*float64(m.CovEN) {
 		mm.Rpos = [2][2]float64{{float64(m.CovEE), float64(m.CovEN)}, {float64(m.CovEN), float64(m.CovNN)}}
+		if m.Kind == MeasDetection && tr.cfg.DetectionBiasVar > 0 {
+			mm.Rpos[0][0] += tr.cfg.DetectionBiasVar
+			mm.Rpos[1][1] += tr.cfg.DetectionBiasVar
+		}
 	} else {
 		v := tr.cfg.DefaultPosVar
 		mm.Rpos = [2][2]float64{{v, 0}, {0, v}}
