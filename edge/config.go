@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
+	"github.com/v2x-edge/v2x-edge/edge/mqttin"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/record"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
@@ -140,6 +141,11 @@ type Config struct {
 	// NATS is the uplink to a NATS cluster (edge/uplink): the fused state
 	// and the events of this node for city platforms. Off without URLs.
 	NATS uplink.Config `json:"nats"`
+
+	// MQTT is device access over MQTT (edge/mqttin): OpenV2X JSON and
+	// UPER from the topics RSUs publish on, as one identity. Off without
+	// a URL.
+	MQTT mqttin.Config `json:"mqtt"`
 }
 
 // DefaultUPERIdentity is the raw UPER listener's identity by default: a
@@ -230,6 +236,7 @@ func (c *Config) SetDefaults() {
 	}
 	c.XDPLimits = c.XDPLimits.WithDefaults()
 	c.NATS.SetDefaults()
+	c.MQTT.SetDefaults()
 }
 
 // DefaultConfig returns a Config with every default set and no reference
@@ -316,6 +323,9 @@ func (c *Config) Validate() error {
 	if err := c.XDPLimits.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("xdp_limits: %w", err))
 	}
+	if err := c.Trust.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("trust: %w", err))
+	}
 	if err := c.Quotas.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("quotas: %w", err))
 	}
@@ -357,6 +367,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.NATS.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.MQTT.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

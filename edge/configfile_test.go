@@ -175,3 +175,27 @@ func TestConfigFileQuotasAndLimits(t *testing.T) {
 		}
 	}
 }
+
+// Cameras' detection areas are declared in the file under trust.cameras,
+// validated with the rest.
+func TestConfigFileDeclaredCameras(t *testing.T) {
+	c := DefaultConfig()
+	err := loadConfig("node.json", []byte(`{"trust": {"cameras": [
+		{"identity": "cam-ne", "sensor": 13, "lat": 22.54319, "lon": 114.05800, "heading": 225, "opening": 95, "range": 90, "min_range": 1}]}}`), &c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Trust.Cameras) != 1 || c.Trust.Cameras[0].Identity != "cam-ne" || c.Trust.Cameras[0].Range != 90 {
+		t.Fatalf("loaded %+v", c.Trust.Cameras)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+	c.Trust.Cameras[0].Opening = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trust: cameras[0]") || !strings.Contains(err.Error(), "opening") {
+		t.Errorf("validate: %v, want it to name trust.cameras[0]'s opening", err)
+	}
+	if err := loadConfig("node.json", []byte(`{"trust": {"cameras": [{"sensor": 13, "fov": 95}]}}`), &c); err == nil || !strings.Contains(err.Error(), "fov") {
+		t.Errorf("unknown camera field: %v", err)
+	}
+}

@@ -65,6 +65,18 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.NATS.KeyframeInterval, "nats-keyframe-interval", c.NATS.KeyframeInterval, "a state keyframe on NATS at least this often, deltas between")
 	fs.IntVar(&c.NATS.Window, "nats-window", c.NATS.Window, "events awaiting the stream's acknowledgement at once (1: the stream keeps the node's order under faults; more: faster)")
 	fs.IntVar(&c.NATS.Buffer, "nats-buffer", c.NATS.Buffer, "events buffered while NATS is unreachable; more are dropped and counted")
+	fs.StringVar(&c.MQTT.URL, "mqtt", c.MQTT.URL, "ingest OpenV2X JSON and UPER from this MQTT broker `url` (tcp://, ssl://, ws://, wss://; empty: off)")
+	fs.Var(&listFlag{&c.MQTT.Topics}, "mqtt-topics", "comma-separated MQTT subscriptions, each `KIND=FILTER` with KIND rsm, map, spat or uper (default OpenV2X's V2X/RSU/+/RSM/UP/#, MAP/UP, SPAT/UP)")
+	fs.StringVar(&c.MQTT.ClientID, "mqtt-client-id", c.MQTT.ClientID, "MQTT client `id` (default v2x-edge-HOSTNAME-PID; a fixed one where the broker's ACLs name clients)")
+	fs.StringVar(&c.MQTT.Username, "mqtt-user", c.MQTT.Username, "MQTT user `name`")
+	fs.StringVar(&c.MQTT.PasswordFile, "mqtt-password-file", c.MQTT.PasswordFile, "`file` whose first line is the MQTT password (needs -mqtt-user)")
+	fs.StringVar(&c.MQTT.CA, "mqtt-ca", c.MQTT.CA, "PEM `file` of the CA certificates the MQTT broker's certificate must chain to (default: the system's)")
+	fs.StringVar(&c.MQTT.Cert, "mqtt-cert", c.MQTT.Cert, "PEM client certificate `file` to present to the MQTT broker (with -mqtt-key)")
+	fs.StringVar(&c.MQTT.Key, "mqtt-key", c.MQTT.Key, "PEM private key `file` of -mqtt-cert")
+	fs.IntVar(&c.MQTT.QoS, "mqtt-qos", c.MQTT.QoS, "QoS of the MQTT subscriptions: 0 or 1")
+	fs.StringVar(&c.MQTT.Identity, "mqtt-identity", c.MQTT.Identity, "identity `URI` MQTT-ingested messages act as: its kinds and intersections limit what is ingested (default every kind, every intersection)")
+	fs.StringVar(&c.MQTT.UPERStd, "mqtt-uper-std", c.MQTT.UPERStd, "message set of the MQTT uper topics: csae53 or j2735")
+	fs.IntVar(&c.MQTT.Queue, "mqtt-queue", c.MQTT.Queue, "MQTT messages queued for ingest; more are dropped and counted")
 }
 
 // listFlag is a comma-separated list of strings; "" is none.

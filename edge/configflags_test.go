@@ -12,7 +12,7 @@ import (
 func TestBindFlags(t *testing.T) {
 	sample := map[string]string{"ref": "22.5,114.1", "xdp-allow": "192.0.2.0/24", "xdp-deny": "2001:db8::/32", "uper-allow": "192.0.2.0/24",
 		"uper-rcvbuf": "65536", "record-max-file": "3145728", "record-max-total": "1073741824",
-		"uper-identity": "v2x-edge:rsu?roles=producer&kinds=vehicle", "nats": "nats://192.0.2.1:4222,nats://192.0.2.2:4222"}
+		"uper-identity": "v2x-edge:rsu?roles=producer&kinds=vehicle", "nats": "nats://192.0.2.1:4222,nats://192.0.2.2:4222", "mqtt-topics": "rsm=V2X/RSU/+/RSM/UP,uper=rsu/uper"}
 	probe := flag.NewFlagSet("probe", flag.ContinueOnError)
 	base := DefaultConfig()
 	base.BindFlags(probe)
@@ -49,8 +49,8 @@ func TestBindFlags(t *testing.T) {
 			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
 		}
 	})
-	if n != 42 {
-		t.Errorf("%d flags bound, want 42 (update this test with a new flag)", n)
+	if n != 54 {
+		t.Errorf("%d flags bound, want 54 (update this test with a new flag)", n)
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 // of the state it published. Recorded on /v2x/cycle, it lets
 // v2x-replay -refuse run the same cycles offline (docs/recording.md).
 //
-// Layout, little endian, version 2 (version 1, without the owner fields,
-// is still read):
+// Layout, little endian, version 3 (version 2, without the sensor
+// declarations, and version 1, without the owner fields either, are still
+// read):
 //
 //	u8 version, i64 start, i64 now, u64 seq,
 //	u32 measurements, u32 spats, u32 maps, u32 rsis, then each:
@@ -28,8 +29,11 @@ import (
 //	spat: i64 time, i64 ingest, u64 stream, u32 length, native SPAT (§5.3)
 //	map:  u64 stream, u32 length, native MAP (§5.4)
 //	rsi:  u32 length, native RSI (§5.5)
+//	then u32 sensors, and each: u64 stream, u32 source, i64 ingest,
+//	  native Sensor (§5.15, 40 bytes)
 const (
-	cycleRecVersion = 2
+	cycleRecVersion = 3
+	cycleRecSensor  = 8 + 4 + 8 + wire.SensorInfoLen
 	cycleRecHead    = 1 + 8 + 8 + 8 + 16
 	cycleRecMeasV1  = 2 + 8 + 4 + 8 + 8 + 8 + 8 + 8 + 9*4
 	cycleRecMeasLen = cycleRecMeasV1 + 8 + 4
@@ -94,6 +98,14 @@ func appendCycleRec(dst []byte, start int64, b *batch) []byte {
 		dst = le.AppendUint32(dst, 0)
 		dst = wire.AppendRSI(dst, r)
 		le.PutUint32(dst[at:], uint32(len(dst)-at-4))
+	}
+	dst = le.AppendUint32(dst, uint32(len(b.sensors)))
+	for i := range b.sensors {
+		s := &b.sensors[i]
+		dst = le.AppendUint64(dst, s.Stream)
+		dst = le.AppendUint32(dst, s.Source)
+		dst = le.AppendUint64(dst, uint64(s.IngestNS))
+		dst = wire.AppendSensorInfo(dst, &s.Info)
 	}
 	return dst
 }
@@ -188,6 +200,24 @@ func decodeCycleRec(p []byte, c *cycleRec) error {
 			return fmt.Errorf("%w: rsi: %w", errCycleRec, err)
 		}
 		c.b.rsis = append(c.b.rsis, r)
+	}
+	if version >= 3 {
+		if len(p) < 4 {
+			return fmt.Errorf("%w: cut short", errCycleRec)
+		}
+		n := le.Uint32(p)
+		p = p[4:]
+		if uint64(n)*cycleRecSensor > uint64(len(p)) {
+			return fmt.Errorf("%w: %d sensor declarations in %d bytes", errCycleRec, n, len(p))
+		}
+		for range n {
+			d := sensorDecl{Stream: le.Uint64(p), Source: le.Uint32(p[8:]), IngestNS: int64(le.Uint64(p[12:]))}
+			if err := wire.DecodeSensorInfo(p[20:cycleRecSensor], &d.Info); err != nil {
+				return fmt.Errorf("%w: sensor: %w", errCycleRec, err)
+			}
+			c.b.sensors = append(c.b.sensors, d)
+			p = p[cycleRecSensor:]
+		}
 	}
 	if len(p) != 0 {
 		return fmt.Errorf("%w: %d bytes after its records", errCycleRec, len(p))

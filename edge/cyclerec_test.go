@@ -21,6 +21,8 @@ func sampleBatch() batch {
 	b.spats = append(b.spats, su)
 	b.maps = append(b.maps, &v2x.Map{IntersectionID: 3, RefLat: 22.5, RefLon: 114.05, Lanes: []v2x.Lane{{ID: 1, Approach: 1, Ingress: true, Width: 3.5, Nodes: []v2x.Point{{E: 1, N: 2}, {E: 3, N: 40}}}}})
 	b.mapSrc = append(b.mapSrc, 12)
+	b.sensors = append(b.sensors, sensorDecl{Stream: 5, Source: 13, IngestNS: 1e18 + 9,
+		Info: v2x.SensorInfo{SensorID: 13, Lat: 22.5, Lon: 114.05, Heading: 225, Opening: 95, Range: 90, MinRange: 1}})
 	return b
 }
 
@@ -43,6 +45,9 @@ func TestCycleRecRoundTrip(t *testing.T) {
 	}
 	if len(c.b.maps) != 1 || c.b.mapSrc[0] != 12 || !sameMap(c.b.maps[0], b.maps[0]) {
 		t.Errorf("map %+v", c.b.maps)
+	}
+	if len(c.b.sensors) != 1 || c.b.sensors[0] != b.sensors[0] {
+		t.Errorf("sensor declarations %+v, want %+v", c.b.sensors, b.sensors)
 	}
 	// Every cut is an error, never a panic.
 	for i := 0; i < len(rec); i++ {
@@ -68,7 +73,8 @@ func FuzzDecodeCycleRec(f *testing.F) {
 		if err := decodeCycleRec(again, &c2); err != nil {
 			t.Fatalf("re-encoded record does not decode: %v", err)
 		}
-		if len(c2.b.meas) != len(c.b.meas) || len(c2.b.spats) != len(c.b.spats) || len(c2.b.maps) != len(c.b.maps) {
+		if len(c2.b.meas) != len(c.b.meas) || len(c2.b.spats) != len(c.b.spats) || len(c2.b.maps) != len(c.b.maps) ||
+			len(c2.b.sensors) != len(c.b.sensors) {
 			t.Fatal("re-encoded record differs")
 		}
 	})

@@ -160,6 +160,7 @@ func TestRolesAndKindsEnforced(t *testing.T) {
 	spat8 := spat
 	spat8.IntersectionID = 8
 	map8 := v2x.Map{IntersectionID: 8, RefLat: refLat, RefLon: refLon}
+	sensor := v2x.SensorInfo{SensorID: 2, Lat: refLat, Lon: refLon, Heading: 45, Opening: 90, Range: 80}
 	objs := v2x.ObjectList{SensorID: 2, Objects: []v2x.DetectedObject{{LocalID: 3, Class: v2x.ClassCar, Lat: refLat, Lon: refLon, Length: 4, Width: 2, Confidence: 90}}}
 
 	for _, c := range []struct {
@@ -174,6 +175,8 @@ func TestRolesAndKindsEnforced(t *testing.T) {
 		{"camera sends a BSM", camera, func(p *client.Producer) error { return p.SendBSM(2, clock.Now(), &b) }, auth.KindVehicle, false},
 		{"vehicle sends MAP", vehicle, func(p *client.Producer) error { return p.SendMap(3, clock.Now(), &mapMsg) }, auth.KindMap, false},
 		{"camera sends objects", camera, func(p *client.Producer) error { return p.SendObjects(2, clock.Now(), &objs) }, auth.KindCamera, true},
+		{"vehicle declares a camera's area", vehicle, func(p *client.Producer) error { return p.SendSensorInfo(3, clock.Now(), &sensor) }, auth.KindCamera, false},
+		{"camera declares its area", camera, func(p *client.Producer) error { return p.SendSensorInfo(2, clock.Now(), &sensor) }, auth.KindCamera, true},
 		{"vehicle sends a BSM", vehicle, func(p *client.Producer) error { return p.SendBSM(3, clock.Now(), &b) }, auth.KindVehicle, true},
 		{"controller sends SPAT of its intersection", controller, func(p *client.Producer) error { return p.SendSPAT(4, clock.Now(), &spat) }, auth.KindSignal, true},
 		{"controller sends SPAT of another intersection", controller, func(p *client.Producer) error { return p.SendSPAT(4, clock.Now(), &spat8) }, auth.KindSignal, false},

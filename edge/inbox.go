@@ -43,18 +43,28 @@ const shareWindow = 8
 
 // batch is what the fusion loop takes from the inbox in one swap.
 type batch struct {
-	meas   []measurement
-	spats  []spatUpdate
-	maps   []*v2x.Map
-	mapSrc []uint64 // per MAP: the stream that sent it
-	rsis   []*v2x.RSI
+	meas    []measurement
+	spats   []spatUpdate
+	maps    []*v2x.Map
+	mapSrc  []uint64 // per MAP: the stream that sent it
+	rsis    []*v2x.RSI
+	sensors []sensorDecl
+}
+
+// sensorDecl is a camera's declared detection area (a SensorInfo frame,
+// or the operator's configuration for it) as queued for the fusion loop.
+type sensorDecl struct {
+	Stream   uint64 // the stream whose object lists of Source it covers
+	Source   uint32
+	IngestNS int64
+	Info     v2x.SensorInfo
 }
 
 func (b *batch) reset() {
 	b.meas, b.spats = b.meas[:0], b.spats[:0]
 	clear(b.maps)
 	clear(b.rsis)
-	b.maps, b.rsis, b.mapSrc = b.maps[:0], b.rsis[:0], b.mapSrc[:0]
+	b.maps, b.rsis, b.mapSrc, b.sensors = b.maps[:0], b.rsis[:0], b.mapSrc[:0], b.sensors[:0]
 }
 
 func newInbox(limit int) *inbox {
@@ -126,13 +136,26 @@ func (in *inbox) putMap(m *v2x.Map, r *v2x.RSI, stream uint64) bool {
 	return ok
 }
 
+// putSensor queues a sensor declaration (a cold message: a camera sends
+// one when it starts and when it changes, perhaps every second).
+func (in *inbox) putSensor(d *sensorDecl) bool {
+	in.mu.Lock()
+	ok := len(in.cur.sensors) < 64
+	if ok {
+		in.cur.sensors = append(in.cur.sensors, *d)
+	}
+	in.mu.Unlock()
+	in.notify()
+	return ok
+}
+
 // swap hands the queued batch to the caller in exchange for a drained one.
 // empty reports whether nothing waits in the inbox.
 func (in *inbox) empty() bool {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	b := &in.cur
-	return len(b.meas) == 0 && len(b.spats) == 0 && len(b.maps) == 0 && len(b.rsis) == 0
+	return len(b.meas) == 0 && len(b.spats) == 0 && len(b.maps) == 0 && len(b.rsis) == 0 && len(b.sensors) == 0
 }
 
 func (in *inbox) swap(drained *batch) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
+	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/codec"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -24,13 +25,14 @@ type ingestEnv struct {
 	errorWriteTTL time.Duration // for frames written to a producer
 	in            *inbox
 	m             *metrics
-	maps          *mapDigest    // the MAP queued last, to recognise repeats; nil: none
-	rec           *nodeRecorder // records frames as received; nil: not recording
+	maps          *mapDigest     // the MAP queued last, to recognise repeats; nil: none
+	rec           *nodeRecorder  // records frames as received; nil: not recording
+	cameras       []trust.Camera // detection areas the operator declares for cameras
 }
 
 func (n *Node) ingestEnv() ingestEnv {
 	return ingestEnv{maxFuture: n.cfg.MaxFuture, maxClockSkew: n.cfg.MaxClockSkew, clockInterval: n.cfg.ClockInterval,
-		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps, rec: n.rec}
+		errorWriteTTL: n.cfg.ErrorWriteTTL, in: n.in, m: n.m, maps: n.maps, rec: n.rec, cameras: n.cfg.Trust.Cameras}
 }
 
 // mapDigest recognises a MAP frame identical to the one queued last (same
@@ -81,6 +83,69 @@ type source struct {
 	// backoff is set when a rate quota refused the frame: how long the
 	// stream should wait before reading on (quota.Account.Backoff).
 	backoff time.Duration
+	// sensors are the camera sensors of this stream whose detection
+	// area the operator declares (env.cameras), or that declared their
+	// own; at most maxStreamSensors.
+	sensors []streamSensor
+}
+
+// streamSensor is one camera sensor (frame Source) of a producer stream:
+// the operator's declaration for it (an index into env.cameras, -1 none),
+// whether it declared its own, and when the operator's is due again.
+type streamSensor struct {
+	source uint32
+	cfg    int
+	own    bool
+	next   int64
+}
+
+// maxStreamSensors bounds the sensors a stream's declarations are kept
+// for; the operator's declaration is repeated every sensorRepeat (the
+// fusion loop drops it while it has no reference point).
+const (
+	maxStreamSensors = 64
+	sensorRepeat     = int64(time.Second)
+)
+
+// sensor returns the state of camera sensor source on this stream, or nil
+// when the stream has too many.
+func (s *source) sensor(source uint32) *streamSensor {
+	for i := range s.sensors {
+		if s.sensors[i].source == source {
+			return &s.sensors[i]
+		}
+	}
+	if len(s.sensors) == maxStreamSensors {
+		return nil
+	}
+	ss := streamSensor{source: source, cfg: -1}
+	if s.ident != nil && s.ident.MaySend(auth.KindCamera) {
+		for i := range s.env.cameras {
+			if c := &s.env.cameras[i]; c.Sensor == source && (c.Identity == "" || c.Identity == s.ident.Name) {
+				if ss.cfg < 0 || c.Identity != "" { // the entry naming the identity wins
+					ss.cfg = i
+				}
+			}
+		}
+	}
+	s.sensors = append(s.sensors, ss)
+	return &s.sensors[len(s.sensors)-1]
+}
+
+// declareFromConfig queues the operator's declaration of a camera
+// sensor's detection area when one applies and is due: with its first
+// object list on this stream, then every sensorRepeat, unless the sensor
+// declared its own.
+func (s *source) declareFromConfig(h *wire.Header, ingest int64) {
+	ss := s.sensor(h.Source)
+	if ss == nil || ss.cfg < 0 || ss.own || ingest < ss.next {
+		return
+	}
+	ss.next = ingest + sensorRepeat
+	c := &s.env.cameras[ss.cfg]
+	s.env.in.putSensor(&sensorDecl{Stream: s.id, Source: h.Source, IngestNS: ingest, Info: v2x.SensorInfo{
+		SensorID: h.Source, Lat: c.Lat, Lon: c.Lon, Heading: float32(c.Heading), Opening: float32(c.Opening),
+		Range: float32(c.Range), MinRange: float32(c.MinRange)}})
 }
 
 func newSource(env ingestEnv, rej rejecter, acct *quota.Account, id uint64) source {
@@ -179,7 +244,18 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 	case wire.TypeBSM:
 		return s.ingestBSM(h, &m.BSM, t, ingest)
 	case wire.TypeObjectList, wire.TypeRSM:
+		if m.Type == wire.TypeObjectList && len(s.env.cameras) > 0 {
+			s.declareFromConfig(h, ingest)
+		}
 		return s.ingestObjects(h, m.DetectedObjects(), t, ingest)
+	case wire.TypeSensorInfo:
+		if r := checkSensor(&m.Sensor); r != reasonOK {
+			return s.invalid(h, r, "sensor")
+		}
+		if ss := s.sensor(h.Source); ss != nil {
+			ss.own = true // its own declaration wins over the operator's
+		}
+		return s.env.in.putSensor(&sensorDecl{Stream: s.id, Source: h.Source, IngestNS: ingest, Info: m.Sensor}) || s.shed(h, 1)
 	case wire.TypeSPAT:
 		ok := true
 		for i := range m.SPATs {

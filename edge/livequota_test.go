@@ -3,6 +3,7 @@ package edge
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,4 +115,72 @@ func producerOf(t *testing.T, n *Node, opts client.Options) *client.Producer {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestSubscribesPerStream: one stream sending Resyncs as fast as it can
+// write them is held to its own Subscribe/Resync quota (and backs off), so
+// it cannot spend its identity's; another stream of the same identity
+// still subscribes at once.
+func TestSubscribesPerStream(t *testing.T) {
+	n, _ := startNode(t, func(c *Config) { c.Quotas.Subscriber.SubscribesPerStream = 5 })
+	c := dial(t, n, issue(t, n, "v2x-edge:viewer?roles=subscriber", time.Now().Add(time.Hour)))
+	st, err := c.QUIC().OpenStreamSync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.CancelRead(0)
+	var perStream atomic.Int64
+	go func() {
+		r := wire.NewReader(st, 0)
+		for {
+			h, p, err := r.Next()
+			if err != nil {
+				return
+			}
+			var e wire.ErrorFrame
+			if h.Type == wire.TypeError && wire.DecodeError(p, &e) == nil && e.Code == wire.CodeOverloaded &&
+				strings.Contains(e.Message, "per-stream") {
+				perStream.Add(1)
+			}
+		}
+	}()
+	write := func(typ wire.Type, fill func([]byte) []byte) {
+		b := wire.AppendHeader(nil, &wire.Header{Type: typ})
+		b = fill(b)
+		wire.FinishFrame(b, 0)
+		if _, err := st.Write(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sub := wire.Subscribe{Flags: wire.SubPacked}
+	write(wire.TypeSubscribe, func(b []byte) []byte { return wire.AppendSubscribe(b, &sub) })
+	const sent = 60
+	for range sent {
+		write(wire.TypeResync, func(b []byte) []byte { return wire.AppendResync(b, 0) })
+	}
+	time.Sleep(time.Second)
+	got := perStream.Load()
+	if got == 0 || got > 20 {
+		t.Errorf("%d of %d Resyncs refused by the per-stream quota of 5/s within a second, want 1..20 (the stream backs off)", got, sent)
+	}
+	if q := quotaExceeded(t, n, "viewer", quota.Subscribes); q < float64(got) {
+		t.Errorf("subscribes quota exceeded counted %v for the viewer, it saw %d refusals", q, got)
+	}
+	other, err := c.Subscribe(context.Background(), wire.Subscribe{Flags: wire.SubPacked})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	stop := other.WaitContext(context.Background())
+	defer stop()
+	done := make(chan error, 1)
+	go func() { _, err := other.Next(); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("another stream of the identity: %v", err)
+		}
+	case <-time.After(3 * time.Second):
+		t.Fatal("another stream of the identity got no state within 3 s")
+	}
 }

@@ -54,7 +54,10 @@ type fusionMetrics struct {
 	noRef         prometheus.Counter // the no_reference child of v2x_values_rejected_total
 	mapsUnchanged prometheus.Counter // v2x_map_unchanged_total: MAPs the same as the current one
 	started       prometheus.Gauge   // boot time; the first state's Seq is this in µs
-	trust         trustMetrics
+	// sensorsDeclared counts cameras' detection areas given to the checks
+	// (SensorInfo frames and the operator's declarations; repeats too).
+	sensorsDeclared prometheus.Counter
+	trust           trustMetrics
 }
 
 func newMetrics() *metrics {
@@ -143,7 +146,8 @@ func (m *fusionMetrics) register(reg *prometheus.Registry, outsideMap prometheus
 	m.cycle = histogram("v2x_fusion_cycle_seconds", "Time of one fusion cycle (drain inbox, update, publish).",
 		prometheus.ExponentialBuckets(1e-6, 2, 18))
 	m.started = gauge("v2x_node_start_time_seconds", "Time the node started, in seconds since the Unix epoch; its first state's Seq is this in microseconds.")
+	m.sensorsDeclared = counter("v2x_sensor_declarations_total", "Cameras' declared detection areas (SensorInfo frames, and trust.cameras of the configuration on a camera's behalf) given to the misbehaviour checks, repeats included.")
 	m.outsideMap = outsideMap
-	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started)
+	reg.MustRegister(m.published, m.objects, m.signals, m.measuresIn, m.cycle, m.started, m.sensorsDeclared)
 	m.trust.register(reg)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
+	"github.com/v2x-edge/v2x-edge/edge/mqttin"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
 	"github.com/v2x-edge/v2x-edge/edge/uplink"
@@ -47,6 +48,7 @@ type Node struct {
 	guard   *xdpguard.Guard // the XDP guard in front of them, and its control
 	httpLn  net.Listener
 	uperPC  net.PacketConn // raw UPER listener, or nil
+	mqtt    *mqttin.Client // MQTT ingest, or nil
 	rec     *nodeRecorder  // -record, or nil
 	httpSrv *http.Server
 	live    *liveFeed  // the live views' feed (GET /live, -foxglove)
@@ -218,14 +220,25 @@ func (n *Node) Start() error {
 			return err
 		}
 		n.w.rec = n.rec
-		n.wg.Add(1)
-		go func() { defer n.wg.Done(); n.rec.run(n.ctx) }()
 	}
 	if n.cfg.UPERListen != "" {
 		if err := n.startUPER(); err != nil {
 			n.cancel()
 			if n.httpLn != nil {
 				n.httpLn.Close()
+			}
+			n.closeListeners()
+			return err
+		}
+	}
+	if n.cfg.MQTT.Enabled() {
+		if err := n.startMQTT(); err != nil {
+			n.cancel()
+			if n.httpLn != nil {
+				n.httpLn.Close()
+			}
+			if n.uperPC != nil {
+				n.uperPC.Close()
 			}
 			n.closeListeners()
 			return err
@@ -261,6 +274,7 @@ func (n *Node) Start() error {
 		go func() { defer n.wg.Done(); p.run(n.ctx) }()
 		n.log.Info("nats uplink", "urls", n.cfg.NATS.URLs, "state", n.up.StateSubject(), "events", n.up.EventSubject(), "stream", n.cfg.NATS.Stream)
 	}
+	n.connectMQTT() // last: nothing after it fails, so nothing is left connecting
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.w.run(n.ctx) }()
 	go func() { defer n.wg.Done(); n.acceptLoop() }()
@@ -378,6 +392,9 @@ func (n *Node) Close() error {
 		n.cancel()
 		if n.uperPC != nil {
 			n.uperPC.Close()
+		}
+		if n.mqtt != nil {
+			n.mqtt.Close()
 		}
 		if n.fox != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), n.cfg.ShutdownGrace)

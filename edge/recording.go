@@ -1,14 +1,12 @@
 package edge
 
 import (
-	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -40,6 +38,14 @@ var (
 			"back, perhaps zero padded, of the message set in the channel's metadata (std). log_time and " +
 			"publish_time are its arrival on the node clock."),
 	}
+	recMQTTTopic = &record.Topic{
+		Name: "/v2x/mqtt", MessageEncoding: "v2x-edge-mqtt-message",
+		SchemaName: "v2x-edge.MQTTMessage", SchemaEncoding: "text/markdown",
+		Schema: []byte("An MQTT message as the node received it (-mqtt, docs/protocol.md §13): its payload, of the " +
+			"kind in the channel's metadata (rsm, map, spat: OpenV2X JSON; uper: MessageFrames back to back of the " +
+			"message set std). One channel per MQTT topic name (metadata topic), for the first 256 names; later " +
+			"ones share a channel per kind with topic \"*\". log_time and publish_time are its arrival on the node clock."),
+	}
 	recCycleTopic = &record.Topic{
 		Name: "/v2x/cycle", MessageEncoding: "v2x-edge-cycle",
 		SchemaName: "v2x-edge.Cycle", SchemaEncoding: "text/markdown",
@@ -63,12 +69,14 @@ var (
 	}
 )
 
-// cycleQueue bounds the fusion cycles waiting to be recorded.
-const cycleQueue = 256
+// cycleQueue bounds the fusion cycles waiting to be recorded (a power
+// of two): at the recorder's PollEvery it is many times what a poll
+// takes, and it leaves room for the writer's stalls (a file rotated).
+const cycleQueue = 128
 
-// recCycle is one fusion cycle handed to the recorder: a copy of the
-// batch it drained (made before the cycle filters it in place), its times,
-// and the snapshot it published, with a reference held.
+// recCycle is one fusion cycle handed to the recorder: the batch it
+// drained, its times, and the snapshot it published, with a reference
+// held.
 type recCycle struct {
 	start, now int64
 	seq        uint64
@@ -77,30 +85,40 @@ type recCycle struct {
 }
 
 // nodeRecorder records what the node received and published. Producer
-// streams write their frames straight into the recorder's queue; the
-// fusion loop copies each cycle's batch into a recCycle from a free list
-// and hands it, with the snapshot it published, to a goroutine of its own
-// that encodes both and queues them. Nothing here blocks ingest or fusion:
-// what does not fit is dropped and counted.
+// streams write their frames straight into the recorder's queue. The
+// fusion loop only hands each cycle's batch (its buffers, not a copy) and
+// a reference to the snapshot it published (immutable) to the next slot
+// of a ring and advances the ring's head: no copy, lock, channel, wakeup
+// or encoding.
+// The recorder's writer goroutine, which polls anyway, pumps the ring:
+// it encodes each cycle record, state and Foxglove message straight into
+// the recorder's buffers. Nothing here blocks ingest or fusion: a cycle
+// that finds the ring full is dropped and counted.
 type nodeRecorder struct {
 	r      *record.Recorder
 	hub    *hub
 	state  record.Channel
 	cycles record.Channel
-	items  chan *recCycle // to the encoding goroutine, in cycle order
-	freeMu sync.Mutex
-	free   []*recCycle   // last in first out: the few in use stay warm
-	drops  atomic.Uint64 // cycles (and their states) dropped before the recorder's queue
-	// busy counts the cycles handed over and not yet written (for tests
-	// that wait for the recorder to catch up).
-	busy atomic.Int32
+
+	// The ring: slot i%cycleQueue. head is written by the fusion loop
+	// only (cycles handed over), tail by pump only (cycles written).
+	ring       [cycleQueue]recCycle
+	head, tail atomic.Uint64
+	drops      atomic.Uint64 // cycles (and their states) dropped: the ring was full
+
+	// pump's own, under pumpMu (Close may pump while the writer does).
+	pumpMu  sync.Mutex
+	rec     []byte
+	st      wire.State
+	lastFox int64
+	lastMap *v2x.Map
 
 	// The live view's Foxglove channels, at foxEvery of state time, so
 	// that a recording opened in Foxglove looks like -foxglove live; off
 	// when mp is nil.
 	mp      *atomic.Pointer[v2x.Map]
 	fox     [foxState + 1]record.Channel
-	lanesAt int64 // state time the lanes were last recorded (the run goroutine's)
+	lanesAt int64 // state time the lanes were last recorded (pump's)
 }
 
 // foxEvery is the rate of the Foxglove channels in a recording (10 Hz,
@@ -122,13 +140,6 @@ func recFoxTopics() [foxState + 1]*record.Topic {
 	return t
 }
 
-func newRecorderQueues(nr *nodeRecorder) {
-	nr.items, nr.free = make(chan *recCycle, cycleQueue), make([]*recCycle, 0, cycleQueue+2)
-	for range cycleQueue + 2 {
-		nr.free = append(nr.free, new(recCycle))
-	}
-}
-
 // recRun is the /v2x/config message.
 type recRun struct {
 	FirstSeq uint64 `json:"first_seq"`
@@ -136,13 +147,13 @@ type recRun struct {
 }
 
 func newNodeRecorder(cfg *Config, h *hub, n *Node) (*nodeRecorder, error) {
+	nr := &nodeRecorder{hub: h, mp: &n.w.mapPub}
 	r, err := record.New(record.Config{Dir: cfg.RecordDir, MaxFile: cfg.RecordMaxFile, MaxAge: cfg.RecordMaxAge,
-		MaxTotal: cfg.RecordMaxTotal}, n.log)
+		MaxTotal: cfg.RecordMaxTotal, Pump: nr.pump}, n.log)
 	if err != nil {
 		return nil, fmt.Errorf("edge: record: %w", err)
 	}
-	nr := &nodeRecorder{r: r, hub: h, mp: &n.w.mapPub}
-	newRecorderQueues(nr)
+	nr.r = r
 	for i, t := range recFoxTopics() {
 		if t != nil {
 			nr.fox[i] = r.AddChannel(t, map[string]string{"frame_id": foxFrame})
@@ -193,107 +204,83 @@ func (nr *nodeRecorder) frame(ch record.Channel, h *wire.Header, payload []byte,
 	nr.r.Write(ch, uint32(h.Seq), arrival, capture, b, payload)
 }
 
-// begin copies the batch a cycle starting at start drained, from the
-// fusion loop; nil when every recCycle is in use (the cycle is dropped and
-// counted).
-func (nr *nodeRecorder) begin(start int64, b *batch) *recCycle {
-	var rc *recCycle
-	nr.freeMu.Lock()
-	if n := len(nr.free); n > 0 {
-		rc = nr.free[n-1]
-		nr.free = nr.free[:n-1]
-	}
-	nr.freeMu.Unlock()
-	if rc == nil {
+// begin takes the ring's next slot for the cycle starting at start,
+// from the fusion loop; nil when the ring is full (the cycle is dropped
+// and counted).
+func (nr *nodeRecorder) begin(start int64) *recCycle {
+	h := nr.head.Load() // only this goroutine writes it
+	if h-nr.tail.Load() >= cycleQueue {
 		nr.drops.Add(1)
 		return nil
 	}
+	rc := &nr.ring[h%cycleQueue]
 	rc.start = start
-	rc.b.meas = append(rc.b.meas[:0], b.meas...)
-	rc.b.spats = append(rc.b.spats[:0], b.spats...)
-	rc.b.maps = append(rc.b.maps[:0], b.maps...) // MAPs and RSIs are immutable once queued
-	rc.b.mapSrc = append(rc.b.mapSrc[:0], b.mapSrc...)
-	rc.b.rsis = append(rc.b.rsis[:0], b.rsis...)
 	return rc
 }
 
-// end hands the cycle, with the state it published as seq at now, to
-// the encoding goroutine, from the fusion loop; it never blocks.
-func (nr *nodeRecorder) end(rc *recCycle, now int64, seq uint64) {
+// end hands rc over with the batch b the cycle drained (untouched: the
+// cycle kept its measurements elsewhere) and the snapshot s it published
+// as seq at now, from the fusion loop right after publishing s. Nothing
+// is copied: b's buffers and the slot's (which pump is done with) trade
+// places, and the hub holds its reference to s until the next
+// publication, by this goroutine, so taking one more needs no lock. It
+// never blocks.
+func (nr *nodeRecorder) end(rc *recCycle, b *batch, now int64, seq uint64, s *snapshot) {
 	if rc == nil {
 		return
 	}
 	rc.now, rc.seq = now, seq
-	rc.snap = nr.hub.Acquire()
-	nr.busy.Add(1)
-	select {
-	case nr.items <- rc:
-	default:
-		nr.drops.Add(1)
-		nr.recycle(rc)
+	rc.b, *b = *b, rc.b // the slot's old batch is the inbox's next (swap resets it)
+	if s != nil {
+		s.refs.Add(1)
+	}
+	rc.snap = s
+	nr.head.Add(1) // publishes the slot to pump
+}
+
+// pending is the number of cycles handed over and not yet written.
+func (nr *nodeRecorder) pending() uint64 { return nr.head.Load() - nr.tail.Load() }
+
+// pump encodes and records the cycles handed over, on the recorder's
+// writer goroutine (record.Config.Pump).
+func (nr *nodeRecorder) pump() {
+	nr.pumpMu.Lock()
+	defer nr.pumpMu.Unlock()
+	for t := nr.tail.Load(); t != nr.head.Load(); t++ {
+		rc := &nr.ring[t%cycleQueue]
+		nr.write(rc)
+		if rc.snap != nil {
+			nr.hub.Release(rc.snap)
+			rc.snap = nil
+		}
+		clear(rc.b.maps)
+		clear(rc.b.rsis)
+		nr.tail.Store(t + 1) // the slot is the fusion loop's again
 	}
 }
 
-func (nr *nodeRecorder) recycle(rc *recCycle) {
-	if rc.snap != nil {
-		nr.hub.Release(rc.snap)
-		rc.snap = nil
+// write records one cycle: its record, the state it published, and at
+// foxEvery the Foxglove channels.
+func (nr *nodeRecorder) write(rc *recCycle) {
+	nr.rec = appendCycleRec(nr.rec[:0], rc.start, &rc.b)
+	finishCycleRec(nr.rec, rc.now, rc.seq)
+	nr.r.Write(nr.cycles, uint32(rc.seq), rc.now, rc.now, nr.rec)
+	s := rc.snap
+	if s == nil {
+		return
 	}
-	clear(rc.b.maps)
-	clear(rc.b.rsis)
-	nr.busy.Add(-1)
-	nr.freeMu.Lock()
-	nr.free = append(nr.free, rc) // within its capacity: there are only as many
-	nr.freeMu.Unlock()
-}
-
-// run encodes and records the cycles handed over until ctx ends, and
-// then those still queued.
-func (nr *nodeRecorder) run(ctx context.Context) {
-	var rec, b []byte
-	var st wire.State
-	var lastFox int64
-	var lastMap *v2x.Map
-	write := func(rc *recCycle) {
-		rec = appendCycleRec(rec[:0], rc.start, &rc.b)
-		finishCycleRec(rec, rc.now, rc.seq)
-		nr.r.Write(nr.cycles, uint32(rc.seq), rc.now, rc.now, rec)
-		if s := rc.snap; s != nil {
-			h := wire.Header{Type: wire.TypeState, Seq: s.Seq, Capture: s.TimeNS}
-			st = wire.State{IngestNS: s.IngestNS, Intersection: s.Intersection, Flags: wire.StateKeyframe, Objects: s.Objects, Signals: s.Signals}
-			b = wire.AppendHeader(b[:0], &h)
-			b = wire.AppendState(b, &st)
-			wire.FinishFrame(b, 0)
-			nr.r.Write(nr.state, uint32(h.Seq), s.TimeNS, s.TimeNS, b)
-		}
-		if s := rc.snap; s != nil && nr.mp != nil && s.HasFrame && s.TimeNS-lastFox >= foxEvery {
-			lastFox = s.TimeNS
-			lastMap = nr.foxglove(s, lastMap)
-		}
-		nr.recycle(rc)
-	}
-	drain := func() {
-		for {
-			select {
-			case rc := <-nr.items:
-				write(rc)
-			default:
-				return
-			}
-		}
-	}
-	// Poll, as the recorder's writer does, so that handing a cycle over
-	// never wakes this goroutine.
-	poll := time.NewTicker(record.PollEvery)
-	defer poll.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			drain()
-			return
-		case <-poll.C:
-			drain()
-		}
+	h := wire.Header{Type: wire.TypeState, Seq: s.Seq, Capture: s.TimeNS}
+	nr.st = wire.State{IngestNS: s.IngestNS, Intersection: s.Intersection, Flags: wire.StateKeyframe, Objects: s.Objects, Signals: s.Signals}
+	bp := nr.r.Buffer()
+	b := wire.AppendHeader(*bp, &h)
+	b = wire.AppendState(b, &nr.st)
+	wire.FinishFrame(b, 0)
+	*bp = b
+	nr.r.WriteBuffer(nr.state, uint32(h.Seq), s.TimeNS, s.TimeNS, bp)
+	nr.st = wire.State{} // holds no reference to s
+	if nr.mp != nil && s.HasFrame && s.TimeNS-nr.lastFox >= foxEvery {
+		nr.lastFox = s.TimeNS
+		nr.lastMap = nr.foxglove(s, nr.lastMap)
 	}
 }
 
@@ -328,5 +315,6 @@ func (nr *nodeRecorder) foxglove(s *snapshot, last *v2x.Map) *v2x.Map {
 	return mp
 }
 
-// close writes the last file's footer.
+// close records what was handed over last and writes the last file's
+// footer.
 func (nr *nodeRecorder) close() error { return nr.r.Close() }

@@ -41,6 +41,9 @@ type streamSession struct {
 	// identity that overloads itself bursty).
 	backoff  time.Duration
 	refusals int
+	// subs is the stream's own Subscribe/Resync bucket
+	// (quota.Limits.SubscribesPerStream), within the identity's.
+	subs quota.Bucket
 }
 
 // streamConfig is what a stream session needs of the node's
@@ -94,6 +97,7 @@ func (ss *streamSession) serve(ctx context.Context) {
 	r.SetFrameTimeout(ss.cfg.frameTimeout)
 	if ss.acct != nil {
 		r.SetBudget(ss.acct)
+		ss.subs = quota.NewBucket(ss.acct.Limits().SubscribesPerStream, 0)
 	}
 	defer r.Release()
 	var prod *producer
@@ -196,10 +200,20 @@ func (ss *streamSession) allowed(h *wire.Header) bool {
 	return true
 }
 
-// allowSubscribe charges a Subscribe or Resync frame to the identity's
-// quota, rejecting it when exhausted; other frames pass.
+// allowSubscribe charges a Subscribe or Resync frame to the stream's and
+// the identity's quotas, rejecting it when either is exhausted; other
+// frames pass.
 func (ss *streamSession) allowSubscribe(h *wire.Header, now int64) bool {
-	if h.Type != wire.TypeSubscribe && h.Type != wire.TypeResync || ss.acct.AllowSubscribe(now) {
+	if h.Type != wire.TypeSubscribe && h.Type != wire.TypeResync {
+		return true
+	}
+	if !ss.subs.Allow(now, 1) {
+		ss.acct.Exceeded(quota.Subscribes, 1)
+		ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("Subscribe/Resync-per-stream quota of %s exceeded", ss.ident.Name))
+		ss.backoff = min(time.Duration(ss.subs.Need(now, 1)), quota.MaxBackoff)
+		return false
+	}
+	if ss.acct.AllowSubscribe(now) {
 		return true
 	}
 	ss.reject(h, wire.CodeOverloaded, fmt.Sprintf("Subscribe/Resync-per-second quota of %s exceeded", ss.ident.Name))

@@ -84,7 +84,8 @@ func (w *world) emit(f *trust.Finding, now int64) {
 	}
 	if now-w.ev.logged[k] >= logEvery || f.Action != wire.EventFinding {
 		w.log.Warn("misbehaviour", "action", f.Action.String(), "check", f.Check.String(), "source", w.names.label(f.Stream),
-			"local_id", f.LocalID, "object", f.ObjectID, "value", f.Value, "trust", f.Trust, "suppressed", w.ev.suppressed[k])
+			"local_id", f.LocalID, "object", f.ObjectID, "value", f.Value, "trust", f.Trust, "suppressed", w.ev.suppressed[k],
+			"e", math.Round(f.E*10)/10, "n", math.Round(f.N*10)/10)
 		w.ev.logged[k], w.ev.suppressed[k] = now, 0
 	} else {
 		w.ev.suppressed[k]++

@@ -25,11 +25,12 @@ const (
 	reasonTimeFuture
 	reasonTimePast
 	reasonNoReference // no reference point yet (no MAP, no -ref): the position cannot be placed
+	reasonSensorArea  // a SensorInfo's detection area is no sector
 	numRejectReasons
 )
 
 var rejectReasonNames = [numRejectReasons]string{"ok", "not_finite", "lat_lon_range", "class", "speed_range", "light_state",
-	"map_geometry", "outside_map", "time_future", "time_past", "no_reference"}
+	"map_geometry", "outside_map", "time_future", "time_past", "no_reference", "sensor_area"}
 
 func (r rejectReason) String() string {
 	if r < numRejectReasons {
@@ -89,6 +90,23 @@ func checkObject(o *v2x.DetectedObject) rejectReason {
 		return reasonClass
 	case o.Speed() > maxSpeed:
 		return reasonSpeed
+	}
+	return reasonOK
+}
+
+// checkSensor returns the rejection reason for a sensor's declared
+// detection area, or reasonOK: a sector of 0…360° (exclusive of 0) out to
+// a positive range of at most v2x.MaxSensorRange, with its blind zone
+// inside that range.
+func checkSensor(s *v2x.SensorInfo) rejectReason {
+	switch {
+	case !finite(s.Lat, s.Lon) || !finite32(s.Heading, s.Opening, s.Range, s.MinRange):
+		return reasonNaN
+	case !validLatLon(s.Lat, s.Lon):
+		return reasonLatLon
+	case s.Heading < 0 || s.Heading >= 360 || !(s.Opening > 0 && s.Opening <= 360) ||
+		!(s.Range > 0 && s.Range <= v2x.MaxSensorRange) || s.MinRange < 0 || s.MinRange >= s.Range:
+		return reasonSensorArea
 	}
 	return reasonOK
 }

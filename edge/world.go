@@ -29,6 +29,7 @@ type world struct {
 	names *streamNames  // identities of producer streams, for findings
 	rec   *nodeRecorder // records each published state; nil: not recording
 	rc    *recCycle     // the cycle being recorded, or nil
+	kept  []measurement // a recorded cycle's measurements that go on to fusion
 	now   func() int64  // the node clock (clock.Now); -refuse replays recorded times
 	// ownerCapped counts n measurements of owner that started no object
 	// (its live-objects quota); nil: not counted.
@@ -116,12 +117,15 @@ func (w *world) cycle(start int64) {
 // cycle's start on the node clock.
 func (w *world) fold(start int64) {
 	if w.rec != nil {
-		w.rc = w.rec.begin(start, &w.batch)
+		w.rc = w.rec.begin(start)
 	}
 	for i, mp := range w.batch.maps {
 		if w.mon == nil || w.mon.Map(mp, w.batch.mapSrc[i], start) {
 			w.setMap(mp)
 		}
+	}
+	for i := range w.batch.sensors {
+		w.declareSensor(&w.batch.sensors[i])
 	}
 	if n := len(w.batch.rsis); n > 0 {
 		w.rsi = w.batch.rsis[n-1]
@@ -145,9 +149,14 @@ func (w *world) fold(start int64) {
 		ms = ms[:0]
 	}
 	// Positions far outside the intersection never reach a track: drop
-	// them (in place) and count.
+	// them and count. The rest are kept in place, or, when the batch goes
+	// to the recorder as drained, in w.kept.
 	w.e, w.n = grow(w.e, len(ms)), grow(w.n, len(ms))
-	maxR2, k := w.cfg.maxRange*w.cfg.maxRange, 0
+	kept := ms[:0]
+	if w.rc != nil {
+		kept = w.kept[:0]
+	}
+	maxR2 := w.cfg.maxRange * w.cfg.maxRange
 	for i := range ms {
 		e, n, _ := w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
 		if e*e+n*n > maxR2 {
@@ -157,10 +166,13 @@ func (w *world) fold(start int64) {
 		if w.mon != nil && !w.mon.Measurement(&ms[i], e, n) {
 			continue
 		}
-		ms[k], w.e[k], w.n[k] = ms[i], e, n
-		k++
+		w.e[len(kept)], w.n[len(kept)] = e, n
+		kept = append(kept, ms[i])
 	}
-	ms = ms[:k]
+	if w.rc != nil {
+		w.kept = kept
+	}
+	ms = kept
 	// Frames arrive whole and in one piece (one putMeas per frame), so a
 	// frame is a run of measurements with the same stream, source and time.
 	for lo := 0; lo < len(ms); {
@@ -190,9 +202,9 @@ func (w *world) fold(start int64) {
 	if w.mon != nil {
 		w.trustCycle(now)
 	}
-	w.publish(now)
+	s := w.publish(now)
 	if w.rec != nil {
-		w.rec.end(w.rc, now, w.seq)
+		w.rec.end(w.rc, &w.batch, now, w.seq, s)
 		w.rc = nil
 	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
@@ -229,13 +241,41 @@ func (w *world) setMap(mp *v2x.Map) {
 		w.fuser.Reframe(&old, &w.frame)
 		if w.mon != nil {
 			w.mon.Reset()
+			w.mon.Reproject(func(e, n float64) (float64, float64) {
+				lat, lon, h := old.FromENU(e, n, 0)
+				x, y, _ := w.frame.ToENU(lat, lon, h)
+				return x, y
+			})
 		}
 	}
 	w.hasFrame = true
 	w.log.Info("intersection reference point from MAP", "intersection", mp.IntersectionID, "lat", roundDeg(mp.RefLat), "lon", roundDeg(mp.RefLon), "lanes", len(mp.Lanes))
 }
 
-func (w *world) publish(now int64) {
+// declareSensor gives the misbehaviour checks a camera's declared
+// detection area, in the current ENU frame. Without a reference point it
+// cannot be placed and is dropped (counted as no_reference): cameras
+// repeat their declarations.
+func (w *world) declareSensor(d *sensorDecl) {
+	if w.mon == nil {
+		return
+	}
+	if !w.hasFrame {
+		w.m.noRef.Inc()
+		return
+	}
+	s := &d.Info
+	e, n, _ := w.frame.ToENU(s.Lat, s.Lon, 0)
+	if !w.mon.DeclareSensor(d.Stream, d.Source, trust.Sector{E: e, N: n, Heading: float64(s.Heading), Opening: float64(s.Opening),
+		Range: float64(s.Range), MinRange: float64(s.MinRange)}, d.IngestNS) {
+		return
+	}
+	w.m.sensorsDeclared.Inc()
+}
+
+// publish makes and publishes the snapshot of the world at now, and
+// returns it (the hub's until the next publication).
+func (w *world) publish(now int64) *snapshot {
 	s := w.hub.newSnapshot()
 	w.seq++
 	s.Seq, s.TimeNS, s.IngestNS = w.seq, now, w.ingestNS
@@ -264,6 +304,7 @@ func (w *world) publish(now int64) {
 	w.m.signals.Set(float64(len(s.Signals)))
 	w.m.published.Inc()
 	w.hub.publish(s)
+	return s
 }
 
 // relMS re-bases a phase time given in ms after base to ms after now.

@@ -396,6 +396,8 @@ func send(p *client.Producer, o *sim.Output, capture int64, enc wire.Encoding, s
 		return wire.TypeRSI, false, p.SendRSI(o.Source, capture, &o.RSI)
 	case sim.MsgObjectList:
 		return wire.TypeObjectList, false, p.SendObjects(o.Source, capture, &o.Objects)
+	case sim.MsgSensorInfo:
+		return wire.TypeSensorInfo, false, p.SendSensorInfo(o.Source, capture, &o.Sensor)
 	}
 	return 0, false, nil
 }

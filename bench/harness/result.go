@@ -153,6 +153,9 @@ type Result struct {
 	// subscriber and broker processes to CPU 1.
 	Peers  []PeerResult `json:"peers,omitempty"`
 	Pinned bool         `json:"pinned"`
+	// Recording says the node recorded MCAP (edge.Config.RecordDir) during
+	// the phase.
+	Recording bool `json:"recording"`
 
 	Curve       []float64 `json:"curve_us,omitempty"`
 	FanoutCurve []float64 `json:"fanout_curve_us,omitempty"`

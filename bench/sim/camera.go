@@ -109,8 +109,9 @@ type camera struct {
 	clutter   []clutter
 	lastPrune time.Duration
 	scratch   []v2x.DetectedObject
-	falseMean float64 // false positives per frame
-	frames    int     // frames captured (sent or dropped)
+	falseMean float64       // false positives per frame
+	declared  time.Duration // true time of its last SensorInfo
+	frames    int           // frames captured (sent or dropped)
 	dropped   int
 	// The error model (camerror.go); its own random stream, so that the
 	// detections (which objects, when) are the same under either model.
@@ -140,6 +141,29 @@ func newCamera(i int, seed int64, offsetMax time.Duration, model CameraNoise) *c
 	c.next = c.phase
 	c.nextLocal = uint32(1 + r.IntN(1000))
 	return c
+}
+
+// sensorInfoEvery is how often a camera repeats the declaration of its
+// field of view (MsgSensorInfo): with its first frame, then every second,
+// so that a node it reconnects to has it at once.
+const sensorInfoEvery = time.Second
+
+// sensorInfo returns the declaration of the camera's detection area, sent
+// with the frame captured at true time te: exactly its field of view and
+// range (a camera declaring more than it sees would make the node take
+// honest vehicles at the fringe for ghosts).
+func (c *camera) sensorInfo(te time.Duration, f *geo.Frame) Output {
+	c.declared = te
+	lat, lon, _ := f.FromENU(c.E, c.N, 0)
+	h := float32(c.Facing)
+	if h >= 360 {
+		h = 0
+	}
+	return Output{
+		SendAt: max(te+camDelayLo, c.lastSend), Source: c.Source, Capture: te + c.ClockOffset, Type: MsgSensorInfo,
+		Sensor: v2x.SensorInfo{SensorID: c.Source, Lat: lat, Lon: lon, Heading: h, Opening: float32(c.FOV),
+			Range: float32(c.Range), MinRange: camMinRange},
+	}
 }
 
 // advance moves to the next frame time.

@@ -39,6 +39,10 @@ type Config struct {
 	// long after the start (its RSI then carries the end; the node
 	// withdraws the event from subscribers when it passes); 0: open-ended.
 	RoadWorksEnd time.Duration
+	// NoSensorInfo keeps the cameras from declaring their fields of view
+	// (MsgSensorInfo): the node must learn their coverage from what they
+	// detect.
+	NoSensorInfo bool
 }
 
 // Defaults.

@@ -19,6 +19,7 @@ type Output struct {
 	Map     v2x.Map
 	RSI     v2x.RSI
 	Objects v2x.ObjectList // SensorID = camera source id
+	Sensor  v2x.SensorInfo // SensorID = camera source id
 }
 
 // outQueue holds outputs in SendAt order; outputs with equal SendAt keep

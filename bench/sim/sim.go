@@ -324,6 +324,10 @@ func (s *Sim) emit() {
 	}
 	for _, c := range s.cams {
 		for ; c.next <= t; c.advance() {
+			if !s.cfg.NoSensorInfo && (c.k == 0 || c.next-c.declared >= sensorInfoEvery) {
+				out := c.sensorInfo(c.next, &s.frame)
+				s.queue.push(&out)
+			}
 			if out, ok := c.capture(c.next, t, snap, s.cfg.CameraDropRate, &s.frame); ok {
 				s.queue.push(&out)
 			}

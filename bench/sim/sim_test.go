@@ -131,6 +131,12 @@ func TestOutputTiming(t *testing.T) {
 			switch src.Kind {
 			case SourceCamera:
 				lo, hi = camDelayLo, camDelayHi
+				if o.Type == MsgSensorInfo { // its declared field of view, with a frame once a second
+					if o.Sensor.SensorID != src.ID {
+						t.Fatalf("camera %d declared sensor %d", src.ID, o.Sensor.SensorID)
+					}
+					break
+				}
 				if o.Type != MsgObjectList || o.Objects.SensorID != src.ID {
 					t.Fatalf("camera %d sent %v with sensor id %d", src.ID, o.Type, o.Objects.SensorID)
 				}
@@ -158,13 +164,16 @@ func TestOutputTiming(t *testing.T) {
 			}
 		}
 	}
-	for _, typ := range []MsgType{MsgBSM, MsgSPAT, MsgMAP, MsgRSI, MsgObjectList} {
+	for _, typ := range []MsgType{MsgBSM, MsgSPAT, MsgMAP, MsgRSI, MsgObjectList, MsgSensorInfo} {
 		if counts[typ] == 0 {
 			t.Errorf("no %v in 10 s", typ)
 		}
 	}
 	if counts[MsgSPAT] < 98 || counts[MsgSPAT] > 100 || counts[MsgMAP] < 10 || counts[MsgMAP] > 11 || counts[MsgRSI] < 10 || counts[MsgRSI] > 11 {
 		t.Errorf("in 10 s: %d SPAT, %d MAP, %d RSI; want 10 Hz, 1 Hz, 1 Hz", counts[MsgSPAT], counts[MsgMAP], counts[MsgRSI])
+	}
+	if cams := len(s.Cameras()); counts[MsgSensorInfo] < 10*cams || counts[MsgSensorInfo] > 11*cams {
+		t.Errorf("in 10 s: %d camera declarations from %d cameras; want 1 Hz each", counts[MsgSensorInfo], cams)
 	}
 }
 
@@ -332,5 +341,28 @@ func BenchmarkStep(b *testing.B) {
 				outs = s.Due(outs[:0])
 			}
 		})
+	}
+}
+
+// With NoSensorInfo the cameras declare nothing, and everything else is
+// the same.
+func TestNoSensorInfo(t *testing.T) {
+	with := collect(newSim(t, nil), 3*time.Second)
+	without := collect(newSim(t, func(c *Config) { c.NoSensorInfo = true }), 3*time.Second)
+	k := 0
+	for _, o := range with {
+		if o.Type == MsgSensorInfo {
+			continue
+		}
+		if k >= len(without) || without[k].Type != o.Type || without[k].SendAt != o.SendAt || without[k].Source != o.Source {
+			t.Fatalf("output %d differs without declarations", k)
+		}
+		k++
+	}
+	if k != len(without) {
+		t.Fatalf("%d outputs besides the declarations, %d without them", k, len(without))
+	}
+	if k == len(with) {
+		t.Fatal("no declarations by default")
 	}
 }

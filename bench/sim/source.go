@@ -54,9 +54,11 @@ const (
 	MsgMAP
 	MsgRSI
 	MsgObjectList
+	MsgSensorInfo // a camera's declared detection area
 )
 
-var msgTypeNames = [...]string{MsgBSM: "bsm", MsgSPAT: "spat", MsgMAP: "map", MsgRSI: "rsi", MsgObjectList: "objects"}
+var msgTypeNames = [...]string{MsgBSM: "bsm", MsgSPAT: "spat", MsgMAP: "map", MsgRSI: "rsi", MsgObjectList: "objects",
+	MsgSensorInfo: "sensor"}
 
 func (t MsgType) String() string {
 	if int(t) < len(msgTypeNames) && msgTypeNames[t] != "" {

@@ -53,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	maxBurst := fs.Int("max-burst", 0, "node: rate-capped subscribers one publication wakes at most (0: automatic; -1: no limit)")
 	workers := fs.Int("workers", 0, "node: QUIC workers on the listen port (0: one per CPU, as v2x-edge)")
 	keyframe := fs.Duration("keyframe-interval", time.Second, "node: a keyframe to each packed subscriber at least this often")
+	record := fs.String("record", "", "also measure every subscriber count with the node recording MCAP into `directory` (as v2x-edge -record): a second pass of the same run, without peers or floors, prints lines with \"recording\": true")
 	out := fs.String("out", "bench-results", "`directory` for results.json and latency.svg (empty: none)")
 	logLevel := fs.String("log-level", "warn", "node log `level`")
 	cpuProfile := fs.String("cpuprofile", "", "write the node process's CPU profile to `file`")
@@ -150,9 +151,18 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := cli.Context(0)
 	defer stop()
-	_, err = harness.Run(ctx, harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peers: peers, Pin: *pin,
+	hcfg := harness.Config{Subs: counts, Rate: *rate, Duration: *duration, Warmup: *warmup, Peers: peers, Pin: *pin,
 		Seed: *seed, Dense: *dense, Copies: *copies, SimStep: *simStep, Raw: *raw, NoDgram: *noDgram, Sockets: *sockets, ChildProcs: *childProcs, Floors: floorModes, SubsCPUProfile: *subsProfile, Node: ncfg, ClientCert: *certFile, ClientKey: *keyFile, Exe: exe, OutDir: *out,
-		Log: log, Progress: stderr, Results: stdout})
+		Log: log, Progress: stderr, Results: stdout}
+	if _, err = harness.Run(ctx, hcfg); err != nil || *record == "" {
+		return err
+	}
+	// The recording pass: the same node configuration, load and
+	// subscribers, with the node writing MCAP into -record.
+	fmt.Fprintf(stderr, "recording pass: the node records into %s\n", *record)
+	hcfg.Node.RecordDir = *record
+	hcfg.Peers, hcfg.Floors, hcfg.SubsCPUProfile, hcfg.OutDir = nil, nil, "", ""
+	_, err = harness.Run(ctx, hcfg)
 	return err
 }
 

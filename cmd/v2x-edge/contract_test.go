@@ -78,6 +78,22 @@ func startEdgeProcess(t *testing.T, bin string, extra ...string) (quicAddr, http
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	// ca.pem comes first; the lab identities and the listeners follow.
+	// The node is ready for clients once /healthz answers (the HTTP
+	// listener opens after the QUIC one).
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				break
+			}
+		}
+		if time.Now().After(deadline.Add(5 * time.Second)) {
+			t.Fatalf("/healthz did not answer within 10 s: %v\n%s", err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	return quicAddr, httpAddr, data, cmd.Process
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +18,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cmdtest"
 	"github.com/v2x-edge/v2x-edge/edge/record/mcap"
 	"github.com/v2x-edge/v2x-edge/edge/record/replay"
+	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
 // edgeProc runs v2x-edge with args on free loopback ports.
@@ -267,4 +269,103 @@ func TestNodeRecordingReadByMCAPCore(t *testing.T) {
 	if got.MessageCount != strconv.Itoa(total) || !got.StreamDone {
 		t.Errorf("statistics say %s messages (we count %d); stream read to the footer: %v", got.MessageCount, total, got.StreamDone)
 	}
+}
+
+// TestReplayRate: the check that a replay reproduces the node's
+// output rate. A demo node records 10 s; v2x-replay plays the recording
+// at speed 1 into a fresh node while v2x-sub -json subscribes to it for
+// 6 s of the middle; the subscriber receives updates within 10 % of the
+// rate subscribers were sent states at on the recorded node (the states
+// with new data, which go to every subscriber: a state published on the
+// idle tick without any goes out only as a heartbeat), counted from the
+// recording over the same middle of it.
+func TestReplayRate(t *testing.T) {
+	bin := cmdtest.Build(t, "github.com/v2x-edge/v2x-edge/cmd/v2x-edge", "github.com/v2x-edge/v2x-edge/cmd/v2x-replay",
+		"github.com/v2x-edge/v2x-edge/cmd/v2x-sub")
+	dir := filepath.Join(t.TempDir(), "rec")
+	_, _, _, cmd, out := edgeProc(t, bin, "-demo", "-record", dir, "-duration", "10s")
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("v2x-edge -demo -record: %v\n%s", err, out)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.mcap"))
+	all, fresh, span := recordedRates(t, files, 2e9)
+
+	quic, _, data, _, _ := edgeProc(t, bin)
+	rp := exec.Command(filepath.Join(bin, "v2x-replay"), append(files, "-edge", quic, "-ca", filepath.Join(data, "ca.pem"))...)
+	var rpOut, rpErr bytes.Buffer
+	rp.Stdout, rp.Stderr = &rpOut, &rpErr
+	if err := rp.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(2 * time.Second)
+	sub := exec.Command(filepath.Join(bin, "v2x-sub"), "-edge", quic, "-ca", filepath.Join(data, "ca.pem"), "-json", "-duration", "6s")
+	var subErr bytes.Buffer
+	sub.Stderr = &subErr
+	lines, err := sub.Output()
+	if err != nil {
+		t.Fatalf("v2x-sub: %v\n%s", err, subErr.String())
+	}
+	if err := rp.Wait(); err != nil {
+		t.Fatalf("v2x-replay: %v\n%s", err, rpErr.String())
+	}
+	var n int
+	var secs float64
+	summary := subErr.String()
+	if i := strings.LastIndex(summary, "v2x-sub: "); i < 0 {
+		t.Fatalf("no summary from v2x-sub: %q", summary)
+	} else if _, err := fmt.Sscanf(summary[i:], "v2x-sub: %d updates in %fs", &n, &secs); err != nil || secs <= 0 {
+		t.Fatalf("summary %q: %v", summary[i:], err)
+	}
+	if got := bytes.Count(lines, []byte("\n")); got != n {
+		t.Errorf("%d JSON lines, the summary says %d updates", got, n)
+	}
+	rate := float64(n) / secs
+	t.Logf("recorded over %.1f s: %.1f states/s published, %.1f/s sent to subscribers; replayed: v2x-sub received %.1f/s; v2x-replay %s",
+		span, all, fresh, rate, strings.TrimSpace(rpOut.String()))
+	if math.Abs(rate-fresh) > 0.1*fresh {
+		t.Errorf("v2x-sub received %.1f states/s from the replaying node, the recorded node sent %.1f/s (more than 10 %% apart)", rate, fresh)
+	}
+}
+
+// recordedRates counts the states a recording holds from skip after its
+// first to skip before its last: all per second, and those with new data
+// (the ones sent to every subscriber) per second, over span seconds.
+func recordedRates(t *testing.T, files []string, skip int64) (all, fresh, span float64) {
+	t.Helper()
+	type st struct{ time, ingest int64 }
+	var states []st
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+			if c.Topic != replay.TopicState {
+				return nil
+			}
+			var s wire.State
+			if err := wire.DecodeState(m.Data[wire.HeaderLen:], &s); err != nil {
+				return err
+			}
+			states = append(states, st{int64(m.LogTime), s.IngestNS})
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(states) < 2 {
+		t.Fatalf("%d states recorded", len(states))
+	}
+	lo, hi := states[0].time+skip, states[len(states)-1].time-skip
+	var na, nf int
+	for i := 1; i < len(states); i++ {
+		if s := states[i]; s.time >= lo && s.time < hi {
+			na++
+			if s.ingest > states[i-1].ingest {
+				nf++
+			}
+		}
+	}
+	span = float64(hi-lo) / 1e9
+	return float64(na) / span, float64(nf) / span, span
 }

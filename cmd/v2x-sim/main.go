@@ -80,6 +80,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.GNSSSigma, "gnss-sigma", cfg.GNSSSigma, "BSM position noise, one sigma in `metres`")
 	fs.Float64Var(&cfg.CameraDropRate, "camera-drop", cfg.CameraDropRate, "share of camera frames dropped (0..1)")
 	cameraNoise := fs.String("camera-noise", cfg.CameraNoise.String(), "camera error `model`: correlated (calibration bias drifting per camera, noise correlated in time per object, optimistic reported covariance, occlusion behind tall vehicles; docs/fusion.md) or white (independent errors, exact covariance)")
+	fs.BoolVar(&cfg.NoSensorInfo, "no-sensor-info", false, "cameras do not declare their fields of view (SensorInfo frames): the node learns their coverage from their detections")
 	fs.BoolVar(&cfg.Dense, "dense", cfg.Dense, "dense traffic: 200+ simultaneous objects")
 	fs.DurationVar(&cfg.RoadWorksEnd, "roadworks-end", cfg.RoadWorksEnd, "the roadside unit's road-works event ends this long after the start (its RSI carries the end); 0: open-ended")
 	encoding := fs.String("encoding", "native", "send messages as `std` MessageFrames: native, csae53 (BSM, SPAT, MAP, RSI, camera lists as RSMs) or j2735 (BSM, SPaT, MAP; RSIs and camera lists stay native)")
@@ -274,9 +275,9 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 	for {
 		select {
 		case err := <-done:
-			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d; %d rejected by the node; %d lost while disconnected, %d reconnects\n",
+			fmt.Fprintf(stderr, "v2x-sim: %.1fs simulated; sent %d frames: bsm %d, objects %d, spat %d, map %d, rsi %d, sensor %d; %d rejected by the node; %d lost while disconnected, %d reconnects\n",
 				time.Since(start).Seconds(), st.Total(), st.Sent[wire.TypeBSM].Load(), st.Sent[wire.TypeObjectList].Load(),
-				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Rejected.Load(),
+				st.Sent[wire.TypeSPAT].Load(), st.Sent[wire.TypeMAP].Load(), st.Sent[wire.TypeRSI].Load(), st.Sent[wire.TypeSensorInfo].Load(), st.Rejected.Load(),
 				st.Lost.Load(), conn.Reconnects())
 			if opts.Attack != nil {
 				fmt.Fprintf(stderr, "v2x-sim: attack %s: sent %d forged frames, %d rejected by the node\n", rc.attack, st.AttackSent.Load(), st.AttackRejected.Load())

@@ -122,7 +122,7 @@ func KindOf(t wire.Type) (Kind, bool) {
 	switch t {
 	case wire.TypeBSM:
 		return KindVehicle, true
-	case wire.TypeObjectList:
+	case wire.TypeObjectList, wire.TypeSensorInfo:
 		return KindCamera, true
 	case wire.TypeRSM, wire.TypeRSI:
 		return KindRSU, true

@@ -180,6 +180,14 @@ func (p *Producer) SendObjects(source uint32, capture int64, m *v2x.ObjectList) 
 	return p.Send(wire.TypeObjectList, source, capture, func(b []byte) []byte { return wire.AppendObjectList(b, m) })
 }
 
+// SendSensorInfo sends a sensor's declaration of its detection area
+// (docs/protocol.md §5.15): the node takes it for the object lists of the
+// same source on this stream. Send it before the first object list and
+// again whenever it changes.
+func (p *Producer) SendSensorInfo(source uint32, capture int64, m *v2x.SensorInfo) error {
+	return p.Send(wire.TypeSensorInfo, source, capture, func(b []byte) []byte { return wire.AppendSensorInfo(b, m) })
+}
+
 // SendSPAT sends a SPAT.
 func (p *Producer) SendSPAT(source uint32, capture int64, m *v2x.SPAT) error {
 	return p.Send(wire.TypeSPAT, source, capture, func(b []byte) []byte { return wire.AppendSPAT(b, m) })

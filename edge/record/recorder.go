@@ -25,6 +25,14 @@ type Config struct {
 	FlushEvery time.Duration // the open chunk is written at least this often, bounding what a crash loses (1 s)
 	ChunkSize  int           // uncompressed chunk size (1 MiB)
 	Profile    string        // the MCAP header's profile ("")
+	// Pump, when set, is called by the writer's goroutine before it takes
+	// what was queued (every PollEvery), and once by Close before the
+	// queue closes: a producer that hands its data over without encoding
+	// it (the node's fusion loop) has it encoded and written here, by the
+	// one goroutine that wakes up anyway, not one more. It may call Write
+	// and must return promptly; Close may call it while the writer's
+	// goroutine does, so it guards its own state.
+	Pump func()
 }
 
 // SetDefaults fills zero fields.
@@ -226,6 +234,38 @@ func (r *Recorder) Write(ch Channel, seq uint32, logTime, pubTime int64, parts .
 		r.stats.dropped.Add(1)
 		return false
 	}
+	bp := r.buffer()
+	b := (*bp)[:0]
+	for _, p := range parts {
+		b = append(b, p...)
+	}
+	*bp = b
+	return r.enqueue(ch, seq, logTime, pubTime, bp)
+}
+
+// Buffer returns an empty buffer for a message, to be appended to and
+// handed to WriteBuffer, which takes it: a message encoded straight
+// into it is not copied once more. It allocates nothing once the
+// recorder's buffers have grown.
+func (r *Recorder) Buffer() *[]byte {
+	bp := r.buffer()
+	*bp = (*bp)[:0]
+	return bp
+}
+
+// WriteBuffer queues the message in *bp (from Buffer), as Write does, and
+// takes bp: the caller must not touch it again.
+func (r *Recorder) WriteBuffer(ch Channel, seq uint32, logTime, pubTime int64, bp *[]byte) bool {
+	if n := int64(len(*bp)); r.queued.Add(n) > r.cfg.QueueBytes {
+		r.queued.Add(-n)
+		r.putBuffer(bp)
+		r.stats.dropped.Add(1)
+		return false
+	}
+	return r.enqueue(ch, seq, logTime, pubTime, bp)
+}
+
+func (r *Recorder) buffer() *[]byte {
 	var bp *[]byte
 	r.freeMu.Lock()
 	if n := len(r.free); n > 0 {
@@ -236,11 +276,11 @@ func (r *Recorder) Write(ch Channel, seq uint32, logTime, pubTime int64, parts .
 	if bp == nil {
 		bp = new([]byte)
 	}
-	b := (*bp)[:0]
-	for _, p := range parts {
-		b = append(b, p...)
-	}
-	*bp = b
+	return bp
+}
+
+// enqueue queues bp, whose length is counted in r.queued already.
+func (r *Recorder) enqueue(ch Channel, seq uint32, logTime, pubTime int64, bp *[]byte) bool {
 	r.mu.RLock() // orders against Close closing the queue
 	if r.closed {
 		r.mu.RUnlock()
@@ -262,6 +302,11 @@ func (r *Recorder) Write(ch Channel, seq uint32, logTime, pubTime int64, parts .
 
 func (r *Recorder) release(bp *[]byte) {
 	r.queued.Add(-int64(len(*bp)))
+	r.putBuffer(bp)
+}
+
+// putBuffer returns bp, no longer counted as queued, to the free list.
+func (r *Recorder) putBuffer(bp *[]byte) {
 	if cap(*bp) > 1<<20 { // keep big one-offs from pinning memory
 		return
 	}
@@ -281,6 +326,9 @@ func (r *Recorder) Stats() Stats {
 // Close stops taking messages, writes what is queued, and closes the
 // current file with its summary and footer.
 func (r *Recorder) Close() error {
+	if r.cfg.Pump != nil {
+		r.cfg.Pump() // what the producer handed over last
+	}
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
@@ -310,6 +358,9 @@ func (r *Recorder) run() {
 	for {
 		select {
 		case <-poll.C:
+			if r.cfg.Pump != nil {
+				r.cfg.Pump()
+			}
 			if r.drain() {
 				r.err = r.closeFile()
 				return

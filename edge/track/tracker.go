@@ -86,10 +86,14 @@ type Track struct {
 	Hits           int32
 	TimeNS         int64 // time of the estimate
 	BornNS         int64
-	LastCam        int64  // last update from a detection, 0 if never
-	LastSelf       int64  // last update from a self-report (BSM), 0 if never
-	laneAt         int64  // when Lane was last matched
-	Sources        uint64 // bit per source slot that contributed in the last 0.5-1 s
+	LastCam        int64 // last update from a detection, 0 if never
+	LastSelf       int64 // last update from a self-report (BSM), 0 if never
+	// Trust is the misbehaviour checks' state of the track, beside
+	// LastCam and LastSelf: the checks' passes over every track read them
+	// together, and one cache line then serves both.
+	Trust   TrustMark
+	laneAt  int64  // when Lane was last matched
+	Sources uint64 // bit per source slot that contributed in the last 0.5-1 s
 	// The last measurement's geodetic position and its ENU coordinates:
 	// the anchor for converting the estimate back to lat/lon locally.
 	anchorLat, anchorLon, anchorE, anchorN float64
@@ -100,7 +104,6 @@ type Track struct {
 	srcEpoch                               int64
 	SelfStream                             uint64 // stream of the newest self-report
 	Owner                                  uint64 // Measurement.Owner of the measurement that started it
-	Trust                                  TrustMark
 	// seen: the frames (source slot, capture time) of the last detections
 	// from the two sources that detected it last; two tracks one frame
 	// updated are two objects to that source, and are not merged.
@@ -886,21 +889,21 @@ func bitsSet(x uint64) int {
 // (package trust): the tracker keeps it with the track and never reads
 // it.
 type TrustMark struct {
+	CamSeen     int64 // node time a camera detection last updated (or confirmed) the track
 	Flags       uint8
-	Since       int64  // node time the track entered camera coverage; 0 outside
-	CamSeen     int64  // node time a camera detection last updated (or confirmed) the track
-	NearT       int64  // node time of the newest detection seen near it
 	Near        uint8  // detections seen near it since it entered coverage
+	Count       uint8  // times the other id coincided with the owner
+	PairN       uint8  // overlaps counted in a row
+	Pair        uint32 // track whose footprint this one's claims overlap
+	Since       int64  // node time the track entered camera coverage; 0 outside
+	NearT       int64  // node time of the newest detection seen near it
 	Owner       uint64 // self-report id that updates the track
 	OwnerStream uint64
 	OwnerT      int64
 	Other       uint64 // another self-report id seen updating it
 	OtherStream uint64
 	OtherT      int64
-	Count       uint8  // times the other id coincided with the owner
-	Pair        uint32 // track whose footprint this one's claims overlap
-	PairT       int64  // self-report time of the last overlap counted
-	PairN       uint8  // overlaps counted in a row
+	PairT       int64 // self-report time of the last overlap counted
 }
 
 // Matched returns, per measurement of the frame last folded in, the index

@@ -22,10 +22,10 @@ import (
 // (whatever the camera), for the ghost check's support.
 type coverage struct {
 	cell    float64
-	half    int // the grid spans [-half, half) cells on each axis
-	w       int // 2·half
-	seen    []int64
-	ve, vn  []float32 // velocity of the newest detection in the cell
+	inv     float64    // 1/cell when that is exact (cell a power of two), else 0
+	half    int        // the grid spans [-half, half) cells on each axis
+	w       int        // 2·half
+	seen    []cellSeen // the newest detection in each cell, whatever the camera
 	covered []bool
 	cams    []camCoverage
 	camNow  int64 // newest camera arrival time (node clock)
@@ -46,6 +46,12 @@ type camCoverage struct {
 	seen         []int64
 	rowLo, rowHi int // rows with any cell seen
 	apex         apex
+	// The detection area the camera declared (declared.go), and how many
+	// of its detections lay inside and outside it.
+	decl            sector
+	declRaw         Sector
+	hasDecl         bool
+	declIn, declOut int
 }
 
 // apex estimates where a camera stands from the shape of its detections'
@@ -123,6 +129,15 @@ func (a *apex) estimate() (e, n float64, ok bool) {
 
 type pt struct{ x, y float64 }
 
+// cellSeen is the newest detection in a cell: its arrival time (0: none)
+// and velocity, together so that marking a detection touches one cache
+// line of the grid and not three.
+type cellSeen struct {
+	t      int64
+	ve, vn float32 // velocity of the newest detection in the cell
+	pe, pn float32 // ... and its position
+}
+
 // Grid and camera bounds: cameras at an intersection see up to about
 // 150 m from it; beyond maxCameras sources, further cameras only feed the
 // ghost support.
@@ -134,17 +149,33 @@ const (
 func newCoverage(cell float64) coverage {
 	half := int(math.Ceil(coverageSpan / cell))
 	n := 2 * half * 2 * half
-	return coverage{cell: cell, half: half, w: 2 * half, seen: make([]int64, n), ve: make([]float32, n), vn: make([]float32, n),
+	var inv float64
+	if frac, _ := math.Frexp(cell); frac == 0.5 {
+		inv = 1 / cell // exact: x*inv == x/cell for every x
+	}
+	return coverage{cell: cell, inv: inv, half: half, w: 2 * half, seen: make([]cellSeen, n),
 		covered: make([]bool, n), cams: make([]camCoverage, 0, maxCameras)}
 }
 
 // index returns the cell of a position, or -1 outside the grid.
 func (c *coverage) index(e, n float64) int {
-	i, j := int(math.Floor(e/c.cell))+c.half, int(math.Floor(n/c.cell))+c.half
-	if i < 0 || j < 0 || i >= c.w || j >= c.w {
-		return -1
+	k, _ := c.cellOf(e, n)
+	return k
+}
+
+// cellOf returns the cell of a position and its row, or -1 outside the
+// grid.
+func (c *coverage) cellOf(e, n float64) (k, row int) {
+	if c.inv != 0 {
+		e, n = e*c.inv, n*c.inv // the same as dividing, without two divisions per detection
+	} else {
+		e, n = e/c.cell, n/c.cell
 	}
-	return j*c.w + i
+	i, j := int(math.Floor(e))+c.half, int(math.Floor(n))+c.half
+	if i < 0 || j < 0 || i >= c.w || j >= c.w {
+		return -1, -1
+	}
+	return j*c.w + i, j
 }
 
 // camReuseAfter is how long a camera record's stream must have been
@@ -183,7 +214,8 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 		clear(take.seen)
 		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
 		take.apex, take.born = apex{}, 0
-		c.dirty, c.builtAt = true, 0 // forget what it stood for at the next rebuild
+		take.hasDecl, take.declIn, take.declOut = false, 0, 0 // a new stream declares anew
+		c.dirty, c.builtAt = true, 0                          // forget what it stood for at the next rebuild
 		return take
 	}
 	if len(c.cams) == maxCameras {
@@ -200,13 +232,13 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn float32) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
-	k := c.index(e, n)
+	k, row := c.cellOf(e, n)
 	if k < 0 {
 		return
 	}
 	t = ingest // one clock for every camera: arrival on the node clock
-	if t >= c.seen[k] {
-		c.seen[k], c.ve[k], c.vn[k] = t, ve, vn
+	if t >= c.seen[k].t {
+		c.seen[k] = cellSeen{t, ve, vn, float32(e), float32(n)}
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)
@@ -218,7 +250,8 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		}
 		cm.seen[k] = max(cm.seen[k], t)
 		cm.apex.add(e, n, ee, en, nn)
-		cm.rowLo, cm.rowHi = min(cm.rowLo, k/c.w), max(cm.rowHi, k/c.w)
+		cm.judgeDecl(e, n, ee, nn)
+		cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
 	}
 }
 
@@ -233,6 +266,9 @@ func (c *coverage) alive(now int64, within int64) bool {
 func (c *coverage) learning(now, alive, learn int64) bool {
 	for i := range c.cams {
 		cm := &c.cams[i]
+		if cm.hasDecl && cm.declBelieved() {
+			continue // it said what it sees
+		}
 		if cm.born != 0 && now-cm.last <= alive && now-cm.born < learn {
 			return true
 		}
@@ -264,6 +300,9 @@ func (c *coverage) rebuild(memory int64) {
 	since := c.camNow - memory
 	for i := range c.cams {
 		cm := &c.cams[i]
+		if cm.hasDecl && cm.declBelieved() {
+			continue // what it declares replaces what it is learned to see
+		}
 		// Hull candidates: the centres of the outermost seen cells of each
 		// row; a cell counts when its centre lies in the hull, so coverage
 		// reaches at most half a cell beyond the outermost cells seen.
@@ -294,7 +333,9 @@ func (c *coverage) rebuild(memory int64) {
 		c.fill(c.hull)
 	}
 	for i := range c.cams {
-		c.fillSector(&c.cams[i], since)
+		if cm := &c.cams[i]; !cm.hasDecl || !cm.declBelieved() {
+			c.fillSector(cm, since)
+		}
 	}
 }
 
@@ -457,10 +498,13 @@ func convexHull(ps []pt, dst []pt) []pt {
 	return dst[:len(dst)-1]
 }
 
-// newestNear returns the newest time of a detection within r metres (by
-// cells) of e, n whose velocity is within dv of ve, vn: a camera object
-// that could be the claimed vehicle (a car crossing the spot where a
-// stopped ghost is claimed does not support it).
+// newestNear returns the newest time of a detection within r metres of
+// e, n whose velocity is within dv of ve, vn: a camera object that could
+// be the claimed vehicle (a car crossing the spot where a stopped ghost is
+// claimed does not support it). Each cell keeps its newest detection
+// only, whose position must lie within r (not the cell: a 4 m cell's
+// corner reaches 5.7 m beyond the radius, and a ghost parked beside a
+// real car would be supported by it).
 func (c *coverage) newestNear(e, n, r, ve, vn, dv float64) int64 {
 	i0, i1 := int(math.Floor((e-r)/c.cell))+c.half, int(math.Floor((e+r)/c.cell))+c.half
 	j0, j1 := int(math.Floor((n-r)/c.cell))+c.half, int(math.Floor((n+r)/c.cell))+c.half
@@ -468,8 +512,9 @@ func (c *coverage) newestNear(e, n, r, ve, vn, dv float64) int64 {
 	for j := max(j0, 0); j <= min(j1, c.w-1); j++ {
 		for i := max(i0, 0); i <= min(i1, c.w-1); i++ {
 			k := j*c.w + i
-			if c.seen[k] > t && math.Hypot(float64(c.ve[k])-ve, float64(c.vn[k])-vn) <= dv {
-				t = c.seen[k]
+			if s := &c.seen[k]; s.t > t && math.Hypot(float64(s.ve)-ve, float64(s.vn)-vn) <= dv &&
+				math.Hypot(float64(s.pe)-e, float64(s.pn)-n) <= r {
+				t = s.t
 			}
 		}
 	}
@@ -484,6 +529,7 @@ func (c *coverage) reset() {
 		clear(c.cams[i].seen)
 		c.cams[i].rowLo, c.cams[i].rowHi = c.w, -1
 		c.cams[i].apex, c.cams[i].born = apex{}, 0
+		c.cams[i].declIn, c.cams[i].declOut = 0, 0 // the sectors stay: Monitor.Reproject moves them
 	}
 	c.builtAt = 0
 }

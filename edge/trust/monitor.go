@@ -79,20 +79,28 @@ type camKey struct {
 
 // Monitor runs the checks; one goroutine owns it.
 type Monitor struct {
-	cfg        Config
-	sources    map[uint64]*source  // by key: the sender's identity, else the stream
-	owners     map[uint64]owned    // stream -> its sender's identity, once a measurement told
-	msgs       map[msgKey]msgState // per (stream, local id) self-report
-	vehicles   map[uint64]vehState // per vehicle id, across streams
-	cov        coverage
-	cam        *camCoverage // cache: the camera of the previous detection
-	camKey     camKey
-	road       road
-	sig        signals
-	mapSum     uint64
-	hasMap     bool
-	findings   []Finding
-	lastSrc    *source // cache: the source of the previous call
+	cfg      Config
+	sources  map[uint64]*source      // by key: the sender's identity, else the stream
+	owners   map[uint64]owned        // stream -> its sender's identity, once a measurement told
+	msgs     slots[msgKey, msgState] // per (stream, local id) self-report
+	vehicles slots[uint64, vehState] // per vehicle id, across streams
+	cov      coverage
+	cam      *camCoverage // cache: the camera of the previous detection
+	camKey   camKey
+	road     road
+	sig      signals
+	mapSum   uint64
+	hasMap   bool
+	findings []Finding
+	lastSrc  *source // cache: the source of the previous call
+	// ownOK, ownStream, ownOwner and ownT cache the owners entry own saw
+	// last: a frame's measurements come in a run from one stream.
+	ownOK               bool
+	ownStream, ownOwner uint64
+	ownT                int64
+	// low is how many sources have a trust below 1: recover has nothing
+	// to do for the others.
+	low        int
 	lastKey    uint64
 	lastStream uint64
 	hasLast    bool
@@ -111,8 +119,8 @@ type Monitor struct {
 // New returns a monitor; cfg's zero fields take their defaults.
 func New(cfg Config) *Monitor {
 	cfg.SetDefaults()
-	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), owners: make(map[uint64]owned), msgs: make(map[msgKey]msgState, 256),
-		vehicles: make(map[uint64]vehState, 256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64),
+	return &Monitor{cfg: cfg, sources: make(map[uint64]*source), owners: make(map[uint64]owned), msgs: newSlots[msgKey, msgState](256),
+		vehicles: newSlots[uint64, vehState](256), cov: newCoverage(cfg.CoverageCell), findings: make([]Finding, 0, 64),
 		items: make([]pairItem, 0, 256), vitems: make([]claimItem, 0, 256),
 		items2: make([]pairItem, 0, 256), vitems2: make([]claimItem, 0, 256)}
 }
@@ -136,10 +144,15 @@ func (m *Monitor) own(stream, owner uint64, t int64) {
 	if owner == 0 {
 		return
 	}
+	if m.ownOK && stream == m.ownStream && owner == m.ownOwner && t-m.ownT < int64(1e9) {
+		return // as below, without the map: owners[stream] is {owner, ownT}
+	}
 	if o, ok := m.owners[stream]; ok && o.owner == owner && t-o.last < int64(1e9) {
+		m.ownOK, m.ownStream, m.ownOwner, m.ownT = true, stream, owner, o.last
 		return // known, and refreshed within the second
 	}
 	m.owners[stream] = owned{owner, t}
+	m.ownOK, m.ownStream, m.ownOwner, m.ownT = true, stream, owner, t
 	m.hasLast = false // the stream's key may have changed
 }
 
@@ -181,6 +194,9 @@ func (m *Monitor) Quarantined(stream uint64) bool {
 // quarantines the source when the trust falls below the threshold.
 func (m *Monitor) find(f Finding) {
 	s := m.source(f.Stream, f.TimeNS)
+	if s.trust >= 1 && weights[f.Check] > 0 {
+		m.low++
+	}
 	s.trust = max(0, s.trust-weights[f.Check])
 	s.dirty = true
 	f.Action, f.Trust = wire.EventFinding, float32(s.trust)
@@ -214,7 +230,7 @@ func (m *Monitor) recover(now int64) {
 		dt = 0
 	}
 	m.now = max(m.now, now)
-	if dt > 0 {
+	if dt > 0 && m.low > 0 {
 		gain := dt * m.cfg.RecoverPerSecond
 		for _, s := range m.sources {
 			if s.trust >= 1 {
@@ -222,6 +238,9 @@ func (m *Monitor) recover(now int64) {
 			}
 			s.trust = math.Min(1, s.trust+gain)
 			s.dirty = true
+			if s.trust >= 1 {
+				m.low--
+			}
 			if s.quarantined && s.trust >= m.cfg.ReleaseAbove {
 				s.quarantined = false
 				m.findings = append(m.findings, Finding{Action: wire.EventRelease, Stream: s.stream, TimeNS: now,
@@ -234,20 +253,20 @@ func (m *Monitor) recover(now int64) {
 	}
 	m.sweptAt = now
 	linger := int64(m.cfg.IDLinger)
-	for k, st := range m.msgs {
-		if now-st.t > linger && now > st.blockedUntil {
-			delete(m.msgs, k)
+	for k, i := range m.msgs.idx {
+		if st := &m.msgs.vals[i]; now-st.t > linger && now > st.blockedUntil {
+			m.msgs.del(k)
 		}
 	}
-	for k, v := range m.vehicles {
-		if now-v.t > linger {
-			delete(m.vehicles, k)
+	for k, i := range m.vehicles.idx {
+		if now-m.vehicles.vals[i].t > linger {
+			m.vehicles.del(k)
 		}
 	}
 	for st, o := range m.owners {
 		if now-o.last > 10*linger {
 			delete(m.owners, st)
-			m.hasLast = false
+			m.hasLast, m.ownOK = false, false
 		}
 	}
 	for id, s := range m.sources {

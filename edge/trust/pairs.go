@@ -158,7 +158,7 @@ func (m *Monitor) pair(a, b *track.Track, now int64) {
 // fixed offsets from another has none. The younger id (first reported
 // later) is blamed.
 func (m *Monitor) lockstep(tracks []track.Track, ida, idb uint64) {
-	va, vb := m.vehicles[ida], m.vehicles[idb]
+	va, vb := m.vehicle(ida), m.vehicle(idb)
 	idy, ido, vy, vo := ida, idb, va, vb
 	if vb.born > va.born || vb.born == va.born && idb > ida {
 		idy, ido, vy, vo = idb, ida, vb, va
@@ -187,14 +187,11 @@ func (m *Monitor) lockstep(tracks []track.Track, ida, idb uint64) {
 	if found {
 		vy.pairN = 0
 	}
-	m.vehicles[idy] = vy
+	*m.vehicles.put(idy) = vy
 	if !found {
 		return
 	}
-	k := msgKey{vy.stream, idy}
-	st := m.msgs[k]
-	st.blockedUntil = vy.t + int64(m.cfg.BlockFor)
-	m.msgs[k] = st
+	m.msgs.put(msgKey{vy.stream, idy}).blockedUntil = vy.t + int64(m.cfg.BlockFor)
 	var obj uint32
 	for i := range tracks {
 		t := &tracks[i]
@@ -213,18 +210,27 @@ func (m *Monitor) lockstep(tracks []track.Track, ida, idb uint64) {
 // pairRecent of now, pairs of one stream within pairReach.
 func (m *Monitor) claims(tracks []track.Track, now int64) {
 	m.vitems = m.vitems[:0]
-	for id, v := range m.vehicles {
-		if now-v.t <= pairRecent {
+	for id, i := range m.vehicles.idx {
+		if v := &m.vehicles.vals[i]; now-v.t <= pairRecent {
 			m.vitems = append(m.vitems, claimItem{v.e, v.n, id, v.stream, bin(v.e)})
 		}
 	}
-	// Map order is random; the pairs are judged in a fixed order (the
-	// bin sort is stable), so that a re-run of the same inputs finds the
-	// same (v2x-replay -refuse).
-	slices.SortFunc(m.vitems, func(a, b claimItem) int {
-		return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.stream, b.stream))
-	})
+	// Map order is random; the pairs are judged in a fixed order, by bin
+	// and then by id and stream, so that a re-run of the same inputs finds
+	// the same (v2x-replay -refuse). Ids are the map's keys, so the order
+	// is total. Sorting each bin's run after the counting sort gives that
+	// order with fewer comparisons than sorting all claims first.
 	m.vitems, m.vitems2 = byBin(m.vitems, m.vitems2[:0], &m.bins), m.vitems
+	for lo := 0; lo < len(m.vitems); {
+		hi := lo + 1
+		for hi < len(m.vitems) && m.vitems[hi].b == m.vitems[lo].b {
+			hi++
+		}
+		if hi-lo > 1 {
+			slices.SortFunc(m.vitems[lo:hi], byClaim)
+		}
+		lo = hi
+	}
 	for x := range m.vitems {
 		p := &m.vitems[x]
 		for y := x + 1; y < len(m.vitems) && m.vitems[y].b <= p.b+1; y++ {
@@ -242,6 +248,11 @@ type claimItem struct {
 	id     uint64
 	stream uint64
 	b      int32 // bin of e
+}
+
+// byClaim orders claims by vehicle id, then stream.
+func byClaim(a, b claimItem) int {
+	return cmp.Or(cmp.Compare(a.id, b.id), cmp.Compare(a.stream, b.stream))
 }
 
 // Lockstep bounds: claims within lockstepSameTime are compared; their
@@ -290,9 +301,7 @@ func (m *Monitor) bump(t, other *track.Track, c wire.Check, need uint8, v float6
 			mk.Flags |= flagGhost // never shown (a track a camera sees stays)
 		}
 		k := msgKey{t.SelfStream, t.VehicleID}
-		st := m.msgs[k]
-		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
-		m.msgs[k] = st
+		m.msgs.put(k).blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
 	}
 	m.find(Finding{Check: c, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID, ObjectID: t.ID,
 		TimeNS: t.LastSelf, E: e, N: n, Value: v})
@@ -325,4 +334,13 @@ func size(v float32, def float64) float64 {
 		return float64(v)
 	}
 	return def
+}
+
+// vehicle returns a copy of vehicle id's newest report (the zero value
+// if none).
+func (m *Monitor) vehicle(id uint64) vehState {
+	if v, ok := m.vehicles.get(id); ok {
+		return *v
+	}
+	return vehState{}
 }

@@ -86,7 +86,11 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		return true
 	}
 	k := msgKey{x.Stream, x.LocalID}
-	prev, seen := m.msgs[k]
+	p, seen := m.msgs.get(k) // valid until a put on msgs: only this call's own, at its end
+	var prev msgState
+	if seen {
+		prev = *p
+	}
 	if seen && x.TimeNS < prev.blockedUntil {
 		m.C.Quarantined++
 		return false
@@ -111,14 +115,17 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 	if c, v := m.vehicleCheck(x, &cur); c != wire.CheckNone {
 		return m.reject(x, k, prev, c, e, n, v)
 	}
-	m.msgs[k] = cur
+	if p == nil {
+		p = m.msgs.put(k)
+	}
+	*p = cur
 	return true
 }
 
 // reject records a finding against a self-report and blocks its object.
 func (m *Monitor) reject(x *track.Measurement, k msgKey, prev msgState, c wire.Check, e, n, v float64) bool {
 	// Blocked, and judged afresh when the block ends: no previous report.
-	m.msgs[k] = msgState{blockedUntil: x.TimeNS + int64(m.cfg.BlockFor)}
+	*m.msgs.put(k) = msgState{blockedUntil: x.TimeNS + int64(m.cfg.BlockFor)}
 	m.find(Finding{Check: c, Type: wire.TypeBSM, Stream: x.Stream, LocalID: x.LocalID, TimeNS: x.TimeNS, E: e, N: n, Value: v})
 	return false
 }
@@ -232,19 +239,22 @@ func (m *Monitor) vehicleCheck(x *track.Measurement, cur *msgState) (wire.Check,
 	sin, cos := math.Sincos(float64(x.Heading) * math.Pi / 180)
 	now := vehState{stream: x.Stream, t: x.TimeNS, e: cur.e, n: cur.n, ve: cur.speed * sin, vn: cur.speed * cos, h: float64(x.Heading),
 		varPos: cur.varPos}
-	v, ok := m.vehicles[x.LocalID]
+	v, ok := m.vehicles.get(x.LocalID) // valid until the put below
 	now.born = x.TimeNS
 	if ok && v.stream == x.Stream {
 		now.born, now.pair, now.pairT, now.pairN, now.offA, now.offX = v.born, v.pair, v.pairT, v.pairN, v.offA, v.offX
 	}
 	switch {
-	case !ok || v.stream == x.Stream:
-		m.vehicles[x.LocalID] = now
+	case !ok:
+		*m.vehicles.put(x.LocalID) = now
+		return wire.CheckNone, 0
+	case v.stream == x.Stream:
+		*v = now
 		return wire.CheckNone, 0
 	case v.t-x.TimeNS > int64(m.cfg.ReplayAge):
 		return wire.CheckReplay, float64(v.t-x.TimeNS) / 1e9
 	case x.TimeNS-v.t > int64(m.cfg.ReplayAge): // the owner fell silent: take over
-		m.vehicles[x.LocalID] = now
+		*v = now
 		return wire.CheckNone, 0
 	}
 	dt := float64(x.TimeNS-v.t) / 1e9

@@ -46,9 +46,7 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 				// The owner and another id keep updating one track from
 				// the same place with the same motion: one vehicle.
 				k := msgKey{mk.OtherStream, mk.Other}
-				st := m.msgs[k]
-				st.blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
-				m.msgs[k] = st
+				m.msgs.put(k).blockedUntil = x.TimeNS + int64(m.cfg.BlockFor)
 				e, n := t.Position()
 				m.find(Finding{Check: wire.CheckSybil, Type: wire.TypeBSM, Stream: mk.OtherStream, LocalID: mk.Other,
 					ObjectID: t.ID, TimeNS: x.TimeNS, E: e, N: n, Value: float64(mk.Count)})
@@ -86,7 +84,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			continue // no claim, found already, or a camera confirmed it
 		}
 		e, n := t.Position()
-		if !alive || !m.covered(t, e, n) {
+		if !alive || !m.covered(t, e, n, now) {
 			mk.Since, mk.Near = 0, 0
 			continue
 		}
@@ -113,9 +111,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		// GhostAfter of camera time: nobody is there.
 		mk.Flags |= flagGhost
 		k := msgKey{t.SelfStream, t.VehicleID}
-		st := m.msgs[k]
-		st.blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
-		m.msgs[k] = st
+		m.msgs.put(k).blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
 		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
 			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(now-support) / 1e6})
 	}
@@ -126,17 +122,26 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 const nearSupports = 3
 
 // covered reports whether a claimed vehicle lies inside camera coverage
-// with all of its length and its position's uncertainty: the learned
-// coverage ahead and behind it, along its heading, at half its length
-// plus two sigmas plus a metre. A vehicle whose BSM is just inside a
-// field of view's far edge (where an approach leaves it) may be outside.
-// Sideways, lanes are what taught the coverage, so no margin is needed.
-func (m *Monitor) covered(t *track.Track, e, n float64) bool {
+// as of node time now, with its position's uncertainty. Inside a running
+// camera's declared sector, the disc of two sigmas plus a metre around
+// its claimed position must lie in the sector: the vehicle's centre
+// (which a BSM gives, SAE J2945/1, and a camera detects) may be that far
+// from the claim, outside. In the learned coverage, which ends where
+// detections were seen, the points half its length plus two sigmas plus
+// a metre ahead and behind it along its heading must be covered (a
+// vehicle whose BSM is just inside a field of view's far edge, where an
+// approach leaves it, may be outside); sideways, lanes are what taught
+// the coverage, so no margin is needed.
+func (m *Monitor) covered(t *track.Track, e, n float64, now int64) bool {
 	ee, _, nn := t.PosCov()
-	r := float64(t.Length)/2 + 2*math.Sqrt(math.Max(ee, nn)) + 1
+	sd := 2*math.Sqrt(math.Max(ee, nn)) + 1
+	c := &m.cov
+	if c.declaredCovers(e, n, sd, now, int64(m.cfg.CameraAlive)) {
+		return true
+	}
+	r := float64(t.Length)/2 + sd
 	_, h := t.Motion()
 	s, co := math.Sincos(h * math.Pi / 180)
-	c := &m.cov
 	return c.isCovered(e, n) && c.isCovered(e+r*s, n+r*co) && c.isCovered(e-r*s, n-r*co)
 }
 
@@ -148,8 +153,9 @@ const ghostSpeedTol = 3.0
 // Broadcastable reports whether a confirmed track may reach subscribers
 // as of node time now. A track found a ghost never does; a track that
 // only self-reports support and that was never shown is held while it is
-// inside camera coverage until a camera confirms it; a track whose only
-// support is a quarantined source is not shown.
+// inside camera coverage (for a declared sector: its claimed position
+// inside) until a camera confirms it; a track whose only support is a
+// quarantined source is not shown.
 func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 	mk := &t.Trust
 	if mk.Flags&flagGhost != 0 {
@@ -161,7 +167,13 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 		}
 		if mk.Flags&flagShown == 0 && m.cov.alive(now, int64(m.cfg.CameraAlive)) {
 			e, n := t.Position()
-			if m.covered(t, e, n) {
+			if m.covered(t, e, n, now) {
+				return false
+			}
+			// Inside a declared sector but too near its edge to judge
+			// (its uncertainty reaches outside): held too, until a camera
+			// confirms it or it leaves the sector.
+			if m.cov.declaredCovers(e, n, 0, now, int64(m.cfg.CameraAlive)) {
 				return false
 			}
 			// While a camera's coverage is still being learned, a claim
@@ -189,8 +201,8 @@ const (
 // the same place (their bodies, length by width, overlap) with the same
 // velocity, while moving.
 func (m *Monitor) coincide(a, b uint64, length, width float64) bool {
-	va, ok1 := m.vehicles[a]
-	vb, ok2 := m.vehicles[b]
+	va, ok1 := m.vehicles.get(a)
+	vb, ok2 := m.vehicles.get(b)
 	if !ok1 || !ok2 || math.Abs(float64(va.t-vb.t)) > float64(m.cfg.SybilWindow) {
 		return false
 	}
@@ -212,8 +224,8 @@ func (m *Monitor) coincide(a, b uint64, length, width float64) bool {
 // point): coverage and the previous positions.
 func (m *Monitor) Reset() {
 	m.cov.reset()
-	clear(m.msgs)
-	clear(m.vehicles)
+	m.msgs.clear()
+	m.vehicles.clear()
 }
 
 var nan = math.NaN()

@@ -9,13 +9,14 @@ import (
 // type. Only the field of its Type is meaningful; the others keep their
 // storage for later messages.
 type Message struct {
-	Type    wire.Type      // TypeBSM, TypeObjectList, TypeRSM, TypeSPAT, TypeMAP or TypeRSI
+	Type    wire.Type      // TypeBSM, TypeObjectList, TypeRSM, TypeSPAT, TypeMAP, TypeRSI or TypeSensorInfo
 	BSM     v2x.BSM        // TypeBSM
 	Objects v2x.ObjectList // TypeObjectList
 	RSM     v2x.RSM        // TypeRSM
 	SPATs   []v2x.SPAT     // TypeSPAT: one per intersection
 	Map     *v2x.Map       // TypeMAP: a new value for every message (it is handed over)
 	RSI     *v2x.RSI       // TypeRSI: likewise
+	Sensor  v2x.SensorInfo // TypeSensorInfo (native only)
 }
 
 // DetectedObjects returns the objects of an ObjectList or the

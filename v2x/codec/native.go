@@ -19,6 +19,8 @@ func DecodeNative(t wire.Type, b []byte, m *Message) error {
 		err = wire.DecodeObjectList(b, &m.Objects)
 	case wire.TypeRSM:
 		err = wire.DecodeRSM(b, &m.RSM)
+	case wire.TypeSensorInfo:
+		err = wire.DecodeSensorInfo(b, &m.Sensor)
 	case wire.TypeSPAT:
 		err = wire.DecodeSPAT(b, &m.spats(1)[0])
 	case wire.TypeMAP:

@@ -47,7 +47,7 @@ type payloadCodec struct {
 
 // allCodecs lists one entry per frame type, in type order.
 func allCodecs() []*payloadCodec {
-	return []*payloadCodec{&bsmCodec, &spatCodec, &mapCodec, &rsiCodec, &rsmCodec, &objectsCodec,
+	return []*payloadCodec{&bsmCodec, &spatCodec, &mapCodec, &rsiCodec, &rsmCodec, &objectsCodec, &sensorCodec,
 		&subscribeCodec, &stateCodec, &errorCodec, &clockRequestCodec, &clockResponseCodec, &updateCodec, &resyncCodec, &eventCodec}
 }
 

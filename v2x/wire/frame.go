@@ -39,6 +39,7 @@ const (
 	TypeRSI        Type = 0x04
 	TypeRSM        Type = 0x05
 	TypeObjectList Type = 0x06
+	TypeSensorInfo Type = 0x07
 
 	TypeSubscribe     Type = 0x20
 	TypeState         Type = 0x21
@@ -51,7 +52,7 @@ const (
 )
 
 // IsData reports whether t is a producer data type.
-func (t Type) IsData() bool { return t >= TypeBSM && t <= TypeObjectList }
+func (t Type) IsData() bool { return t >= TypeBSM && t <= TypeSensorInfo }
 
 // Known reports whether t is a defined frame type.
 func (t Type) Known() bool {
@@ -60,7 +61,7 @@ func (t Type) Known() bool {
 
 var typeNames = map[Type]string{
 	TypeBSM: "bsm", TypeSPAT: "spat", TypeMAP: "map", TypeRSI: "rsi", TypeRSM: "rsm",
-	TypeObjectList: "objects", TypeSubscribe: "subscribe", TypeState: "state",
+	TypeObjectList: "objects", TypeSensorInfo: "sensor", TypeSubscribe: "subscribe", TypeState: "state",
 	TypeError: "error", TypeClockRequest: "clock_request", TypeClockResponse: "clock_response",
 	TypeUpdate: "update", TypeResync: "resync", TypeEvent: "event",
 }

@@ -139,12 +139,12 @@ func TestParseHeaderErrors(t *testing.T) {
 
 func TestTypes(t *testing.T) {
 	names := map[Type]string{
-		TypeBSM: "bsm", TypeSPAT: "spat", TypeMAP: "map", TypeRSI: "rsi", TypeRSM: "rsm", TypeObjectList: "objects",
+		TypeBSM: "bsm", TypeSPAT: "spat", TypeMAP: "map", TypeRSI: "rsi", TypeRSM: "rsm", TypeObjectList: "objects", TypeSensorInfo: "sensor",
 		TypeSubscribe: "subscribe", TypeState: "state", TypeError: "error",
 		TypeClockRequest: "clock_request", TypeClockResponse: "clock_response", TypeUpdate: "update", TypeResync: "resync", TypeEvent: "event",
 	}
 	values := map[Type]uint8{
-		TypeBSM: 0x01, TypeSPAT: 0x02, TypeMAP: 0x03, TypeRSI: 0x04, TypeRSM: 0x05, TypeObjectList: 0x06,
+		TypeBSM: 0x01, TypeSPAT: 0x02, TypeMAP: 0x03, TypeRSI: 0x04, TypeRSM: 0x05, TypeObjectList: 0x06, TypeSensorInfo: 0x07,
 		TypeSubscribe: 0x20, TypeState: 0x21, TypeError: 0x22, TypeClockRequest: 0x23, TypeClockResponse: 0x24,
 		TypeUpdate: 0x25, TypeResync: 0x26, TypeEvent: 0x27,
 	}
@@ -154,7 +154,7 @@ func TestTypes(t *testing.T) {
 		if typ.Known() != known {
 			t.Errorf("%#02x: Known = %v", v, typ.Known())
 		}
-		if data := v >= 1 && v <= 6; typ.IsData() != data {
+		if data := v >= 1 && v <= 7; typ.IsData() != data {
 			t.Errorf("%#02x: IsData = %v", v, typ.IsData())
 		}
 		if !known {

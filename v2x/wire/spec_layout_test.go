@@ -97,6 +97,15 @@ func TestSpecLayouts(t *testing.T) {
 		formats("5.2 Detected-object record", ObjectLen)
 		formats("5.3 ObjectList", 8, ObjectLen)
 	})
+	t.Run("Sensor", func(t *testing.T) {
+		var m v2x.SensorInfo
+		want := fieldValues(&m)
+		b := AppendSensorInfo(nil, &m)
+		if end := checkLayout(t, layout("5.15 Sensor", 0), b, want); end != SensorInfoLen || len(b) != SensorInfoLen {
+			t.Errorf("§5.15 ends at %d, the encoding is %d bytes, SensorInfoLen %d", end, len(b), SensorInfoLen)
+		}
+		formats("5.15 Sensor", SensorInfoLen)
+	})
 	t.Run("RSM", func(t *testing.T) {
 		o, _ := sampleObject()
 		r := v2x.RSM{RSUID: 0x0a0b0c0d, Source: v2x.SourceLidar, Participants: []v2x.DetectedObject{o}}
@@ -309,6 +318,7 @@ func TestSpecPayloadSizes(t *testing.T) {
 		"rsi":            {AppendRSI(nil, &v2x.RSI{Events: []v2x.RoadEvent{{Text: "12345"}}})},
 		"rsm":            {AppendRSM(nil, &v2x.RSM{Participants: objs})},
 		"objects":        {AppendObjectList(nil, &v2x.ObjectList{Objects: objs})},
+		"sensor":         {AppendSensorInfo(nil, &v2x.SensorInfo{})},
 		"subscribe":      {AppendSubscribe(nil, &Subscribe{}), AppendSubscribe(nil, &sets)},
 		"state":          {AppendState(nil, &State{Objects: make([]StateObject, 2), Signals: make([]SignalState, 3)})},
 		"error":          {AppendError(nil, &ErrorFrame{Message: "1234567"})},

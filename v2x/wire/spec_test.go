@@ -184,9 +184,12 @@ func TestSpecFrameTypes(t *testing.T) {
 		if Type(v).Known() && !slices.Contains(doc, Type(v)) {
 			t.Errorf("§4: v2x/wire knows type %#x, the spec's table does not", v)
 		}
-		if Type(v).IsData() != (v >= 0x01 && v <= 0x06) {
-			t.Errorf("§4: the spec's data types are 0x01–0x06, IsData(%#x) is %v", v, Type(v).IsData())
+		if Type(v).IsData() != (v >= 0x01 && v <= 0x07) {
+			t.Errorf("§4: the spec's data types are 0x01–0x07, IsData(%#x) is %v", v, Type(v).IsData())
 		}
+	}
+	if !strings.Contains(d.section(t, "4. Frame types").text, "Types 0x01–0x07 are the **data** types") {
+		t.Error("§4 does not say the data types are 0x01–0x07")
 	}
 	if n := len(constsLike(t, `^Type[A-Z]`)); n != len(doc) {
 		t.Errorf("§4 lists %d types, v2x/wire declares %d Type constants", len(doc), n)

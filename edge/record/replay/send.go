@@ -3,11 +3,13 @@ package replay
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -22,6 +24,7 @@ const (
 	TopicIngest = "/v2x/ingest"
 	TopicUPER   = "/v2x/uper"
 	TopicState  = "/v2x/state"
+	TopicCycle  = "/v2x/cycle"
 )
 
 // SendOptions tune Send.
@@ -99,8 +102,11 @@ type sender struct {
 	st           SendStats
 	start        time.Time
 	lastProgress time.Time
-	base         uint64 // first log time of this loop
+	base         int64 // node time of the first frame's slot in this loop
 	wallBase     time.Time
+	starts       []int64   // the file's recorded fusion cycle starts, ascending
+	slot         int64     // node time of the last slot sent (see slotOf)
+	slotSent     time.Time // when it was sent
 }
 
 func (s *sender) finish() {
@@ -140,6 +146,20 @@ func (s *sender) file(name string) error {
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
+	// First the fusion cycles' start times: frames are sent by the cycle
+	// that took them (slotOf).
+	s.starts = s.starts[:0]
+	if s.o.Speed > 0 {
+		mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+			if c.Topic == TopicCycle {
+				if t, ok := cycleStart(m.Data); ok {
+					s.starts = append(s.starts, t)
+				}
+			}
+			return nil
+		})
+		slices.Sort(s.starts)
+	}
 	fi := FileInfo{Name: name, Size: int64(len(b))}
 	info, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
 		fi.Messages++
@@ -160,6 +180,44 @@ func (s *sender) file(name string) error {
 	return s.ctx.Err()
 }
 
+// cycleStart reads the start time (ns, node clock) of a /v2x/cycle
+// record: u8 version (1 or 2), i64 start, little endian
+// (docs/recording.md).
+func cycleStart(p []byte) (int64, bool) {
+	if len(p) < 9 || p[0] < 1 || p[0] > 2 {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint64(p[1:])), true
+}
+
+// slotOf is the node time a frame that arrived at arrival is sent at:
+// the start of the recorded fusion cycle that took it (the first at or
+// after its arrival), or its arrival when no recorded cycle took it. The
+// frames one cycle took go out together, and those of different cycles
+// apart, so that the node receiving them runs a cycle for each as the
+// recorded node did.
+func (s *sender) slotOf(arrival int64) int64 {
+	i, _ := slices.BinarySearch(s.starts, arrival)
+	if i < len(s.starts) {
+		return s.starts[i]
+	}
+	return arrival
+}
+
+// Spacing of slots. The schedule is absolute, on the monotonic clock, so
+// a lag (the sender descheduled on a loaded machine, or the node slow to
+// take frames) does not accumulate; but a slot is never sent less than
+// its recorded gap after the previous one, bounded to [minSlotGap,
+// maxSlotGap] (scaled by the speed): catching up goes slot by slot
+// instead of sending the backlog at once, which the node would take in
+// one cycle, and cycles the recorded node ran back to back (a frame came
+// in during a cycle) are sent far enough apart that the node fed, with
+// its own scheduling delays, runs a cycle for each too.
+const (
+	minSlotGap = 500 * time.Microsecond
+	maxSlotGap = time.Millisecond
+)
+
 func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
@@ -169,17 +227,27 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 		s.st.Skipped++
 		return nil
 	}
-	// The schedule: the recorded spacing of arrivals, scaled.
-	if s.wallBase.IsZero() {
-		s.base, s.wallBase = m.LogTime, time.Now()
-	}
-	if s.o.Speed > 0 && m.LogTime > s.base {
-		due := s.wallBase.Add(time.Duration(float64(m.LogTime-s.base) / s.o.Speed))
-		if err := waitUntil(s.ctx, due); err != nil {
-			return err
+	// The schedule: the recorded fusion cycles, scaled.
+	if s.o.Speed > 0 {
+		slot := s.slotOf(int64(m.LogTime))
+		if s.wallBase.IsZero() {
+			s.base, s.wallBase = slot, time.Now()
+			s.slot, s.slotSent = slot, s.wallBase
 		}
-		if lag := float64(time.Since(due)) / 1e6; lag > s.st.Lag {
-			s.st.Lag = lag
+		if slot > s.slot {
+			due := s.wallBase.Add(time.Duration(float64(slot-s.base) / s.o.Speed))
+			gap := time.Duration(float64(slot-s.slot) / s.o.Speed)
+			if t := s.slotSent.Add(min(max(gap, minSlotGap), maxSlotGap)); t.After(due) {
+				due = t
+			}
+			if err := waitUntil(s.ctx, due); err != nil {
+				return err
+			}
+			now := time.Now()
+			if lag := float64(now.Sub(s.wallBase.Add(time.Duration(float64(slot-s.base)/s.o.Speed)))) / 1e6; lag > s.st.Lag {
+				s.st.Lag = lag
+			}
+			s.slot, s.slotSent = slot, now
 		}
 	}
 	stream := c.Metadata["stream"]
