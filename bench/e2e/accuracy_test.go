@@ -12,6 +12,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/eval"
 	"github.com/v2x-edge/v2x-edge/bench/feed"
+	"github.com/v2x-edge/v2x-edge/bench/shadow"
 	"github.com/v2x-edge/v2x-edge/edge"
 )
 
@@ -33,9 +34,11 @@ func TestAccuracyAgainstGroundTruth(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The baseline: the same tracker fed by each source alone.
-	if err := live.AddShadows(ctx, s, edge.DefaultConfig(), &opts); err != nil {
+	shadows, err := shadow.Start(ctx, live, s, edge.DefaultConfig(), &opts)
+	if err != nil {
 		t.Fatal(err)
 	}
+	defer shadows.Close()
 	var st feed.Stats
 	if err := feed.Run(ctx, c, s, opts, &st); err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/eval"
 	"github.com/v2x-edge/v2x-edge/bench/feed"
+	"github.com/v2x-edge/v2x-edge/bench/shadow"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
 	"github.com/v2x-edge/v2x-edge/edge"
@@ -259,10 +260,12 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 		if rc.attack == sim.AttackNone {
 			// The tracked single-source baseline: one in-process shadow
 			// node per source, with the default configuration.
-			if err := ev.AddShadows(ctx, s, edge.DefaultConfig(), &opts); err != nil {
+			shadows, err := shadow.Start(ctx, ev, s, edge.DefaultConfig(), &opts)
+			if err != nil {
 				ev.Finish()
 				return nil, err
 			}
+			defer shadows.Close()
 		}
 	}
 
