@@ -26,6 +26,8 @@ type Live struct {
 	evErr  error
 	truth  []sim.TruthObject
 	forged []sim.ForgedObject
+
+	shadows []*shadow // shadow.go
 }
 
 // Attach subscribes to the node twice, for states and for Event frames
@@ -117,11 +119,15 @@ func (l *Live) Finish() (Result, error) {
 	l.sub.Close()
 	l.events.Close()
 	<-l.done
+	shErr := l.closeShadows()
 	if l.err != nil {
 		return Result{}, fmt.Errorf("evaluate: subscription: %w", l.err)
 	}
 	if l.evErr != nil {
 		return Result{}, fmt.Errorf("evaluate: events subscription: %w", l.evErr)
+	}
+	if shErr != nil {
+		return Result{}, shErr
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()

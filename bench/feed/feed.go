@@ -64,6 +64,18 @@ type Options struct {
 	// OnAttack, if set, is called for every forged message sent, with the
 	// time it was sent (ns, node-comparable).
 	OnAttack func(o *sim.Output, sentNS int64)
+	// Mirrors get copies of some sources' messages, at the same moments
+	// and in the same order (held-back frames included) as the node on
+	// conn: a shadow node fed by one source alone (bench/eval's tracked
+	// single-source baseline). What a mirror refuses or misses is counted
+	// in Stats.MirrorRejected and MirrorLost, never stops the feed.
+	Mirrors []Mirror
+}
+
+// Mirror is a second node fed with copies of the messages of Sources.
+type Mirror struct {
+	Conn    *client.Conn
+	Sources []uint32
 }
 
 // Stats counts what a feed sent.
@@ -76,6 +88,9 @@ type Stats struct {
 	// Forged messages of Options.Attack: sent, and rejected by the node
 	// (they are in neither Sent nor Rejected).
 	AttackSent, AttackRejected atomic.Uint64
+	// Copies sent to Options.Mirrors that the mirror refused or that were
+	// not sent because its connection was down or failed.
+	MirrorRejected, MirrorLost atomic.Uint64
 }
 
 // Total returns the number of frames sent.
@@ -146,6 +161,26 @@ func Run(ctx context.Context, conn *client.Conn, s Scene, opts Options, st *Stat
 				log.Warn("node rejected a frame", "source", name, "err", e)
 			}
 		}(src.Name)
+	}
+	mirrors := map[uint32][]*client.Producer{} // by source id
+	for _, m := range opts.Mirrors {
+		for _, id := range m.Sources {
+			off, ok := offsets[id]
+			if !ok {
+				return fmt.Errorf("feed: mirror of unknown source %d", id)
+			}
+			p, err := m.Conn.OpenProducer(ctx, func() int64 { return clock.Now() + off })
+			if err != nil {
+				return fmt.Errorf("feed: mirror of source %d: %w", id, err)
+			}
+			defer p.Close()
+			mirrors[id] = append(mirrors[id], p)
+			go func() {
+				for range p.Errors() {
+					st.MirrorRejected.Add(1)
+				}
+			}()
+		}
 	}
 	var attacker *client.Producer
 	if opts.Attack != nil {
@@ -284,6 +319,11 @@ func Run(ctx context.Context, conn *client.Conn, s Scene, opts Options, st *Stat
 			}
 			if isStd {
 				st.Std[t].Add(1)
+			}
+			for _, mp := range mirrors[o.Source] {
+				if _, _, err := send(mp, o, capture, opts.Encoding, &std); err != nil {
+					st.MirrorLost.Add(1)
+				}
 			}
 			st.Sent[t].Add(1)
 			if opts.OnOutput != nil {

@@ -23,10 +23,14 @@ type Camera struct {
 
 // Camera model. Each frame, every object whose centre is within the field
 // of view and range is detected with a probability falling linearly from
-// camPDetNear at the camera to camPDetFar at its range. The position error
-// is Gaussian with sigma camSigma0 + camSigmaPerM·range, larger along the
-// line of sight (camRadial×) than across it (camTangential×); the reported
-// covariance is exactly that of the error. Each camera runs its own tracker:
+// camPDetNear at the camera to camPDetFar at its range (less when hidden
+// behind a tall vehicle, see camerror.go). The random position error has
+// sigma camSigma0 + camSigmaPerM·range, larger along the line of sight
+// (camRadial×) than across it (camTangential×); with CameraNoiseWhite it
+// is independent from frame to frame and the reported covariance is
+// exactly its own; with CameraNoiseCorrelated (default) it is partly
+// correlated in time, a calibration bias adds to it, and the reported
+// covariance is optimistic (camerror.go). Each camera runs its own tracker:
 // an object keeps its LocalID while it is seen at least every camLostAfter,
 // and keeps the class it was first given (wrong with probability
 // camClassError). False positives appear as a Poisson process, camFalseMean
@@ -81,6 +85,7 @@ type camTrack struct {
 	local uint32
 	last  time.Duration
 	class v2x.Class
+	noise corrNoise
 }
 
 type clutter struct {
@@ -108,12 +113,21 @@ type camera struct {
 	declared  time.Duration // true time of its last SensorInfo
 	frames    int           // frames captured (sent or dropped)
 	dropped   int
+	// The error model (camerror.go); its own random stream, so that the
+	// detections (which objects, when) are the same under either model.
+	model CameraNoise
+	nr    *rand.Rand
+	bias  camBias
+	occ   []occluder
+	// truthOcc: the occluders at the current true time, for Sim.Truth.
+	truthOcc []occluder
 }
 
-func newCamera(i int, seed int64, offsetMax time.Duration) *camera {
+func newCamera(i int, seed int64, offsetMax time.Duration, model CameraNoise) *camera {
 	r := rand.New(rand.NewPCG(uint64(seed), streamCamera+uint64(i)))
 	e, n, te, tn := cameraSlot(i)
-	c := &camera{r: r, tracks: map[uint32]camTrack{}, falseMean: camFalseMean}
+	c := &camera{r: r, tracks: map[uint32]camTrack{}, falseMean: camFalseMean,
+		model: model, nr: rand.New(rand.NewPCG(uint64(seed), streamCameraNoise+uint64(i)))}
 	c.Camera = Camera{
 		Source: FirstCameraID + uint32(i), E: e, N: n,
 		Facing: compass(math.Atan2(tn-n, te-e)),
@@ -190,6 +204,11 @@ func (c *camera) capture(te, now time.Duration, objs []objState, dropRate float6
 	}
 	back := (now - te).Seconds()
 	dets := c.scratch[:0]
+	correlated := c.model == CameraNoiseCorrelated
+	if correlated {
+		c.bias.step(c.nr, te)
+		c.occ = c.occluders(c.occ[:0], objs, back)
+	}
 	for i := range objs {
 		o := &objs[i]
 		e, n := o.e-o.ve*back, o.n-o.vn*back
@@ -198,21 +217,30 @@ func (c *camera) capture(te, now time.Duration, objs []objState, dropRate float6
 			continue
 		}
 		pd := camPDetNear - (camPDetNear-camPDetFar)*rng/c.Range
+		if correlated && occluded(c.occ, rng, bearing, o.height) {
+			pd *= camOccludedPDet
+		}
 		if r.Float64() >= pd {
 			continue
 		}
 		tr, found := c.tracks[o.id]
-		if !found || te-tr.last > camLostAfter {
+		fresh := !found || te-tr.last > camLostAfter
+		if fresh {
 			tr = camTrack{local: c.nextLocal, class: o.class}
 			c.nextLocal++
 			if r.Float64() < camClassError {
 				tr.class = confusedClass(o.class)
 			}
 		}
+		var cn *corrNoise
+		if correlated {
+			tr.noise.step(c.nr, te, fresh)
+			cn = &tr.noise
+		}
 		tr.last = te
 		c.tracks[o.id] = tr
 		st := o.back(back)
-		d := c.detect(&st, rng, bearing, f)
+		d := c.detect(&st, rng, bearing, f, cn)
 		d.LocalID, d.Class = tr.local, tr.class
 		d.Confidence = confidence(pd + camConfSigma*r.NormFloat64())
 		dets = append(dets, d)
@@ -238,15 +266,25 @@ func (c *camera) capture(te, now time.Duration, objs []objState, dropRate float6
 }
 
 // detect returns the noisy measurement of a true state at a range and
-// bearing from the camera.
-func (c *camera) detect(o *objState, rng, bearing float64, f *geo.Frame) v2x.DetectedObject {
+// bearing from the camera: white noise when cn is nil (CameraNoiseWhite),
+// else cn's correlated part, white noise for the rest, and the camera's
+// bias, reported optimistically.
+func (c *camera) detect(o *objState, rng, bearing float64, f *geo.Frame, cn *corrNoise) v2x.DetectedObject {
 	r := c.r
 	sr, st := camSigmas(rng)
 	ue, un := math.Sincos(bearing * math.Pi / 180) // unit line of sight (east, north)
 	nr, nt := sr*r.NormFloat64(), st*r.NormFloat64()
+	repR, repT := sr, st // reported sigmas
+	var be, bn float64
+	if cn != nil {
+		w, k := math.Sqrt(1-camNoiseCorrShare), math.Sqrt(camNoiseCorrShare)
+		nr, nt = w*nr+k*sr*cn.r, w*nt+k*st*cn.t
+		be, bn = c.bias.at(rng, ue, un)
+		repR, repT = camCovReported*sr, camCovReported*st
+	}
 	// tangential unit vector (un, -ue)
-	e := o.e + nr*ue + nt*un
-	n := o.n + nr*un - nt*ue
+	e := o.e + nr*ue + nt*un + be
+	n := o.n + nr*un - nt*ue + bn
 	lat, lon, _ := f.FromENU(e, n, 0)
 	sv := camVelSigma0 + camVelSigmaPerM*rng
 	hs := camHeadingSigma
@@ -261,9 +299,9 @@ func (c *camera) detect(o *objState, rng, bearing float64, f *geo.Frame) v2x.Det
 		Heading: float32(wrapDeg(o.heading + hs*r.NormFloat64())),
 		Length:  size(o.length), Width: size(o.width), Height: size(o.height),
 		HasCov: true,
-		CovEE:  float32(sr*sr*ue*ue + st*st*un*un),
-		CovEN:  float32((sr*sr - st*st) * ue * un),
-		CovNN:  float32(sr*sr*un*un + st*st*ue*ue),
+		CovEE:  float32(repR*repR*ue*ue + repT*repT*un*un),
+		CovEN:  float32((repR*repR - repT*repT) * ue * un),
+		CovNN:  float32(repR*repR*un*un + repT*repT*ue*ue),
 	}
 }
 
@@ -295,7 +333,11 @@ func (c *camera) clutterFrame(dets []v2x.DetectedObject, f *geo.Frame) []v2x.Det
 		rng, bearing, _ := c.sees(cl.e, cl.n)
 		o := objState{class: cl.class, e: cl.e, n: cl.n, length: cl.length, width: cl.width, height: cl.height,
 			heading: 360 * r.Float64()}
-		d := c.detect(&o, rng, bearing, f)
+		var cn *corrNoise
+		if c.model == CameraNoiseCorrelated {
+			cn = &corrNoise{} // a false detection: no error history, the camera's bias
+		}
+		d := c.detect(&o, rng, bearing, f, cn)
 		d.LocalID, d.Class = cl.local, cl.class
 		d.Confidence = confidence(0.2 + 0.3*r.Float64())
 		dets = append(dets, d)

@@ -37,7 +37,7 @@ func TestCameraPlacement(t *testing.T) {
 // detected, with the configured probability; position errors match the
 // reported covariance; a camera's track ids are stable.
 func TestCameraDetections(t *testing.T) {
-	c := newCamera(0, 1, 0)
+	c := newCamera(0, 1, 0, CameraNoiseWhite)
 	c.falseMean = 0
 	f := geo.NewFrame(DefaultRefLat, DefaultRefLon, 0)
 	var objs []objState
@@ -118,7 +118,7 @@ func TestCameraDetections(t *testing.T) {
 }
 
 func TestCameraTrackIDs(t *testing.T) {
-	c := newCamera(0, 3, 0)
+	c := newCamera(0, 3, 0, CameraNoiseWhite)
 	c.falseMean = 0
 	f := geo.NewFrame(DefaultRefLat, DefaultRefLon, 0)
 	in := objState{id: 1, class: v2x.ClassPedestrian, length: 0.4, width: 0.5, height: 1.7}
@@ -151,7 +151,7 @@ func TestCameraTrackIDs(t *testing.T) {
 }
 
 func TestCameraFalsePositives(t *testing.T) {
-	c := newCamera(1, 5, 0)
+	c := newCamera(1, 5, 0, CameraNoiseWhite)
 	f := geo.NewFrame(DefaultRefLat, DefaultRefLon, 0)
 	const frames = 3000
 	ids := map[uint32]bool{}

@@ -26,6 +26,10 @@ type Config struct {
 	// own ellipse); default 1.0.
 	GNSSSigma      float64
 	CameraDropRate float64 // extra share of camera frames dropped; default 0
+	// CameraNoise is the camera error model: CameraNoiseCorrelated (the
+	// zero value and default: calibration bias, time-correlated noise,
+	// optimistic covariance, occlusion) or CameraNoiseWhite.
+	CameraNoise CameraNoise
 	// Dense makes a congested scenario with 200+ simultaneous objects:
 	// legs of 300 m instead of 150 m, vehicle arrivals raised to at least
 	// DenseVehiclesPerMin and pedestrian arrivals to at least
@@ -114,6 +118,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("sim: gnss sigma %v m outside 0..%v", c.GNSSSigma, MaxGNSSSigma)
 	case !in(c.CameraDropRate, 0, 1):
 		return fmt.Errorf("sim: camera drop rate %v outside 0..1", c.CameraDropRate)
+	case c.CameraNoise > CameraNoiseWhite:
+		return fmt.Errorf("sim: unknown camera noise model %d", c.CameraNoise)
 	case c.RoadWorksEnd < 0:
 		return fmt.Errorf("sim: road works end %v before the start", c.RoadWorksEnd)
 	}

@@ -35,7 +35,8 @@ const (
 	streamPedestrians
 	streamGNSS
 	streamInfra
-	streamCamera uint64 = 100
+	streamCamera      uint64 = 100
+	streamCameraNoise uint64 = 200 // + index: the cameras' error models
 )
 
 // Timing.
@@ -126,7 +127,7 @@ func newScene(cfg Config, idBase uint32, closed [4]bool) (*Sim, error) {
 		{ID: RoadsideSourceID, Kind: SourceRoadside, Name: "roadside", RateHz: float64(time.Second / rsiPeriod)},
 	}
 	for i := range cfg.Cameras {
-		c := newCamera(i, cfg.Seed, cfg.CameraClockOffsetMax)
+		c := newCamera(i, cfg.Seed, cfg.CameraClockOffsetMax, cfg.CameraNoise)
 		s.cams = append(s.cams, c)
 		s.sources = append(s.sources, Source{ID: c.Source, Kind: SourceCamera, Name: fmt.Sprintf("camera-%d", i+1),
 			ClockOffset: c.ClockOffset, RateHz: c.RateHz})
@@ -194,16 +195,41 @@ func (s *Sim) Due(dst []Output) []Output { return s.queue.popDue(dst, s.t) }
 
 // Truth appends the current true objects to dst.
 func (s *Sim) Truth(dst []TruthObject) []TruthObject {
-	for _, o := range s.snapshot() {
+	snap := s.snapshot()
+	if s.cfg.CameraNoise == CameraNoiseCorrelated {
+		for _, c := range s.cams {
+			c.truthOcc = c.occluders(c.truthOcc[:0], snap, 0)
+		}
+	}
+	for _, o := range snap {
 		lat, lon, _ := s.frame.FromENU(o.e, o.n, 0)
 		dst = append(dst, TruthObject{
 			ID: o.id, Class: o.class, Lat: lat, Lon: lon, E: o.e, N: o.n,
 			Speed: float32(o.speed), Heading: float32(o.heading),
 			Length: float32(o.length), Width: float32(o.width), Height: float32(o.height),
 			VehicleID: o.vid, Equipped: o.equipped, Lane: o.lane,
+			Hidden: s.cfg.CameraNoise == CameraNoiseCorrelated && !o.equipped && s.hidden(&o),
 		})
 	}
 	return dst
+}
+
+// hidden reports whether o is in some camera's view and hidden behind a
+// tall object from every camera that has it in view (occluders as last
+// computed by Truth).
+func (s *Sim) hidden(o *objState) bool {
+	inView := false
+	for _, c := range s.cams {
+		rng, bearing, ok := c.sees(o.e, o.n)
+		if !ok {
+			continue
+		}
+		if !occluded(c.truthOcc, rng, bearing, o.height) {
+			return false
+		}
+		inView = true
+	}
+	return inView
 }
 
 // Stats counts what happened since New (including the warm-up).

@@ -26,6 +26,11 @@ type TruthObject struct {
 	// ingress or egress lane, 0 inside the intersection box, the crosswalk
 	// for pedestrians (waiting at it or crossing).
 	Lane uint8 `json:"lane"`
+	// Hidden: in some camera's view but, under the correlated camera
+	// model, hidden behind a tall vehicle from every camera that has it in
+	// view, and sending no BSM: no sensor can see it, so judges treat it
+	// as a don't-care object, like one outside coverage.
+	Hidden bool `json:"hidden,omitempty"`
 }
 
 // objState is the internal true state of an object, in the local frame.

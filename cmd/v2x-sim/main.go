@@ -19,8 +19,10 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/eval"
 	"github.com/v2x-edge/v2x-edge/bench/feed"
+	"github.com/v2x-edge/v2x-edge/bench/shadow"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/cmd/internal/cli"
+	"github.com/v2x-edge/v2x-edge/edge"
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/client"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
@@ -47,6 +49,9 @@ type runConfig struct {
 	// the evaluation attributes findings.
 	attackCert     *tls.Certificate
 	attackIdentity string
+	// local: a sweep without -edge, judging a fresh in-process node per
+	// seed (addr and dial are set per run).
+	local bool
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -63,12 +68,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	serverName := fs.String("server-name", "", "name to verify in the node's certificate (default: the host of -edge)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 	truthFile := fs.String("truth", "", "write ground truth to this `file` as JSON lines (10 Hz)")
-	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed, best_single_source_rmse_m, ..., and the attack's: attack, detected, detect_ms, forged_objects_broadcast, false_findings)")
+	evaluate := fs.Bool("evaluate", false, "also subscribe to the node, judge its fused state against ground truth, and end by printing one JSON line of metrics (mota, rmse_m, id_switches, false_tracks, missed; on clean runs the tracked single-source baseline from in-process shadow nodes, one per source: multi_source_rmse_m, best_single_tracked_rmse_m, rmse_ratio_tracked, ...; raw_best_single_source_rmse_m, ...; and the attack's: attack, detected, detect_ms, forged_objects_broadcast, false_findings)")
 	outOfOrder := fs.Float64("reorder", 0, "share of frames held back and sent late, out of order (0..1; up to 150 ms late)")
 	attackName := fs.String("attack", "", "inject an attack `kind` through a producer connection of its own, from 3 s on: ghost, teleport, const-pos, random-speed, sybil, replay, fake-green or map-swap")
 	attackCert := fs.String("attack-cert", "", "PEM `file` of the attacker's client certificate (with -attack-key; its identity is the one findings are attributed to)")
 	attackKey := fs.String("attack-key", "", "PEM `file` of the attacker's private key")
-	sweep := fs.Int("sweep", 0, "judge `N` clean runs, seeds -seed, -seed+1, ..., each for -duration with -evaluate: one JSON line per seed, then a summary line")
+	sweep := fs.Int("sweep", 0, "judge `N` clean runs, seeds -seed, -seed+1, ..., each for -duration with -evaluate: one JSON line per seed, then a summary line (min_mota, median_mota, max_rmse_ratio_tracked, worst_seed, seeds); without -edge each seed runs on a fresh in-process node, with -edge the node must hold no object before each seed")
 	fs.Int64Var(&cfg.Seed, "seed", cfg.Seed, "random seed; the same seed gives the same scenario")
 	fs.IntVar(&cfg.Cameras, "cameras", cfg.Cameras, "number of roadside cameras (0..12)")
 	fs.Float64Var(&cfg.EquippedShare, "equipped", cfg.EquippedShare, "share of vehicles sending BSMs (0..1)")
@@ -77,6 +82,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&cfg.CameraClockOffsetMax, "camera-clock-offset", cfg.CameraClockOffsetMax, "camera clock offsets are drawn uniformly within ±this")
 	fs.Float64Var(&cfg.GNSSSigma, "gnss-sigma", cfg.GNSSSigma, "BSM position noise, one sigma in `metres`")
 	fs.Float64Var(&cfg.CameraDropRate, "camera-drop", cfg.CameraDropRate, "share of camera frames dropped (0..1)")
+	cameraNoise := fs.String("camera-noise", cfg.CameraNoise.String(), "camera error `model`: correlated (calibration bias drifting per camera, noise correlated in time per object, optimistic reported covariance, occlusion behind tall vehicles; docs/fusion.md) or white (independent errors, exact covariance)")
 	fs.BoolVar(&cfg.NoSensorInfo, "no-sensor-info", false, "cameras do not declare their fields of view (SensorInfo frames): the node learns their coverage from their detections")
 	fs.BoolVar(&cfg.Dense, "dense", cfg.Dense, "dense traffic: 200+ simultaneous objects")
 	fs.DurationVar(&cfg.RoadWorksEnd, "roadworks-end", cfg.RoadWorksEnd, "the roadside unit's road-works event ends this long after the start (its RSI carries the end); 0: open-ended")
@@ -89,9 +95,14 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if help, err := cli.Parse(fs, args); help || err != nil {
 		return err
 	}
+	edgeSet := false
+	fs.Visit(func(f *flag.Flag) { edgeSet = edgeSet || f.Name == "edge" })
 	log, err := cli.Logger(stderr, *logLevel, "text")
 	if err != nil {
 		return err
+	}
+	if cfg.CameraNoise, err = sim.ParseCameraNoise(*cameraNoise); err != nil {
+		return fmt.Errorf("-camera-noise: %w", err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err
@@ -140,6 +151,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 			return errors.New("-sweep writes no -truth")
 		}
 		rc.evaluate = true
+		rc.local = !edgeSet
 	}
 	if *corridorN != 0 {
 		// Every corridor flag is checked before the identities and dialling.
@@ -163,17 +175,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		rc.feed.Truth = f
 	}
 
-	cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
-	if err != nil {
-		return err
+	if !rc.local {
+		cf, kf, id, err := cli.ClientIdentity(*certFile, *keyFile, *ca, devca.SimIdentity)
+		if err != nil {
+			return err
+		}
+		if !id.Has(auth.RoleProducer) {
+			return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
+		}
+		if rc.evaluate && !id.Has(auth.RoleSubscriber) {
+			return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
+		}
+		rc.dial.CertFile, rc.dial.KeyFile = cf, kf
 	}
-	if !id.Has(auth.RoleProducer) {
-		return fmt.Errorf("identity %s (%s) is not a producer", id.Name, cf)
-	}
-	if rc.evaluate && !id.Has(auth.RoleSubscriber) {
-		return fmt.Errorf("-evaluate needs an identity with both producer and subscriber roles; %s (%s) has %s", id.Name, cf, id.Roles)
-	}
-	rc.dial.CertFile, rc.dial.KeyFile = cf, kf
 
 	ctx, stop := cli.Context(0)
 	defer stop()
@@ -257,6 +271,16 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 		eo := eval.Options{Attack: rc.attack.String(), AttackerIdentity: rc.attackIdentity}
 		if ev, err = eval.Attach(ctx, conn, s, &opts, eo); err != nil {
 			return nil, err
+		}
+		if rc.attack == sim.AttackNone {
+			// The tracked single-source baseline: one in-process shadow
+			// node per source, with the default configuration.
+			shadows, err := shadow.Start(ctx, ev, s, edge.DefaultConfig(), &opts)
+			if err != nil {
+				ev.Finish()
+				return nil, err
+			}
+			defer shadows.Close()
 		}
 	}
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/v2x-edge/v2x-edge/bench/eval"
 	"github.com/v2x-edge/v2x-edge/edge/auth"
 	"github.com/v2x-edge/v2x-edge/edge/devca"
 )
@@ -31,6 +32,7 @@ func TestFlagsCheckedBeforeDialling(t *testing.T) {
 	}{
 		{[]string{"-encoding", "asn1"}, "-encoding"},
 		{[]string{"-reorder", "1.5"}, "-reorder"},
+		{[]string{"-camera-noise", "pink"}, "-camera-noise"},
 		{[]string{"-duration", "-1s"}, "-duration"},
 		{[]string{"-log-level", "loud"}, "-log-level"},
 		{[]string{"-attack", "dos"}, "-attack"},
@@ -89,5 +91,21 @@ func TestIdentityCheckedBeforeDialling(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%q: %v, want an error saying %q", c.args, err, c.want)
 		}
+	}
+}
+
+// TestSummarize: the summary of a sweep's lines, by hand.
+func TestSummarize(t *testing.T) {
+	rs := []eval.Result{
+		{Seed: 5, MOTA: 0.97, BestSingleTracked: "camera-1", RMSERatioTracked: 0.6},
+		{Seed: 6, MOTA: 0.93, BestSingleTracked: "camera-2", RMSERatioTracked: 0.8, FalseFindings: 2},
+		{Seed: 7, MOTA: 0.99},
+		{Seed: 8, MOTA: 0.95, BestSingleTracked: "camera-1", RMSERatioTracked: 0.7},
+	}
+	got := summarize(rs)
+	want := SweepSummary{Seeds: 4, MinMOTA: 0.93, MedianMOTA: 0.96, MeanMOTA: 0.96, WorstSeed: 6,
+		MaxRMSERatioTracked: 0.8, WorstRatioSeed: 6, SeedsWithoutRatio: 1, FalseFindings: 2, RunsWithFalseFindings: 1}
+	if got != want {
+		t.Errorf("summary\n got %+v\nwant %+v", got, want)
 	}
 }

@@ -7,7 +7,9 @@ import "math"
 // first detections of an object were far off): it starts a track of its
 // own, and the source-id link then keeps feeding it. merge finds pairs of
 // tracks that describe one object (close together, moving alike) and
-// folds the younger into the older, which keeps its id.
+// folds the younger into the older, which keeps its id. Two tracks that
+// one camera frame updated both are two objects to that camera (people
+// walking side by side), never merged.
 const (
 	mergeBatch       = 32  // tracks checked per call: the pass is spread over cycles to keep the p99 flat
 	mergeVehicleDist = 2.0 // m, centre to centre: two vehicles are never this close
@@ -48,7 +50,7 @@ func (tr *Tracker) merge() {
 				return
 			}
 			b := &tr.tracks[j]
-			if !compatible(a.Class, b.Class) {
+			if !compatible(a.Class, b.Class) || seenApart(a, b) {
 				return
 			}
 			limit := mergeVehicleDist

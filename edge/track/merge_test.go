@@ -1,6 +1,7 @@
 package track
 
 import (
+	"math"
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -46,5 +47,31 @@ func TestMergeFindsDuplicateWithinAPass(t *testing.T) {
 		if limit := int64((c.tracks+mergeBatch-1)/mergeBatch) * c.cycleNS; at > limit {
 			t.Errorf("%d tracks, cycles of %d ms: merged after %d ms, want within %d", c.tracks, c.cycleNS/1e6, at/1e6, limit/1e6)
 		}
+	}
+}
+
+// Two pedestrians walking side by side, 0.4 m apart (within the merge
+// distance, at the same velocity), are each detected in every frame of
+// one camera: one frame updating both tracks says they are two people, so
+// they are not merged.
+func TestMergeKeepsWhatOneFrameSeparates(t *testing.T) {
+	tr := New(Config{})
+	det := func(local uint64, ts int64) Measurement {
+		return Measurement{Kind: MeasDetection, Class: v2x.ClassPedestrian, Stream: 1, Source: 11, LocalID: local, TimeNS: ts,
+			CovEE: 0.04, CovNN: 0.04, VelE: 1.2}
+	}
+	for k := int64(0); k < 30; k++ {
+		ts := 1e9 + k*100e6
+		x := 1.2 * float64(k) * 0.1
+		tr.UpdateFrame([]Measurement{det(1, ts), det(2, ts)}, []float64{x, x}, []float64{0, 0.4})
+		tr.Expire(ts + 2e6)
+	}
+	if tr.C.Merged != 0 || len(tr.tracks) != 2 {
+		t.Fatalf("%d merged, %d tracks, want 0 and 2", tr.C.Merged, len(tr.tracks))
+	}
+	ax, ay := tr.tracks[0].Position()
+	bx, by := tr.tracks[1].Position()
+	if d := math.Hypot(ax-bx, ay-by); d > mergePedDist {
+		t.Fatalf("tracks %.2f m apart: beyond the merge distance, the test proves nothing", d)
 	}
 }

@@ -36,6 +36,10 @@ type Config struct {
 	// SeedStaleNS: a handed-over seed (AddSeed) no own measurement has
 	// taken within this of its time is dropped (20 s).
 	SeedStaleNS int64
+	// DetectionBiasVar (m² per axis) is added to every detection's
+	// position covariance: the sensor's calibration bias, which a camera's
+	// reported covariance leaves out (0.09: 0.3 m; negative: none).
+	DetectionBiasVar float64
 }
 
 // SetDefaults fills zero fields.
@@ -72,6 +76,7 @@ func (c *Config) SetDefaults() {
 	deff(&c.InitialYawRateVar, 0.1)
 	deff(&c.CorrelationInflation, 2)
 	def(&c.SeedStaleNS, 20e9)
+	deff(&c.DetectionBiasVar, 0.09)
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
@@ -111,6 +116,37 @@ type Track struct {
 	// neighbour it drives towards; Seeded when the track took its id from
 	// a neighbour's handover.
 	HandedOver, Seeded bool
+	// seen: the frames (source slot, capture time) of the last detections
+	// from the two sources that detected it last; two tracks one frame
+	// updated are two objects to that source, and are not merged.
+	seen [2]frameMark
+}
+
+// frameMark names one source's frame: its source slot bit and capture
+// time.
+type frameMark struct {
+	slot uint64
+	ns   int64
+}
+
+// note records a detection from the frame mk.
+func (t *Track) note(mk frameMark) {
+	if t.seen[0].slot != mk.slot {
+		t.seen[1] = t.seen[0]
+	}
+	t.seen[0] = mk
+}
+
+// seenApart reports whether one source's frame updated both a and b.
+func seenApart(a, b *Track) bool {
+	for _, x := range a.seen {
+		for _, y := range b.seen {
+			if x.slot != 0 && x == y {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Position returns the estimate's east/north position.
@@ -563,6 +599,10 @@ func (tr *Tracker) toMeas(m *Measurement, e, n float64) meas {
 	mm := meas{z: [4]float64{e, n, float64(m.VelE), float64(m.VelN)}, hasVel: true}
 	if m.CovEE > 0 && m.CovNN > 0 && float64(m.CovEE)*float64(m.CovNN) > float64(m.CovEN)*float64(m.CovEN) {
 		mm.Rpos = [2][2]float64{{float64(m.CovEE), float64(m.CovEN)}, {float64(m.CovEN), float64(m.CovNN)}}
+		if m.Kind == MeasDetection && tr.cfg.DetectionBiasVar > 0 {
+			mm.Rpos[0][0] += tr.cfg.DetectionBiasVar
+			mm.Rpos[1][1] += tr.cfg.DetectionBiasVar
+		}
 	} else {
 		v := tr.cfg.DefaultPosVar
 		mm.Rpos = [2][2]float64{{v, 0}, {0, v}}
@@ -640,6 +680,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	default:
 		trk.LastCam = max(trk.LastCam, m.TimeNS)
 		trk.vote(m.Class, 1)
+		trk.note(frameMark{tr.frameSlot, m.TimeNS})
 	}
 	need := tr.cfg.ConfirmHitsSingle
 	if bitsSet(trk.Sources) > 1 {
@@ -705,6 +746,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		tr.C.Confirmed++
 	} else {
 		trk.LastCam = m.TimeNS
+		trk.note(frameMark{tr.frameSlot, m.TimeNS})
 	}
 	tr.tracks = append(tr.tracks, trk)
 	if m.Owner != 0 {

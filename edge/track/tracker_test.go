@@ -297,3 +297,26 @@ func TestLatLonLocalConversionIsExactEnough(t *testing.T) {
 		}
 	}
 }
+
+// TestDetectionBiasVar: a detection's position covariance gets the
+// configured bias variance on both axes; a self-report's does not, and a
+// negative setting adds nothing.
+func TestDetectionBiasVar(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		biasVar float64
+		kind    MeasKind
+		want    float64
+	}{
+		{"detection, default", 0, MeasDetection, 0.04 + 0.09},
+		{"detection, set", 0.25, MeasDetection, 0.04 + 0.25},
+		{"detection, off", -1, MeasDetection, 0.04},
+		{"self-report", 0, MeasSelfReport, 0.04},
+	} {
+		tr := New(Config{DetectionBiasVar: c.biasVar})
+		mm := tr.toMeas(&Measurement{Kind: c.kind, Class: v2x.ClassCar, CovEE: 0.04, CovNN: 0.04}, 0, 0)
+		if math.Abs(mm.Rpos[0][0]-c.want) > 1e-9 || math.Abs(mm.Rpos[1][1]-c.want) > 1e-9 || mm.Rpos[0][1] != 0 {
+			t.Errorf("%s: Rpos %v, want %v on the diagonal", c.name, mm.Rpos, c.want)
+		}
+	}
+}
