@@ -161,6 +161,9 @@ func TestUPERListener(t *testing.T) {
 	if _, err := conn.Write(dgram); err != nil {
 		t.Fatal(err)
 	}
+	// Both frames decoded and ingested first (a failure then says which
+	// step did not happen), then both objects in one state.
+	waitUPERFrames(t, n, map[string]float64{uperOK: 2})
 	objectsNear(t, sub, [][2]float64{{lat1, lon1}, {lat2, lon2}})
 	// A datagram that does not decode is counted, not ingested.
 	if _, err := conn.Write([]byte{0x00, 0x01}); err != nil {
