@@ -219,62 +219,28 @@ func (n *Node) Start() error {
 	n.ctx, n.cancel = context.WithCancel(context.Background())
 	if n.cfg.RecordDir != "" {
 		if n.rec, err = newNodeRecorder(&n.cfg, n.hub, n); err != nil {
-			n.cancel()
-			if n.httpLn != nil {
-				n.httpLn.Close()
-			}
-			n.closeListeners()
-			return err
+			return n.abortStart(err)
 		}
 		n.w.rec = n.rec
 	}
 	if n.cfg.UPERListen != "" {
 		if err := n.startUPER(); err != nil {
-			n.cancel()
-			if n.httpLn != nil {
-				n.httpLn.Close()
-			}
-			n.closeListeners()
-			return err
+			return n.abortStart(err)
 		}
 	}
 	if n.cfg.MQTT.Enabled() {
 		if err := n.startMQTT(); err != nil {
-			n.cancel()
-			if n.httpLn != nil {
-				n.httpLn.Close()
-			}
-			if n.uperPC != nil {
-				n.uperPC.Close()
-			}
-			n.closeListeners()
-			return err
+			return n.abortStart(err)
 		}
 	}
 	if n.cfg.Foxglove != "" {
 		if err := n.startFoxglove(); err != nil {
-			n.cancel()
-			if n.httpLn != nil {
-				n.httpLn.Close()
-			}
-			if n.uperPC != nil {
-				n.uperPC.Close()
-			}
-			n.closeListeners()
-			return err
+			return n.abortStart(err)
 		}
 	}
 	if n.up != nil {
 		if err := n.up.Start(); err != nil {
-			n.cancel()
-			if n.httpLn != nil {
-				n.httpLn.Close()
-			}
-			if n.fox != nil {
-				n.fox.srv.Close()
-			}
-			n.closeListeners()
-			return fmt.Errorf("edge: %w", err)
+			return n.abortStart(fmt.Errorf("edge: %w", err))
 		}
 		p := newUplinkPump(n.hub, n.up, n.cfg.NATS, n.bc.cfg.comp)
 		n.wg.Add(1)
@@ -304,6 +270,24 @@ func (n *Node) HTTPAddr() string {
 		return ""
 	}
 	return n.httpLn.Addr().String()
+}
+
+// abortStart undoes what Start opened before it failed with err: the
+// node's context, the HTTP listener, the UPER socket, the Foxglove server
+// and the QUIC listeners. It returns err.
+func (n *Node) abortStart(err error) error {
+	n.cancel()
+	if n.httpLn != nil {
+		n.httpLn.Close()
+	}
+	if n.uperPC != nil {
+		n.uperPC.Close()
+	}
+	if n.fox != nil {
+		n.fox.srv.Close()
+	}
+	n.closeListeners()
+	return err
 }
 
 func (n *Node) healthz(w http.ResponseWriter, _ *http.Request) {
