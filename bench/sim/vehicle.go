@@ -209,14 +209,7 @@ func (tr *traffic) arrive(t time.Duration) {
 		}
 		for tr.nextArrival[leg] <= t {
 			tr.nextArrival[leg] += tr.interArrival()
-			m := moveRight
-			switch u := tr.r.Float64(); {
-			case u < shareLeft:
-				m = moveLeft
-			case u < shareLeft+shareStraight:
-				m = moveStraight
-			}
-			mv := &tr.lay.moves[leg*3+m]
+			mv := tr.drawMove(leg)
 			v := tr.newVehicle(mv)
 			lane := mv.sections[0]
 			if len(tr.pending[lane]) >= maxPending {
@@ -271,10 +264,9 @@ func (tr *traffic) spawn(t time.Duration) {
 	}
 }
 
-// handIn queues a vehicle coming from a neighbouring intersection at leg's
-// ingress lane of a movement drawn as for arrivals. It keeps its id, size,
-// driver, speed and BSM sender; it enters when its lane has room.
-func (tr *traffic) handIn(v *vehicle, leg int) {
+// drawMove draws the movement (left, straight or right) of a vehicle
+// entering at leg, by the turning shares.
+func (tr *traffic) drawMove(leg int) *movement {
 	m := moveRight
 	switch u := tr.r.Float64(); {
 	case u < shareLeft:
@@ -282,7 +274,14 @@ func (tr *traffic) handIn(v *vehicle, leg int) {
 	case u < shareLeft+shareStraight:
 		m = moveStraight
 	}
-	mv := &tr.lay.moves[leg*3+m]
+	return &tr.lay.moves[leg*3+m]
+}
+
+// handIn queues a vehicle coming from a neighbouring intersection at leg's
+// ingress lane of a movement drawn as for arrivals. It keeps its id, size,
+// driver, speed and BSM sender; it enters when its lane has room.
+func (tr *traffic) handIn(v *vehicle, leg int) {
+	mv := tr.drawMove(leg)
 	*v = vehicle{id: v.id, vid: v.vid, class: v.class, length: v.length, width: v.width, height: v.height,
 		mv: mv, v: v.v, hold: math.Inf(1), v0: v.v0, aMax: v.aMax, bComf: v.bComf, T: v.T, minGap: v.minGap,
 		bsm: v.bsm, handed: true}
