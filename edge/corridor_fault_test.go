@@ -25,8 +25,9 @@ const corridorSpacing = 200.0
 
 // corridorNode starts node id of a two-node corridor on the NATS server
 // at url: a at the reference point, b corridorSpacing east of it, each
-// the other's neighbour, ids in namespace ns.
-func corridorNode(t *testing.T, url, id string, ns uint8, stale time.Duration) (*Node, client.Options) {
+// the other's neighbour, ids in namespace ns, a fusion cycle at least
+// every tick.
+func corridorNode(t *testing.T, url, id string, ns uint8, stale, tick time.Duration) (*Node, client.Options) {
 	t.Helper()
 	a := geo.NewFrame(refLat, refLon, 0)
 	bLat, bLon, _ := a.FromENU(corridorSpacing, 0, 0)
@@ -38,7 +39,7 @@ func corridorNode(t *testing.T, url, id string, ns uint8, stale time.Duration) (
 		cfg.RefLat, cfg.RefLon = ref[0], ref[1]
 		cfg.Fusion = FusionTrack
 		cfg.Track.IDNamespace = ns
-		cfg.PublishTick = 10 * time.Millisecond
+		cfg.PublishTick = tick
 		cfg.NATS.URLs = strings.Split(url, ",")
 		cfg.NATS.NodeID, cfg.NATS.Region = id, "test"
 		cfg.NATS.Neighbours = []uplink.Neighbour{nb}
@@ -48,8 +49,9 @@ func corridorNode(t *testing.T, url, id string, ns uint8, stale time.Duration) (
 
 // driveEast sends BSMs of vehicle vid moving east at 10 m/s along north
 // n of frame f, from east e0, every 100 ms for steps steps, in a
-// goroutine; the channel closes when it is done.
-func driveEast(t *testing.T, n *Node, opts client.Options, f *geo.Frame, vid uint64, e0, north float64, steps int) <-chan struct{} {
+// goroutine; the channel closes when it is done. With kick, a BSM of
+// another vehicle goes first, 50 ms before.
+func driveEast(t *testing.T, n *Node, opts client.Options, f *geo.Frame, vid uint64, e0, north float64, steps int, kick bool) <-chan struct{} {
 	t.Helper()
 	p, err := dial(t, n, opts).OpenProducer(context.Background(), clock.Now)
 	if err != nil {
@@ -58,6 +60,17 @@ func driveEast(t *testing.T, n *Node, opts client.Options, f *geo.Frame, vid uin
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		if kick {
+			// Another vehicle's BSM, well off the road, runs a fusion
+			// cycle now: received handovers are seeded at its end.
+			lat, lon, _ := f.FromENU(60, 40, 0)
+			b := v2x.BSM{VehicleID: 9999, Lat: lat, Lon: lon, Speed: 10, Heading: 90, Length: 4.5, Width: 1.8,
+				Class: v2x.ClassCar, AccSemiMajor: 1, AccSemiMinor: 1}
+			if err := p.SendBSM(1, clock.Now(), &b); err != nil {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 		for k := range steps {
 			lat, lon, _ := f.FromENU(e0+float64(k), north, 0)
 			b := v2x.BSM{VehicleID: vid, Lat: lat, Lon: lon, Speed: 10, Heading: 90, Length: 4.5, Width: 1.8,
@@ -98,8 +111,8 @@ func objectAround(t *testing.T, sub *client.Subscription, e0, e1, north float64)
 func TestHandoverNeighbourRestarted(t *testing.T) {
 	const stale = 2 * time.Second
 	c := natsproc.Start(t, natsproc.Options{Servers: 1})
-	na, optsA := corridorNode(t, c.URL(), "a", 1, stale)
-	nb, optsB := corridorNode(t, c.URL(), "b", 2, stale)
+	na, optsA := corridorNode(t, c.URL(), "a", 1, stale, 10*time.Millisecond)
+	nb, optsB := corridorNode(t, c.URL(), "b", 2, stale, 10*time.Millisecond)
 	fa := geo.NewFrame(refLat, refLon, 0)
 	bLat, bLon, _ := fa.FromENU(corridorSpacing, 0, 0)
 	fb := geo.NewFrame(bLat, bLon, 0)
@@ -117,7 +130,7 @@ func TestHandoverNeighbourRestarted(t *testing.T) {
 	// towards b) and returns the id a handed over.
 	handOver := func(vid uint64, north float64) uint32 {
 		t.Helper()
-		done := driveEast(t, na, optsA, &fa, vid, 42, north, 16)
+		done := driveEast(t, na, optsA, &fa, vid, 42, north, 16, false)
 		defer func() { <-done }()
 		timeout := time.After(10 * time.Second)
 		for {
@@ -135,14 +148,17 @@ func TestHandoverNeighbourRestarted(t *testing.T) {
 			}
 		}
 	}
+	ids := map[uint64]uint32{}
 	// arrive drives vehicle vid into b, 140 m before its reference point
-	// (60 m on from a's handover line), and returns the id b gives it.
+	// (60 m on from a's handover line), after a kick, and returns the id
+	// b gives it.
 	arrive := func(n *Node, opts client.Options, vid uint64, north float64) uint32 {
 		t.Helper()
 		sub := subscribe(t, dial(t, n, opts), wire.Subscribe{})
-		done := driveEast(t, n, opts, &fb, vid, -140, north, 15)
+		done := driveEast(t, n, opts, &fb, vid, -140, north, 15, true)
 		defer func() { <-done; sub.Close() }()
-		return objectAround(t, sub, -140, -125, north)
+		ids[vid] = objectAround(t, sub, -140, -125, north)
+		return ids[vid]
 	}
 	waitIn := func(n *Node, want uint64) {
 		t.Helper()
@@ -177,7 +193,12 @@ func TestHandoverNeighbourRestarted(t *testing.T) {
 	}
 	lost := handOver(102, -3)
 	time.Sleep(1200 * time.Millisecond) // a's repeat of it goes out too
-	nb, optsB = corridorNode(t, c.URL(), "b", 2, stale)
+	// Restarted with a slow idle cycle (2 s): a handover received is
+	// seeded at the end of the next cycle (arrive's kick), and the
+	// vehicle's first BSM 50 ms later meets it before any other cycle
+	// runs an expiry (below: a handover that came stale).
+	const tick = 2 * time.Second
+	nb, optsB = corridorNode(t, c.URL(), "b", 2, stale, tick)
 	waitConnected(t, nb)
 	if got := arrive(nb, optsB, 102, -3); got == lost || ns(got) != 2 {
 		t.Errorf("vehicle 102, handed over while b was down: b's id %#x, want one of b's own (namespace 2), not %#x", got, lost)
@@ -214,6 +235,8 @@ func TestHandoverNeighbourRestarted(t *testing.T) {
 	if got := arrive(nb, optsB, 105, -3); got == old.ID || ns(got) != 2 {
 		t.Errorf("vehicle 105 after a handover %v old: b's id %#x, want one of its own, not %#x", stale+time.Second, got, old.ID)
 	}
+	t.Logf("b's ids: vehicle 101 (before the stop) %#x, 102 (handed over while b was down) %#x, 103 (after the restart) %#x, 104 (came stale) %#x, 105 (handover came stale) %#x",
+		ids[101], ids[102], ids[103], ids[104], ids[105])
 	if m := metricValue(t, na, "v2x_handovers_total"); m < 4 {
 		t.Errorf("a counted %v handovers, want 4", m)
 	}
