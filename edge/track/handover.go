@@ -116,7 +116,7 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 	held := false
 	for i := range tr.seeds {
 		s := &tr.seeds[i]
-		if !compatible(s.Class, m.Class) {
+		if !compatible(s.Class, m.Class) || tr.staleSeed(s, m.TimeNS) {
 			continue
 		}
 		if m.Kind == MeasSelfReport && s.VehicleID != 0 && s.VehicleID == m.LocalID && s.holds(m, e, n, seedSameVeh) {
@@ -132,7 +132,7 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 	best, bestKey := -1, 0.0
 	for i := range tr.seeds {
 		s := &tr.seeds[i]
-		if !compatible(s.Class, m.Class) || !s.holds(m, e, n, 0) {
+		if !compatible(s.Class, m.Class) || tr.staleSeed(s, m.TimeNS) || !s.holds(m, e, n, 0) {
 			continue
 		}
 		key := s.ahead(ref)
@@ -145,6 +145,13 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 	}
 	return tr.take(best), true
 }
+
+// staleSeed reports whether seed s is older than SeedStaleNS at time t.
+// Expire drops such seeds, but a handover that arrived already stale (a
+// neighbour's retry after the bus or the neighbour was down) is added
+// after the cycle's Expire and would meet the next cycle's measurements
+// first: the measurement's own time decides.
+func (tr *Tracker) staleSeed(s *Seed, t int64) bool { return t-s.TimeNS > tr.cfg.SeedStaleNS }
 
 // take removes seed i and returns its id.
 func (tr *Tracker) take(i int) uint32 {

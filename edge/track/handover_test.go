@@ -158,3 +158,40 @@ func TestSeedOrder(t *testing.T) {
 		t.Fatalf("ids %#x, want %#x", got, want)
 	}
 }
+
+// TestStaleSeedNotTakenBeforeExpire: a handover that is already older
+// than SeedStaleNS when it arrives (a neighbour's retried or delayed
+// handover, after the neighbour or the bus was down) never seeds a
+// track, even when the measurement comes before the next Expire would
+// drop it: the node adds the cycle's handovers after Expire, so the
+// next cycle's measurements meet them first.
+func TestStaleSeedNotTakenBeforeExpire(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		age   int64 // of the seed when the measurement comes, ns
+		taken bool
+	}{
+		{"fresh", 1e9, true},
+		{"at the bound", 5e9, true},
+		{"past the bound", 5e9 + 1, false},
+		{"long past", 60e9, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Config{SeedStaleNS: 5e9})
+			const at = 100e9
+			tr.AddSeed(Seed{ID: 9, Class: v2x.ClassCar, TimeNS: at - tc.age, E: 0, N: 0, VE: 12})
+			// The measurement's own time decides, not an Expire: no Expire
+			// runs between AddSeed and the first measurement.
+			m, x, y := detection(1, at, 5, 0)
+			m.Kind, m.LocalID = MeasSelfReport, 77
+			tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+			ts := tr.Tracks()
+			if len(ts) != 1 || !ts[0].Confirmed {
+				t.Fatalf("tracks %+v, want one confirmed", ts)
+			}
+			if got := ts[0].ID == 9; got != tc.taken {
+				t.Errorf("seed %v old: taken %v, want %v (track id %d)", tc.age, got, tc.taken, ts[0].ID)
+			}
+		})
+	}
+}
