@@ -63,26 +63,11 @@ func Attach(ctx context.Context, conn *client.Conn, s *sim.Sim, opts *feed.Optio
 	evDone := make(chan struct{})
 	go func() {
 		defer close(evDone)
-		stop := events.WaitContext(ctx)
-		defer stop()
-		for {
-			u, err := events.Next()
-			if client.IsNodeError(err) {
-				continue
+		l.evErr = follow(ctx, events, func(u *client.Update) {
+			if u.IsEvent {
+				l.ev.AddEvent(u.RecvNS, u.Event.TimeNS-u.OffsetNS, &u.Event)
 			}
-			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-					l.evErr = err
-				}
-				return
-			}
-			if !u.IsEvent {
-				continue
-			}
-			l.mu.Lock()
-			l.ev.AddEvent(u.RecvNS, u.Event.TimeNS-u.OffsetNS, &u.Event)
-			l.mu.Unlock()
-		}
+		}, &l.mu)
 	}()
 	opts.OnOutput = func(out *sim.Output, trueCapture int64) {
 		l.mu.Lock()
@@ -92,26 +77,33 @@ func Attach(ctx context.Context, conn *client.Conn, s *sim.Sim, opts *feed.Optio
 	go func() {
 		defer close(l.done)
 		defer func() { <-evDone }()
-		stop := sub.WaitContext(ctx)
-		defer stop()
-		for {
-			u, err := sub.Next()
-			if client.IsNodeError(err) {
-				continue
-			}
-			if err != nil {
-				if ctx.Err() == nil {
-					l.err = err
-				}
-				return
-			}
-			// The state's time on our clock: node time minus the node's offset.
-			l.mu.Lock()
-			l.ev.AddState(u.TimeNS-u.OffsetNS, u.State.Objects)
-			l.mu.Unlock()
-		}
+		// The state's time on our clock: node time minus the node's offset.
+		l.err = follow(ctx, sub, func(u *client.Update) { l.ev.AddState(u.TimeNS-u.OffsetNS, u.State.Objects) }, &l.mu)
 	}()
 	return l, nil
+}
+
+// follow hands sub's updates to fn, under mu, until the subscription or
+// ctx ends; Error frames from the node are skipped. It returns the error
+// that ended it, nil when that was ctx or a Close.
+func follow(ctx context.Context, sub *client.Subscription, fn func(*client.Update), mu *sync.Mutex) error {
+	stop := sub.WaitContext(ctx)
+	defer stop()
+	for {
+		u, err := sub.Next()
+		if client.IsNodeError(err) {
+			continue
+		}
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		mu.Lock()
+		fn(u)
+		mu.Unlock()
+	}
 }
 
 // Finish ends the subscription and returns the result.

@@ -2,9 +2,7 @@ package eval
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net"
 
 	"github.com/v2x-edge/v2x-edge/bench/feed"
 	"github.com/v2x-edge/v2x-edge/edge/client"
@@ -40,23 +38,7 @@ func (l *Live) AddShadow(ctx context.Context, name string, signal, source uint32
 	opts.Mirrors = append(opts.Mirrors, feed.Mirror{Conn: conn, Sources: []uint32{signal, source}})
 	go func() {
 		defer close(sh.done)
-		stop := sub.WaitContext(ctx)
-		defer stop()
-		for {
-			u, err := sub.Next()
-			if client.IsNodeError(err) {
-				continue
-			}
-			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-					sh.err = err
-				}
-				return
-			}
-			l.mu.Lock()
-			ev.AddState(u.TimeNS-u.OffsetNS, u.State.Objects)
-			l.mu.Unlock()
-		}
+		sh.err = follow(ctx, sub, func(u *client.Update) { ev.AddState(u.TimeNS-u.OffsetNS, u.State.Objects) }, &l.mu)
 	}()
 	return nil
 }
