@@ -4,8 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bench/corridor"
@@ -16,7 +14,7 @@ import (
 // runCorridor is v2x-bench -corridor N: the corridor on a NATS cluster,
 // one JSON line.
 func runCorridor(n int, spacing string, planStart, duration, kill time.Duration, seed int64, logLevel string, stdout, stderr io.Writer) error {
-	sp, err := parseMetres(spacing)
+	sp, err := cli.ParseMetres(spacing)
 	if err != nil {
 		return fmt.Errorf("-spacing: %w", err)
 	}
@@ -46,13 +44,4 @@ func runCorridor(n int, spacing string, planStart, duration, kill time.Duration,
 	}
 	_, err = fmt.Fprintln(stdout, string(b))
 	return err
-}
-
-// parseMetres parses a distance in metres: "250" or "250m".
-func parseMetres(s string) (float64, error) {
-	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "m"), 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q: want metres, e.g. 250m", s)
-	}
-	return v, nil
 }

@@ -20,9 +20,9 @@ import (
 
 // corridorConfig checks the corridor flags.
 func corridorConfig(base sim.Config, n int, spacing string) (sim.CorridorConfig, error) {
-	sp, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(spacing), "m"), 64)
+	sp, err := cli.ParseMetres(spacing)
 	if err != nil {
-		return sim.CorridorConfig{}, fmt.Errorf("-spacing %q: want metres, e.g. 250m", spacing)
+		return sim.CorridorConfig{}, fmt.Errorf("-spacing: %w", err)
 	}
 	cc := sim.CorridorConfig{Base: base, N: n, Spacing: sp}
 	return cc, cc.Validate()

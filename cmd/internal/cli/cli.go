@@ -13,6 +13,8 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -103,4 +105,14 @@ func Logger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, o)), nil
 	}
 	return nil, fmt.Errorf("-log-format: %q is neither text nor json", format)
+}
+
+// ParseMetres reads a distance in metres, with or without an "m" suffix
+// ("250m", "250").
+func ParseMetres(s string) (float64, error) {
+	v, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(s), "m"), 64)
+	if err != nil {
+		return 0, fmt.Errorf("%q: want metres, e.g. 250m", s)
+	}
+	return v, nil
 }
