@@ -74,6 +74,13 @@ type Config struct {
 	IdleTimeout   time.Duration `json:"idle_timeout"`    // QUIC idle timeout; the node sends no keep-alives, clients that stay idle send their own
 	FrameTimeout  time.Duration `json:"frame_timeout"`   // from a frame's first byte to its last; a stream that stalls mid-frame is reset
 	MaxStreams    int64         `json:"max_streams"`     // per connection, incoming bidirectional
+	// HandshakesPerSec bounds the new QUIC connections the node admits to
+	// the TLS handshake, node-wide, in bursts of up to HandshakeBurst;
+	// attempts over it are refused before any cryptography (answered
+	// CONNECTION_REFUSED; edge/client retries). 0: the default (100); -1:
+	// no limit.
+	HandshakesPerSec float64 `json:"handshakes_per_sec"`
+	HandshakeBurst   int     `json:"handshake_burst"` // 0: one second's worth
 	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
 	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
 
@@ -152,6 +159,14 @@ type Config struct {
 // producer of every kind for every intersection.
 const DefaultUPERIdentity = "v2x-edge:uper?roles=producer&kinds=vehicle,rsu,camera,signal,map"
 
+// DefaultHandshakesPerSec is handshakes_per_sec unless configured. A
+// client's handshake costs the node about a millisecond of CPU (key
+// exchange, signature, certificate chain check, connection state; README,
+// "Floods"), so 100 a second holds a handshake flood to about a tenth of
+// a core, while a thousand subscribers dialling at once are all connected
+// within about ten seconds (edge/client retries a refused dial).
+const DefaultHandshakesPerSec = 100
+
 // Fusion stages.
 const (
 	FusionTrack  = "track"
@@ -185,6 +200,9 @@ func (c *Config) SetDefaults() {
 	}
 	if c.MaxStreams == 0 {
 		c.MaxStreams = 100
+	}
+	if c.HandshakesPerSec == 0 {
+		c.HandshakesPerSec = DefaultHandshakesPerSec
 	}
 	set(&c.StaleAfter, time.Second)
 	set(&c.SignalStale, 3*time.Second)
@@ -351,6 +369,12 @@ func (c *Config) Validate() error {
 	}
 	if c.LiveViewers < 1 || c.LiveViewers > 1000 {
 		errs = append(errs, fmt.Errorf("live_viewers %d outside 1..1000", c.LiveViewers))
+	}
+	if c.HandshakesPerSec != -1 && !(c.HandshakesPerSec > 0) {
+		errs = append(errs, fmt.Errorf("handshakes_per_sec %v must be positive, or -1 for no limit", c.HandshakesPerSec))
+	}
+	if c.HandshakeBurst < 0 {
+		errs = append(errs, fmt.Errorf("handshake_burst %d must be 0 (one second's worth) or positive", c.HandshakeBurst))
 	}
 	if c.MaxStreams < 2 || c.MaxStreams > 10000 {
 		errs = append(errs, fmt.Errorf("max_streams %d outside 2..10000", c.MaxStreams))

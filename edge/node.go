@@ -169,6 +169,7 @@ func (n *Node) Start() error {
 		MaxIncomingUniStreams: -1,
 		EnableDatagrams:       !n.cfg.NoDatagrams,
 	}
+	newHandshakeGate(n.cfg.HandshakesPerSec, n.cfg.HandshakeBurst, n.m.reg).install(qconf)
 	var keys *steer.Keys // without a data directory, fresh ones
 	if n.cfg.DataDir != "" {
 		if keys, err = loadKeys(n.cfg.DataDir); err != nil {

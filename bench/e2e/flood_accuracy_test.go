@@ -209,8 +209,8 @@ func TestFloodAttackerProcess(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	a.run(ctx)
-	t.Logf("attacker: %d data frames sent, %d stalled frames reset, %d idle connections held, node answered %v",
-		a.sent.Load(), a.stalls.Load(), a.idle.Load(), a.Codes())
+	t.Logf("attacker: %d data frames sent, %d stalled frames reset, %d idle connections held, %d dials refused as busy, node answered %v",
+		a.sent.Load(), a.stalls.Load(), a.idle.Load(), a.busy.Load(), a.Codes())
 }
 
 // clockAfter is the wall time d from now.

@@ -56,6 +56,7 @@ type attacker struct {
 	sent   atomic.Uint64        // data frames the floods wrote
 	stalls atomic.Uint64        // stalled frames the node reset
 	idle   atomic.Int64         // idle connections open
+	busy   atomic.Uint64        // dials the node refused as busy (handshakes_per_sec)
 }
 
 // newAttacker issues the attacker identity "flooder" from the node's
@@ -153,14 +154,27 @@ func (a *attacker) transport() (*quic.Transport, error) {
 }
 
 // dialRaw opens a QUIC connection without edge/client: no keep-alives.
+// A persistent attacker, it dials again at once (every 10 ms) while the
+// node refuses it for being busy (handshakes_per_sec), until ctx ends.
 func (a *attacker) dialRaw(ctx context.Context, tr *quic.Transport) (*quic.Conn, error) {
 	addr, err := net.ResolveUDPAddr("udp", a.addr)
 	if err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	return tr.Dial(dctx, addr, a.tlsCfg, &quic.Config{MaxIdleTimeout: time.Minute, EnableDatagrams: true})
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		qc, err := tr.Dial(dctx, addr, a.tlsCfg, &quic.Config{MaxIdleTimeout: time.Minute, EnableDatagrams: true})
+		cancel()
+		if !client.Busy(err) {
+			return qc, err
+		}
+		a.busy.Add(1)
+		select {
+		case <-ctx.Done():
+			return nil, err
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }
 
 // stallLoop is flood (a) on one connection: announce a 1 MiB object list,

@@ -182,7 +182,13 @@ func Dial(ctx context.Context, addr string, opts Options) (*Conn, error) {
 	return c, nil
 }
 
+// dial connects once, retrying while the node refuses for being busy
+// (retryBusy).
 func (c *Conn) dial(ctx context.Context) (*quic.Conn, error) {
+	return retryBusy(ctx, c.dialOnce)
+}
+
+func (c *Conn) dialOnce(ctx context.Context) (*quic.Conn, error) {
 	if c.tr != nil {
 		ua, err := net.ResolveUDPAddr("udp", c.addr)
 		if err != nil {
