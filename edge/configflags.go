@@ -41,6 +41,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaxBurst, "max-burst", c.MaxBurst, "rate-capped subscribers one publication wakes at most, the rest wait for the next (0: automatic, twice the demand per publication with new data and at least 16; -1: no limit)")
 	fs.BoolVar(&c.NoDatagrams, "no-datagrams", c.NoDatagrams, "send every packed update on its stream, never as a QUIC datagram")
 	fs.Float64Var(&c.HandshakesPerSec, "handshakes-per-sec", c.HandshakesPerSec, "new QUIC connections admitted to the TLS handshake per second, node-wide; more are refused before any cryptography (-1: no limit)")
+	fs.IntVar(&c.MaxHandshakes, "max-handshakes", c.MaxHandshakes, "QUIC handshakes in progress at once, node-wide; more new connections are refused before any cryptography (-1: no limit)")
 	fs.IntVar(&c.Workers, "workers", c.Workers, "QUIC workers on the listen port, steered by connection id with eBPF (one without the privilege to load it)")
 	fs.StringVar(&c.XDPIface, "xdp-iface", c.XDPIface, "attach the XDP guard to this `interface` (empty: no guard)")
 	fs.Var(&prefixesFlag{&c.XDPAllow}, "xdp-allow", "comma-separated `prefixes` (or addresses) whose new connections skip the XDP guard's limits")

@@ -124,7 +124,11 @@ func (a *clientAuth) serverConfig(base *tls.Config) *tls.Config {
 		if hi.Conn != nil && hi.Conn.RemoteAddr() != nil {
 			remote = hi.Conn.RemoteAddr().String()
 		}
-		c.VerifyConnection = func(cs tls.ConnectionState) error { return a.verifyConnection(cs, remote) }
+		ctx := hi.Context()
+		c.VerifyConnection = func(cs tls.ConnectionState) error {
+			defer handshakeChecked(ctx)
+			return a.verifyConnection(cs, remote)
+		}
 		return c, nil
 	}
 	base.VerifyConnection = func(cs tls.ConnectionState) error { return a.verifyConnection(cs, "") }

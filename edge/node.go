@@ -38,6 +38,8 @@ type Node struct {
 	// names maps producer streams to their clients' identities.
 	names streamNames
 	bc    broadcast // what each subscriber gets
+	// handshakes paces new QUIC connections before their handshake.
+	handshakes *handshakeGate
 
 	up *uplink.Uplink // the NATS uplink, or nil
 
@@ -169,14 +171,15 @@ func (n *Node) Start() error {
 		MaxIncomingUniStreams: -1,
 		EnableDatagrams:       !n.cfg.NoDatagrams,
 	}
-	newHandshakeGate(n.cfg.HandshakesPerSec, n.cfg.HandshakeBurst, n.m.reg).install(qconf)
+	n.handshakes = newHandshakeGate(n.cfg.HandshakesPerSec, n.cfg.HandshakeBurst, n.cfg.MaxHandshakes, n.m.reg)
 	var keys *steer.Keys // without a data directory, fresh ones
 	if n.cfg.DataDir != "" {
 		if keys, err = loadKeys(n.cfg.DataDir); err != nil {
 			return fmt.Errorf("edge: QUIC keys: %w", err)
 		}
 	}
-	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, TLS: tlsConf, QUIC: qconf, Log: n.log, Keys: keys})
+	n.grp, err = steer.Listen(steer.Options{Addr: n.cfg.Listen, Workers: n.cfg.Workers, TLS: tlsConf, QUIC: qconf,
+		ConnContext: n.handshakes.connContext, Log: n.log, Keys: keys})
 	if err != nil {
 		return fmt.Errorf("edge: listen %s: %w", n.cfg.Listen, err)
 	}

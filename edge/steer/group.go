@@ -34,7 +34,12 @@ type Options struct {
 	Keys       *Keys // shared by the workers; nil: fresh random keys
 	TLS        *tls.Config
 	QUIC       *quic.Config
-	Log        *slog.Logger // nil: discard
+	// ConnContext, if set, is every worker transport's
+	// quic.Transport.ConnContext: asked on a connection attempt's first
+	// Initial packet, before its handshake; an error refuses the attempt
+	// (CONNECTION_REFUSED).
+	ConnContext func(context.Context, *quic.ClientInfo) (context.Context, error)
+	Log         *slog.Logger // nil: discard
 }
 
 // Group is a set of QUIC workers serving one UDP port.
@@ -131,6 +136,7 @@ func Listen(opts Options) (*Group, error) {
 			ConnectionIDGenerator: gen,
 			StatelessResetKey:     &opts.Keys.Reset,
 			TokenGeneratorKey:     &opts.Keys.Token,
+			ConnContext:           opts.ConnContext,
 		}}
 		g.workers = append(g.workers, w)
 	}
