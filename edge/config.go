@@ -62,18 +62,21 @@ type Config struct {
 	// (fields as in trust.Config; zero: default, checks on).
 	Trust trust.Config `json:"trust"`
 
-	MaxFrame      int           `json:"max_frame"`      // bytes, length field limit
-	InboxSize     int           `json:"inbox_size"`     // measurements queued for fusion before shedding
-	StaleAfter    time.Duration `json:"stale_after"`    // drop an object not seen for this long
-	SignalStale   time.Duration `json:"signal_stale"`   // drop signal state not refreshed for this long
-	PublishTick   time.Duration `json:"publish_tick"`   // snapshot at least this often when idle
-	ClockInterval time.Duration `json:"clock_interval"` // clock exchanges on producer streams
-	MaxClockSkew  time.Duration `json:"max_clock_skew"` // capture times older than this (node clock) are refused
-	MaxFuture     time.Duration `json:"max_future"`     // capture times further in the future are refused; nearer ones clamped
-	MaxRange      float64       `json:"max_range"`      // metres from the reference point; measurements beyond are refused
-	IdleTimeout   time.Duration `json:"idle_timeout"`   // QUIC idle timeout; the node sends no keep-alives, clients that stay idle send their own
-	FrameTimeout  time.Duration `json:"frame_timeout"`  // from a frame's first byte to its last; a stream that stalls mid-frame is reset
-	MaxStreams    int64         `json:"max_streams"`    // per connection, incoming bidirectional
+	MaxFrame      int           `json:"max_frame"`       // bytes, length field limit
+	InboxSize     int           `json:"inbox_size"`      // measurements queued for fusion before shedding
+	StaleAfter    time.Duration `json:"stale_after"`     // drop an object not seen for this long
+	SignalStale   time.Duration `json:"signal_stale"`    // drop signal state not refreshed for this long
+	PublishTick   time.Duration `json:"publish_tick"`    // snapshot at least this often when idle
+	ClockInterval time.Duration `json:"clock_interval"`  // clock exchanges on producer streams
+	MaxClockSkew  time.Duration `json:"max_clock_skew"`  // capture times older than this (node clock) are refused
+	MaxFuture     time.Duration `json:"max_future"`      // capture times further in the future are refused; nearer ones clamped
+	MaxRange      float64       `json:"max_range"`       // metres from the reference point; measurements beyond are refused
+	IdleTimeout   time.Duration `json:"idle_timeout"`    // QUIC idle timeout; the node sends no keep-alives, clients that stay idle send their own
+	FrameTimeout  time.Duration `json:"frame_timeout"`   // from a frame's first byte to its last; a stream that stalls mid-frame is reset
+	MaxStreams    int64         `json:"max_streams"`     // per connection, incoming bidirectional
+	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
+	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
+
 	// HandshakesPerSec bounds the new QUIC connections the node admits to
 	// the TLS handshake, node-wide, in bursts of up to HandshakeBurst;
 	// attempts over it are refused before any cryptography (answered
@@ -84,9 +87,7 @@ type Config struct {
 	// MaxHandshakes bounds the handshakes in progress at once (admitted,
 	// their client's certificate not yet checked); more attempts are
 	// refused the same way. 0: the default (16); -1: no limit.
-	MaxHandshakes int           `json:"max_handshakes"`
-	ShutdownGrace time.Duration `json:"shutdown_grace"`  // how long Close waits for goroutines
-	ErrorWriteTTL time.Duration `json:"error_write_ttl"` // deadline for writing an Error frame
+	MaxHandshakes int `json:"max_handshakes"`
 
 	// HTTPIdleTimeout closes HTTP keep-alive connections idle this long;
 	// requests must be read within HTTPReadTimeout and answered within

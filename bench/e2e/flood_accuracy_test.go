@@ -102,6 +102,18 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 	t.Helper()
 	cfg := edge.DefaultConfig()
 	cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "", t.TempDir()
+	if hs := os.Getenv("V2X_FLOOD_HANDSHAKES"); hs != "" {
+		// "RATE,MAX": the node's handshakes_per_sec and max_handshakes
+		// (-1,-1: no handshake gate), to compare settings in one build.
+		var err error
+		rate, mx, _ := strings.Cut(hs, ",")
+		if cfg.HandshakesPerSec, err = strconv.ParseFloat(rate, 64); err != nil {
+			t.Fatalf("V2X_FLOOD_HANDSHAKES %q: %v", hs, err)
+		}
+		if cfg.MaxHandshakes, err = strconv.Atoi(mx); err != nil {
+			t.Fatalf("V2X_FLOOD_HANDSHAKES %q: %v", hs, err)
+		}
+	}
 	n, err := edge.New(cfg, nil)
 	if err != nil {
 		t.Fatal(err)
