@@ -80,13 +80,13 @@ type Config struct {
 	// HandshakesPerSec bounds the new QUIC connections the node admits to
 	// the TLS handshake, node-wide, in bursts of up to HandshakeBurst;
 	// attempts over it are refused before any cryptography (answered
-	// CONNECTION_REFUSED; edge/client retries). 0: the default (100); -1:
+	// CONNECTION_REFUSED; edge/client retries). 0: the default (50); -1:
 	// no limit.
 	HandshakesPerSec float64 `json:"handshakes_per_sec"`
 	HandshakeBurst   int     `json:"handshake_burst"` // 0: one second's worth
 	// MaxHandshakes bounds the handshakes in progress at once (admitted,
 	// their client's certificate not yet checked); more attempts are
-	// refused the same way. 0: the default (16); -1: no limit.
+	// refused the same way. 0: the default (4); -1: no limit.
 	MaxHandshakes int `json:"max_handshakes"`
 
 	// HTTPIdleTimeout closes HTTP keep-alive connections idle this long;
@@ -164,16 +164,21 @@ type Config struct {
 // producer of every kind for every intersection.
 const DefaultUPERIdentity = "v2x-edge:uper?roles=producer&kinds=vehicle,rsu,camera,signal,map"
 
-// DefaultHandshakesPerSec is handshakes_per_sec unless configured. A
-// client's handshake costs the node about a millisecond of CPU (key
-// exchange, signature, certificate chain check, connection state; README,
-// "Floods"), so 100 a second holds a handshake flood to about a tenth of
-// a core, while a thousand subscribers dialling at once are all connected
-// within about ten seconds (edge/client retries a refused dial).
-const DefaultHandshakesPerSec = 100
-
-// DefaultMaxHandshakes is max_handshakes unless configured.
-const DefaultMaxHandshakes = 16
+// DefaultHandshakesPerSec and DefaultMaxHandshakes are handshakes_per_sec
+// and max_handshakes unless configured, sized for a roadside box of two
+// cores: a handshake costs the node about a millisecond of CPU (key
+// exchange, signature, certificate chain check, connection state; the
+// flood test's 500 idle connections added 0.3–0.8 s to its process's
+// 1.4–1.6 s), so 50 a second is about a twentieth of a core, and four in
+// progress keep the
+// goroutines doing cryptography few beside the fusion loop. A thousand
+// subscribers dialling at once are all connected within about 20 s
+// (edge/client retries a refused dial). In the flood test 100 and 8
+// helped no more than no gate at all (README, "Floods").
+const (
+	DefaultHandshakesPerSec = 50
+	DefaultMaxHandshakes    = 4
+)
 
 // Fusion stages.
 const (
