@@ -50,8 +50,8 @@ func TestBindFlags(t *testing.T) {
 			t.Errorf("-%s %s reads back as %q", f.Name, v, got)
 		}
 	})
-	if n != 58 {
-		t.Errorf("%d flags bound, want 58 (update this test with a new flag)", n)
+	if n != 60 {
+		t.Errorf("%d flags bound, want 60 (update this test with a new flag)", n)
 	}
 }
 
