@@ -84,7 +84,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			continue // no claim, found already, or a camera confirmed it
 		}
 		e, n := t.Position()
-		if !alive || !m.covered(t, e, n, now) {
+		if !alive || !(m.covered(t, e, n, now) || m.appearedInside(t, e, n, now)) {
 			mk.Since, mk.Near = 0, 0
 			continue
 		}
@@ -143,6 +143,22 @@ func (m *Monitor) covered(t *track.Track, e, n float64, now int64) bool {
 	_, h := t.Motion()
 	s, co := math.Sincos(h * math.Pi / 180)
 	return c.isCovered(e, n) && c.isCovered(e+r*s, n+r*co) && c.isCovered(e-r*s, n-r*co)
+}
+
+// appearedInside reports whether a claimed vehicle, not covered with its
+// uncertainty (covered), still has its claimed position inside a running
+// camera's declared sector, and its id was first claimed inside such a
+// sector (vehState.appeared): it did not drive in from outside, so its
+// claim near the edge is no honest vehicle's edge-of-view position that a
+// GNSS error put inside. Honest vehicles are heard long before they reach
+// a camera's view (radio range exceeds camera range) and so come in from
+// outside; a ghost is made up where it stands. Without this, a ghost
+// placed within two sigmas plus a metre of the edge of every field of view
+// would be held but never judged.
+func (m *Monitor) appearedInside(t *track.Track, e, n float64, now int64) bool {
+	v, ok := m.vehicles.get(t.VehicleID)
+	return ok && v.appeared && v.stream == t.SelfStream &&
+		m.cov.declaredCovers(e, n, 0, now, int64(m.cfg.CameraAlive))
 }
 
 // ghostSpeedTol is how far (m/s) a camera object's velocity may differ
