@@ -136,6 +136,8 @@ type cellSeen struct {
 	t      int64
 	ve, vn float32 // velocity of the newest detection in the cell
 	pe, pn float32 // ... and its position
+	occ    float32 // half its larger dimension when it may hide what is behind it (occluderHalf), else 0
+	_      float32 // 32 bytes: two cells a cache line
 }
 
 // Grid and camera bounds: cameras at an intersection see up to about
@@ -229,7 +231,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 // at t (camera, on the node clock) and arrived at ingest. The cells keep
 // arrival times: capture times of different cameras are only as
 // consistent as their clock corrections, arrival times share one clock.
-func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn float32) {
+func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn, occ float32) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
 	k, row := c.cellOf(e, n)
@@ -238,7 +240,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 	}
 	t = ingest // one clock for every camera: arrival on the node clock
 	if t >= c.seen[k].t {
-		c.seen[k] = cellSeen{t, ve, vn, float32(e), float32(n)}
+		c.seen[k] = cellSeen{t: t, ve: ve, vn: vn, pe: float32(e), pn: float32(n), occ: occ}
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)

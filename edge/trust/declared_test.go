@@ -249,11 +249,11 @@ func TestDeclaredSectorReproject(t *testing.T) {
 func TestGhostSupportByDistance(t *testing.T) {
 	c := newCoverage(4)
 	cm := c.camera(50, 1, 1e9)
-	c.mark(cm, 7.5, 57.5, 0, 0, 1e9, 1e9, 0.25, 0, 0.25)
+	c.mark(cm, 7.5, 57.5, 0, 0, 1e9, 1e9, 0.25, 0, 0.25, 0)
 	if got := c.newestNear(0, 50, 7.25, 0, 0, ghostSpeedTol); got != 0 {
 		t.Errorf("a detection 10.6 m away supports a claim within 7.25 m (at %d)", got)
 	}
-	c.mark(cm, 3, 55, 0, 0, 2e9, 2e9, 0.25, 0, 0.25)
+	c.mark(cm, 3, 55, 0, 0, 2e9, 2e9, 0.25, 0, 0.25, 0)
 	if got := c.newestNear(0, 50, 7.25, 0, 0, ghostSpeedTol); got != 2e9 {
 		t.Errorf("a detection 5.8 m away does not support a claim within 7.25 m (%d)", got)
 	}

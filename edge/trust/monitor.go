@@ -174,6 +174,13 @@ func (m *Monitor) own(stream, owner uint64, t int64) {
 	m.hasLast = false // the stream's key may have changed
 }
 
+// Own records that stream carries the messages of the identity whose key
+// is owner (track.Measurement.Owner; 0: unknown) as of node time t, so
+// that its findings, trust and quarantine follow the identity: the
+// fusion loop calls it for each SPAT and MAP (measurements carry their
+// owner to Measurement).
+func (m *Monitor) Own(stream, owner uint64, t int64) { m.own(stream, owner, t) }
+
 // source returns the state of stream's source, creating it on first
 // sight at node time t.
 func (m *Monitor) source(stream uint64, t int64) *source {

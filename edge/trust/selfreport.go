@@ -86,7 +86,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		if m.camKey != (camKey{x.Stream, x.Source}) || m.cam == nil {
 			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source, x.IngestNS)
 		}
-		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS, x.CovEE, x.CovEN, x.CovNN)
+		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS, x.CovEE, x.CovEN, x.CovNN, occluderHalf(x))
 		return true
 	}
 	k := msgKey{x.Stream, x.LocalID}

@@ -136,7 +136,7 @@ func (m *Monitor) covered(t *track.Track, e, n float64, now int64) bool {
 	ee, _, nn := t.PosCov()
 	sd := 2*math.Sqrt(math.Max(ee, nn)) + 1
 	c := &m.cov
-	if c.declaredCovers(e, n, sd, now, int64(m.cfg.CameraAlive)) {
+	if c.declaredSees(e, n, sd, sd, now, int64(m.cfg.CameraAlive)) {
 		return true
 	}
 	r := float64(t.Length)/2 + sd
@@ -157,8 +157,11 @@ func (m *Monitor) covered(t *track.Track, e, n float64, now int64) bool {
 // would be held but never judged.
 func (m *Monitor) appearedInside(t *track.Track, e, n float64, now int64) bool {
 	v, ok := m.vehicles.get(t.VehicleID)
-	return ok && v.appeared && v.stream == t.SelfStream &&
-		m.cov.declaredCovers(e, n, 0, now, int64(m.cfg.CameraAlive))
+	if !ok || !v.appeared || v.stream != t.SelfStream {
+		return false
+	}
+	ee, _, nn := t.PosCov()
+	return m.cov.declaredSees(e, n, 0, 2*math.Sqrt(math.Max(ee, nn))+1, now, int64(m.cfg.CameraAlive))
 }
 
 // ghostSpeedTol is how far (m/s) a camera object's velocity may differ
