@@ -281,14 +281,14 @@ func (m *Monitor) recover(now int64) {
 	}
 	m.sweptAt = now
 	linger := int64(m.cfg.IDLinger)
-	for k, i := range m.msgs.idx {
-		if st := &m.msgs.vals[i]; now-st.t > linger && now > st.blockedUntil {
-			m.msgs.del(k)
+	for i := range m.msgs.vals { // by index, not by map: the same order every run
+		if st := &m.msgs.vals[i]; m.msgs.used[i] && now-st.t > linger && now > st.blockedUntil {
+			m.msgs.del(m.msgs.keys[i])
 		}
 	}
-	for k, i := range m.vehicles.idx {
-		if now-m.vehicles.vals[i].t > linger {
-			m.vehicles.del(k)
+	for i := range m.vehicles.vals {
+		if m.vehicles.used[i] && now-m.vehicles.vals[i].t > linger {
+			m.vehicles.del(m.vehicles.keys[i])
 		}
 	}
 	for st, o := range m.owners {
