@@ -56,7 +56,8 @@ type vehState struct {
 	born   int64 // capture time of its first report from this stream
 	// appeared says that the id's first report (from any stream) lay
 	// inside a camera's declared sector that had been running for a
-	// while: it did not come in from outside (appearedInside).
+	// while, or inside the learned coverage: it did not come
+	// in from outside (appearedInside).
 	appeared bool
 	// lockstep check state (pairs.go): the other id of this stream being
 	// compared, the capture time of the last comparison, comparisons in a
@@ -251,7 +252,8 @@ func (m *Monitor) vehicleCheck(x *track.Measurement, cur *msgState) (wire.Check,
 	}
 	switch {
 	case !ok:
-		now.appeared = m.cov.declaredSettled(cur.e, cur.n, x.IngestNS, int64(m.cfg.CameraAlive), int64(m.cfg.AppearanceSettle))
+		now.appeared = m.cov.declaredSettled(cur.e, cur.n, x.IngestNS, int64(m.cfg.CameraAlive), int64(m.cfg.AppearanceSettle)) ||
+			m.cov.isCovered(cur.e, cur.n) && m.cov.alive(x.IngestNS, int64(m.cfg.CameraAlive))
 		*m.vehicles.put(x.LocalID) = now
 		return wire.CheckNone, 0
 	case v.stream == x.Stream:
