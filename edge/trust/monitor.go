@@ -131,6 +131,7 @@ type Monitor struct {
 	vitems2    []claimItem
 	bins       [pairBins + 1]int32
 	learning   bool // camera coverage is still being learned (as of the last Cycle)
+	selfNew    bool // a self-report entered since the last pair pass
 	C          Counters
 }
 

@@ -79,10 +79,10 @@ func byBin[T binned](src, dst []T, counts *[pairBins + 1]int32) []T {
 
 // pairs runs the pair checks over tracks at node time now.
 func (m *Monitor) pairs(tracks []track.Track, now int64) {
-	if now-m.pairAt < pairEvery {
-		return
+	if now-m.pairAt < pairEvery || !m.selfNew {
+		return // too soon, or nothing new to judge: every pair check counts new self-reports only
 	}
-	m.pairAt = now
+	m.pairAt, m.selfNew = now, false
 	m.claims(tracks, now)
 	m.items = m.items[:0]
 	for i := range tracks {

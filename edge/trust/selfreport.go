@@ -124,6 +124,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		p = m.msgs.put(k)
 	}
 	*p = cur
+	m.selfNew = true
 	return true
 }
 
