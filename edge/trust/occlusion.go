@@ -73,6 +73,23 @@ func (c *coverage) shadowed(ce, cn, e, n, sd float64, now int64) bool {
 	return false
 }
 
+// shadowedLearned reports whether a claim at e, n lies in an occluder's
+// shadow as seen from any camera the node has located (apex) without a
+// believed declaration: the learned coverage is one for all cameras, so
+// a claim one of them cannot see there is not judged.
+func (c *coverage) shadowedLearned(e, n, sd float64, now int64) bool {
+	for i := range c.cams {
+		cm := &c.cams[i]
+		if cm.hasDecl && cm.declBelieved() {
+			continue
+		}
+		if ae, an, ok := cm.apex.estimate(); ok && c.shadowed(ae, an, e, n, sd, now) {
+			return true
+		}
+	}
+	return false
+}
+
 // declaredSees reports whether a disc of radius r around e, n lies inside
 // the believed declared sector of a running camera (as declaredCovers)
 // that can see the claim there: it is not in the shadow of an occluder

@@ -160,7 +160,7 @@ func (m *Monitor) covered(t *track.Track, e, n float64, now int64) bool {
 	r := float64(t.Length)/2 + sd
 	_, h := t.Motion()
 	s, co := math.Sincos(h * math.Pi / 180)
-	return c.isCovered(e, n) && c.isCovered(e+r*s, n+r*co) && c.isCovered(e-r*s, n-r*co)
+	return c.isCovered(e, n) && c.isCovered(e+r*s, n+r*co) && c.isCovered(e-r*s, n-r*co) && !c.shadowedLearned(e, n, sd, now)
 }
 
 // appearedInside reports whether a claimed vehicle, not covered with its
