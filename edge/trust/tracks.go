@@ -102,8 +102,13 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			mk.Since, mk.Near = 0, 0
 			continue
 		}
+		// Camera time: the arrival of the newest detection (node clock).
+		// The ghost timer runs only while camera frames come in: frames
+		// held up on the way (a stalled producer, a loaded node) do not
+		// count as frames that saw nothing.
+		ct := m.cov.camLast
 		if mk.Since == 0 {
-			mk.Since = now
+			mk.Since = ct
 		}
 		ve, vn := t.Velocity()
 		near := m.cov.newestNear(e, n, m.cfg.GhostRadius+float64(t.Length)/2, ve, vn, ghostSpeedTol)
@@ -121,7 +126,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		if appeared {
 			after = int64(m.cfg.GhostAfter)
 		}
-		if now-max(near, mk.Since) <= after {
+		if ct-max(near, mk.Since) <= after {
 			continue
 		}
 		support := max(near, mk.Since)
@@ -131,7 +136,7 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		k := msgKey{t.SelfStream, t.VehicleID}
 		m.msgs.put(k).blockedUntil = t.LastSelf + int64(m.cfg.BlockFor)
 		m.find(Finding{Check: wire.CheckGhost, Type: wire.TypeBSM, Stream: t.SelfStream, LocalID: t.VehicleID,
-			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(now-support) / 1e6})
+			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(ct-support) / 1e6})
 	}
 }
 
