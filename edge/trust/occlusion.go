@@ -16,9 +16,19 @@ import (
 // does not know heights; a detection counts as an occluder by its class
 // (truck, bus) or its length (occluderMinLength: longer than any car),
 // and its shadow is the set of bearings its larger dimension spans, from
-// its range on. The claim's own uncertainty widens the shadow by what it
-// spans at the occluder's range.
+// its range on, as far as a pole camera cannot see over it: with the
+// camera at least camHeightMin high, occluders at most occluderHeightMax
+// tall and road users at least objectHeightMin tall, the sight line to a
+// road user's top passes over an occluder nearer than shadowFrom of the
+// road user's range (a bus 30 m from the camera hides nothing 80 m
+// away). The claim's own uncertainty widens the shadow by what it spans
+// at the occluder's range.
 const (
+	camHeightMin      = 6.0 // m
+	occluderHeightMax = 4.0 // m
+	objectHeightMin   = 1.2 // m
+	shadowFrom        = (camHeightMin - occluderHeightMax) / (camHeightMin - objectHeightMin)
+
 	occluderMinLength = 6.0          // m: cars are shorter, trucks and buses longer
 	occludeRecent     = int64(500e6) // ns: an occluder seen this recently still casts its shadow
 	occluderMaxHalf   = 8.0          // m: the largest half-dimension an occluder is taken with
@@ -62,8 +72,8 @@ func (c *coverage) shadowed(ce, cn, e, n, sd float64, now int64) bool {
 			}
 			oe, on := float64(s.pe)-ce, float64(s.pn)-cn
 			a := oe*ue + on*un // along the line of sight
-			if a <= 0 || a >= rc-float64(s.occ) {
-				continue // behind the camera, or not in front of the claim
+			if a < shadowFrom*rc || a >= rc-float64(s.occ) {
+				continue // too near the camera to hide the claim, or not in front of it
 			}
 			if math.Abs(oe*un-on*ue) < float64(s.occ)+sd*a/rc {
 				return true
