@@ -16,8 +16,9 @@ import (
 // of the state it published. Recorded on /v2x/cycle, it lets
 // v2x-replay -refuse run the same cycles offline (docs/recording.md).
 //
-// Layout, little endian, version 3 (version 2, without the sensor
-// declarations, and version 1, without the owner fields either, are still
+// Layout, little endian, version 4 (version 3, without the SPATs' and
+// MAPs' owners, version 2, without the sensor declarations either, and
+// version 1, without the measurements' owner fields either, are still
 // read):
 //
 //	u8 version, i64 start, i64 now, u64 seq,
@@ -26,13 +27,14 @@ import (
 //	  i64 time, i64 ingest, f64 lat, f64 lon, f32 velE, velN, speed,
 //	  heading, length, width, covEE, covEN, covNN, u64 owner,
 //	  u32 owner limit (102 bytes; 90 in version 1)
-//	spat: i64 time, i64 ingest, u64 stream, u32 length, native SPAT (§5.3)
-//	map:  u64 stream, u32 length, native MAP (§5.4)
+//	spat: i64 time, i64 ingest, u64 stream, u64 owner, u32 length,
+//	  native SPAT (§5.3)
+//	map:  u64 stream, u64 owner, u32 length, native MAP (§5.4)
 //	rsi:  u32 length, native RSI (§5.5)
 //	then u32 sensors, and each: u64 stream, u32 source, i64 ingest,
 //	  native Sensor (§5.15, 40 bytes)
 const (
-	cycleRecVersion = 3
+	cycleRecVersion = 4
 	cycleRecSensor  = 8 + 4 + 8 + wire.SensorInfoLen
 	cycleRecHead    = 1 + 8 + 8 + 8 + 16
 	cycleRecMeasV1  = 2 + 8 + 4 + 8 + 8 + 8 + 8 + 8 + 9*4
@@ -80,6 +82,7 @@ func appendCycleRec(dst []byte, start int64, b *batch) []byte {
 		dst = le.AppendUint64(dst, uint64(s.TimeNS))
 		dst = le.AppendUint64(dst, uint64(s.IngestNS))
 		dst = le.AppendUint64(dst, s.Stream)
+		dst = le.AppendUint64(dst, s.Owner)
 		at := len(dst)
 		dst = le.AppendUint32(dst, 0)
 		sp := v2x.SPAT{IntersectionID: s.IntersectionID, Phases: s.Phases[:s.N]}
@@ -88,6 +91,11 @@ func appendCycleRec(dst []byte, start int64, b *batch) []byte {
 	}
 	for i, mp := range b.maps {
 		dst = le.AppendUint64(dst, b.mapSrc[i])
+		var own uint64
+		if i < len(b.mapOwn) {
+			own = b.mapOwn[i]
+		}
+		dst = le.AppendUint64(dst, own)
 		at := len(dst)
 		dst = le.AppendUint32(dst, 0)
 		dst = wire.AppendMap(dst, mp)
@@ -165,8 +173,12 @@ func decodeCycleRec(p []byte, c *cycleRec) error {
 		p = p[head+4+int(n):]
 		return h, body, nil
 	}
+	owners := 0 // bytes of owner after a SPAT's or MAP's stream
+	if version >= 4 {
+		owners = 8
+	}
 	for range ns {
-		h, body, err := next(24)
+		h, body, err := next(24 + owners)
 		if err != nil {
 			return err
 		}
@@ -175,11 +187,14 @@ func decodeCycleRec(p []byte, c *cycleRec) error {
 			return fmt.Errorf("%w: spat: %w", errCycleRec, err)
 		}
 		su := spatUpdate{TimeNS: int64(le.Uint64(h)), IngestNS: int64(le.Uint64(h[8:])), Stream: le.Uint64(h[16:]), IntersectionID: sp.IntersectionID}
+		if owners > 0 {
+			su.Owner = le.Uint64(h[24:])
+		}
 		su.N = copy(su.Phases[:], sp.Phases)
 		c.b.spats = append(c.b.spats, su)
 	}
 	for range nmap {
-		h, body, err := next(8)
+		h, body, err := next(8 + owners)
 		if err != nil {
 			return err
 		}
@@ -189,6 +204,11 @@ func decodeCycleRec(p []byte, c *cycleRec) error {
 		}
 		c.b.maps = append(c.b.maps, mp)
 		c.b.mapSrc = append(c.b.mapSrc, le.Uint64(h))
+		var own uint64
+		if owners > 0 {
+			own = le.Uint64(h[8:])
+		}
+		c.b.mapOwn = append(c.b.mapOwn, own)
 	}
 	for range nrsi {
 		_, body, err := next(0)

@@ -15,12 +15,13 @@ func sampleBatch() batch {
 			TimeNS: 1e18 + int64(i), IngestNS: 1e18 + 5, Lat: 22.5 + float64(i)*1e-6, Lon: 114.05, VelE: 1.5, VelN: -2, Speed: 2.5,
 			Heading: 143, Length: 4.5, Width: 1.8, CovEE: 0.2, CovEN: 0.01, CovNN: 0.3, Owner: 0xfeedbeef12345678, OwnerLimit: 1000})
 	}
-	su := spatUpdate{TimeNS: 7, IngestNS: 8, Stream: 12, IntersectionID: 3, N: 2}
+	su := spatUpdate{TimeNS: 7, IngestNS: 8, Stream: 12, Owner: 0xabcdef0123456789, IntersectionID: 3, N: 2}
 	su.Phases[0] = v2x.Phase{ID: 1, State: v2x.LightGreen, Confidence: 90, Start: -1000, MinEnd: 2000, LikelyEnd: 3000, MaxEnd: 5000}
 	su.Phases[1] = v2x.Phase{ID: 2, State: v2x.LightRed, Start: -1, MinEnd: v2x.TimeUnknown, LikelyEnd: v2x.TimeUnknown, MaxEnd: v2x.TimeUnknown}
 	b.spats = append(b.spats, su)
 	b.maps = append(b.maps, &v2x.Map{IntersectionID: 3, RefLat: 22.5, RefLon: 114.05, Lanes: []v2x.Lane{{ID: 1, Approach: 1, Ingress: true, Width: 3.5, Nodes: []v2x.Point{{E: 1, N: 2}, {E: 3, N: 40}}}}})
 	b.mapSrc = append(b.mapSrc, 12)
+	b.mapOwn = append(b.mapOwn, 0x1122334455667788)
 	b.sensors = append(b.sensors, sensorDecl{Stream: 5, Source: 13, IngestNS: 1e18 + 9,
 		Info: v2x.SensorInfo{SensorID: 13, Lat: 22.5, Lon: 114.05, Heading: 225, Opening: 95, Range: 90, MinRange: 1}})
 	return b
@@ -43,7 +44,7 @@ func TestCycleRecRoundTrip(t *testing.T) {
 	if len(c.b.spats) != 1 || c.b.spats[0] != b.spats[0] {
 		t.Errorf("spat %+v, want %+v", c.b.spats, b.spats)
 	}
-	if len(c.b.maps) != 1 || c.b.mapSrc[0] != 12 || !sameMap(c.b.maps[0], b.maps[0]) {
+	if len(c.b.maps) != 1 || c.b.mapSrc[0] != 12 || c.b.mapOwn[0] != 0x1122334455667788 || !sameMap(c.b.maps[0], b.maps[0]) {
 		t.Errorf("map %+v", c.b.maps)
 	}
 	if len(c.b.sensors) != 1 || c.b.sensors[0] != b.sensors[0] {

@@ -47,6 +47,7 @@ type batch struct {
 	spats   []spatUpdate
 	maps    []*v2x.Map
 	mapSrc  []uint64 // per MAP: the stream that sent it
+	mapOwn  []uint64 // ... and its sender's identity key (0: none)
 	rsis    []*v2x.RSI
 	sensors []sensorDecl
 }
@@ -64,7 +65,7 @@ func (b *batch) reset() {
 	b.meas, b.spats = b.meas[:0], b.spats[:0]
 	clear(b.maps)
 	clear(b.rsis)
-	b.maps, b.rsis, b.mapSrc, b.sensors = b.maps[:0], b.rsis[:0], b.mapSrc[:0], b.sensors[:0]
+	b.maps, b.rsis, b.mapSrc, b.mapOwn, b.sensors = b.maps[:0], b.rsis[:0], b.mapSrc[:0], b.mapOwn[:0], b.sensors[:0]
 }
 
 func newInbox(limit int) *inbox {
@@ -120,13 +121,20 @@ func (in *inbox) putSPAT(s *spatUpdate) bool {
 	return ok
 }
 
-// putMap queues a MAP or RSI (cold messages, a few per second at most).
+// putMap queues a MAP or RSI of an anonymous sender (putMapFrom, owner 0).
 func (in *inbox) putMap(m *v2x.Map, r *v2x.RSI, stream uint64) bool {
+	return in.putMapFrom(m, r, stream, 0)
+}
+
+// putMapFrom queues a MAP or RSI (cold messages, a few per second at
+// most) from stream, whose sender's identity key is owner.
+func (in *inbox) putMapFrom(m *v2x.Map, r *v2x.RSI, stream, owner uint64) bool {
 	in.mu.Lock()
 	ok := len(in.cur.maps)+len(in.cur.rsis) < 64
 	if ok && m != nil {
 		in.cur.maps = append(in.cur.maps, m)
 		in.cur.mapSrc = append(in.cur.mapSrc, stream)
+		in.cur.mapOwn = append(in.cur.mapOwn, owner)
 	}
 	if ok && r != nil {
 		in.cur.rsis = append(in.cur.rsis, r)

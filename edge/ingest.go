@@ -288,7 +288,7 @@ func (s *source) ingest(h *wire.Header, t, ingest int64) bool {
 		if r := checkMap(mp); r != reasonOK {
 			return s.invalid(h, r, "map")
 		}
-		if !s.env.in.putMap(mp, nil, s.id) {
+		if !s.env.in.putMapFrom(mp, nil, s.id, s.ownerKey) {
 			return s.shed(h, 1)
 		}
 		if s.mapSum != 0 {
@@ -415,7 +415,7 @@ func (s *source) ingestSPAT(h *wire.Header, sp *v2x.SPAT, t, ingest int64) bool 
 	if r := checkSPAT(sp); r != reasonOK {
 		return s.invalid(h, r, "spat")
 	}
-	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID, s.su.Stream = t, ingest, sp.IntersectionID, s.id
+	s.su.TimeNS, s.su.IngestNS, s.su.IntersectionID, s.su.Stream, s.su.Owner = t, ingest, sp.IntersectionID, s.id, s.ownerKey
 	s.su.N = copy(s.su.Phases[:], sp.Phases)
 	return s.env.in.putSPAT(&s.su) || s.shed(h, 1)
 }

@@ -23,6 +23,7 @@ type spatUpdate struct {
 	TimeNS         int64  // capture time on the node clock
 	IngestNS       int64  // node time the SPAT arrived
 	Stream         uint64 // the source that sent it
+	Owner          uint64 // its sender's identity key (track.Measurement.Owner; 0: none)
 	IntersectionID uint32
 	N              int
 	Phases         [v2x.MaxPhases]v2x.Phase

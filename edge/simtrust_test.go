@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +26,20 @@ import (
 // their send time, the fusion loop folds every 10 ms. It returns the
 // misbehaviour findings logged (every one is against an honest source).
 func simTrustRun(t testing.TB, seed int64, dur time.Duration, noSensorInfo bool, tc trust.Config) ([]string, eval.Result) {
+	return simTrustRunOpts(t, seed, dur, simTrustOpts{noSensorInfo: noSensorInfo}, tc)
+}
+
+// simTrustOpts varies the clean run: cameras that declare nothing, dense
+// traffic, and a share of BSM and object-list frames that arrive 20-150 ms
+// late (as v2x-sim -reorder holds them back).
+type simTrustOpts struct {
+	noSensorInfo bool
+	dense        bool
+	reorder      float64
+}
+
+func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpts, tc trust.Config) ([]string, eval.Result) {
+	noSensorInfo := o2.noSensorInfo
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Trust = tc
@@ -33,7 +49,7 @@ func simTrustRun(t testing.TB, seed int64, dur time.Duration, noSensorInfo bool,
 	h := newHub(0, m.bc.hub)
 	w := newWorld(newFusionConfig(&cfg), slog.New(slog.NewTextHandler(&logBuf, nil)), &m.fusion, in, h,
 		newTrackFuser(track.Config{}, cfg.Trust))
-	scfg := sim.Config{Seed: seed, NoSensorInfo: noSensorInfo}
+	scfg := sim.Config{Seed: seed, NoSensorInfo: noSensorInfo, Dense: o2.dense}
 	scfg.SetDefaults()
 	s, err := sim.New(scfg)
 	if err != nil {
@@ -51,10 +67,37 @@ func simTrustRun(t testing.TB, seed int64, dur time.Duration, noSensorInfo bool,
 	ev := eval.New(s, eval.Options{})
 	var outs []sim.Output
 	var truth []sim.TruthObject
+	type heldOut struct {
+		at int64
+		o  sim.Output
+	}
+	var held []heldOut
+	rng := rand.New(rand.NewPCG(uint64(seed), 13))
 	for s.Now() < dur {
 		s.Step(10 * time.Millisecond)
 		now = base + int64(s.Now())
-		for _, o := range s.Due(outs[:0]) {
+		outs = s.Due(outs[:0])
+		fresh := len(outs)
+		k := 0
+		for _, h := range held { // held back earlier, due now: after the fresh ones
+			if h.at <= now {
+				outs = append(outs, h.o)
+			} else {
+				held[k] = h
+				k++
+			}
+		}
+		held = held[:k]
+		for i, o := range outs {
+			arrive := base + int64(o.SendAt)
+			if i < fresh && o2.reorder > 0 && (o.Type == sim.MsgBSM || o.Type == sim.MsgObjectList) && rng.Float64() < o2.reorder {
+				o.Objects.Objects = slices.Clone(o.Objects.Objects)
+				held = append(held, heldOut{at: now + int64(20*time.Millisecond) + rng.Int64N(int64(130*time.Millisecond)), o: o})
+				continue
+			}
+			if i >= fresh {
+				arrive = now
+			}
 			src := srcs[o.Source]
 			sc, ok := srcs[o.Source], true
 			h := wire.Header{Source: o.Source}
@@ -84,7 +127,7 @@ func simTrustRun(t testing.TB, seed int64, dur time.Duration, noSensorInfo bool,
 					clk = x.ClockOffset
 				}
 			}
-			sc.ingest(&h, base+int64(o.Capture-clk), base+int64(o.SendAt))
+			sc.ingest(&h, base+int64(o.Capture-clk), arrive)
 		}
 		w.cycle(now)
 		truth = s.Truth(truth[:0])
@@ -115,6 +158,9 @@ func (discardRejects) reject(*wire.Header, wire.Code, string) {}
 var simTrustSeeds = flag.Int("simtrust-seeds", 0, "TestSimTrustClean: run this many seeds from -simtrust-first (0: a short default)")
 var simTrustFirst = flag.Int64("simtrust-first", 1, "TestSimTrustClean: first seed")
 var simTrustNoDecl = flag.Bool("simtrust-no-sensor-info", false, "TestSimTrustClean: the cameras declare nothing")
+var simTrustDense = flag.Bool("simtrust-dense", false, "TestSimTrustClean: dense traffic (v2x-sim -dense)")
+var simTrustReorder = flag.Float64("simtrust-reorder", 0, "TestSimTrustClean: share of BSM and object-list frames arriving 20-150 ms late (v2x-sim -reorder)")
+var simTrustDur = flag.Duration("simtrust-duration", 20*time.Second, "TestSimTrustClean: simulated time per seed")
 var simTrustRadius = flag.Float64("simtrust-ghost-radius", 0, "TestSimTrustClean: trust.ghost_radius (0: default)")
 
 // Honest simulated traffic, run through ingest and the fusion loop with
@@ -134,11 +180,12 @@ func TestSimTrustClean(t *testing.T) {
 	}
 	var sum, worst float64
 	for seed := first; seed < first+int64(n); seed++ {
-		found, on := simTrustRun(t, seed, 20*time.Second, *simTrustNoDecl, trust.Config{GhostRadius: *simTrustRadius})
+		o := simTrustOpts{noSensorInfo: *simTrustNoDecl, dense: *simTrustDense, reorder: *simTrustReorder}
+		found, on := simTrustRunOpts(t, seed, *simTrustDur, o, trust.Config{GhostRadius: *simTrustRadius})
 		for _, f := range found {
 			t.Error(f)
 		}
-		_, off := simTrustRun(t, seed, 20*time.Second, *simTrustNoDecl, trust.Config{Disabled: true})
+		_, off := simTrustRunOpts(t, seed, *simTrustDur, o, trust.Config{Disabled: true})
 		d := on.MOTA - off.MOTA
 		sum += d
 		worst = min(worst, d)

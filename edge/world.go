@@ -126,6 +126,9 @@ func (w *world) fold(start int64) {
 		w.rc = w.rec.begin(start)
 	}
 	for i, mp := range w.batch.maps {
+		if w.mon != nil && i < len(w.batch.mapOwn) {
+			w.mon.Own(w.batch.mapSrc[i], w.batch.mapOwn[i], start)
+		}
 		if w.mon == nil || w.mon.Map(mp, w.batch.mapSrc[i], start) {
 			w.setMap(mp)
 		}
@@ -140,6 +143,9 @@ func (w *world) fold(start int64) {
 	for i := range w.batch.spats {
 		s := &w.batch.spats[i]
 		if !w.hasSPAT || s.TimeNS >= w.spat.TimeNS {
+			if w.mon != nil {
+				w.mon.Own(s.Stream, s.Owner, s.IngestNS)
+			}
 			if w.mon != nil && !w.mon.SPAT(s.Stream, s.TimeNS, s.IngestNS, s.Phases[:s.N]) {
 				continue
 			}

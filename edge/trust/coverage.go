@@ -82,15 +82,22 @@ const (
 	apexMinSpread     = 0.05 // smallest eigenvalue of Σ w (I - u uᵀ), per unit of weight
 	apexResidual      = 1.5
 	apexMinElongation = 0.2 // (λ1-λ2)/(λ1+λ2)
+	apexMaxLines      = 1 << 16
 )
 
-// add takes the line through e, n along the major axis of the covariance.
+// add takes the line through e, n along the major axis of the covariance,
+// up to apexMaxLines (by then the estimate is settled; a camera re-aimed
+// on its stream loses its declaration or, reconnected, starts afresh).
 func (a *apex) add(e, n float64, ee, en, nn float32) {
-	if ee <= 0 || nn <= 0 {
+	if ee <= 0 || nn <= 0 || a.n >= apexMaxLines {
 		return
 	}
 	d, tr := float64(ee)-float64(nn), float64(ee)+float64(nn)
-	r := math.Sqrt(d*d + 4*float64(en)*float64(en))
+	r2 := d*d + 4*float64(en)*float64(en)
+	if r2 < apexMinElongation*apexMinElongation*tr*tr {
+		return // as below, without the square root: round ellipses are the common case
+	}
+	r := math.Sqrt(r2)
 	w := r / tr // (λ1-λ2)/(λ1+λ2)
 	if w < apexMinElongation {
 		return
@@ -134,9 +141,13 @@ type pt struct{ x, y float64 }
 // line of the grid and not three.
 type cellSeen struct {
 	t      int64
-	ve, vn float32 // velocity of the newest detection in the cell
-	pe, pn float32 // ... and its position
+	ve, vn int16   // velocity of the newest detection in the cell, cm/s
+	pe, pn float32 // ... its position
+	occ    float32 // ... and half its larger dimension when it may hide what is behind it (occluderHalf), else 0
 }
+
+// cmps converts a velocity (m/s) to a cell's cm/s, saturating.
+func cmps(v float32) int16 { return int16(max(-32767, min(32767, v*100))) }
 
 // Grid and camera bounds: cameras at an intersection see up to about
 // 150 m from it; beyond maxCameras sources, further cameras only feed the
@@ -229,7 +240,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 // at t (camera, on the node clock) and arrived at ingest. The cells keep
 // arrival times: capture times of different cameras are only as
 // consistent as their clock corrections, arrival times share one clock.
-func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn float32) {
+func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest int64, ee, en, nn, occ float32) {
 	c.camNow = max(c.camNow, t)
 	c.camLast = max(c.camLast, ingest)
 	k, row := c.cellOf(e, n)
@@ -238,7 +249,7 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 	}
 	t = ingest // one clock for every camera: arrival on the node clock
 	if t >= c.seen[k].t {
-		c.seen[k] = cellSeen{t, ve, vn, float32(e), float32(n)}
+		c.seen[k] = cellSeen{t: t, ve: cmps(ve), vn: cmps(vn), pe: float32(e), pn: float32(n), occ: occ}
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)
@@ -512,7 +523,7 @@ func (c *coverage) newestNear(e, n, r, ve, vn, dv float64) int64 {
 	for j := max(j0, 0); j <= min(j1, c.w-1); j++ {
 		for i := max(i0, 0); i <= min(i1, c.w-1); i++ {
 			k := j*c.w + i
-			if s := &c.seen[k]; s.t > t && math.Hypot(float64(s.ve)-ve, float64(s.vn)-vn) <= dv &&
+			if s := &c.seen[k]; s.t > t && math.Hypot(float64(s.ve)/100-ve, float64(s.vn)/100-vn) <= dv &&
 				math.Hypot(float64(s.pe)-e, float64(s.pn)-n) <= r {
 				t = s.t
 			}

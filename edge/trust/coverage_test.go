@@ -17,7 +17,7 @@ func TestCoverageLearnsCameraSector(t *testing.T) {
 		r := float64(k%80) + 1
 		for _, deg := range []float64{-40, 0, 40} { // roads at these bearings
 			s, co := math.Sincos(deg * math.Pi / 180)
-			c.mark(cm, r*s, r*co, 0, 0, ts, ts, 0, 0, 0)
+			c.mark(cm, r*s, r*co, 0, 0, ts, ts, 0, 0, 0, 0)
 		}
 	}
 	c.rebuild(int64(60e9))
@@ -46,7 +46,7 @@ func TestCoverageCameraReconnectStartsAnew(t *testing.T) {
 			r := float64(k%80) + 1
 			for _, d := range []float64{deg - 40, deg, deg + 40} {
 				s, co := math.Sincos(d * math.Pi / 180)
-				c.mark(cm, r*s, r*co, 0, 0, ts, ts, 0, 0, 0)
+				c.mark(cm, r*s, r*co, 0, 0, ts, ts, 0, 0, 0, 0)
 			}
 		}
 		return ts
@@ -80,7 +80,7 @@ func TestCoverageFullTakesSilentRecord(t *testing.T) {
 	c := newCoverage(4)
 	for i := range maxCameras {
 		cm := c.camera(uint64(i+1), uint32(100+i), 1e9)
-		c.mark(cm, 0, float64(i), 0, 0, 1e9+int64(i), 1e9+int64(i), 0, 0, 0)
+		c.mark(cm, 0, float64(i), 0, 0, 1e9+int64(i), 1e9+int64(i), 0, 0, 0, 0)
 	}
 	if cm := c.camera(99, 500, 1e9+1e8); cm != nil {
 		t.Fatal("a full set of live records took a new source")

@@ -125,6 +125,20 @@ func (c *coverage) declaredCovers(e, n, r float64, now, alive int64) bool {
 	return false
 }
 
+// declaredSettled reports whether e, n lies inside the believed declared
+// sector of a camera that is running (a detection within alive of node
+// time now) and has been sending detections for settle.
+func (c *coverage) declaredSettled(e, n float64, now, alive, settle int64) bool {
+	for i := range c.cams {
+		cm := &c.cams[i]
+		if cm.hasDecl && cm.last != 0 && now-cm.last <= alive && cm.born != 0 && now-cm.born >= settle &&
+			cm.declBelieved() && cm.decl.contains(e, n, 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // anyDeclared reports whether some running camera has a believed
 // declared sector.
 func (c *coverage) anyDeclared(now, alive int64) bool {

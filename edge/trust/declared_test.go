@@ -108,7 +108,7 @@ func declaredWorld(t *testing.T) (*testWorld, int64) {
 		t.Fatal("declaration refused")
 	}
 	now := int64(1e9)
-	for k := 0; k < 3; k++ {
+	for k := 0; k < 12; k++ { // running for AppearanceSettle: a claim that appears inside is judged at once
 		now += 100e6
 		w.camera(now, [2]float64{0, 30})
 		w.m.Cycle(w.tr.Tracks(), now)
@@ -149,23 +149,46 @@ func TestDeclaredCoverageFindsGhostAtOnce(t *testing.T) {
 	}
 }
 
-// A claim inside the sector but nearer its edge than its uncertainty is
-// not judged (its centre may lie outside, unseen), and it is held.
-func TestDeclaredCoverageEdgeHeldNotJudged(t *testing.T) {
-	w, t0 := declaredWorld(t)
-	for k := 1; k <= 15; k++ {
-		now := t0 + int64(k)*100e6
-		w.selfReport(now, 2, 0x51de, 0, 79) // 1 m inside the range
-		w.camera(now, [2]float64{0, 30})
-		w.m.Cycle(w.tr.Tracks(), now)
-		if w.shown(0x51de, now) {
-			t.Fatal("a claim at the sector's edge was shown before a camera confirmed it")
-		}
-		for _, f := range w.m.Drain() {
-			if f.Check == wire.CheckGhost {
-				t.Fatalf("a claim 1 m inside the sector's range was judged a ghost")
+// A claim inside the sector but nearer its edge than its uncertainty,
+// that came in from outside (as honest vehicles do), is not judged (its
+// centre may lie outside, unseen), and it is held; one that appeared
+// there (its id's first claim inside the sector) is judged like any other
+// claim inside, within 500 ms.
+func TestDeclaredCoverageEdge(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		from   float64 // north of the camera, metres, of the first claim: it then moves to 79 m, 1 m inside the range
+		ghost  bool
+		within int64
+	}{
+		{"came in from outside", 85, false, 0},
+		{"appeared at the edge", 79, true, 500e6},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, t0 := declaredWorld(t)
+			var found int64
+			for k := 1; k <= 20; k++ {
+				now := t0 + int64(k)*100e6
+				n := max(79, tc.from-float64(k-1)) // 10 m/s until it stops at 79 m
+				w.selfReport(now, 2, 0x51de, 0, n)
+				w.camera(now, [2]float64{0, 30})
+				w.m.Cycle(w.tr.Tracks(), now)
+				if tc.from <= 80 && w.shown(0x51de, now) { // (outside, it is shown, and stays so)
+					t.Fatal("a claim at the sector's edge was shown before a camera confirmed it")
+				}
+				for _, f := range w.m.Drain() {
+					if f.Check == wire.CheckGhost && found == 0 {
+						found = now - (t0 + 100e6)
+					}
+				}
 			}
-		}
+			switch {
+			case !tc.ghost && found != 0:
+				t.Fatalf("a claim 1 m inside the sector's range that came in from outside was judged a ghost after %d ms", found/1e6)
+			case tc.ghost && (found == 0 || found > tc.within):
+				t.Fatalf("ghost at the edge found after %d ms, want within %d", found/1e6, tc.within/1e6)
+			}
+		})
 	}
 }
 
@@ -249,11 +272,11 @@ func TestDeclaredSectorReproject(t *testing.T) {
 func TestGhostSupportByDistance(t *testing.T) {
 	c := newCoverage(4)
 	cm := c.camera(50, 1, 1e9)
-	c.mark(cm, 7.5, 57.5, 0, 0, 1e9, 1e9, 0.25, 0, 0.25)
+	c.mark(cm, 7.5, 57.5, 0, 0, 1e9, 1e9, 0.25, 0, 0.25, 0)
 	if got := c.newestNear(0, 50, 7.25, 0, 0, ghostSpeedTol); got != 0 {
 		t.Errorf("a detection 10.6 m away supports a claim within 7.25 m (at %d)", got)
 	}
-	c.mark(cm, 3, 55, 0, 0, 2e9, 2e9, 0.25, 0, 0.25)
+	c.mark(cm, 3, 55, 0, 0, 2e9, 2e9, 0.25, 0, 0.25, 0)
 	if got := c.newestNear(0, 50, 7.25, 0, 0, ghostSpeedTol); got != 2e9 {
 		t.Errorf("a detection 5.8 m away does not support a claim within 7.25 m (%d)", got)
 	}

@@ -22,10 +22,20 @@ type Finding struct {
 }
 
 // weights is how much one finding of each check lowers a source's trust
-// (from 1). Forgery that only a liar produces (a ghost, a replay, a Sybil,
-// conflicting greens, a swapped MAP) quarantines a source at once (≥ 0.5
-// from a perfect 1); physical implausibility, which a faulty sensor also
-// produces, takes two or three findings.
+// (from 1; trust never goes below 0). With the default thresholds
+// (quarantine below 0.5, release at 0.7 or more, 0.01 regained a second):
+//   - forgery that only a liar produces (a ghost, a replay, a Sybil, an
+//     illegal phase sequence, conflicting greens, a swapped MAP) weighs
+//     0.6: one finding quarantines a source at full trust (1 → 0.4), and
+//     it is released 30 s later at the earliest;
+//   - physical implausibility, which a faulty sensor also produces,
+//     weighs 0.2-0.3: two to three findings in a row quarantine;
+//   - weak evidence (range, heading, appearance, overlap) weighs 0.05-0.1.
+//
+// Weights are multiples of 0.05 and trust is compared with the thresholds
+// to within trustEps, so that sums land where they add up in decimals
+// (1 - 0.3 - 0.2 is 0.5, not quarantined, though 0.7 - 0.2 is
+// 0.49999999999999994 in float64).
 var weights = [...]float64{
 	wire.CheckRange:            0.05,
 	wire.CheckOffRoad:          0.2,
@@ -35,15 +45,23 @@ var weights = [...]float64{
 	wire.CheckHeading:          0.1,
 	wire.CheckAppearance:       0.1,
 	wire.CheckOverlap:          0.1,
-	wire.CheckSybil:            0.5,
-	wire.CheckReplay:           0.5,
-	wire.CheckPhaseSequence:    0.5,
+	wire.CheckSybil:            0.6,
+	wire.CheckReplay:           0.6,
+	wire.CheckPhaseSequence:    0.6,
 	wire.CheckConflictingGreen: 0.6,
 	wire.CheckMinEndBackwards:  0.3,
 	wire.CheckMapChange:        0.6,
-	wire.CheckGhost:            0.5,
+	wire.CheckGhost:            0.6,
 	wire.CheckSensorMismatch:   0.2,
 }
+
+// trustEps is the slack of trust comparisons (see weights).
+const trustEps = 1e-9
+
+// below reports whether trust is below threshold q (to within trustEps);
+// atLeast whether it reached q.
+func below(trust, q float64) bool   { return trust < q-trustEps }
+func atLeast(trust, q float64) bool { return trust >= q-trustEps }
 
 // source is what the monitor keeps per source (producer stream).
 type source struct {
@@ -113,6 +131,7 @@ type Monitor struct {
 	vitems2    []claimItem
 	bins       [pairBins + 1]int32
 	learning   bool // camera coverage is still being learned (as of the last Cycle)
+	selfNew    bool // a self-report entered since the last pair pass
 	C          Counters
 }
 
@@ -156,6 +175,13 @@ func (m *Monitor) own(stream, owner uint64, t int64) {
 	m.hasLast = false // the stream's key may have changed
 }
 
+// Own records that stream carries the messages of the identity whose key
+// is owner (track.Measurement.Owner; 0: unknown) as of node time t, so
+// that its findings, trust and quarantine follow the identity: the
+// fusion loop calls it for each SPAT and MAP (measurements carry their
+// owner to Measurement).
+func (m *Monitor) Own(stream, owner uint64, t int64) { m.own(stream, owner, t) }
+
 // source returns the state of stream's source, creating it on first
 // sight at node time t.
 func (m *Monitor) source(stream uint64, t int64) *source {
@@ -198,11 +224,14 @@ func (m *Monitor) find(f Finding) {
 		m.low++
 	}
 	s.trust = max(0, s.trust-weights[f.Check])
+	if s.trust < trustEps {
+		s.trust = 0
+	}
 	s.dirty = true
 	f.Action, f.Trust = wire.EventFinding, float32(s.trust)
 	m.C.Findings[f.Check]++
 	m.findings = append(m.findings, f)
-	if !s.quarantined && s.trust < m.cfg.QuarantineBelow {
+	if !s.quarantined && below(s.trust, m.cfg.QuarantineBelow) {
 		s.quarantined = true
 		q := f
 		q.Action, q.Value = wire.EventQuarantine, 0
@@ -241,7 +270,7 @@ func (m *Monitor) recover(now int64) {
 			if s.trust >= 1 {
 				m.low--
 			}
-			if s.quarantined && s.trust >= m.cfg.ReleaseAbove {
+			if s.quarantined && atLeast(s.trust, m.cfg.ReleaseAbove) {
 				s.quarantined = false
 				m.findings = append(m.findings, Finding{Action: wire.EventRelease, Stream: s.stream, TimeNS: now,
 					E: math.NaN(), N: math.NaN(), Trust: float32(s.trust)})
@@ -253,14 +282,14 @@ func (m *Monitor) recover(now int64) {
 	}
 	m.sweptAt = now
 	linger := int64(m.cfg.IDLinger)
-	for k, i := range m.msgs.idx {
-		if st := &m.msgs.vals[i]; now-st.t > linger && now > st.blockedUntil {
-			m.msgs.del(k)
+	for i := range m.msgs.vals { // by index, not by map: the same order every run
+		if st := &m.msgs.vals[i]; m.msgs.used[i] && now-st.t > linger && now > st.blockedUntil {
+			m.msgs.del(m.msgs.keys[i])
 		}
 	}
-	for k, i := range m.vehicles.idx {
-		if now-m.vehicles.vals[i].t > linger {
-			m.vehicles.del(k)
+	for i := range m.vehicles.vals {
+		if m.vehicles.used[i] && now-m.vehicles.vals[i].t > linger {
+			m.vehicles.del(m.vehicles.keys[i])
 		}
 	}
 	for st, o := range m.owners {

@@ -200,7 +200,7 @@ func BenchmarkPairPass(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		w.m.pairAt = 0
+		w.m.pairAt, w.m.selfNew = 0, true
 		w.m.pairs(ts, now)
 	}
 }

@@ -48,7 +48,7 @@ func TestSectorCoverageFromSim(t *testing.T) {
 				cm := c.camera(1, o.Source, now)
 				for _, d := range o.Objects.Objects {
 					e, n, _ := fr.ToENU(d.Lat, d.Lon, 0)
-					c.mark(cm, e, n, d.VelE, d.VelN, now, now, d.CovEE, d.CovEN, d.CovNN)
+					c.mark(cm, e, n, d.VelE, d.VelN, now, now, d.CovEE, d.CovEN, d.CovNN, 0)
 				}
 			}
 			c.rebuild(int64(60 * time.Second))

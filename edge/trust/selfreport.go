@@ -54,6 +54,11 @@ type vehState struct {
 	h      float64 // heading, degrees
 	varPos float64
 	born   int64 // capture time of its first report from this stream
+	// appeared says that the id's first report (from any stream) lay
+	// inside a camera's declared sector that had been running for a
+	// while, or inside the learned coverage: it did not come
+	// in from outside (appearedInside).
+	appeared bool
 	// lockstep check state (pairs.go): the other id of this stream being
 	// compared, the capture time of the last comparison, comparisons in a
 	// row within tolerance, and the reference offset along and across
@@ -82,7 +87,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		if m.camKey != (camKey{x.Stream, x.Source}) || m.cam == nil {
 			m.camKey, m.cam = camKey{x.Stream, x.Source}, m.cov.camera(x.Stream, x.Source, x.IngestNS)
 		}
-		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS, x.CovEE, x.CovEN, x.CovNN)
+		m.cov.mark(m.cam, e, n, x.VelE, x.VelN, x.TimeNS, x.IngestNS, x.CovEE, x.CovEN, x.CovNN, occluderHalf(x))
 		return true
 	}
 	k := msgKey{x.Stream, x.LocalID}
@@ -119,6 +124,7 @@ func (m *Monitor) Measurement(x *track.Measurement, e, n float64) bool {
 		p = m.msgs.put(k)
 	}
 	*p = cur
+	m.selfNew = true
 	return true
 }
 
@@ -243,9 +249,12 @@ func (m *Monitor) vehicleCheck(x *track.Measurement, cur *msgState) (wire.Check,
 	now.born = x.TimeNS
 	if ok && v.stream == x.Stream {
 		now.born, now.pair, now.pairT, now.pairN, now.offA, now.offX = v.born, v.pair, v.pairT, v.pairN, v.offA, v.offX
+		now.appeared = v.appeared
 	}
 	switch {
 	case !ok:
+		now.appeared = m.cov.declaredSettled(cur.e, cur.n, x.IngestNS, int64(m.cfg.CameraAlive), int64(m.cfg.AppearanceSettle)) ||
+			m.cov.isCovered(cur.e, cur.n) && m.cov.alive(x.IngestNS, int64(m.cfg.CameraAlive))
 		*m.vehicles.put(x.LocalID) = now
 		return wire.CheckNone, 0
 	case v.stream == x.Stream:

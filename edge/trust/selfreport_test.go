@@ -222,3 +222,27 @@ func TestQuarantineFollowsIdentity(t *testing.T) {
 		t.Fatalf("after 30 s: quarantined %v/%v, findings %+v", m.Quarantined(2), m.Quarantined(5), fs)
 	}
 }
+
+// BenchmarkMeasurementDetections measures the checks' part of 200 camera
+// detections (one frame): the source, the coverage marks and the camera
+// location, as the fusion loop calls them per measurement.
+func BenchmarkMeasurementDetections(b *testing.B) {
+	m := New(Config{})
+	xs := make([]track.Measurement, 200)
+	es, ns := make([]float64, 200), make([]float64, 200)
+	for i := range xs {
+		xs[i] = track.Measurement{Kind: track.MeasDetection, Class: v2x.ClassCar, Stream: 2, Source: 3, LocalID: uint64(i),
+			CovEE: 0.09, CovNN: 0.09, Length: 4.5, Width: 1.8}
+		es[i], ns[i] = float64(i%20)*10-100, float64(i/20)*10-100
+	}
+	t := int64(1e9)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for k := 0; k < b.N; k++ {
+		t += 16e6
+		for i := range xs {
+			xs[i].TimeNS, xs[i].IngestNS = t, t
+			m.Measurement(&xs[i], es[i], ns[i])
+		}
+	}
+}

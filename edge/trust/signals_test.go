@@ -124,3 +124,35 @@ func TestMapChangeRefused(t *testing.T) {
 		t.Fatal("the original MAP refused after a swap attempt")
 	}
 }
+
+// A producer that sends only SPATs and MAPs is judged by its identity
+// (Own): quarantined for a forged green on one stream, its SPATs and MAPs
+// on the stream it reconnects on are refused too; another identity's are
+// not, and without an identity the stream is the source.
+func TestSignalTrustFollowsIdentity(t *testing.T) {
+	m := New(Config{})
+	mp := crossMap()
+	m.Map(mp, 9, 0)
+	m.SetMap(mp, func(e, n float64) (float64, float64) { return e, n })
+	const forger, honest = 0x1234, 0x5678
+	m.Own(2, forger, 1e9)
+	if m.SPAT(2, 1e9, 1e9, spat{2, 1000, [2]v2x.LightState{green, green}, [2]int32{5000, 5000}}.phases()) {
+		t.Fatal("conflicting greens accepted")
+	}
+	if !m.Quarantined(2) {
+		t.Fatal("one conflicting-green finding did not quarantine")
+	}
+	m.Drain()
+	// Reconnected on stream 7: the same identity, still quarantined.
+	m.Own(7, forger, 2e9)
+	if !m.Quarantined(7) || m.SPAT(7, 2e9, 2e9, plan(7, 2000, 1)[0].phases()) || m.Map(crossMap(), 7, 2e9) {
+		t.Fatal("the quarantined identity's new stream was believed")
+	}
+	m.Own(8, honest, 2e9)
+	if m.Quarantined(8) || !m.SPAT(8, 2.1e9, 2.1e9, plan(8, 2100, 1)[0].phases()) {
+		t.Fatal("another identity's SPAT refused")
+	}
+	if m.Quarantined(11) || !m.SPAT(11, 2.2e9, 2.2e9, plan(11, 2200, 1)[0].phases()) {
+		t.Fatal("an anonymous stream's SPAT refused")
+	}
+}

@@ -184,7 +184,7 @@ func (s *sender) file(name string) error {
 }
 
 // cycleStart reads the start time (ns, node clock) of a /v2x/cycle
-// record: every layout version (1 to 3 so far) begins with u8 version,
+// record: every layout version (1 to 4 so far) begins with u8 version,
 // i64 start, little endian (docs/recording.md).
 func cycleStart(p []byte) (int64, bool) {
 	if len(p) < 9 || p[0] < 1 {
