@@ -1,5 +1,7 @@
 package track
 
+import "github.com/v2x-edge/v2x-edge/v2x"
+
 // besideCamera weakens a self-report's position where cameras see the
 // vehicle. A BSM's GNSS error is mostly a bias that drifts over tens of
 // seconds (multipath, atmosphere), different for every receiver; a Kalman
@@ -19,4 +21,12 @@ func (tr *Tracker) besideCamera(trk *Track, m *Measurement, mm *meas) {
 	mm.Rpos[0][1] *= f
 	mm.Rpos[1][0] *= f
 	mm.Rpos[1][1] *= f
+}
+
+// linkFirst reports whether a measurement's link may settle it before
+// the assignment: not for pedestrians and cyclists, who wait and walk
+// close together, where one camera's picture of a group, offset from
+// another's, would otherwise keep its first wrong pairing for good.
+func linkFirst(m *Measurement) bool {
+	return m.Class.Vehicle() || m.Class == v2x.ClassUnknown
 }

@@ -382,7 +382,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int)
 		m := &frame[j]
 		l, ok := tr.src.linksOf(m.Kind)[m.LocalID]
 		tr.linked[j] = l
-		if !ok || l.idx < 0 || int(l.idx) >= nt {
+		if !ok || l.idx < 0 || int(l.idx) >= nt || !linkFirst(m) {
 			continue
 		}
 		if trk := &tr.tracks[l.idx]; trk.ID != l.id || tr.used[l.idx] || !compatible(trk.Class, m.Class) {
