@@ -3,6 +3,8 @@ package track
 import (
 	"math"
 	"testing"
+
+	"github.com/v2x-edge/v2x-edge/v2x"
 )
 
 // biasedCams is three cameras with known affine calibration biases
@@ -126,6 +128,23 @@ func TestBesideCamera(t *testing.T) {
 		tr.besideCamera(trk, m, mm)
 		if mm.Rpos != [2][2]float64{{c.want, 0.2 * c.want}, {0.2 * c.want, 2 * c.want}} {
 			t.Errorf("%s: Rpos %v, want %v × the reported", c.name, mm.Rpos, c.want)
+		}
+	}
+}
+
+// TestLinkFirst: vehicles (and unknown objects) keep their source's link
+// without a search; pedestrians and cyclists go through the assignment
+// every frame.
+func TestLinkFirst(t *testing.T) {
+	for _, c := range []struct {
+		class v2x.Class
+		want  bool
+	}{
+		{v2x.ClassCar, true}, {v2x.ClassTruck, true}, {v2x.ClassBus, true}, {v2x.ClassMotorcycle, true},
+		{v2x.ClassUnknown, true}, {v2x.ClassPedestrian, false}, {v2x.ClassBicycle, false},
+	} {
+		if got := linkFirst(&Measurement{Class: c.class}); got != c.want {
+			t.Errorf("%s: linkFirst %v, want %v", c.class, got, c.want)
 		}
 	}
 }
