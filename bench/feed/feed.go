@@ -47,7 +47,7 @@ type Options struct {
 	// NoBias, made with sim.Config.OracleNoBias); Mirrors still get the
 	// biased ones.
 	OracleNoBias bool
-	Seed    int64
+	Seed         int64
 	// Copies sends every BSM and object list this many times (default 1),
 	// the extra copies under source ids offset by 1000·k: a load of that
 	// many times the scenario's ingest, for overload tests.
