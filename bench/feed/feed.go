@@ -42,7 +42,12 @@ type Options struct {
 	// 150 ms, so that they reach the node after newer ones (out-of-order
 	// delivery). Seed makes the choice repeatable.
 	Reorder float64
-	Seed    int64
+	// OracleNoBias (a diagnostic) sends the node each camera list's
+	// detections without the camera's calibration bias (sim.Output
+	// NoBias, made with sim.Config.OracleNoBias); Mirrors still get the
+	// biased ones.
+	OracleNoBias bool
+	Seed         int64
 	// Copies sends every BSM and object list this many times (default 1),
 	// the extra copies under source ids offset by 1000·k: a load of that
 	// many times the scenario's ingest, for overload tests.
@@ -304,7 +309,13 @@ func Run(ctx context.Context, conn *client.Conn, s Scene, opts Options, st *Stat
 				return fmt.Errorf("feed: %w", err)
 			}
 			var isStd bool
-			if t, isStd, err = send(p, o, capture, opts.Encoding, &std); t == 0 {
+			mo := o
+			if opts.OracleNoBias && o.Type == sim.MsgObjectList && o.NoBias != nil {
+				ob := *o
+				ob.Objects.Objects = o.NoBias
+				mo = &ob
+			}
+			if t, isStd, err = send(p, mo, capture, opts.Encoding, &std); t == 0 {
 				continue
 			}
 			if errors.Is(err, client.ErrDisconnected) {

@@ -121,6 +121,9 @@ type camera struct {
 	occ   []occluder
 	// truthOcc: the occluders at the current true time, for Sim.Truth.
 	truthOcc []occluder
+	// oracle: also make each detection without the bias (Config.OracleNoBias).
+	oracle bool
+	noBias []v2x.DetectedObject
 }
 
 func newCamera(i int, seed int64, offsetMax time.Duration, model CameraNoise) *camera {
@@ -204,6 +207,7 @@ func (c *camera) capture(te, now time.Duration, objs []objState, dropRate float6
 	}
 	back := (now - te).Seconds()
 	dets := c.scratch[:0]
+	c.noBias = c.noBias[:0]
 	correlated := c.model == CameraNoiseCorrelated
 	if correlated {
 		c.bias.step(c.nr, te)
@@ -259,9 +263,17 @@ func (c *camera) capture(te, now time.Duration, objs []objState, dropRate float6
 	c.lastSend = sendAt
 	objsOut := make([]v2x.DetectedObject, len(dets))
 	copy(objsOut, dets)
+	var noBias []v2x.DetectedObject
+	if c.oracle {
+		noBias = make([]v2x.DetectedObject, len(dets))
+		for i := range dets {
+			noBias[i] = dets[i]
+			noBias[i].Lat, noBias[i].Lon = c.noBias[i].Lat, c.noBias[i].Lon
+		}
+	}
 	return Output{
 		SendAt: sendAt, Source: c.Source, Capture: te + c.ClockOffset, Type: MsgObjectList,
-		Objects: v2x.ObjectList{SensorID: c.Source, Objects: objsOut},
+		Objects: v2x.ObjectList{SensorID: c.Source, Objects: objsOut}, NoBias: noBias,
 	}, true
 }
 
@@ -286,6 +298,10 @@ func (c *camera) detect(o *objState, rng, bearing float64, f *geo.Frame, cn *cor
 	e := o.e + nr*ue + nt*un + be
 	n := o.n + nr*un - nt*ue + bn
 	lat, lon, _ := f.FromENU(e, n, 0)
+	if c.oracle {
+		la, lo, _ := f.FromENU(e-be, n-bn, 0)
+		c.noBias = append(c.noBias, v2x.DetectedObject{Lat: la, Lon: lo})
+	}
 	sv := camVelSigma0 + camVelSigmaPerM*rng
 	hs := camHeadingSigma
 	if o.class == v2x.ClassPedestrian {

@@ -43,6 +43,12 @@ type Config struct {
 	// (MsgSensorInfo): the node must learn their coverage from what they
 	// detect.
 	NoSensorInfo bool
+	// OracleNoBias (a diagnostic, not a scenario) has every camera
+	// Output carry, in NoBias, its detections without the camera's
+	// calibration bias: the judged node can be fed those (feed.Options
+	// OracleNoBias) while the single-source shadows get the biased ones,
+	// which measures what removing the biases exactly could reach.
+	OracleNoBias bool
 }
 
 // Defaults.

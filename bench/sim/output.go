@@ -20,6 +20,9 @@ type Output struct {
 	RSI     v2x.RSI
 	Objects v2x.ObjectList // SensorID = camera source id
 	Sensor  v2x.SensorInfo // SensorID = camera source id
+	// NoBias, with Config.OracleNoBias, is Objects.Objects without the
+	// camera's calibration bias (a diagnostic; same order and fields).
+	NoBias []v2x.DetectedObject
 }
 
 // outQueue holds outputs in SendAt order; outputs with equal SendAt keep

@@ -128,6 +128,7 @@ func newScene(cfg Config, idBase uint32, closed [4]bool) (*Sim, error) {
 	}
 	for i := range cfg.Cameras {
 		c := newCamera(i, cfg.Seed, cfg.CameraClockOffsetMax, cfg.CameraNoise)
+		c.oracle = cfg.OracleNoBias
 		s.cams = append(s.cams, c)
 		s.sources = append(s.sources, Source{ID: c.Source, Kind: SourceCamera, Name: fmt.Sprintf("camera-%d", i+1),
 			ClockOffset: c.ClockOffset, RateHz: c.RateHz})

@@ -84,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	fs.Float64Var(&cfg.CameraDropRate, "camera-drop", cfg.CameraDropRate, "share of camera frames dropped (0..1)")
 	cameraNoise := fs.String("camera-noise", cfg.CameraNoise.String(), "camera error `model`: correlated (calibration bias drifting per camera, noise correlated in time per object, optimistic reported covariance, occlusion behind tall vehicles; docs/fusion.md) or white (independent errors, exact covariance)")
 	fs.BoolVar(&cfg.NoSensorInfo, "no-sensor-info", false, "cameras do not declare their fields of view (SensorInfo frames): the node learns their coverage from their detections")
+	fs.BoolVar(&cfg.OracleNoBias, "oracle-no-bias", false, "diagnostic: feed the judged node the cameras' detections without their calibration bias (the single-source shadows still get the biased ones): what removing the biases exactly could reach")
 	fs.BoolVar(&cfg.Dense, "dense", cfg.Dense, "dense traffic: 200+ simultaneous objects")
 	fs.DurationVar(&cfg.RoadWorksEnd, "roadworks-end", cfg.RoadWorksEnd, "the roadside unit's road-works event ends this long after the start (its RSI carries the end); 0: open-ended")
 	encoding := fs.String("encoding", "native", "send messages as `std` MessageFrames: native, csae53 (BSM, SPAT, MAP, RSI, camera lists as RSMs) or j2735 (BSM, SPaT, MAP; RSIs and camera lists stay native)")
@@ -115,6 +116,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-reorder %v outside 0..1", *outOfOrder)
 	}
 	rc.feed.Reorder = *outOfOrder
+	rc.feed.OracleNoBias = cfg.OracleNoBias
 	switch *encoding {
 	case "native":
 	case "csae53":

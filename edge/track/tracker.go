@@ -40,6 +40,16 @@ type Config struct {
 	// position covariance: the sensor's calibration bias, which a camera's
 	// reported covariance leaves out (0.09: 0.3 m; negative: none).
 	DetectionBiasVar float64
+	// CameraBiasOff turns off the online estimation of each camera's
+	// calibration bias (bias.go), on by default.
+	CameraBiasOff bool
+	// SelfBesideCamera multiplies a BSM's position covariance when a
+	// camera updated the track within SelfBesideCameraNS (500 ms) before
+	// it: a GNSS error is a bias that lasts tens of seconds, which the
+	// filter would otherwise take for independent noise (selfreport.go;
+	// 25; negative: never).
+	SelfBesideCamera   float64
+	SelfBesideCameraNS int64
 }
 
 // SetDefaults fills zero fields.
@@ -77,6 +87,8 @@ func (c *Config) SetDefaults() {
 	deff(&c.CorrelationInflation, 2)
 	def(&c.SeedStaleNS, 20e9)
 	deff(&c.DetectionBiasVar, 0.09)
+	deff(&c.SelfBesideCamera, 25)
+	def(&c.SelfBesideCameraNS, 500e6)
 }
 
 // Track is one fused object: a fixed-size value without pointers, kept in
@@ -120,6 +132,9 @@ type Track struct {
 	// from the two sources that detected it last; two tracks one frame
 	// updated are two objects to that source, and are not merged.
 	seen [2]frameMark
+	// bias: the last raw detection and BSM, paired by the camera-bias
+	// estimator (bias.go).
+	bias biasMark
 }
 
 // frameMark names one source's frame: its source slot bit and capture
@@ -253,6 +268,10 @@ type Tracker struct {
 	seedIDs  [seedMemory]uint32 // ids recently taken or added, to ignore repeats
 	seedNext int
 	idCount  uint32
+	// Camera-bias estimation (bias.go; nil when off) and the current
+	// frame's camera index (-1 for none).
+	bias     *biasEst
+	frameCam int
 
 	C Counters
 }
@@ -268,7 +287,11 @@ func New(cfg Config) *Tracker {
 	// Grid cells as large as the farthest association (gate, or the
 	// merge distance plus its margin): a 3×3 query then sees every
 	// candidate.
-	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
+	var be *biasEst
+	if !cfg.CameraBiasOff {
+		be = newBiasEst()
+	}
+	return &Tracker{cfg: cfg, bias: be, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
 		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), seeds: make([]Seed, 0, MaxSeeds), moved: make(map[uint32]uint32), owned: make(map[uint64]int32)}
 }
 
@@ -345,6 +368,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int)
 	for j := range frame {
 		tr.ms[j] = tr.toMeas(&frame[j], e[j], n[j])
 	}
+	tr.debias(frame, t)
 	tr.matched = grow(tr.matched, len(frame))
 	for j := range tr.matched {
 		tr.matched[j] = -1
@@ -358,7 +382,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int)
 		m := &frame[j]
 		l, ok := tr.src.linksOf(m.Kind)[m.LocalID]
 		tr.linked[j] = l
-		if !ok || l.idx < 0 || int(l.idx) >= nt {
+		if !ok || l.idx < 0 || int(l.idx) >= nt || !linkFirst(m) {
 			continue
 		}
 		if trk := &tr.tracks[l.idx]; trk.ID != l.id || tr.used[l.idx] || !compatible(trk.Class, m.Class) {
@@ -650,6 +674,7 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 		mm.Rpos[0][0] += vv
 		mm.Rpos[1][1] += vv
 	}
+	tr.besideCamera(trk, m, mm)
 	if !trk.f.update(mm, fusionRule{ci: tr.cfg.CovarianceIntersection, inflate: tr.cfg.CorrelationInflation}) {
 		tr.C.FilterFailed++
 		return
@@ -664,6 +689,9 @@ func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	trk.srcCur |= tr.frameSlot
 	trk.Sources |= trk.srcCur
 	trk.anchorLat, trk.anchorLon, trk.anchorE, trk.anchorN = m.Lat, m.Lon, e, n
+	if tr.bias != nil {
+		tr.bias.observe(trk, m, tr.frameCam, e, n)
+	}
 	if m.Length > 0 {
 		trk.Length, trk.Width = m.Length, m.Width
 	}
@@ -749,6 +777,9 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		trk.note(frameMark{tr.frameSlot, m.TimeNS})
 	}
 	tr.tracks = append(tr.tracks, trk)
+	if tr.bias != nil {
+		tr.bias.observe(&tr.tracks[len(tr.tracks)-1], m, tr.frameCam, e, n)
+	}
 	if m.Owner != 0 {
 		tr.owned[m.Owner]++
 	}
