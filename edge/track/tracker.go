@@ -163,6 +163,7 @@ type Counters struct {
 	Measurements  uint64 // folded in
 	TooOld        uint64 // out of sequence beyond the fixed lag: dropped
 	OutOfSequence uint64 // out of sequence within the lag: used
+	Retrodicted   uint64 // ... of which beyond the track's history: approximated (oosm.go)
 	Born          uint64
 	Confirmed     uint64
 	Deleted       uint64
@@ -253,6 +254,9 @@ type Tracker struct {
 	seedIDs  [seedMemory]uint32 // ids recently taken or added, to ignore repeats
 	seedNext int
 	idCount  uint32
+	// hist is each track's recent history, at the track's index, for
+	// exact out-of-sequence updates (oosm.go).
+	hist []history
 
 	C Counters
 }
@@ -631,28 +635,34 @@ func (tr *Tracker) source(m *Measurement) *sourceState {
 func (tr *Tracker) apply(i, j int, m *Measurement, mm *meas, e, n float64) {
 	trk := &tr.tracks[i]
 	dt := m.TimeNS - trk.TimeNS
-	if dt >= 0 {
+	rule := fusionRule{ci: tr.cfg.CovarianceIntersection, inflate: tr.cfg.CorrelationInflation}
+	switch {
+	case dt >= 0:
 		tr.predicted(i, m.TimeNS) // in place
-	} else {
-		if -dt > tr.cfg.FixedLagNS {
-			tr.C.TooOld++
+		if !trk.f.update(mm, rule) {
+			tr.C.FilterFailed++
 			return
 		}
-		tr.C.OutOfSequence++
-		// Approximate retrodiction: carry the measurement forward to the
-		// track's time along the track's velocity, inflating its position
-		// covariance by the velocity uncertainty over the lag.
-		s := float64(-dt) / 1e9
-		ve, vn := trk.f.velocity()
-		mm.z[0] += ve * s
-		mm.z[1] += vn * s
-		vv := velVar(&trk.f) * s * s
-		mm.Rpos[0][0] += vv
-		mm.Rpos[1][1] += vv
-	}
-	if !trk.f.update(mm, fusionRule{ci: tr.cfg.CovarianceIntersection, inflate: tr.cfg.CorrelationInflation}) {
-		tr.C.FilterFailed++
+		tr.histRecord(i, m.TimeNS, mm)
+	case -dt > tr.cfg.FixedLagNS:
+		tr.C.TooOld++
 		return
+	default:
+		tr.C.OutOfSequence++
+		// Exact: re-run the filter from the measurement's time (oosm.go).
+		done, ok := tr.replay(i, m.TimeNS, mm)
+		if !done { // the history does not reach back: approximate
+			tr.C.Retrodicted++
+			retrodict(trk, mm, -dt)
+			ok = trk.f.update(mm, rule)
+			if ok {
+				tr.histReset(i)
+			}
+		}
+		if !ok {
+			tr.C.FilterFailed++
+			return
+		}
 	}
 	tr.touched = append(tr.touched, int32(i))
 	tr.setGridPos(i, trk)
@@ -749,6 +759,7 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 		trk.note(frameMark{tr.frameSlot, m.TimeNS})
 	}
 	tr.tracks = append(tr.tracks, trk)
+	tr.histReset(len(tr.tracks) - 1)
 	if m.Owner != 0 {
 		tr.owned[m.Owner]++
 	}
@@ -780,6 +791,7 @@ func (tr *Tracker) Expire(now int64) {
 			deleted = true
 			last := len(tr.tracks) - 1
 			tr.tracks[i] = tr.tracks[last]
+			tr.histMove(i, last)
 			tr.tracks = tr.tracks[:last]
 		}
 		if deleted {
