@@ -100,14 +100,11 @@ func TestReplayBeyondHistoryRetrodicts(t *testing.T) {
 		m, x, y := oosmMeas(v2x.ClassCar, src, ts)
 		tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
 	}
-	for k := int64(0); k < 10; k++ { // 10 ms apart: histLen updates span 160 ms
+	for k := int64(0); k < 30; k++ { // 10 ms apart: the history spans histLen×10 ms
 		feed(1, 1e9+k*10e6)
 	}
-	for k := int64(10); k < 30; k++ {
-		feed(1, 1e9+k*10e6)
-	}
-	feed(2, 1e9+29*10e6-100e6) // 100 ms late: within the history
-	feed(2, 1e9+29*10e6-190e6) // 190 ms late: within the lag, before the history
+	feed(2, 1e9+29*10e6-histLen/2*10e6) // within the history
+	feed(2, 1e9+29*10e6-(histLen+3)*10e6) // within the lag (histLen < 17), before the history
 	if tr.C.OutOfSequence != 2 || tr.C.Retrodicted != 1 || tr.C.TooOld != 0 {
 		t.Fatalf("out of sequence %d (want 2), retrodicted %d (want 1), too old %d", tr.C.OutOfSequence, tr.C.Retrodicted, tr.C.TooOld)
 	}
