@@ -40,7 +40,7 @@ func TestReplayMatchesInSequence(t *testing.T) {
 			for k := int64(0); k < 20; k++ {
 				order = append(order, ev{1, k * 100e6}, ev{2, k*100e6 + 33e6})
 			}
-			in, late := New(Config{}), New(Config{})
+			in, late := New(Config{ExactOOSM: true}), New(Config{ExactOOSM: true})
 			feed := func(tr *Tracker, e ev) {
 				m, x, y := oosmMeas(tc.class, e.src, e.ts)
 				tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
@@ -95,7 +95,7 @@ func TestReplayMatchesInSequence(t *testing.T) {
 // oldest the track remembers (histLen updates back) is still used, by
 // approximate retrodiction, and counted.
 func TestReplayBeyondHistoryRetrodicts(t *testing.T) {
-	tr := New(Config{})
+	tr := New(Config{ExactOOSM: true})
 	feed := func(src uint32, ts int64) {
 		m, x, y := oosmMeas(v2x.ClassCar, src, ts)
 		tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
@@ -103,7 +103,7 @@ func TestReplayBeyondHistoryRetrodicts(t *testing.T) {
 	for k := int64(0); k < 30; k++ { // 10 ms apart: the history spans histLen×10 ms
 		feed(1, 1e9+k*10e6)
 	}
-	feed(2, 1e9+29*10e6-histLen/2*10e6) // within the history
+	feed(2, 1e9+29*10e6-histLen/2*10e6)   // within the history
 	feed(2, 1e9+29*10e6-(histLen+3)*10e6) // within the lag (histLen < 17), before the history
 	if tr.C.OutOfSequence != 2 || tr.C.Retrodicted != 1 || tr.C.TooOld != 0 {
 		t.Fatalf("out of sequence %d (want 2), retrodicted %d (want 1), too old %d", tr.C.OutOfSequence, tr.C.Retrodicted, tr.C.TooOld)
@@ -113,7 +113,7 @@ func TestReplayBeyondHistoryRetrodicts(t *testing.T) {
 // TestHistoryFollowsTrackMoves: deleting a track moves the last one into
 // its slot; its history must move with it and still replay exactly.
 func TestHistoryFollowsTrackMoves(t *testing.T) {
-	tr := New(Config{})
+	tr := New(Config{ExactOOSM: true})
 	// Track A (to be deleted) at 100 m, track B at the origin.
 	for k := int64(0); k < 8; k++ {
 		ts := k * 50e6
@@ -138,7 +138,7 @@ func TestHistoryFollowsTrackMoves(t *testing.T) {
 // TestReplayAllocatesNothing: out-of-sequence frames replayed in steady
 // state allocate nothing.
 func TestReplayAllocatesNothing(t *testing.T) {
-	tr := New(Config{})
+	tr := New(Config{ExactOOSM: true})
 	ts := int64(0)
 	step := func() {
 		ts += 100e6
