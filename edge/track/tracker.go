@@ -43,7 +43,7 @@ type Config struct {
 	// ExactOOSM folds a late measurement (within FixedLagNS) in exactly,
 	// by replaying the track's recent history from its time (oosm.go),
 	// instead of by approximate retrodiction. Off by default: on 20
-	// simulated seeds it raised the RMSE by 0.001-0.006 m and left MOTA
+	// simulated seeds it raised the RMSE by 0.001-0.010 m and left MOTA
 	// where it was (docs/fusion.md, Time).
 	ExactOOSM bool
 }
