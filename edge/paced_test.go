@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"testing"
@@ -391,6 +392,7 @@ type pacedRunner struct {
 	in   *inbox
 	sc   *pacedScene
 	base int64 // node time of the scene's start
+	cpu  int64 // thread CPU time of the last step's cycle (threadCPU)
 }
 
 func newPacedRunner(tb testing.TB, objects int, seed uint64) *pacedRunner {
@@ -416,9 +418,11 @@ func (r *pacedRunner) step() int64 {
 		time.Sleep(time.Duration(d))
 	}
 	r.sc.feedUntil(r.in, r.base, r.now())
-	t0 := clock.Now()
+	c0, t0 := threadCPU(), clock.Now()
 	r.w.cycle(t0)
-	return clock.Now() - t0
+	d := clock.Now() - t0
+	r.cpu = threadCPU() - c0
+	return d
 }
 
 // BenchmarkFusionCyclePaced measures the fusion cycle as the node runs it
@@ -438,7 +442,7 @@ func BenchmarkFusionCyclePaced(b *testing.B) {
 	for _, objects := range []int{200, 1000} {
 		b.Run(fmt.Sprintf("objects=%d,sources=6", objects), func(b *testing.B) {
 			r := newPacedRunner(b, objects, 1)
-			benchPaced(b, r.step)
+			benchPaced(b, r.step, &r.cpu)
 			b.ReportMetric(float64(r.w.fuser.Len()), "tracks")
 		})
 	}
@@ -450,26 +454,37 @@ func BenchmarkFusionCyclePaced(b *testing.B) {
 			}
 			r.sc.feedUntil(r.in, r.base, r.now())
 			r.in.swap(&r.w.batch)
-			t0 := clock.Now()
+			c0, t0 := threadCPU(), clock.Now()
 			spinSink += spin(30000)
-			return clock.Now() - t0
-		})
+			d := clock.Now() - t0
+			r.cpu = threadCPU() - c0
+			return d
+		}, &r.cpu)
 	})
 }
 
-// benchPaced runs b.N paced steps, each returning its cycle time, and
-// reports their p50 and p99.
-func benchPaced(b *testing.B, step func() int64) {
+// benchPaced runs b.N paced steps, each returning its cycle time (and
+// leaving its thread CPU time in *cpu), and reports the p50 and p99 of
+// both. The CPU times leave out what the scheduler took away (preemption
+// on a shared machine) but not cold caches: the cycle's own cost.
+func benchPaced(b *testing.B, step func() int64, cpu *int64) {
 	lat := make([]int64, 0, b.N)
+	cpus := make([]int64, 0, b.N)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		lat = append(lat, step())
+		cpus = append(cpus, *cpu)
 	}
 	b.StopTimer()
 	slices.Sort(lat)
+	slices.Sort(cpus)
 	b.ReportMetric(float64(lat[len(lat)/2]), "p50-ns")
 	b.ReportMetric(float64(lat[len(lat)*99/100]), "p99-ns")
+	b.ReportMetric(float64(cpus[len(cpus)/2]), "cpu-p50-ns")
+	b.ReportMetric(float64(cpus[len(cpus)*99/100]), "cpu-p99-ns")
 }
 
 var spinSink float64

@@ -169,6 +169,9 @@ func (tr *Tracker) Reframe(conv func(e, n float64) (float64, float64)) {
 		t.f.x[0], t.f.x[1] = conv(t.f.x[0], t.f.x[1])
 		t.anchorE, t.anchorN = conv(t.anchorE, t.anchorN)
 		t.laneAt = 0
+		if tr.cfg.ExactOOSM {
+			tr.histReset(i) // its history is in the old frame
+		}
 	}
 	tr.g.invalidate()
 	tr.lanes.segs = tr.lanes.segs[:0]

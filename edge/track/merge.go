@@ -89,6 +89,7 @@ func (tr *Tracker) merge() {
 		tr.g.invalidate()
 		last := len(tr.tracks) - 1
 		tr.tracks[i], tr.dead[i] = tr.tracks[last], tr.dead[last]
+		tr.histMove(i, last)
 		tr.tracks = tr.tracks[:last]
 	}
 }

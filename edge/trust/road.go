@@ -81,7 +81,41 @@ func (r *road) onRoad(e, n, margin float64) bool {
 	if e < r.minE-margin || e > r.maxE+margin || n < r.minN-margin || n > r.maxN+margin {
 		return true
 	}
-	return r.distance(e, n) <= margin
+	// Any lane within margin settles it (distance's minimum is ≤ margin
+	// exactly when one of its terms is), tested on squared distances; a
+	// test within a relative 1e-9 of the boundary is redone as distance
+	// does it, so the answer is distance(e, n) <= margin to the bit.
+	if within(e-r.boxE, n-r.boxN, r.boxR, margin) {
+		return true
+	}
+	for i := range r.segs {
+		s := &r.segs[i]
+		dx, dy := s.be-s.ae, s.bn-s.an
+		l2 := dx*dx + dy*dy
+		u := 0.0
+		if l2 > 0 {
+			u = math.Max(0, math.Min(1, ((e-s.ae)*dx+(n-s.an)*dy)/l2))
+		}
+		if within(e-s.ae-u*dx, n-s.an-u*dy, s.half, margin) {
+			return true
+		}
+	}
+	return false
+}
+
+// within reports whether math.Hypot(x, y)-half <= margin, by squares
+// away from the boundary.
+func within(x, y, half, margin float64) bool {
+	if r := margin + half; r > 0 {
+		d2, r2 := x*x+y*y, r*r
+		switch {
+		case d2 < r2*(1-1e-9):
+			return true
+		case d2 > r2*(1+1e-9):
+			return false
+		}
+	}
+	return math.Hypot(x, y)-half <= margin
 }
 
 // deepInside reports whether e, n lies well inside the box, where no
