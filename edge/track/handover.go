@@ -47,6 +47,13 @@ const (
 	// seedBeforeCentre: a seed's window ends this far before the point of
 	// its line nearest this node's reference point.
 	seedBeforeCentre = 10.0
+	// A new track within seedTwinAlong along and seedTwinCross across a
+	// live track that took a seed, moving its way, is a second track of
+	// that vehicle (a camera's split or late track), not the vehicle
+	// behind it: in one lane the next vehicle's centre is a car length
+	// and a gap (6 m or more) behind, even queued.
+	seedTwinAlong = 5.0 // m
+	seedTwinCross = 2.0 // m: within the lane
 )
 
 // newID returns the next id of the tracker's own.
@@ -126,7 +133,7 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 			ref, held = max(ref, s.TimeNS), true
 		}
 	}
-	if !held {
+	if !held || tr.besideSeeded(m, e, n) {
 		return 0, false
 	}
 	best, bestKey := -1, 0.0
@@ -144,6 +151,39 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 		}
 	}
 	return tr.take(best), true
+}
+
+// besideSeeded reports whether a new track's measurement m at (e, n)
+// lies beside a live confirmed track that took a seed (within
+// seedTwinAlong along its travel and seedTwinCross across it, at m's
+// time), moving its way. Such a track is a second track of that vehicle,
+// and the next seed belongs to the vehicle behind: vehicles in a lane keep
+// their order, so a track level with one that took an earlier seed cannot
+// be a later one. It allocates nothing.
+func (tr *Tracker) besideSeeded(m *Measurement, e, n float64) bool {
+	for i := range tr.tracks {
+		t := &tr.tracks[i]
+		if !t.Seeded || !t.Confirmed {
+			continue
+		}
+		ve, vn := t.Velocity()
+		sp := math.Hypot(ve, vn)
+		if sp < seedMinSpeed {
+			continue
+		}
+		ux, uy := ve/sp, vn/sp
+		if float64(m.Speed) >= seedMovingFor && float64(m.VelE)*ux+float64(m.VelN)*uy <= 0 {
+			continue
+		}
+		te, tn := t.Position()
+		dt := float64(m.TimeNS-t.TimeNS) / 1e9
+		dx, dy := e-(te+ve*dt), n-(tn+vn*dt)
+		if math.Abs(dx*ux+dy*uy) <= seedTwinAlong && math.Abs(-dx*uy+dy*ux) <= seedTwinCross {
+			tr.C.SeedsTwinRefused++
+			return true
+		}
+	}
+	return false
 }
 
 // staleSeed reports whether seed s is older than SeedStaleNS at time t.

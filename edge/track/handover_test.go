@@ -195,3 +195,61 @@ func TestStaleSeedNotTakenBeforeExpire(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedNotTakenByTwin: a second track of a vehicle that took a seed (a
+// camera reporting it twice, 2.5 m apart, so that one frame updates two
+// tracks) is not the vehicle handed over after it: it keeps an id of the
+// node's own, and the next seed waits for the vehicle 25 m behind.
+func TestSeedNotTakenByTwin(t *testing.T) {
+	a := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+	b := Seed{ID: 1<<24 | 2, Class: v2x.ClassCar, TimeNS: 3e9, E: -160, N: -5, VE: 12}
+	for _, tc := range []struct {
+		name   string
+		twinAt float64 // the twin's offset along the road from the first track, m
+		twin   uint32  // the id the twin should get: 0 one of the node's own
+	}{
+		{"beside", 2.5, 0},
+		{"a vehicle ahead", 9, b.ID}, // beyond seedTwinAlong: another vehicle, takes the next seed
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Config{IDNamespace: 2})
+			tr.AddSeed(a)
+			tr.AddSeed(b)
+			first := confirm(t, tr, 5, 4e9, -130, -5)
+			if first.ID != a.ID {
+				t.Fatalf("first track %#x, want a's id %#x", first.ID, a.ID)
+			}
+			// One camera's frames with the vehicle twice.
+			var twin *Track
+			for k := range 20 {
+				at := int64(6e9) + int64(k)*100e6
+				e := -130 + 12*float64(at-4e9)/1e9 - 12*0.1*20 // roughly where the first track is
+				m1, x1, y1 := detection(5, at, e, -5)
+				m2, x2, y2 := detection(6, at, e+tc.twinAt, -5)
+				tr.UpdateFrame([]Measurement{m1, m2}, []float64{x1, x2}, []float64{y1, y2})
+				for i := range tr.Tracks() {
+					if trk := &tr.Tracks()[i]; trk.Confirmed && trk.ID != a.ID {
+						twin = trk
+					}
+				}
+				if twin != nil {
+					break
+				}
+			}
+			if twin == nil {
+				t.Fatal("the second report never confirmed a track")
+			}
+			if want := tc.twin; want == 0 && twin.ID>>24 != 2 || want != 0 && twin.ID != want {
+				t.Fatalf("second track %#x, want %#x (0: the node's own)", twin.ID, want)
+			}
+			if tc.twin == 0 {
+				if len(tr.Seeds()) != 1 || tr.Seeds()[0].ID != b.ID {
+					t.Fatalf("seeds %+v, want b waiting", tr.Seeds())
+				}
+				if behind := confirm(t, tr, 7, 8e9, -150, -5); behind.ID != b.ID {
+					t.Fatalf("the vehicle behind got %#x, want b's id %#x", behind.ID, b.ID)
+				}
+			}
+		})
+	}
+}

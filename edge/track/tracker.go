@@ -173,6 +173,9 @@ type Counters struct {
 	SeedsTaken    uint64 // seeds whose id a new track took
 	SeedsExpired  uint64 // seeds dropped unclaimed after SeedStaleNS
 	SeedsDropped  uint64 // seeds dropped because MaxSeeds were pending
+	// SeedsTwinRefused: new tracks that took no seed because they lay
+	// beside a track that took one (a second track of that vehicle).
+	SeedsTwinRefused uint64
 }
 
 // link is the track a source object was last assigned to: its id, and
