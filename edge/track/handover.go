@@ -59,7 +59,7 @@ const (
 // newID returns the next id of the tracker's own.
 func (tr *Tracker) newID() uint32 {
 	if ns := tr.cfg.IDNamespace; ns != 0 {
-		tr.idCount = (tr.idCount + 1) & 0xffffff
+		tr.idCount = (tr.idCount + 1) & idCounterMask
 		if tr.idCount == 0 {
 			tr.idCount = 1
 		}

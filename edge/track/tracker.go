@@ -33,6 +33,10 @@ type Config struct {
 	// tracker gives out (the low 24 bits count), so that the nodes of a
 	// corridor, each with its own namespace, never give out the same id.
 	IDNamespace uint8
+	// IDStart is the namespace's counter before the first id (low 24
+	// bits; 0: ids count from 1). A node sets it from the wall clock
+	// (BootIDStart) so that its ids survive a restart.
+	IDStart uint32
 	// SeedStaleNS: a handed-over seed (AddSeed) no own measurement has
 	// taken within this of its time is dropped (20 s).
 	SeedStaleNS int64
@@ -272,7 +276,8 @@ func New(cfg Config) *Tracker {
 	// merge distance plus its margin): a 3×3 query then sees every
 	// candidate.
 	return &Tracker{cfg: cfg, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
-		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), seeds: make([]Seed, 0, MaxSeeds), moved: make(map[uint32]uint32), owned: make(map[uint64]int32)}
+		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), seeds: make([]Seed, 0, MaxSeeds), moved: make(map[uint32]uint32), owned: make(map[uint64]int32),
+		idCount: cfg.IDStart & idCounterMask}
 }
 
 // Len returns the number of tracks, confirmed or not.
