@@ -150,7 +150,62 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 			best, bestKey = i, key
 		}
 	}
+	// Vehicles keep their order, but a camera may confirm the one behind
+	// first (the one ahead hidden or at the edge of its range for a few
+	// frames): the new track takes the seed as far back in the order as
+	// there are vehicles still tentative ahead of it in the window.
+	for k := tr.tentativeAhead(m, e, n, &tr.seeds[best]); k > 0; k-- {
+		next, nextKey := -1, 0.0
+		for i := range tr.seeds {
+			s := &tr.seeds[i]
+			if (s.VehicleID == 0) != (tr.seeds[best].VehicleID == 0) || !compatible(s.Class, m.Class) ||
+				tr.staleSeed(s, m.TimeNS) || !s.holds(m, e, n, 0) {
+				continue
+			}
+			if key := s.ahead(ref); key < bestKey && (next < 0 || key > nextKey) {
+				next, nextKey = i, key
+			}
+		}
+		if next < 0 {
+			break
+		}
+		best, bestKey = next, nextKey
+	}
 	return tr.take(best), true
+}
+
+// tentativeAhead counts the tentative tracks (two hits or more, of a
+// class m's may be) that lie in seed s's window more than seedTwinAlong
+// ahead of a new track's measurement m at (e, n) along the seed's line,
+// on its side of the road, and not moving the other way: vehicles ahead
+// of it not yet confirmed. It allocates nothing.
+func (tr *Tracker) tentativeAhead(m *Measurement, e, n float64, s *Seed) int {
+	sp := math.Hypot(s.VE, s.VN)
+	if sp < seedMinSpeed {
+		return 0
+	}
+	ux, uy := s.VE/sp, s.VN/sp
+	at := *m
+	at.Speed = 0 // the direction is checked on the track
+	k := 0
+	for i := range tr.tracks {
+		t := &tr.tracks[i]
+		if t.Confirmed || t.Hits < 2 || !compatible(t.Class, m.Class) {
+			continue
+		}
+		te, tn := t.Position()
+		ve, vn := t.Velocity()
+		dt := float64(m.TimeNS-t.TimeNS) / 1e9
+		te, tn = te+ve*dt, tn+vn*dt
+		if math.Hypot(ve, vn) >= seedMovingFor && ve*ux+vn*uy <= 0 {
+			continue
+		}
+		if (te-e)*ux+(tn-n)*uy <= seedTwinAlong || !s.holds(&at, te, tn, 0) {
+			continue
+		}
+		k++
+	}
+	return k
 }
 
 // besideSeeded reports whether a new track's measurement m at (e, n)

@@ -253,3 +253,56 @@ func TestSeedNotTakenByTwin(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedOrderTentativeAhead: seeds a and b handed over in that order;
+// the camera sees both vehicles, 20 m apart, but misses the one ahead in
+// two frames, so the one behind confirms first. It takes b, the seed
+// behind the still tentative vehicle ahead, which takes a when it
+// confirms.
+func TestSeedOrderTentativeAhead(t *testing.T) {
+	a := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+	b := Seed{ID: 1<<24 | 2, Class: v2x.ClassCar, TimeNS: 2.5e9, E: -160, N: -5, VE: 12}
+	tr := New(Config{IDNamespace: 2})
+	tr.AddSeed(a)
+	tr.AddSeed(b)
+	ids := map[uint64]uint32{}
+	for k := range 30 {
+		at := int64(6e9) + int64(k)*100e6
+		e := -130 + 1.2*float64(k)
+		var ms []Measurement
+		var es, ns []float64
+		for _, o := range []struct {
+			local uint64
+			e     float64
+			seen  bool
+		}{{5, e, k < 3 || k > 4}, {6, e - 20, true}} { // the one ahead missed in frames 3 and 4
+			if !o.seen {
+				continue
+			}
+			m, x, y := detection(o.local, at, o.e, -5)
+			ms, es, ns = append(ms, m), append(es, x), append(ns, y)
+		}
+		tr.UpdateFrame(ms, es, ns)
+		for _, trk := range tr.Tracks() {
+			if !trk.Confirmed {
+				continue
+			}
+			x, _ := trk.Position()
+			local := uint64(6)
+			if x > e-10 {
+				local = 5
+			}
+			if _, ok := ids[local]; !ok {
+				ids[local] = trk.ID
+				t.Logf("frame %d: vehicle %d confirmed with %#x", k, local, trk.ID)
+			}
+		}
+	}
+	for _, trk := range tr.Tracks() {
+		x, y := trk.Position()
+		t.Logf("%#x at %.1f,%.1f hits %d confirmed %v", trk.ID, x, y, trk.Hits, trk.Confirmed)
+	}
+	if ids[5] != a.ID || ids[6] != b.ID {
+		t.Fatalf("vehicle ahead %#x, behind %#x; want a's %#x and b's %#x", ids[5], ids[6], a.ID, b.ID)
+	}
+}
