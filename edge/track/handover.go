@@ -37,6 +37,7 @@ const (
 	// MaxSeeds is how many seeds wait at once; more drop the oldest.
 	MaxSeeds      = 256
 	seedMemory    = 512  // ids remembered to ignore repeated handovers
+	takenMemory   = 64   // seeds taken, remembered to give back (seedLost)
 	seedMaxSpeed  = 20.0 // m/s (72 km/h): the farthest a seed can have come
 	seedBack      = 5.0  // m behind the handover point
 	seedAhead     = 10.0 // m beyond the farthest reach
@@ -251,6 +252,8 @@ func (tr *Tracker) staleSeed(s *Seed, t int64) bool { return t-s.TimeNS > tr.cfg
 // take removes seed i and returns its id.
 func (tr *Tracker) take(i int) uint32 {
 	id := tr.seeds[i].ID
+	tr.taken[tr.takenNext] = tr.seeds[i]
+	tr.takenNext = (tr.takenNext + 1) % takenMemory
 	tr.seeds = append(tr.seeds[:i], tr.seeds[i+1:]...)
 	tr.remember(id)
 	tr.C.SeedsTaken++
@@ -307,6 +310,36 @@ func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
 		return false // moving the other way
 	}
 	return true
+}
+
+// seedLost gives back the seed a dying track took, when the track dies
+// still on its way in (before the end of the seed's window): a camera
+// lost the vehicle (hidden in a queue, a bias that moved the track off
+// it), and the track re-found nearer the centre should get the corridor
+// id again, not one of the node's own. It allocates nothing.
+func (tr *Tracker) seedLost(t *Track) {
+	for k := range tr.taken {
+		s := &tr.taken[k]
+		if s.ID != t.ID || s.ID == 0 {
+			continue
+		}
+		sp := math.Hypot(s.VE, s.VN)
+		if sp < seedMinSpeed {
+			return
+		}
+		ux, uy := s.VE/sp, s.VN/sp
+		e, n := t.Position()
+		centre := -(s.E*ux + s.N*uy) // along the line from the seed to the point nearest the centre
+		if along := (e-s.E)*ux + (n-s.N)*uy; centre > 0 && along > centre-seedBeforeCentre {
+			return // past the window: it drove through
+		}
+		if len(tr.seeds) < MaxSeeds {
+			tr.seeds = append(tr.seeds, *s)
+			tr.C.SeedsReturned++
+		}
+		s.ID = 0
+		return
+	}
 }
 
 // expireSeeds drops seeds older than SeedStaleNS as of now.

@@ -306,3 +306,48 @@ func TestSeedOrderTentativeAhead(t *testing.T) {
 		t.Fatalf("vehicle ahead %#x, behind %#x; want a's %#x and b's %#x", ids[5], ids[6], a.ID, b.ID)
 	}
 }
+
+// TestSeedReturnedWhenLostOnTheWayIn: the track that took seed a dies
+// (the camera lost the vehicle) about 75 m before the centre; the vehicle
+// re-found 25 m on gets a's id again. A track that took the seed and dies
+// past the window's end (it drove through) gives nothing back.
+func TestSeedReturnedWhenLostOnTheWayIn(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lastAt   float64 // the last detection of the first track, m east
+		returned bool
+	}{
+		{"on its way in", -75, true},
+		{"past the window", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seed := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+			tr := New(Config{IDNamespace: 2})
+			tr.AddSeed(seed)
+			now := int64(4e9)
+			for e := -90.0; e <= tc.lastAt; e += 1.2 {
+				m, x, y := detection(5, now, e, -5)
+				tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+				now += 100e6
+			}
+			if ts := tr.Tracks(); len(ts) != 1 || ts[0].ID != seed.ID {
+				t.Fatalf("tracks %+v, want one with the seed's id", ts)
+			}
+			for end := now + 5e9; now < end && tr.Len() > 0; now += 100e6 {
+				tr.Expire(now)
+			}
+			if tr.Len() != 0 {
+				t.Fatalf("%d tracks left, want the lost one deleted", tr.Len())
+			}
+			if got := len(tr.Seeds()) == 1; got != tc.returned {
+				t.Fatalf("seed returned %v (%d waiting), want %v", got, len(tr.Seeds()), tc.returned)
+			}
+			if !tc.returned {
+				return
+			}
+			if again := confirm(t, tr, 6, now, -50, -5); again.ID != seed.ID {
+				t.Fatalf("re-found track %#x, want the seed's id %#x", again.ID, seed.ID)
+			}
+		})
+	}
+}

@@ -180,6 +180,9 @@ type Counters struct {
 	// SeedsTwinRefused: new tracks that took no seed because they lay
 	// beside a track that took one (a second track of that vehicle).
 	SeedsTwinRefused uint64
+	// SeedsReturned: seeds given back because the track that took one
+	// died on its way in.
+	SeedsReturned uint64
 }
 
 // link is the track a source object was last assigned to: its id, and
@@ -259,7 +262,11 @@ type Tracker struct {
 	seeds    []Seed
 	seedIDs  [seedMemory]uint32 // ids recently taken or added, to ignore repeats
 	seedNext int
-	idCount  uint32
+	// taken: the seeds tracks took lately, to give back when such a track
+	// dies still on its way in (seedLost).
+	taken     [takenMemory]Seed
+	takenNext int
+	idCount   uint32
 
 	C Counters
 }
@@ -784,6 +791,9 @@ func (tr *Tracker) Expire(now int64) {
 				continue
 			}
 			tr.C.Deleted++
+			if t.Seeded && !t.HandedOver {
+				tr.seedLost(t)
+			}
 			tr.release(t)
 			deleted = true
 			last := len(tr.tracks) - 1
