@@ -83,7 +83,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.Var(&neighboursFlag{&c.NATS.Neighbours}, "neighbours", "the corridor's adjacent nodes, `ID@LAT,LON[/APPROACH];...`: objects leaving towards one (by this node's approach APPROACH, 0 any) are handed over on v2x.REGION.NODE.handover, and their handovers seed tracks here (needs -nats)")
 	fs.Float64Var(&c.NATS.HandoverDistance, "handover-distance", c.NATS.HandoverDistance, "hand an object over once this many `metres` from the reference point towards a neighbour (default 50)")
 	fs.DurationVar(&c.NATS.HandoverStale, "handover-stale", c.NATS.HandoverStale, "drop a neighbour's handover no own sensor confirmed within this (default 20s)")
-	fs.Var(&uint8Flag{&c.Track.IDNamespace}, "id-namespace", "put this `number` (1..255) in the top byte of every object id, unique per node of a corridor, so ids never collide across nodes (0: plain ids)")
+	fs.Var(&uint8Flag{&c.Track.IDNamespace}, "id-namespace", "put this `number` (1..255) in the top byte of every object id, unique per node of a corridor, so ids never collide across nodes; the counter below it starts from the wall clock, so a restarted node does not give out its earlier ids (0: plain ids)")
 }
 
 // neighboursFlag is a ';'-separated list of uplink.ParseNeighbour.

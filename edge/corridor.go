@@ -83,13 +83,13 @@ func (c *corridorLink) receive(h uplink.Handover) {
 	c.inMu.Unlock()
 }
 
-// cycle runs after the tracker's Expire of a fusion cycle at node time now.
+// cycle runs after the tracker's Expire of a fusion cycle at node time now
+// (the handovers were seeded before its measurements, seedIn).
 func (c *corridorLink) cycle(w *world, tr *track.Tracker, now int64) {
 	if !w.hasFrame {
 		return
 	}
 	c.neighbours(&w.frame)
-	c.seed(&w.frame, tr)
 	if tr != nil {
 		c.tracks(w, tr, now)
 	}
@@ -114,6 +114,16 @@ func (c *corridorLink) neighbours(f *geo.Frame) {
 		c.nbs = append(c.nbs, nbDir{id: nb.NodeID, ux: e / d, uy: n / d, approach: nb.Approach})
 	}
 	c.nbOrigin, c.nbFrame = [2]float64{lat, lon}, true
+}
+
+// seedIn hands the handovers received so far to the tracker as seeds;
+// the fusion loop calls it before a cycle's measurements.
+func (c *corridorLink) seedIn(w *world, tr *track.Tracker) {
+	if !w.hasFrame {
+		return
+	}
+	c.neighbours(&w.frame)
+	c.seed(&w.frame, tr)
 }
 
 // seed hands the received handovers to the tracker as seeds.

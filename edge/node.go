@@ -22,6 +22,7 @@ import (
 	"github.com/v2x-edge/v2x-edge/edge/mqttin"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/steer"
+	"github.com/v2x-edge/v2x-edge/edge/track"
 	"github.com/v2x-edge/v2x-edge/edge/uplink"
 	"github.com/v2x-edge/v2x-edge/edge/xdpguard"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -93,6 +94,11 @@ func New(cfg Config, log *slog.Logger) (*Node, error) {
 		tc := cfg.Track
 		if cfg.NATS.HandoverStale > 0 {
 			tc.SeedStaleNS = int64(cfg.NATS.HandoverStale)
+		}
+		if tc.IDNamespace != 0 && tc.IDStart == 0 {
+			// Ids that survive a restart (a neighbour's track may still
+			// hold one this node gave out before it).
+			tc.IDStart = track.BootIDStart(time.Now())
 		}
 		f = newTrackFuser(tc, cfg.Trust)
 	}

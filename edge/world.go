@@ -185,6 +185,12 @@ func (w *world) fold(start int64) {
 		w.kept = kept
 	}
 	ms = kept
+	if w.corr != nil {
+		// Handovers received by now are seeds before this cycle's
+		// measurements: a vehicle's first BSM in the same cycle as its
+		// handover then finds its seed.
+		w.corr.seedIn(w, w.tracker())
+	}
 	// Frames arrive whole and in one piece (one putMeas per frame), so a
 	// frame is a run of measurements with the same stream, source and time.
 	for lo := 0; lo < len(ms); {
@@ -209,11 +215,7 @@ func (w *world) fold(start int64) {
 	now := w.now()
 	w.fuser.Expire(now)
 	if w.corr != nil {
-		var tr *track.Tracker
-		if tf, ok := w.fuser.(*trackFuser); ok {
-			tr = tf.tr
-		}
-		w.corr.cycle(w, tr, now)
+		w.corr.cycle(w, w.tracker(), now)
 	}
 	if w.hasSPAT && now-w.spat.TimeNS > int64(w.cfg.signalStale) {
 		w.hasSPAT = false
@@ -227,6 +229,14 @@ func (w *world) fold(start int64) {
 		w.rc = nil
 	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
+}
+
+// tracker returns the fuser's tracker, nil if the fuser is not one.
+func (w *world) tracker() *track.Tracker {
+	if tf, ok := w.fuser.(*trackFuser); ok {
+		return tf.tr
+	}
+	return nil
 }
 
 func (w *world) setMap(mp *v2x.Map) {

@@ -115,7 +115,7 @@ func Drive(ctx context.Context, c *sim.Corridor, conns []*client.Conn, o DriveOp
 		trails[i] = trail{}
 		opts[i] = feed.Options{Log: log, Seed: int64(i)}
 		tr := trails[i]
-		l, err := eval.Attach(ctx, conns[i], c.View(i).Sim(), &opts[i], eval.Options{OnFrame: tr.frame})
+		l, err := eval.Attach(ctx, conns[i], c.View(i).Sim(), &opts[i], eval.Options{OnFrame: tr.frame, Name: name(o.Names, i)})
 		if err != nil {
 			return nil, fmt.Errorf("corridor: node %d: %w", i+1, err)
 		}

@@ -37,6 +37,8 @@ type Options struct {
 	// coverage, and the fused id matched to it (0: none). The corridor
 	// evaluation follows identities across nodes with it.
 	OnFrame func(t int64, trueID uint32, covered bool, fusedID uint32)
+	// Name labels the evaluator's debug lines (V2X_EVAL_DEBUG).
+	Name string
 }
 
 // Result is the evaluation, printed as one JSON line by v2x-sim -evaluate.
@@ -228,18 +230,35 @@ type point struct {
 	x, y float64
 }
 
+// keepBonus is subtracted from the cost of a pair that continues a
+// correspondence of an earlier frame: larger than any sum of gated
+// distances the rest of a frame's assignment could save by breaking it.
+const keepBonus = 1e6
+
 // match solves the min-distance assignment between truth and candidates
 // within MatchDistance; it returns, per truth index, the candidate index
-// or -1, and the squared distances.
-func (e *Evaluator) match(truth, cand []point) []int32 {
+// or -1. With keep, it does so as CLEAR-MOT prescribes (Bernardin and
+// Stiefelhagen 2008, §2.1.1): a true object's correspondence of an
+// earlier frame (lastMatch) is kept while its fused object is still within
+// MatchDistance, and only the rest are assigned by distance. Without it,
+// two true objects side by side (pedestrians walking together) whose two
+// tracks are both within reach would trade them whenever the noise makes
+// the other pairing a little shorter, each trade counted as two identity
+// switches though no track changed object.
+func (e *Evaluator) match(truth, cand []point, keep bool) []int32 {
 	rows, cols := len(truth), len(cand)
 	e.cost = e.cost[:0]
 	d2max := e.opt.MatchDistance * e.opt.MatchDistance
 	for _, t := range truth {
+		prev, kept := e.lastMatch[t.id]
+		kept = kept && keep
 		for _, c := range cand {
 			d2 := (t.x-c.x)*(t.x-c.x) + (t.y-c.y)*(t.y-c.y)
-			if d2 > d2max {
+			switch {
+			case d2 > d2max:
 				d2 = math.Inf(1)
+			case kept && c.id == prev:
+				d2 -= keepBonus
 			}
 			e.cost = append(e.cost, d2)
 		}
@@ -284,7 +303,7 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 		x, y, _ := e.frame.ToENU(o.Lat, o.Lon, 0)
 		cp = append(cp, point{id: o.ID, x: x, y: y})
 	}
-	m := e.match(tp, cp)
+	m := e.match(tp, cp, true)
 	c := &e.mota
 	c.frames++
 	taken := make([]bool, len(cp))
@@ -305,6 +324,9 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 		c.gt++
 		if j < 0 {
 			c.fn++
+			if debugFP {
+				fmt.Fprintf(os.Stderr, "FN %s t=%d true=%d %s speed=%.1f at %.1f,%.1f last=%d\n", e.opt.Name, (t-e.start)/1e6, tp[i].id, truth[i].Class, truth[i].Speed, tp[i].x, tp[i].y, e.lastMatch[tp[i].id])
+			}
 			continue
 		}
 		c.matches++
@@ -313,6 +335,9 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 		e.errs[frameObject{frame, tp[i].id}] = dx*dx + dy*dy
 		if prev, ok := e.lastMatch[tp[i].id]; ok && prev != cp[j].id {
 			c.idsw++
+			if debugFP {
+				fmt.Fprintf(os.Stderr, "IDSW %s t=%d true=%d %s speed=%.1f at %.1f,%.1f from %d to %d src=%d age=%dms\n", e.opt.Name, (t-e.start)/1e6, tp[i].id, truth[i].Class, truth[i].Speed, tp[i].x, tp[i].y, prev, cp[j].id, objs[j].Sources, objs[j].AgeMS)
+			}
 		}
 		e.lastMatch[tp[i].id] = cp[j].id
 	}
@@ -335,7 +360,7 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 					}
 				}
 				o := objs[j]
-				fmt.Fprintf(os.Stderr, "FP id=%d %s src=%d age=%dms speed=%.1f at %.1f,%.1f nearest truth %.1fm %s\n", o.ID, o.Class, o.Sources, o.AgeMS, o.Speed, cp[j].x, cp[j].y, bd, bc)
+				fmt.Fprintf(os.Stderr, "FP %s t=%d id=%d %s src=%d age=%dms speed=%.1f at %.1f,%.1f nearest truth %.1fm %s\n", e.opt.Name, (t-e.start)/1e6, o.ID, o.Class, o.Sources, o.AgeMS, o.Speed, cp[j].x, cp[j].y, bd, bc)
 			}
 			if objs[j].Sources > 1 {
 				c.fpMulti++
@@ -367,7 +392,7 @@ func (e *Evaluator) AddMeasurements(source uint32, t int64, lats, lons []float64
 		cp = append(cp, point{x: x, y: y})
 	}
 	name := e.names[source]
-	for i, j := range e.match(tp, cp) {
+	for i, j := range e.match(tp, cp, false) {
 		if j >= 0 {
 			if e.seen[tp[i].id] == nil {
 				e.seen[tp[i].id] = map[string]bool{}

@@ -3,6 +3,7 @@ package eval
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -247,5 +248,39 @@ func TestResultJSONFields(t *testing.T) {
 		if !strings.Contains(string(b), f) {
 			t.Errorf("%s: no %s", b, f)
 		}
+	}
+}
+
+// TestCLEARMOTKeepsCorrespondence: two people walking side by side, 0.6 m
+// apart, followed by tracks 10 and 20. In frames 2 and 3 the tracks'
+// noise makes the crossed pairing the shorter one (10 nearer Q, 20 nearer
+// P), but each track is still within the match distance of the person it
+// followed: CLEAR-MOT keeps the correspondences, so no identity switch
+// (matching by distance alone counted two in each). In frame 4 track 10
+// is 3.5 m off (beyond reach: P missed, 10 a false track) and 20 lies on
+// P, but still within reach of Q, which keeps it. In frame 5 20 is gone
+// (Q missed) and a new track 30 lies on P: P's correspondence changes
+// from 10 to 30, one switch.
+func TestCLEARMOTKeepsCorrespondence(t *testing.T) {
+	e, f := newTestEval(t)
+	P, Q := [2]float64{0, 5}, [2]float64{0.6, 5}
+	truth := []sim.TruthObject{{ID: 1, Class: v2x.ClassPedestrian, E: P[0], N: P[1]}, {ID: 2, Class: v2x.ClassPedestrian, E: Q[0], N: Q[1]}}
+	step := int64(100 * time.Millisecond)
+	var now int64 = 1e12
+	e.AddTruth(now, truth)
+	frame := func(ids []uint32, pts [][2]float64) {
+		now += step
+		e.AddTruth(now, truth)
+		e.AddState(now, states(f, ids, pts))
+	}
+	frame([]uint32{10, 20}, [][2]float64{P, Q})
+	frame([]uint32{10, 20}, [][2]float64{{0.7, 5}, {-0.1, 5}})  // crossed pairing 0.2 m in all, kept one 1.4 m
+	frame([]uint32{10, 20}, [][2]float64{{0.5, 5.2}, {0.1, 5}}) // crossed 0.32 m, kept 0.78 m
+	frame([]uint32{10, 20}, [][2]float64{{-3.5, 5}, P})
+	frame([]uint32{30}, [][2]float64{P})
+	r := e.Result()
+	got := []int{r.IDSwitches, r.Missed, r.FalseTracks, r.Matches}
+	if want := []int{1, 2, 1, 8}; !slices.Equal(got, want) {
+		t.Errorf("id switches, missed, false tracks, matches = %v, want %v", got, want)
 	}
 }

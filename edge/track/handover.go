@@ -37,6 +37,7 @@ const (
 	// MaxSeeds is how many seeds wait at once; more drop the oldest.
 	MaxSeeds      = 256
 	seedMemory    = 512  // ids remembered to ignore repeated handovers
+	takenMemory   = 64   // seeds taken, remembered to give back (seedLost)
 	seedMaxSpeed  = 20.0 // m/s (72 km/h): the farthest a seed can have come
 	seedBack      = 5.0  // m behind the handover point
 	seedAhead     = 10.0 // m beyond the farthest reach
@@ -47,12 +48,19 @@ const (
 	// seedBeforeCentre: a seed's window ends this far before the point of
 	// its line nearest this node's reference point.
 	seedBeforeCentre = 10.0
+	// A new track within seedTwinAlong along and seedTwinCross across a
+	// live track that took a seed, moving its way, is a second track of
+	// that vehicle (a camera's split or late track), not the vehicle
+	// behind it: in one lane the next vehicle's centre is a car length
+	// and a gap (6 m or more) behind, even queued.
+	seedTwinAlong = 5.0 // m
+	seedTwinCross = 2.0 // m: within the lane
 )
 
 // newID returns the next id of the tracker's own.
 func (tr *Tracker) newID() uint32 {
 	if ns := tr.cfg.IDNamespace; ns != 0 {
-		tr.idCount = (tr.idCount + 1) & 0xffffff
+		tr.idCount = (tr.idCount + 1) & idCounterMask
 		if tr.idCount == 0 {
 			tr.idCount = 1
 		}
@@ -126,7 +134,7 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 			ref, held = max(ref, s.TimeNS), true
 		}
 	}
-	if !held {
+	if !held || tr.besideSeeded(m, e, n) {
 		return 0, false
 	}
 	best, bestKey := -1, 0.0
@@ -143,7 +151,95 @@ func (tr *Tracker) takeSeed(m *Measurement, e, n float64) (uint32, bool) {
 			best, bestKey = i, key
 		}
 	}
+	// Vehicles keep their order, but a camera may confirm the one behind
+	// first (the one ahead hidden or at the edge of its range for a few
+	// frames): the new track takes the seed as far back in the order as
+	// there are vehicles still tentative ahead of it in the window.
+	for k := tr.tentativeAhead(m, e, n, &tr.seeds[best]); k > 0; k-- {
+		next, nextKey := -1, 0.0
+		for i := range tr.seeds {
+			s := &tr.seeds[i]
+			if (s.VehicleID == 0) != (tr.seeds[best].VehicleID == 0) || !compatible(s.Class, m.Class) ||
+				tr.staleSeed(s, m.TimeNS) || !s.holds(m, e, n, 0) {
+				continue
+			}
+			if key := s.ahead(ref); key < bestKey && (next < 0 || key > nextKey) {
+				next, nextKey = i, key
+			}
+		}
+		if next < 0 {
+			break
+		}
+		best, bestKey = next, nextKey
+	}
 	return tr.take(best), true
+}
+
+// tentativeAhead counts the tentative tracks (two hits or more, of a
+// class m's may be) that lie in seed s's window more than seedTwinAlong
+// ahead of a new track's measurement m at (e, n) along the seed's line,
+// on its side of the road, and not moving the other way: vehicles ahead
+// of it not yet confirmed. It allocates nothing.
+func (tr *Tracker) tentativeAhead(m *Measurement, e, n float64, s *Seed) int {
+	sp := math.Hypot(s.VE, s.VN)
+	if sp < seedMinSpeed {
+		return 0
+	}
+	ux, uy := s.VE/sp, s.VN/sp
+	at := *m
+	at.Speed = 0 // the direction is checked on the track
+	k := 0
+	for i := range tr.tracks {
+		t := &tr.tracks[i]
+		if t.Confirmed || t.Hits < 2 || !compatible(t.Class, m.Class) {
+			continue
+		}
+		te, tn := t.Position()
+		ve, vn := t.Velocity()
+		dt := float64(m.TimeNS-t.TimeNS) / 1e9
+		te, tn = te+ve*dt, tn+vn*dt
+		if math.Hypot(ve, vn) >= seedMovingFor && ve*ux+vn*uy <= 0 {
+			continue
+		}
+		if (te-e)*ux+(tn-n)*uy <= seedTwinAlong || !s.holds(&at, te, tn, 0) {
+			continue
+		}
+		k++
+	}
+	return k
+}
+
+// besideSeeded reports whether a new track's measurement m at (e, n)
+// lies beside a live confirmed track that took a seed (within
+// seedTwinAlong along its travel and seedTwinCross across it, at m's
+// time), moving its way. Such a track is a second track of that vehicle,
+// and the next seed belongs to the vehicle behind: vehicles in a lane keep
+// their order, so a track level with one that took an earlier seed cannot
+// be a later one. It allocates nothing.
+func (tr *Tracker) besideSeeded(m *Measurement, e, n float64) bool {
+	for i := range tr.tracks {
+		t := &tr.tracks[i]
+		if !t.Seeded || !t.Confirmed {
+			continue
+		}
+		ve, vn := t.Velocity()
+		sp := math.Hypot(ve, vn)
+		if sp < seedMinSpeed {
+			continue
+		}
+		ux, uy := ve/sp, vn/sp
+		if float64(m.Speed) >= seedMovingFor && float64(m.VelE)*ux+float64(m.VelN)*uy <= 0 {
+			continue
+		}
+		te, tn := t.Position()
+		dt := float64(m.TimeNS-t.TimeNS) / 1e9
+		dx, dy := e-(te+ve*dt), n-(tn+vn*dt)
+		if math.Abs(dx*ux+dy*uy) <= seedTwinAlong && math.Abs(-dx*uy+dy*ux) <= seedTwinCross {
+			tr.C.SeedsTwinRefused++
+			return true
+		}
+	}
+	return false
 }
 
 // staleSeed reports whether seed s is older than SeedStaleNS at time t.
@@ -156,6 +252,8 @@ func (tr *Tracker) staleSeed(s *Seed, t int64) bool { return t-s.TimeNS > tr.cfg
 // take removes seed i and returns its id.
 func (tr *Tracker) take(i int) uint32 {
 	id := tr.seeds[i].ID
+	tr.taken[tr.takenNext] = tr.seeds[i]
+	tr.takenNext = (tr.takenNext + 1) % takenMemory
 	tr.seeds = append(tr.seeds[:i], tr.seeds[i+1:]...)
 	tr.remember(id)
 	tr.C.SeedsTaken++
@@ -212,6 +310,36 @@ func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
 		return false // moving the other way
 	}
 	return true
+}
+
+// seedLost gives back the seed a dying track took, when the track dies
+// still on its way in (before the end of the seed's window): a camera
+// lost the vehicle (hidden in a queue, a bias that moved the track off
+// it), and the track re-found nearer the centre should get the corridor
+// id again, not one of the node's own. It allocates nothing.
+func (tr *Tracker) seedLost(t *Track) {
+	for k := range tr.taken {
+		s := &tr.taken[k]
+		if s.ID != t.ID || s.ID == 0 {
+			continue
+		}
+		sp := math.Hypot(s.VE, s.VN)
+		if sp < seedMinSpeed {
+			return
+		}
+		ux, uy := s.VE/sp, s.VN/sp
+		e, n := t.Position()
+		centre := -(s.E*ux + s.N*uy) // along the line from the seed to the point nearest the centre
+		if along := (e-s.E)*ux + (n-s.N)*uy; centre > 0 && along > centre-seedBeforeCentre {
+			return // past the window: it drove through
+		}
+		if len(tr.seeds) < MaxSeeds {
+			tr.seeds = append(tr.seeds, *s)
+			tr.C.SeedsReturned++
+		}
+		s.ID = 0
+		return
+	}
 }
 
 // expireSeeds drops seeds older than SeedStaleNS as of now.

@@ -195,3 +195,159 @@ func TestStaleSeedNotTakenBeforeExpire(t *testing.T) {
 		})
 	}
 }
+
+// TestSeedNotTakenByTwin: a second track of a vehicle that took a seed (a
+// camera reporting it twice, 2.5 m apart, so that one frame updates two
+// tracks) is not the vehicle handed over after it: it keeps an id of the
+// node's own, and the next seed waits for the vehicle 25 m behind.
+func TestSeedNotTakenByTwin(t *testing.T) {
+	a := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+	b := Seed{ID: 1<<24 | 2, Class: v2x.ClassCar, TimeNS: 3e9, E: -160, N: -5, VE: 12}
+	for _, tc := range []struct {
+		name   string
+		twinAt float64 // the twin's offset along the road from the first track, m
+		twin   uint32  // the id the twin should get: 0 one of the node's own
+	}{
+		{"beside", 2.5, 0},
+		{"a vehicle ahead", 9, b.ID}, // beyond seedTwinAlong: another vehicle, takes the next seed
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Config{IDNamespace: 2})
+			tr.AddSeed(a)
+			tr.AddSeed(b)
+			first := confirm(t, tr, 5, 4e9, -130, -5)
+			if first.ID != a.ID {
+				t.Fatalf("first track %#x, want a's id %#x", first.ID, a.ID)
+			}
+			// One camera's frames with the vehicle twice.
+			var twin *Track
+			for k := range 20 {
+				at := int64(6e9) + int64(k)*100e6
+				e := -130 + 12*float64(at-4e9)/1e9 - 12*0.1*20 // roughly where the first track is
+				m1, x1, y1 := detection(5, at, e, -5)
+				m2, x2, y2 := detection(6, at, e+tc.twinAt, -5)
+				tr.UpdateFrame([]Measurement{m1, m2}, []float64{x1, x2}, []float64{y1, y2})
+				for i := range tr.Tracks() {
+					if trk := &tr.Tracks()[i]; trk.Confirmed && trk.ID != a.ID {
+						twin = trk
+					}
+				}
+				if twin != nil {
+					break
+				}
+			}
+			if twin == nil {
+				t.Fatal("the second report never confirmed a track")
+			}
+			if want := tc.twin; want == 0 && twin.ID>>24 != 2 || want != 0 && twin.ID != want {
+				t.Fatalf("second track %#x, want %#x (0: the node's own)", twin.ID, want)
+			}
+			if tc.twin == 0 {
+				if len(tr.Seeds()) != 1 || tr.Seeds()[0].ID != b.ID {
+					t.Fatalf("seeds %+v, want b waiting", tr.Seeds())
+				}
+				if behind := confirm(t, tr, 7, 8e9, -150, -5); behind.ID != b.ID {
+					t.Fatalf("the vehicle behind got %#x, want b's id %#x", behind.ID, b.ID)
+				}
+			}
+		})
+	}
+}
+
+// TestSeedOrderTentativeAhead: seeds a and b handed over in that order;
+// the camera sees both vehicles, 20 m apart, but misses the one ahead in
+// two frames, so the one behind confirms first. It takes b, the seed
+// behind the still tentative vehicle ahead, which takes a when it
+// confirms.
+func TestSeedOrderTentativeAhead(t *testing.T) {
+	a := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+	b := Seed{ID: 1<<24 | 2, Class: v2x.ClassCar, TimeNS: 2.5e9, E: -160, N: -5, VE: 12}
+	tr := New(Config{IDNamespace: 2})
+	tr.AddSeed(a)
+	tr.AddSeed(b)
+	ids := map[uint64]uint32{}
+	for k := range 30 {
+		at := int64(6e9) + int64(k)*100e6
+		e := -130 + 1.2*float64(k)
+		var ms []Measurement
+		var es, ns []float64
+		for _, o := range []struct {
+			local uint64
+			e     float64
+			seen  bool
+		}{{5, e, k < 3 || k > 4}, {6, e - 20, true}} { // the one ahead missed in frames 3 and 4
+			if !o.seen {
+				continue
+			}
+			m, x, y := detection(o.local, at, o.e, -5)
+			ms, es, ns = append(ms, m), append(es, x), append(ns, y)
+		}
+		tr.UpdateFrame(ms, es, ns)
+		for _, trk := range tr.Tracks() {
+			if !trk.Confirmed {
+				continue
+			}
+			x, _ := trk.Position()
+			local := uint64(6)
+			if x > e-10 {
+				local = 5
+			}
+			if _, ok := ids[local]; !ok {
+				ids[local] = trk.ID
+				t.Logf("frame %d: vehicle %d confirmed with %#x", k, local, trk.ID)
+			}
+		}
+	}
+	for _, trk := range tr.Tracks() {
+		x, y := trk.Position()
+		t.Logf("%#x at %.1f,%.1f hits %d confirmed %v", trk.ID, x, y, trk.Hits, trk.Confirmed)
+	}
+	if ids[5] != a.ID || ids[6] != b.ID {
+		t.Fatalf("vehicle ahead %#x, behind %#x; want a's %#x and b's %#x", ids[5], ids[6], a.ID, b.ID)
+	}
+}
+
+// TestSeedReturnedWhenLostOnTheWayIn: the track that took seed a dies
+// (the camera lost the vehicle) about 75 m before the centre; the vehicle
+// re-found 25 m on gets a's id again. A track that took the seed and dies
+// past the window's end (it drove through) gives nothing back.
+func TestSeedReturnedWhenLostOnTheWayIn(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lastAt   float64 // the last detection of the first track, m east
+		returned bool
+	}{
+		{"on its way in", -75, true},
+		{"past the window", 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			seed := Seed{ID: 1<<24 | 1, Class: v2x.ClassCar, TimeNS: 1e9, E: -160, N: -5, VE: 12}
+			tr := New(Config{IDNamespace: 2})
+			tr.AddSeed(seed)
+			now := int64(4e9)
+			for e := -90.0; e <= tc.lastAt; e += 1.2 {
+				m, x, y := detection(5, now, e, -5)
+				tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+				now += 100e6
+			}
+			if ts := tr.Tracks(); len(ts) != 1 || ts[0].ID != seed.ID {
+				t.Fatalf("tracks %+v, want one with the seed's id", ts)
+			}
+			for end := now + 5e9; now < end && tr.Len() > 0; now += 100e6 {
+				tr.Expire(now)
+			}
+			if tr.Len() != 0 {
+				t.Fatalf("%d tracks left, want the lost one deleted", tr.Len())
+			}
+			if got := len(tr.Seeds()) == 1; got != tc.returned {
+				t.Fatalf("seed returned %v (%d waiting), want %v", got, len(tr.Seeds()), tc.returned)
+			}
+			if !tc.returned {
+				return
+			}
+			if again := confirm(t, tr, 6, now, -50, -5); again.ID != seed.ID {
+				t.Fatalf("re-found track %#x, want the seed's id %#x", again.ID, seed.ID)
+			}
+		})
+	}
+}

@@ -33,6 +33,10 @@ type Config struct {
 	// tracker gives out (the low 24 bits count), so that the nodes of a
 	// corridor, each with its own namespace, never give out the same id.
 	IDNamespace uint8
+	// IDStart is the namespace's counter before the first id (low 24
+	// bits; 0: ids count from 1). A node sets it from the wall clock
+	// (BootIDStart) so that its ids survive a restart.
+	IDStart uint32
 	// SeedStaleNS: a handed-over seed (AddSeed) no own measurement has
 	// taken within this of its time is dropped (20 s).
 	SeedStaleNS int64
@@ -195,6 +199,12 @@ type Counters struct {
 	SeedsTaken    uint64 // seeds whose id a new track took
 	SeedsExpired  uint64 // seeds dropped unclaimed after SeedStaleNS
 	SeedsDropped  uint64 // seeds dropped because MaxSeeds were pending
+	// SeedsTwinRefused: new tracks that took no seed because they lay
+	// beside a track that took one (a second track of that vehicle).
+	SeedsTwinRefused uint64
+	// SeedsReturned: seeds given back because the track that took one
+	// died on its way in.
+	SeedsReturned uint64
 }
 
 // link is the track a source object was last assigned to: its id, and
@@ -274,7 +284,11 @@ type Tracker struct {
 	seeds    []Seed
 	seedIDs  [seedMemory]uint32 // ids recently taken or added, to ignore repeats
 	seedNext int
-	idCount  uint32
+	// taken: the seeds tracks took lately, to give back when such a track
+	// dies still on its way in (seedLost).
+	taken     [takenMemory]Seed
+	takenNext int
+	idCount   uint32
 	// Camera-bias estimation (bias.go; nil when off) and the current
 	// frame's camera index (-1 for none).
 	bias     *biasEst
@@ -302,7 +316,8 @@ func New(cfg Config) *Tracker {
 		be = newBiasEst()
 	}
 	return &Tracker{cfg: cfg, bias: be, g: grid{cell: max(cfg.MaxGateDistance, mergeVehicleDist+3)}, sources: make(map[sourceKey]*sourceState),
-		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), seeds: make([]Seed, 0, MaxSeeds), moved: make(map[uint32]uint32), owned: make(map[uint64]int32)}
+		byID: make(map[uint32]int32, 1024), tracks: make([]Track, 0, 512), seeds: make([]Seed, 0, MaxSeeds), moved: make(map[uint32]uint32), owned: make(map[uint64]int32),
+		idCount: cfg.IDStart & idCounterMask}
 }
 
 // Len returns the number of tracks, confirmed or not.
@@ -836,6 +851,9 @@ func (tr *Tracker) Expire(now int64) {
 				continue
 			}
 			tr.C.Deleted++
+			if t.Seeded && !t.HandedOver {
+				tr.seedLost(t)
+			}
 			tr.release(t)
 			deleted = true
 			last := len(tr.tracks) - 1
