@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/edge/auth"
+	"github.com/v2x-edge/v2x-edge/edge/clock"
 	"github.com/v2x-edge/v2x-edge/edge/quota"
 	"github.com/v2x-edge/v2x-edge/edge/trust"
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -72,6 +73,7 @@ type source struct {
 	dec   codec.Decoder
 	msg   codec.Message
 	meas  []measurement
+	held  heldBatch // frames with wire.FlagMore and their measurements (batch.go)
 	su    spatUpdate
 	// mapSum is the digest of the MAP frame being ingested (mapRepeat),
 	// recorded as the last MAP once queued; 0: none.
@@ -164,7 +166,22 @@ func (s *source) owner() string {
 // put queues s.meas for fusion, shedding what the inbox refuses; it
 // reports false when it shed any.
 func (s *source) put(h *wire.Header) bool {
-	shed, over := s.env.in.putMeasFrom(s.owner(), s.meas)
+	if h.Flags&wire.FlagMore != 0 || s.held.frames > 0 {
+		var now int64
+		if len(s.meas) > 0 {
+			now = s.meas[0].IngestNS
+		} else {
+			now = clock.Now()
+		}
+		return s.hold(h, now)
+	}
+	return s.putMeas(h, s.meas)
+}
+
+// putMeas queues ms for fusion, shedding what the inbox refuses and
+// answering h for it; it reports false when it shed any.
+func (s *source) putMeas(h *wire.Header, ms []measurement) bool {
+	shed, over := s.env.in.putMeasFrom(s.owner(), ms)
 	if shed == 0 {
 		return true
 	}

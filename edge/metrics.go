@@ -19,6 +19,7 @@ type metrics struct {
 	valuesRejected [numRejectReasons]prometheus.Counter
 	shed           prometheus.Counter
 	clockClamped   prometheus.Counter
+	batches        batchMetrics // producer batches put whole (batch.go)
 
 	connections     prometheus.Gauge
 	producerStreams prometheus.Gauge
@@ -79,6 +80,7 @@ func newMetrics() *metrics {
 		prometheus.ExponentialBuckets(1e-5, 4, 12))
 	m.mapsUnchanged = counter("v2x_map_unchanged_total", "MAPs skipped as unchanged: frames with the same encoding and bytes as the MAP queued last (not decoded), and MAPs equal to the current one in content (not re-applied).")
 	m.reg.MustRegister(values, m.shed, m.clockClamped, m.connections, m.producerStreams, m.clockOffset, m.mapsUnchanged)
+	m.batches.register(m.reg)
 	m.fusion.register(m.reg, m.valuesRejected[reasonOutsideMap])
 	m.fusion.noRef = m.valuesRejected[reasonNoReference]
 	m.fusion.mapsUnchanged = m.mapsUnchanged

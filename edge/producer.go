@@ -33,6 +33,7 @@ func newProducer(env ingestEnv, ss *streamSession) *producer {
 
 // close ends the producer: its stream has ended.
 func (p *producer) close() {
+	p.src.putHeld(batchStreamEnd)
 	if p.src.env.rec != nil {
 		p.src.env.rec.r.CloseChannel(p.recCh)
 	}
@@ -70,7 +71,10 @@ func (p *producer) handle(h *wire.Header, payload []byte, ingest int64) {
 		p.ss.reject(h, wire.CodeUnexpectedFrame, fmt.Sprintf("%s frame on a producer stream", h.Type))
 		return
 	}
-	defer func() { // a rate quota refused it: the stream waits
+	defer func() {
+		// A frame without wire.FlagMore ends the stream's batch, if any.
+		p.src.endFrame(h)
+		// A rate quota refused it: the stream waits.
 		p.ss.backoff, p.src.backoff = max(p.ss.backoff, p.src.backoff), 0
 	}()
 	if h.Type == wire.TypeMAP && p.src.mapRepeat(h, payload, ingest) {

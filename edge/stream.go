@@ -123,8 +123,16 @@ func (ss *streamSession) serve(ctx context.Context) {
 		} else {
 			ss.refusals = 0
 		}
+		if prod != nil {
+			// A batch in the making is put when no frame comes in time.
+			r.SetIdleDeadline(prod.src.heldDeadline())
+		}
 		h, payload, err := r.Next()
 		now := clock.Now()
+		if errors.Is(err, wire.ErrIdle) {
+			prod.src.putHeld(batchIdle)
+			continue
+		}
 		if err != nil {
 			if !ss.readError(&h, err) {
 				return

@@ -170,6 +170,21 @@ func (p *Producer) SendEncoded(t wire.Type, enc wire.Encoding, source uint32, ca
 	return nil
 }
 
+// SendFrame sends a data frame of any encoding: h gives its type,
+// encoding, flags (wire.FlagMore: the next frame belongs with this one,
+// docs/protocol.md §7.1), source and capture time (producer clock), and
+// payload is sent as it is. Seq is counted per source as in Send.
+func (p *Producer) SendFrame(h wire.Header, payload []byte) error {
+	p.mu.Lock()
+	p.seq[h.Source]++
+	h.Seq = p.seq[h.Source]
+	p.mu.Unlock()
+	if err := p.write(&h, func(b []byte) []byte { return append(b, payload...) }); err != nil {
+		return fmt.Errorf("send %s: %w", h.Type, err)
+	}
+	return nil
+}
+
 // SendBSM sends a BSM.
 func (p *Producer) SendBSM(source uint32, capture int64, m *v2x.BSM) error {
 	return p.Send(wire.TypeBSM, source, capture, func(b []byte) []byte { return wire.AppendBSM(b, m) })

@@ -84,6 +84,12 @@ const (
 	EncodingJ2735  Encoding = 2 // SAE J2735 UPER MessageFrame
 )
 
+// FlagMore, in a data frame's Flags, says that the producer's next frame
+// on the same stream belongs with this one: the node fuses a run of
+// frames with FlagMore and the frame that ends it (the first without) in
+// one fusion cycle (docs/protocol.md §3, §7.1).
+const FlagMore uint8 = 0x01
+
 // Header is a decoded frame header.
 type Header struct {
 	Version  uint8

@@ -17,6 +17,10 @@ const initialReaderBuf = 4096
 // after its first byte (SetFrameTimeout): the stream's framing is lost.
 var ErrStalled = errors.New("wire: frame stalled mid-way")
 
+// ErrIdle says no frame began before the idle deadline
+// (SetIdleDeadline). Nothing was read: reading may go on.
+var ErrIdle = errors.New("wire: no frame before the idle deadline")
+
 // ErrBudget says a frame needed a larger buffer than the Reader's Budget
 // grants: the stream's framing is lost.
 var ErrBudget = errors.New("wire: frame buffer over budget")
@@ -50,6 +54,7 @@ type Reader struct {
 	dl      readDeadliner // r's read deadline, with a frame timeout
 	timeout time.Duration // 0: none
 	armed   bool          // a read deadline is set on dl
+	idle    time.Time     // Next waits for a frame's first byte until then; zero: no limit
 
 	budget Budget // nil: none
 	held   int64  // bytes taken from budget
@@ -130,22 +135,52 @@ func (r *Reader) Next() (Header, []byte, error) {
 	return h, p, nil
 }
 
-// readHeader waits, without a deadline, for a frame's first byte, then
-// arms the frame timeout and reads the rest of the header.
+// SetIdleDeadline bounds the wait for the next frame's first byte: when
+// no frame has begun by t, Next returns ErrIdle and reading may go on.
+// The zero time waits without a limit. It needs a stream with read
+// deadlines (a QUIC stream, a net.Conn) and reports whether r has them.
+func (r *Reader) SetIdleDeadline(t time.Time) bool {
+	if r.dl == nil {
+		dl, ok := r.r.(readDeadliner)
+		if !ok {
+			return false
+		}
+		r.dl = dl
+	}
+	r.idle = t
+	return true
+}
+
+// readHeader waits for a frame's first byte (until the idle deadline, if
+// one is set), then arms the frame timeout and reads the rest of the
+// header.
 func (r *Reader) readHeader() error {
-	if r.timeout == 0 {
+	if r.timeout == 0 && r.idle.IsZero() && !r.armed {
 		_, err := io.ReadFull(r.r, r.buf[:HeaderLen])
 		return err
 	}
-	if r.armed {
+	switch {
+	case !r.idle.IsZero():
+		r.dl.SetReadDeadline(r.idle)
+		r.armed = true
+	case r.armed:
 		r.dl.SetReadDeadline(time.Time{})
 		r.armed = false
 	}
 	if _, err := io.ReadFull(r.r, r.buf[:1]); err != nil {
+		if !r.idle.IsZero() && errors.Is(stalled(err), ErrStalled) {
+			return ErrIdle
+		}
 		return err
 	}
-	r.dl.SetReadDeadline(time.Now().Add(r.timeout))
-	r.armed = true
+	switch {
+	case r.timeout > 0:
+		r.dl.SetReadDeadline(time.Now().Add(r.timeout))
+		r.armed = true
+	case r.armed:
+		r.dl.SetReadDeadline(time.Time{})
+		r.armed = false
+	}
 	_, err := io.ReadFull(r.r, r.buf[1:HeaderLen])
 	if errors.Is(err, io.EOF) {
 		err = io.ErrUnexpectedEOF

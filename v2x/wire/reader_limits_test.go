@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 )
@@ -126,5 +127,51 @@ func TestReaderBudget(t *testing.T) {
 	r.Release()
 	if b.taken != 0 {
 		t.Errorf("after Release %d bytes still held", b.taken)
+	}
+}
+
+// TestReaderIdleDeadline: with no frame begun by the idle deadline, Next
+// returns ErrIdle having read nothing, and the next frame reads whole; a
+// frame that has begun is bound by the frame timeout, not the idle
+// deadline; the zero deadline waits without a limit.
+func TestReaderIdleDeadline(t *testing.T) {
+	for _, timeout := range []time.Duration{0, time.Second} {
+		a, b := net.Pipe()
+		r := NewReader(a, DefaultMaxFrame)
+		if timeout > 0 {
+			r.SetFrameTimeout(timeout)
+		}
+		if !r.SetIdleDeadline(time.Now().Add(20 * time.Millisecond)) {
+			t.Fatal("a net.Pipe has read deadlines")
+		}
+		if _, _, err := r.Next(); !errors.Is(err, ErrIdle) {
+			t.Fatalf("timeout %v: Next with nothing sent: %v, want ErrIdle", timeout, err)
+		}
+		frame := AppendHeader(nil, &Header{Type: TypeBSM, Seq: 7})
+		binary.BigEndian.PutUint32(frame, HeaderLen-4) // no payload
+		// A frame that begins before the deadline and ends after it.
+		r.SetIdleDeadline(time.Now().Add(30 * time.Millisecond))
+		go func() {
+			b.Write(frame[:1])
+			time.Sleep(60 * time.Millisecond)
+			b.Write(frame[1:])
+		}()
+		h, _, err := r.Next()
+		if err != nil || h.Seq != 7 {
+			t.Fatalf("timeout %v: frame straddling the idle deadline: %+v, %v", timeout, h, err)
+		}
+		r.SetIdleDeadline(time.Time{})
+		go func() {
+			time.Sleep(40 * time.Millisecond)
+			b.Write(frame)
+		}()
+		if h, _, err := r.Next(); err != nil || h.Seq != 7 {
+			t.Fatalf("timeout %v: after clearing the idle deadline: %+v, %v", timeout, h, err)
+		}
+		a.Close()
+		b.Close()
+	}
+	if NewReader(strings.NewReader(""), 0).SetIdleDeadline(time.Now()) {
+		t.Error("a reader without deadlines accepted an idle deadline")
 	}
 }

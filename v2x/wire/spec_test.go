@@ -307,7 +307,7 @@ func TestSpecFlags(t *testing.T) {
 	flags := map[string]int64{"HasCov": objHasCov, "Ingress": laneIngress, "SubCenter": SubCenter, "SubPacked": SubPacked,
 		"SubNoDatagram": SubNoDatagram, "SubCSAERSM": SubCSAERSM, "SubUncompressed": SubUncompressed, "SubEvents": SubEvents,
 		"SubJ2735SDSM": SubJ2735SDSM, "SubRSI": SubRSI, "SubCSAERSI": SubCSAERSI,
-		"Keyframe": StateKeyframe, "UpdateKeyframe": UpdateKeyframe}
+		"Keyframe": StateKeyframe, "UpdateKeyframe": UpdateKeyframe, "More": int64(FlagMore)}
 	seen := map[string]bool{}
 	for i, r := range tb.rows {
 		bit, ok := specInt(r[1])

@@ -105,6 +105,8 @@ type sender struct {
 	base         int64 // node time of the first frame's slot in this loop
 	wallBase     time.Time
 	starts       []int64   // the file's recorded fusion cycle starts, ascending
+	more         []bool    // per ingest frame of the file, in order: send it with wire.FlagMore
+	nframe       int       // ingest frames of the file seen so far
 	slot         int64     // node time of the last slot sent (see slotOf)
 	slotSent     time.Time // when it was sent
 }
@@ -160,6 +162,7 @@ func (s *sender) file(name string) error {
 		})
 		slices.Sort(s.starts)
 	}
+	s.batches(b)
 	fi := FileInfo{Name: name, Size: int64(len(b))}
 	info, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
 		fi.Messages++
@@ -181,13 +184,70 @@ func (s *sender) file(name string) error {
 }
 
 // cycleStart reads the start time (ns, node clock) of a /v2x/cycle
-// record: u8 version (1 or 2), i64 start, little endian
-// (docs/recording.md).
+// record: every layout version (1 to 3 so far) begins with u8 version,
+// i64 start, little endian (docs/recording.md).
 func cycleStart(p []byte) (int64, bool) {
-	if len(p) < 9 || p[0] < 1 || p[0] > 2 {
+	if len(p) < 9 || p[0] < 1 {
 		return 0, false
 	}
 	return int64(binary.LittleEndian.Uint64(p[1:])), true
+}
+
+// batches marks the ingest frames of the file b that go out with
+// wire.FlagMore: those the recording already flagged, and each frame
+// whose stream's next frame the same recorded fusion cycle took. The
+// node being fed then puts the frames one cycle took from one stream into
+// its inbox together, and fuses them in one cycle as the recorded node
+// did, whatever its own timing (docs/recording.md, Replay). Frames one
+// cycle took from different streams go out together, but each stream's
+// are put on their own.
+func (s *sender) batches(b []byte) {
+	s.more, s.nframe = s.more[:0], 0
+	type prev struct {
+		i    int
+		slot int64
+	}
+	last := map[string]prev{}
+	mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		if c.Topic != TopicIngest {
+			return nil
+		}
+		i := len(s.more)
+		h, err := wire.ParseHeader(m.Data, len(m.Data))
+		s.more = append(s.more, err == nil && h.Flags&wire.FlagMore != 0)
+		if s.o.Speed <= 0 || len(s.starts) == 0 {
+			return nil
+		}
+		k := streamOf(c)
+		slot, ok := s.cycleOf(int64(m.LogTime))
+		if p, seen := last[k]; seen && ok && p.slot == slot {
+			s.more[p.i] = true
+		}
+		if ok {
+			last[k] = prev{i, slot}
+		} else {
+			delete(last, k)
+		}
+		return nil
+	})
+}
+
+// streamOf names the recorded producer stream of an ingest channel.
+func streamOf(c *mcap.Channel) string {
+	if st := c.Metadata["stream"]; st != "" {
+		return st
+	}
+	return strconv.Itoa(int(c.ID))
+}
+
+// cycleOf is the start of the recorded fusion cycle that took a frame
+// that arrived at arrival: the first at or after it; false when none did.
+func (s *sender) cycleOf(arrival int64) (int64, bool) {
+	i, _ := slices.BinarySearch(s.starts, arrival)
+	if i < len(s.starts) {
+		return s.starts[i], true
+	}
+	return 0, false
 }
 
 // slotOf is the node time a frame that arrived at arrival is sent at:
@@ -197,9 +257,8 @@ func cycleStart(p []byte) (int64, bool) {
 // apart, so that the node receiving them runs a cycle for each as the
 // recorded node did.
 func (s *sender) slotOf(arrival int64) int64 {
-	i, _ := slices.BinarySearch(s.starts, arrival)
-	if i < len(s.starts) {
-		return s.starts[i]
+	if t, ok := s.cycleOf(arrival); ok {
+		return t
 	}
 	return arrival
 }
@@ -222,6 +281,8 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
+	more := s.nframe < len(s.more) && s.more[s.nframe] // batches' order: every ingest message
+	s.nframe++
 	h, err := wire.ParseHeader(m.Data, len(m.Data))
 	if err != nil || h.Length != len(m.Data)-wire.HeaderLen || !h.Type.IsData() {
 		s.st.Skipped++
@@ -250,10 +311,7 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 			s.slot, s.slotSent = slot, now
 		}
 	}
-	stream := c.Metadata["stream"]
-	if stream == "" {
-		stream = strconv.Itoa(int(c.ID))
-	}
+	stream := streamOf(c)
 	p := s.producers[stream]
 	if p == nil {
 		if p, err = s.conn.OpenProducer(s.ctx, clock.Now); err != nil {
@@ -267,12 +325,11 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 	if m.PublishTime != 0 && m.PublishTime <= m.LogTime {
 		capture -= int64(m.LogTime - m.PublishTime)
 	}
-	payload := m.Data[wire.HeaderLen:]
-	if h.Encoding == wire.EncodingNative {
-		err = p.Send(h.Type, h.Source, capture, func(b []byte) []byte { return append(b, payload...) })
-	} else {
-		err = p.SendEncoded(h.Type, h.Encoding, h.Source, capture, payload)
+	flags := h.Flags &^ wire.FlagMore
+	if more {
+		flags |= wire.FlagMore
 	}
+	err = p.SendFrame(wire.Header{Type: h.Type, Encoding: h.Encoding, Flags: flags, Source: h.Source, Capture: capture}, m.Data[wire.HeaderLen:])
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
