@@ -508,8 +508,11 @@ func TestLiveStalledViewer(t *testing.T) {
 	if rate < 7 {
 		t.Errorf("reading viewer got %.1f states a second beside a stalled one, want about 10", rate)
 	}
-	if time.Duration(worst.Load()) > 50*time.Millisecond {
-		t.Errorf("a publication took %v", time.Duration(worst.Load()))
+	// Waiting for the stalled viewer would take its write timeout (500 ms);
+	// the bound is half of it, so that a loaded machine's descheduling
+	// (95 ms seen at load 22) is not taken for waiting.
+	if time.Duration(worst.Load()) > lf.writeTimeout/2 {
+		t.Errorf("a publication took %v: the publisher waited for the stalled viewer (write timeout %v)", time.Duration(worst.Load()), lf.writeTimeout)
 	}
 	if got := testutil.ToFloat64(lf.m.dropped); got != 1 {
 		t.Errorf("dropped %v, want 1 (the stalled viewer)", got)

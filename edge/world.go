@@ -87,10 +87,13 @@ func newWorld(cfg fusionConfig, log *slog.Logger, m *fusionMetrics, in *inbox, h
 }
 
 // run processes inbox batches as they come (wakeups coalesce, so a burst
-// of frames costs one cycle) and at least every PublishTick, publishing a
-// snapshot after each cycle.
+// of frames costs one cycle) and, when none came for PublishTick, runs a
+// cycle without new data (expiry, signal countdowns, heartbeats),
+// publishing a snapshot after each cycle. The tick counts from the last
+// cycle: while data flows it adds no cycles, and no snapshots that carry
+// nothing new.
 func (w *world) run(ctx context.Context) {
-	tick := time.NewTicker(w.cfg.publishTick)
+	tick := time.NewTimer(w.cfg.publishTick)
 	defer tick.Stop()
 	for {
 		select {
@@ -106,6 +109,7 @@ func (w *world) run(ctx context.Context) {
 		case <-tick.C:
 		}
 		w.cycle(clock.Now())
+		tick.Reset(w.cfg.publishTick)
 	}
 }
 

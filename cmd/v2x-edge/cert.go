@@ -25,7 +25,7 @@ func runCert(args []string, stdout, stderr io.Writer) error {
 	name := fs.String("name", "", "identity `name`: 1 to 64 letters, digits, '.', '_' or '-'")
 	roles := fs.String("role", "", "comma-separated `roles`: producer, subscriber, operator")
 	kinds := fs.String("kinds", "", "comma-separated source `kinds` a producer may send: vehicle, rsu, camera, signal, map")
-	inters := fs.String("intersections", "", "comma-separated intersection `ids` whose SPAT and MAP a signal or map producer may send (default: every intersection)")
+	inters := fs.String("intersections", "", "comma-separated intersection `ids`, each ID or REGION/ID, whose SPAT and MAP a signal or map producer may send (default: every intersection)")
 	days := fs.Int("days", devca.DefaultDays, "validity in `days`")
 	out := fs.String("out", "", "`directory` to write NAME.pem and NAME-key.pem to")
 	fs.Usage = func() {

@@ -307,7 +307,8 @@ func TestReplayRate(t *testing.T) {
 	}
 	time.Sleep(2 * time.Second)
 	const published = "v2x_snapshots_published_total"
-	p0, t0 := metric(t, httpAddr, published), time.Now()
+	const superseded = "v2x_state_updates_superseded_total"
+	p0, s0, t0 := metric(t, httpAddr, published), metric(t, httpAddr, superseded), time.Now()
 	sub := exec.Command(filepath.Join(bin, "v2x-sub"), "-edge", quic, "-ca", filepath.Join(data, "ca.pem"), "-json", "-duration", "6s")
 	var subErr bytes.Buffer
 	sub.Stderr = &subErr
@@ -316,6 +317,7 @@ func TestReplayRate(t *testing.T) {
 		t.Fatalf("v2x-sub: %v\n%s", err, subErr.String())
 	}
 	nodeRate := (metric(t, httpAddr, published) - p0) / time.Since(t0).Seconds()
+	lost := metric(t, httpAddr, superseded) - s0 // states the subscriber was too slow to get
 	if err := rp.Wait(); err != nil {
 		t.Fatalf("v2x-replay: %v\n%s", err, rpErr.String())
 	}
@@ -331,8 +333,8 @@ func TestReplayRate(t *testing.T) {
 		t.Errorf("%d JSON lines, the summary says %d updates", got, n)
 	}
 	rate := float64(n) / secs
-	t.Logf("recorded over %.1f s: %.1f states/s published, %.1f/s with new data; replayed: the node published %.1f/s (%+.1f %%), v2x-sub received %.1f/s (%+.1f %%); v2x-replay %s",
-		span, all, fresh, nodeRate, 100*(nodeRate/all-1), rate, 100*(rate/fresh-1), strings.TrimSpace(rpOut.String()))
+	t.Logf("recorded over %.1f s: %.1f states/s published, %.1f/s with new data; replayed: the node published %.1f/s (%+.1f %%), v2x-sub received %.1f/s (%+.1f %%; %.0f states superseded while it was busy: %s); v2x-replay %s",
+		span, all, fresh, nodeRate, 100*(nodeRate/all-1), rate, 100*(rate/fresh-1), lost, strings.TrimSpace(summary[strings.LastIndex(summary, "v2x-sub: "):]), strings.TrimSpace(rpOut.String()))
 	if math.Abs(nodeRate-all) > 0.1*all {
 		t.Errorf("the replaying node published %.1f states/s, the recording holds %.1f/s (more than 10 %% apart)", nodeRate, all)
 	}

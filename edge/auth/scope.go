@@ -13,9 +13,10 @@ import (
 // intersection).
 const MaxIntersections = 32
 
-// Intersections is the set of intersection ids (the MAP's and SPAT's
-// IntersectionReferenceID.id) an identity may send signal state and MAPs
-// for. The zero value is unrestricted: every intersection. It is a value,
+// Intersections is the set of intersection ids an identity may send signal
+// state and MAPs for: the MAP's and SPAT's IntersectionReferenceID (J2735)
+// or NodeReferenceID (CSAE 53) as the node keys it, region<<16 | id, so an
+// id without a region (region 0) is the id itself. The zero value is unrestricted: every intersection. It is a value,
 // comparable, with no pointers.
 type Intersections struct {
 	n   uint8
@@ -40,30 +41,41 @@ func (s Intersections) Has(id uint32) bool {
 // IDs returns the ids named, sorted.
 func (s Intersections) IDs() []uint32 { return slices.Clone(s.ids[:s.n]) }
 
-// String lists the ids, comma-separated, in ascending order; "" when
-// unrestricted.
+// String lists the ids, comma-separated, in ascending order, each as
+// ParseIntersections reads it ("ID", or "REGION/ID" with a region); ""
+// when unrestricted.
 func (s Intersections) String() string {
 	var b strings.Builder
 	for i, id := range s.ids[:s.n] {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(strconv.FormatUint(uint64(id), 10))
+		if r := id >> 16; r != 0 {
+			b.WriteString(strconv.FormatUint(uint64(r), 10))
+			b.WriteByte('/')
+		}
+		b.WriteString(strconv.FormatUint(uint64(id&0xffff), 10))
 	}
 	return b.String()
 }
 
-// ParseIntersections reads a comma-separated list of intersection ids
-// (decimal, 0 to 65535 as J2735 and CSAE 53 allow); "" is unrestricted.
+// ParseIntersections reads a comma-separated list of intersection ids,
+// each "ID" or "REGION/ID" (decimal, each 0 to 65535 as J2735 and CSAE 53
+// allow; no region is region 0); "" is unrestricted.
 func ParseIntersections(s string) (Intersections, error) {
 	var set Intersections
 	var ids []uint32
 	for _, f := range splitList(s) {
-		v, err := strconv.ParseUint(f, 10, 16)
-		if err != nil {
-			return Intersections{}, fmt.Errorf("intersection id %q: want a decimal number 0 to 65535", f)
+		region, id, hasRegion := strings.Cut(f, "/")
+		if !hasRegion {
+			region, id = "0", f
 		}
-		ids = append(ids, uint32(v))
+		r, rerr := strconv.ParseUint(region, 10, 16)
+		v, err := strconv.ParseUint(id, 10, 16)
+		if err != nil || rerr != nil {
+			return Intersections{}, fmt.Errorf("intersection id %q: want ID or REGION/ID, each a decimal number 0 to 65535", f)
+		}
+		ids = append(ids, uint32(r)<<16|uint32(v))
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)

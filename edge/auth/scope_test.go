@@ -17,6 +17,12 @@ func TestParseIntersections(t *testing.T) {
 		{in: "30, 7,12,7", want: "7,12,30", has: []uint32{7, 12, 30}, not: []uint32{8, 31}},
 		{in: "65535", want: "65535", has: []uint32{65535}},
 		{in: "65536", want: "!"},
+		{in: "10/19", want: "10/19", has: []uint32{10<<16 | 19}, not: []uint32{19, 10}},
+		{in: "0/19,65535/65535", want: "19,65535/65535", has: []uint32{19, 0xffffffff}, not: []uint32{0xffff}},
+		{in: "10/", want: "!"},
+		{in: "/19", want: "!"},
+		{in: "65536/1", want: "!"},
+		{in: "1/2/3", want: "!"},
 		{in: "-1", want: "!"},
 		{in: "0x10", want: "!"},
 		{in: "a", want: "!"},
@@ -70,6 +76,14 @@ func TestIntersectionsInURI(t *testing.T) {
 	back, err := ParseURIString(id.String())
 	if err != nil || back != id {
 		t.Fatalf("round trip: %+v %v", back, err)
+	}
+	// A CSAE intersection with a region (an OpenV2X sample's 10/19).
+	withRegion := id
+	if withRegion.Intersections, err = ParseIntersections("101,10/19"); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := ParseURIString(withRegion.String()); err != nil || back != withRegion || !back.MayGovern(KindSignal, 10<<16|19) || back.MayGovern(KindSignal, 19) {
+		t.Fatalf("round trip of %s: %+v %v", withRegion, back, err)
 	}
 	for _, c := range []struct {
 		k    Kind
