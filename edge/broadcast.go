@@ -66,6 +66,9 @@ type broadcastCache struct {
 	// cut counts objects left out of views by the per-state cap; set by
 	// the hub (nil in tests that make snapshots by hand).
 	cut prometheus.Counter
+	// gate decides whether deltas are worth compressing; the hub's (nil:
+	// always compress).
+	gate *compressGate
 }
 
 func (c *broadcastCache) reset() {
@@ -220,14 +223,24 @@ func (s *snapshot) encoded(f *wire.Subscribe, base *snapshot, comp wire.Compress
 		v.encs = append(v.encs, encoding{})
 	}
 	e := &v.encs[v.n]
-	u := wire.Update{Compression: comp, BaseSeq: baseSeq, RawLen: uint32(len(c.raw))}
+	// The encoding is found again by the compression asked for (comp);
+	// its Update head says the one used.
+	used := comp
+	if base != nil && comp != wire.CompressNone && !c.gate.try() {
+		used = wire.CompressNone
+	}
+	u := wire.Update{Compression: used, BaseSeq: baseSeq, RawLen: uint32(len(c.raw))}
 	if base == nil {
 		u.Flags = wire.UpdateKeyframe
 	}
 	e.base, e.comp = baseSeq, comp
 	e.payload = wire.AppendUpdate(e.payload[:0], &u)
-	if e.payload, err = wire.AppendCompressed(e.payload, c.raw, comp); err != nil {
+	head := len(e.payload)
+	if e.payload, err = wire.AppendCompressed(e.payload, c.raw, used); err != nil {
 		return nil, 0, false, fmt.Errorf("broadcast: %w", err)
+	}
+	if base != nil && used != wire.CompressNone {
+		c.gate.observe(len(c.raw), len(e.payload)-head)
 	}
 	v.n++
 	return e.payload, v.rawLen, true, nil

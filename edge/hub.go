@@ -35,6 +35,8 @@ type hub struct {
 	burst BurstCap
 	pend  []pendingSub // scratch: due subscribers of one publication
 
+	gate compressGate // whether deltas are worth compressing (all snapshots')
+
 	m hubMetrics
 }
 
@@ -128,7 +130,7 @@ func (h *hub) newSnapshot() *snapshot {
 		return s
 	}
 	s := &snapshot{}
-	s.cache.cut = h.m.cut
+	s.cache.cut, s.cache.gate = h.m.cut, &h.gate
 	return s
 }
 
