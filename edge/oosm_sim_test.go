@@ -60,21 +60,7 @@ func oosmSimRun(t testing.TB, seed int64, dur time.Duration, reorder float64, tc
 	send := func(o *sim.Output, at time.Duration) {
 		src := srcs[o.Source]
 		hd := wire.Header{Source: o.Source}
-		msg := &src.msg
-		switch o.Type {
-		case sim.MsgBSM:
-			hd.Type, msg.Type, msg.BSM = wire.TypeBSM, wire.TypeBSM, o.BSM
-		case sim.MsgObjectList:
-			hd.Type, msg.Type, msg.Objects = wire.TypeObjectList, wire.TypeObjectList, o.Objects
-		case sim.MsgSensorInfo:
-			hd.Type, msg.Type, msg.Sensor = wire.TypeSensorInfo, wire.TypeSensorInfo, o.Sensor
-		case sim.MsgSPAT:
-			hd.Type, msg.Type = wire.TypeSPAT, wire.TypeSPAT
-			msg.SPATs = append(msg.SPATs[:0], o.SPAT)
-		case sim.MsgMAP:
-			mp := o.Map
-			hd.Type, msg.Type, msg.Map = wire.TypeMAP, wire.TypeMAP, &mp
-		default:
+		if !simFrame(o, &hd, src) {
 			return
 		}
 		src.ingest(&hd, base+int64(o.Capture-clk[o.Source]), base+int64(at))

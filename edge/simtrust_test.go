@@ -98,27 +98,9 @@ func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpt
 			if i >= fresh {
 				arrive = now
 			}
-			src := srcs[o.Source]
-			sc, ok := srcs[o.Source], true
+			sc := srcs[o.Source]
 			h := wire.Header{Source: o.Source}
-			msg := &src.msg
-			switch o.Type {
-			case sim.MsgBSM:
-				h.Type, msg.Type, msg.BSM = wire.TypeBSM, wire.TypeBSM, o.BSM
-			case sim.MsgObjectList:
-				h.Type, msg.Type, msg.Objects = wire.TypeObjectList, wire.TypeObjectList, o.Objects
-			case sim.MsgSensorInfo:
-				h.Type, msg.Type, msg.Sensor = wire.TypeSensorInfo, wire.TypeSensorInfo, o.Sensor
-			case sim.MsgSPAT:
-				h.Type, msg.Type = wire.TypeSPAT, wire.TypeSPAT
-				msg.SPATs = append(msg.SPATs[:0], o.SPAT)
-			case sim.MsgMAP:
-				mp := o.Map
-				h.Type, msg.Type, msg.Map = wire.TypeMAP, wire.TypeMAP, &mp
-			default:
-				ok = false
-			}
-			if !ok {
+			if !simFrame(&o, &h, sc) {
 				continue
 			}
 			var clk time.Duration
