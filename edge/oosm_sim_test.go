@@ -12,7 +12,6 @@ import (
 	"github.com/v2x-edge/v2x-edge/bench/eval"
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/track"
-	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
 // oosmSimRun runs a simulator scene through ingest and the fusion loop on
@@ -44,27 +43,14 @@ func oosmSimRun(t testing.TB, seed int64, dur time.Duration, reorder float64, tc
 	var now int64
 	w.now = func() int64 { return now }
 	env := ingestEnv{maxFuture: cfg.MaxFuture, maxClockSkew: cfg.MaxClockSkew, in: in, m: m}
-	srcs := map[uint32]*source{}
-	clk := map[uint32]time.Duration{}
-	for i, src := range s.Sources() {
-		sc := newSource(env, discardRejects{}, nil, uint64(i+1))
-		srcs[src.ID] = &sc
-		clk[src.ID] = src.ClockOffset
-	}
+	srcs := newSimSources(s, env)
 	rng := rand.New(rand.NewPCG(uint64(seed), 15))
 	type heldOut struct {
 		at time.Duration
 		o  sim.Output
 	}
 	var held []heldOut
-	send := func(o *sim.Output, at time.Duration) {
-		src := srcs[o.Source]
-		hd := wire.Header{Source: o.Source}
-		if !simFrame(o, &hd, src) {
-			return
-		}
-		src.ingest(&hd, base+int64(o.Capture-clk[o.Source]), base+int64(at))
-	}
+	send := func(o *sim.Output, at time.Duration) { srcs.ingest(o, base, base+int64(at)) }
 	ev := eval.New(s, eval.Options{})
 	var outs []sim.Output
 	var truth []sim.TruthObject

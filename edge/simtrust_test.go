@@ -59,11 +59,7 @@ func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpt
 	var now int64
 	w.now = func() int64 { return now }
 	env := ingestEnv{maxFuture: cfg.MaxFuture, maxClockSkew: cfg.MaxClockSkew, in: in, m: m}
-	srcs := map[uint32]*source{}
-	for i, src := range s.Sources() {
-		sc := newSource(env, discardRejects{}, nil, uint64(i+1))
-		srcs[src.ID] = &sc
-	}
+	srcs := newSimSources(s, env)
 	ev := eval.New(s, eval.Options{})
 	var outs []sim.Output
 	var truth []sim.TruthObject
@@ -98,18 +94,7 @@ func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpt
 			if i >= fresh {
 				arrive = now
 			}
-			sc := srcs[o.Source]
-			h := wire.Header{Source: o.Source}
-			if !simFrame(&o, &h, sc) {
-				continue
-			}
-			var clk time.Duration
-			for _, x := range s.Sources() {
-				if x.ID == o.Source {
-					clk = x.ClockOffset
-				}
-			}
-			sc.ingest(&h, base+int64(o.Capture-clk), arrive)
+			srcs.ingest(&o, base, arrive)
 		}
 		w.cycle(now)
 		truth = s.Truth(truth[:0])
