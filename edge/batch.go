@@ -113,8 +113,7 @@ func (s *source) putHeld(end batchEnd) bool {
 		return true
 	}
 	s.env.m.batches[end].Inc()
-	ok := s.putMeas(&b.last, b.meas)
-	clear(b.meas) // no references kept from the recorder's or tracker's strings
+	ok := s.putMeas(&b.last, b.meas) // copied into the inbox; measurements hold no pointers
 	b.meas, b.frames = b.meas[:0], 0
 	return ok
 }
