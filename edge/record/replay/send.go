@@ -150,19 +150,7 @@ func (s *sender) file(name string) error {
 	}
 	// First the fusion cycles' start times: frames are sent by the cycle
 	// that took them (slotOf).
-	s.starts = s.starts[:0]
-	if s.o.Speed > 0 {
-		mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
-			if c.Topic == TopicCycle {
-				if t, ok := cycleStart(m.Data); ok {
-					s.starts = append(s.starts, t)
-				}
-			}
-			return nil
-		})
-		slices.Sort(s.starts)
-	}
-	s.batches(b)
+	s.plan(b)
 	fi := FileInfo{Name: name, Size: int64(len(b))}
 	info, err := mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
 		fi.Messages++
@@ -193,43 +181,55 @@ func cycleStart(p []byte) (int64, bool) {
 	return int64(binary.LittleEndian.Uint64(p[1:])), true
 }
 
-// batches marks the ingest frames of the file b that go out with
-// wire.FlagMore: those the recording already flagged, and each frame
-// whose stream's next frame the same recorded fusion cycle took. The
-// node being fed then puts the frames one cycle took from one stream into
-// its inbox together, and fuses them in one cycle as the recorded node
-// did, whatever its own timing (docs/recording.md, Replay). Frames one
-// cycle took from different streams go out together, but each stream's
-// are put on their own.
-func (s *sender) batches(b []byte) {
-	s.more, s.nframe = s.more[:0], 0
+// plan reads the file b ahead of sending: the recorded fusion cycles'
+// start times (with a schedule, Speed > 0), and which ingest frames go
+// out with wire.FlagMore: those the recording already flagged, and each
+// frame whose stream's next frame the same recorded fusion cycle took.
+// The node being fed then puts the frames one cycle took from one stream
+// into its inbox together, and fuses them in one cycle as the recorded
+// node did, whatever its own timing (docs/recording.md, Replay). Frames
+// one cycle took from different streams go out together, but each
+// stream's are put on their own.
+func (s *sender) plan(b []byte) {
+	s.starts, s.more, s.nframe = s.starts[:0], s.more[:0], 0
+	type ingest struct {
+		stream  string
+		arrival int64
+	}
+	var ins []ingest
+	mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
+		switch c.Topic {
+		case TopicCycle:
+			if t, ok := cycleStart(m.Data); ok && s.o.Speed > 0 {
+				s.starts = append(s.starts, t)
+			}
+		case TopicIngest:
+			h, err := wire.ParseHeader(m.Data, len(m.Data))
+			s.more = append(s.more, err == nil && h.Flags&wire.FlagMore != 0)
+			ins = append(ins, ingest{streamOf(c), int64(m.LogTime)})
+		}
+		return nil
+	})
+	if len(s.starts) == 0 {
+		return
+	}
+	slices.Sort(s.starts)
 	type prev struct {
 		i    int
 		slot int64
 	}
 	last := map[string]prev{}
-	mcap.NewScanner(bytes.NewReader(b)).Scan(func(c *mcap.Channel, m *mcap.Message) error {
-		if c.Topic != TopicIngest {
-			return nil
-		}
-		i := len(s.more)
-		h, err := wire.ParseHeader(m.Data, len(m.Data))
-		s.more = append(s.more, err == nil && h.Flags&wire.FlagMore != 0)
-		if s.o.Speed <= 0 || len(s.starts) == 0 {
-			return nil
-		}
-		k := streamOf(c)
-		slot, ok := s.cycleOf(int64(m.LogTime))
-		if p, seen := last[k]; seen && ok && p.slot == slot {
+	for i, f := range ins {
+		slot, ok := s.cycleOf(f.arrival)
+		if p, seen := last[f.stream]; seen && ok && p.slot == slot {
 			s.more[p.i] = true
 		}
 		if ok {
-			last[k] = prev{i, slot}
+			last[f.stream] = prev{i, slot}
 		} else {
-			delete(last, k)
+			delete(last, f.stream)
 		}
-		return nil
-	})
+	}
 }
 
 // streamOf names the recorded producer stream of an ingest channel.
@@ -281,7 +281,7 @@ func (s *sender) frame(c *mcap.Channel, m *mcap.Message) error {
 	if err := s.ctx.Err(); err != nil {
 		return err
 	}
-	more := s.nframe < len(s.more) && s.more[s.nframe] // batches' order: every ingest message
+	more := s.nframe < len(s.more) && s.more[s.nframe] // plan's order: every ingest message
 	s.nframe++
 	h, err := wire.ParseHeader(m.Data, len(m.Data))
 	if err != nil || h.Length != len(m.Data)-wire.HeaderLen || !h.Type.IsData() {

@@ -53,11 +53,11 @@ func TestCycleStart(t *testing.T) {
 	}
 }
 
-// TestBatches: a frame goes out with wire.FlagMore when the same recorded
+// TestPlan: a frame goes out with wire.FlagMore when the same recorded
 // fusion cycle took its stream's next frame, or when it was recorded with
 // the flag; frames of one cycle on different streams, and the last frame
 // of a stream in a cycle, go without.
-func TestBatches(t *testing.T) {
+func TestPlan(t *testing.T) {
 	var buf bytes.Buffer
 	w, err := mcap.NewWriter(&buf, mcap.WriterOptions{})
 	if err != nil {
@@ -94,14 +94,17 @@ func TestBatches(t *testing.T) {
 	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s := &sender{o: SendOptions{Speed: 1}, starts: []int64{100, 200}}
-	s.batches(buf.Bytes())
+	s := &sender{o: SendOptions{Speed: 1}}
+	s.plan(buf.Bytes())
+	if want := []int64{100, 200}; !slices.Equal(s.starts, want) {
+		t.Errorf("cycle starts %v, want %v", s.starts, want)
+	}
 	want := []bool{true, true, false, false, true, false, true, false}
 	if !slices.Equal(s.more, want) {
 		t.Errorf("FlagMore per frame %v, want %v", s.more, want)
 	}
 	s = &sender{o: SendOptions{Speed: 0}}
-	s.batches(buf.Bytes())
+	s.plan(buf.Bytes())
 	if want := []bool{false, false, false, false, false, false, true, false}; !slices.Equal(s.more, want) {
 		t.Errorf("at max speed (no schedule): %v, want only the recorded flag %v", s.more, want)
 	}
