@@ -20,7 +20,7 @@ import (
 // cycle once per cycle; the NATS client's goroutine calls receive.
 type corridorLink struct {
 	log *slog.Logger
-	up  *uplink.Uplink
+	up  corridorBus
 	cfg uplink.Config
 
 	// The neighbours as unit vectors from this node's reference point,
@@ -46,6 +46,13 @@ type corridorLink struct {
 	buf []byte
 }
 
+// corridorBus is where the corridor link's handovers and events go: the
+// NATS uplink (*uplink.Uplink), or a test's neighbours on simulated time.
+type corridorBus interface {
+	Handover(h uplink.Handover)
+	Event(payload []byte, capture int64)
+}
+
 type nbDir struct {
 	id       string
 	ux, uy   float64
@@ -66,7 +73,7 @@ const (
 	selfFreshNS      = 1e9  // a handover names the BSM id of a track its BSMs updated within this
 )
 
-func newCorridorLink(up *uplink.Uplink, cfg uplink.Config) *corridorLink {
+func newCorridorLink(up corridorBus, cfg uplink.Config) *corridorLink {
 	cfg.SetDefaults()
 	c := &corridorLink{up: up, cfg: cfg, seen: make(map[uint32]seenTrack, 512), roadSeen: make(map[uint16]bool),
 		in: make([]uplink.Handover, 0, 64), inWork: make([]uplink.Handover, 0, 64)}

@@ -1,0 +1,213 @@
+package edge
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/v2x-edge/v2x-edge/bench/eval"
+	"github.com/v2x-edge/v2x-edge/bench/sim"
+	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/edge/uplink"
+)
+
+// simBus is a corridor node's bus on simulated time: its handovers go
+// straight to the neighbour's link (as the NATS uplink's subscription
+// would hand them over), its events are counted.
+type simBus struct {
+	from   string
+	links  map[string]*corridorLink
+	events int
+}
+
+func (b *simBus) Handover(h uplink.Handover) {
+	h.From = b.from
+	if l := b.links[h.To]; l != nil {
+		l.receive(h)
+	}
+}
+
+func (b *simBus) Event([]byte, int64) { b.events++ }
+
+// corridorSimResult is a corridor run on simulated time.
+type corridorSimResult struct {
+	eval.Continuity
+	MOTA   []float64
+	Trails []eval.Trail
+	Logs   []string // each node's debug log
+}
+
+// corridorSimRun runs a corridor of cc through the nodes' ingest, fusion
+// loops and corridor links on simulated time (no wall clock, no NATS: the
+// same seed gives the same result), handovers passed from link to link
+// at once, and judges it as v2x-bench -corridor does.
+func corridorSimRun(t testing.TB, cc sim.CorridorConfig, dur time.Duration) corridorSimResult {
+	t.Helper()
+	c, err := sim.NewCorridor(cc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := c.N()
+	const base = int64(1_800_000_000e9)
+	var now int64
+	names := make([]string, n)
+	links := map[string]*corridorLink{}
+	type node struct {
+		w    *world
+		h    *hub
+		srcs simSources
+		ev   *eval.Evaluator
+		log  *bytes.Buffer
+		view *sim.View
+	}
+	nodes := make([]node, n)
+	trails := make([]eval.Trail, n)
+	for i := range n {
+		names[i] = fmt.Sprintf("n%d", i+1)
+	}
+	for i := range n {
+		mp := c.View(i).Sim().Map()
+		cfg := DefaultConfig()
+		cfg.RefLat, cfg.RefLon = mp.RefLat, mp.RefLon
+		cfg.NATS.NodeID = names[i]
+		for _, k := range []int{i - 1, i + 1} {
+			if k < 0 || k >= n {
+				continue
+			}
+			o := c.View(k).Sim().Map()
+			appr := uint8(2) // east
+			if k < i {
+				appr = 4 // west
+			}
+			cfg.NATS.Neighbours = append(cfg.NATS.Neighbours, uplink.Neighbour{NodeID: names[k], Lat: o.RefLat, Lon: o.RefLon, Approach: appr})
+		}
+		m := newMetrics()
+		in := newInbox(cfg.InboxSize)
+		h := newHub(0, m.bc.hub)
+		var buf bytes.Buffer
+		log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})).With("node", names[i])
+		w := newWorld(newFusionConfig(&cfg), log, &m.fusion, in, h,
+			newTrackFuser(track.Config{IDNamespace: uint8(i + 1)}, cfg.Trust))
+		w.now = func() int64 { return now }
+		w.corr = newCorridorLink(&simBus{from: names[i], links: links}, cfg.NATS)
+		w.corr.log = log
+		links[names[i]] = w.corr
+		env := ingestEnv{maxFuture: cfg.MaxFuture, maxClockSkew: cfg.MaxClockSkew, in: in, m: m}
+		trails[i] = eval.Trail{}
+		nodes[i] = node{w: w, h: h, srcs: newSimSources(c.View(i).Sim(), env), log: &buf, view: c.View(i),
+			ev: eval.New(c.View(i).Sim(), eval.Options{OnFrame: trails[i].Frame, Name: names[i]})}
+	}
+	var outs []sim.Output
+	var truth []sim.TruthObject
+	for nodes[0].view.Now() < dur {
+		for i := range nodes {
+			nd := &nodes[i]
+			nd.view.Step(10 * time.Millisecond)
+			now = base + int64(nd.view.Now())
+			outs = nd.view.Due(outs[:0])
+			for k := range outs {
+				nd.srcs.ingest(&outs[k], base, base+int64(outs[k].SendAt))
+			}
+			nd.w.cycle(now)
+			truth = nd.view.Truth(truth[:0])
+			nd.ev.AddTruth(now, truth)
+			snap := nd.h.Acquire()
+			nd.ev.AddState(snap.TimeNS, snap.Objects)
+			nd.h.Release(snap)
+		}
+	}
+	r := corridorSimResult{Continuity: eval.JudgeContinuity(c.Transfers(nil), trails, names), Trails: trails}
+	for i := range nodes {
+		r.MOTA = append(r.MOTA, nodes[i].ev.Result().MOTA)
+		r.Logs = append(r.Logs, nodes[i].log.String())
+	}
+	return r
+}
+
+var corrSimSeeds = flag.String("corrsim-seeds", "", "TestCorridorSim: comma-separated seeds or ranges (2-6,30-35); empty: skip")
+var corrSimDur = flag.Duration("corrsim-duration", 60*time.Second, "TestCorridorSim: simulated time per seed")
+var corrSimDebug = flag.Bool("corrsim-debug", false, "TestCorridorSim: log every broken crossing's id runs and the links' lines about its ids")
+
+// TestCorridorSim runs a three-intersection corridor on simulated time
+// for each of -corrsim-seeds and logs its handover continuity and node
+// MOTA: a deterministic inner loop for the handover rules (the figures
+// that count are v2x-bench -corridor's).
+func TestCorridorSim(t *testing.T) {
+	if *corrSimSeeds == "" {
+		t.Skip("-corrsim-seeds not given")
+	}
+	var conts, motas []float64
+	for _, seed := range parseSeeds(t, *corrSimSeeds) {
+		base := sim.Config{Seed: seed}
+		base.SetDefaults()
+		r := corridorSimRun(t, sim.CorridorConfig{Base: base, N: 3}, *corrSimDur)
+		minMOTA := slices.Min(r.MOTA)
+		conts, motas = append(conts, r.HandoverContinuity), append(motas, minMOTA)
+		t.Logf("seed %d: continuity %.4f (%d of %d judged, %d crossings), node MOTA %v, latency p50 %.0f ms",
+			seed, r.HandoverContinuity, r.KeptID, r.JudgedCrossings, r.Crossings, r.MOTA, r.HandoverLatencyMS)
+		if *corrSimDebug {
+			for _, b := range r.Broken {
+				t.Logf("  broken: vehicle %d %s at %.1f s: left %d, entered %d\n    left:    %s\n    entered: %s\n%s",
+					b.Vehicle, b.Path, float64(b.At)/1e9, b.Left, b.Entered, runs(r.Trails[b.From][b.Vehicle]), runs(r.Trails[b.To][b.Vehicle]),
+					grepIDs(r.Logs[b.To]+r.Logs[b.From], b.Left, b.Entered))
+			}
+		}
+	}
+	below := 0
+	for _, x := range conts {
+		if x < 0.95 {
+			below++
+		}
+	}
+	t.Logf("%d seeds: continuity below 0.95 on %d, min %.4f; min node MOTA min %.4f", len(conts), below, slices.Min(conts), slices.Min(motas))
+}
+
+// runs formats a visit's id runs as id@first..last s (frames).
+func runs(v *eval.Visit) string {
+	if v == nil {
+		return "-"
+	}
+	var b strings.Builder
+	for _, r := range v.Runs {
+		fmt.Fprintf(&b, "%d@%.1f..%.1f(%d) ", r.ID, float64(r.First-1_800_000_000e9)/1e9, float64(r.Last-1_800_000_000e9)/1e9, r.Frames)
+	}
+	return b.String()
+}
+
+// grepIDs returns the log lines naming any of ids.
+func grepIDs(log string, ids ...uint32) string {
+	var b strings.Builder
+	for _, l := range strings.Split(log, "\n") {
+		for _, id := range ids {
+			if strings.Contains(l, fmt.Sprintf("id=%d ", id)) {
+				b.WriteString("      " + l + "\n")
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// parseSeeds parses 2-6,30-35.
+func parseSeeds(t testing.TB, s string) []int64 {
+	var out []int64
+	for _, f := range strings.Split(s, ",") {
+		var a, b int64
+		if _, err := fmt.Sscanf(f, "%d-%d", &a, &b); err != nil {
+			if _, err := fmt.Sscanf(f, "%d", &a); err != nil {
+				t.Fatalf("seed %q: %v", f, err)
+			}
+			b = a
+		}
+		for s := a; s <= b; s++ {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
