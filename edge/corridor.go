@@ -160,6 +160,9 @@ func (c *corridorLink) seed(f *geo.Frame, tr *track.Tracker) {
 		}
 		tr.AddSeed(track.Seed{ID: h.ID, Class: v2x.Class(h.Class), TimeNS: h.TimeNS, E: e, N: n, VE: ve, VN: vn,
 			PosVar: (h.CovEE + h.CovNN) / 2, VehicleID: h.VehicleID})
+		if c.log != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
+			c.log.Debug("corridor: seed", "id", h.ID, "from", h.From, "e", e, "n", n, "time_ns", h.TimeNS)
+		}
 	}
 }
 
@@ -218,6 +221,9 @@ func (c *corridorLink) tracks(w *world, tr *track.Tracker, now int64) {
 		if s.stamp != c.stamp {
 			lat, lon, _ := w.frame.FromENU(s.e, s.n, 0)
 			c.event(wire.EventObjectLeave, id, 0, lat, lon, "", now)
+			if c.log != nil && c.log.Enabled(context.Background(), slog.LevelDebug) {
+				c.log.Debug("corridor: object left", "id", id, "e", s.e, "n", s.n, "now_ns", now)
+			}
 			delete(c.seen, id)
 		}
 	}

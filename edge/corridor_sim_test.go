@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -152,9 +153,10 @@ func TestCorridorSim(t *testing.T) {
 			seed, r.HandoverContinuity, r.KeptID, r.JudgedCrossings, r.Crossings, r.MOTA, r.HandoverLatencyMS)
 		if *corrSimDebug {
 			for _, b := range r.Broken {
-				t.Logf("  broken: vehicle %d %s at %.1f s: left %d, entered %d\n    left:    %s\n    entered: %s\n%s",
+				t.Logf("  broken: vehicle %d %s at %.1f s: left %d, entered %d\n    left:    %s\n    entered: %s\n    in %s: %s\n%s",
 					b.Vehicle, b.Path, float64(b.At)/1e9, b.Left, b.Entered, runs(r.Trails[b.From][b.Vehicle]), runs(r.Trails[b.To][b.Vehicle]),
-					grepIDs(r.Logs[b.To]+r.Logs[b.From], b.Left, b.Entered))
+					strings.Split(b.Path, ">")[1], whoHad(r.Trails[b.To], b.Left, b.Entered),
+					story(r.Logs[b.To], r.Trails[b.To], b.At+1_800_000_000e9-10e9, 30e9, b.From > b.To))
 			}
 		}
 	}
@@ -179,12 +181,101 @@ func runs(v *eval.Visit) string {
 	return b.String()
 }
 
+// whoHad lists the true objects a node's trail matched to any of ids.
+func whoHad(tr eval.Trail, ids ...uint32) string {
+	var b strings.Builder
+	keys := make([]uint32, 0, len(tr))
+	for k := range tr {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, r := range tr[k].Runs {
+			if slices.Contains(ids, r.ID) {
+				fmt.Fprintf(&b, "%d had %d@%.1f..%.1f(%d); ", k, r.ID, float64(r.First-1_800_000_000e9)/1e9, float64(r.Last-1_800_000_000e9)/1e9, r.Frames)
+			}
+		}
+	}
+	return b.String()
+}
+
+// story returns a node's corridor log lines from t0 for span ns, each
+// with the true objects its id was matched to.
+func story(log string, tr eval.Trail, t0, span int64, east bool) string {
+	who := map[uint32][]string{}
+	for k, v := range tr {
+		for _, r := range v.Runs {
+			who[r.ID] = append(who[r.ID], fmt.Sprintf("%d@%.1f..%.1f", k, float64(r.First-1_800_000_000e9)/1e9, float64(r.Last-1_800_000_000e9)/1e9))
+		}
+	}
+	var b strings.Builder
+	for _, l := range strings.Split(log, "\n") {
+		i := strings.Index(l, "msg=\"corridor: ")
+		if i < 0 {
+			continue
+		}
+		var tt int64
+		for _, key := range []string{"born_ns=", "now_ns=", "time_ns="} {
+			if k := strings.Index(l, key); k >= 0 {
+				fmt.Sscanf(l[k+len(key):], "%d", &tt)
+			}
+		}
+		if tt < t0 || tt > t0+span {
+			continue
+		}
+		var id uint32
+		if k := strings.Index(l, " id="); k >= 0 {
+			fmt.Sscanf(l[k+4:], "%d", &id)
+		}
+		var e, n float64
+		if k := strings.Index(l, " e="); k >= 0 {
+			fmt.Sscanf(l[k+3:], "%g", &e)
+		}
+		if k := strings.Index(l, " n="); k >= 0 {
+			fmt.Sscanf(l[k+3:], "%g", &n)
+		}
+		if math.Abs(n) > 10 || (e > 0) != east || math.Abs(e) < 15 {
+			continue // not on the approach the vehicle came in by
+		}
+		l = l[i+4:]
+		for _, key := range []string{"born_ns=", "now_ns=", "time_ns="} {
+			if k := strings.Index(l, key); k >= 0 {
+				l = l[:k] + fmt.Sprintf("t=%.2f", float64(tt-1_800_000_000e9)/1e9)
+			}
+		}
+		fmt.Fprintf(&b, "      %s  %v\n", shortFloats(l), who[id])
+	}
+	return b.String()
+}
+
+// shortFloats cuts decimals to one place.
+func shortFloats(s string) string {
+	var b strings.Builder
+	frac := -1
+	for _, c := range s {
+		switch {
+		case c == '.' && frac < 0:
+			frac = 0
+		case c >= '0' && c <= '9' && frac >= 0:
+			frac++
+			if frac > 1 {
+				continue
+			}
+		case c < '0' || c > '9':
+			frac = -1
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
 // grepIDs returns the log lines naming any of ids.
 func grepIDs(log string, ids ...uint32) string {
 	var b strings.Builder
 	for _, l := range strings.Split(log, "\n") {
 		for _, id := range ids {
 			if strings.Contains(l, fmt.Sprintf("id=%d ", id)) {
+				l = l[strings.Index(l, "msg=")+4:]
 				b.WriteString("      " + l + "\n")
 				break
 			}
@@ -210,4 +301,3 @@ func parseSeeds(t testing.TB, s string) []int64 {
 	}
 	return out
 }
-
