@@ -143,12 +143,14 @@ func TestCorridorSim(t *testing.T) {
 		t.Skip("-corrsim-seeds not given")
 	}
 	var conts, motas []float64
+	kept, judged := 0, 0
 	for _, seed := range parseSeeds(t, *corrSimSeeds) {
 		base := sim.Config{Seed: seed}
 		base.SetDefaults()
 		r := corridorSimRun(t, sim.CorridorConfig{Base: base, N: 3}, *corrSimDur)
 		minMOTA := slices.Min(r.MOTA)
 		conts, motas = append(conts, r.HandoverContinuity), append(motas, minMOTA)
+		kept, judged = kept+r.KeptID, judged+r.JudgedCrossings
 		t.Logf("seed %d: continuity %.4f (%d of %d judged, %d crossings), node MOTA %v, latency p50 %.0f ms",
 			seed, r.HandoverContinuity, r.KeptID, r.JudgedCrossings, r.Crossings, r.MOTA, r.HandoverLatencyMS)
 		if *corrSimDebug {
@@ -166,7 +168,16 @@ func TestCorridorSim(t *testing.T) {
 			below++
 		}
 	}
-	t.Logf("%d seeds: continuity below 0.95 on %d, min %.4f; min node MOTA min %.4f", len(conts), below, slices.Min(conts), slices.Min(motas))
+	t.Logf("%d seeds: continuity below 0.95 on %d, min %.4f, %d of %d crossings kept; min node MOTA min %.4f, mean %.4f",
+		len(conts), below, slices.Min(conts), kept, judged, slices.Min(motas), mean(motas))
+}
+
+func mean(xs []float64) float64 {
+	s := 0.0
+	for _, x := range xs {
+		s += x
+	}
+	return s / float64(len(xs))
 }
 
 // runs formats a visit's id runs as id@first..last s (frames).

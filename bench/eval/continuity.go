@@ -50,6 +50,44 @@ func (tr Trail) Frame(t int64, trueID uint32, covered bool, fused uint32) {
 	v.Runs = append(v.Runs, Run{ID: fused, First: t, Last: t, Frames: 1})
 }
 
+// MinRunFrames is how many consecutive judged states (at the evaluator's
+// 100 ms) a fused id must be matched to a true object to count as the
+// object's id at a boundary. A shorter run is a momentary pairing, not an
+// identity the node gave the vehicle: most often the evaluator's, when
+// the vehicle's own track does not exist yet (or for a frame) and a track
+// of another object passes within the match distance (a vehicle in the
+// opposite lane, 3.5 m away); or a track the node itself dropped within
+// 200 ms.
+const MinRunFrames = 3
+
+// firstHeld returns the first id matched to the object for MinRunFrames
+// states or more.
+func (v *Visit) firstHeld() (uint32, bool) {
+	if v == nil {
+		return 0, false
+	}
+	for _, r := range v.Runs {
+		if r.Frames >= MinRunFrames {
+			return r.ID, true
+		}
+	}
+	return 0, false
+}
+
+// lastHeld returns the last id matched to the object for MinRunFrames
+// states or more.
+func (v *Visit) lastHeld() (uint32, bool) {
+	if v == nil {
+		return 0, false
+	}
+	for i := len(v.Runs) - 1; i >= 0; i-- {
+		if v.Runs[i].Frames >= MinRunFrames {
+			return v.Runs[i].ID, true
+		}
+	}
+	return 0, false
+}
+
 // firstAt returns the time of the first state that matched fused id to
 // the object, if any.
 func (v *Visit) firstAt(id uint32) (int64, bool) {
@@ -65,7 +103,8 @@ func (v *Visit) firstAt(id uint32) (int64, bool) {
 type Continuity struct {
 	// HandoverContinuity is the share of judged crossings (a vehicle
 	// matched by the node it left and by the node it entered) in which
-	// the entered node's first id for it is the left node's last.
+	// the entered node's first id for it is the left node's last (ids
+	// held for MinRunFrames judged states or more).
 	HandoverContinuity float64 `json:"handover_continuity"`
 	Crossings          int     `json:"crossings"`           // vehicles passing from one intersection to the next
 	JudgedCrossings    int     `json:"judged"`              // of those, matched on both sides
@@ -95,11 +134,12 @@ func JudgeContinuity(crossings []sim.Transfer, trails []Trail, names []string) C
 	for _, x := range crossings {
 		j.Crossings++
 		a, b := trails[x.From][x.VehicleID], trails[x.To][x.VehicleID]
-		if a == nil || len(a.Runs) == 0 || b == nil || len(b.Runs) == 0 {
+		left, okA := a.lastHeld()
+		entered, okB := b.firstHeld()
+		if !okA || !okB {
 			continue
 		}
 		j.JudgedCrossings++
-		left, entered := a.Runs[len(a.Runs)-1].ID, b.Runs[0].ID
 		if entered != left {
 			j.Broken = append(j.Broken, BrokenCrossing{Vehicle: x.VehicleID, From: x.From, To: x.To, Left: left, Entered: entered,
 				Path: nodeName(names, x.From) + ">" + nodeName(names, x.To), At: int64(x.At)})
