@@ -153,6 +153,9 @@ func TestCorridorSim(t *testing.T) {
 		kept, judged = kept+r.KeptID, judged+r.JudgedCrossings
 		t.Logf("seed %d: continuity %.4f (%d of %d judged, %d crossings), node MOTA %v, latency p50 %.0f ms",
 			seed, r.HandoverContinuity, r.KeptID, r.JudgedCrossings, r.Crossings, r.MOTA, r.HandoverLatencyMS)
+		for _, b := range r.Broken {
+			t.Logf("  seed %d: %s", seed, classify(r, b))
+		}
 		if *corrSimDebug {
 			for _, b := range r.Broken {
 				t.Logf("  broken: vehicle %d %s at %.1f s: left %d, entered %d\n    left:    %s\n    entered: %s\n    in %s: %s\n%s",
@@ -178,6 +181,38 @@ func mean(xs []float64) float64 {
 		s += x
 	}
 	return s / float64(len(xs))
+}
+
+// classify says what became of a broken crossing's ids: who in the
+// entered node had the left id (its seed), and whose id the vehicle got.
+func classify(r corridorSimResult, b eval.BrokenCrossing) string {
+	holders := func(tr eval.Trail, id uint32, not uint32) string {
+		var out []string
+		for k, v := range tr {
+			for _, run := range v.Runs {
+				if run.ID == id && k != not && run.Frames >= eval.MinRunFrames {
+					out = append(out, fmt.Sprint(k))
+					break
+				}
+			}
+		}
+		slices.Sort(out)
+		if len(out) == 0 {
+			return "nobody"
+		}
+		return strings.Join(out, ",")
+	}
+	var got string
+	switch {
+	case b.Entered>>24 == b.Left>>24:
+		got = fmt.Sprintf("the seed of %s (%d)", holders(r.Trails[b.From], b.Entered, 0), b.Entered)
+	case int(b.Entered>>24) == b.To+1:
+		got = fmt.Sprintf("an own id (%d)", b.Entered)
+	default:
+		got = fmt.Sprintf("id %d of another node", b.Entered)
+	}
+	return fmt.Sprintf("vehicle %d %s at %.1f s: its seed %d went to %s; it got %s", b.Vehicle, b.Path, float64(b.At)/1e9, b.Left,
+		holders(r.Trails[b.To], b.Left, b.Vehicle), got)
 }
 
 // runs formats a visit's id runs as id@first..last s (frames).

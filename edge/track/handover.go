@@ -35,13 +35,18 @@ type Seed struct {
 // one, before any other.
 const (
 	// MaxSeeds is how many seeds wait at once; more drop the oldest.
-	MaxSeeds      = 256
-	seedMemory    = 512  // ids remembered to ignore repeated handovers
-	takenMemory   = 64   // seeds taken, remembered to give back (seedLost)
-	seedMaxSpeed  = 20.0 // m/s (72 km/h): the farthest a seed can have come
-	seedBack      = 5.0  // m behind the handover point
-	seedAhead     = 10.0 // m beyond the farthest reach
-	seedCross     = 5.5  // m across the direction of travel: both lanes of a direction, a lane change, noise
+	MaxSeeds     = 256
+	seedMemory   = 512  // ids remembered to ignore repeated handovers
+	takenMemory  = 64   // seeds taken, remembered to give back (seedLost)
+	seedMaxSpeed = 20.0 // m/s (72 km/h): the farthest a seed can have come
+	seedBack     = 5.0  // m behind the handover point
+	seedAhead    = 10.0 // m beyond the farthest reach
+	seedCross    = 7.0  // m across the direction of travel: both lanes of a direction, a lane change, noise
+	// seedSideOver: how far over the line between the nodes (the middle
+	// of the road) a measurement may lie and still be on the seed's side;
+	// seedSideMin: a seed nearer the line than this has no side.
+	seedSideOver  = 1.0
+	seedSideMin   = 1.0
 	seedMinSpeed  = 0.5  // m/s: slower seeds (no direction) get a circle
 	seedSameVeh   = 60.0 // m: a BSM of the seed's vehicle id is that vehicle within this of the window
 	seedMovingFor = 1.0  // m/s: a measurement this fast must move the seed's way
@@ -55,6 +60,9 @@ const (
 	// and a gap (6 m or more) behind, even queued.
 	seedTwinAlong = 5.0 // m
 	seedTwinCross = 2.0 // m: within the lane
+	// seedCarried: a track that took a seed and lived this long was the
+	// seed's vehicle (seedLost).
+	seedCarried = 2e9 // ns
 )
 
 // newID returns the next id of the tracker's own.
@@ -198,8 +206,8 @@ func (tr *Tracker) tentativeAhead(m *Measurement, e, n float64, s *Seed) int {
 		ve, vn := t.Velocity()
 		dt := float64(m.TimeNS-t.TimeNS) / 1e9
 		te, tn = te+ve*dt, tn+vn*dt
-		if math.Hypot(ve, vn) >= seedMovingFor && ve*ux+vn*uy <= 0 {
-			continue
+		if ve*ux+vn*uy < seedMovingFor {
+			continue // not coming in: clutter, or a queued vehicle re-found
 		}
 		if (te-e)*ux+(tn-n)*uy <= seedTwinAlong || !s.holds(&at, te, tn, 0) {
 			continue
@@ -256,6 +264,7 @@ func (tr *Tracker) take(i int) uint32 {
 	tr.takenNext = (tr.takenNext + 1) % takenMemory
 	tr.seeds = append(tr.seeds[:i], tr.seeds[i+1:]...)
 	tr.remember(id)
+	tr.forgetLost(id)
 	tr.C.SeedsTaken++
 	return id
 }
@@ -271,11 +280,20 @@ func (s *Seed) ahead(ref int64) float64 {
 }
 
 // confirmSeed gives a track confirmed just now, on measurement m at
-// (e, n), the id of the neighbour's seed it is, if any: it was
-// tentative, so nobody saw its own id; its sources' links follow the
-// new id as after a merge.
+// (e, n), the id of the lost track it is (refind.go), or else of the
+// neighbour's seed it is, if any: it was tentative, so nobody saw its
+// own id; its sources' links follow the new id as after a merge.
 func (tr *Tracker) confirmSeed(trk *Track, m *Measurement, e, n float64) {
-	if trk.Seeded || len(tr.seeds) == 0 {
+	if trk.Seeded {
+		return
+	}
+	ve, vn := trk.Velocity()
+	if l, ok := tr.refind(m, e, n, ve, vn); ok {
+		tr.moved[trk.ID] = l.id
+		trk.ID, trk.Seeded, trk.HandedOver = l.id, l.seeded, l.handedOver
+		return
+	}
+	if len(tr.seeds) == 0 {
 		return
 	}
 	id, ok := tr.takeSeed(m, e, n)
@@ -306,6 +324,14 @@ func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
 	if along < -seedBack-slack || along > reach || math.Abs(cross) > seedCross+slack {
 		return false
 	}
+	// The vehicle stays on its side of the road: the seed's side of the
+	// line through this node's reference point along its travel (between
+	// the two nodes: the seed travels along it).
+	if side := -s.E*uy + s.N*ux; math.Abs(side) >= seedSideMin {
+		if at := -e*uy + n*ux; at*math.Copysign(1, side) < -seedSideOver-slack {
+			return false
+		}
+	}
 	if float64(m.Speed) >= seedMovingFor && float64(m.VelE)*ux+float64(m.VelN)*uy <= 0 {
 		return false // moving the other way
 	}
@@ -315,8 +341,14 @@ func (s *Seed) holds(m *Measurement, e, n, slack float64) bool {
 // seedLost gives back the seed a dying track took, when the track dies
 // still on its way in (before the end of the seed's window): a camera
 // lost the vehicle (hidden in a queue, a bias that moved the track off
-// it), and the track re-found nearer the centre should get the corridor
-// id again, not one of the node's own. It allocates nothing.
+// it), or the track was not a vehicle at all (clutter that confirmed in
+// the window). If the vehicle is re-found where it may have got to, the
+// lost track's id goes to it first (refind.go); the seed given back is
+// for the other cases. A track that carried the seed for seedCarried or
+// longer was that vehicle, and its seed comes back from where it was
+// last measured, so that a vehicle behind it does not take it; one that
+// died sooner may have been clutter, and its seed comes back as it was,
+// for the vehicle it was handed over for. It allocates nothing.
 func (tr *Tracker) seedLost(t *Track) {
 	for k := range tr.taken {
 		s := &tr.taken[k]
@@ -328,10 +360,13 @@ func (tr *Tracker) seedLost(t *Track) {
 			return
 		}
 		ux, uy := s.VE/sp, s.VN/sp
-		e, n := t.Position()
+		e, n := t.anchorE, t.anchorN
 		centre := -(s.E*ux + s.N*uy) // along the line from the seed to the point nearest the centre
 		if along := (e-s.E)*ux + (n-s.N)*uy; centre > 0 && along > centre-seedBeforeCentre {
 			return // past the window: it drove through
+		}
+		if last := max(t.LastCam, t.LastSelf); last-t.BornNS >= seedCarried {
+			s.E, s.N, s.TimeNS = e, n, last
 		}
 		if len(tr.seeds) < MaxSeeds {
 			tr.seeds = append(tr.seeds, *s)
@@ -339,6 +374,17 @@ func (tr *Tracker) seedLost(t *Track) {
 		}
 		s.ID = 0
 		return
+	}
+}
+
+// dropSeed removes a waiting seed with this id, if any (a lost track's
+// id went to its re-found vehicle).
+func (tr *Tracker) dropSeed(id uint32) {
+	for i := range tr.seeds {
+		if tr.seeds[i].ID == id {
+			tr.seeds = append(tr.seeds[:i], tr.seeds[i+1:]...)
+			return
+		}
 	}
 }
 

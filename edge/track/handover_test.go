@@ -41,9 +41,11 @@ func TestSeedTakesCorridorID(t *testing.T) {
 		e, n   float64 // measurement position
 		seeded bool
 	}{
-		{"on time", 4e9, -124, -5, true},       // predicted -124
-		{"slowed down", 4e9, -135, -5.5, true}, // 11 m behind after 3 s: inside the along-track gate
-		{"other lane", 4e9, -124, -12, false},  // 7 m across
+		{"on time", 4e9, -124, -5, true},                // predicted -124
+		{"slowed down", 4e9, -135, -5.5, true},          // 11 m behind after 3 s: inside the along-track gate
+		{"other lane", 4e9, -124, -12.5, false},         // 7.5 m across: a third lane
+		{"a lane over", 4e9, -124, -9, true},            // 4 m across: the other lane of its direction
+		{"other side of the road", 4e9, -124, 2, false}, // over the line between the nodes (N 0)
 		{"behind the handover point", 4e9, -185, -5, false},
 		{"opposite side of the box", 4e9, 124, -5, false},
 	} {
@@ -347,6 +349,72 @@ func TestSeedReturnedWhenLostOnTheWayIn(t *testing.T) {
 			}
 			if again := confirm(t, tr, 6, now, -50, -5); again.ID != seed.ID {
 				t.Fatalf("re-found track %#x, want the seed's id %#x", again.ID, seed.ID)
+			}
+		})
+	}
+}
+
+// TestLostTrackRefound: a confirmed track dies (its camera lost the
+// vehicle: hidden in a queue); a new track where the vehicle may have got
+// to takes its id back, and whether it was handed over; one moving the
+// other way, or far behind, does not.
+func TestLostTrackRefound(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		after   int64   // ns after the death
+		e, n    float64 // where the new track starts
+		west    bool    // the new track moves west
+		refound bool
+	}{
+		{"a little on", 2e9, -70, -5, false, true},
+		{"far behind", 2e9, -110, -5, false, false},
+		{"other lane", 2e9, -70, -9, false, false},
+		{"moving the other way", 2e9, -70, -5, true, false},
+		{"too late", 25e9, -70, -5, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tr := New(Config{IDNamespace: 2})
+			now := int64(1e9)
+			for e := -100.0; e <= -80; e += 1.2 {
+				m, x, y := detection(5, now, e, -5)
+				tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+				now += 100e6
+			}
+			ts := tr.Tracks()
+			if len(ts) != 1 || !ts[0].Confirmed {
+				t.Fatalf("tracks %+v, want one confirmed", ts)
+			}
+			ts[0].HandedOver = true
+			first := ts[0].ID
+			for end := now + 5e9; now < end && tr.Len() > 0; now += 100e6 {
+				tr.Expire(now)
+			}
+			if tr.Len() != 0 {
+				t.Fatalf("%d tracks left, want the lost one deleted", tr.Len())
+			}
+			var got Track
+			at := now + tc.after
+			for k := range 20 {
+				e, ve := tc.e+1.2*float64(k), 12.0
+				if tc.west {
+					e, ve = tc.e-1.2*float64(k), -12
+				}
+				m, x, y := detection(6, at+int64(k)*100e6, e, tc.n)
+				m.VelE, m.Heading = float32(ve), 90
+				if tc.west {
+					m.Heading = 270
+				}
+				tr.UpdateFrame([]Measurement{m}, []float64{x}, []float64{y})
+				if ts := tr.Tracks(); len(ts) == 1 && ts[0].Confirmed {
+					got = ts[0]
+					break
+				}
+			}
+			if got.ID == 0 {
+				t.Fatalf("no confirmed track")
+			}
+			if refound := got.ID == first; refound != tc.refound || refound != got.HandedOver {
+				t.Fatalf("new track %#x (handed over %v), lost %#x: refound %v, want %v", got.ID, got.HandedOver, first, refound, tc.refound)
 			}
 		})
 	}

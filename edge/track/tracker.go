@@ -205,6 +205,8 @@ type Counters struct {
 	// SeedsReturned: seeds given back because the track that took one
 	// died on its way in.
 	SeedsReturned uint64
+	// Refound: new tracks that took the id of a lost track (refind.go).
+	Refound uint64
 }
 
 // link is the track a source object was last assigned to: its id, and
@@ -288,7 +290,11 @@ type Tracker struct {
 	// dies still on its way in (seedLost).
 	taken     [takenMemory]Seed
 	takenNext int
-	idCount   uint32
+	// lost: confirmed tracks that died lately, for a new track of the
+	// same vehicle to take their ids (refind.go).
+	lost     [lostMemory]lost
+	lostNext int
+	idCount  uint32
 	// Camera-bias estimation (bias.go; nil when off) and the current
 	// frame's camera index (-1 for none).
 	bias     *biasEst
@@ -781,14 +787,19 @@ func (tr *Tracker) birth(m *Measurement, mm *meas, e, n float64) {
 	// a detection only once it is confirmed (confirmSeed), so that clutter
 	// never takes one.
 	var id uint32
-	seeded := false
+	seeded, handed, found := false, false, false
 	if m.Kind == MeasSelfReport {
-		id, seeded = tr.takeSeed(m, e, n)
+		var l lost
+		if l, found = tr.refind(m, e, n, float64(m.VelE), float64(m.VelN)); found {
+			id, seeded, handed = l.id, l.seeded, l.handedOver
+		} else {
+			id, seeded = tr.takeSeed(m, e, n)
+		}
 	}
-	if !seeded {
+	if !seeded && !found {
 		id = tr.newID()
 	}
-	trk := Track{ID: id, Seeded: seeded, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1, Owner: m.Owner,
+	trk := Track{ID: id, Seeded: seeded, HandedOver: handed, Class: m.Class, TimeNS: m.TimeNS, BornNS: m.TimeNS, Hits: 1, Owner: m.Owner,
 		Length: m.Length, Width: m.Width, anchorLat: m.Lat, anchorLon: m.Lon, anchorE: e, anchorN: n}
 	f := &trk.f
 	f.m = modelFor(m.Class)
@@ -851,6 +862,7 @@ func (tr *Tracker) Expire(now int64) {
 				continue
 			}
 			tr.C.Deleted++
+			tr.loseTrack(t)
 			if t.Seeded && !t.HandedOver {
 				tr.seedLost(t)
 			}
