@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"fmt"
+	"os"
 	"math"
 	"time"
 
@@ -15,6 +17,10 @@ const (
 	attributeDistance = 3.0 // m
 	attributeWindow   = int64(time.Second)
 )
+
+// debugFindings prints every false finding to standard error
+// (V2X_EVAL_FINDINGS=1, or V2X_EVAL_DEBUG).
+var debugFindings = os.Getenv("V2X_EVAL_FINDINGS") != ""
 
 // attackCounts is what the evaluator keeps about an attack.
 type attackCounts struct {
@@ -56,6 +62,10 @@ func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, taken []b
 		for _, f := range forged {
 			if (f.E-cp[j].x)*(f.E-cp[j].x)+(f.N-cp[j].y)*(f.N-cp[j].y) <= d2max {
 				e.atk.forgedFrames++
+				if debugFP || debugFindings {
+					fmt.Fprintf(os.Stderr, "eval %s: forged object broadcast: object %d at %.1f, %.1f, forged local id %d at %.1f, %.1f\n",
+						e.opt.Name, cp[j].id, cp[j].x, cp[j].y, f.LocalID, f.E, f.N)
+				}
 				break
 			}
 		}
@@ -83,6 +93,10 @@ func (e *Evaluator) AddEvent(recv, t int64, ev *wire.Event) {
 	a.findings++
 	if !e.Attributed(t, ev) {
 		a.falseFindings++
+		if debugFP || debugFindings {
+			fmt.Fprintf(os.Stderr, "eval %s: false finding at %.3f s: check %d, local id %d, object %d, identity %q: %s\n",
+				e.opt.Name, float64(t-e.start)/1e9, ev.Check, ev.LocalID, ev.ObjectID, ev.Identity, ev.Text)
+		}
 		return
 	}
 	if a.firstDetected == 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -112,6 +113,31 @@ func declaredWorld(t *testing.T) (*testWorld, int64) {
 		now += 100e6
 		w.camera(now, [2]float64{0, 30})
 		w.m.Cycle(w.tr.Tracks(), now)
+	}
+	return w, now
+}
+
+// declaredWorldHeard is declaredWorld with a stopped vehicle (stream, id)
+// reporting at e, n from the camera's first frame on: it was heard before
+// the camera ran long enough for it to appear inside, with a bus at
+// (0, 40), on its line of sight, in each of the camera's frames.
+func declaredWorldHeard(t *testing.T, stream, id uint64, e, n float64) (*testWorld, int64) {
+	t.Helper()
+	w := newTestWorld()
+	if !w.m.DeclareSensor(50, 1, northSector, 1e9) {
+		t.Fatal("declaration refused")
+	}
+	now := int64(1e9)
+	for k := 0; k < 12; k++ {
+		now += 100e6
+		bus := track.Measurement{Kind: track.MeasDetection, Class: v2x.ClassBus, Stream: 50, Source: 1, LocalID: 99,
+			TimeNS: now, IngestNS: now, Lat: 40e-5, CovEE: 0.25, CovNN: 0.25, Length: 12, Width: 2.5, VelN: 0.01}
+		w.frame([]track.Measurement{bus}, []float64{0}, []float64{40})
+		w.selfReport(now, stream, id, e, n)
+		w.m.Cycle(w.tr.Tracks(), now)
+	}
+	if f := w.m.Drain(); len(f) != 0 {
+		t.Fatalf("findings while the camera starts: %+v", f)
 	}
 	return w, now
 }
