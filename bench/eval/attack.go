@@ -47,10 +47,17 @@ func (e *Evaluator) noteForged(forged []sim.ForgedObject) {
 	}
 }
 
+// forgedSpeedTol is how far (m/s) a broadcast object's speed may lie from
+// a forged object's claimed speed for the object to be that forgery: a
+// track built from forged BSMs moves as they claim, and an honest false
+// track standing still where a clone claims to drive by is not one.
+const forgedSpeedTol = 3.0
+
 // countForged counts, in one judged state, the broadcast objects no true
 // object took (cp[j] with !taken[j]) that lie within MatchDistance of a
-// forged object: a ghost, a teleported position, a sybil clone, ...
-func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, taken []bool) {
+// forged object and move at its claimed speed (forgedSpeedTol; any speed
+// when it claims any): a ghost, a teleported position, a sybil clone, ...
+func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, speed []float32, taken []bool) {
 	if len(forged) == 0 {
 		return
 	}
@@ -60,6 +67,9 @@ func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, taken []b
 			continue
 		}
 		for _, f := range forged {
+			if !math.IsNaN(f.Speed) && math.Abs(float64(speed[j])-f.Speed) > forgedSpeedTol {
+				continue
+			}
 			if (f.E-cp[j].x)*(f.E-cp[j].x)+(f.N-cp[j].y)*(f.N-cp[j].y) <= d2max {
 				e.atk.forgedFrames++
 				if debugFP || debugFindings {
