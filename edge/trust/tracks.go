@@ -217,7 +217,7 @@ const (
 // claimed vehicle's track moves as the vehicle claims (velocity within
 // ghostSpeedTol of its newest self-report): only then does it confirm the
 // claim. A car driving past a stopped ghost, associated with the ghost's
-// track for a frame, does not (attack seed 83: a ghost shown for 4.8 s).
+// track for a frame, does not.
 func (m *Monitor) movesAsClaimed(t *track.Track, x *track.Measurement) bool {
 	v, ok := m.vehicles.get(t.VehicleID)
 	if !ok || v.stream != t.SelfStream {
