@@ -35,13 +35,6 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 		win := int64(m.cfg.SybilWindow)
 		switch {
 		case mk.Owner == 0 || x.TimeNS-mk.OwnerT > win:
-			if mk.Owner != x.LocalID || mk.OwnerStream != x.Stream {
-				// A claim new to the track: what cameras confirmed of the
-				// track before is no confirmation of the claim (attack seed
-				// 83: a ghost's BSM took over a camera's track that stood
-				// where it was placed, and was shown for 4.8 s).
-				mk.CamSeen, mk.Near, mk.NearT = 0, 0, 0
-			}
 			mk.Owner, mk.OwnerStream, mk.OwnerT = x.LocalID, x.Stream, x.TimeNS
 			mk.Other = 0
 		case mk.Owner == x.LocalID && mk.OwnerStream == x.Stream:
@@ -104,12 +97,6 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		mk := &t.Trust
 		if t.LastSelf == 0 || mk.Flags&flagGhost != 0 || mk.CamSeen != 0 {
 			continue // no claim, found already, or a camera confirmed it
-		}
-		if v, ok := m.vehicles.get(t.VehicleID); ok && v.stream == t.SelfStream && v.t-t.LastSelf > claimMoved {
-			// The claim's newer reports went to another track: this one
-			// took one of them in passing and is no claim to judge.
-			mk.Since, mk.Near = 0, 0
-			continue
 		}
 		e, n := t.Position()
 		appeared := m.appeared(t)
@@ -225,11 +212,6 @@ func (m *Monitor) movesAsClaimed(t *track.Track, x *track.Measurement) bool {
 	}
 	return math.Hypot(float64(x.VelE)-v.ve, float64(x.VelN)-v.vn) <= ghostSpeedTol
 }
-
-// claimMoved is how much newer (capture time) a vehicle's newest report
-// may be than a track's newest self-report for the track to still be the
-// claim's: two report periods and then some.
-const claimMoved = int64(250e6)
 
 // nearSupports is how many detections near a claimed vehicle and moving
 // alike confirm it as well as one the tracker associated.

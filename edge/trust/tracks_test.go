@@ -122,13 +122,8 @@ func TestHonestVehicleSeenByCameraIsNoGhost(t *testing.T) {
 	if fs := w.m.Drain(); len(fs) > 0 {
 		t.Fatalf("findings against an honest vehicle: %+v", fs)
 	}
-	// Its first BSM lands on a stale camera track of the learning 10 m
-	// away, whose camera past confirms nothing of the claim (it used to
-	// be shown as the vehicle for that reason); from the second frame on
-	// it is on the camera's track of the vehicle, confirmed at once. The
-	// stale track is no ghost either (no finding above).
-	if shownAt < 1 || shownAt > 2 {
-		t.Errorf("honest vehicle first shown at frame %d, want 1 or 2 (confirmed by the camera at once)", shownAt)
+	if shownAt != 1 {
+		t.Errorf("honest vehicle first shown at frame %d, want 1 (confirmed by the camera at once)", shownAt)
 	}
 }
 
