@@ -26,9 +26,7 @@ func (m *Monitor) AfterFrame(tracks []track.Track, frame []track.Measurement, ma
 		}
 		t := &tracks[i]
 		if x.Kind != track.MeasSelfReport {
-			if t.LastSelf == 0 || m.movesAsClaimed(t, x) {
-				t.Trust.CamSeen = max(t.Trust.CamSeen, x.IngestNS)
-			}
+			t.Trust.CamSeen = max(t.Trust.CamSeen, x.IngestNS)
 			continue
 		}
 		mk := &t.Trust
@@ -200,19 +198,6 @@ const (
 	idChangeSilent = int64(300e6)
 )
 
-// movesAsClaimed reports whether a camera detection the tracker put on a
-// claimed vehicle's track moves as the vehicle claims (velocity within
-// ghostSpeedTol of its newest self-report): only then does it confirm the
-// claim. A car driving past a stopped ghost, associated with the ghost's
-// track for a frame, does not.
-func (m *Monitor) movesAsClaimed(t *track.Track, x *track.Measurement) bool {
-	v, ok := m.vehicles.get(t.VehicleID)
-	if !ok || v.stream != t.SelfStream {
-		return true // no claim to compare with
-	}
-	return math.Hypot(float64(x.VelE)-v.ve, float64(x.VelN)-v.vn) <= ghostSpeedTol
-}
-
 // nearSupports is how many detections near a claimed vehicle and moving
 // alike confirm it as well as one the tracker associated.
 const nearSupports = 3
@@ -272,15 +257,14 @@ const ghostSpeedTol = 3.0
 // as of node time now. A track found a ghost never does; a track that
 // only self-reports support and that was never shown is held while it is
 // inside camera coverage (for a declared sector: its claimed position
-// inside) until a camera confirms it (a detection moving as it claims:
-// movesAsClaimed, or near supports); a track whose only support is a
+// inside) until a camera confirms it; a track whose only support is a
 // quarantined source is not shown.
 func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 	mk := &t.Trust
 	if mk.Flags&flagGhost != 0 {
 		return false
 	}
-	if mk.CamSeen == 0 && t.LastSelf > 0 {
+	if t.LastCam == 0 && t.LastSelf > 0 {
 		if m.Quarantined(t.SelfStream) {
 			return false
 		}
