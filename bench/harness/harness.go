@@ -199,8 +199,8 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
 			StalledSubs: ours.StalledSubs, ConnectSeconds: ours.ConnectSeconds, DialRetries: ours.DialRetries, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
-			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, FanoutCurve: ours.Fanout.Curve, Peer: "none", Pinned: cfg.Pin, Recording: cfg.Node.RecordDir != ""}
-		r.BurstP50, r.BurstP99 = quantile(m0, m1, "v2x_broadcast_wakeups", 0.5), quantile(m0, m1, "v2x_broadcast_wakeups", 0.99)
+			NodeSendP50: jsonBound(1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5)), NodeSendP99: jsonBound(1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99)), Curve: ours.Latency.Curve, FanoutCurve: ours.Fanout.Curve, Peer: "none", Pinned: cfg.Pin, Recording: cfg.Node.RecordDir != ""}
+		r.BurstP50, r.BurstP99 = jsonBound(quantile(m0, m1, "v2x_broadcast_wakeups", 0.5)), jsonBound(quantile(m0, m1, "v2x_broadcast_wakeups", 0.99))
 		if ours.Seconds > 0 {
 			r.FreshPublishesPerS = (m1.sum("v2x_broadcast_wakeups_count") - m0.sum("v2x_broadcast_wakeups_count")) / ours.Seconds
 			r.EncodingsPerS = (m1.sum("v2x_broadcast_encodings_total") - m0.sum("v2x_broadcast_encodings_total")) / ours.Seconds

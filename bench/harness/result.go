@@ -115,6 +115,8 @@ type Result struct {
 	StageP99 []float64 `json:"stage_p99_us,omitempty"`
 	// NodeSendP50/P99 bound the node's share of publish→received: from
 	// publication to the update handed to QUIC (histogram bucket bounds).
+	// Here and in BurstP50/P99, -1 means beyond the histogram's last
+	// bucket (0.52 s; 2048 subscribers) and 0 no samples.
 	NodeSendP50 float64 `json:"node_send_p50_us"`
 	NodeSendP99 float64 `json:"node_send_p99_us"`
 	// Burst: subscribers one publication with new measurements woke
