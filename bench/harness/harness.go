@@ -194,6 +194,11 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return results, err
 		}
+		if gone, why := load.exited(); gone {
+			// Without the load the node publishes states without new
+			// data: the phase's figures would measure nothing.
+			return results, fmt.Errorf("%d subscribers: the load process ended (%s)", n, why)
+		}
 		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, Samples: ours.Latency.Count, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
 			FanoutSamples: ours.Fanout.Count, FanoutP50: ours.Fanout.P50, FanoutP99: ours.Fanout.P99, FanoutP999: ours.Fanout.P999,
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
@@ -444,6 +449,18 @@ func startChild(ctx context.Context, exe, role string, procs int, pin bool, cfg 
 	}
 	go func() { c.done <- cmd.Wait() }()
 	return c, nil
+}
+
+// exited reports whether the process has ended, with what it wrote to
+// stderr, without waiting.
+func (c *child) exited() (bool, string) {
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return true, fmt.Sprintf("%v: %s", err, strings.TrimSpace(c.errb.String()))
+	default:
+		return false, ""
+	}
 }
 
 func (c *child) wait() error {
