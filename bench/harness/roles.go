@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -367,23 +368,58 @@ type LoadConfig struct {
 }
 
 // RunLoad is the load process: the simulator feeding the node in real
-// time until ctx ends.
+// time until ctx ends. The first connection must succeed; if the feed
+// fails later (on a machine loaded enough, a 1000-subscriber phase's
+// handshakes starved the load process until its connection failed, and
+// the node was left without new data for the rest of the run), it says
+// why on stderr and starts again, at most loadRestarts times, with the
+// scenario from its start.
 func RunLoad(ctx context.Context, cfg LoadConfig) error {
+	for restarts := 0; ; restarts++ {
+		err := runLoadOnce(ctx, cfg, restarts == 0)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if restarts == 0 && errors.Is(err, errFirstDial) || restarts == loadRestarts {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "load: %v; starting again (%d)\n", err, restarts+1)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// loadRestarts bounds RunLoad's restarts.
+const loadRestarts = 20
+
+// errFirstDial marks the load's first dial failing: nothing to restart.
+var errFirstDial = errors.New("load: dial")
+
+func runLoadOnce(ctx context.Context, cfg LoadConfig, first bool) error {
 	sc := sim.Config{Seed: cfg.Seed, Dense: cfg.Dense}
 	sc.SetDefaults()
 	s, err := sim.New(sc)
 	if err != nil {
 		return err
 	}
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	conn, err := client.Dial(dctx, cfg.Addr, client.Options{CAFile: cfg.CA, CertFile: cfg.Cert, KeyFile: cfg.Key})
 	cancel()
 	if err != nil {
+		if first {
+			return fmt.Errorf("%w: %w", errFirstDial, err)
+		}
 		return err
 	}
 	defer conn.Close()
 	var st feed.Stats
-	return feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies, Step: cfg.Step}, &st)
+	if err := feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies, Step: cfg.Step}, &st); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // relayed records one message of the bench relay (the brokers' peers): an
