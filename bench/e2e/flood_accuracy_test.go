@@ -41,6 +41,7 @@ type floodRun struct {
 	updates  int
 	maxRSS   uint64        // bytes, the test process's VmRSS at its highest
 	cpu      time.Duration // the test process's CPU time (user and system) over the run
+	switches int64         // the test process's voluntary context switches over the run (its threads' sleeps: wakeups)
 	attCPU   time.Duration // the attacker process's CPU time
 }
 
@@ -142,15 +143,16 @@ func TestAccuracyUnderFloods(t *testing.T) {
 	spread := float64(hi) / float64(max(lo, time.Microsecond))
 	judgeP99 := spread <= floodNoise || os.Getenv("V2X_FLOOD_GOALS") != ""
 	var tbl strings.Builder
-	fmt.Fprintf(&tbl, "clean (median of %d): MOTA %.4f, p99 %v (spread %.2f×: %v–%v), CPU %.2f s\n", len(clean), cleanMOTA, cleanP99, spread, lo, hi, cleanCPU.Seconds())
-	fmt.Fprintf(&tbl, "%-28s %-16s %-20s %-26s %-13s %s\n", "flood", "MOTA (Δ)", "p99 (× clean)", "process CPU (flood's cost)", "attacker CPU", "peak RSS")
+	cleanSw := int64(med(func(r floodRun) float64 { return float64(r.switches) }))
+	fmt.Fprintf(&tbl, "clean (median of %d): MOTA %.4f, p99 %v (spread %.2f×: %v–%v), CPU %.2f s, %d wakeups\n", len(clean), cleanMOTA, cleanP99, spread, lo, hi, cleanCPU.Seconds(), cleanSw)
+	fmt.Fprintf(&tbl, "%-28s %-16s %-20s %-26s %-18s %-13s %s\n", "flood", "MOTA (Δ)", "p99 (× clean)", "process CPU (flood's cost)", "wakeups (flood's)", "attacker CPU", "peak RSS")
 	for _, r := range runs {
 		if r.floods == "" {
 			continue
 		}
-		fmt.Fprintf(&tbl, "%-28s %.4f (%+.4f)  %-8v (%5.2f×)     %5.2f s (%+.2f s)          %5.2f s       %.0f MB\n",
+		fmt.Fprintf(&tbl, "%-28s %.4f (%+.4f)  %-8v (%5.2f×)     %5.2f s (%+.2f s)          %6d (%+6d)     %5.2f s       %.0f MB\n",
 			floodLabel(r.floods), r.mota, r.mota-cleanMOTA, r.p99.Round(10*time.Microsecond), float64(r.p99)/float64(max(cleanP99, 1)),
-			r.cpu.Seconds(), (r.cpu - cleanCPU).Seconds(), r.attCPU.Seconds(), float64(r.maxRSS)/1e6)
+			r.cpu.Seconds(), (r.cpu - cleanCPU).Seconds(), r.switches, r.switches-cleanSw, r.attCPU.Seconds(), float64(r.maxRSS)/1e6)
 	}
 	t.Logf("per flood, each against the clean runs' median:\n%s", tbl.String())
 	rssMax := uint64(200e6)
@@ -265,9 +267,10 @@ func evaluateFlooded(t *testing.T, floods string) floodRun {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	cpu0 := cpuTime()
+	cpu0, sw0 := cpuTime(), ctxSwitches()
 	var maxRSS atomic.Uint64
-	bg.Go(func() { sampleRSS(ctx, &maxRSS) })
+	var cpuLine []time.Duration // CPU time of each second of the run
+	bg.Go(func() { cpuLine = sampleRSS(ctx, &maxRSS) })
 	var ages []time.Duration
 	sub, err := viewer.Subscribe(ctx, wire.Subscribe{Flags: wire.SubPacked})
 	if err != nil {
@@ -311,10 +314,13 @@ func evaluateFlooded(t *testing.T, floods string) floodRun {
 			t.Log(strings.TrimSpace(l))
 		}
 	}
-	cpu := cpuTime() - cpu0
+	cpu, switches := cpuTime()-cpu0, ctxSwitches()-sw0
+	if os.Getenv("V2X_FLOOD_TIMELINE") != "" {
+		t.Logf("run %s: process CPU per second: %v", floodLabel(floods), cpuLine)
+	}
 	t.Logf("run %s: ground truth %d, missed %d, false tracks %d, id switches %d", floodLabel(floods), r.GroundTruth, r.Missed, r.FalseTracks, r.IDSwitches)
 	out := floodRun{floods: floods, mota: r.MOTA, frames: r.Frames, rejected: st.Rejected.Load(), updates: len(ages), maxRSS: maxRSS.Load(),
-		cpu: cpu, attCPU: attCPU}
+		cpu: cpu, switches: switches, attCPU: attCPU}
 	if len(ages) > 0 {
 		slices.Sort(ages)
 		out.p99 = ages[len(ages)*99/100]
@@ -385,20 +391,37 @@ func ingestAges(ctx context.Context, t *testing.T, sub *client.Subscription, fro
 }
 
 // sampleRSS keeps the highest VmRSS of this process in max, every 100 ms
-// until ctx ends.
-func sampleRSS(ctx context.Context, max *atomic.Uint64) {
+// until ctx ends, and returns the process's CPU time in each second.
+func sampleRSS(ctx context.Context, max *atomic.Uint64) []time.Duration {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var line []time.Duration
+	start, last := time.Now(), cpuTime()
 	for {
 		if rss := vmRSS(); rss > max.Load() {
 			max.Store(rss)
 		}
+		if time.Since(start) >= time.Duration(len(line)+1)*time.Second {
+			c := cpuTime()
+			line = append(line, (c - last).Round(time.Millisecond))
+			last = c
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return line
 		case <-tick.C:
 		}
 	}
+}
+
+// ctxSwitches is this process's voluntary context switches so far: how
+// often its threads slept waiting for something (a wakeup each).
+func ctxSwitches() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Nvcsw
 }
 
 // cpuTime is this process's CPU time so far, user and system.
