@@ -150,7 +150,13 @@ func (n *Node) tlsConfig() (*tls.Config, error) {
 		n.auth.revoked.Store(r)
 		n.m.auth.revocationReloads[0].Inc()
 	}
-	base := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13}
+	// No session tickets: no client of the node resumes a session
+	// (edge/client keeps no session cache), and sealing a ticket (with the
+	// client's certificate chain in it) after every handshake was 3 % of
+	// the process's CPU under the idle-connection flood (0.06 of 1.95 s in
+	// one profile) for nothing. Every connection is verified in full.
+	base := &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{wire.ALPN}, MinVersion: tls.VersionTLS13,
+		SessionTicketsDisabled: true}
 	return n.auth.serverConfig(base), nil
 }
 
