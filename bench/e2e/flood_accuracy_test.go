@@ -108,7 +108,7 @@ const floodNoise = 1.5
 // and a table: which flood costs what.
 func TestAccuracyUnderFloods(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs ten 13 s evaluations in real time")
+		t.Skip("runs eleven 13 s evaluations in real time")
 	}
 	var runs []floodRun
 	for _, f := range floodPlan(os.Getenv("V2X_FLOODS")) {
