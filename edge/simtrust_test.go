@@ -36,6 +36,13 @@ type simTrustOpts struct {
 	noSensorInfo bool
 	dense        bool
 	reorder      float64
+	// stall is, per source and 10-ms step, the chance that the source's
+	// frames are held up for 100-600 ms and then arrive in one burst (a
+	// producer or a stream starved of CPU on a loaded machine); cycle,
+	// when not 0, is the fusion loop's period (cycles coalesced under
+	// load) instead of 10 ms.
+	stall float64
+	cycle time.Duration
 }
 
 func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpts, tc trust.Config) ([]string, eval.Result) {
@@ -69,6 +76,9 @@ func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpt
 	}
 	var held []heldOut
 	rng := rand.New(rand.NewPCG(uint64(seed), 13))
+	stalledTill := map[uint32]int64{} // source -> node time its stall ends
+	var stalled []heldOut
+	var lastCycle int64
 	for s.Now() < dur {
 		s.Step(10 * time.Millisecond)
 		now = base + int64(s.Now())
@@ -84,8 +94,32 @@ func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpt
 			}
 		}
 		held = held[:k]
+		if o2.stall > 0 {
+			for _, src := range s.Sources() {
+				if stalledTill[src.ID] <= now && rng.Float64() < o2.stall {
+					stalledTill[src.ID] = now + int64(100*time.Millisecond) + rng.Int64N(int64(500*time.Millisecond))
+				}
+			}
+			k := 0
+			for _, h := range stalled { // a stall over: its frames arrive now, in order
+				if stalledTill[h.o.Source] <= now {
+					srcs.ingest(&h.o, base, now)
+				} else {
+					stalled[k] = h
+					k++
+				}
+			}
+			stalled = stalled[:k]
+		}
 		for i, o := range outs {
 			arrive := base + int64(o.SendAt)
+			if o2.stall > 0 && stalledTill[o.Source] > now {
+				if o.Type == sim.MsgObjectList {
+					o.Objects.Objects = slices.Clone(o.Objects.Objects)
+				}
+				stalled = append(stalled, heldOut{at: now, o: o})
+				continue
+			}
 			if i < fresh && o2.reorder > 0 && (o.Type == sim.MsgBSM || o.Type == sim.MsgObjectList) && rng.Float64() < o2.reorder {
 				o.Objects.Objects = slices.Clone(o.Objects.Objects)
 				held = append(held, heldOut{at: now + int64(20*time.Millisecond) + rng.Int64N(int64(130*time.Millisecond)), o: o})
@@ -96,6 +130,10 @@ func simTrustRunOpts(t testing.TB, seed int64, dur time.Duration, o2 simTrustOpt
 			}
 			srcs.ingest(&o, base, arrive)
 		}
+		if o2.cycle > 0 && now-lastCycle < int64(o2.cycle) {
+			continue
+		}
+		lastCycle = now
 		w.cycle(now)
 		truth = s.Truth(truth[:0])
 		ev.AddTruth(now, truth)
@@ -127,6 +165,8 @@ var simTrustFirst = flag.Int64("simtrust-first", 1, "TestSimTrustClean: first se
 var simTrustNoDecl = flag.Bool("simtrust-no-sensor-info", false, "TestSimTrustClean: the cameras declare nothing")
 var simTrustDense = flag.Bool("simtrust-dense", false, "TestSimTrustClean: dense traffic (v2x-sim -dense)")
 var simTrustReorder = flag.Float64("simtrust-reorder", 0, "TestSimTrustClean: share of BSM and object-list frames arriving 20-150 ms late (v2x-sim -reorder)")
+var simTrustStall = flag.Float64("simtrust-stall", 0, "TestSimTrustClean: per source and 10-ms step, the chance its frames are held up 100-600 ms and arrive in a burst")
+var simTrustCycle = flag.Duration("simtrust-cycle", 0, "TestSimTrustClean: the fusion loop's period (0: every 10-ms step)")
 var simTrustDur = flag.Duration("simtrust-duration", 20*time.Second, "TestSimTrustClean: simulated time per seed")
 var simTrustRadius = flag.Float64("simtrust-ghost-radius", 0, "TestSimTrustClean: trust.ghost_radius (0: default)")
 
@@ -147,7 +187,7 @@ func TestSimTrustClean(t *testing.T) {
 	}
 	var sum, worst float64
 	for seed := first; seed < first+int64(n); seed++ {
-		o := simTrustOpts{noSensorInfo: *simTrustNoDecl, dense: *simTrustDense, reorder: *simTrustReorder}
+		o := simTrustOpts{noSensorInfo: *simTrustNoDecl, dense: *simTrustDense, reorder: *simTrustReorder, stall: *simTrustStall, cycle: *simTrustCycle}
 		found, on := simTrustRunOpts(t, seed, *simTrustDur, o, trust.Config{GhostRadius: *simTrustRadius})
 		for _, f := range found {
 			t.Error(f)

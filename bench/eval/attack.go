@@ -1,7 +1,9 @@
 package eval
 
 import (
+	"fmt"
 	"math"
+	"os"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bench/sim"
@@ -15,6 +17,10 @@ const (
 	attributeDistance = 3.0 // m
 	attributeWindow   = int64(time.Second)
 )
+
+// debugFindings prints every false finding to standard error
+// (V2X_EVAL_FINDINGS=1, or V2X_EVAL_DEBUG).
+var debugFindings = os.Getenv("V2X_EVAL_FINDINGS") != ""
 
 // attackCounts is what the evaluator keeps about an attack.
 type attackCounts struct {
@@ -41,10 +47,17 @@ func (e *Evaluator) noteForged(forged []sim.ForgedObject) {
 	}
 }
 
+// forgedSpeedTol is how far (m/s) a broadcast object's speed may lie from
+// a forged object's claimed speed for the object to be that forgery: a
+// track built from forged BSMs moves as they claim, and an honest false
+// track standing still where a clone claims to drive by is not one.
+const forgedSpeedTol = 3.0
+
 // countForged counts, in one judged state, the broadcast objects no true
 // object took (cp[j] with !taken[j]) that lie within MatchDistance of a
-// forged object: a ghost, a teleported position, a sybil clone, ...
-func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, taken []bool) {
+// forged object and move at its claimed speed (forgedSpeedTol; any speed
+// when it claims any): a ghost, a teleported position, a sybil clone, ...
+func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, speed []float32, taken []bool) {
 	if len(forged) == 0 {
 		return
 	}
@@ -54,8 +67,15 @@ func (e *Evaluator) countForged(forged []sim.ForgedObject, cp []point, taken []b
 			continue
 		}
 		for _, f := range forged {
+			if !math.IsNaN(f.Speed) && math.Abs(float64(speed[j])-f.Speed) > forgedSpeedTol {
+				continue
+			}
 			if (f.E-cp[j].x)*(f.E-cp[j].x)+(f.N-cp[j].y)*(f.N-cp[j].y) <= d2max {
 				e.atk.forgedFrames++
+				if debugFP || debugFindings {
+					fmt.Fprintf(os.Stderr, "eval %s: forged object broadcast: object %d at %.1f, %.1f, forged local id %d at %.1f, %.1f\n",
+						e.opt.Name, cp[j].id, cp[j].x, cp[j].y, f.LocalID, f.E, f.N)
+				}
 				break
 			}
 		}
@@ -83,6 +103,10 @@ func (e *Evaluator) AddEvent(recv, t int64, ev *wire.Event) {
 	a.findings++
 	if !e.Attributed(t, ev) {
 		a.falseFindings++
+		if debugFP || debugFindings {
+			fmt.Fprintf(os.Stderr, "eval %s: false finding at %.3f s: check %d, local id %d, object %d, identity %q: %s\n",
+				e.opt.Name, float64(t-e.start)/1e9, ev.Check, ev.LocalID, ev.ObjectID, ev.Identity, ev.Text)
+		}
 		return
 	}
 	if a.firstDetected == 0 {

@@ -299,9 +299,11 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 		tp = append(tp, point{id: o.ID, x: o.E, y: o.N})
 		covered = append(covered, !o.Hidden && e.Covered(o.E, o.N))
 	}
+	var speed []float32
 	for _, o := range objs {
 		x, y, _ := e.frame.ToENU(o.Lat, o.Lon, 0)
 		cp = append(cp, point{id: o.ID, x: x, y: y})
+		speed = append(speed, o.Speed)
 	}
 	m := e.match(tp, cp, true)
 	c := &e.mota
@@ -341,7 +343,7 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 		}
 		e.lastMatch[tp[i].id] = cp[j].id
 	}
-	e.countForged(sample.forged, cp, taken)
+	e.countForged(sample.forged, cp, speed, taken)
 	for j := range cp {
 		if !taken[j] && e.Covered(cp[j].x, cp[j].y) {
 			c.fp++

@@ -144,8 +144,8 @@ func TestSourceRMSE(t *testing.T) {
 }
 
 // TestForgedObjectsBroadcast: a broadcast object counts as forged when it
-// lies at a forged object and no true object takes it, once per judged
-// state.
+// lies at a forged object, moves at its claimed speed and no true object
+// takes it, once per judged state.
 func TestForgedObjectsBroadcast(t *testing.T) {
 	e, f := newTestEval(t)
 	truth := []sim.TruthObject{{ID: 1, Class: v2x.ClassCar, E: 0, N: 5, VehicleID: 77, Equipped: true}}
@@ -165,12 +165,19 @@ func TestForgedObjectsBroadcast(t *testing.T) {
 	add(states(f, []uint32{10, 11, 12}, [][2]float64{{0, 5.4}, {20, 1}, {-3.2, 5}})) // + ghost and clone: 2
 	add(states(f, []uint32{11}, [][2]float64{{0.2, 5.3}}))                           // the car's only object is near its forged twin: explained, 0
 	add(states(f, []uint32{10, 13}, [][2]float64{{0, 5}, {60, 0}}))                  // a false track far from any forgery: 0
+	// A clone claiming 8 m/s: a standing false track beside it is no
+	// track of its BSMs (0); one moving at 7 m/s is (1).
+	forged[2].Speed = 8
+	add(states(f, []uint32{10, 12}, [][2]float64{{0, 5}, {-3.2, 5}})) // 0
+	moving := states(f, []uint32{10, 12}, [][2]float64{{0, 5}, {-3.2, 5}})
+	moving[1].Speed = 7
+	add(moving) // 1
 	r := e.Result()
-	if r.ForgedObjectsBroadcast != 3 {
-		t.Errorf("forged_objects_broadcast %d, want 3", r.ForgedObjectsBroadcast)
+	if r.ForgedObjectsBroadcast != 4 {
+		t.Errorf("forged_objects_broadcast %d, want 4", r.ForgedObjectsBroadcast)
 	}
-	if r.FalseTracks != 4 {
-		t.Errorf("false_tracks %d, want 4 (forged objects are false tracks too)", r.FalseTracks)
+	if r.FalseTracks != 6 {
+		t.Errorf("false_tracks %d, want 6 (forged objects are false tracks too)", r.FalseTracks)
 	}
 }
 

@@ -93,6 +93,9 @@ type ForgedObject struct {
 	// real vehicle (ghost, sybil clones).
 	Of    uint32
 	OwnID bool
+	// Speed is the speed its BSMs claim (m/s); NaN when they claim any
+	// (random-speed). A track built from the forged BSMs moves at it.
+	Speed float64
 }
 
 // AttackConfig configures an Attacker.
@@ -501,13 +504,13 @@ func (a *Attacker) current() {
 	switch a.cfg.Kind {
 	case AttackGhost:
 		if a.ghostID != 0 {
-			a.forged = append(a.forged, ForgedObject{LocalID: a.ghostID, E: a.ghostE, N: a.ghostN, OwnID: true})
+			a.forged = append(a.forged, ForgedObject{LocalID: a.ghostID, E: a.ghostE, N: a.ghostN, OwnID: true, Speed: 0})
 		}
 		return
 	case AttackReplay:
 		if a.hasReplay && a.now-a.lastReplayAt <= 2*attackPeriod {
 			e, n, _ := a.frame.ToENU(a.lastReplay.Lat, a.lastReplay.Lon, 0)
-			a.forged = append(a.forged, ForgedObject{LocalID: a.lastReplay.VehicleID, E: e, N: n, Of: a.victim})
+			a.forged = append(a.forged, ForgedObject{LocalID: a.lastReplay.VehicleID, E: e, N: n, Of: a.victim, Speed: float64(a.lastReplay.Speed)})
 		}
 		return
 	}
@@ -522,15 +525,15 @@ func (a *Attacker) current() {
 	}
 	switch a.cfg.Kind {
 	case AttackTeleport:
-		a.forged = append(a.forged, ForgedObject{LocalID: v.VehicleID, E: v.E + a.offE, N: v.N + a.offN, Of: v.ID})
+		a.forged = append(a.forged, ForgedObject{LocalID: v.VehicleID, E: v.E + a.offE, N: v.N + a.offN, Of: v.ID, Speed: float64(v.Speed)})
 	case AttackConstPos:
-		a.forged = append(a.forged, ForgedObject{LocalID: v.VehicleID, E: a.frozenE, N: a.frozenN, Of: v.ID})
+		a.forged = append(a.forged, ForgedObject{LocalID: v.VehicleID, E: a.frozenE, N: a.frozenN, Of: v.ID, Speed: math.Max(float64(v.Speed), constPosMinSpeed)})
 	case AttackRandomSpeed:
-		a.forged = append(a.forged, ForgedObject{LocalID: v.VehicleID, E: v.E, N: v.N, Of: v.ID})
+		a.forged = append(a.forged, ForgedObject{LocalID: v.VehicleID, E: v.E, N: v.N, Of: v.ID, Speed: math.NaN()})
 	case AttackSybil:
 		for k := range a.clones {
 			e, n := a.cloneAt(v, k)
-			a.forged = append(a.forged, ForgedObject{LocalID: a.clones[k].id, E: e, N: n, Of: v.ID, OwnID: true})
+			a.forged = append(a.forged, ForgedObject{LocalID: a.clones[k].id, E: e, N: n, Of: v.ID, OwnID: true, Speed: float64(v.Speed)})
 		}
 	}
 }

@@ -125,6 +125,26 @@ func (c *coverage) declaredCovers(e, n, r float64, now, alive int64) bool {
 	return false
 }
 
+// camTime returns the camera time a claim at e, n is judged on: the node
+// arrival time of the newest detection of the running cameras whose
+// believed declared sectors hold it, or of any camera when none does
+// (learned coverage is one for all cameras). A camera whose frames are
+// held up on the way does not see time pass for the claims only it can
+// see, however fresh the other cameras' frames are.
+func (c *coverage) camTime(e, n float64, now, alive int64) int64 {
+	var t int64
+	for i := range c.cams {
+		cm := &c.cams[i]
+		if cm.hasDecl && cm.last != 0 && now-cm.last <= alive && cm.declBelieved() && cm.decl.contains(e, n, 0) {
+			t = max(t, cm.last)
+		}
+	}
+	if t == 0 {
+		return c.camLast
+	}
+	return t
+}
+
 // declaredSettled reports whether e, n lies inside the believed declared
 // sector of a camera that is running (a detection within alive of node
 // time now) and has been sending detections for settle.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/v2x-edge/v2x-edge/bench/sim"
 	"github.com/v2x-edge/v2x-edge/edge/track"
+	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
@@ -112,6 +113,31 @@ func declaredWorld(t *testing.T) (*testWorld, int64) {
 		now += 100e6
 		w.camera(now, [2]float64{0, 30})
 		w.m.Cycle(w.tr.Tracks(), now)
+	}
+	return w, now
+}
+
+// declaredWorldHeard is declaredWorld with a stopped vehicle (stream, id)
+// reporting at e, n from the camera's first frame on: it was heard before
+// the camera ran long enough for it to appear inside, with a bus at
+// (0, 40), on its line of sight, in each of the camera's frames.
+func declaredWorldHeard(t *testing.T, stream, id uint64, e, n float64) (*testWorld, int64) {
+	t.Helper()
+	w := newTestWorld()
+	if !w.m.DeclareSensor(50, 1, northSector, 1e9) {
+		t.Fatal("declaration refused")
+	}
+	now := int64(1e9)
+	for k := 0; k < 12; k++ {
+		now += 100e6
+		bus := track.Measurement{Kind: track.MeasDetection, Class: v2x.ClassBus, Stream: 50, Source: 1, LocalID: 99,
+			TimeNS: now, IngestNS: now, Lat: 40e-5, CovEE: 0.25, CovNN: 0.25, Length: 12, Width: 2.5, VelN: 0.01}
+		w.frame([]track.Measurement{bus}, []float64{0}, []float64{40})
+		w.selfReport(now, stream, id, e, n)
+		w.m.Cycle(w.tr.Tracks(), now)
+	}
+	if f := w.m.Drain(); len(f) != 0 {
+		t.Fatalf("findings while the camera starts: %+v", f)
 	}
 	return w, now
 }
@@ -305,5 +331,65 @@ func TestDeclaredCoverageAllocs(t *testing.T) {
 		w.m.Drain()
 	}); n != 0 {
 		t.Errorf("%v allocs per cycle, want 0", n)
+	}
+}
+
+// The ghost timer of a claim runs on the frames of the cameras whose
+// declared sectors hold it: while the one camera that sees it is held up
+// (its frames stalled on the way), another camera's frames arriving do
+// not make the claim a ghost; once that camera's frames arrive again
+// without it, it is found within 500 ms of them.
+func TestGhostTimerPerCamera(t *testing.T) {
+	w := newTestWorld()
+	south := Sector{Heading: 180, Opening: 90, Range: 80, MinRange: 2}
+	if !w.m.DeclareSensor(50, 1, northSector, 1e9) || !w.m.DeclareSensor(50, 2, south, 1e9) {
+		t.Fatal("declaration refused")
+	}
+	southCam := func(now int64) {
+		x := track.Measurement{Kind: track.MeasDetection, Class: v2x.ClassCar, Stream: 50, Source: 2, LocalID: 1,
+			TimeNS: now, IngestNS: now, Lat: -30e-5, CovEE: 0.25, CovNN: 0.25}
+		w.frame([]track.Measurement{x}, []float64{0}, []float64{-30})
+	}
+	now := int64(1e9)
+	for k := 0; k < 12; k++ { // both cameras running, settled
+		now += 100e6
+		w.camera(now, [2]float64{0, 30})
+		southCam(now)
+		w.m.Cycle(w.tr.Tracks(), now)
+	}
+	found := func() bool {
+		for _, f := range w.m.Drain() {
+			if f.Check == wire.CheckGhost && f.LocalID == 0xdead {
+				return true
+			}
+		}
+		return false
+	}
+	// The north camera stalls for 900 ms (its last frame arrived at now);
+	// the claim appears in its sector only, the south camera goes on.
+	for k := 1; k <= 9; k++ {
+		t := now + int64(k)*100e6
+		w.selfReport(t, 2, 0xdead, 20, 60)
+		southCam(t)
+		w.m.Cycle(w.tr.Tracks(), t)
+	}
+	if found() {
+		t.Fatal("a claim only a stalled camera sees found a ghost on another camera's frames")
+	}
+	// Its frames come again (without the claim): found within 500 ms.
+	resumed := now + 1000e6
+	var at int64
+	for k := 0; k <= 8 && at == 0; k++ {
+		t := resumed + int64(k)*100e6
+		w.selfReport(t, 2, 0xdead, 20, 60)
+		w.camera(t, [2]float64{0, 30})
+		southCam(t)
+		w.m.Cycle(w.tr.Tracks(), t)
+		if found() {
+			at = t
+		}
+	}
+	if at == 0 || at-resumed > 500e6 {
+		t.Fatalf("ghost found %d ms after the camera resumed, want within 500", (at-resumed)/1e6)
 	}
 }

@@ -15,7 +15,17 @@ type group struct {
 	t      int64 // capture time of the SPAT
 	yellow bool  // the plan has yellow for this group (seen once)
 	ok     bool
+	stream uint64 // the stream of the SPAT
 }
+
+// spatRestart is how long a signal stream must have been silent for
+// another stream's SPAT to start the signal state afresh instead of
+// continuing it: a controller that restarts or reconnects comes on a new
+// stream, and nothing says what its signals did in between (a sweep of
+// seeds against one node: each seed's controller a new stream, its plan
+// unrelated to the last seed's). SPATs come at 10 Hz: two from another
+// stream within this of the last are two controllers at once, and judged.
+const spatRestart = int64(300e6)
 
 // signals is the signal state the checks compare each SPAT with, and the
 // conflicts between signal groups derived from the MAP.
@@ -54,7 +64,7 @@ func (m *Monitor) SPAT(stream uint64, t, ingest int64, phases []v2x.Phase) bool 
 			break
 		}
 		g := &sg.groups[p.ID]
-		if !g.ok || t <= g.t || t-g.t > 2e9 {
+		if !g.ok || t <= g.t || t-g.t > 2e9 || g.stream != stream && t-g.t > spatRestart {
 			continue
 		}
 		minEnd := absTime(t, p.MinEnd)
@@ -79,7 +89,7 @@ func (m *Monitor) SPAT(stream uint64, t, ingest int64, phases []v2x.Phase) bool 
 		p := &phases[i]
 		g := &sg.groups[p.ID]
 		y := g.yellow || p.State == v2x.LightYellow
-		*g = group{state: p.State, minEnd: absTime(t, p.MinEnd), t: t, yellow: y, ok: true}
+		*g = group{state: p.State, minEnd: absTime(t, p.MinEnd), t: t, yellow: y, ok: true, stream: stream}
 	}
 	return true
 }

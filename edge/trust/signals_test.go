@@ -80,6 +80,8 @@ func TestSignalChecks(t *testing.T) {
 		{"fake green before the red's end", append(plan(1, 0, 20), spat{2, 2000, [2]v2x.LightState{green, green}, [2]int32{5000, 5000}}), wire.CheckConflictingGreen},
 		{"red approach turned green early", append(plan(1, 10000, 40), spat{2, 14100, [2]v2x.LightState{yellow, green}, [2]int32{2000, 5000}}), wire.CheckPhaseSequence},
 		{"green to red without yellow", append(plan(1, 0, 160), spat{1, 16000, [2]v2x.LightState{red, red}, [2]int32{14000, 1000}}), wire.CheckPhaseSequence},
+		{"another stream 600 ms after the last fell silent: a restart", append(plan(1, 0, 20), spat{2, 2500, [2]v2x.LightState{red, green}, [2]int32{5000, 5000}}), wire.CheckNone},
+		{"the same stream 600 ms later", append(plan(1, 0, 20), spat{1, 2500, [2]v2x.LightState{red, green}, [2]int32{5000, 5000}}), wire.CheckPhaseSequence},
 		{"min end backwards", append(plan(1, 0, 20), spat{1, 2000, [2]v2x.LightState{green, red}, [2]int32{1000, 13000}}), wire.CheckMinEndBackwards},
 	}
 	for _, tc := range cases {

@@ -98,15 +98,23 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 		}
 		e, n := t.Position()
 		appeared := m.appeared(t)
-		if !alive || !(m.covered(t, e, n, now) || appeared && m.appearedInside(t, e, n, now)) {
+		// A claim that appeared inside a declared sector is judged there
+		// even in an occluder's shadow (hidden): it did not drive in
+		// behind the occluder, it was made up there.
+		hidden := false
+		if alive && appeared && !m.covered(t, e, n, now) && !m.appearedInside(t, e, n, now) {
+			hidden = m.cov.declaredCovers(e, n, 0, now, int64(m.cfg.CameraAlive))
+		}
+		if !alive || !(hidden || m.covered(t, e, n, now) || appeared && m.appearedInside(t, e, n, now)) {
 			mk.Since, mk.Near = 0, 0
 			continue
 		}
-		// Camera time: the arrival of the newest detection (node clock).
-		// The ghost timer runs only while camera frames come in: frames
-		// held up on the way (a stalled producer, a loaded node) do not
-		// count as frames that saw nothing.
-		ct := m.cov.camLast
+		// Camera time: the arrival of the newest detection (node clock)
+		// of the cameras whose declared sectors hold the claim, else of
+		// any camera. The ghost timer runs only while those cameras'
+		// frames come in: frames held up on the way (a stalled stream, a
+		// loaded node) do not count as frames that saw nothing.
+		ct := m.cov.camTime(e, n, now, int64(m.cfg.CameraAlive))
 		if mk.Since == 0 {
 			mk.Since = ct
 		}
@@ -130,6 +138,15 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			continue
 		}
 		support := max(near, mk.Since)
+		if hidden && m.idChanged(t) {
+			// Another id of its source fell silent where it appeared: one
+			// vehicle's new temporary id, judged as having come in.
+			if v, ok := m.vehicles.get(t.VehicleID); ok {
+				v.appeared = false
+			}
+			mk.Since, mk.Near = 0, 0
+			continue
+		}
 		// Inside coverage, and no camera saw anything near it for
 		// GhostAfter of camera time: nobody is there.
 		mk.Flags |= flagGhost
@@ -139,6 +156,47 @@ func (m *Monitor) Cycle(tracks []track.Track, now int64) {
 			ObjectID: t.ID, TimeNS: now, E: e, N: n, Value: float64(ct-support) / 1e6})
 	}
 }
+
+// idChanged reports whether a claimed vehicle that appeared inside a
+// declared sector can be another id of its source under a new temporary
+// id (SAE J2735 ids change every few minutes): an id of the same stream
+// whose reports stopped within idChangeGap before the claim's first and
+// at least idChangeSilent before its newest, last claimed within
+// GhostRadius plus the claim's uncertainty (and what it could drive in
+// the gap) of where the claim stands. A ghost placed away from real
+// vehicles has no such predecessor. Called only when a hidden claim is
+// about to be found a ghost: a scan of the vehicle ids.
+func (m *Monitor) idChanged(t *track.Track) bool {
+	v, ok := m.vehicles.get(t.VehicleID)
+	if !ok {
+		return false
+	}
+	born, last, stream := v.born, v.t, v.stream
+	e, n := t.Position()
+	ee, _, nn := t.PosCov()
+	r := m.cfg.GhostRadius + 2*math.Sqrt(math.Max(ee, nn))
+	for i := range m.vehicles.vals {
+		o := &m.vehicles.vals[i]
+		if !m.vehicles.used[i] || m.vehicles.keys[i] == t.VehicleID || o.stream != stream {
+			continue
+		}
+		if o.t < born-idChangeGap || o.t > born+idChangeGap || last-o.t < idChangeSilent {
+			continue // not silent, or silent too long before the claim began
+		}
+		gap := math.Abs(float64(born-o.t)) / 1e9
+		if math.Hypot(o.e-e, o.n-n) <= r+2*math.Hypot(o.ve, o.vn)*gap+2*math.Sqrt(o.varPos) {
+			return true
+		}
+	}
+	return false
+}
+
+// An id change: the old id's last report within idChangeGap of the new
+// id's first, and silent for idChangeSilent since.
+const (
+	idChangeGap    = int64(1e9)
+	idChangeSilent = int64(300e6)
+)
 
 // nearSupports is how many detections near a claimed vehicle and moving
 // alike confirm it as well as one the tracker associated.
