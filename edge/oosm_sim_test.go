@@ -51,7 +51,7 @@ func oosmSimRun(t testing.TB, seed int64, dur time.Duration, reorder float64, tc
 	}
 	var held []heldOut
 	send := func(o *sim.Output, at time.Duration) { srcs.ingest(o, base, base+int64(at)) }
-	ev := eval.New(s, eval.Options{})
+	ev := eval.New(s, eval.Options{Name: "main"})
 	var outs []sim.Output
 	var truth []sim.TruthObject
 	for s.Now() < dur {
