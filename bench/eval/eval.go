@@ -79,6 +79,11 @@ type Result struct {
 	CoveredObjectsPerFrame float64            `json:"covered_objects_per_frame"`
 	// Seed is the scenario's seed (set by the caller).
 	Seed int64 `json:"seed"`
+	// The information floor of the scenario's rmse_ratio_tracked
+	// (sim.FusionFloor: an ideal fusion of its sources), with the
+	// cameras' biases and with them removed; set by v2x-sim -sweep.
+	FusionFloor       float64 `json:"fusion_floor,omitempty"`
+	FusionFloorNoBias float64 `json:"fusion_floor_no_bias,omitempty"`
 	// The attack (see attack.go): its kind, whether a finding against the
 	// attacker came, the milliseconds from the first forged message sent
 	// to the first such finding received (null if none), the object-frames
