@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"fmt"
+	"os"
 	"math"
 	"time"
 
@@ -83,6 +85,9 @@ func (e *Evaluator) AddEvent(recv, t int64, ev *wire.Event) {
 	a.findings++
 	if !e.Attributed(t, ev) {
 		a.falseFindings++
+		if debugFP {
+			fmt.Fprintf(os.Stderr, "FALSEFINDING %s t=%d %+v\n", e.opt.Name, (t-e.start)/1e6, *ev)
+		}
 		return
 	}
 	if a.firstDetected == 0 {
