@@ -2,8 +2,8 @@ package eval
 
 import (
 	"fmt"
-	"os"
 	"math"
+	"os"
 	"time"
 
 	"github.com/v2x-edge/v2x-edge/bench/sim"
