@@ -44,7 +44,9 @@ type camCoverage struct {
 	last         int64 // node arrival time of its newest detection
 	born         int64 // node arrival time of its first detection
 	seen         []int64
-	rowLo, rowHi int // rows with any cell seen
+	rowLo, rowHi int       // rows with any cell seen
+	colLo, colHi int       // ... and columns: every seen cell lies in this box
+	ends         []rowEnds // per row
 	apex         apex
 	// The detection area the camera declared (declared.go), and how many
 	// of its detections lay inside and outside it.
@@ -52,6 +54,27 @@ type camCoverage struct {
 	declRaw         Sector
 	hasDecl         bool
 	declIn, declOut int
+}
+
+// rowEnds is, for one row of a camera's cells, where rebuild looks for
+// the outermost cells seen within memory: every cell of the row the
+// camera saw lies in [lo, hi], or was last seen before the memory of an
+// earlier rebuild (and so is still stale: a new detection there goes
+// through mark, which widens the ends). tLo and tHi are the seen times of
+// the two end cells. Rebuild takes a row's outermost fresh cells from
+// here, scanning the row inwards only when an end cell went stale, so
+// that it does not read every row of a camera's grid (a cache miss each)
+// on every rebuild. Empty: lo > hi.
+type rowEnds struct {
+	lo, hi   int32
+	tLo, tHi int64
+}
+
+// emptyEnds sets every row of ends empty.
+func emptyEnds(ends []rowEnds) {
+	for j := range ends {
+		ends[j] = rowEnds{lo: math.MaxInt32, hi: -1}
+	}
 }
 
 // apex estimates where a camera stands from the shape of its detections'
@@ -223,7 +246,8 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 	}
 	if take != nil {
 		clear(take.seen)
-		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
+		emptyEnds(take.ends)
+		take.stream, take.source, take.last, take.rowLo, take.rowHi, take.colLo, take.colHi = stream, source, 0, c.w, -1, c.w, -1
 		take.apex, take.born = apex{}, 0
 		take.hasDecl, take.declIn, take.declOut = false, 0, 0 // a new stream declares anew
 		c.dirty, c.builtAt = true, 0                          // forget what it stood for at the next rebuild
@@ -232,7 +256,9 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 	if len(c.cams) == maxCameras {
 		return nil
 	}
-	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen)), rowLo: c.w, rowHi: -1})
+	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen)), rowLo: c.w, rowHi: -1,
+		colLo: c.w, colHi: -1, ends: make([]rowEnds, c.w)})
+	emptyEnds(c.cams[len(c.cams)-1].ends)
 	return &c.cams[len(c.cams)-1]
 }
 
@@ -260,9 +286,19 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 			c.dirty = true // a new cell: rebuild soon
 		}
 		cm.seen[k] = max(cm.seen[k], t)
+		col := k - row*c.w
+		if r := &cm.ends[row]; int32(col) <= r.lo || int32(col) >= r.hi {
+			if int32(col) <= r.lo {
+				r.lo, r.tLo = int32(col), cm.seen[k]
+			}
+			if int32(col) >= r.hi {
+				r.hi, r.tHi = int32(col), cm.seen[k]
+			}
+		}
 		cm.apex.add(e, n, ee, en, nn)
 		cm.judgeDecl(e, n, ee, nn)
 		cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
+		cm.colLo, cm.colHi = min(cm.colLo, col), max(cm.colHi, col)
 	}
 }
 
@@ -319,17 +355,8 @@ func (c *coverage) rebuild(memory int64) {
 		// reaches at most half a cell beyond the outermost cells seen.
 		c.pts = c.pts[:0]
 		for j := cm.rowLo; j <= cm.rowHi; j++ {
-			row := cm.seen[j*c.w : (j+1)*c.w]
-			lo, hi := -1, -1
-			for x, t := range row {
-				if t > since && t != 0 {
-					if lo < 0 {
-						lo = x
-					}
-					hi = x
-				}
-			}
-			if lo < 0 {
+			lo, hi, ok := cm.freshEnds(j, c.w, since)
+			if !ok {
 				continue
 			}
 			y0 := float64(j-c.half) + 0.5
@@ -350,6 +377,34 @@ func (c *coverage) rebuild(memory int64) {
 	}
 }
 
+// freshEnds returns the outermost cells of row j (w cells) that the
+// camera saw after since, moving the row's ends inwards past cells gone
+// stale (rowEnds); since never decreases between calls.
+func (cm *camCoverage) freshEnds(j, w int, since int64) (lo, hi int, ok bool) {
+	r := &cm.ends[j]
+	if r.lo > r.hi {
+		return 0, 0, false
+	}
+	fresh := func(t int64) bool { return t > since && t != 0 }
+	if !fresh(r.tLo) || !fresh(r.tHi) {
+		row := cm.seen[j*w : (j+1)*w]
+		l := int(r.lo)
+		for l <= int(r.hi) && !fresh(row[l]) {
+			l++
+		}
+		if l > int(r.hi) { // the whole row went stale
+			*r = rowEnds{lo: math.MaxInt32, hi: -1}
+			return 0, 0, false
+		}
+		h := int(r.hi)
+		for !fresh(row[h]) {
+			h--
+		}
+		r.lo, r.tLo, r.hi, r.tHi = int32(l), row[l], int32(h), row[h]
+	}
+	return int(r.lo), int(r.hi), true
+}
+
 // fillSector marks the cells inside the sector a camera whose position
 // is known (apex) has shown it sees: from its position, between the
 // outermost bearings of the cells it saw within memory, out to the
@@ -366,9 +421,8 @@ func (c *coverage) fillSector(cm *camCoverage, since int64) {
 	var ref, lo, hi, far float64
 	first := true
 	for j := cm.rowLo; j <= cm.rowHi; j++ {
-		row := cm.seen[j*c.w : (j+1)*c.w]
-		for x, t := range row {
-			if t == 0 || t <= since {
+		for x := cm.colLo; x <= cm.colHi; x++ {
+			if t := cm.seen[j*c.w+x]; t == 0 || t <= since {
 				continue
 			}
 			de := (float64(x-c.half)+0.5)*c.cell - ae
@@ -538,7 +592,8 @@ func (c *coverage) reset() {
 	clear(c.covered)
 	for i := range c.cams {
 		clear(c.cams[i].seen)
-		c.cams[i].rowLo, c.cams[i].rowHi = c.w, -1
+		c.cams[i].rowLo, c.cams[i].rowHi, c.cams[i].colLo, c.cams[i].colHi = c.w, -1, c.w, -1
+		emptyEnds(c.cams[i].ends)
 		c.cams[i].apex, c.cams[i].born = apex{}, 0
 		c.cams[i].declIn, c.cams[i].declOut = 0, 0 // the sectors stay: Monitor.Reproject moves them
 	}

@@ -2,6 +2,7 @@ package trust
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -91,5 +92,56 @@ func TestCoverageFullTakesSilentRecord(t *testing.T) {
 	}
 	if cm != &c.cams[0] { // the one silent longest (newest detection at 1e9+0)
 		t.Error("took another record than the one silent longest")
+	}
+}
+
+// freshEnds (what rebuild reads a camera's rows from) is a full scan of
+// each row for its outermost cells seen within memory, at every rebuild,
+// while cells are marked at random, go stale and are seen again, and the
+// camera's record is reset.
+func TestFreshEndsIsRowScan(t *testing.T) {
+	c := newCoverage(4)
+	cm := c.camera(1, 7, 0)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const memory = int64(2e9)
+	ts := int64(1e9)
+	for step := 0; step < 3000; step++ {
+		ts += int64(rng.IntN(50e6))
+		for range rng.IntN(6) {
+			// a few rows, cells across a band, some far out
+			e, n := (rng.Float64()-0.5)*60, 40+float64(rng.IntN(5))*4
+			if rng.IntN(10) == 0 {
+				e *= 4
+			}
+			c.mark(cm, e, n, 0, 0, ts, ts, 0, 0, 0, 0)
+		}
+		if step%700 == 699 {
+			c.reset()
+		}
+		if rng.IntN(4) != 0 {
+			continue
+		}
+		since := c.camNow - memory
+		for j := 0; j < c.w; j++ {
+			lo, hi, ok := -1, -1, false
+			for x, t := range cm.seen[j*c.w : (j+1)*c.w] {
+				if t > since && t != 0 {
+					if !ok {
+						lo = x
+					}
+					hi, ok = x, true
+				}
+			}
+			if j < cm.rowLo || j > cm.rowHi {
+				if ok {
+					t.Fatalf("step %d: row %d has fresh cells outside the rows seen", step, j)
+				}
+				continue
+			}
+			glo, ghi, gok := cm.freshEnds(j, c.w, since)
+			if gok != ok || ok && (glo != lo || ghi != hi) {
+				t.Fatalf("step %d row %d: freshEnds %d, %d, %v; scan %d, %d, %v", step, j, glo, ghi, gok, lo, hi, ok)
+			}
+		}
 	}
 }
