@@ -282,24 +282,30 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		if cm.born == 0 {
 			cm.born = t
 		}
-		if cm.seen[k] == 0 {
-			c.dirty = true // a new cell: rebuild soon
-		}
-		cm.seen[k] = max(cm.seen[k], t)
-		col := k - row*c.w
-		if r := &cm.ends[row]; int32(col) <= r.lo || int32(col) >= r.hi {
-			if int32(col) <= r.lo {
-				r.lo, r.tLo = int32(col), cm.seen[k]
-			}
-			if int32(col) >= r.hi {
-				r.hi, r.tHi = int32(col), cm.seen[k]
-			}
-		}
-		cm.apex.add(e, n, ee, en, nn)
-		cm.judgeDecl(e, n, ee, nn)
-		cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
-		cm.colLo, cm.colHi = min(cm.colLo, col), max(cm.colHi, col)
+		cm.markCell(c, k, row, t, e, n, ee, en, nn)
 	}
+}
+
+// markCell records the camera's detection at e, n (position covariance
+// ee, en, nn) arrived at t, in cell k of row row.
+func (cm *camCoverage) markCell(c *coverage, k, row int, t int64, e, n float64, ee, en, nn float32) {
+	if cm.seen[k] == 0 {
+		c.dirty = true // a new cell: rebuild soon
+	}
+	cm.seen[k] = max(cm.seen[k], t)
+	col := k - row*c.w
+	if r := &cm.ends[row]; int32(col) <= r.lo || int32(col) >= r.hi {
+		if int32(col) <= r.lo {
+			r.lo, r.tLo = int32(col), cm.seen[k]
+		}
+		if int32(col) >= r.hi {
+			r.hi, r.tHi = int32(col), cm.seen[k]
+		}
+	}
+	cm.apex.add(e, n, ee, en, nn)
+	cm.judgeDecl(e, n, ee, nn)
+	cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
+	cm.colLo, cm.colHi = min(cm.colLo, col), max(cm.colHi, col)
 }
 
 // alive reports whether cameras are reporting as of node time now.
