@@ -252,12 +252,56 @@ func (r *cycleRunner) bench(b *testing.B) {
 // misbehaviour checks on and off in one run (the first source sends
 // self-reports, so the checks run on BSMs and the camera cross-check has
 // work).
+//
+// interleaved runs both in one loop, the checks off and on in alternate
+// blocks of cycles on two worlds fed the same frames, so that a change in
+// the machine's load during the run weighs on both alike: p50-off-ns and
+// p50-on-ns are the two medians (the first cycles of each block left out,
+// while caches refill from the other world), p50-cost-% their difference,
+// and p99-off-ns, p99-on-ns the tails.
 func BenchmarkFusionCycleTrust(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("trust=%v", on), func(b *testing.B) {
 			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: !on}, true).bench(b)
 		})
 	}
+	b.Run("interleaved", func(b *testing.B) {
+		rs := [2]*cycleRunner{
+			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: true}, true),
+			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{}, true),
+		}
+		const block, settle = 12, 2
+		var lat [2][]int64
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			k := i / block % 2
+			if i/block%4 >= 2 {
+				k = 1 - k // off-on, then on-off: neither always follows the other
+			}
+			r := rs[k]
+			r.feed()
+			t0 := clock.Now()
+			r.w.cycle(r.now)
+			d := clock.Now() - t0
+			if i%block >= settle {
+				lat[k] = append(lat[k], d)
+			}
+		}
+		b.StopTimer()
+		if len(lat[0]) == 0 || len(lat[1]) == 0 {
+			return // b.N too small for both
+		}
+		var p50 [2]float64
+		for k, l := range lat {
+			slices.Sort(l)
+			p50[k] = float64(l[len(l)/2])
+			b.ReportMetric(float64(l[len(l)*99/100]), []string{"p99-off-ns", "p99-on-ns"}[k])
+		}
+		b.ReportMetric(p50[0], "p50-off-ns")
+		b.ReportMetric(p50[1], "p50-on-ns")
+		b.ReportMetric(100*(p50[1]-p50[0])/p50[0], "p50-cost-%")
+	})
 }
 
 // BenchmarkFusionCycle measures one fusion cycle as the fusion goroutine
