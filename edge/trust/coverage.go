@@ -39,10 +39,14 @@ type coverage struct {
 // camCoverage is one camera's record: the camera time each cell last saw
 // one of its detections (0: never).
 type camCoverage struct {
-	stream       uint64
-	source       uint32
-	last         int64 // node arrival time of its newest detection
-	born         int64 // node arrival time of its first detection
+	stream uint64
+	source uint32
+	last   int64 // node arrival time of its newest detection
+	born   int64 // node arrival time of its first detection
+	slot   int   // its index in coverage.cams
+	// seen is when it last saw each cell (0: never), for cameras past the
+	// first inlineCams; theirs are in the cells (cellSeen.cam). seenAt
+	// reads either.
 	seen         []int64
 	rowLo, rowHi int       // rows with any cell seen
 	colLo, colHi int       // ... and columns: every seen cell lies in this box
@@ -161,12 +165,41 @@ type pt struct{ x, y float64 }
 
 // cellSeen is the newest detection in a cell: its arrival time (0: none)
 // and velocity, together so that marking a detection touches one cache
-// line of the grid and not three.
+// line of the grid and not three; and when each of the first inlineCams
+// cameras last saw the cell (0: never), in the same 64 bytes, so that a
+// detection's two marks (the cell's newest, the camera's) are one cache
+// line.
 type cellSeen struct {
 	t      int64
 	ve, vn int16   // velocity of the newest detection in the cell, cm/s
 	pe, pn float32 // ... its position
 	occ    float32 // ... and half its larger dimension when it may hide what is behind it (occluderHalf), else 0
+	cam    [inlineCams]int64
+}
+
+// inlineCams is how many cameras keep their cell times in the cells
+// (cellSeen.cam): with them a cell is 64 bytes, one cache line (the grid
+// is page-aligned). An intersection's cameras are usually fewer; the
+// others keep theirs in an array of their own (camCoverage.seen).
+const inlineCams = 5
+
+// seenAt returns the time camera cm last saw cell k (0: never).
+func (c *coverage) seenAt(cm *camCoverage, k int) int64 {
+	if cm.seen == nil {
+		return c.seen[k].cam[cm.slot]
+	}
+	return cm.seen[k]
+}
+
+// clearSeen forgets every cell camera cm saw.
+func (c *coverage) clearSeen(cm *camCoverage) {
+	if cm.seen != nil {
+		clear(cm.seen)
+		return
+	}
+	for k := range c.seen {
+		c.seen[k].cam[cm.slot] = 0
+	}
 }
 
 // cmps converts a velocity (m/s) to a cell's cm/s, saturating.
@@ -245,7 +278,7 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 		take = oldest
 	}
 	if take != nil {
-		clear(take.seen)
+		c.clearSeen(take)
 		emptyEnds(take.ends)
 		take.stream, take.source, take.last, take.rowLo, take.rowHi, take.colLo, take.colHi = stream, source, 0, c.w, -1, c.w, -1
 		take.apex, take.born = apex{}, 0
@@ -256,9 +289,13 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 	if len(c.cams) == maxCameras {
 		return nil
 	}
-	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen)), rowLo: c.w, rowHi: -1,
-		colLo: c.w, colHi: -1, ends: make([]rowEnds, c.w)})
-	emptyEnds(c.cams[len(c.cams)-1].ends)
+	cm := camCoverage{stream: stream, source: source, slot: len(c.cams), rowLo: c.w, rowHi: -1, colLo: c.w, colHi: -1,
+		ends: make([]rowEnds, c.w)}
+	if cm.slot >= inlineCams {
+		cm.seen = make([]int64, len(c.seen))
+	}
+	emptyEnds(cm.ends)
+	c.cams = append(c.cams, cm)
 	return &c.cams[len(c.cams)-1]
 }
 
@@ -274,8 +311,8 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		return
 	}
 	t = ingest // one clock for every camera: arrival on the node clock
-	if t >= c.seen[k].t {
-		c.seen[k] = cellSeen{t: t, ve: cmps(ve), vn: cmps(vn), pe: float32(e), pn: float32(n), occ: occ}
+	if s := &c.seen[k]; t >= s.t {
+		s.t, s.ve, s.vn, s.pe, s.pn, s.occ = t, cmps(ve), cmps(vn), float32(e), float32(n), occ
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)
@@ -289,17 +326,23 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 // markCell records the camera's detection at e, n (position covariance
 // ee, en, nn) arrived at t, in cell k of row row.
 func (cm *camCoverage) markCell(c *coverage, k, row int, t int64, e, n float64, ee, en, nn float32) {
-	if cm.seen[k] == 0 {
+	var p *int64 // the camera's time of cell k
+	if cm.seen != nil {
+		p = &cm.seen[k]
+	} else {
+		p = &c.seen[k].cam[cm.slot]
+	}
+	if *p == 0 {
 		c.dirty = true // a new cell: rebuild soon
 	}
-	cm.seen[k] = max(cm.seen[k], t)
+	*p = max(*p, t)
 	col := k - row*c.w
 	if r := &cm.ends[row]; int32(col) <= r.lo || int32(col) >= r.hi {
 		if int32(col) <= r.lo {
-			r.lo, r.tLo = int32(col), cm.seen[k]
+			r.lo, r.tLo = int32(col), *p
 		}
 		if int32(col) >= r.hi {
-			r.hi, r.tHi = int32(col), cm.seen[k]
+			r.hi, r.tHi = int32(col), *p
 		}
 	}
 	cm.apex.add(e, n, ee, en, nn)
@@ -361,7 +404,7 @@ func (c *coverage) rebuild(memory int64) {
 		// reaches at most half a cell beyond the outermost cells seen.
 		c.pts = c.pts[:0]
 		for j := cm.rowLo; j <= cm.rowHi; j++ {
-			lo, hi, ok := cm.freshEnds(j, c.w, since)
+			lo, hi, ok := c.freshEnds(cm, j, since)
 			if !ok {
 				continue
 			}
@@ -386,16 +429,16 @@ func (c *coverage) rebuild(memory int64) {
 // freshEnds returns the outermost cells of row j (w cells) that the
 // camera saw after since, moving the row's ends inwards past cells gone
 // stale (rowEnds); since never decreases between calls.
-func (cm *camCoverage) freshEnds(j, w int, since int64) (lo, hi int, ok bool) {
+func (c *coverage) freshEnds(cm *camCoverage, j int, since int64) (lo, hi int, ok bool) {
 	r := &cm.ends[j]
 	if r.lo > r.hi {
 		return 0, 0, false
 	}
 	fresh := func(t int64) bool { return t > since && t != 0 }
 	if !fresh(r.tLo) || !fresh(r.tHi) {
-		row := cm.seen[j*w : (j+1)*w]
+		at := func(x int) int64 { return c.seenAt(cm, j*c.w+x) }
 		l := int(r.lo)
-		for l <= int(r.hi) && !fresh(row[l]) {
+		for l <= int(r.hi) && !fresh(at(l)) {
 			l++
 		}
 		if l > int(r.hi) { // the whole row went stale
@@ -403,10 +446,10 @@ func (cm *camCoverage) freshEnds(j, w int, since int64) (lo, hi int, ok bool) {
 			return 0, 0, false
 		}
 		h := int(r.hi)
-		for !fresh(row[h]) {
+		for !fresh(at(h)) {
 			h--
 		}
-		r.lo, r.tLo, r.hi, r.tHi = int32(l), row[l], int32(h), row[h]
+		r.lo, r.tLo, r.hi, r.tHi = int32(l), at(l), int32(h), at(h)
 	}
 	return int(r.lo), int(r.hi), true
 }
@@ -428,7 +471,7 @@ func (c *coverage) fillSector(cm *camCoverage, since int64) {
 	first := true
 	for j := cm.rowLo; j <= cm.rowHi; j++ {
 		for x := cm.colLo; x <= cm.colHi; x++ {
-			if t := cm.seen[j*c.w+x]; t == 0 || t <= since {
+			if t := c.seenAt(cm, j*c.w+x); t == 0 || t <= since {
 				continue
 			}
 			de := (float64(x-c.half)+0.5)*c.cell - ae
@@ -597,7 +640,7 @@ func (c *coverage) reset() {
 	clear(c.seen)
 	clear(c.covered)
 	for i := range c.cams {
-		clear(c.cams[i].seen)
+		clear(c.cams[i].seen) // the others' are in c.seen
 		c.cams[i].rowLo, c.cams[i].rowHi, c.cams[i].colLo, c.cams[i].colHi = c.w, -1, c.w, -1
 		emptyEnds(c.cams[i].ends)
 		c.cams[i].apex, c.cams[i].born = apex{}, 0

@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // A camera at the origin sees a 90° sector north up to 80 m: detections
@@ -124,7 +125,8 @@ func TestFreshEndsIsRowScan(t *testing.T) {
 		since := c.camNow - memory
 		for j := 0; j < c.w; j++ {
 			lo, hi, ok := -1, -1, false
-			for x, t := range cm.seen[j*c.w : (j+1)*c.w] {
+			for x := range c.w {
+				t := c.seenAt(cm, j*c.w+x)
 				if t > since && t != 0 {
 					if !ok {
 						lo = x
@@ -138,10 +140,21 @@ func TestFreshEndsIsRowScan(t *testing.T) {
 				}
 				continue
 			}
-			glo, ghi, gok := cm.freshEnds(j, c.w, since)
+			glo, ghi, gok := c.freshEnds(cm, j, since)
 			if gok != ok || ok && (glo != lo || ghi != hi) {
 				t.Fatalf("step %d row %d: freshEnds %d, %d, %v; scan %d, %d, %v", step, j, glo, ghi, gok, lo, hi, ok)
 			}
 		}
+	}
+}
+
+// A cell with the first cameras' times is one cache line.
+func TestCellIsOneCacheLine(t *testing.T) {
+	if n := unsafe.Sizeof(cellSeen{}); n != 64 {
+		t.Errorf("cellSeen is %d bytes, want 64", n)
+	}
+	c := newCoverage(4)
+	if p := uintptr(unsafe.Pointer(&c.seen[0])); p%64 != 0 {
+		t.Errorf("grid not aligned to 64 bytes (%#x)", p)
 	}
 }

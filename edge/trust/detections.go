@@ -60,8 +60,8 @@ func (c *coverage) markFrame(cm *camCoverage, frame []track.Measurement, e, n []
 			continue
 		}
 		inside = true
-		if t >= c.seen[k].t {
-			c.seen[k] = cellSeen{t: t, ve: cmps(x.VelE), vn: cmps(x.VelN), pe: float32(e[i]), pn: float32(n[i]), occ: occluderHalf(x)}
+		if s := &c.seen[k]; t >= s.t {
+			s.t, s.ve, s.vn, s.pe, s.pn, s.occ = t, cmps(x.VelE), cmps(x.VelN), float32(e[i]), float32(n[i]), occluderHalf(x)
 		}
 		if cm != nil {
 			cm.markCell(c, k, row, t, e[i], n[i], x.CovEE, x.CovEN, x.CovNN)
