@@ -1,10 +1,10 @@
 package edge
 
 import (
-	"math/rand/v2"
-
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -258,7 +258,9 @@ func (r *cycleRunner) bench(b *testing.B) {
 // the machine's load during the run weighs on both alike: p50-off-ns and
 // p50-on-ns are the two medians (the first cycles of each block left out,
 // while caches refill from the other world), p50-cost-% their difference,
-// and p99-off-ns, p99-on-ns the tails.
+// and p99-off-ns, p99-on-ns the tails; cpu-p50-off-ns, cpu-p50-on-ns and
+// cpu-p50-cost-% are the same for the cycles' thread CPU time, which
+// leaves out what preemption took.
 func BenchmarkFusionCycleTrust(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("trust=%v", on), func(b *testing.B) {
@@ -271,7 +273,12 @@ func BenchmarkFusionCycleTrust(b *testing.B) {
 			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{}, true),
 		}
 		const block, settle = 12, 2
-		var lat [2][]int64
+		var lat, cpu [2][]int64
+		for k := range lat {
+			lat[k], cpu[k] = make([]int64, 0, b.N/2+block), make([]int64, 0, b.N/2+block)
+		}
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
 		b.ReportAllocs()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
@@ -281,26 +288,30 @@ func BenchmarkFusionCycleTrust(b *testing.B) {
 			}
 			r := rs[k]
 			r.feed()
-			t0 := clock.Now()
+			c0, t0 := threadCPU(), clock.Now()
 			r.w.cycle(r.now)
-			d := clock.Now() - t0
+			d, c := clock.Now()-t0, threadCPU()-c0
 			if i%block >= settle {
-				lat[k] = append(lat[k], d)
+				lat[k], cpu[k] = append(lat[k], d), append(cpu[k], c)
 			}
 		}
 		b.StopTimer()
 		if len(lat[0]) == 0 || len(lat[1]) == 0 {
 			return // b.N too small for both
 		}
-		var p50 [2]float64
-		for k, l := range lat {
-			slices.Sort(l)
-			p50[k] = float64(l[len(l)/2])
-			b.ReportMetric(float64(l[len(l)*99/100]), []string{"p99-off-ns", "p99-on-ns"}[k])
+		var p50, c50 [2]float64
+		for k := range lat {
+			slices.Sort(lat[k])
+			slices.Sort(cpu[k])
+			p50[k], c50[k] = float64(lat[k][len(lat[k])/2]), float64(cpu[k][len(cpu[k])/2])
+			b.ReportMetric(float64(lat[k][len(lat[k])*99/100]), []string{"p99-off-ns", "p99-on-ns"}[k])
 		}
 		b.ReportMetric(p50[0], "p50-off-ns")
 		b.ReportMetric(p50[1], "p50-on-ns")
 		b.ReportMetric(100*(p50[1]-p50[0])/p50[0], "p50-cost-%")
+		b.ReportMetric(c50[0], "cpu-p50-off-ns")
+		b.ReportMetric(c50[1], "cpu-p50-on-ns")
+		b.ReportMetric(100*(c50[1]-c50[0])/c50[0], "cpu-p50-cost-%")
 	})
 }
 
