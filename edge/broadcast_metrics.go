@@ -46,6 +46,8 @@ type hubMetrics struct {
 	wakeups    prometheus.Histogram // subscribers woken per fresh publication
 	deferred   prometheus.Counter   // due subscribers left for a later publication (burst limit)
 	cut        prometheus.Counter   // v2x_state_objects_cut_total, given to the snapshots it makes
+	// uncompressed counts deltas the compression gate sent uncompressed.
+	uncompressed prometheus.Counter
 }
 
 func (b *broadcastMetrics) register(reg *prometheus.Registry) {
@@ -86,8 +88,10 @@ func (b *broadcastMetrics) register(reg *prometheus.Registry) {
 		prometheus.ExponentialBuckets(1, 2, 12))
 	b.hub.deferred = counter("v2x_broadcast_deferred_total",
 		"Due subscribers a publication left for the next one because of the burst limit (max_burst); they get that one's newer data.")
+	b.hub.uncompressed = counter("v2x_broadcast_uncompressed_deltas_total",
+		"Delta payloads encoded without compression because recent deltas did not compress (the compression gate: a delta that came out less than 1/16 smaller sends the next 63 uncompressed, then one is compressed as a probe). Counted per encoding, like v2x_broadcast_encodings_total.")
 	b.rsiFrames = counter("v2x_rsi_frames_sent_total", "RSI frames (native and CSAE 53) sent to subscribers with SubRSI or SubCSAERSI: a changed set of active roadside events, or its withdrawal.")
 	b.rsiCut = counter("v2x_rsi_events_cut_total", "Active roadside events left out of a subscriber's RSI because more than 64 touched its region (the lowest priorities).")
 	reg.MustRegister(b.subscribers, b.delivered, b.stateBytes, updates, bytes, b.rawBytes, b.encodings, b.resyncs, b.resyncsCoalesced, b.objectsCut, b.delay,
-		b.hub.superseded, b.hub.wakeups, b.hub.deferred, b.rsiFrames, b.rsiCut)
+		b.hub.superseded, b.hub.wakeups, b.hub.deferred, b.hub.uncompressed, b.rsiFrames, b.rsiCut)
 }

@@ -1,6 +1,10 @@
 package edge
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // compressGate decides whether the deltas of packed updates are worth
 // compressing. On a busy intersection a delta against the state a
@@ -19,6 +23,9 @@ import "sync/atomic"
 // most one compression more or less.
 type compressGate struct {
 	skip atomic.Int32 // deltas still to send uncompressed
+	// skipped counts the deltas it sent uncompressed
+	// (v2x_broadcast_uncompressed_deltas_total); nil: not counted.
+	skipped prometheus.Counter
 }
 
 const (
@@ -38,6 +45,9 @@ func (g *compressGate) try() bool {
 			return true
 		}
 		if g.skip.CompareAndSwap(n, n-1) {
+			if g.skipped != nil {
+				g.skipped.Inc()
+			}
 			return false
 		}
 	}

@@ -4,6 +4,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/v2x-edge/v2x-edge/v2x"
 	"github.com/v2x-edge/v2x-edge/v2x/geo"
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
@@ -130,5 +132,9 @@ func TestEncodedSkipsIncompressibleDeltas(t *testing.T) {
 	}
 	if h.gate.skip.Load() != compressSkip-1 {
 		t.Errorf("gate skips %d more deltas, want %d", h.gate.skip.Load(), compressSkip-1)
+	}
+	// One delta went uncompressed (the shared one is one encoding).
+	if n := testutil.ToFloat64(h.m.uncompressed); n != 1 {
+		t.Errorf("v2x_broadcast_uncompressed_deltas_total %v, want 1", n)
 	}
 }

@@ -115,6 +115,7 @@ func (m *mailbox) signal() bool {
 
 func newHub(maxBurst int, m hubMetrics) *hub {
 	h := &hub{burst: BurstCap{MaxBurst: maxBurst}, m: m}
+	h.gate.skipped = m.uncompressed
 	h.subs.Store(&[]*mailbox{})
 	return h
 }

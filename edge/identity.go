@@ -92,6 +92,7 @@ type clientAuth struct {
 	m       *authMetrics
 	log     *slog.Logger
 	now     func() time.Time
+	chains  verifyCache // chains that verified, so that a reconnecting client's is not built again
 }
 
 // newClientAuth loads the client CA: caFile, or the development CA's
@@ -153,12 +154,7 @@ func (a *clientAuth) verify(certs []*x509.Certificate) (auth.Identity, int, erro
 		return auth.Identity{}, hsNoCertificate, errors.New("edge: client presented no certificate (issue one with v2x-edge cert issue)")
 	}
 	leaf := certs[0]
-	opts := x509.VerifyOptions{Roots: a.roots, Intermediates: x509.NewCertPool(), CurrentTime: a.now(),
-		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
-	for _, c := range certs[1:] {
-		opts.Intermediates.AddCert(c)
-	}
-	if _, err := leaf.Verify(opts); err != nil {
+	if err := a.verifyChain(certs); err != nil {
 		var uae x509.UnknownAuthorityError
 		var inv x509.CertificateInvalidError
 		switch {
@@ -177,6 +173,28 @@ func (a *clientAuth) verify(certs []*x509.Certificate) (auth.Identity, int, erro
 		return id, hsRevoked, fmt.Errorf("edge: client %s: %s revoked", id.Name, why)
 	}
 	return id, 0, nil
+}
+
+// verifyChain checks that the chain certs (leaf first) leads to the
+// client CA and is valid now, for client authentication; a chain that
+// verified before and is still in date passes without being built again.
+func (a *clientAuth) verifyChain(certs []*x509.Certificate) error {
+	now := a.now()
+	k := chainKey(certs)
+	if a.chains.verified(k, now) {
+		return nil
+	}
+	opts := x509.VerifyOptions{Roots: a.roots, Intermediates: x509.NewCertPool(), CurrentTime: now,
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	for _, c := range certs[1:] {
+		opts.Intermediates.AddCert(c)
+	}
+	chains, err := certs[0].Verify(opts)
+	if err != nil {
+		return err
+	}
+	a.chains.add(k, chains[0]) // valid while every certificate up to the root is
+	return nil
 }
 
 // connIdentity is the identity of a connection's verified client

@@ -117,7 +117,7 @@ type subscriberStream interface {
 // stream, picks its slot phase.
 func newSubscriber(bc broadcast, ss subscriberStream, id uint64, log *slog.Logger) *subscriber {
 	return &subscriber{broadcast: bc, ss: ss, fw: ss.frameWriter(), source: uint32(ss.streamID()), log: log,
-		mb: newMailbox(), phase: float64(id%phaseGroups) / phaseGroups}
+		mb: newMailbox(), phase: SlotPhase(id)}
 }
 
 // handle processes a frame from the subscriber. It reports whether this

@@ -4,11 +4,15 @@ package e2e
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,8 +31,9 @@ import (
 	"github.com/v2x-edge/v2x-edge/v2x/wire"
 )
 
-// floodRun is what one evaluation under (or without) the floods measured.
+// floodRun is what one evaluation under (or without) floods measured.
 type floodRun struct {
+	floods   string // the floods run ("" for a clean run, "abcdef" for all)
 	mota     float64
 	frames   int
 	rejected uint64 // Error frames the honest simulator got
@@ -36,69 +41,171 @@ type floodRun struct {
 	updates  int
 	maxRSS   uint64        // bytes, the test process's VmRSS at its highest
 	cpu      time.Duration // the test process's CPU time (user and system) over the run
+	switches int64         // the test process's voluntary context switches over the run (its threads' sleeps: wakeups)
+	attCPU   time.Duration // the attacker process's CPU time
 }
 
-// floodSeed and floodRunFor: one seed for both runs, long enough for the
+// floodSeed and floodRunFor: one seed for every run, long enough for the
 // evaluation (2 s warm-up) and for the stalled frames to time out twice.
 const (
 	floodSeed   = 11
 	floodRunFor = 13 * time.Second
 )
 
-// TestAccuracyUnderFloods runs the evaluation twice on fresh nodes with
-// the same seed: clean, then with every flood of issue 13 at once from one
-// attacker identity. The flooded run keeps its MOTA within 0.01 of the
-// clean one, the honest simulator's frames are never refused, an honest
-// subscriber's ingest-to-receipt p99 stays within 2× of the clean run's,
-// and the process (node, simulator, attacker and subscribers) stays under
-// 200 MB of RSS.
+// floodNames names the floods of issue 13 by the letter the attacker
+// knows them by (V2X_FLOODS).
+var floodNames = map[byte]string{
+	'a': "stalled 1 MiB frames", 'b': "6000 parked objects", 'c': "50k objects/s",
+	'd': "largest MAP loop", 'e': "Subscribe/Resync", 'f': "500 idle conns",
+}
+
+// floodPlan is the order of the runs: a clean run, then each flood
+// alone, then all at once, with a clean run after every third flooded
+// run and at the end, so that the clean runs bracket the flooded ones
+// and show the machine's own spread in the same period. V2X_FLOODS
+// ("f", "ace", "f,all") chooses the flooded runs: single letters are
+// each run alone, "all" all six at once.
+func floodPlan(spec string) []string {
+	var flooded []string
+	if spec == "" {
+		spec = "a,b,c,d,e,f,all"
+	}
+	for _, f := range strings.Split(spec, ",") {
+		switch {
+		case f == "all":
+			flooded = append(flooded, "abcdef")
+		case len(f) > 1:
+			flooded = append(flooded, f) // several at once
+		default:
+			flooded = append(flooded, f)
+		}
+	}
+	plan := []string{""}
+	for i, f := range flooded {
+		plan = append(plan, f)
+		if (i+1)%3 == 0 || i == len(flooded)-1 {
+			plan = append(plan, "")
+		}
+	}
+	return plan
+}
+
+// floodNoise is the largest spread (highest over lowest) of the clean
+// runs' p99 at which the test judges the 2× latency goal: past it the
+// machine alone moves the p99 by as much as the goal allows a flood to.
+const floodNoise = 1.5
+
+// TestAccuracyUnderFloods runs the evaluation on fresh nodes with the
+// same seed: clean runs bracketing each flood of issue 13 alone and all
+// at once, every flood from one attacker identity in a process of its
+// own. Every flooded run keeps its MOTA within 0.01 of the clean runs'
+// median, the honest simulator's frames are never refused, and the
+// process (node, simulator and honest clients) stays under 200 MB of RSS.
+// An honest subscriber's ingest-to-receipt p99 under each flood stays
+// within 2× of the clean runs' median, judged only when the clean runs
+// agree within floodNoise (else the judgement is skipped, and the log
+// says why; V2X_FLOOD_GOALS=1 judges it always). It logs one line a run
+// and a table: which flood costs what.
 func TestAccuracyUnderFloods(t *testing.T) {
 	if testing.Short() {
-		t.Skip("runs two 13 s evaluations in real time")
+		t.Skip("runs eleven 13 s evaluations in real time")
 	}
-	clean := evaluateFlooded(t, false)
-	flooded := evaluateFlooded(t, true)
-	t.Logf("clean:   mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, CPU %.1f s, honest frames refused %d",
-		clean.mota, clean.frames, clean.p99, clean.updates, float64(clean.maxRSS)/1e6, clean.cpu.Seconds(), clean.rejected)
-	t.Logf("flooded: mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, CPU %.1f s, honest frames refused %d",
-		flooded.mota, flooded.frames, flooded.p99, flooded.updates, float64(flooded.maxRSS)/1e6, flooded.cpu.Seconds(), flooded.rejected)
-	if clean.frames < 50 || flooded.frames < 50 {
-		t.Fatalf("judged %d and %d frames, want 50 or more each", clean.frames, flooded.frames)
+	var runs []floodRun
+	for _, f := range floodPlan(os.Getenv("V2X_FLOODS")) {
+		debug.FreeOSMemory() // each run's RSS its own, not the last one's heap
+		r := evaluateFlooded(t, f)
+		t.Logf("run %-6s mota %.4f over %d frames, subscriber p99 %v over %d updates, max RSS %.0f MB, CPU %.2f s, attacker CPU %.2f s, honest frames refused %d",
+			floodLabel(f), r.mota, r.frames, r.p99, r.updates, float64(r.maxRSS)/1e6, r.cpu.Seconds(), r.attCPU.Seconds(), r.rejected)
+		runs = append(runs, r)
 	}
-	if flooded.mota < clean.mota-0.01 {
-		t.Errorf("MOTA %.4f under the floods, want >= clean %.4f - 0.01", flooded.mota, clean.mota)
+	var clean []floodRun
+	for _, r := range runs {
+		if r.floods == "" {
+			clean = append(clean, r)
+		}
 	}
-	if clean.rejected != 0 || flooded.rejected != 0 {
-		t.Errorf("the node refused %d honest frames clean and %d flooded, want none", clean.rejected, flooded.rejected)
+	med := func(f func(floodRun) float64) float64 {
+		v := make([]float64, len(clean))
+		for i, r := range clean {
+			v[i] = f(r)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
 	}
-	if clean.updates < 50 || flooded.updates < 50 {
-		t.Fatalf("the honest subscriber got %d and %d updates, want 50 or more each", clean.updates, flooded.updates)
+	cleanMOTA := med(func(r floodRun) float64 { return r.mota })
+	cleanP99 := time.Duration(med(func(r floodRun) float64 { return float64(r.p99) }))
+	cleanCPU := time.Duration(med(func(r floodRun) float64 { return float64(r.cpu) }))
+	lo := slices.MinFunc(clean, func(a, b floodRun) int { return cmp.Compare(a.p99, b.p99) }).p99
+	hi := slices.MaxFunc(clean, func(a, b floodRun) int { return cmp.Compare(a.p99, b.p99) }).p99
+	spread := float64(hi) / float64(max(lo, time.Microsecond))
+	judgeP99 := spread <= floodNoise || os.Getenv("V2X_FLOOD_GOALS") != ""
+	var tbl strings.Builder
+	cleanSw := int64(med(func(r floodRun) float64 { return float64(r.switches) }))
+	fmt.Fprintf(&tbl, "clean (median of %d): MOTA %.4f, p99 %v (spread %.2f×: %v–%v), CPU %.2f s, %d wakeups\n", len(clean), cleanMOTA, cleanP99, spread, lo, hi, cleanCPU.Seconds(), cleanSw)
+	fmt.Fprintf(&tbl, "%-28s %-16s %-20s %-26s %-18s %-13s %s\n", "flood", "MOTA (Δ)", "p99 (× clean)", "process CPU (flood's cost)", "wakeups (flood's)", "attacker CPU", "peak RSS")
+	for _, r := range runs {
+		if r.floods == "" {
+			continue
+		}
+		fmt.Fprintf(&tbl, "%-28s %.4f (%+.4f)  %-8v (%5.2f×)     %5.2f s (%+.2f s)          %6d (%+6d)     %5.2f s       %.0f MB\n",
+			floodLabel(r.floods), r.mota, r.mota-cleanMOTA, r.p99.Round(10*time.Microsecond), float64(r.p99)/float64(max(cleanP99, 1)),
+			r.cpu.Seconds(), (r.cpu - cleanCPU).Seconds(), r.switches, r.switches-cleanSw, r.attCPU.Seconds(), float64(r.maxRSS)/1e6)
 	}
-	// The p99 goal is judged only with V2X_FLOOD_GOALS=1: on a shared
-	// two-core machine the clean run's own p99 ranges 0.7–13 ms from run to
-	// run, and other processes' bursts stall the honest flow for 100–700
-	// ms in either run (V2X_FLOOD_TIMELINE=1 logs the worst age of each
-	// second), so 2× of one clean run says more about the machine than
-	// about the floods (see the README's "Floods"). By default the test
-	// holds the p99 to max(2× clean, 100 ms). MOTA and RSS are judged
-	// against the goals always.
-	p99Max, rssMax := 2*clean.p99, uint64(200e6)
-	if os.Getenv("V2X_FLOOD_GOALS") == "" {
-		p99Max = max(p99Max, 100*time.Millisecond)
+	t.Logf("per flood, each against the clean runs' median:\n%s", tbl.String())
+	rssMax := uint64(200e6)
+	if judgeP99 {
+		t.Logf("judged: MOTA >= %.4f, honest frames refused 0, subscriber p99 <= %v (2× clean), RSS < %.0f MB", cleanMOTA-0.01, 2*cleanP99, float64(rssMax)/1e6)
+	} else {
+		t.Logf("latency NOT judged: the clean runs' p99 spread %.2f× (%v to %v) is over %.1f×, so this machine alone moves the p99 as much as the 2× goal allows a flood to (V2X_FLOOD_GOALS=1 judges it anyway); judged: MOTA >= %.4f, honest frames refused 0, RSS < %.0f MB",
+			spread, lo, hi, floodNoise, cleanMOTA-0.01, float64(rssMax)/1e6)
 	}
-	t.Logf("judged: MOTA >= %.4f, honest frames refused 0, subscriber p99 <= %v, RSS < %.0f MB",
-		clean.mota-0.01, p99Max, float64(rssMax)/1e6)
-	if flooded.p99 > p99Max {
-		t.Errorf("honest subscriber's ingest-age p99 %v under the floods, want <= %v (clean %v)", flooded.p99, p99Max, clean.p99)
-	}
-	if flooded.maxRSS > rssMax {
-		t.Errorf("RSS reached %.0f MB under the floods, want under %.0f MB", float64(flooded.maxRSS)/1e6, float64(rssMax)/1e6)
+	for _, r := range runs {
+		name := floodLabel(r.floods)
+		if r.frames < 50 {
+			t.Errorf("%s: judged %d frames, want 50 or more", name, r.frames)
+		}
+		if r.updates < 50 {
+			t.Errorf("%s: the honest subscriber got %d updates, want 50 or more", name, r.updates)
+		}
+		if r.rejected != 0 {
+			t.Errorf("%s: the node refused %d honest frames, want none", name, r.rejected)
+		}
+		if r.maxRSS > rssMax {
+			t.Errorf("%s: RSS reached %.0f MB, want under %.0f MB", name, float64(r.maxRSS)/1e6, float64(rssMax)/1e6)
+		}
+		if r.floods == "" {
+			continue
+		}
+		if r.mota < cleanMOTA-0.01 {
+			t.Errorf("%s: MOTA %.4f, want >= clean %.4f - 0.01", name, r.mota, cleanMOTA)
+		}
+		if judgeP99 && r.p99 > 2*cleanP99 {
+			t.Errorf("%s: honest subscriber's ingest-age p99 %v, want <= %v (2× clean %v)", name, r.p99, 2*cleanP99, cleanP99)
+		}
 	}
 }
 
+// floodLabel names a run by its floods.
+func floodLabel(f string) string {
+	switch {
+	case f == "":
+		return "clean"
+	case len(f) == 6:
+		return "all"
+	case len(f) == 1:
+		return "(" + f + ") " + floodNames[f[0]]
+	}
+	return "(" + f + ")"
+}
+
 // evaluateFlooded runs one evaluation of floodRunFor on a fresh node,
-// with the attacker's floods if flood.
-func evaluateFlooded(t *testing.T, flood bool) floodRun {
+// with the attacker's floods (V2X_FLOODS letters; "" for none).
+// V2X_FLOOD_PROFILE=DIR writes each run's CPU profile of this process
+// (node, simulator and honest clients) to DIR/RUN.pprof.
+func evaluateFlooded(t *testing.T, floods string) floodRun {
 	t.Helper()
 	cfg := edge.DefaultConfig()
 	cfg.Listen, cfg.HTTP, cfg.DataDir = "127.0.0.1:0", "", t.TempDir()
@@ -145,9 +252,25 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 	defer cancel()
 	var bg sync.WaitGroup
 	defer bg.Wait()
-	cpu0 := cpuTime()
+	if dir := os.Getenv("V2X_FLOOD_PROFILE"); dir != "" {
+		name := floods
+		if name == "" {
+			name = "clean"
+		}
+		f, err := os.CreateTemp(dir, name+"-*.pprof")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			t.Fatal(err)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	cpu0, sw0 := cpuTime(), ctxSwitches()
 	var maxRSS atomic.Uint64
-	bg.Go(func() { sampleRSS(ctx, &maxRSS) })
+	var cpuLine []time.Duration // CPU time of each second of the run
+	bg.Go(func() { cpuLine = sampleRSS(ctx, &maxRSS) })
 	var ages []time.Duration
 	sub, err := viewer.Subscribe(ctx, wire.Subscribe{Flags: wire.SubPacked})
 	if err != nil {
@@ -160,19 +283,20 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 		t.Fatal(err)
 	}
 	var attackOut []byte
-	if flood {
+	var attCPU time.Duration
+	if floods != "" {
 		// The attacker runs in a process of its own, so that this one's
 		// RSS is the node's (with the simulator and honest clients).
 		cmd := exec.CommandContext(context.Background(), os.Args[0], "-test.run=^TestFloodAttackerProcess$", "-test.v")
 		cmd.Env = append(os.Environ(), "V2X_FLOOD_ADDR="+addr, "V2X_FLOOD_DATA="+cfg.DataDir,
-			"V2X_FLOOD_FOR="+floodRunFor.String())
+			"V2X_FLOOD_FOR="+floodRunFor.String(), "V2X_FLOODS="+floods)
 		bg.Go(func() {
 			var err error
 			if attackOut, err = cmd.CombinedOutput(); err != nil {
 				t.Errorf("attacker process: %v\n%s", err, attackOut)
 			}
 			if ps := cmd.ProcessState; ps != nil {
-				t.Logf("attacker process CPU %.1f s", (ps.UserTime() + ps.SystemTime()).Seconds())
+				attCPU = ps.UserTime() + ps.SystemTime()
 			}
 		})
 	}
@@ -190,9 +314,13 @@ func evaluateFlooded(t *testing.T, flood bool) floodRun {
 			t.Log(strings.TrimSpace(l))
 		}
 	}
-	t.Logf("flood %v: ground truth %d, missed %d, false tracks %d, id switches %d", flood, r.GroundTruth, r.Missed, r.FalseTracks, r.IDSwitches)
-	out := floodRun{mota: r.MOTA, frames: r.Frames, rejected: st.Rejected.Load(), updates: len(ages), maxRSS: maxRSS.Load(),
-		cpu: cpuTime() - cpu0}
+	cpu, switches := cpuTime()-cpu0, ctxSwitches()-sw0
+	if os.Getenv("V2X_FLOOD_TIMELINE") != "" {
+		t.Logf("run %s: process CPU per second: %v", floodLabel(floods), cpuLine)
+	}
+	t.Logf("run %s: ground truth %d, missed %d, false tracks %d, id switches %d", floodLabel(floods), r.GroundTruth, r.Missed, r.FalseTracks, r.IDSwitches)
+	out := floodRun{floods: floods, mota: r.MOTA, frames: r.Frames, rejected: st.Rejected.Load(), updates: len(ages), maxRSS: maxRSS.Load(),
+		cpu: cpu, switches: switches, attCPU: attCPU}
 	if len(ages) > 0 {
 		slices.Sort(ages)
 		out.p99 = ages[len(ages)*99/100]
@@ -263,20 +391,37 @@ func ingestAges(ctx context.Context, t *testing.T, sub *client.Subscription, fro
 }
 
 // sampleRSS keeps the highest VmRSS of this process in max, every 100 ms
-// until ctx ends.
-func sampleRSS(ctx context.Context, max *atomic.Uint64) {
+// until ctx ends, and returns the process's CPU time in each second.
+func sampleRSS(ctx context.Context, max *atomic.Uint64) []time.Duration {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
+	var line []time.Duration
+	start, last := time.Now(), cpuTime()
 	for {
 		if rss := vmRSS(); rss > max.Load() {
 			max.Store(rss)
 		}
+		if time.Since(start) >= time.Duration(len(line)+1)*time.Second {
+			c := cpuTime()
+			line = append(line, (c - last).Round(time.Millisecond))
+			last = c
+		}
 		select {
 		case <-ctx.Done():
-			return
+			return line
 		case <-tick.C:
 		}
 	}
+}
+
+// ctxSwitches is this process's voluntary context switches so far: how
+// often its threads slept waiting for something (a wakeup each).
+func ctxSwitches() int64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return ru.Nvcsw
 }
 
 // cpuTime is this process's CPU time so far, user and system.

@@ -47,8 +47,8 @@ type attacker struct {
 	tlsCfg *tls.Config
 	opts   client.Options
 	ref    v2x.Map
-	// only, if set, names the floods to run ("ace": (a), (c) and (e));
-	// V2X_FLOODS sets it, to find which flood breaks a goal.
+	// only, if set, names the floods to run ("ace": (a), (c) and (e)):
+	// the V2X_FLOODS the test gives the attacker process for one run.
 	only string
 
 	mu     sync.Mutex

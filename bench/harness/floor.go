@@ -206,16 +206,15 @@ func (f *freshSends) due(t int64, rate float64, n int) []int {
 // floorSlotEnd is the node time at which connection i's slot holding t
 // ends (the next begins).
 func floorSlotEnd(t int64, rate float64, i int) int64 {
-	const phases = 16
-	ph := float64(i%phases) / phases
+	ph := edge.SlotPhase(uint64(i))
 	return int64((float64(floorSlot(t, rate, i)+1) - ph) * 1e9 / rate)
 }
 
 // floorSlot is the rate slot of time t (ns) for connection i: slots of
-// 1/rate s in 16 phases, as the node's subscribers have them.
+// 1/rate s in the node's 16 phases (edge.SlotPhase, connection index for
+// stream id: both give runs of consecutive ids).
 func floorSlot(t int64, rate float64, i int) int64 {
-	const phases = 16
-	return int64(math.Floor(float64(t)*rate/1e9 + float64(i%phases)/phases))
+	return int64(math.Floor(float64(t)*rate/1e9 + edge.SlotPhase(uint64(i))))
 }
 
 // floorSend sends every floorTick to the connections whose turn has come.

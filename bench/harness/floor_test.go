@@ -39,11 +39,13 @@ func TestFloorDueSpreadsEvenly(t *testing.T) {
 }
 
 // TestFloorSlotPhases checks the fresh floor's slots: one per period for
-// each connection, with connections in 16 phases whose slots begin 1/16
-// of a period apart, as the node's subscribers' do.
+// each connection, with connections in the node's 16 phases
+// (edge.SlotPhase: 16 consecutive connections take all 16, whose slots
+// begin 1/16 of a period apart), as the node's subscribers' do.
 func TestFloorSlotPhases(t *testing.T) {
 	const rate = 20.0 // 50 ms slots
 	period := int64(1e9 / rate)
+	seen := map[int64]bool{}
 	for i := range 32 {
 		var changes int
 		last := floorSlot(0, rate, i)
@@ -60,8 +62,11 @@ func TestFloorSlotPhases(t *testing.T) {
 		if changes != 10 {
 			t.Errorf("connection %d: %d slot changes in 10 periods", i, changes)
 		}
-		// Phase p's first boundary is at (1 - p/16) periods (p = 0: at 1).
-		p := int64(i % 16)
+		// Phase p/16's first boundary is at (1 - p/16) periods (p = 0: at 1).
+		p := int64(edge.SlotPhase(uint64(i)) * 16)
+		if i < 16 {
+			seen[p] = true
+		}
 		want := period - p*period/16
 		if p == 0 {
 			want = period
@@ -69,6 +74,9 @@ func TestFloorSlotPhases(t *testing.T) {
 		if d := first - want; d < -period/160 || d > period/160 {
 			t.Errorf("connection %d: first slot boundary at %d ns, want about %d", i, first, want)
 		}
+	}
+	if len(seen) != 16 {
+		t.Errorf("16 connections in %d phases, want 16", len(seen))
 	}
 }
 

@@ -194,13 +194,18 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 		if err != nil {
 			return results, err
 		}
+		if gone, why := load.exited(); gone {
+			// Without the load the node publishes states without new
+			// data: the phase's figures would measure nothing.
+			return results, fmt.Errorf("%d subscribers: the load process ended (%s)", n, why)
+		}
 		r := Result{Subs: n, RateHz: rate, Seconds: ours.Seconds, Samples: ours.Latency.Count, P50: ours.Latency.P50, P99: ours.Latency.P99, P999: ours.Latency.P999,
 			FanoutSamples: ours.Fanout.Count, FanoutP50: ours.Fanout.P50, FanoutP99: ours.Fanout.P99, FanoutP999: ours.Fanout.P999,
 			Max: ours.Latency.Max, Updates: ours.Updates, UpdatesPerSec: float64(ours.Updates) / ours.Seconds, NodeCPU: cpu,
 			Datagrams: ours.Datagrams, Keyframes: ours.Keyframes, Resyncs: ours.Resyncs, Objects: ours.ObjectsPerState,
-			StalledSubs: ours.StalledSubs, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
-			NodeSendP50: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5), NodeSendP99: 1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99), Curve: ours.Latency.Curve, FanoutCurve: ours.Fanout.Curve, Peer: "none", Pinned: cfg.Pin, Recording: cfg.Node.RecordDir != ""}
-		r.BurstP50, r.BurstP99 = quantile(m0, m1, "v2x_broadcast_wakeups", 0.5), quantile(m0, m1, "v2x_broadcast_wakeups", 0.99)
+			StalledSubs: ours.StalledSubs, ConnectSeconds: ours.ConnectSeconds, DialRetries: ours.DialRetries, SubsCPU: ours.CPU, NodeMaxRSSMB: float64(maxRSS) / 1e6, Shed: m1.sum("v2x_ingest_shed_total") - m0.sum("v2x_ingest_shed_total"),
+			NodeSendP50: jsonBound(1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.5)), NodeSendP99: jsonBound(1e6 * quantile(m0, m1, "v2x_broadcast_delay_seconds", 0.99)), Curve: ours.Latency.Curve, FanoutCurve: ours.Fanout.Curve, Peer: "none", Pinned: cfg.Pin, Recording: cfg.Node.RecordDir != ""}
+		r.BurstP50, r.BurstP99 = jsonBound(quantile(m0, m1, "v2x_broadcast_wakeups", 0.5)), jsonBound(quantile(m0, m1, "v2x_broadcast_wakeups", 0.99))
 		if ours.Seconds > 0 {
 			r.FreshPublishesPerS = (m1.sum("v2x_broadcast_wakeups_count") - m0.sum("v2x_broadcast_wakeups_count")) / ours.Seconds
 			r.EncodingsPerS = (m1.sum("v2x_broadcast_encodings_total") - m0.sum("v2x_broadcast_encodings_total")) / ours.Seconds
@@ -216,6 +221,7 @@ func Run(ctx context.Context, cfg Config) ([]Result, error) {
 			r.RawBytesPer = float64(ours.RawBytes) / float64(ours.Updates)
 			r.Smaller = r.RawBytesPer / r.BytesPer
 		}
+		fmt.Fprintf(cfg.Progress, "  %d subscribers connected in %.1f s (%d dial attempts made again)\n", n, r.ConnectSeconds, r.DialRetries)
 		fmt.Fprintf(cfg.Progress, "  end to end (ingest→decoded state): p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)\n", r.P50, r.P99, r.P999, r.Samples)
 		fmt.Fprintf(cfg.Progress, "  fan-out (publication→decoded state): p50 %.0f µs  p99 %.0f µs  p99.9 %.0f µs  (%d samples)\n", r.FanoutP50, r.FanoutP99, r.FanoutP999, r.FanoutSamples)
 		fmt.Fprintf(cfg.Progress, "  %0.f updates/s  %.0f B/update (%.1fx smaller)  node CPU %.2f cores, subscribers' CPU %.2f; node max RSS %.0f MB, shed %.0f\n",
@@ -443,6 +449,18 @@ func startChild(ctx context.Context, exe, role string, procs int, pin bool, cfg 
 	}
 	go func() { c.done <- cmd.Wait() }()
 	return c, nil
+}
+
+// exited reports whether the process has ended, with what it wrote to
+// stderr, without waiting.
+func (c *child) exited() (bool, string) {
+	select {
+	case err := <-c.done:
+		c.done <- err
+		return true, fmt.Sprintf("%v: %s", err, strings.TrimSpace(c.errb.String()))
+	default:
+		return false, ""
+	}
 }
 
 func (c *child) wait() error {

@@ -57,6 +57,7 @@ type SubsResult struct {
 	Dropped         uint64  `json:"dropped"`
 	Errors          int     `json:"errors"`
 	ConnectSeconds  float64 `json:"connect_seconds"`
+	DialRetries     int     `json:"dial_retries"`      // connection attempts that failed and were made again
 	MinSubUpdates   int     `json:"min_sub_updates"`   // fewest updates any one subscriber got
 	StalledSubs     int     `json:"stalled_subs"`      // subscribers that got nothing while measuring
 	ObjectsPerState float64 `json:"objects_per_state"` // mean
@@ -103,12 +104,19 @@ type Result struct {
 	Resyncs       uint64  `json:"resyncs"`
 	Objects       float64 `json:"objects_per_state"`
 	StalledSubs   int     `json:"stalled_subs"`
-	SubsCPU       float64 `json:"subs_cpu_cores"` // the subscriber process (the client side, not the node)
+	// ConnectSeconds is how long the subscriber process took to connect
+	// and subscribe all of them; DialRetries how many attempts failed and
+	// were made again (dialPacing).
+	ConnectSeconds float64 `json:"connect_seconds"`
+	DialRetries    int     `json:"dial_retries"`
+	SubsCPU        float64 `json:"subs_cpu_cores"` // the subscriber process (the client side, not the node)
 	// Stage p50/p99: ingest→publish, publish→received, received→reassembled.
 	StageP50 []float64 `json:"stage_p50_us,omitempty"`
 	StageP99 []float64 `json:"stage_p99_us,omitempty"`
 	// NodeSendP50/P99 bound the node's share of publish→received: from
 	// publication to the update handed to QUIC (histogram bucket bounds).
+	// Here and in BurstP50/P99, -1 means beyond the histogram's last
+	// bucket (0.52 s; 2048 subscribers) and 0 no samples.
 	NodeSendP50 float64 `json:"node_send_p50_us"`
 	NodeSendP99 float64 `json:"node_send_p99_us"`
 	// Burst: subscribers one publication with new measurements woke

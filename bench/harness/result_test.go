@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"encoding/json"
 	"math"
 	"strings"
 	"testing"
@@ -37,6 +38,12 @@ func TestQuantileFromScrapes(t *testing.T) {
 	}
 	if q := quantile(b, b, "h", 0.5); !math.IsNaN(q) {
 		t.Errorf("no samples: %v, want NaN", q)
+	}
+	// The JSON line takes them as -1 and 0 (encoding/json refuses +Inf
+	// and NaN).
+	r := Result{NodeSendP99: jsonBound(quantile(a, b, "h", 1)), BurstP50: jsonBound(quantile(b, b, "h", 0.5)), NodeSendP50: jsonBound(quantile(a, b, "h", 0.5))}
+	if _, err := json.Marshal(r); err != nil || r.NodeSendP99 != -1 || r.BurstP50 != 0 || r.NodeSendP50 != 0.001 {
+		t.Errorf("%+v: %v", r, err)
 	}
 }
 

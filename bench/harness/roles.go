@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,7 +45,8 @@ type SubsConfig struct {
 	Warmup   time.Duration `json:"warmup"`    // after all subscribed, before measuring
 	Duration time.Duration `json:"duration"`  // measuring window
 	Sockets  int           `json:"sockets"`   // UDP sockets the QUIC subscribers share (0: one each)
-	DialConc int           `json:"dial_conc"` // concurrent dials
+	DialConc int           `json:"dial_conc"` // concurrent dials (0: defaultDialPacing's)
+	DialRate float64       `json:"dial_rate"` // dials started per second (0: defaultDialPacing's; < 0: unpaced)
 	// NodeOffset is the node's clock.Now() − Mono() (NodeClockOffset in
 	// the bench process): a node time stamp minus it is a CLOCK_MONOTONIC
 	// reading this process compares with its own Mono.
@@ -93,9 +95,6 @@ func startProfile(file string) (stop func() error, err error) {
 // node to the decoded state) is measured too. All times are
 // CLOCK_MONOTONIC (Mono), one clock for every process.
 func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
-	if cfg.DialConc <= 0 {
-		cfg.DialConc = 32
-	}
 	var measuring atomic.Bool
 	stats := make([]subStats, cfg.Subs)
 	capHint := int(cfg.Rate*cfg.Duration.Seconds()*1.5) + 64
@@ -125,139 +124,125 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 		stats func() client.Stats
 	}
 	subs := make([]sub, cfg.Subs)
-	errs := make(chan error, cfg.Subs)
-	sem := make(chan struct{}, cfg.DialConc)
-	var wg sync.WaitGroup
-	for i := range subs {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer wg.Done()
-			defer func() { <-sem }()
-			st := &stats[i]
-			if cfg.MQTT {
-				c, err := mqtt.Dial(cfg.Addr, fmt.Sprintf("v2x-bench-%d", i), 10*time.Second)
-				if err == nil {
-					err = c.Subscribe(cfg.Topic)
+	pacing := defaultDialPacing
+	if cfg.DialConc > 0 {
+		pacing.Conc = cfg.DialConc
+	}
+	if cfg.DialRate != 0 {
+		pacing.Rate = cfg.DialRate
+	}
+	// connect connects subscriber i, or fails leaving nothing open; dctx
+	// ends with this attempt.
+	connect := func(dctx context.Context, i int) error {
+		st := &stats[i]
+		if cfg.MQTT {
+			c, err := mqtt.Dial(cfg.Addr, fmt.Sprintf("v2x-bench-%d", i), pacing.Timeout)
+			if err == nil {
+				if err = c.Subscribe(cfg.Topic); err != nil {
+					c.Close()
 				}
-				if err != nil {
-					errs <- err
-					return
-				}
-				var state wire.State
-				subs[i] = sub{close: func() { c.Close() }, next: func() error {
-					_, p, err := c.ReadMessage()
-					if err != nil {
-						return err
-					}
-					return st.relayed(p, &state, measuring.Load())
-				}}
-				return
 			}
-			if cfg.NATS {
-				nc, err := nats.Connect(cfg.Addr, nats.Name(fmt.Sprintf("v2x-bench-%d", i)))
-				if err != nil {
-					errs <- err
-					return
-				}
-				ns, err := nc.SubscribeSync(cfg.Topic)
-				if err == nil {
-					err = nc.Flush() // the subscription is in place
-				}
-				if err != nil {
-					nc.Close()
-					errs <- err
-					return
-				}
-				var state wire.State
-				subs[i] = sub{close: nc.Close, next: func() error {
-					m, err := ns.NextMsgWithContext(ctx)
-					if err != nil {
-						return err
-					}
-					return st.relayed(m.Data, &state, measuring.Load())
-				}}
-				return
-			}
-			dctx, dcancel := context.WithTimeout(ctx, 30*time.Second)
-			defer dcancel()
-			if cfg.Floor {
-				var tr *quic.Transport
-				if len(transports) > 0 {
-					tr = transports[i%len(transports)]
-				}
-				next, closeFn, err := dialFloor(dctx, cfg, tr, st, measuring.Load)
-				if err != nil {
-					errs <- err
-					return
-				}
-				subs[i] = sub{next: next, close: closeFn}
-				return
-			}
-			opts := client.Options{CAFile: cfg.CA, CertFile: cfg.Cert, KeyFile: cfg.Key}
-			if len(transports) > 0 {
-				opts.Transport = transports[i%len(transports)]
-			}
-			conn, err := client.Dial(dctx, cfg.Addr, opts)
 			if err != nil {
-				errs <- err
-				return
+				return err
 			}
-			f := wire.Subscribe{MaxRate: float32(cfg.Rate)}
-			if !cfg.Raw {
-				f.Flags |= wire.SubPacked
-			}
-			if cfg.NoDgram {
-				f.Flags |= wire.SubNoDatagram
-			}
-			s, err := conn.Subscribe(dctx, f)
-			if err != nil {
-				conn.Close()
-				errs <- err
-				return
-			}
-			subs[i] = sub{close: func() { s.Close(); conn.Close() }, stats: s.Stats, next: func() error {
-				u, err := s.Next()
-				now := Mono() + cfg.NodeOffset // in node time
+			var state wire.State
+			subs[i] = sub{close: func() { c.Close() }, next: func() error {
+				_, p, err := c.ReadMessage()
 				if err != nil {
-					if client.IsNodeError(err) {
-						st.errs++
-						return nil
-					}
 					return err
 				}
-				if measuring.Load() && u.IngestNS > 0 {
-					st.samples = append(st.samples, now-u.IngestNS)
-					st.fanout = append(st.fanout, now-u.TimeNS)
-					st.stages[0] = append(st.stages[0], u.TimeNS-u.IngestNS)
-					st.stages[1] = append(st.stages[1], u.RecvNS-u.TimeNS)
-					st.stages[2] = append(st.stages[2], now-u.RecvNS)
-					st.bytes += int64(u.Bytes)
-					st.raw += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
-					st.objects += int64(len(u.State.Objects))
-					st.seen++
-				}
-				return nil
+				return st.relayed(p, &state, measuring.Load())
 			}}
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	var firstErr error
-	failed := 0
-	for err := range errs {
-		failed++
-		if firstErr == nil {
-			firstErr = err
+			return nil
 		}
+		if cfg.NATS {
+			nc, err := nats.Connect(cfg.Addr, nats.Name(fmt.Sprintf("v2x-bench-%d", i)), nats.Timeout(pacing.Timeout))
+			if err != nil {
+				return err
+			}
+			ns, err := nc.SubscribeSync(cfg.Topic)
+			if err == nil {
+				err = nc.FlushWithContext(dctx) // the subscription is in place
+			}
+			if err != nil {
+				nc.Close()
+				return err
+			}
+			var state wire.State
+			subs[i] = sub{close: nc.Close, next: func() error {
+				m, err := ns.NextMsgWithContext(ctx)
+				if err != nil {
+					return err
+				}
+				return st.relayed(m.Data, &state, measuring.Load())
+			}}
+			return nil
+		}
+		if cfg.Floor {
+			var tr *quic.Transport
+			if len(transports) > 0 {
+				tr = transports[i%len(transports)]
+			}
+			next, closeFn, err := dialFloor(dctx, cfg, tr, st, measuring.Load)
+			if err != nil {
+				return err
+			}
+			subs[i] = sub{next: next, close: closeFn}
+			return nil
+		}
+		opts := client.Options{CAFile: cfg.CA, CertFile: cfg.Cert, KeyFile: cfg.Key}
+		if len(transports) > 0 {
+			opts.Transport = transports[i%len(transports)]
+		}
+		conn, err := client.Dial(dctx, cfg.Addr, opts)
+		if err != nil {
+			return err
+		}
+		f := wire.Subscribe{MaxRate: float32(cfg.Rate)}
+		if !cfg.Raw {
+			f.Flags |= wire.SubPacked
+		}
+		if cfg.NoDgram {
+			f.Flags |= wire.SubNoDatagram
+		}
+		s, err := conn.Subscribe(dctx, f)
+		if err != nil {
+			conn.Close()
+			return err
+		}
+		subs[i] = sub{close: func() { s.Close(); conn.Close() }, stats: s.Stats, next: func() error {
+			u, err := s.Next()
+			now := Mono() + cfg.NodeOffset // in node time
+			if err != nil {
+				if client.IsNodeError(err) {
+					st.errs++
+					return nil
+				}
+				return err
+			}
+			if measuring.Load() && u.IngestNS > 0 {
+				st.samples = append(st.samples, now-u.IngestNS)
+				st.fanout = append(st.fanout, now-u.TimeNS)
+				st.stages[0] = append(st.stages[0], u.TimeNS-u.IngestNS)
+				st.stages[1] = append(st.stages[1], u.RecvNS-u.TimeNS)
+				st.stages[2] = append(st.stages[2], now-u.RecvNS)
+				st.bytes += int64(u.Bytes)
+				st.raw += int64(wire.StateFrameLen(len(u.State.Objects), len(u.State.Signals)))
+				st.objects += int64(len(u.State.Objects))
+				st.seen++
+			}
+			return nil
+		}}
+		return nil
 	}
-	if failed > 0 {
+	retries, err := pacing.connectAll(ctx, cfg.Subs, connect)
+	if err != nil {
 		for _, s := range subs {
 			if s.close != nil {
 				s.close()
 			}
 		}
-		return fmt.Errorf("%d of %d subscribers failed to connect: %w", failed, cfg.Subs, firstErr)
+		return err
 	}
 	connectTime := time.Since(connStart)
 	var running sync.WaitGroup
@@ -320,7 +305,7 @@ func RunSubs(ctx context.Context, cfg SubsConfig, out io.Writer) error {
 	}
 	running.Wait()
 
-	r := SubsResult{Subs: cfg.Subs, Seconds: elapsed.Seconds(), ConnectSeconds: connectTime.Seconds(), MinSubUpdates: -1,
+	r := SubsResult{Subs: cfg.Subs, Seconds: elapsed.Seconds(), ConnectSeconds: connectTime.Seconds(), DialRetries: retries, MinSubUpdates: -1,
 		CPU: (cpu1 - cpu0).Seconds() / elapsed.Seconds()}
 	var all, fanout []int64
 	var stages [3][]int64
@@ -383,23 +368,58 @@ type LoadConfig struct {
 }
 
 // RunLoad is the load process: the simulator feeding the node in real
-// time until ctx ends.
+// time until ctx ends. The first connection must succeed; if the feed
+// fails later (on a machine loaded enough, a 1000-subscriber phase's
+// handshakes starved the load process until its connection failed, and
+// the node was left without new data for the rest of the run), it says
+// why on stderr and starts again, at most loadRestarts times, with the
+// scenario from its start.
 func RunLoad(ctx context.Context, cfg LoadConfig) error {
+	for restarts := 0; ; restarts++ {
+		err := runLoadOnce(ctx, cfg, restarts == 0)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if restarts == 0 && errors.Is(err, errFirstDial) || restarts == loadRestarts {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "load: %v; starting again (%d)\n", err, restarts+1)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// loadRestarts bounds RunLoad's restarts.
+const loadRestarts = 20
+
+// errFirstDial marks the load's first dial failing: nothing to restart.
+var errFirstDial = errors.New("load: dial")
+
+func runLoadOnce(ctx context.Context, cfg LoadConfig, first bool) error {
 	sc := sim.Config{Seed: cfg.Seed, Dense: cfg.Dense}
 	sc.SetDefaults()
 	s, err := sim.New(sc)
 	if err != nil {
 		return err
 	}
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	dctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	conn, err := client.Dial(dctx, cfg.Addr, client.Options{CAFile: cfg.CA, CertFile: cfg.Cert, KeyFile: cfg.Key})
 	cancel()
 	if err != nil {
+		if first {
+			return fmt.Errorf("%w: %w", errFirstDial, err)
+		}
 		return err
 	}
 	defer conn.Close()
 	var st feed.Stats
-	return feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies, Step: cfg.Step}, &st)
+	if err := feed.Run(ctx, conn, s, feed.Options{Copies: cfg.Copies, Step: cfg.Step}, &st); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // relayed records one message of the bench relay (the brokers' peers): an

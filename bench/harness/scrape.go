@@ -83,3 +83,17 @@ func quantile(a, b metrics, name string, q float64) float64 {
 	}
 	return math.Inf(1)
 }
+
+// jsonBound is a bucket bound from quantile as a JSON number (JSON has no
+// NaN or infinity, and one such value used to end the run): 0 when the
+// histogram had no samples, -1 when the quantile lies beyond its last
+// finite bound.
+func jsonBound(q float64) float64 {
+	switch {
+	case math.IsNaN(q):
+		return 0
+	case math.IsInf(q, 1):
+		return -1
+	}
+	return q
+}
