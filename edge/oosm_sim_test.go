@@ -20,20 +20,28 @@ import (
 // 150 ms as v2x-sim -reorder does, and judges the fused state.
 func oosmSimRun(t testing.TB, seed int64, dur time.Duration, reorder float64, tcfg track.Config) eval.Result {
 	t.Helper()
+	scfg := sim.Config{Seed: seed}
+	if *oosmWhite {
+		scfg.CameraNoise = sim.CameraNoiseWhite
+	}
+	if *oosmMatched { // the filter told the truth about white cameras: no inflation, no bias term
+		tcfg.CorrelationInflation, tcfg.DetectionBiasVar = 1, -1
+	}
+	return simRun(t, scfg, dur, reorder, tcfg)
+}
+
+// simRun runs the scenario scfg through ingest and the fusion loop on
+// simulated time for dur, with a share reorder of BSM and camera frames
+// held back by 20 to 150 ms, and judges the fused state.
+func simRun(t testing.TB, scfg sim.Config, dur time.Duration, reorder float64, tcfg track.Config) eval.Result {
+	t.Helper()
+	seed := scfg.Seed
 	cfg := DefaultConfig()
 	m := newMetrics()
 	in := newInbox(cfg.InboxSize)
 	h := newHub(0, m.bc.hub)
 	w := newWorld(newFusionConfig(&cfg), slog.New(slog.NewTextHandler(io.Discard, nil)), &m.fusion, in, h,
 		newTrackFuser(tcfg, cfg.Trust))
-	if *oosmMatched { // the filter told the truth about white cameras: no inflation, no bias term
-		tcfg.CorrelationInflation, tcfg.DetectionBiasVar = 1, -1
-		w.fuser = newTrackFuser(tcfg, cfg.Trust)
-	}
-	scfg := sim.Config{Seed: seed}
-	if *oosmWhite {
-		scfg.CameraNoise = sim.CameraNoiseWhite
-	}
 	scfg.SetDefaults()
 	s, err := sim.New(scfg)
 	if err != nil {
@@ -51,7 +59,7 @@ func oosmSimRun(t testing.TB, seed int64, dur time.Duration, reorder float64, tc
 	}
 	var held []heldOut
 	send := func(o *sim.Output, at time.Duration) { srcs.ingest(o, base, base+int64(at)) }
-	ev := eval.New(s, eval.Options{})
+	ev := eval.New(s, eval.Options{Name: "main"})
 	var outs []sim.Output
 	var truth []sim.TruthObject
 	for s.Now() < dur {

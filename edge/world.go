@@ -169,17 +169,33 @@ func (w *world) fold(start int64) {
 		kept = w.kept[:0]
 	}
 	maxR2 := w.cfg.maxRange * w.cfg.maxRange
+	// The misbehaviour checks take a camera frame's detections together
+	// (trust.Monitor.Detections): det is where the pending run of one
+	// frame's detections starts in kept.
+	det := 0
 	for i := range ms {
+		if w.mon != nil && i > 0 && !sameFrame(&ms[i], &ms[i-1]) {
+			kept = w.checkDetections(kept, det)
+			det = len(kept)
+		}
 		e, n, _ := w.frame.ToENU(ms[i].Lat, ms[i].Lon, 0)
 		if e*e+n*n > maxR2 {
 			w.m.outsideMap.Inc()
 			continue
 		}
-		if w.mon != nil && !w.mon.Measurement(&ms[i], e, n) {
-			continue
+		if w.mon != nil && ms[i].Kind == measSelfReport {
+			kept = w.checkDetections(kept, det) // the detections before it first, in order
+			det = len(kept) + 1
+			if !w.mon.Measurement(&ms[i], e, n) {
+				det--
+				continue
+			}
 		}
 		w.e[len(kept)], w.n[len(kept)] = e, n
 		kept = append(kept, ms[i])
+	}
+	if w.mon != nil {
+		kept = w.checkDetections(kept, det)
 	}
 	if w.rc != nil {
 		w.kept = kept
@@ -195,7 +211,7 @@ func (w *world) fold(start int64) {
 	// frame is a run of measurements with the same stream, source and time.
 	for lo := 0; lo < len(ms); {
 		hi := lo + 1
-		for hi < len(ms) && ms[hi].Stream == ms[lo].Stream && ms[hi].Source == ms[lo].Source && ms[hi].TimeNS == ms[lo].TimeNS {
+		for hi < len(ms) && sameFrame(&ms[hi], &ms[lo]) {
 			hi++
 		}
 		c, visible := w.fuser.UpdateFrame(ms[lo:hi], w.e[lo:hi], w.n[lo:hi])
@@ -229,6 +245,22 @@ func (w *world) fold(start int64) {
 		w.rc = nil
 	}
 	w.m.cycle.Observe(float64(clock.Now()-start) / 1e9)
+}
+
+// sameFrame reports whether two measurements belong to one frame (one
+// stream, sensor and capture time).
+func sameFrame(a, b *measurement) bool {
+	return a.Stream == b.Stream && a.Source == b.Source && a.TimeNS == b.TimeNS
+}
+
+// checkDetections runs the misbehaviour checks on the detections
+// kept[det:] (one frame's, in range; their positions in w.e, w.n) and
+// drops those the monitor keeps out (a quarantined source's).
+func (w *world) checkDetections(kept []measurement, det int) []measurement {
+	if det >= len(kept) {
+		return kept
+	}
+	return kept[:det+w.mon.Detections(kept[det:], w.e[det:len(kept)], w.n[det:len(kept)])]
 }
 
 // tracker returns the fuser's tracker, nil if the fuser is not one.

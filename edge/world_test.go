@@ -1,10 +1,10 @@
 package edge
 
 import (
-	"math/rand/v2"
-
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -252,12 +252,67 @@ func (r *cycleRunner) bench(b *testing.B) {
 // misbehaviour checks on and off in one run (the first source sends
 // self-reports, so the checks run on BSMs and the camera cross-check has
 // work).
+//
+// interleaved runs both in one loop, the checks off and on in alternate
+// blocks of cycles on two worlds fed the same frames, so that a change in
+// the machine's load during the run weighs on both alike: p50-off-ns and
+// p50-on-ns are the two medians (the first cycles of each block left out,
+// while caches refill from the other world), p50-cost-% their difference,
+// and p99-off-ns, p99-on-ns the tails; cpu-p50-off-ns, cpu-p50-on-ns and
+// cpu-p50-cost-% are the same for the cycles' thread CPU time, which
+// leaves out what preemption took.
 func BenchmarkFusionCycleTrust(b *testing.B) {
 	for _, on := range []bool{false, true} {
 		b.Run(fmt.Sprintf("trust=%v", on), func(b *testing.B) {
 			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: !on}, true).bench(b)
 		})
 	}
+	b.Run("interleaved", func(b *testing.B) {
+		rs := [2]*cycleRunner{
+			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{Disabled: true}, true),
+			newTrustCycleRunner(b, FusionTrack, 200, 6, trust.Config{}, true),
+		}
+		const block, settle = 12, 2
+		var lat, cpu [2][]int64
+		for k := range lat {
+			lat[k], cpu[k] = make([]int64, 0, b.N/2+block), make([]int64, 0, b.N/2+block)
+		}
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		b.ReportAllocs()
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			k := i / block % 2
+			if i/block%4 >= 2 {
+				k = 1 - k // off-on, then on-off: neither always follows the other
+			}
+			r := rs[k]
+			r.feed()
+			c0, t0 := threadCPU(), clock.Now()
+			r.w.cycle(r.now)
+			d, c := clock.Now()-t0, threadCPU()-c0
+			if i%block >= settle {
+				lat[k], cpu[k] = append(lat[k], d), append(cpu[k], c)
+			}
+		}
+		b.StopTimer()
+		if len(lat[0]) == 0 || len(lat[1]) == 0 {
+			return // b.N too small for both
+		}
+		var p50, c50 [2]float64
+		for k := range lat {
+			slices.Sort(lat[k])
+			slices.Sort(cpu[k])
+			p50[k], c50[k] = float64(lat[k][len(lat[k])/2]), float64(cpu[k][len(cpu[k])/2])
+			b.ReportMetric(float64(lat[k][len(lat[k])*99/100]), []string{"p99-off-ns", "p99-on-ns"}[k])
+		}
+		b.ReportMetric(p50[0], "p50-off-ns")
+		b.ReportMetric(p50[1], "p50-on-ns")
+		b.ReportMetric(100*(p50[1]-p50[0])/p50[0], "p50-cost-%")
+		b.ReportMetric(c50[0], "cpu-p50-off-ns")
+		b.ReportMetric(c50[1], "cpu-p50-on-ns")
+		b.ReportMetric(100*(c50[1]-c50[0])/c50[0], "cpu-p50-cost-%")
+	})
 }
 
 // BenchmarkFusionCycle measures one fusion cycle as the fusion goroutine

@@ -79,6 +79,11 @@ type Result struct {
 	CoveredObjectsPerFrame float64            `json:"covered_objects_per_frame"`
 	// Seed is the scenario's seed (set by the caller).
 	Seed int64 `json:"seed"`
+	// The information floor of the scenario's rmse_ratio_tracked
+	// (sim.FusionFloor: an ideal fusion of its sources), with the
+	// cameras' biases and with them removed; set by v2x-sim -sweep.
+	FusionFloor       float64 `json:"fusion_floor,omitempty"`
+	FusionFloorNoBias float64 `json:"fusion_floor_no_bias,omitempty"`
 	// The attack (see attack.go): its kind, whether a finding against the
 	// attacker came, the milliseconds from the first forged message sent
 	// to the first such finding received (null if none), the object-frames
@@ -104,6 +109,7 @@ type Evaluator struct {
 	has   bool
 
 	nextFrame int64
+	lastFrame int32
 	lastMatch map[uint32]uint32 // true id -> fused id it was last matched to
 
 	mota  counts
@@ -278,6 +284,13 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 	}
 	sample := e.sampleAt(t)
 	if sample == nil {
+		if debugFP {
+			last := int64(0)
+			if len(e.truth) > 0 {
+				last = e.truth[len(e.truth)-1].t
+			}
+			fmt.Fprintf(os.Stderr, "NOTRUTH %s t=%d lastTruth=%+dms\n", e.opt.Name, (t-e.start)/1e6, (last-t)/1e6)
+		}
 		return
 	}
 	truth := sample.objs
@@ -287,6 +300,10 @@ func (e *Evaluator) AddState(t int64, objs []wire.StateObject) {
 	// comes half a step before the next grid point or later.
 	base, every := e.start+int64(e.opt.Warmup), int64(e.opt.Every)
 	frame := int32((t - base + every/2) / every)
+	if debugFP && e.mota.frames > 0 && frame-e.lastFrame > 1 {
+		fmt.Fprintf(os.Stderr, "GAP %s t=%d skipped=%d\n", e.opt.Name, (t-e.start)/1e6, frame-e.lastFrame-1)
+	}
+	e.lastFrame = frame
 	e.nextFrame = base + int64(frame)*every + every/2
 	// Everything is matched with everything; only covered truth counts
 	// (misses, matches), and not what no sensor can see (sim's Hidden:

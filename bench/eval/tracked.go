@@ -30,6 +30,7 @@ func (e *Evaluator) AddShadow(name string) *Evaluator {
 		srcSq: map[string]float64{}, srcN: map[string]int{}, names: e.names,
 		errs: map[frameObject]float64{}, seen: map[uint32]map[string]bool{}}
 	sh.opt.Attack = ""
+	sh.opt.Name = "shadow-" + name
 	if e.has {
 		sh.start, sh.has, sh.nextFrame = e.start, true, e.start+int64(e.opt.Warmup)
 	}

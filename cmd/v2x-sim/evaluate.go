@@ -42,10 +42,20 @@ type SweepSummary struct {
 	// Seeds whose run had no tracked baseline to compare with (no source
 	// with enough matches on objects it shares with another): not in
 	// max_rmse_ratio_tracked, so a sweep meets its goal only with 0 here.
-	SeedsWithoutRatio     int  `json:"seeds_without_ratio"`
-	FalseFindings         int  `json:"false_findings"` // summed over the runs
-	RunsWithFalseFindings int  `json:"runs_with_false_findings"`
-	Local                 bool `json:"local_node"` // a fresh in-process node per seed (no -edge)
+	SeedsWithoutRatio int `json:"seeds_without_ratio"`
+	// The median rmse_ratio_tracked, and the information floor
+	// (fusion_floor of each seed, sim.FusionFloor) beside it: how low
+	// any fusion of these sources could take the ratio.
+	MedianRMSERatioTracked float64 `json:"median_rmse_ratio_tracked"`
+	MedianFusionFloor      float64 `json:"median_fusion_floor"`
+	MaxFusionFloor         float64 `json:"max_fusion_floor"`
+	// The fewest frames judged in one run and its seed: a run on a
+	// starved machine judges fewer (a clean 30-s run judges about 280).
+	MinFrames             int   `json:"min_frames"`
+	MinFramesSeed         int64 `json:"min_frames_seed"`
+	FalseFindings         int   `json:"false_findings"` // summed over the runs
+	RunsWithFalseFindings int   `json:"runs_with_false_findings"`
+	Local                 bool  `json:"local_node"` // a fresh in-process node per seed (no -edge)
 }
 
 // runSweep judges n clean runs, seeds cfg.Seed, cfg.Seed+1, ..., one after
@@ -61,6 +71,13 @@ func runSweep(ctx context.Context, cfg sim.Config, rc runConfig, n int, stdout, 
 		r, err := sweepRun(ctx, c, rc, i, stderr)
 		if err != nil {
 			return fmt.Errorf("seed %d: %w", c.Seed, err)
+		}
+		if r != nil {
+			f, err := sim.FusionFloor(c, rc.duration)
+			if err != nil {
+				return fmt.Errorf("seed %d: fusion floor: %w", c.Seed, err)
+			}
+			r.FusionFloor, r.FusionFloorNoBias = round4(f.Ratio), round4(f.NoBias)
 		}
 		if ctx.Err() != nil {
 			return ctx.Err() // interrupted: the run was cut short
@@ -136,7 +153,19 @@ func summarize(rs []eval.Result) SweepSummary {
 		return SweepSummary{}
 	}
 	motas := make([]float64, 0, len(rs))
+	var ratios, floors []float64
+	sum.MinFrames = math.MaxInt
 	for _, r := range rs {
+		if r.Frames < sum.MinFrames {
+			sum.MinFrames, sum.MinFramesSeed = r.Frames, r.Seed
+		}
+		if r.BestSingleTracked != "" {
+			ratios = append(ratios, r.RMSERatioTracked)
+		}
+		if r.FusionFloor > 0 {
+			floors = append(floors, r.FusionFloor)
+			sum.MaxFusionFloor = max(sum.MaxFusionFloor, r.FusionFloor)
+		}
 		motas = append(motas, r.MOTA)
 		sum.MeanMOTA += r.MOTA / float64(len(rs))
 		if r.MOTA < sum.MinMOTA {
@@ -152,13 +181,23 @@ func summarize(rs []eval.Result) SweepSummary {
 			sum.RunsWithFalseFindings++
 		}
 	}
-	sort.Float64s(motas)
-	m := len(motas) / 2
-	sum.MedianMOTA = motas[m]
-	if len(motas)%2 == 0 {
-		sum.MedianMOTA = (motas[m-1] + motas[m]) / 2
-	}
-	sum.MedianMOTA = math.Round(sum.MedianMOTA*1e4) / 1e4
+	sum.MedianMOTA = round4(median(motas))
+	sum.MedianRMSERatioTracked, sum.MedianFusionFloor = round4(median(ratios)), round4(median(floors))
 	sum.MeanMOTA = math.Round(sum.MeanMOTA*1e4) / 1e4
 	return sum
 }
+
+// median returns the median of v (0 for none); it sorts v.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	sort.Float64s(v)
+	m := len(v) / 2
+	if len(v)%2 == 0 {
+		return (v[m-1] + v[m]) / 2
+	}
+	return v[m]
+}
+
+func round4(x float64) float64 { return math.Round(x*1e4) / 1e4 }

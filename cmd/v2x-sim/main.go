@@ -270,7 +270,7 @@ func simulate(parent context.Context, cfg sim.Config, rc runConfig, stderr io.Wr
 
 	var ev *eval.Live
 	if rc.evaluate {
-		eo := eval.Options{Attack: rc.attack.String(), AttackerIdentity: rc.attackIdentity}
+		eo := eval.Options{Attack: rc.attack.String(), AttackerIdentity: rc.attackIdentity, Name: "main"}
 		if ev, err = eval.Attach(ctx, conn, s, &opts, eo); err != nil {
 			return nil, err
 		}

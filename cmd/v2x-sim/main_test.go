@@ -97,14 +97,15 @@ func TestIdentityCheckedBeforeDialling(t *testing.T) {
 // TestSummarize: the summary of a sweep's lines, by hand.
 func TestSummarize(t *testing.T) {
 	rs := []eval.Result{
-		{Seed: 5, MOTA: 0.97, BestSingleTracked: "camera-1", RMSERatioTracked: 0.6},
-		{Seed: 6, MOTA: 0.93, BestSingleTracked: "camera-2", RMSERatioTracked: 0.8, FalseFindings: 2},
-		{Seed: 7, MOTA: 0.99},
-		{Seed: 8, MOTA: 0.95, BestSingleTracked: "camera-1", RMSERatioTracked: 0.7},
+		{Seed: 5, MOTA: 0.97, BestSingleTracked: "camera-1", RMSERatioTracked: 0.6, Frames: 280, FusionFloor: 0.75},
+		{Seed: 6, MOTA: 0.93, BestSingleTracked: "camera-2", RMSERatioTracked: 0.8, FalseFindings: 2, Frames: 279, FusionFloor: 0.79},
+		{Seed: 7, MOTA: 0.99, Frames: 105, FusionFloor: 0.72},
+		{Seed: 8, MOTA: 0.95, BestSingleTracked: "camera-1", RMSERatioTracked: 0.7, Frames: 281, FusionFloor: 0.76},
 	}
 	got := summarize(rs)
 	want := SweepSummary{Seeds: 4, MinMOTA: 0.93, MedianMOTA: 0.96, MeanMOTA: 0.96, WorstSeed: 6,
-		MaxRMSERatioTracked: 0.8, WorstRatioSeed: 6, SeedsWithoutRatio: 1, FalseFindings: 2, RunsWithFalseFindings: 1}
+		MaxRMSERatioTracked: 0.8, WorstRatioSeed: 6, SeedsWithoutRatio: 1, FalseFindings: 2, RunsWithFalseFindings: 1,
+		MedianRMSERatioTracked: 0.7, MedianFusionFloor: 0.755, MaxFusionFloor: 0.79, MinFrames: 105, MinFramesSeed: 7}
 	if got != want {
 		t.Errorf("summary\n got %+v\nwant %+v", got, want)
 	}

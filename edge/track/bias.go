@@ -119,24 +119,37 @@ func (be *biasEst) add(k, j int, e, n, de, dn, v float64) {
 	if j < 0 {
 		w /= biasSelfDiscount
 	}
+	// With H the camera's 2×4 regressor rows at (e, n) (biasRows), the
+	// pair adds w·Hᵀd to b and w·HᵀH to a in k's block and, as j's rows
+	// are -H, the same with its signs in j's: the negated products are
+	// the same products to the bit, so each is computed once.
 	he, hn := biasRows(e, n)
-	var idx [2 * biasParams]int
-	var re, rn [2 * biasParams]float64
-	m := 0
-	for i := range biasParams {
-		idx[m], re[m], rn[m] = k*biasParams+i, he[i], hn[i]
-		m++
-	}
-	if j >= 0 {
-		for i := range biasParams {
-			idx[m], re[m], rn[m] = j*biasParams+i, -he[i], -hn[i]
-			m++
+	var g [biasParams][biasParams]float64
+	var h [biasParams]float64
+	for r := range biasParams {
+		h[r] = w * (he[r]*de + hn[r]*dn)
+		for c := range biasParams {
+			g[r][c] = w * (he[r]*he[c] + hn[r]*hn[c])
 		}
 	}
-	for r := range m {
-		be.b[idx[r]] += w * (re[r]*de + rn[r]*dn)
-		for c := range m {
-			be.a[idx[r]][idx[c]] += w * (re[r]*re[c] + rn[r]*rn[c])
+	kb := k * biasParams
+	for r := range biasParams {
+		be.b[kb+r] += h[r]
+		ak := be.a[kb+r][kb : kb+biasParams]
+		for c := range biasParams {
+			ak[c] += g[r][c]
+		}
+	}
+	if j >= 0 {
+		jb := j * biasParams
+		for r := range biasParams {
+			be.b[jb+r] -= h[r]
+			aj, akj, ajk := be.a[jb+r][jb:jb+biasParams], be.a[kb+r][jb:jb+biasParams], be.a[jb+r][kb:kb+biasParams]
+			for c := range biasParams {
+				aj[c] += g[r][c]
+				akj[c] -= g[r][c]
+				ajk[c] -= g[r][c]
+			}
 		}
 	}
 	be.pairs++

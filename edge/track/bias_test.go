@@ -2,6 +2,7 @@ package track
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/v2x-edge/v2x-edge/v2x"
@@ -146,5 +147,69 @@ func TestLinkFirst(t *testing.T) {
 		if got := linkFirst(&Measurement{Class: c.class}); got != c.want {
 			t.Errorf("%s: linkFirst %v, want %v", c.class, got, c.want)
 		}
+	}
+}
+
+// addRef is biasEst.add as first written: the pair's 8 (or 4) regressor
+// entries with their indices, every product of two computed in place.
+func (be *biasEst) addRef(k, j int, e, n, de, dn, v float64) {
+	if !(v > 0) || de*de+dn*dn > biasOutlierChi2*v+biasOutlierVar {
+		return
+	}
+	w := 1 / (biasVarFactor * v)
+	if j < 0 {
+		w /= biasSelfDiscount
+	}
+	he, hn := biasRows(e, n)
+	var idx [2 * biasParams]int
+	var re, rn [2 * biasParams]float64
+	m := 0
+	for i := range biasParams {
+		idx[m], re[m], rn[m] = k*biasParams+i, he[i], hn[i]
+		m++
+	}
+	if j >= 0 {
+		for i := range biasParams {
+			idx[m], re[m], rn[m] = j*biasParams+i, -he[i], -hn[i]
+			m++
+		}
+	}
+	for r := range m {
+		be.b[idx[r]] += w * (re[r]*de + rn[r]*dn)
+		for c := range m {
+			be.a[idx[r]][idx[c]] += w * (re[r]*re[c] + rn[r]*rn[c])
+		}
+	}
+	be.pairs++
+}
+
+// TestBiasAddIsReference: add accumulates the normal equations to the bit
+// as the straightforward form does, over camera pairs and camera-BSM
+// pairs at random positions and offsets (outliers included).
+func TestBiasAddIsReference(t *testing.T) {
+	got, want := newBiasEst(), newBiasEst()
+	rng := rand.New(rand.NewPCG(8, 9))
+	for i := 0; i < 20000; i++ {
+		k, j := rng.IntN(biasMaxCams), rng.IntN(biasMaxCams+1)-1
+		if j == k {
+			continue // a camera is never paired with itself
+		}
+		e, n := (rng.Float64()-0.5)*300, (rng.Float64()-0.5)*300
+		de, dn, v := rng.NormFloat64(), rng.NormFloat64(), rng.Float64()*0.5
+		got.add(k, j, e, n, de, dn, v)
+		want.addRef(k, j, e, n, de, dn, v)
+	}
+	for r := range biasN {
+		if math.Float64bits(got.b[r]) != math.Float64bits(want.b[r]) {
+			t.Fatalf("b[%d] = %v, want %v", r, got.b[r], want.b[r])
+		}
+		for c := range biasN {
+			if math.Float64bits(got.a[r][c]) != math.Float64bits(want.a[r][c]) {
+				t.Fatalf("a[%d][%d] = %v, want %v", r, c, got.a[r][c], want.a[r][c])
+			}
+		}
+	}
+	if got.pairs != want.pairs || got.pairs < 10000 {
+		t.Errorf("%d pairs, want %d (of which most within the outlier bound)", got.pairs, want.pairs)
 	}
 }

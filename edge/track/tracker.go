@@ -231,6 +231,11 @@ type sourceKey struct {
 type sourceState struct {
 	slot  uint64
 	links [2]map[uint64]link
+	// The newest ingest and capture times of the source's detection
+	// frames and their interval (expiry.go); 0 for a source of
+	// self-reports only.
+	heardNS, capNS, intervalNS int64
+	isCam                      bool // in Tracker.cams
 }
 
 func (st *sourceState) linksOf(k MeasKind) map[uint64]link { return st.links[k&1] }
@@ -295,6 +300,9 @@ type Tracker struct {
 	lost     [lostMemory]lost
 	lostNext int
 	idCount  uint32
+	// cams are the sources of detection frames, for the expiry clock
+	// (expiry.go).
+	cams []*sourceState
 	// Camera-bias estimation (bias.go; nil when off) and the current
 	// frame's camera index (-1 for none).
 	bias     *biasEst
@@ -395,6 +403,7 @@ func (tr *Tracker) UpdateFrame(frame []Measurement, e, n []float64) (capped int)
 
 	// Measurements in filter form.
 	tr.src = tr.source(&frame[0])
+	tr.heard(tr.src, &frame[0])
 	tr.ms = grow(tr.ms, len(frame))
 	for j := range frame {
 		tr.ms[j] = tr.toMeas(&frame[j], e[j], n[j])
@@ -852,11 +861,12 @@ func (tr *Tracker) Expire(now int64) {
 	tr.merge()
 	tr.expireSeeds(now)
 	if now > tr.expireAt {
+		clk := tr.expiryClock(now)
 		tr.expireAt = math.MaxInt64
 		deleted := false
 		for i := 0; i < len(tr.tracks); {
 			t := &tr.tracks[i]
-			if d := tr.deadline(t); now <= d {
+			if d := tr.deadline(t); clk <= d {
 				tr.expireAt = min(tr.expireAt, d)
 				i++
 				continue

@@ -39,12 +39,18 @@ type coverage struct {
 // camCoverage is one camera's record: the camera time each cell last saw
 // one of its detections (0: never).
 type camCoverage struct {
-	stream       uint64
-	source       uint32
-	last         int64 // node arrival time of its newest detection
-	born         int64 // node arrival time of its first detection
+	stream uint64
+	source uint32
+	last   int64 // node arrival time of its newest detection
+	born   int64 // node arrival time of its first detection
+	slot   int   // its index in coverage.cams
+	// seen is when it last saw each cell (0: never), for cameras past the
+	// first inlineCams; theirs are in the cells (cellSeen.cam). seenAt
+	// reads either.
 	seen         []int64
-	rowLo, rowHi int // rows with any cell seen
+	rowLo, rowHi int       // rows with any cell seen
+	colLo, colHi int       // ... and columns: every seen cell lies in this box
+	ends         []rowEnds // per row
 	apex         apex
 	// The detection area the camera declared (declared.go), and how many
 	// of its detections lay inside and outside it.
@@ -52,6 +58,27 @@ type camCoverage struct {
 	declRaw         Sector
 	hasDecl         bool
 	declIn, declOut int
+}
+
+// rowEnds is, for one row of a camera's cells, where rebuild looks for
+// the outermost cells seen within memory: every cell of the row the
+// camera saw lies in [lo, hi], or was last seen before the memory of an
+// earlier rebuild (and so is still stale: a new detection there goes
+// through mark, which widens the ends). tLo and tHi are the seen times of
+// the two end cells. Rebuild takes a row's outermost fresh cells from
+// here, scanning the row inwards only when an end cell went stale, so
+// that it does not read every row of a camera's grid (a cache miss each)
+// on every rebuild. Empty: lo > hi.
+type rowEnds struct {
+	lo, hi   int32
+	tLo, tHi int64
+}
+
+// emptyEnds sets every row of ends empty.
+func emptyEnds(ends []rowEnds) {
+	for j := range ends {
+		ends[j] = rowEnds{lo: math.MaxInt32, hi: -1}
+	}
 }
 
 // apex estimates where a camera stands from the shape of its detections'
@@ -138,12 +165,41 @@ type pt struct{ x, y float64 }
 
 // cellSeen is the newest detection in a cell: its arrival time (0: none)
 // and velocity, together so that marking a detection touches one cache
-// line of the grid and not three.
+// line of the grid and not three; and when each of the first inlineCams
+// cameras last saw the cell (0: never), in the same 64 bytes, so that a
+// detection's two marks (the cell's newest, the camera's) are one cache
+// line.
 type cellSeen struct {
 	t      int64
 	ve, vn int16   // velocity of the newest detection in the cell, cm/s
 	pe, pn float32 // ... its position
 	occ    float32 // ... and half its larger dimension when it may hide what is behind it (occluderHalf), else 0
+	cam    [inlineCams]int64
+}
+
+// inlineCams is how many cameras keep their cell times in the cells
+// (cellSeen.cam): with them a cell is 64 bytes, one cache line (the grid
+// is page-aligned). An intersection's cameras are usually fewer; the
+// others keep theirs in an array of their own (camCoverage.seen).
+const inlineCams = 5
+
+// seenAt returns the time camera cm last saw cell k (0: never).
+func (c *coverage) seenAt(cm *camCoverage, k int) int64 {
+	if cm.seen == nil {
+		return c.seen[k].cam[cm.slot]
+	}
+	return cm.seen[k]
+}
+
+// clearSeen forgets every cell camera cm saw.
+func (c *coverage) clearSeen(cm *camCoverage) {
+	if cm.seen != nil {
+		clear(cm.seen)
+		return
+	}
+	for k := range c.seen {
+		c.seen[k].cam[cm.slot] = 0
+	}
 }
 
 // cmps converts a velocity (m/s) to a cell's cm/s, saturating.
@@ -222,8 +278,9 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 		take = oldest
 	}
 	if take != nil {
-		clear(take.seen)
-		take.stream, take.source, take.last, take.rowLo, take.rowHi = stream, source, 0, c.w, -1
+		c.clearSeen(take)
+		emptyEnds(take.ends)
+		take.stream, take.source, take.last, take.rowLo, take.rowHi, take.colLo, take.colHi = stream, source, 0, c.w, -1, c.w, -1
 		take.apex, take.born = apex{}, 0
 		take.hasDecl, take.declIn, take.declOut = false, 0, 0 // a new stream declares anew
 		c.dirty, c.builtAt = true, 0                          // forget what it stood for at the next rebuild
@@ -232,7 +289,13 @@ func (c *coverage) camera(stream uint64, source uint32, now int64) *camCoverage 
 	if len(c.cams) == maxCameras {
 		return nil
 	}
-	c.cams = append(c.cams, camCoverage{stream: stream, source: source, seen: make([]int64, len(c.seen)), rowLo: c.w, rowHi: -1})
+	cm := camCoverage{stream: stream, source: source, slot: len(c.cams), rowLo: c.w, rowHi: -1, colLo: c.w, colHi: -1,
+		ends: make([]rowEnds, c.w)}
+	if cm.slot >= inlineCams {
+		cm.seen = make([]int64, len(c.seen))
+	}
+	emptyEnds(cm.ends)
+	c.cams = append(c.cams, cm)
 	return &c.cams[len(c.cams)-1]
 }
 
@@ -248,22 +311,44 @@ func (c *coverage) mark(cm *camCoverage, e, n float64, ve, vn float32, t, ingest
 		return
 	}
 	t = ingest // one clock for every camera: arrival on the node clock
-	if t >= c.seen[k].t {
-		c.seen[k] = cellSeen{t: t, ve: cmps(ve), vn: cmps(vn), pe: float32(e), pn: float32(n), occ: occ}
+	if s := &c.seen[k]; t >= s.t {
+		s.t, s.ve, s.vn, s.pe, s.pn, s.occ = t, cmps(ve), cmps(vn), float32(e), float32(n), occ
 	}
 	if cm != nil {
 		cm.last = max(cm.last, t)
 		if cm.born == 0 {
 			cm.born = t
 		}
-		if cm.seen[k] == 0 {
-			c.dirty = true // a new cell: rebuild soon
-		}
-		cm.seen[k] = max(cm.seen[k], t)
-		cm.apex.add(e, n, ee, en, nn)
-		cm.judgeDecl(e, n, ee, nn)
-		cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
+		cm.markCell(c, k, row, t, e, n, ee, en, nn)
 	}
+}
+
+// markCell records the camera's detection at e, n (position covariance
+// ee, en, nn) arrived at t, in cell k of row row.
+func (cm *camCoverage) markCell(c *coverage, k, row int, t int64, e, n float64, ee, en, nn float32) {
+	var p *int64 // the camera's time of cell k
+	if cm.seen != nil {
+		p = &cm.seen[k]
+	} else {
+		p = &c.seen[k].cam[cm.slot]
+	}
+	if *p == 0 {
+		c.dirty = true // a new cell: rebuild soon
+	}
+	*p = max(*p, t)
+	col := k - row*c.w
+	if r := &cm.ends[row]; int32(col) <= r.lo || int32(col) >= r.hi {
+		if int32(col) <= r.lo {
+			r.lo, r.tLo = int32(col), *p
+		}
+		if int32(col) >= r.hi {
+			r.hi, r.tHi = int32(col), *p
+		}
+	}
+	cm.apex.add(e, n, ee, en, nn)
+	cm.judgeDecl(e, n, ee, nn)
+	cm.rowLo, cm.rowHi = min(cm.rowLo, row), max(cm.rowHi, row)
+	cm.colLo, cm.colHi = min(cm.colLo, col), max(cm.colHi, col)
 }
 
 // alive reports whether cameras are reporting as of node time now.
@@ -319,17 +404,8 @@ func (c *coverage) rebuild(memory int64) {
 		// reaches at most half a cell beyond the outermost cells seen.
 		c.pts = c.pts[:0]
 		for j := cm.rowLo; j <= cm.rowHi; j++ {
-			row := cm.seen[j*c.w : (j+1)*c.w]
-			lo, hi := -1, -1
-			for x, t := range row {
-				if t > since && t != 0 {
-					if lo < 0 {
-						lo = x
-					}
-					hi = x
-				}
-			}
-			if lo < 0 {
+			lo, hi, ok := c.freshEnds(cm, j, since)
+			if !ok {
 				continue
 			}
 			y0 := float64(j-c.half) + 0.5
@@ -350,6 +426,34 @@ func (c *coverage) rebuild(memory int64) {
 	}
 }
 
+// freshEnds returns the outermost cells of row j (w cells) that the
+// camera saw after since, moving the row's ends inwards past cells gone
+// stale (rowEnds); since never decreases between calls.
+func (c *coverage) freshEnds(cm *camCoverage, j int, since int64) (lo, hi int, ok bool) {
+	r := &cm.ends[j]
+	if r.lo > r.hi {
+		return 0, 0, false
+	}
+	fresh := func(t int64) bool { return t > since && t != 0 }
+	if !fresh(r.tLo) || !fresh(r.tHi) {
+		at := func(x int) int64 { return c.seenAt(cm, j*c.w+x) }
+		l := int(r.lo)
+		for l <= int(r.hi) && !fresh(at(l)) {
+			l++
+		}
+		if l > int(r.hi) { // the whole row went stale
+			*r = rowEnds{lo: math.MaxInt32, hi: -1}
+			return 0, 0, false
+		}
+		h := int(r.hi)
+		for !fresh(at(h)) {
+			h--
+		}
+		r.lo, r.tLo, r.hi, r.tHi = int32(l), at(l), int32(h), at(h)
+	}
+	return int(r.lo), int(r.hi), true
+}
+
 // fillSector marks the cells inside the sector a camera whose position
 // is known (apex) has shown it sees: from its position, between the
 // outermost bearings of the cells it saw within memory, out to the
@@ -366,9 +470,8 @@ func (c *coverage) fillSector(cm *camCoverage, since int64) {
 	var ref, lo, hi, far float64
 	first := true
 	for j := cm.rowLo; j <= cm.rowHi; j++ {
-		row := cm.seen[j*c.w : (j+1)*c.w]
-		for x, t := range row {
-			if t == 0 || t <= since {
+		for x := cm.colLo; x <= cm.colHi; x++ {
+			if t := c.seenAt(cm, j*c.w+x); t == 0 || t <= since {
 				continue
 			}
 			de := (float64(x-c.half)+0.5)*c.cell - ae
@@ -537,8 +640,9 @@ func (c *coverage) reset() {
 	clear(c.seen)
 	clear(c.covered)
 	for i := range c.cams {
-		clear(c.cams[i].seen)
-		c.cams[i].rowLo, c.cams[i].rowHi = c.w, -1
+		clear(c.cams[i].seen) // the others' are in c.seen
+		c.cams[i].rowLo, c.cams[i].rowHi, c.cams[i].colLo, c.cams[i].colHi = c.w, -1, c.w, -1
+		emptyEnds(c.cams[i].ends)
 		c.cams[i].apex, c.cams[i].born = apex{}, 0
 		c.cams[i].declIn, c.cams[i].declOut = 0, 0 // the sectors stay: Monitor.Reproject moves them
 	}

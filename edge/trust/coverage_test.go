@@ -2,7 +2,9 @@ package trust
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // A camera at the origin sees a 90° sector north up to 80 m: detections
@@ -91,5 +93,68 @@ func TestCoverageFullTakesSilentRecord(t *testing.T) {
 	}
 	if cm != &c.cams[0] { // the one silent longest (newest detection at 1e9+0)
 		t.Error("took another record than the one silent longest")
+	}
+}
+
+// freshEnds (what rebuild reads a camera's rows from) is a full scan of
+// each row for its outermost cells seen within memory, at every rebuild,
+// while cells are marked at random, go stale and are seen again, and the
+// camera's record is reset.
+func TestFreshEndsIsRowScan(t *testing.T) {
+	c := newCoverage(4)
+	cm := c.camera(1, 7, 0)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const memory = int64(2e9)
+	ts := int64(1e9)
+	for step := 0; step < 3000; step++ {
+		ts += int64(rng.IntN(50e6))
+		for range rng.IntN(6) {
+			// a few rows, cells across a band, some far out
+			e, n := (rng.Float64()-0.5)*60, 40+float64(rng.IntN(5))*4
+			if rng.IntN(10) == 0 {
+				e *= 4
+			}
+			c.mark(cm, e, n, 0, 0, ts, ts, 0, 0, 0, 0)
+		}
+		if step%700 == 699 {
+			c.reset()
+		}
+		if rng.IntN(4) != 0 {
+			continue
+		}
+		since := c.camNow - memory
+		for j := 0; j < c.w; j++ {
+			lo, hi, ok := -1, -1, false
+			for x := range c.w {
+				t := c.seenAt(cm, j*c.w+x)
+				if t > since && t != 0 {
+					if !ok {
+						lo = x
+					}
+					hi, ok = x, true
+				}
+			}
+			if j < cm.rowLo || j > cm.rowHi {
+				if ok {
+					t.Fatalf("step %d: row %d has fresh cells outside the rows seen", step, j)
+				}
+				continue
+			}
+			glo, ghi, gok := c.freshEnds(cm, j, since)
+			if gok != ok || ok && (glo != lo || ghi != hi) {
+				t.Fatalf("step %d row %d: freshEnds %d, %d, %v; scan %d, %d, %v", step, j, glo, ghi, gok, lo, hi, ok)
+			}
+		}
+	}
+}
+
+// A cell with the first cameras' times is one cache line.
+func TestCellIsOneCacheLine(t *testing.T) {
+	if n := unsafe.Sizeof(cellSeen{}); n != 64 {
+		t.Errorf("cellSeen is %d bytes, want 64", n)
+	}
+	c := newCoverage(4)
+	if p := uintptr(unsafe.Pointer(&c.seen[0])); p%64 != 0 {
+		t.Errorf("grid not aligned to 64 bytes (%#x)", p)
 	}
 }

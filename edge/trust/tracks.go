@@ -287,7 +287,9 @@ func (m *Monitor) Broadcastable(t *track.Track, now int64) bool {
 			}
 		}
 	}
-	mk.Flags |= flagShown
+	if mk.Flags&flagShown == 0 {
+		mk.Flags |= flagShown // stored once: publishing passes every track each cycle
+	}
 	return true
 }
 
