@@ -3,7 +3,7 @@ GO        ?= go
 BIN       ?= bin
 # Fuzzing is bounded by executions, not time: a duration -fuzztime can fail
 # spuriously with "context deadline exceeded" in go1.26 (go.dev/issue/75804).
-FUZZTIME  ?= 20000x
+FUZZTIME  ?= 10000x
 DEMO_DATA ?= .v2x-demo
 BENCHTIME ?= 1s
 
@@ -34,7 +34,7 @@ js-deps: ## install the Node.js packages the tests use (other projects' readers 
 unit: ## go test -race ./...
 	$(GO) test -race -count=1 -timeout 15m ./...
 
-fuzz: ## run every fuzz target for FUZZTIME (default 20000 executions each)
+fuzz: ## run every fuzz target for FUZZTIME (default 10000 executions each)
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f ($(FUZZTIME))"; \
